@@ -1,0 +1,220 @@
+"""Process mechanics for the judging side: subreaper, deadlines, killing trees, capped output.
+
+Every function here is called by trusted code about processes it owns. Nothing here trusts
+what a watched process says about itself: exits are read with ``waitpid``, trees from the
+process table, output from files whose size the judge checks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import select
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from grader import probe
+
+PR_SET_CHILD_SUBREAPER = 36
+OUTPUT_KEEP = 64 * 1024  # bytes of captured output kept per stream: the head and the tail
+
+
+def become_subreaper() -> bool:
+    """Make orphans of our descendants our children (Linux); False where unsupported.
+
+    Only a subreaper catches a double-forked, ``setsid`` daemon: process groups and
+    sessions do not contain it, and without this it is adopted by init and lives on.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+class Deadline:
+    """A point on the monotonic clock."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.at
+
+
+def describe_status(status: int) -> str:
+    """A wait status in words: 'exited with code 3' or 'killed by SIGSEGV'."""
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal_name(os.WTERMSIG(status))}"
+    if os.WIFEXITED(status):
+        return f"exited with code {os.WEXITSTATUS(status)}"
+    return f"wait status {status}"
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _pidfd(pid: int) -> int | None:
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        fd: int = opener(pid)
+        return fd
+    except OSError:
+        return None
+
+
+def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int | None:
+    """Wait until our child ``pid`` exits (reaping it) or, if given, ``readable`` has data.
+
+    Returns the wait status, or None when the deadline passed or ``readable`` became ready
+    first (the child is then still running and unreaped). Uses a pidfd where the kernel has
+    one; otherwise polls with a short, growing interval.
+    """
+    pidfd = _pidfd(pid)
+    try:
+        poller = select.poll()
+        if pidfd is not None:
+            poller.register(pidfd, select.POLLIN)
+        if readable is not None:
+            poller.register(readable, select.POLLIN | select.POLLHUP)
+        interval = 0.0005
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            if deadline.expired():
+                return None
+            slice_s = deadline.remaining() if pidfd is not None else min(interval, deadline.remaining())
+            events = poller.poll(slice_s * 1000)
+            if readable is not None and any(fd == readable for fd, _ in events):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                return status if done else None
+            interval = min(interval * 2, 0.01)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def kill_tree(
+    root: int,
+    *,
+    include_root: bool = False,
+    spare: frozenset[int] = frozenset(),
+    timeout: float = 5.0,
+) -> list[probe.Proc]:
+    """SIGKILL every descendant of ``root`` (and ``root`` if asked); return who was live.
+
+    Loops because a dying parent's children are re-parented and a forking process can add
+    new ones between a look and a kill. Our own exited children are reaped as they appear,
+    Processes in ``spare`` are neither killed nor reaped, nor is anything below them: other
+    sessions or sandboxes that are still in use, or a child the caller will wait for by name.
+    """
+    killed: dict[int, probe.Proc] = {}
+    deadline = Deadline(timeout)
+    while True:
+        rows = probe.table()
+        targets = [p for p in probe.descendants(root, rows, skip=spare) if not p.zombie]
+        if include_root and root in rows and not rows[root].zombie:
+            targets.append(rows[root])
+        for proc in targets:
+            killed.setdefault(proc.pid, proc)
+            try:
+                os.kill(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        reap_own_children(exclude=spare)
+        if not targets or deadline.expired():
+            return sorted(killed.values(), key=lambda p: p.pid)
+        time.sleep(0.001)  # let the kernel deliver the kills before the next look
+
+
+def reap_own_children(exclude: frozenset[int] = frozenset()) -> list[int]:
+    """Reap every exited child of ours except ``exclude`` (pids still to be waited by name)."""
+    reaped: list[int] = []
+    me = os.getpid()
+    for proc in probe.children(me):
+        if proc.zombie and proc.pid not in exclude:
+            try:
+                os.waitpid(proc.pid, os.WNOHANG)
+                reaped.append(proc.pid)
+            except ChildProcessError:
+                pass
+    return reaped
+
+
+@dataclass(frozen=True)
+class Captured:
+    """Text kept from a stream: the head and the tail, and how many bytes were left out."""
+
+    text: str
+    total_bytes: int
+    dropped_bytes: int
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class OutputFile:
+    """An unlinked temporary file that receives a process's stdout or stderr.
+
+    The judge owns the descriptor and closes it with :meth:`close`. A file, unlike a pipe,
+    never blocks the writer and never needs draining, and no lingering writer can make the
+    reader wait for an EOF. The writer's RLIMIT_FSIZE bounds it on disk.
+    """
+
+    def __init__(self) -> None:
+        fd, path = tempfile.mkstemp(prefix="grader-out-")
+        os.unlink(path)
+        self.fd = fd
+
+    def read(self, keep: int = OUTPUT_KEEP) -> Captured:
+        size = os.fstat(self.fd).st_size
+        if size <= keep:
+            data = os.pread(self.fd, size, 0)
+            return Captured(data.decode("utf-8", "replace"), size, 0)
+        half = keep // 2
+        head = os.pread(self.fd, half, 0).decode("utf-8", "replace")
+        tail = os.pread(self.fd, half, size - half).decode("utf-8", "replace")
+        dropped = size - 2 * half
+        note = f"\n[... {dropped} bytes of output dropped; kept the first and last {half} ...]\n"
+        return Captured(head + note + tail, size, dropped)
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def exit_now_if_not(owner_pid: int, code: int = 0) -> None:
+    """If this is not ``owner_pid`` (a fork fell out of student or test code), exit at once.
+
+    Such a process must never run the grader's own machinery (in plain pytest it ran the
+    rest of the session again).
+    """
+    if os.getpid() != owner_pid:
+        os._exit(code)
+
+
+def system_exit_code(exc: SystemExit) -> int:
+    """The process exit code that ``sys.exit(arg)`` would have produced."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1

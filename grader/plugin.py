@@ -1,0 +1,412 @@
+"""The grader's pytest plugin: one fork per test, a hard deadline, the ``student`` fixture.
+
+Loaded with ``-p grader.plugin`` by the session the supervisor starts. For each test the
+session process (the parent) forks a *test process*, which runs pytest's normal protocol for
+that one item and sends its reports back as JSON — signed with a per-test key — over a pipe.
+The parent owns the pipe's read end, the test's output file and its temporary directory, and
+closes or removes them when the test ends. It waits with a wall-clock deadline; on overrun it
+asks the test process for a stack dump of every thread and then SIGKILLs it. After every test,
+pass or fail, it kills and reaps every process left below it (it is a child subreaper, so
+double-forked daemons come back to it) and names them in the report.
+
+Markers: ``points(n)`` (default 1) and ``deadline(seconds)`` (the hard wall-clock limit for one
+test, default the exercise's ``timeout``). pytest-timeout, when loaded, is set up as the soft
+limit inside the test process only (signal method, ``func_only``), below the hard deadline.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest.runner import runtestprotocol
+
+from grader import isolation, secret, wire
+from grader.isolation import Deadline, OutputFile
+from grader.results import TestResult
+from grader.sandbox import Student, StudentProblem
+
+DEFAULT_DEADLINE = 10.0
+REPORT_BUDGET = 32 * 1024 * 1024
+DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (3 if hasattr(signal, "SIGRTMIN") else 0)
+STATUS_KEY = "grader_status"
+MESSAGE_KEY = "grader_message"
+KILLED_KEY = "grader_killed"
+
+
+def budgets(hard: float) -> tuple[float, float]:
+    """(soft timeout inside the test process, default deadline of one student call)."""
+    margin = max(0.5, 0.1 * hard)
+    return hard - margin, max(0.5, hard - 2 * margin)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "multitasking-katas grader")
+    group.addoption(
+        "--grader-target",
+        default=None,
+        help="folder laid out like exercises/ holding the student modules "
+        "(default: the folder above the spec's exercise folder)",
+    )
+    group.addoption(
+        "--grader-timeout",
+        type=float,
+        default=None,
+        help=f"hard wall-clock deadline per test in seconds (default {DEFAULT_DEADLINE:g})",
+    )
+    group.addoption("--grader-results", default=None, help="append signed results to this file")
+    group.addoption("--grader-key-fd", type=int, default=None, help="read the results key here")
+    group.addoption("--grader-display-root", default=None, help="show student paths relative to this")
+    group.addoption("--grader-no-fork", action="store_true", help="run tests in-process (debugging)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): how many points the test is worth (default 1)")
+    config.addinivalue_line(
+        "markers", "deadline(seconds): hard wall-clock deadline for this test, overriding the exercise's"
+    )
+    isolation.become_subreaper()
+    results = config.getoption("grader_results")
+    if results:
+        key_fd = config.getoption("grader_key_fd")
+        if key_fd is None:
+            raise pytest.UsageError("--grader-results needs --grader-key-fd")
+        config.pluginmanager.register(Recorder(results, _read_key(key_fd)), "grader-recorder")
+
+
+def _read_key(fd: int) -> bytearray:
+    key = bytearray(secret.MAC_BYTES)
+    got = os.readv(fd, [key])
+    os.close(fd)
+    if got != secret.MAC_BYTES:
+        raise pytest.UsageError(f"--grader-key-fd {fd}: expected {secret.MAC_BYTES} key bytes, got {got}")
+    return secret.adopt(key)
+
+
+def hard_deadline(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("deadline")
+    if marker is not None and marker.args:
+        return float(marker.args[0])
+    value = item.config.getoption("grader_timeout")
+    return float(value) if value else DEFAULT_DEADLINE
+
+
+def points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker is not None and marker.args else 1.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.has_plugin("timeout"):
+        return
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            soft, _ = budgets(hard_deadline(item))
+            item.add_marker(pytest.mark.timeout(soft, method="signal", func_only=True))
+
+
+# -- the test process side -------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Label each failing phase with the grader's status and the message meant for the student."""
+    report: pytest.TestReport = yield
+    if call.excinfo is not None and report.failed:
+        exc = call.excinfo.value
+        if isinstance(exc, StudentProblem):
+            status = exc.status
+        elif "Timeout" in str(exc)[:40] and type(exc).__name__ == "Failed":
+            status = "timeout"
+        else:
+            status = "failed" if call.when == "call" else "error"
+        report.user_properties.append((STATUS_KEY, status))
+        report.user_properties.append((MESSAGE_KEY, teaching_message(exc)))
+    return report
+
+
+def teaching_message(exc: BaseException) -> str:
+    """What the student reads: an assertion's own message, or the exception in one line."""
+    if isinstance(exc, AssertionError):
+        return str(exc).strip() or "an assertion failed"
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Iterator[Student]:
+    """The student's module of this exercise, run only inside sandbox processes."""
+    spec_dir = Path(request.path).parent
+    exercise = spec_dir.name
+    slug = exercise.split("_", 1)[1] if "_" in exercise else exercise
+    target = Path(request.config.getoption("grader_target") or spec_dir.parent)
+    module_path = (target / exercise / f"{slug}.py").resolve()
+    display_root = Path(request.config.getoption("grader_display_root") or os.getcwd())
+    try:
+        display = os.path.relpath(module_path, display_root)
+    except ValueError:
+        display = str(module_path)
+    if not module_path.is_file():
+        raise StudentProblem(f"there is no file {display}: create it from the exercise's stub")
+    _, call_deadline = budgets(hard_deadline(request.node))  # type: ignore[arg-type]
+    sandboxed = Student(str(module_path), slug, display, call_deadline)
+    yield sandboxed
+    killed = sandboxed.close()
+    if killed:
+        request.node.user_properties.append((KILLED_KEY, [p.describe() for p in killed]))
+
+
+# -- the parent (session) side ---------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    if item.config.getoption("grader_no_fork"):
+        return False
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for report in run_forked(item):
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
+    """Run one test in its own process; its reports, or one synthesised failure report."""
+    key = secret.new_key()
+    output = OutputFile()
+    workdir = tempfile.mkdtemp(prefix="grader-test-")
+    report_r, report_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the test process, which never returns
+        os.close(report_r)
+        _test_process(item, key, report_w, output.fd, workdir)
+    os.close(report_w)
+    try:
+        reports = _judge_test_process(item, pid, key, report_r, output, started)
+    finally:
+        secret.discard(key)
+        os.close(report_r)
+        output.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return reports
+
+
+def _test_process(item: pytest.Item, key: bytearray, report_w: int, out_fd: int, workdir: str) -> None:
+    me = os.getpid()
+    code = 0
+    try:
+        for held in list(secret._LIVE):
+            if held is not key:
+                secret.discard(held)  # the session's results key stays with the session
+        os.setpgid(0, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.chdir(workdir)
+        isolation.become_subreaper()
+        faulthandler.register(DUMP_SIGNAL, file=sys.stderr, all_threads=True, chain=False)
+        os.register_at_fork(after_in_child=_default_alarm)
+        reports = runtestprotocol(item, log=False, nextitem=None)
+        isolation.exit_now_if_not(me)
+        hook = item.config.hook
+        payload = json.dumps(
+            [hook.pytest_report_to_serializable(config=item.config, report=r) for r in reports]
+        ).encode()
+        wire.write_frame(report_w, secret.sign(key, payload))
+    except SystemExit as exc:
+        code = isolation.system_exit_code(exc) if os.getpid() == me else 0
+    except BaseException:
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _default_alarm() -> None:
+    """Processes forked from a test process must not inherit pytest-timeout's SIGALRM handler."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _judge_test_process(
+    item: pytest.Item, pid: int, key: bytearray, report_r: int, output: OutputFile, started: float
+) -> list[pytest.TestReport]:
+    deadline_s = hard_deadline(item)
+    reader = wire.FrameReader(report_r, REPORT_BUDGET)
+    problem: tuple[str, str] | None = None  # (status, message)
+    try:
+        frame, status = wire.await_frame(reader, pid, Deadline(deadline_s))
+    except wire.FrameError as exc:
+        frame, status = None, None
+        problem = ("error", f"the test process sent an unreadable report: {exc}")
+    if frame is None and status is None and problem is None:
+        problem = ("timeout", f"the test did not finish within its deadline of {deadline_s:g} s; "
+                   "stack of every thread at that moment is in the output")
+        _dump_stacks(pid, output)
+    if status is None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        status = isolation.wait_child(pid, Deadline(5.0))
+    killed = isolation.kill_tree(os.getpid())
+    elapsed = time.monotonic() - started
+    reports: list[pytest.TestReport] = []
+    if frame is not None and problem is None:
+        payload = secret.open_signed(key, frame)
+        if payload is None:
+            problem = ("error", "the report of the test process was forged or damaged: not trusted")
+        else:
+            reports = _load_reports(item, payload)
+            if not reports:
+                problem = ("error", "the report of the test process could not be read")
+    if problem is None and not reports:
+        how = isolation.describe_status(status) if status is not None else "vanished"
+        problem = ("crashed", f"the test process {how} before reporting "
+                   "(did student code kill its parent or the whole process group?)")
+    captured = output.read()
+    if problem is not None:
+        reports = [_synthesised(item, problem, elapsed)]
+    last = reports[-1]
+    if captured.text:
+        last.sections.append(("Captured output of the test process", captured.text))
+    if killed:
+        names = [p.describe() for p in killed]
+        last.user_properties.append((KILLED_KEY, names))
+        last.sections.append(("Processes left behind (killed by the grader)", "\n".join(names)))
+    return reports
+
+
+def _dump_stacks(pid: int, output: OutputFile) -> None:
+    """Ask the test process for a stack dump; wait until the output stops growing (max 1 s)."""
+    try:
+        os.kill(pid, DUMP_SIGNAL)
+    except ProcessLookupError:
+        return
+    deadline = Deadline(1.0)
+    size, quiet_since = output.size(), time.monotonic()
+    while not deadline.expired() and time.monotonic() - quiet_since < 0.05:
+        time.sleep(0.005)  # polling the file size: the dump has no end marker
+        now_size = output.size()
+        if now_size != size:
+            size, quiet_since = now_size, time.monotonic()
+
+
+def _load_reports(item: pytest.Item, payload: bytes) -> list[pytest.TestReport]:
+    try:
+        raw = json.loads(payload)
+        hook = item.config.hook
+        reports = [hook.pytest_report_from_serializable(config=item.config, data=d) for d in raw]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return []
+    return [r for r in reports if isinstance(r, pytest.TestReport)]
+
+
+def _synthesised(item: pytest.Item, problem: tuple[str, str], elapsed: float) -> pytest.TestReport:
+    status, message = problem
+    return pytest.TestReport(
+        nodeid=item.nodeid,
+        location=item.location,
+        keywords=dict.fromkeys(item.keywords, 1),
+        outcome="failed",
+        longrepr=message,
+        when="call",
+        sections=[],
+        duration=elapsed,
+        user_properties=[(STATUS_KEY, status), (MESSAGE_KEY, message)],
+    )
+
+
+# -- results for the supervisor --------------------------------------------------------------
+
+
+class Recorder:
+    """Writes one signed JSON line per event to the results file the supervisor reads.
+
+    Lines: ``collected`` (the test names and points, in file order), one ``test`` per test,
+    ``collect_error``, and ``finished``. Each is ``<hex HMAC> <json>`` under the key the
+    supervisor passed through an inherited pipe, so no student process can forge one.
+    """
+
+    def __init__(self, path: str, key: bytearray) -> None:
+        self.path = path
+        self.key = key
+        self.points: dict[str, float] = {}
+        self.names: dict[str, str] = {}
+        self.phases: dict[str, list[pytest.TestReport]] = {}
+        self.started: dict[str, float] = {}
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        payload = json.dumps(record, ensure_ascii=False)
+        signed = secret.sign(self.key, payload.encode())
+        mac = signed[-secret.MAC_BYTES :].hex()
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(f"{mac} {payload}\n")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.points[item.nodeid] = points(item)
+            self.names[item.nodeid] = item.name
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        tests = [{"name": self.names[i.nodeid], "max_score": self.points[i.nodeid]} for i in session.items]
+        self._emit({"type": "collected", "tests": tests})
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self._emit({"type": "collect_error", "message": str(report.longreprtext)[-4000:]})
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self.started[nodeid] = time.monotonic()
+        self.phases[nodeid] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.phases.setdefault(report.nodeid, []).append(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        reports = self.phases.pop(nodeid, [])
+        duration = time.monotonic() - self.started.pop(nodeid, time.monotonic())
+        result = summarise(self.names.get(nodeid, nodeid), self.points.get(nodeid, 1.0), reports, duration)
+        self._emit({"type": "test", **result.to_json()})
+
+    def pytest_sessionfinish(self) -> None:
+        self._emit({"type": "finished"})
+
+
+def summarise(name: str, max_score: float, reports: list[pytest.TestReport], duration: float) -> TestResult:
+    """Fold the setup/call/teardown reports of one test into its TestResult."""
+    status, message = "passed", ""
+    for report in reports:
+        props = dict(report.user_properties)
+        if report.failed:
+            status = str(props.get(STATUS_KEY, "failed" if report.when == "call" else "error"))
+            message = str(props.get(MESSAGE_KEY, report.longreprtext))
+            if report.when == "teardown" and status == "failed":
+                status = "error"
+            break
+        if report.skipped:
+            status, message = "error", f"skipped: {report.longreprtext}"
+            break
+    output_parts = []
+    for report in reports:
+        for title, text in report.sections:
+            output_parts.append(f"--- {title} ---\n{text}")
+        if report.failed and report.longreprtext:
+            output_parts.append(f"--- {report.when} ---\n{report.longreprtext}")
+    output = "\n".join(output_parts)
+    if len(output) > 64 * 1024:
+        output = output[:32 * 1024] + f"\n[... {len(output) - 64 * 1024} characters dropped ...]\n" + output[-32 * 1024 :]
+    return TestResult(name=name, status=status, max_score=max_score, message=message,
+                      output=output, duration_s=round(duration, 4))

@@ -1,0 +1,40 @@
+"""Wait for a condition, never for a fixed time.
+
+Spec tests use :func:`wait_until` instead of ``time.sleep``: it returns as soon as the
+condition holds and fails with the author's message when the deadline passes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class WaitTimeout(AssertionError):
+    """The condition did not hold before the deadline (an assertion: the test fails)."""
+
+
+def wait_until(
+    condition: Callable[[], T],
+    timeout: float = 5.0,
+    message: str = "condition did not hold",
+    interval: float = 0.002,
+) -> T:
+    """Poll ``condition`` until it returns a truthy value, and return that value.
+
+    The polling interval starts at ``interval`` and doubles up to 50 ms, so a condition
+    that is already true costs one call and a slow one costs few.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        now = time.monotonic()
+        if now >= deadline:
+            raise WaitTimeout(f"{message} (waited {timeout:g} s)")
+        time.sleep(min(interval, deadline - now))
+        interval = min(interval * 2, 0.05)

@@ -1,0 +1,1 @@
+"""Renderers of grading results: terminal text and the formats other tools read."""

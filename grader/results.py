@@ -1,0 +1,120 @@
+"""The results data model: one TestResult per spec test, one ExerciseResult per exercise.
+
+``to_json`` / ``from_json`` give the native format written by ``--json``:
+``{"exercises": [{"name", "status", "score", "max_score", "tests": [...]}]}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUSES = ("passed", "failed", "todo", "timeout", "crashed", "error")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    status: str
+    max_score: float
+    message: str = ""
+    output: str = ""
+    duration_s: float = 0.0
+
+    __test__ = False  # not a pytest test class
+
+    @property
+    def score(self) -> float:
+        return self.max_score if self.status == "passed" else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = self.score
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TestResult:
+        if data.get("status") not in STATUSES:
+            raise ValueError(f"unknown test status {data.get('status')!r}")
+        return cls(
+            name=str(data["name"]),
+            status=str(data["status"]),
+            max_score=float(data["max_score"]),
+            message=str(data.get("message", "")),
+            output=str(data.get("output", "")),
+            duration_s=float(data.get("duration_s", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    name: str
+    tests: tuple[TestResult, ...] = ()
+    error: str = ""  # set when the exercise could not be graded as a whole
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        if self.error and not self.tests:
+            return "error"
+        statuses = {t.status for t in self.tests}
+        if not statuses:
+            return "error"
+        if statuses == {"passed"}:
+            return "passed"
+        if statuses == {"todo"}:
+            return "todo"
+        return "failed"
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+    @property
+    def passed(self) -> int:
+        return sum(t.status == "passed" for t in self.tests)
+
+    @property
+    def failed(self) -> int:
+        return len(self.tests) - self.passed
+
+    def first_failure(self) -> TestResult | None:
+        return next((t for t in self.tests if t.status != "passed"), None)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "tests": [t.to_json() for t in self.tests],
+        }
+        if self.error:
+            data["error"] = self.error
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExerciseResult:
+        return cls(
+            name=str(data["name"]),
+            tests=tuple(TestResult.from_json(t) for t in data.get("tests", [])),
+            error=str(data.get("error", "")),
+            notes=tuple(str(n) for n in data.get("notes", [])),
+        )
+
+
+def document(results: list[ExerciseResult]) -> dict[str, Any]:
+    """The native JSON document for a list of exercise results, with totals."""
+    return {
+        "exercises": [r.to_json() for r in results],
+        "score": sum(r.score for r in results),
+        "max_score": sum(r.max_score for r in results),
+        "passed": sum(r.passed for r in results),
+        "failed": sum(r.failed for r in results),
+    }

@@ -1,0 +1,244 @@
+"""The inside of a sandbox: the process that imports and runs the student's code.
+
+:func:`enter` is called in a freshly forked child of the test process and never returns.
+It cuts the child off from the judge (new session, inherited descriptors closed, keys
+scrubbed, default signal dispositions), applies resource limits, imports the student's
+module, runs one function, and writes one frame describing what happened to the result
+pipe. Nothing it writes is trusted beyond being a *claim* about a return value that the
+student controls anyway; the judge makes its own observations.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib.util
+import json
+import math
+import multiprocessing
+import os
+import resource
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from grader import codec, secret, wire
+from grader.isolation import system_exit_code
+
+RESULT_FD = 3
+THREAD_STACK = 1024 * 1024
+M_ARENA_MAX = -8
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandbox (and, inherited, everything it starts)."""
+
+    address_space: int = 1024 * 1024 * 1024
+    open_files: int = 256
+    file_size: int = 64 * 1024 * 1024
+    cpu_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to run: a student function by name, or a trusted scenario given the module."""
+
+    module_path: str
+    module_name: str
+    display_path: str
+    function: str | None
+    scenario: Callable[..., object] | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    limits: Limits
+    linger: bool  # call mode: wait to be observed and killed; start mode: exit when done
+
+
+def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
+    """Run ``job`` in this (forked) process and exit; never returns."""
+    me = os.getpid()
+    code = 70
+    try:
+        _cut_off(result_w, out_fd, err_fd)
+        _apply_limits(job.limits)
+        frame = _run(job, me)
+        if os.getpid() != me:  # a fork fell out of the student's function
+            os._exit(0)
+        _flush()
+        wire.write_frame(RESULT_FD, json.dumps(frame).encode())
+        code = 0
+        if job.linger:
+            while True:  # the judge looks at the process table, then kills us
+                signal.pause()
+    except SystemExit as exc:
+        code = system_exit_code(exc)
+    except BaseException:
+        code = 71
+    finally:
+        os._exit(code)
+
+
+def _cut_off(result_w: int, out_fd: int, err_fd: int) -> None:
+    secret.scrub_all()
+    os.setsid()  # killpg(0) from student code reaches only its own tree
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(err_fd, 2)
+    os.dup2(result_w, RESULT_FD)
+    os.closerange(RESULT_FD + 1, max(4096, _fd_ceiling()))
+    for signum in signal.valid_signals():
+        if signum in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(signum, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _fd_ceiling() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 65536
+
+
+def _apply_limits(limits: Limits) -> None:
+    os.environ["MALLOC_ARENA_MAX"] = "2"  # for programs the student execs
+    libc_name = ctypes.util.find_library("c")
+    if libc_name and sys.platform.startswith("linux"):
+        # glibc read MALLOC_ARENA_MAX at start-up; set the same limit on this live heap.
+        ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, 2)
+    threading.stack_size(THREAD_STACK)
+    settings = [
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_FSIZE, limits.file_size),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+    ]
+    if sys.platform.startswith("linux"):  # macOS does not enforce RLIMIT_AS
+        settings.append((resource.RLIMIT_AS, limits.address_space))
+    for which, value in settings:
+        _, hard = resource.getrlimit(which)
+        capped = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (capped, capped))
+    multiprocessing.set_start_method("fork", force=True)
+
+
+def _run(job: Job, me: int) -> dict[str, Any]:
+    try:
+        module = _import(job)
+    except BaseException as exc:
+        if os.getpid() != me:
+            os._exit(1)
+        return _import_failure(job, exc)
+    try:
+        if job.scenario is not None:
+            value = job.scenario(module, *job.args, **job.kwargs)
+        else:
+            assert job.function is not None
+            target = getattr(module, job.function, None)
+            if not callable(target):
+                return {
+                    "kind": "missing",
+                    "message": f"{job.display_path} has no function {job.function}()",
+                }
+            value = target(*job.args, **job.kwargs)
+    except SystemExit as exc:
+        if os.getpid() != me:
+            os._exit(system_exit_code(exc))
+        return _raised(job, exc)
+    except BaseException as exc:
+        if os.getpid() != me:
+            os._exit(1)
+        return _raised(job, exc)
+    if os.getpid() != me:
+        os._exit(0)
+    try:
+        return {"kind": "return", "value": codec.encode(value).decode()}
+    except codec.CodecError as exc:
+        return {"kind": "unsupported", "message": f"returned a value that cannot be graded: {exc}"}
+
+
+def _import(job: Job) -> ModuleType:
+    folder = os.path.dirname(job.module_path)
+    sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(job.module_name, job.module_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {job.display_path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[job.module_name] = module  # pickling by reference (Pool.map) finds it here
+    spec.loader.exec_module(module)
+    return module
+
+
+def _import_failure(job: Job, exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, SyntaxError):
+        where = f"{job.display_path} line {exc.lineno}" if exc.lineno else job.display_path
+        text = (exc.text or "").rstrip("\n")
+        detail = f"\n    {text.strip()}" if text.strip() else ""
+        return {
+            "kind": "import",
+            "type": type(exc).__name__,
+            "message": f"{where}: {exc.msg}{detail}",
+            "traceback": "",
+        }
+    return {
+        "kind": "import",
+        "type": type(exc).__name__,
+        "message": f"{job.display_path}: importing the module raised {type(exc).__name__}: {exc}",
+        "traceback": _student_traceback(job, exc),
+    }
+
+
+def _raised(job: Job, exc: BaseException) -> dict[str, Any]:
+    return {
+        "kind": "raise",
+        "type": type(exc).__name__,
+        "message": _safe_str(exc),
+        "traceback": _student_traceback(job, exc),
+        "todo": isinstance(exc, NotImplementedError),
+        "exit_code": system_exit_code(exc) if isinstance(exc, SystemExit) else None,
+    }
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:2000]
+    except Exception:
+        return f"<{type(exc).__name__} whose str() failed>"
+
+
+def _student_traceback(job: Job, exc: BaseException) -> str:
+    """The traceback cut down to frames in the student's own file."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if os.path.realpath(f.filename) == os.path.realpath(job.module_path)]
+    lines = []
+    for frame in mine[-8:]:
+        lines.append(f'  File "{job.display_path}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    lines.append(f"{type(exc).__name__}: {_safe_str(exc)}")
+    return "\n".join(lines)
+
+
+def cpu_seconds_for(deadline: float) -> int:
+    """An RLIMIT_CPU that correct code within ``deadline`` never reaches."""
+    return max(5, math.ceil(deadline * 2) + 2)

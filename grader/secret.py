@@ -1,0 +1,55 @@
+"""Keys that authenticate results, and the scrubbing that keeps them from student code.
+
+A key lives in a ``bytearray`` so that it can be zeroed in place. Every process forked
+from a holder inherits a copy of its memory; the first thing a process that will run less
+trusted code does is :func:`scrub_all`, which zeroes every key it inherited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+_LIVE: list[bytearray] = []
+MAC_BYTES = 32
+
+
+def new_key() -> bytearray:
+    """A fresh random key, registered for scrubbing."""
+    key = bytearray(os.urandom(MAC_BYTES))
+    _LIVE.append(key)
+    return key
+
+
+def adopt(key: bytearray) -> bytearray:
+    """Register a key read from elsewhere (e.g. a pipe) for scrubbing."""
+    _LIVE.append(key)
+    return key
+
+
+def scrub_all() -> None:
+    """Zero every registered key in this process's memory."""
+    for key in _LIVE:
+        key[:] = bytes(len(key))
+    _LIVE.clear()
+
+
+def discard(key: bytearray) -> None:
+    """Zero one key that this process no longer needs."""
+    key[:] = bytes(len(key))
+    _LIVE[:] = [k for k in _LIVE if k is not key]
+
+
+def sign(key: bytearray, payload: bytes) -> bytes:
+    """``payload`` followed by its HMAC-SHA256."""
+    return payload + hmac.new(bytes(key), payload, hashlib.sha256).digest()
+
+
+def open_signed(key: bytearray, message: bytes) -> bytes | None:
+    """The payload if the trailing MAC is right, else None."""
+    if len(message) < MAC_BYTES:
+        return None
+    payload, mac = message[:-MAC_BYTES], message[-MAC_BYTES:]
+    expected = hmac.new(bytes(key), payload, hashlib.sha256).digest()
+    return payload if hmac.compare_digest(mac, expected) else None

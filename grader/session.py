@@ -1,0 +1,170 @@
+"""Run one exercise's spec in its own pytest session and read back what it reported.
+
+The supervisor (this module's caller) never imports student code and never runs a spec test
+itself. It starts ``python -I -m pytest -p grader.plugin`` in a subprocess, hands it a fresh
+results key through an inherited pipe, reads the signed results file, and then kills whatever
+the session left behind (the supervisor is a child subreaper). It owns the results folder,
+the session's output file and the session process, and removes, closes and reaps them here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import isolation, secret
+from grader.catalog import Exercise
+from grader.isolation import Deadline, OutputFile
+from grader.results import ExerciseResult, TestResult
+
+SESSION_INI = Path(__file__).with_name("session.ini")
+_ACTIVE: set[int] = set()  # session pids running now (grading runs several at once)
+_ACTIVE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the student modules come from: a folder laid out like exercises/."""
+
+    folder: Path
+    display_root: Path
+
+
+def session_budget(exercise: Exercise) -> float:
+    """Wall-clock limit for the whole session: generous, since every test has its own deadline."""
+    text = exercise.spec_path.read_text(encoding="utf-8", errors="replace")
+    tests = max(1, len(re.findall(r"^\s*(?:async\s+)?def\s+test_", text, re.MULTILINE)))
+    return 60.0 + tests * (exercise.timeout + 5.0)
+
+
+def run_exercise(exercise: Exercise, target: Target, spec_dir: Path | None = None) -> ExerciseResult:
+    """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
+
+    ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder).
+    """
+    spec_dir = spec_dir or exercise.folder
+    isolation.become_subreaper()
+    workdir = Path(tempfile.mkdtemp(prefix="grader-session-"))
+    results_path = workdir / "results.jsonl"
+    key = secret.new_key()
+    key_r, key_w = os.pipe()
+    os.write(key_w, bytes(key))
+    os.close(key_w)
+    log = OutputFile()
+    cmd = [
+        sys.executable, "-I", "-m", "pytest",
+        "-p", "grader.plugin", "-p", "pytest_timeout",
+        "-c", str(SESSION_INI), "--rootdir", str(spec_dir), "--confcutdir", str(spec_dir),
+        "-q", "-s", "--no-header", "-p", "no:cacheprovider",
+        "--grader-target", str(target.folder),
+        "--grader-timeout", str(exercise.timeout),
+        "--grader-results", str(results_path),
+        "--grader-key-fd", str(key_r),
+        "--grader-display-root", str(target.display_root),
+        str(spec_dir / exercise.spec_file),
+    ]
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTEST_ADDOPTS", None)
+    try:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log.fd, stderr=subprocess.STDOUT,
+            pass_fds=(key_r,), cwd=workdir, env=env, start_new_session=True,
+        )
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(proc.pid)
+        os.close(key_r)
+        reason = _wait(proc, session_budget(exercise))
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(proc.pid)
+            others = frozenset(_ACTIVE)
+        killed = isolation.kill_tree(os.getpid(), spare=others)
+        return read_results(
+            exercise.name, results_path, key, reason, log.read().text, killed=len(killed)
+        )
+    finally:
+        secret.discard(key)
+        log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
+    """Wait for the session; '' if it ended normally, else why it did not."""
+    status = isolation.wait_child(proc.pid, Deadline(budget))
+    if status is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        isolation.kill_tree(proc.pid, include_root=True)
+        proc.wait()
+        return f"the test session ran past its budget of {budget:g} s and was killed"
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if os.WIFSIGNALED(status):
+        return f"the test session was {isolation.describe_status(status)}"
+    if os.WEXITSTATUS(status) not in (0, 1, 5):  # pytest: ok, tests failed, none collected
+        return f"the test session {isolation.describe_status(status)}"
+    return ""
+
+
+def read_results(
+    name: str, path: Path, key: bytearray, reason: str, log: str, killed: int = 0
+) -> ExerciseResult:
+    """Rebuild an ExerciseResult from the signed lines; unreported tests become errors."""
+    collected: list[dict[str, object]] = []
+    tests: dict[str, TestResult] = {}
+    errors: list[str] = []
+    finished = False
+    forged = 0
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        mac, _, payload = line.partition(" ")
+        signed = secret.sign(key, payload.encode())
+        if signed[-secret.MAC_BYTES :].hex() != mac:
+            forged += 1
+            continue
+        record = json.loads(payload)
+        kind = record.pop("type")
+        if kind == "collected":
+            collected = list(record["tests"])
+        elif kind == "test":
+            result = TestResult.from_json(record)
+            tests.setdefault(result.name, result)
+        elif kind == "collect_error":
+            errors.append(str(record["message"]))
+        elif kind == "finished":
+            finished = True
+    notes = []
+    if forged:
+        notes.append(f"{forged} line(s) in the results file were not written by the grader and were ignored")
+        reason = reason or "the results file was tampered with"
+    if killed:
+        notes.append(f"{killed} process(es) left behind by the session were killed")
+    if not finished and not reason:
+        reason = "the test session ended without finishing"
+    detail = reason + (f"\n{log[-3000:]}" if reason and log.strip() else "")
+    ordered: list[TestResult] = []
+    for entry in collected:
+        test_name = str(entry["name"])
+        max_score = float(entry["max_score"])  # type: ignore[arg-type]
+        ordered.append(
+            tests.get(test_name)
+            or TestResult(test_name, "error", max_score, message=f"not run: {reason or 'no result'}", output=detail)
+        )
+    error = ""
+    if errors:
+        error = "the spec could not be loaded:\n" + "\n".join(errors)
+    elif not collected:
+        error = f"no tests were collected: {detail or log[-3000:]}".strip()
+    return ExerciseResult(name=name, tests=tuple(ordered), error=error, notes=tuple(notes))
