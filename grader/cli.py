@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 for --help
         return int(exc.code or 0)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     lang = i18n.detect_lang(args.lang)
     try:
         root = _root(args.root)

@@ -3,6 +3,9 @@
 For every exercise: each spec test fails on the stub; each passes on the reference solution
 in every one of K runs; and each mutant in ``tests/mutants/NN_slug/`` (a known-wrong
 implementation) fails, in every run, every test its docstring names (``test_...``).
+
+A mutant file holds only what it breaks: it is appended to the reference solution, so its
+definitions replace the solution's (and it must not contain ``from __future__`` imports).
 """
 
 from __future__ import annotations
@@ -54,13 +57,20 @@ def load_mutants(root: Path, exercise: Exercise) -> list[Mutant]:
     return mutants
 
 
-def _run_with_module(exercise: Exercise, module: Path, display_root: Path) -> ExerciseResult:
-    """Grade ``exercise`` against one stand-alone module file (a mutant)."""
+def mutant_source(root: Path, exercise: Exercise, mutant: Path) -> str:
+    """The reference solution with the mutant's definitions appended (they win)."""
+    solution = (root / "solutions" / exercise.name / exercise.module_file).read_text(encoding="utf-8")
+    return f"{solution}\n\n# ---- mutant {mutant.name} ----\n{mutant.read_text(encoding='utf-8')}"
+
+
+def _run_mutant(root: Path, exercise: Exercise, mutant: Path) -> ExerciseResult:
+    """Grade ``exercise`` against one mutant, laid out as a submission in a temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="grader-mutant-"))
     try:
         (folder / exercise.name).mkdir()
-        shutil.copyfile(module, folder / exercise.name / exercise.module_file)
-        return run_exercise(exercise, Target(folder, display_root))
+        module = folder / exercise.name / exercise.module_file
+        module.write_text(mutant_source(root, exercise, mutant), encoding="utf-8")
+        return run_exercise(exercise, Target(folder, folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -82,7 +92,7 @@ def verify(
             stub_run = pool.submit(run_exercise, ex, stub)
             solution_runs = [pool.submit(run_exercise, ex, solution) for _ in range(repeat)]
             mutant_runs = [
-                (m, [pool.submit(_run_with_module, ex, m.path, root) for _ in range(repeat)])
+                (m, [pool.submit(_run_mutant, root, ex, m.path) for _ in range(repeat)])
                 for m in mutants
             ]
             plan.append((ex, stub_run, solution_runs, mutant_runs))
