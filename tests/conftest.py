@@ -1,0 +1,86 @@
+"""Shared helpers for the grader's own tests: run the CLI on the fixture repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.cli import main
+
+FIXTURE_REPO = Path(__file__).parent / "fixtures" / "repo"
+
+
+@dataclass
+class Run:
+    code: int
+    seconds: float
+    data: dict[str, Any]
+    output: str
+
+    def statuses(self) -> dict[str, str]:
+        return {t["name"]: t["status"] for t in self.data["exercises"][0]["tests"]}
+
+    def test(self, name: str) -> dict[str, Any]:
+        return next(t for t in self.data["exercises"][0]["tests"] if t["name"] == name)
+
+
+def leftovers(mark: str) -> list[str]:
+    """Processes anywhere on the machine that carry our marker in their environment."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if mark.encode() in f.read():
+                    with open(f"/proc/{entry}/stat") as s:
+                        found.append(s.read()[:80])
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def fixture_repo(tmp_path: Path) -> Path:
+    """A private copy of the fixture repository (tests may add targets or mutants)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURE_REPO, repo)
+    return repo
+
+
+@pytest.fixture
+def grade(fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """grade(exercise, source) -> Run: check `exercise` with a student module made of `source`.
+
+    Every process started on the way carries a unique marker in its environment; the run
+    fails the test if any such process is still alive afterwards.
+    """
+
+    def run(exercise: str, source: str | None = None, target: str = "custom") -> Run:
+        mark = f"GRADER_SELFTEST_{uuid.uuid4().hex}"
+        monkeypatch.setenv("GRADER_SELFTEST_MARK", mark)
+        if source is not None:
+            folder = tmp_path / "target" / exercise
+            folder.mkdir(parents=True, exist_ok=True)
+            slug = exercise.split("_", 1)[1]
+            (folder / f"{slug}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+            target = str(tmp_path / "target")
+        out = tmp_path / "results.json"
+        started = time.monotonic()
+        code = main(["--root", str(fixture_repo), "check", exercise, "--target", target, "--json", str(out)])
+        seconds = time.monotonic() - started
+        output = capsys.readouterr().out
+        left = leftovers(mark)
+        assert not left, f"processes left behind: {left}"
+        return Run(code, seconds, json.loads(out.read_text()), output)
+
+    return run
