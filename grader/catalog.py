@@ -35,6 +35,10 @@ LANGS = ("en", "zh")
 class CatalogError(Exception):
     """An exercise folder or its metadata is invalid; the message names the file and key."""
 
+    def __init__(self, message: str, folder: Path | None = None) -> None:
+        super().__init__(message)
+        self.folder = folder
+
 
 @dataclass(frozen=True)
 class Text:
@@ -102,6 +106,14 @@ def _text(value: Any, where: str) -> Text:
 
 def load_exercise(folder: Path) -> Exercise:
     """Validate one exercise folder; CatalogError names the file and the key at fault."""
+    try:
+        return _load_exercise(folder)
+    except CatalogError as exc:
+        exc.folder = folder
+        raise
+
+
+def _load_exercise(folder: Path) -> Exercise:
     match = FOLDER.match(folder.name)
     if not match:
         raise CatalogError(f"{folder}: an exercise folder is named NN_slug (two digits, snake_case)")
@@ -145,25 +157,52 @@ def load_exercise(folder: Path) -> Exercise:
     )
 
 
-def load_catalog(exercises_dir: Path) -> list[Exercise]:
-    """Every exercise under ``exercises_dir``, in number order."""
+def scan(exercises_dir: Path) -> tuple[list[Exercise], list[CatalogError]]:
+    """Every valid exercise under ``exercises_dir`` in number order, and the invalid ones' errors."""
     if not exercises_dir.is_dir():
         raise CatalogError(f"{exercises_dir}: no exercises folder here")
     folders = sorted(p for p in exercises_dir.iterdir() if p.is_dir() and FOLDER.match(p.name))
-    exercises = [load_exercise(folder) for folder in folders]
+    exercises: list[Exercise] = []
+    problems: list[CatalogError] = []
     seen: dict[int, str] = {}
-    for ex in exercises:
+    for folder in folders:
+        try:
+            ex = load_exercise(folder)
+        except CatalogError as exc:
+            problems.append(exc)
+            continue
         if ex.number in seen:
-            raise CatalogError(f"{ex.folder}: number {ex.number:02d} is also used by {seen[ex.number]}")
+            problems.append(
+                CatalogError(f"{ex.folder}: number {ex.number:02d} is also used by {seen[ex.number]}", ex.folder)
+            )
+            continue
         seen[ex.number] = ex.name
+        exercises.append(ex)
+    return exercises, problems
+
+
+def load_catalog(exercises_dir: Path) -> list[Exercise]:
+    """Every exercise under ``exercises_dir``, in number order; the first problem is raised."""
+    exercises, problems = scan(exercises_dir)
+    if problems:
+        raise problems[0]
     return exercises
+
+
+def matches(folder_name: str, name: str) -> bool:
+    """True if ``name`` (``12_shared_counter``, ``shared_counter`` or ``12``) means this folder."""
+    match = FOLDER.match(folder_name)
+    if not match:
+        return False
+    wanted = name.strip().rstrip("/").split("/")[-1]
+    number, slug = int(match.group(1)), match.group(2)
+    return wanted in (folder_name, slug) or (wanted.isdigit() and int(wanted) == number)
 
 
 def find(exercises: list[Exercise], name: str) -> Exercise:
     """The exercise called ``12_shared_counter``, ``shared_counter`` or ``12``."""
-    wanted = name.strip().rstrip("/").split("/")[-1]
     for ex in exercises:
-        if wanted in (ex.name, ex.slug) or (wanted.isdigit() and int(wanted) == ex.number):
+        if matches(ex.name, name):
             return ex
     known = ", ".join(ex.name for ex in exercises) or "none"
     raise CatalogError(f"no exercise named {name!r} (known: {known})")

@@ -62,14 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = i18n.detect_lang(args.lang)
     try:
         root = _root(args.root)
-        exercises = catalog.load_catalog(root / "exercises")
+        exercises, problems = catalog.scan(root / "exercises")
         if args.command == "list":
+            for problem in problems:
+                console.print(f"[red]grader: {problem}[/red]")
             return cmd_list(console, root, exercises, args.target, args.run, lang)
         if args.command == "check":
-            return cmd_check(console, root, catalog.find(exercises, args.name), args.target, args.json, lang)
+            return cmd_check(console, root, _find(exercises, problems, args.name), args.target, args.json, lang)
         if args.command == "hint":
-            return cmd_hint(console, root, catalog.find(exercises, args.name), args.all, lang)
+            return cmd_hint(console, root, _find(exercises, problems, args.name), args.all, lang)
         if args.command == "verify":
+            if problems:  # authors: every exercise must be valid
+                raise problems[0]
             return cmd_verify(console, root, exercises, args.names, args.repeat, args.jobs)
     except (CatalogError, UsageProblem) as exc:
         console.print(f"[red]grader: {exc}[/red]")
@@ -79,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def main_entry() -> None:
     sys.exit(main())
+
+
+def _find(exercises: list[Exercise], problems: list[CatalogError], name: str) -> Exercise:
+    """The named exercise; if it is one of the invalid ones, its own error."""
+    for problem in problems:
+        if problem.folder is not None and catalog.matches(problem.folder.name, name):
+            raise problem
+    return catalog.find(exercises, name)
 
 
 def _root(explicit: Path | None) -> Path:
