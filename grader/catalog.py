@@ -116,7 +116,9 @@ def load_exercise(folder: Path) -> Exercise:
 def _load_exercise(folder: Path) -> Exercise:
     match = FOLDER.match(folder.name)
     if not match:
-        raise CatalogError(f"{folder}: an exercise folder is named NN_slug (two digits, snake_case)")
+        raise CatalogError(
+            f"{folder}: an exercise folder is named NN_slug (two digits, snake_case)"
+        )
     number, slug = int(match.group(1)), match.group(2)
     toml_path = folder / "exercise.toml"
     try:
@@ -158,7 +160,7 @@ def _load_exercise(folder: Path) -> Exercise:
 
 
 def scan(exercises_dir: Path) -> tuple[list[Exercise], list[CatalogError]]:
-    """Every valid exercise under ``exercises_dir`` in number order, and the invalid ones' errors."""
+    """The valid exercises under ``exercises_dir`` in number order, and the errors of the rest."""
     if not exercises_dir.is_dir():
         raise CatalogError(f"{exercises_dir}: no exercises folder here")
     folders = sorted(p for p in exercises_dir.iterdir() if p.is_dir() and FOLDER.match(p.name))
@@ -173,7 +175,10 @@ def scan(exercises_dir: Path) -> tuple[list[Exercise], list[CatalogError]]:
             continue
         if ex.number in seen:
             problems.append(
-                CatalogError(f"{ex.folder}: number {ex.number:02d} is also used by {seen[ex.number]}", ex.folder)
+                CatalogError(
+                    f"{ex.folder}: number {ex.number:02d} is also used by {seen[ex.number]}",
+                    ex.folder,
+                )
             )
             continue
         seen[ex.number] = ex.name

@@ -27,28 +27,46 @@ class UsageProblem(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description="Check multitasking katas for real.")
-    parser.add_argument("--root", type=Path, help="the repository (default: found from the current folder)")
-    parser.add_argument("--lang", choices=["en", "zh"], help="language of messages (default: from the locale)")
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Check multitasking katas for real."
+    )
+    parser.add_argument(
+        "--root", type=Path, help="the repository (default: found from the current folder)"
+    )
+    parser.add_argument(
+        "--lang", choices=["en", "zh"], help="language of messages (default: from the locale)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="every exercise with its state")
-    p_list.add_argument("--target", default="exercises", help="exercises (default), solutions, or a folder")
-    p_list.add_argument("--run", action="store_true", help="run every spec now instead of showing the last result")
+    p_list.add_argument(
+        "--target", default="exercises", help="exercises (default), solutions, or a folder"
+    )
+    p_list.add_argument(
+        "--run", action="store_true", help="run every spec now instead of showing the last result"
+    )
 
     p_check = sub.add_parser("check", help="run one exercise's spec")
     p_check.add_argument("name", help="12_shared_counter, shared_counter or 12")
-    p_check.add_argument("--target", default="exercises", help="exercises (default), solutions, or a folder")
+    p_check.add_argument(
+        "--target", default="exercises", help="exercises (default), solutions, or a folder"
+    )
     p_check.add_argument("--json", type=Path, help="write the results as JSON to this file")
 
     p_hint = sub.add_parser("hint", help="show the next hint for an exercise")
     p_hint.add_argument("name")
     p_hint.add_argument("--all", action="store_true", help="show every hint")
 
-    p_verify = sub.add_parser("verify", help="prove each spec fails the stub, passes the solution, rejects mutants")
+    p_verify = sub.add_parser(
+        "verify", help="prove each spec fails the stub, passes the solution, rejects mutants"
+    )
     p_verify.add_argument("names", nargs="*", help="exercises to verify (default: all)")
-    p_verify.add_argument("--repeat", type=int, default=1, help="runs of the solution and of each mutant")
-    p_verify.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time")
+    p_verify.add_argument(
+        "--repeat", type=int, default=1, help="runs of the solution and of each mutant"
+    )
+    p_verify.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time"
+    )
     return parser
 
 
@@ -68,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print(f"[red]grader: {problem}[/red]")
             return cmd_list(console, root, exercises, args.target, args.run, lang)
         if args.command == "check":
-            return cmd_check(console, root, _find(exercises, problems, args.name), args.target, args.json, lang)
+            return cmd_check(
+                console, root, _find(exercises, problems, args.name), args.target, args.json, lang
+            )
         if args.command == "hint":
             return cmd_hint(console, root, _find(exercises, problems, args.name), args.all, lang)
         if args.command == "verify":
@@ -100,7 +120,9 @@ def _root(explicit: Path | None) -> Path:
         return explicit.resolve()
     found = catalog.find_root(Path.cwd()) or catalog.find_root(Path(__file__).resolve().parent)
     if found is None:
-        raise UsageProblem("no exercises/ folder in this folder or above it: run grader in the repository")
+        raise UsageProblem(
+            "no exercises/ folder in this folder or above it: run grader in the repository"
+        )
     return found.resolve()
 
 
@@ -114,7 +136,9 @@ def resolve_target(root: Path, target: str) -> Target:
     return Target(folder, Path.cwd())
 
 
-def cmd_list(console: Console, root: Path, exercises: list[Exercise], target_name: str, run: bool, lang: str) -> int:
+def cmd_list(
+    console: Console, root: Path, exercises: list[Exercise], target_name: str, run: bool, lang: str
+) -> int:
     target = resolve_target(root, target_name)
     state = State(root)
     rows = []
@@ -135,7 +159,12 @@ def cmd_list(console: Console, root: Path, exercises: list[Exercise], target_nam
 
 
 def cmd_check(
-    console: Console, root: Path, exercise: Exercise, target_name: str, json_path: Path | None, lang: str
+    console: Console,
+    root: Path,
+    exercise: Exercise,
+    target_name: str,
+    json_path: Path | None,
+    lang: str,
 ) -> int:
     target = resolve_target(root, target_name)
     module = exercise.module_in(target.folder)
@@ -153,8 +182,10 @@ def cmd_check(
 
 def write_json(path: Path, exercise_results: list[results.ExerciseResult]) -> None:
     try:
-        path.write_text(json.dumps(results.document(exercise_results), indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(results.document(exercise_results), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
     except OSError as exc:
         raise UsageProblem(f"--json {path}: cannot write: {exc.strerror}") from None
 
@@ -163,19 +194,28 @@ def cmd_hint(console: Console, root: Path, exercise: Exercise, show_all: bool, l
     hints = exercise.hints
     if show_all:
         for number, hint in enumerate(hints, 1):
-            console.print(f"[bold]{i18n.word('hint', lang)} {number}/{len(hints)}[/bold]: {hint.get(lang)}")
+            console.print(
+                f"[bold]{i18n.word('hint', lang)} {number}/{len(hints)}[/bold]: {hint.get(lang)}"
+            )
         return 0
     state = State(root)
     index = state.next_hint(exercise.name, len(hints))
     state.save()
-    console.print(f"[bold]{i18n.word('hint', lang)} {index + 1}/{len(hints)}[/bold]: {hints[index].get(lang)}")
+    console.print(
+        f"[bold]{i18n.word('hint', lang)} {index + 1}/{len(hints)}[/bold]: {hints[index].get(lang)}"
+    )
     if index == len(hints) - 1:
         console.print(f"[dim]{i18n.word('last_hint', lang)}[/dim]")
     return 0
 
 
 def cmd_verify(
-    console: Console, root: Path, exercises: list[Exercise], names: list[str], repeat: int, jobs: int
+    console: Console,
+    root: Path,
+    exercises: list[Exercise],
+    names: list[str],
+    repeat: int,
+    jobs: int,
 ) -> int:
     from grader.verify import verify
 

@@ -8,7 +8,7 @@ process table, output from files whose size the judge checks.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import select
 import signal
@@ -31,8 +31,13 @@ def become_subreaper() -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    return bool(libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+@functools.cache
+def libc() -> ctypes.CDLL:
+    """The C library already loaded into this process (no ``ldconfig`` or compiler run)."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 class Deadline:
@@ -96,7 +101,9 @@ def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int
                 return status
             if deadline.expired():
                 return None
-            slice_s = deadline.remaining() if pidfd is not None else min(interval, deadline.remaining())
+            slice_s = (
+                deadline.remaining() if pidfd is not None else min(interval, deadline.remaining())
+            )
             events = poller.poll(slice_s * 1000)
             if readable is not None and any(fd == readable for fd, _ in events):
                 done, status = os.waitpid(pid, os.WNOHANG)
@@ -134,17 +141,22 @@ def kill_tree(
                 os.kill(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        reap_own_children(exclude=spare)
+        reap_own_children(exclude=spare, rows=rows)
         if not targets or deadline.expired():
             return sorted(killed.values(), key=lambda p: p.pid)
         time.sleep(0.001)  # let the kernel deliver the kills before the next look
 
 
-def reap_own_children(exclude: frozenset[int] = frozenset()) -> list[int]:
-    """Reap every exited child of ours except ``exclude`` (pids still to be waited by name)."""
+def reap_own_children(
+    exclude: frozenset[int] = frozenset(), rows: dict[int, probe.Proc] | None = None
+) -> list[int]:
+    """Reap every exited child of ours except ``exclude`` (pids still to be waited by name).
+
+    ``rows`` is a process table read earlier; children that died since are reaped next time.
+    """
     reaped: list[int] = []
     me = os.getpid()
-    for proc in probe.children(me):
+    for proc in probe.children(me, rows):
         if proc.zombie and proc.pid not in exclude:
             try:
                 os.waitpid(proc.pid, os.WNOHANG)

@@ -17,6 +17,7 @@ limit inside the test process only (signal method, ``func_only``), below the har
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ from grader.sandbox import Student, StudentProblem
 
 DEFAULT_DEADLINE = 10.0
 REPORT_BUDGET = 32 * 1024 * 1024
-DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (3 if hasattr(signal, "SIGRTMIN") else 0)
+DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (
+    3 if hasattr(signal, "SIGRTMIN") else 0
+)
 STATUS_KEY = "grader_status"
 MESSAGE_KEY = "grader_message"
 KILLED_KEY = "grader_killed"
@@ -66,16 +69,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--grader-results", default=None, help="append signed results to this file")
     group.addoption("--grader-key-fd", type=int, default=None, help="read the results key here")
-    group.addoption("--grader-display-root", default=None, help="show student paths relative to this")
-    group.addoption("--grader-no-fork", action="store_true", help="run tests in-process (debugging)")
+    group.addoption(
+        "--grader-display-root", default=None, help="show student paths relative to this"
+    )
+    group.addoption(
+        "--grader-no-fork", action="store_true", help="run tests in-process (debugging)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): how many points the test is worth (default 1)")
     config.addinivalue_line(
-        "markers", "deadline(seconds): hard wall-clock deadline for this test, overriding the exercise's"
+        "markers",
+        "deadline(seconds): hard wall-clock deadline for this test, overriding the exercise's",
     )
     isolation.become_subreaper()
+    sys.dont_write_bytecode = True  # no __pycache__ next to specs (the session runs with -I)
     results = config.getoption("grader_results")
     if results:
         key_fd = config.getoption("grader_key_fd")
@@ -89,7 +98,9 @@ def _read_key(fd: int) -> bytearray:
     got = os.readv(fd, [key])
     os.close(fd)
     if got != secret.MAC_BYTES:
-        raise pytest.UsageError(f"--grader-key-fd {fd}: expected {secret.MAC_BYTES} key bytes, got {got}")
+        raise pytest.UsageError(
+            f"--grader-key-fd {fd}: expected {secret.MAC_BYTES} key bytes, got {got}"
+        )
     return secret.adopt(key)
 
 
@@ -119,7 +130,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Label each failing phase with the grader's status and the message meant for the student."""
     report: pytest.TestReport = yield
     if call.excinfo is not None and report.failed:
@@ -136,9 +149,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def teaching_message(exc: BaseException) -> str:
-    """What the student reads: an assertion's own message, or the exception in one line."""
+    """What the student reads: the author's message, without pytest's rewritten expression.
+
+    ``assert cond, msg`` arrives as ``msg`` + ``"\nassert <introspection>"``; the
+    introspection (reprs of Outcome objects and the like) stays in the test's output.
+    """
     if isinstance(exc, AssertionError):
-        return str(exc).strip() or "an assertion failed"
+        text = str(exc)
+        if not isinstance(exc, StudentProblem) and not text.startswith("assert "):
+            text = text.split("\nassert ", 1)[0]
+        return text.strip() or "an assertion failed"
+    if isinstance(exc, pytest.fail.Exception):
+        return str(exc.msg or "").strip() or "the test failed"
     return f"{type(exc).__name__}: {exc}".strip()
 
 
@@ -157,7 +179,7 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
         display = str(module_path)
     if not module_path.is_file():
         raise StudentProblem(f"there is no file {display}: create it from the exercise's stub")
-    _, call_deadline = budgets(hard_deadline(request.node))  # type: ignore[arg-type]
+    _, call_deadline = budgets(hard_deadline(request.node))
     sandboxed = Student(str(module_path), slug, display, call_deadline)
     yield sandboxed
     killed = sandboxed.close()
@@ -187,6 +209,9 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
     workdir = tempfile.mkdtemp(prefix="grader-test-")
     report_r, report_w = os.pipe()
     started = time.monotonic()
+    # Objects that exist now are never collected in the child: without this, the child's
+    # first garbage collection writes to every page and copies the whole heap.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the test process, which never returns
         os.close(report_r)
@@ -202,7 +227,9 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
     return reports
 
 
-def _test_process(item: pytest.Item, key: bytearray, report_w: int, out_fd: int, workdir: str) -> None:
+def _test_process(
+    item: pytest.Item, key: bytearray, report_w: int, out_fd: int, workdir: str
+) -> None:
     me = os.getpid()
     code = 0
     try:
@@ -252,8 +279,11 @@ def _judge_test_process(
         frame, status = None, None
         problem = ("error", f"the test process sent an unreadable report: {exc}")
     if frame is None and status is None and problem is None:
-        problem = ("timeout", f"the test did not finish within its deadline of {deadline_s:g} s; "
-                   "stack of every thread at that moment is in the output")
+        problem = (
+            "timeout",
+            f"the test did not finish within its deadline of {deadline_s:g} s; "
+            "stack of every thread at that moment is in the output",
+        )
         _dump_stacks(pid, output)
     if status is None:
         try:
@@ -274,8 +304,11 @@ def _judge_test_process(
                 problem = ("error", "the report of the test process could not be read")
     if problem is None and not reports:
         how = isolation.describe_status(status) if status is not None else "vanished"
-        problem = ("crashed", f"the test process {how} before reporting "
-                   "(did student code kill its parent or the whole process group?)")
+        problem = (
+            "crashed",
+            f"the test process {how} before reporting "
+            "(did student code kill its parent or the whole process group?)",
+        )
     captured = output.read()
     if problem is not None:
         reports = [_synthesised(item, problem, elapsed)]
@@ -361,7 +394,10 @@ class Recorder:
             self.names[item.nodeid] = item.name
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        tests = [{"name": self.names[i.nodeid], "max_score": self.points[i.nodeid]} for i in session.items]
+        tests = [
+            {"name": self.names[i.nodeid], "max_score": self.points[i.nodeid]}
+            for i in session.items
+        ]
         self._emit({"type": "collected", "tests": tests})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -378,14 +414,18 @@ class Recorder:
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         reports = self.phases.pop(nodeid, [])
         duration = time.monotonic() - self.started.pop(nodeid, time.monotonic())
-        result = summarise(self.names.get(nodeid, nodeid), self.points.get(nodeid, 1.0), reports, duration)
+        result = summarise(
+            self.names.get(nodeid, nodeid), self.points.get(nodeid, 1.0), reports, duration
+        )
         self._emit({"type": "test", **result.to_json()})
 
     def pytest_sessionfinish(self) -> None:
         self._emit({"type": "finished"})
 
 
-def summarise(name: str, max_score: float, reports: list[pytest.TestReport], duration: float) -> TestResult:
+def summarise(
+    name: str, max_score: float, reports: list[pytest.TestReport], duration: float
+) -> TestResult:
     """Fold the setup/call/teardown reports of one test into its TestResult."""
     status, message = "passed", ""
     for report in reports:
@@ -407,6 +447,16 @@ def summarise(name: str, max_score: float, reports: list[pytest.TestReport], dur
             output_parts.append(f"--- {report.when} ---\n{report.longreprtext}")
     output = "\n".join(output_parts)
     if len(output) > 64 * 1024:
-        output = output[:32 * 1024] + f"\n[... {len(output) - 64 * 1024} characters dropped ...]\n" + output[-32 * 1024 :]
-    return TestResult(name=name, status=status, max_score=max_score, message=message,
-                      output=output, duration_s=round(duration, 4))
+        output = (
+            output[: 32 * 1024]
+            + f"\n[... {len(output) - 64 * 1024} characters dropped ...]\n"
+            + output[-32 * 1024 :]
+        )
+    return TestResult(
+        name=name,
+        status=status,
+        max_score=max_score,
+        message=message,
+        output=output,
+        duration_s=round(duration, 4),
+    )

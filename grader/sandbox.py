@@ -76,6 +76,7 @@ class Outcome:
 
     label: str
     returned: bool
+    pid: int = 0  # the sandbox process (the caller of the student's function)
     value: object = None
     error: StudentError | None = None
     problem: str | None = None  # no value and no exception: died, timed out, bad value
@@ -100,14 +101,20 @@ class Outcome:
         if self.error is not None:
             err = self.error
             if err.todo:
-                return StudentTodo(f"{self.label} is not written yet (it raises NotImplementedError)")
+                return StudentTodo(
+                    f"{self.label} is not written yet (it raises NotImplementedError)"
+                )
             if err.import_failed:
                 return StudentProblem(f"{err.message}\n{err.traceback}".rstrip())
-            return StudentProblem(f"{self.label} raised {err.type}: {err.message}\n{err.traceback}{output}")
+            return StudentProblem(
+                f"{self.label} raised {err.type}: {err.message}\n{err.traceback}{output}"
+            )
         if self.timed_out:
             return StudentTimeout(f"{self.label} did not return in time{output}")
         if self.exit is not None and self.problem is None:
-            return StudentCrashed(f"{self.label} ended the process ({self.exit}) before returning{output}")
+            return StudentCrashed(
+                f"{self.label} ended the process ({self.exit}) before returning{output}"
+            )
         return StudentProblem(f"{self.label}: {self.problem}{output}")
 
 
@@ -115,7 +122,9 @@ def _output_note(stdout: Captured, stderr: Captured) -> str:
     parts = []
     for name, cap in (("stdout", stdout), ("stderr", stderr)):
         if cap.text.strip():
-            text = cap.text if len(cap.text) < 2000 else cap.text[:1000] + "\n...\n" + cap.text[-1000:]
+            text = (
+                cap.text if len(cap.text) < 2000 else cap.text[:1000] + "\n...\n" + cap.text[-1000:]
+            )
             parts.append(f"\n--- its {name} ---\n{text.rstrip()}")
     return "".join(parts)
 
@@ -124,7 +133,11 @@ class _Sandbox:
     """One forked sandbox process and the judge's ends of its channels."""
 
     def __init__(self, job: sandbox_child.Job) -> None:
-        self.label = f"{job.function}()" if job.function else f"scenario {getattr(job.scenario, '__name__', '?')}"
+        self.label = (
+            f"{job.function}()"
+            if job.function
+            else f"scenario {getattr(job.scenario, '__name__', '?')}"
+        )
         self.out = OutputFile()
         self.err = OutputFile()
         result_r, result_w = os.pipe()
@@ -155,6 +168,7 @@ class _Sandbox:
     def outcome(self, frame: bytes | None, **extra: Any) -> Outcome:
         kwargs: dict[str, Any] = {
             "label": self.label,
+            "pid": self.pid,
             "stdout": self.out.read(),
             "stderr": self.err.read(),
             "exit": describe_status(self.status) if self.status is not None else None,
@@ -162,9 +176,8 @@ class _Sandbox:
         }
         kwargs.update(extra)
         if frame is None:
-            if "problem" not in kwargs and not kwargs.get("timed_out"):
-                if self.status is None:
-                    kwargs["problem"] = "the sandbox sent no result"
+            if "problem" not in kwargs and not kwargs.get("timed_out") and self.status is None:
+                kwargs["problem"] = "the sandbox sent no result"
             return Outcome(returned=False, **kwargs)
         return _decode_frame(frame, kwargs)
 
@@ -249,7 +262,9 @@ class Running:
                 raise self.stop().as_problem()
             return net.accepts(port)
 
-        wait_until(ready, timeout, f"{self._sandbox.label} did not accept connections on 127.0.0.1:{port}")
+        wait_until(
+            ready, timeout, f"{self._sandbox.label} did not accept connections on 127.0.0.1:{port}"
+        )
 
     def stop(self, grace: float = 1.0) -> Outcome:
         """SIGTERM the sandbox, SIGKILL it after ``grace`` seconds, kill what it started."""
@@ -293,7 +308,9 @@ class Student:
 
     # -- the three shapes -------------------------------------------------------------------
 
-    def run(self, function: str, *args: Any, deadline: float | None = None, **kwargs: Any) -> Outcome:
+    def run(
+        self, function: str, *args: Any, deadline: float | None = None, **kwargs: Any
+    ) -> Outcome:
         """Call ``function(*args, **kwargs)`` in a sandbox; the whole Outcome."""
         return self._call(self._job(function, None, args, kwargs, linger=True), deadline)
 
@@ -302,13 +319,21 @@ class Student:
         return self.run(function, *args, deadline=deadline, **kwargs).value_or_raise()
 
     def run_scenario(
-        self, scenario: Callable[..., object], *args: Any, deadline: float | None = None, **kwargs: Any
+        self,
+        scenario: Callable[..., object],
+        *args: Any,
+        deadline: float | None = None,
+        **kwargs: Any,
     ) -> Outcome:
         """Run trusted ``scenario(module, *args, **kwargs)`` in a sandbox; the whole Outcome."""
         return self._call(self._job(None, scenario, args, kwargs, linger=True), deadline)
 
     def scenario(
-        self, scenario: Callable[..., object], *args: Any, deadline: float | None = None, **kwargs: Any
+        self,
+        scenario: Callable[..., object],
+        *args: Any,
+        deadline: float | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Run trusted ``scenario(module, ...)`` in a sandbox; its value, or fail the test."""
         return self.run_scenario(scenario, *args, deadline=deadline, **kwargs).value_or_raise()
@@ -399,7 +424,6 @@ class Student:
                 except ChildProcessError:
                     pass
                 continue
-            escaped.append(proc)
             escaped.extend(kill_tree(proc.pid, include_root=True, spare=spare))
         return escaped
 

@@ -10,8 +10,6 @@ student controls anyway; the judge makes its own observations.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import importlib.util
 import json
 import math
@@ -28,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from grader import codec, secret, wire
-from grader.isolation import system_exit_code
+from grader.isolation import libc, system_exit_code
 
 RESULT_FD = 3
 THREAD_STACK = 1024 * 1024
@@ -122,10 +120,9 @@ def _fd_ceiling() -> int:
 
 def _apply_limits(limits: Limits) -> None:
     os.environ["MALLOC_ARENA_MAX"] = "2"  # for programs the student execs
-    libc_name = ctypes.util.find_library("c")
-    if libc_name and sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and hasattr(libc(), "mallopt"):
         # glibc read MALLOC_ARENA_MAX at start-up; set the same limit on this live heap.
-        ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, 2)
+        libc().mallopt(M_ARENA_MAX, 2)
     threading.stack_size(THREAD_STACK)
     settings = [
         (resource.RLIMIT_CORE, 0),
@@ -178,6 +175,7 @@ def _run(job: Job, me: int) -> dict[str, Any]:
 
 
 def _import(job: Job) -> ModuleType:
+    sys.dont_write_bytecode = True  # leave no __pycache__ in the student's folder
     folder = os.path.dirname(job.module_path)
     sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(job.module_name, job.module_path)

@@ -46,7 +46,9 @@ def session_budget(exercise: Exercise) -> float:
     return 60.0 + tests * (exercise.timeout + 5.0)
 
 
-def run_exercise(exercise: Exercise, target: Target, spec_dir: Path | None = None) -> ExerciseResult:
+def run_exercise(
+    exercise: Exercise, target: Target, spec_dir: Path | None = None
+) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
     ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder).
@@ -61,23 +63,49 @@ def run_exercise(exercise: Exercise, target: Target, spec_dir: Path | None = Non
     os.close(key_w)
     log = OutputFile()
     cmd = [
-        sys.executable, "-I", "-m", "pytest",
-        "-p", "grader.plugin", "-p", "pytest_timeout",
-        "-c", str(SESSION_INI), "--rootdir", str(spec_dir), "--confcutdir", str(spec_dir),
-        "-q", "-s", "--no-header", "-p", "no:cacheprovider",
-        "--grader-target", str(target.folder),
-        "--grader-timeout", str(exercise.timeout),
-        "--grader-results", str(results_path),
-        "--grader-key-fd", str(key_r),
-        "--grader-display-root", str(target.display_root),
+        sys.executable,
+        "-I",
+        "-m",
+        "pytest",
+        "-p",
+        "grader.plugin",
+        "-p",
+        "pytest_timeout",
+        "-c",
+        str(SESSION_INI),
+        "--rootdir",
+        str(spec_dir),
+        "--confcutdir",
+        str(spec_dir),
+        "-q",
+        "-s",
+        "--no-header",
+        "-p",
+        "no:cacheprovider",
+        "--grader-target",
+        str(target.folder),
+        "--grader-timeout",
+        str(exercise.timeout),
+        "--grader-results",
+        str(results_path),
+        "--grader-key-fd",
+        str(key_r),
+        "--grader-display-root",
+        str(target.display_root),
         str(spec_dir / exercise.spec_file),
     ]
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTEST_ADDOPTS", None)
     try:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log.fd, stderr=subprocess.STDOUT,
-            pass_fds=(key_r,), cwd=workdir, env=env, start_new_session=True,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log.fd,
+            stderr=subprocess.STDOUT,
+            pass_fds=(key_r,),
+            cwd=workdir,
+            env=env,
+            start_new_session=True,
         )
         with _ACTIVE_LOCK:
             _ACTIVE.add(proc.pid)
@@ -147,7 +175,9 @@ def read_results(
             finished = True
     notes = []
     if forged:
-        notes.append(f"{forged} line(s) in the results file were not written by the grader and were ignored")
+        notes.append(
+            f"{forged} line(s) in the results file were not written by the grader and were ignored"
+        )
         reason = reason or "the results file was tampered with"
     if killed:
         notes.append(f"{killed} process(es) left behind by the session were killed")
@@ -160,7 +190,13 @@ def read_results(
         max_score = float(entry["max_score"])  # type: ignore[arg-type]
         ordered.append(
             tests.get(test_name)
-            or TestResult(test_name, "error", max_score, message=f"not run: {reason or 'no result'}", output=detail)
+            or TestResult(
+                test_name,
+                "error",
+                max_score,
+                message=f"not run: {reason or 'no result'}",
+                output=detail,
+            )
         )
     error = ""
     if errors:

@@ -59,7 +59,9 @@ def load_mutants(root: Path, exercise: Exercise) -> list[Mutant]:
 
 def mutant_source(root: Path, exercise: Exercise, mutant: Path) -> str:
     """The reference solution with the mutant's definitions appended (they win)."""
-    solution = (root / "solutions" / exercise.name / exercise.module_file).read_text(encoding="utf-8")
+    solution = (root / "solutions" / exercise.name / exercise.module_file).read_text(
+        encoding="utf-8"
+    )
     return f"{solution}\n\n# ---- mutant {mutant.name} ----\n{mutant.read_text(encoding='utf-8')}"
 
 
@@ -115,9 +117,13 @@ def _judge_stub(verdict: Verdict, result: ExerciseResult) -> None:
     passed = [t.name for t in result.tests if t.status == "passed"]
     if passed:
         verdict.problems.append(f"stub: these tests pass on the stub: {', '.join(passed)}")
-    not_todo = [f"{t.name} ({t.status})" for t in result.tests if t.status not in ("todo", "passed")]
+    not_todo = [
+        f"{t.name} ({t.status})" for t in result.tests if t.status not in ("todo", "passed")
+    ]
     counts = f"{sum(t.status == 'todo' for t in result.tests)}/{len(result.tests)} todo"
-    verdict.summary.append(f"stub: {counts}" + (f"; others: {', '.join(not_todo)}" if not_todo else ""))
+    verdict.summary.append(
+        f"stub: {counts}" + (f"; others: {', '.join(not_todo)}" if not_todo else "")
+    )
 
 
 def _judge_solution(verdict: Verdict, runs: list[ExerciseResult]) -> None:
@@ -128,13 +134,14 @@ def _judge_solution(verdict: Verdict, runs: list[ExerciseResult]) -> None:
             verdict.problems.append(f"solution run {index}: {result.error or 'no tests'}")
         elif bad:
             for t in bad:
-                verdict.problems.append(
-                    f"solution run {index}: {t.name} {t.status}: {t.message.splitlines()[0] if t.message else ''}"
-                )
+                first_line = t.message.splitlines()[0] if t.message else ""
+                verdict.problems.append(f"solution run {index}: {t.name} {t.status}: {first_line}")
         else:
             good += 1
     slowest = max((sum(t.duration_s for t in r.tests) for r in runs), default=0.0)
-    verdict.summary.append(f"solution: {good}/{len(runs)} runs all passed (slowest {slowest:.2f} s of tests)")
+    verdict.summary.append(
+        f"solution: {good}/{len(runs)} runs all passed (slowest {slowest:.2f} s of tests)"
+    )
 
 
 def _judge_mutant(
@@ -142,7 +149,9 @@ def _judge_mutant(
 ) -> None:
     known = {t.name.split("[")[0] for t in stub.tests} | {t.name for t in stub.tests}
     if not mutant.must_fail:
-        verdict.problems.append(f"mutant {mutant.name}: its docstring names no test_... that must catch it")
+        verdict.problems.append(
+            f"mutant {mutant.name}: its docstring names no test_... that must catch it"
+        )
         return
     unknown = [n for n in mutant.must_fail if n not in known]
     if unknown:
@@ -152,14 +161,20 @@ def _judge_mutant(
     for index, result in enumerate(runs, 1):
         escaped = [n for n in mutant.must_fail if not _failed(result, n)]
         if escaped:
-            verdict.problems.append(f"mutant {mutant.name} run {index}: not caught by {', '.join(escaped)}")
+            verdict.problems.append(
+                f"mutant {mutant.name} run {index}: not caught by {', '.join(escaped)}"
+            )
         else:
             caught += 1
-    verdict.summary.append(f"mutant {mutant.name}: caught {caught}/{len(runs)} by {', '.join(mutant.must_fail)}")
+    verdict.summary.append(
+        f"mutant {mutant.name}: caught {caught}/{len(runs)} by {', '.join(mutant.must_fail)}"
+    )
 
 
 def _failed(result: ExerciseResult, test: str) -> bool:
     """True if ``test`` (or any parametrised instance of it) did not pass."""
     return any(
-        t.status != "passed" for t in result.tests if t.name == test or t.name.startswith(test + "[")
+        t.status != "passed"
+        for t in result.tests
+        if t.name == test or t.name.startswith(test + "[")
     )

@@ -83,7 +83,9 @@ class FrameReader:
         return self.frame()
 
 
-def await_frame(reader: FrameReader, pid: int, deadline: Deadline) -> tuple[bytes | None, int | None]:
+def await_frame(
+    reader: FrameReader, pid: int, deadline: Deadline
+) -> tuple[bytes | None, int | None]:
     """Wait for our child ``pid`` to send its frame or to end, whichever comes first.
 
     Returns ``(frame, status)``: the frame if it arrived (or None), and the child's wait

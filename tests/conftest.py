@@ -58,7 +58,12 @@ def fixture_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def grade(fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+def grade(
+    fixture_repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
     """grade(exercise, source) -> Run: check `exercise` with a student module made of `source`.
 
     Every process started on the way carries a unique marker in its environment; the run
@@ -76,7 +81,9 @@ def grade(fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
             target = str(tmp_path / "target")
         out = tmp_path / "results.json"
         started = time.monotonic()
-        code = main(["--root", str(fixture_repo), "check", exercise, "--target", target, "--json", str(out)])
+        code = main(
+            ["--root", str(fixture_repo), "check", exercise, "--target", target, "--json", str(out)]
+        )
         seconds = time.monotonic() - started
         output = capsys.readouterr().out
         left = leftovers(mark)

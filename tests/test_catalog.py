@@ -48,8 +48,12 @@ def test_a_valid_exercise_loads_into_a_frozen_dataclass(tmp_path: Path) -> None:
         (GOOD.replace("timeout = 5", "timeout = true"), ["'timeout'", "wrong type"]),
         (GOOD.replace("timeout = 5", "timeout = 0"), ["'timeout'", "between"]),
         (GOOD.replace('zh = "提示"', ""), ["hints[0]", "missing key 'zh'"]),
-        (GOOD.replace('title = { en = "T", zh = "题" }', 'title = { en = "T", fr = "x", zh = "题" }'),
-         ["title", "unknown key 'fr'"]),
+        (
+            GOOD.replace(
+                'title = { en = "T", zh = "题" }', 'title = { en = "T", fr = "x", zh = "题" }'
+            ),
+            ["title", "unknown key 'fr'"],
+        ),
         (GOOD.replace('topics = ["a"]', "topics = [1]"), ["'topics'"]),
         ("title = [", ["not valid TOML"]),
     ],
@@ -67,7 +71,7 @@ def test_errors_name_the_file_and_the_key(tmp_path: Path, toml: str, words: list
 def test_missing_stub_or_spec_is_named(tmp_path: Path) -> None:
     folder = make(tmp_path, GOOD)
     (folder / "test_thing.py").unlink()
-    with pytest.raises(CatalogError, match="test_thing.py: missing file"):
+    with pytest.raises(CatalogError, match=r"test_thing\.py: missing file"):
         catalog.load_exercise(folder)
 
 

@@ -33,14 +33,35 @@ def test_check_on_the_stub_exits_1_and_shows_the_first_problem(fixture_repo: Pat
 
 def test_check_writes_the_native_json(fixture_repo: Path, tmp_path: Path, capsys) -> None:
     out_file = tmp_path / "r.json"
-    run(capsys, "--root", str(fixture_repo), "check", "01_hostile", "--target", "solutions", "--json", str(out_file))
+    run(
+        capsys,
+        "--root",
+        str(fixture_repo),
+        "check",
+        "01_hostile",
+        "--target",
+        "solutions",
+        "--json",
+        str(out_file),
+    )
     data = json.loads(out_file.read_text())
     (exercise,) = data["exercises"]
     assert {k: exercise[k] for k in ("name", "status", "score", "max_score")} == {
-        "name": "01_hostile", "status": "passed", "score": 3.0, "max_score": 3.0,
+        "name": "01_hostile",
+        "status": "passed",
+        "score": 3.0,
+        "max_score": 3.0,
     }
     for test in exercise["tests"]:
-        assert set(test) >= {"name", "status", "score", "max_score", "message", "output", "duration_s"}
+        assert set(test) >= {
+            "name",
+            "status",
+            "score",
+            "max_score",
+            "message",
+            "output",
+            "duration_s",
+        }
 
 
 @pytest.mark.parametrize(
@@ -67,7 +88,9 @@ def test_root_without_exercises_is_bad_usage(tmp_path: Path, capsys) -> None:
 
 
 def test_hints_come_one_at_a_time_then_stay_on_the_last(fixture_repo: Path, capsys) -> None:
-    seen = [run(capsys, "--root", str(fixture_repo), "--lang", "en", "hint", "01")[1] for _ in range(3)]
+    seen = [
+        run(capsys, "--root", str(fixture_repo), "--lang", "en", "hint", "01")[1] for _ in range(3)
+    ]
     assert "Hint 1/2" in seen[0] and "Return 'ok'." in seen[0]
     assert "Hint 2/2" in seen[1] and "last hint" in seen[1]
     assert "Hint 2/2" in seen[2]
@@ -75,11 +98,13 @@ def test_hints_come_one_at_a_time_then_stay_on_the_last(fixture_repo: Path, caps
     assert code == 0 and "提示 1/2" in out and "真的" in out
 
 
-def test_language_follows_the_locale(fixture_repo: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_language_follows_the_locale(
+    fixture_repo: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    code, out = run(capsys, "--root", str(fixture_repo), "hint", "01", "--all")
+    _, out = run(capsys, "--root", str(fixture_repo), "hint", "01", "--all")
     assert "返回 'ok'" in out
 
 
@@ -90,7 +115,17 @@ def test_list_shows_every_exercise_and_its_last_state(fixture_repo: Path, capsys
     code, out = run(capsys, "--root", str(fixture_repo), "--lang", "en", "list")
     hostile = next(line for line in out.splitlines() if "01_hostile" in line)
     assert "todo" in hostile
-    code, out = run(capsys, "--root", str(fixture_repo), "--lang", "en", "list", "--target", "solutions", "--run")
+    code, out = run(
+        capsys,
+        "--root",
+        str(fixture_repo),
+        "--lang",
+        "en",
+        "list",
+        "--target",
+        "solutions",
+        "--run",
+    )
     hostile = next(line for line in out.splitlines() if "01_hostile" in line)
     assert "passed" in hostile
 
@@ -100,7 +135,21 @@ def test_python_dash_m_grader_works(fixture_repo: Path) -> None:
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "grader", "--root", str(fixture_repo), "--lang", "en", "hint", "01", "--all"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "--root",
+            str(fixture_repo),
+            "--lang",
+            "en",
+            "hint",
+            "01",
+            "--all",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0 and "Hint 1/2" in proc.stdout

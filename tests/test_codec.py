@@ -9,9 +9,25 @@ import pytest
 from grader import codec
 
 ROUND_TRIP = [
-    None, True, False, 0, -1, 2**100, 1.5, -0.0, "", "汉字", b"", b"\x00\xff",
-    [1, [2, [3]]], (1, "a", b"b"), (), {"k": [1, 2]}, {1: "int key", (1, 2): "tuple key"},
-    {"$bytes": "not a tag, a key"}, [{"$tuple": []}],
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**100,
+    1.5,
+    -0.0,
+    "",
+    "汉字",
+    b"",
+    b"\x00\xff",
+    [1, [2, [3]]],
+    (1, "a", b"b"),
+    (),
+    {"k": [1, 2]},
+    {1: "int key", (1, 2): "tuple key"},
+    {"$bytes": "not a tag, a key"},
+    [{"$tuple": []}],
 ]
 
 
@@ -41,7 +57,16 @@ class SlyInt(int):
 
 @pytest.mark.parametrize(
     "value",
-    [AlwaysEqual(), SlyInt(3), [SlyInt(3)], {1: AlwaysEqual()}, {1, 2}, bytearray(b"x"), range(3), object()],
+    [
+        AlwaysEqual(),
+        SlyInt(3),
+        [SlyInt(3)],
+        {1: AlwaysEqual()},
+        {1, 2},
+        bytearray(b"x"),
+        range(3),
+        object(),
+    ],
     ids=lambda v: type(v).__name__,
 )
 def test_anything_else_is_refused_with_its_type_named(value: object) -> None:
@@ -62,10 +87,26 @@ def test_depth_is_bounded() -> None:
 
 @pytest.mark.parametrize(
     "wire",
-    [b"not json", b'{"$bytes": "!!"}', b'{"$tuple": 3}', b'{"$dict": [[1]]}', b'{"$dict": [[[1], 2]]}',
-     b'{"a": 1}', b'{"$float": "x"}', b"[" * 100_000 + b"]" * 100_000],
-    ids=["garbage", "bad-base64", "tuple-not-list", "short-pair", "unhashable-key", "untagged-dict",
-         "bad-float", "deep"],
+    [
+        b"not json",
+        b'{"$bytes": "!!"}',
+        b'{"$tuple": 3}',
+        b'{"$dict": [[1]]}',
+        b'{"$dict": [[[1], 2]]}',
+        b'{"a": 1}',
+        b'{"$float": "x"}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=[
+        "garbage",
+        "bad-base64",
+        "tuple-not-list",
+        "short-pair",
+        "unhashable-key",
+        "untagged-dict",
+        "bad-float",
+        "deep",
+    ],
 )
 def test_decoding_rejects_malformed_messages(wire: bytes) -> None:
     with pytest.raises(codec.CodecError):

@@ -63,7 +63,10 @@ CASES: dict[str, tuple[str, str]] = {
         "import sys\n\ndef attack():\n    sys.stdout.write('x' * 50_000_000)\n"
         "    sys.stdout.flush()\n    return 'ok'\n",
     ),
-    "four_gigabytes": ("failed", "def attack():\n    b = bytearray(4 * 1024 ** 3)\n    return 'ok'\n"),
+    "four_gigabytes": (
+        "failed",
+        "def attack():\n    b = bytearray(4 * 1024 ** 3)\n    return 'ok'\n",
+    ),
     "always_equal": (
         "failed",
         "class Sly:\n    def __eq__(self, other):\n        return True\n\n"
@@ -71,7 +74,8 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "str_subclass_always_equal": (
         "failed",
-        "class Sly(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\n"
+        "class Sly(str):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = str.__hash__\n\n"
         "def attack():\n    return Sly('nope')\n",
     ),
 }
@@ -111,7 +115,8 @@ def _writable_targets():
                 real = os.readlink(fd)
             except OSError:
                 continue
-            if real.startswith("pipe:") or (real.startswith("/") and not real.startswith(("/dev/", "/proc/", "/sys/"))):
+            system = real.startswith(("/dev/", "/proc/", "/sys/"))
+            if real.startswith("pipe:") or (real.startswith("/") and not system):
                 yield fd
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -215,5 +220,7 @@ def test_spec_body_holding_the_gil_meets_the_hard_deadline(grade) -> None:
         "test_after": "passed",
     }, run.output
     dump = run.test("test_c_loop_holding_the_gil")["output"]
-    assert "test_c_loop_holding_the_gil" in dump and "Current thread" in dump, "a stack dump of the test process"
+    assert "test_c_loop_holding_the_gil" in dump and "Current thread" in dump, (
+        "a stack dump of the test process"
+    )
     assert run.seconds < 2 * 2 + SLACK

@@ -30,7 +30,9 @@ def test_verify_reports_an_uncaught_mutant(fixture_repo: Path, capsys) -> None:
 def test_verify_reports_a_mutant_that_names_no_or_unknown_tests(fixture_repo: Path, capsys) -> None:
     folder = fixture_repo / "tests/mutants/01_hostile"
     (folder / "silent.py").write_text('"""No test named."""\n\n\ndef attack():\n    return 1\n')
-    (folder / "typo.py").write_text('"""Must fail: test_atack"""\n\n\ndef attack():\n    return 1\n')
+    (folder / "typo.py").write_text(
+        '"""Must fail: test_atack"""\n\n\ndef attack():\n    return 1\n'
+    )
     code = main(["--root", str(fixture_repo), "verify", "01"])
     out = capsys.readouterr().out
     assert code == 1
@@ -39,14 +41,18 @@ def test_verify_reports_a_mutant_that_names_no_or_unknown_tests(fixture_repo: Pa
 
 
 def test_verify_reports_a_spec_that_passes_the_stub(fixture_repo: Path, capsys) -> None:
-    (fixture_repo / "exercises/01_hostile/hostile.py").write_text("def attack():\n    return 'ok'\n\n\ndef fine():\n    raise NotImplementedError\n")
+    (fixture_repo / "exercises/01_hostile/hostile.py").write_text(
+        "def attack():\n    return 'ok'\n\n\ndef fine():\n    raise NotImplementedError\n"
+    )
     code = main(["--root", str(fixture_repo), "verify", "01"])
     out = capsys.readouterr().out
     assert code == 1 and "these tests pass on the stub: test_attack" in out
 
 
 def test_verify_reports_a_failing_solution(fixture_repo: Path, capsys) -> None:
-    (fixture_repo / "solutions/01_hostile/hostile.py").write_text("def attack():\n    return 'ok'\n\n\ndef fine():\n    return 0\n")
+    (fixture_repo / "solutions/01_hostile/hostile.py").write_text(
+        "def attack():\n    return 'ok'\n\n\ndef fine():\n    return 0\n"
+    )
     code = main(["--root", str(fixture_repo), "verify", "01"])
     out = capsys.readouterr().out
     assert code == 1 and "solution run 1: test_after failed" in out

@@ -78,7 +78,8 @@ def test_threads_count_exactly(student):
         "read the same value and one update is lost. Hold one threading.Lock, shared by all "
         "threads, around each call to bump() (README: 'Part 2')."
         if isinstance(total, int) and total < expected
-        else f"count_with_threads({WORKERS}, {THREAD_INCREMENTS}) returned {total!r}, expected {expected}"
+        else f"count_with_threads({WORKERS}, {THREAD_INCREMENTS}) returned {total!r}, "
+        f"expected {expected}"
     )
 
 

@@ -49,9 +49,7 @@ def render_check(console: Console, exercise: Exercise, result: ExerciseResult, l
     console.print(f"{result.passed} passed, {result.failed} failed", highlight=False)
 
 
-def render_list(
-    console: Console, rows: list[tuple[Exercise, str]], lang: str
-) -> None:
+def render_list(console: Console, rows: list[tuple[Exercise, str]], lang: str) -> None:
     """The `grader list` table: number, name, title, state."""
     table = Table(show_edge=False, pad_edge=False, box=None)
     table.add_column("#")

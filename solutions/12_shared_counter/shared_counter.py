@@ -77,7 +77,10 @@ def _transfer(src: Synchronized[int], dst: Synchronized[int], lock: Lock, transf
 
 
 def _audit(
-    a: Synchronized[int], b: Synchronized[int], lock: Lock, done: Event,
+    a: Synchronized[int],
+    b: Synchronized[int],
+    lock: Lock,
+    done: Event,
     findings: multiprocessing.Queue[tuple[list[int], int]],
 ) -> None:
     totals: set[int] = set()
