@@ -70,7 +70,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-results", default=None, help="append signed results to this file")
     group.addoption("--grader-key-fd", type=int, default=None, help="read the results key here")
     group.addoption(
-        "--grader-display-root", default=None, help="show student paths relative to this"
+        "--grader-module-shown-as",
+        default=None,
+        help="the student module's path as the student knows it (for messages)",
     )
     group.addoption(
         "--grader-no-fork", action="store_true", help="run tests in-process (debugging)"
@@ -172,11 +174,7 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     slug = exercise.split("_", 1)[1] if "_" in exercise else exercise
     target = Path(request.config.getoption("grader_target") or spec_dir.parent)
     module_path = (target / exercise / f"{slug}.py").resolve()
-    display_root = Path(request.config.getoption("grader_display_root") or os.getcwd())
-    try:
-        display = os.path.relpath(module_path, display_root)
-    except ValueError:
-        display = str(module_path)
+    display = request.config.getoption("grader_module_shown_as") or os.path.relpath(module_path)
     if not module_path.is_file():
         raise StudentProblem(f"there is no file {display}: create it from the exercise's stub")
     _, call_deadline = budgets(hard_deadline(request.node))

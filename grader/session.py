@@ -46,6 +46,39 @@ def session_budget(exercise: Exercise) -> float:
     return 60.0 + tests * (exercise.timeout + 5.0)
 
 
+def stage(exercise: Exercise, target: Target, workdir: Path) -> tuple[Path, str]:
+    """Copy the one student module out of ``target``: (staged folder, path shown to the student).
+
+    Nothing else from the target is ever used: a planted conftest.py, sitecustomize.py,
+    ``*.pth``, helper module or ``__pycache__`` beside the module has no effect.
+    """
+    source = exercise.module_in(target.folder)
+    staged = workdir / "student"
+    (staged / exercise.name).mkdir(parents=True)
+    if source.is_file():
+        shutil.copyfile(source, staged / exercise.name / exercise.module_file)
+    try:
+        shown = os.path.relpath(source, target.display_root)
+    except ValueError:
+        shown = str(source)
+    return staged, shown
+
+
+def session_command(exercise: Exercise, spec_dir: Path, staged: Path, shown: str) -> list[str]:
+    """The pytest command line of one grading session (the results options are added later)."""
+    return [
+        sys.executable, "-I", "-m", "pytest",
+        # Only our plugins: nothing autoloaded, no ini file, no conftest.py, no cache.
+        "-p", "grader.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider", "--noconftest",
+        "-c", str(SESSION_INI), "--rootdir", str(spec_dir), "--confcutdir", str(spec_dir),
+        "-q", "-s", "--no-header",
+        "--grader-target", str(staged),
+        "--grader-module-shown-as", shown,
+        "--grader-timeout", str(exercise.timeout),
+        str(spec_dir / exercise.spec_file),
+    ]  # fmt: skip
+
+
 def run_exercise(
     exercise: Exercise, target: Target, spec_dir: Path | None = None
 ) -> ExerciseResult:
@@ -57,44 +90,15 @@ def run_exercise(
     isolation.become_subreaper()
     workdir = Path(tempfile.mkdtemp(prefix="grader-session-"))
     results_path = workdir / "results.jsonl"
+    staged, shown = stage(exercise, target, workdir)
     key = secret.new_key()
     key_r, key_w = os.pipe()
     os.write(key_w, bytes(key))
     os.close(key_w)
     log = OutputFile()
-    cmd = [
-        sys.executable,
-        "-I",
-        "-m",
-        "pytest",
-        "-p",
-        "grader.plugin",
-        "-p",
-        "pytest_timeout",
-        "-c",
-        str(SESSION_INI),
-        "--rootdir",
-        str(spec_dir),
-        "--confcutdir",
-        str(spec_dir),
-        "-q",
-        "-s",
-        "--no-header",
-        "-p",
-        "no:cacheprovider",
-        "--grader-target",
-        str(target.folder),
-        "--grader-timeout",
-        str(exercise.timeout),
-        "--grader-results",
-        str(results_path),
-        "--grader-key-fd",
-        str(key_r),
-        "--grader-display-root",
-        str(target.display_root),
-        str(spec_dir / exercise.spec_file),
-    ]
-    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+    cmd = session_command(exercise, spec_dir, staged, shown)
+    cmd[-1:-1] = ["--grader-results", str(results_path), "--grader-key-fd", str(key_r)]
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     env.pop("PYTEST_ADDOPTS", None)
     try:
         proc = subprocess.Popen(
@@ -103,7 +107,7 @@ def run_exercise(
             stdout=log.fd,
             stderr=subprocess.STDOUT,
             pass_fds=(key_r,),
-            cwd=workdir,
+            cwd=staged,
             env=env,
             start_new_session=True,
         )
