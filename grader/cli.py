@@ -10,13 +10,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from grader import catalog, i18n, results
 from grader.catalog import CatalogError, Exercise
+from grader.grade import Grading
 from grader.report import text
 from grader.session import Target, run_exercise
 from grader.state import State
@@ -57,6 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     p_hint.add_argument("name")
     p_hint.add_argument("--all", action="store_true", help="show every hint")
 
+    p_grade = sub.add_parser("grade", help="grade a whole submission with points (for instructors)")
+    p_grade.add_argument(
+        "--target", default="exercises", help="exercises (default), solutions, or a folder"
+    )
+    p_grade.add_argument(
+        "--exercise", action="append", default=[], metavar="NAME", help="only these (repeatable)"
+    )
+    p_grade.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="exercises graded at a time"
+    )
+    p_grade.add_argument(
+        "--spec-from", type=Path, help="trusted copy of the repository (or its exercises/)"
+    )
+    p_grade.add_argument("--json", type=Path, help="native results JSON")
+    p_grade.add_argument("--gradescope", type=Path, help="Gradescope results.json")
+    p_grade.add_argument(
+        "--exercism", type=Path, help="Exercism results.json v3 (exactly one exercise)"
+    )
+    p_grade.add_argument("--junit", type=Path, help="JUnit XML")
+    p_grade.add_argument(
+        "--markdown", type=Path, help="Markdown summary (also appended to $GITHUB_STEP_SUMMARY)"
+    )
+    p_grade.add_argument(
+        "--fail-under", type=float, metavar="PERCENT", help="exit 1 below this score"
+    )
+
     p_verify = sub.add_parser(
         "verify", help="prove each spec fails the stub, passes the solution, rejects mutants"
     )
@@ -91,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "hint":
             return cmd_hint(console, root, _find(exercises, problems, args.name), args.all, lang)
+        if args.command == "grade":
+            return cmd_grade(console, root, args)
         if args.command == "verify":
             if problems:  # authors: every exercise must be valid
                 raise problems[0]
@@ -182,10 +211,7 @@ def cmd_check(
 
 def write_json(path: Path, exercise_results: list[results.ExerciseResult]) -> None:
     try:
-        path.write_text(
-            json.dumps(results.document(exercise_results), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        path.write_text(_dump(results.document(exercise_results)), encoding="utf-8")
     except OSError as exc:
         raise UsageProblem(f"--json {path}: cannot write: {exc.strerror}") from None
 
@@ -235,3 +261,78 @@ def cmd_verify(
     good = sum(v.ok for v in verdicts)
     console.print(f"{good} passed, {len(verdicts) - good} failed")
     return 0 if good == len(verdicts) else 1
+
+
+def cmd_grade(console: Console, root: Path, args: argparse.Namespace) -> int:
+    from grader import grade as grading_mod
+    from grader.report import markdown, text
+
+    if args.jobs < 1:
+        raise UsageProblem("--jobs must be at least 1")
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
+        raise UsageProblem("--fail-under must be a percentage between 0 and 100")
+    spec_root = root / "exercises"
+    if args.spec_from is not None:
+        if not args.spec_from.is_dir():
+            raise UsageProblem(f"--spec-from {args.spec_from}: not a folder")
+        spec_root = grading_mod.trusted_exercises_dir(args.spec_from.resolve())
+    exercises = catalog.load_catalog(spec_root)
+    named = {catalog.find(exercises, n).name for n in args.exercise}
+    chosen = [ex for ex in exercises if ex.name in named] if named else exercises  # catalogue order
+    if args.exercism is not None and len(chosen) != 1:
+        raise UsageProblem("--exercism needs exactly one exercise: add --exercise NAME")
+    target = resolve_target(root, args.target)
+    grading = grading_mod.grade(chosen, target, args.jobs)
+    for path, render in _report_writers(args, grading, chosen):
+        _write(path, render, console)
+    if args.markdown is not None and os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(markdown.render(grading))
+    text.render_grading(console, grading)
+    incomplete = grading.incomplete()
+    if incomplete:
+        console.print("[red]grading could not complete:[/red]")
+        for reason in incomplete:
+            console.print(f"  [red]{reason.splitlines()[0]}[/red]")
+        return 3
+    if args.fail_under is not None and grading.percent < args.fail_under:
+        console.print(
+            f"[red]score {grading.percent:.1f}% is under --fail-under {args.fail_under:g}%[/red]"
+        )
+        return 1
+    return 0
+
+
+def _report_writers(
+    args: argparse.Namespace, grading: Grading, chosen: list[Exercise]
+) -> list[tuple[Path, Callable[[], str]]]:
+    from grader.report import exercism, gradescope, junit, markdown
+
+    writers: list[tuple[Path, Callable[[], str]]] = []
+    if args.json is not None:
+        writers.append((args.json, lambda: _dump(results.document(list(grading.results)))))
+    if args.gradescope is not None:
+        writers.append((args.gradescope, lambda: _dump(gradescope.document(grading))))
+    if args.exercism is not None:
+        writers.append(
+            (
+                args.exercism,
+                lambda: _dump(exercism.document(grading.results[0], chosen[0].spec_path)),
+            )
+        )
+    if args.junit is not None:
+        writers.append((args.junit, lambda: junit.render(grading)))
+    if args.markdown is not None:
+        writers.append((args.markdown, lambda: markdown.render(grading)))
+    return writers
+
+
+def _dump(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write(path: Path, render: Callable[[], str], console: Console) -> None:
+    try:
+        path.write_text(render(), encoding="utf-8")
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot write: {exc.strerror}") from None

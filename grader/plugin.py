@@ -181,6 +181,9 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     sandboxed = Student(str(module_path), slug, display, call_deadline)
     yield sandboxed
     killed = sandboxed.close()
+    printed = sandboxed.printed()
+    if printed:
+        print(printed)  # into the test's captured output, shown with the result
     if killed:
         request.node.user_properties.append((KILLED_KEY, [p.describe() for p in killed]))
 

@@ -305,6 +305,7 @@ class Student:
         )
         self._live: dict[int, _Sandbox] = {}
         self._running: list[Running] = []
+        self.transcript: list[Outcome] = []  # every finished call, for the test's output
 
     # -- the three shapes -------------------------------------------------------------------
 
@@ -406,9 +407,11 @@ class Student:
             except wire.FrameError:
                 frame = None
         try:
-            return box.outcome(frame, escaped=escaped, stopped_by=stopped_by, **observed)
+            outcome = box.outcome(frame, escaped=escaped, stopped_by=stopped_by, **observed)
         finally:
             box.close()
+        self.transcript.append(outcome)
+        return outcome
 
     def _kill_escaped(self) -> list[probe.Proc]:
         """Kill processes re-parented to us that are not sandboxes (double-forked daemons)."""
@@ -426,6 +429,19 @@ class Student:
                 continue
             escaped.extend(kill_tree(proc.pid, include_root=True, spare=spare))
         return escaped
+
+    def printed(self, limit: int = 8192) -> str:
+        """What the student's code printed, call by call (each stream capped at ``limit``)."""
+        parts = []
+        for outcome in self.transcript:
+            for name, cap in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
+                text = cap.text
+                if not text:
+                    continue
+                if len(text) > limit:
+                    text = text[: limit // 2] + "\n[...]\n" + text[-limit // 2 :]
+                parts.append(f"--- {outcome.label} {name} ---\n{text.rstrip()}")
+        return "\n".join(parts)
 
     def close(self) -> list[probe.Proc]:
         """Stop everything still running (SIGKILL); the list of processes that were killed."""

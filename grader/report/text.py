@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.catalog import Exercise
+from grader.grade import Grading
 from grader.i18n import word
 from grader.results import ExerciseResult
 
@@ -66,3 +67,29 @@ def render_list(console: Console, rows: list[tuple[Exercise, str]], lang: str) -
             f"[{colour}]{word(state, lang)}[/{colour}]",
         )
     console.print(table)
+
+
+def render_grading(console: Console, grading: Grading) -> None:
+    """The `grader grade` report: a table, the notes, the total, and `N passed, M failed`."""
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    table.add_column("exercise")
+    table.add_column("tests passed", justify="right")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    for r in grading.results:
+        colour = {"passed": "green", "todo": "yellow"}.get(r.status, "red")
+        table.add_row(
+            r.name,
+            f"{r.passed}/{len(r.tests)}",
+            f"{_points(r.score)}/{_points(r.max_score)}",
+            f"[{colour}]{r.status}[/{colour}]",
+        )
+    console.print(table)
+    for r in grading.results:
+        for note in r.notes:
+            console.print(f"[dim]{r.name}: {escape(note)}[/dim]")
+    console.print(
+        f"total {_points(grading.score)}/{_points(grading.max_score)} points "
+        f"({grading.percent:.1f}%) in {grading.seconds:.1f} s"
+    )
+    console.print(f"{grading.passed} passed, {grading.failed} failed", highlight=False)

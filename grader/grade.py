@@ -1,0 +1,79 @@
+"""`grader grade`: grade a whole submission, several exercises at a time, with trusted specs.
+
+The specs, ``exercise.toml`` and everything else a spec needs come from the trusted folder
+(``--spec-from``, an instructor's pristine copy; default the repository's own exercises/).
+From the target only each exercise's one student module is taken (see session.stage).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from grader.catalog import Exercise
+from grader.results import ExerciseResult
+from grader.session import Target, run_exercise
+
+SPEC_MODIFIED = "spec modified in the submission; graded with the trusted spec"
+
+
+@dataclass(frozen=True)
+class Grading:
+    """The results of one grading run, in catalogue order."""
+
+    results: tuple[ExerciseResult, ...]
+    seconds: float
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.results)
+
+    def incomplete(self) -> list[str]:
+        """Why grading could not complete: exercises whose trusted spec could not run at all."""
+        return [f"{r.name}: {r.error}" for r in self.results if r.error and not r.tests]
+
+
+def spec_modified(exercise: Exercise, target: Target) -> bool:
+    """True if the submission has its own copy of the spec and it differs from the trusted one."""
+    theirs = target.folder / exercise.name / exercise.spec_file
+    return theirs.is_file() and not filecmp.cmp(theirs, exercise.spec_path, shallow=False)
+
+
+def grade_one(exercise: Exercise, target: Target) -> ExerciseResult:
+    result = run_exercise(exercise, target)
+    if spec_modified(exercise, target):
+        result = replace(result, notes=(*result.notes, SPEC_MODIFIED))
+    return result
+
+
+def grade(exercises: list[Exercise], target: Target, jobs: int) -> Grading:
+    """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(grade_one, ex, target) for ex in exercises]
+        results = tuple(f.result() for f in futures)
+    return Grading(results, time.monotonic() - started)
+
+
+def trusted_exercises_dir(spec_from: Path) -> Path:
+    """``--spec-from`` may name a repository (with exercises/) or an exercises-like folder."""
+    return spec_from / "exercises" if (spec_from / "exercises").is_dir() else spec_from

@@ -1,0 +1,252 @@
+"""`grader grade`: points, exit codes, trusted specs, planted files, and every output format."""
+
+from __future__ import annotations
+
+import json
+import py_compile
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+
+PASSING_CONFTEST = """
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    report.outcome = "passed"
+    return report
+"""
+
+
+def grade(capsys: pytest.CaptureFixture[str], repo: Path, *argv: str) -> tuple[int, str]:
+    code = main(["--root", str(repo), "grade", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def submission(tmp_path: Path, repo: Path, attack: str = "'nope'") -> Path:
+    """A student's copy of the exercises: 01 half right, 02 as solved."""
+    target = tmp_path / "submission"
+    shutil.copytree(repo / "exercises", target)
+    (target / "01_hostile" / "hostile.py").write_text(
+        f"def attack():\n    return {attack}\n\n\ndef fine():\n    return 42\n"
+    )
+    return target
+
+
+def test_grade_prints_a_table_in_catalogue_order_and_the_count(fixture_repo: Path, capsys) -> None:
+    code, out = grade(
+        capsys,
+        fixture_repo,
+        "--target",
+        "solutions",
+        "--jobs",
+        "2",
+        "--exercise",
+        "02",
+        "--exercise",
+        "01",
+    )
+    lines = out.strip().splitlines()
+    assert code == 0
+    assert lines[-1] == "3 passed, 2 failed"
+    rows = [line.split()[0] for line in lines if line.startswith(("01_", "02_"))]
+    assert rows == ["01_hostile", "02_hanging_spec"], "catalogue order, whatever the timing"
+    assert "total 4/6 points (66.7%)" in out
+
+
+def test_every_format_is_written_and_parses(
+    fixture_repo: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    out = {name: tmp_path / f"out.{name}" for name in ("json", "gradescope", "junit", "markdown")}
+    target = submission(tmp_path, fixture_repo)
+    code, _ = grade(
+        capsys,
+        fixture_repo,
+        "--target",
+        str(target),
+        "--exercise",
+        "01",
+        *[arg for name, path in out.items() for arg in (f"--{name}", str(path))],
+    )
+    assert code == 0
+
+    native = json.loads(out["json"].read_text())
+    assert (native["score"], native["max_score"], native["passed"], native["failed"]) == (
+        1,
+        3,
+        1,
+        1,
+    )
+    (exercise,) = native["exercises"]
+    assert exercise["status"] == "failed" and [t["status"] for t in exercise["tests"]] == [
+        "failed",
+        "passed",
+    ]
+
+    scope = json.loads(out["gradescope"].read_text())
+    assert scope["score"] == 1 and scope["execution_time"] > 0 and "total: 1/3" in scope["output"]
+    first, second = scope["tests"]
+    assert first["name"] == "01_hostile: test_attack" and first["number"] == "1.1"
+    assert (first["score"], first["max_score"], first["status"], first["visibility"]) == (
+        0,
+        2,
+        "failed",
+        "visible",
+    )
+    assert "attack() must return 'ok'" in first["output"]
+    assert (second["score"], second["status"]) == (1, "passed")
+
+    suites = ET.parse(out["junit"]).getroot()
+    (suite,) = suites.findall("testsuite")
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures"), suite.get("errors")) == (
+        "01_hostile",
+        "2",
+        "1",
+        "0",
+    )
+    failure = suite.find("testcase[@name='test_attack']/failure")
+    assert failure is not None and "attack() must return 'ok'" in (failure.get("message") or "")
+
+    table = out["markdown"].read_text()
+    assert "| 01_hostile | 1/2 | 1/3 |" in table and "**1/3**" in table
+    assert summary.read_text() == "earlier step\n" + table, "appended to the step summary"
+
+
+def test_exercism_v3_for_one_exercise(fixture_repo: Path, tmp_path: Path, capsys) -> None:
+    target = submission(tmp_path, fixture_repo, attack="print('z' * 3000) or 'nope'")
+    (fixture_repo / "exercises/01_hostile/test_hostile.py").write_text(
+        (fixture_repo / "exercises/01_hostile/test_hostile.py")
+        .read_text()
+        .replace("@pytest.mark.points(2)", "@pytest.mark.points(2)\n@pytest.mark.task(taskno=1)")
+    )
+    result = tmp_path / "results.json"
+    code, _ = grade(
+        capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--exercism", str(result)
+    )
+    assert code == 0
+    data = json.loads(result.read_text())
+    assert (data["version"], data["status"]) == (3, "fail")
+    attack, after = data["tests"]
+    assert [attack["name"], after["name"]] == ["test_attack", "test_after"], "file order"
+    assert attack["status"] == "fail" and attack["task_id"] == 1 and "task_id" not in after
+    assert attack["test_code"].startswith('assert student.call("attack") == "ok"')
+    assert "attack() must return 'ok'" in attack["message"]
+    assert len(attack["output"]) <= 500 and attack["output"].endswith("(output truncated)")
+    assert after["status"] == "pass"
+
+
+def test_exercism_needs_exactly_one_exercise(fixture_repo: Path, tmp_path: Path, capsys) -> None:
+    code, out = grade(capsys, fixture_repo, "--exercism", str(tmp_path / "r.json"))
+    assert code == 2 and "--exercism needs exactly one exercise" in out
+
+
+def test_fail_under_exits_1_and_a_low_score_alone_exits_0(
+    fixture_repo: Path, tmp_path: Path, capsys
+) -> None:
+    target = submission(tmp_path, fixture_repo)
+    assert grade(capsys, fixture_repo, "--target", str(target), "--exercise", "01")[0] == 0
+    code, out = grade(
+        capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--fail-under", "50"
+    )
+    assert code == 1 and "under --fail-under 50%" in out
+    assert (
+        grade(
+            capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--fail-under", "30"
+        )[0]
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--fail-under", "150"], "--fail-under"),
+        (["--jobs", "0"], "--jobs"),
+        (["--spec-from", "/no/such/dir"], "--spec-from /no/such/dir"),
+        (["--exercise", "nope"], "no exercise named 'nope'"),
+        (["--target", "/no/such/dir"], "--target /no/such/dir"),
+    ],
+)
+def test_bad_usage_exits_2(fixture_repo: Path, capsys, argv: list[str], needle: str) -> None:
+    code, out = grade(capsys, fixture_repo, *argv)
+    assert code == 2 and needle in out
+
+
+def test_a_broken_trusted_spec_exits_3_and_says_why(fixture_repo: Path, capsys) -> None:
+    (fixture_repo / "exercises/01_hostile/test_hostile.py").write_text("this is not python\n")
+    code, out = grade(capsys, fixture_repo, "--target", "solutions", "--exercise", "01")
+    assert code == 3
+    assert "grading could not complete" in out and "01_hostile" in out
+
+
+def test_trusted_specs_win_over_a_modified_submission(
+    fixture_repo: Path, tmp_path: Path, capsys
+) -> None:
+    trusted = tmp_path / "pristine"
+    shutil.copytree(fixture_repo, trusted)
+    target = submission(tmp_path, fixture_repo)
+    (target / "01_hostile" / "test_hostile.py").write_text(
+        "def test_attack():\n    pass\n\n\ndef test_after():\n    pass\n"
+    )
+    # The student's repository is the root: its own spec was edited too.
+    shutil.copyfile(
+        target / "01_hostile" / "test_hostile.py",
+        fixture_repo / "exercises/01_hostile/test_hostile.py",
+    )
+    result = tmp_path / "r.json"
+    code, out = grade(
+        capsys,
+        fixture_repo,
+        "--target",
+        str(target),
+        "--exercise",
+        "01",
+        "--spec-from",
+        str(trusted),
+        "--json",
+        str(result),
+    )
+    assert code == 0
+    (exercise,) = json.loads(result.read_text())["exercises"]
+    assert [t["status"] for t in exercise["tests"]] == ["failed", "passed"]
+    assert "spec modified in the submission; graded with the trusted spec" in exercise["notes"]
+    assert "spec modified in the submission" in out
+
+
+def test_files_planted_beside_the_student_module_have_no_effect(
+    fixture_repo: Path, tmp_path: Path, capsys
+) -> None:
+    target = submission(tmp_path, fixture_repo)
+    folder = target / "01_hostile"
+    (folder / "conftest.py").write_text(PASSING_CONFTEST)
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:grader.plugin\n")
+    (folder / "sitecustomize.py").write_text("import builtins\nbuiltins.__dict__['ok'] = 1\n")
+    (folder / "evil.pth").write_text("import os; os.environ['PWNED'] = '1'\n")
+    # A cached module that would return 'ok': Python would prefer it if the source were unchanged.
+    fake = tmp_path / "fake" / "hostile.py"
+    fake.parent.mkdir()
+    fake.write_text("def attack():\n    return 'ok'\n\n\ndef fine():\n    return 42\n")
+    cache = folder / "__pycache__"
+    cache.mkdir()
+    for tag in ("cpython-310", "cpython-311", "cpython-312", "cpython-313"):
+        py_compile.compile(
+            str(fake),
+            cfile=str(cache / f"hostile.{tag}.pyc"),
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+    result = tmp_path / "r.json"
+    code, _ = grade(
+        capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--json", str(result)
+    )
+    (exercise,) = json.loads(result.read_text())["exercises"]
+    assert [t["status"] for t in exercise["tests"]] == ["failed", "passed"]
+    assert code == 0
