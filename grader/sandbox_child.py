@@ -91,6 +91,25 @@ def _cut_off(result_w: int, out_fd: int, err_fd: int) -> None:
     os.dup2(err_fd, 2)
     os.dup2(result_w, RESULT_FD)
     os.closerange(RESULT_FD + 1, max(4096, _fd_ceiling()))
+    _startup_signals()
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    # pytest collects exceptions from threads and "unraisable" ones; a student must see them.
+    threading.excepthook = threading.__excepthook__
+    sys.unraisablehook = sys.__unraisablehook__
+    sys.excepthook = sys.__excepthook__
+
+
+def _startup_signals() -> None:
+    """Signal dispositions as a fresh ``python3`` has them, whatever the judge had set.
+
+    Everything default, except what CPython sets at start-up: SIGPIPE and SIGXFSZ ignored
+    (a write to a reset socket raises BrokenPipeError instead of killing the process) and
+    SIGINT raising KeyboardInterrupt.
+    """
     for signum in signal.valid_signals():
         if signum in (signal.SIGKILL, signal.SIGSTOP):
             continue
@@ -98,11 +117,10 @@ def _cut_off(result_w: int, out_fd: int, err_fd: int) -> None:
             signal.signal(signum, signal.SIG_DFL)
         except (OSError, ValueError):
             pass
-    signal.pthread_sigmask(signal.SIG_SETMASK, set())
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _flush() -> None:
