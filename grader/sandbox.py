@@ -133,7 +133,7 @@ class _Sandbox:
     """One forked sandbox process and the judge's ends of its channels."""
 
     def __init__(self, job: sandbox_child.Job) -> None:
-        self.label = (
+        self.label = job.label or (
             f"{job.function}()"
             if job.function
             else f"scenario {getattr(job.scenario, '__name__', '?')}"
@@ -324,20 +324,27 @@ class Student:
         scenario: Callable[..., object],
         *args: Any,
         deadline: float | None = None,
+        label: str | None = None,
         **kwargs: Any,
     ) -> Outcome:
-        """Run trusted ``scenario(module, *args, **kwargs)`` in a sandbox; the whole Outcome."""
-        return self._call(self._job(None, scenario, args, kwargs, linger=True), deadline)
+        """Run trusted ``scenario(module, *args, **kwargs)`` in a sandbox; the whole Outcome.
+
+        ``label`` names the run in messages, e.g. ``"parallel_map(square, [1, 2], 3)"``.
+        """
+        job = self._job(None, scenario, args, kwargs, linger=True, label=label)
+        return self._call(job, deadline)
 
     def scenario(
         self,
         scenario: Callable[..., object],
         *args: Any,
         deadline: float | None = None,
+        label: str | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run trusted ``scenario(module, ...)`` in a sandbox; its value, or fail the test."""
-        return self.run_scenario(scenario, *args, deadline=deadline, **kwargs).value_or_raise()
+        outcome = self.run_scenario(scenario, *args, deadline=deadline, label=label, **kwargs)
+        return outcome.value_or_raise()
 
     def start(self, function: str, *args: Any, **kwargs: Any) -> Running:
         """Start ``function(*args, **kwargs)`` (a server) and return at once."""
@@ -355,6 +362,7 @@ class Student:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         linger: bool,
+        label: str | None = None,
     ) -> sandbox_child.Job:
         return sandbox_child.Job(
             module_path=self.module_path,
@@ -366,6 +374,7 @@ class Student:
             kwargs=kwargs,
             limits=self.limits,
             linger=linger,
+            label=label,
         )
 
     def _spawn(self, job: sandbox_child.Job) -> _Sandbox:

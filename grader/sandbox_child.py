@@ -56,6 +56,7 @@ class Job:
     kwargs: dict[str, Any]
     limits: Limits
     linger: bool  # call mode: wait to be observed and killed; start mode: exit when done
+    label: str | None = None  # how messages name this run (default: "fn()" or "scenario name")
 
 
 def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
