@@ -26,7 +26,17 @@ SANDBOX_SPEC = (
 
 
 def session(args: list[str], folder: Path) -> float:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        *args,
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -56,19 +66,31 @@ def main() -> None:
         empty = ["--collect-only"]
         rows = [
             ("plain pytest", median_time([many], root, opts.repeats)),
-            ("grader plugin (fork per test)", median_time(["-p", "grader.plugin", many], root, opts.repeats)),
+            (
+                "grader plugin (fork per test)",
+                median_time(["-p", "grader.plugin", many], root, opts.repeats),
+            ),
         ]
         if opts.forked:
-            rows.append(("pytest-forked", median_time(["-p", "xdist.plugin", "--forked", many], root, opts.repeats)))
+            rows.append(
+                (
+                    "pytest-forked",
+                    median_time(["-p", "xdist.plugin", "--forked", many], root, opts.repeats),
+                )
+            )
         collect = median_time([*empty, many], root, opts.repeats)
         sandbox = median_time(["-p", "grader.plugin", calls], root, opts.repeats)
     base = rows[0][1]
-    print(f"{opts.tests} trivial tests, median of {opts.repeats} sessions (collection alone: {collect:.3f} s)")
+    print(
+        f"{opts.tests} trivial tests, median of {opts.repeats} sessions (collection alone: {collect:.3f} s)"
+    )
     for label, seconds in rows:
         extra = (seconds - base) / opts.tests * 1000
         print(f"  {label:<32} {seconds:7.3f} s   {extra:+6.2f} ms/test vs plain")
     per_call = (sandbox - rows[1][1]) / opts.tests * 1000
-    print(f"  {'+ one sandboxed student call':<32} {sandbox:7.3f} s   {per_call:+6.2f} ms/call on top")
+    print(
+        f"  {'+ one sandboxed student call':<32} {sandbox:7.3f} s   {per_call:+6.2f} ms/call on top"
+    )
 
 
 if __name__ == "__main__":

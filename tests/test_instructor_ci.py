@@ -39,14 +39,20 @@ def test_run_autograder_grades_a_flat_upload(fixture_repo: Path, tmp_path: Path)
     shutil.copytree(fixture_repo, autograder / "source")
     upload = autograder / "submission"
     upload.mkdir()
-    (upload / "hostile.py").write_text("def attack():\n    return 'ok'\n\n\ndef fine():\n    return 0\n")
+    (upload / "hostile.py").write_text(
+        "def attack():\n    return 'ok'\n\n\ndef fine():\n    return 0\n"
+    )
     wrapper = tmp_path / "grader"
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m grader "$@"\n')
     wrapper.chmod(0o755)
     env = dict(os.environ, AUTOGRADER=str(autograder), GRADER=str(wrapper))
     proc = subprocess.run(
         ["bash", str(REPO / "docs/gradescope/run_autograder")],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((autograder / "results/results.json").read_text())

@@ -49,8 +49,10 @@ _barrier: Any = None  # set by the scenario in the sandbox, inherited by the for
 def _meet(x: int) -> tuple[int, int, bool, float, float]:
     """Task: wait until WORKERS tasks are running at once; reports (x, pid, met, start, end)."""
     if _barrier is None:
-        raise RuntimeError("the grader's task must run in a process forked from the caller "
-                           "(multiprocessing's 'fork' start method, the default in this course)")
+        raise RuntimeError(
+            "the grader's task must run in a process forked from the caller "
+            "(multiprocessing's 'fork' start method, the default in this course)"
+        )
     start = time.monotonic()
     try:
         _barrier.wait()  # returns when WORKERS tasks are waiting here at the same time
@@ -97,8 +99,9 @@ def _keep_every_pool() -> None:
     cls.__init__ = keeping_init  # type: ignore[method-assign]
 
 
-def _call(module: ModuleType, function: str, task: Any, items: list[Any], workers: int,
-          meet: int = 0) -> list[Any]:
+def _call(
+    module: ModuleType, function: str, task: Any, items: list[Any], workers: int, meet: int = 0
+) -> list[Any]:
     """Scenario: ``[caller pid, function(task, items, workers)]``."""
     global _barrier
     if meet:
@@ -116,9 +119,7 @@ def _show(items: list[Any]) -> str:
     return text if len(text) <= 60 else text[:57] + "...]"
 
 
-def _task_results(
-    function: str, value: object, count: int, call: str, width: int = 5
-) -> list[Any]:
+def _task_results(function: str, value: object, count: int, call: str, width: int = 5) -> list[Any]:
     """The tasks' own results inside the student's return value, checked for shape."""
     assert isinstance(value, list), (
         f"{call} returned {value!r}: it must return a list with one entry per item "
@@ -443,7 +444,7 @@ def test_async_collects_every_error(student):
         if want[0] == "error":
             assert have == want, (
                 f"{call}: the task raised {want[1]}({want[2]!r}) for item {index}, and "
-                f"async_map reported {have!r}. Report a failed item as (\"error\", "
+                f'async_map reported {have!r}. Report a failed item as ("error", '
                 "type(exc).__name__, str(exc)), with the exception that result.get() "
                 "re-raises or that error_callback receives; an error turned into None is an "
                 "error nobody will ever see (README: 'Errors')."
