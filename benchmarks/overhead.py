@@ -18,7 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-SPEC = "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\ndef test_trivial(n):\n    assert True\n"
+SPEC = (
+    "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\n"
+    "def test_trivial(n):\n    assert True\n"
+)
 SANDBOX_SPEC = (
     "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\n"
     "def test_call(student, n):\n    assert student.call('answer') == 42\n"
@@ -75,14 +78,15 @@ def main() -> None:
             rows.append(
                 (
                     "pytest-forked",
-                    median_time(["-p", "xdist.plugin", "--forked", many], root, opts.repeats),
+                    median_time(["--forked", many], root, opts.repeats),
                 )
             )
         collect = median_time([*empty, many], root, opts.repeats)
         sandbox = median_time(["-p", "grader.plugin", calls], root, opts.repeats)
     base = rows[0][1]
     print(
-        f"{opts.tests} trivial tests, median of {opts.repeats} sessions (collection alone: {collect:.3f} s)"
+        f"{opts.tests} trivial tests, median of {opts.repeats} sessions "
+        f"(collection alone: {collect:.3f} s)"
     )
     for label, seconds in rows:
         extra = (seconds - base) / opts.tests * 1000
