@@ -40,6 +40,18 @@ def libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
+@functools.cache
+def scratch() -> str:
+    """Where the grader keeps per-test folders and output files: RAM (tmpfs) when there is one.
+
+    A per-test folder on a busy ext4 disk cost 3 ms to create and remove here; on tmpfs 0.04 ms.
+    """
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
 class Deadline:
     """A point on the monotonic clock."""
 
@@ -120,18 +132,20 @@ def kill_tree(
     include_root: bool = False,
     spare: frozenset[int] = frozenset(),
     timeout: float = 5.0,
+    rows: dict[int, probe.Proc] | None = None,
 ) -> list[probe.Proc]:
     """SIGKILL every descendant of ``root`` (and ``root`` if asked); return who was live.
 
     Loops because a dying parent's children are re-parented and a forking process can add
-    new ones between a look and a kill. Our own exited children are reaped as they appear,
+    new ones between a look and a kill. Our own exited children are reaped as they appear.
     Processes in ``spare`` are neither killed nor reaped, nor is anything below them: other
     sessions or sandboxes that are still in use, or a child the caller will wait for by name.
+    ``rows`` is a process table the caller has just read, used for the first look.
     """
     killed: dict[int, probe.Proc] = {}
     deadline = Deadline(timeout)
     while True:
-        rows = probe.table()
+        rows = probe.table() if rows is None else rows
         targets = [p for p in probe.descendants(root, rows, skip=spare) if not p.zombie]
         if include_root and root in rows and not rows[root].zombie:
             targets.append(rows[root])
@@ -144,7 +158,21 @@ def kill_tree(
         reap_own_children(exclude=spare, rows=rows)
         if not targets or deadline.expired():
             return sorted(killed.values(), key=lambda p: p.pid)
+        rows = None
         time.sleep(0.001)  # let the kernel deliver the kills before the next look
+
+
+def sweep_descendants() -> list[probe.Proc]:
+    """Kill and reap everything below this process, which keeps no child it still needs.
+
+    The common case costs one system call: with no child at all (orphans of our descendants
+    would be our children: we are a subreaper) there is no descendant to look for.
+    """
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return []
+    return kill_tree(os.getpid())
 
 
 def reap_own_children(
@@ -187,7 +215,7 @@ class OutputFile:
     """
 
     def __init__(self) -> None:
-        fd, path = tempfile.mkstemp(prefix="grader-out-")
+        fd, path = tempfile.mkstemp(prefix="grader-out-", dir=scratch())
         os.unlink(path)
         self.fd = fd
 

@@ -207,7 +207,7 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
     """Run one test in its own process; its reports, or one synthesised failure report."""
     key = secret.new_key()
     output = OutputFile()
-    workdir = tempfile.mkdtemp(prefix="grader-test-")
+    workdir = tempfile.mkdtemp(prefix="grader-test-", dir=isolation.scratch())
     report_r, report_w = os.pipe()
     started = time.monotonic()
     # Objects that exist now are never collected in the child: without this, the child's
@@ -292,7 +292,7 @@ def _judge_test_process(
         except (ProcessLookupError, PermissionError):
             pass
         status = isolation.wait_child(pid, Deadline(5.0))
-    killed = isolation.kill_tree(os.getpid())
+    killed = isolation.sweep_descendants()
     elapsed = time.monotonic() - started
     reports: list[pytest.TestReport] = []
     if frame is not None and problem is None:

@@ -390,7 +390,12 @@ class Student:
         zombies = tuple(probe.zombies(box.pid, rows)) if box.status is None else ()
         descendants = tuple(p for p in probe.descendants(box.pid, rows) if not p.zombie)
         outcome = self._finish(
-            box, frame=frame, timed_out=timed_out, zombies=zombies, descendants=descendants
+            box,
+            frame=frame,
+            rows=rows,
+            timed_out=timed_out,
+            zombies=zombies,
+            descendants=descendants,
         )
         if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
             raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
@@ -401,10 +406,11 @@ class Student:
         box: _Sandbox,
         frame: bytes | None = None,
         stopped_by: str | None = None,
+        rows: dict[int, probe.Proc] | None = None,
         **observed: Any,
     ) -> Outcome:
         spare = frozenset(self._live)
-        kill_tree(box.pid, include_root=box.status is None, spare=spare)
+        kill_tree(box.pid, include_root=box.status is None, spare=spare, rows=rows)
         if box.status is None:
             box.status = wait_child(box.pid, Deadline(5.0))
         del self._live[box.pid]

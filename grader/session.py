@@ -88,7 +88,7 @@ def run_exercise(
     """
     spec_dir = spec_dir or exercise.folder
     isolation.become_subreaper()
-    workdir = Path(tempfile.mkdtemp(prefix="grader-session-"))
+    workdir = Path(tempfile.mkdtemp(prefix="grader-session-", dir=isolation.scratch()))
     results_path = workdir / "results.jsonl"
     staged, shown = stage(exercise, target, workdir)
     key = secret.new_key()
