@@ -17,7 +17,7 @@ from rich.console import Console
 
 from grader import catalog, i18n, results
 from grader.catalog import CatalogError, Exercise
-from grader.grade import Grading
+from grader.grade import Grading, grade
 from grader.report import text
 from grader.session import Target, run_exercise
 from grader.state import State
@@ -170,19 +170,18 @@ def cmd_list(
 ) -> int:
     target = resolve_target(root, target_name)
     state = State(root)
+    if run:
+        grading = grade(exercises, target, os.cpu_count() or 1)
+        for ex, result in zip(exercises, grading.results, strict=True):
+            state.record(ex.module_in(target.folder), result)
+        state.save()
     rows = []
     for ex in exercises:
-        module = ex.module_in(target.folder)
-        if run:
-            result = run_exercise(ex, target)
-            state.record(module, result)
-        last = state.last(module)
+        last = state.last(ex.module_in(target.folder))
         label = "not checked"
         if last is not None:
             label = {"passed": "passed", "todo": "todo"}.get(str(last["status"]), "failing")
         rows.append((ex, label))
-    if run:
-        state.save()
     text.render_list(console, rows, lang)
     return 0
 
@@ -265,7 +264,7 @@ def cmd_verify(
 
 def cmd_grade(console: Console, root: Path, args: argparse.Namespace) -> int:
     from grader import grade as grading_mod
-    from grader.report import markdown, text
+    from grader.report import markdown
 
     if args.jobs < 1:
         raise UsageProblem("--jobs must be at least 1")
