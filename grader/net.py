@@ -6,6 +6,7 @@ Everything here talks to 127.0.0.1 only.
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 
 from grader.polling import wait_until
 
@@ -47,3 +48,72 @@ def connect(port: int, timeout: float = 5.0, host: str = LOOPBACK) -> socket.soc
     sock = socket.create_connection((host, port), timeout=timeout)
     sock.settimeout(timeout)
     return sock
+
+
+@dataclass(frozen=True)
+class TcpSocket:
+    """One row of the kernel's TCP table (``/proc/net/tcp`` and ``tcp6``).
+
+    ``rx_queue``: bytes that arrived and the owner has not read yet; ``tx_queue``: bytes sent
+    and not yet acknowledged by the peer. ``inode`` matches ``socket:[inode]`` links in
+    ``/proc/<pid>/fd`` (see :func:`grader.probe.socket_inodes`).
+    """
+
+    local_port: int
+    remote_port: int
+    state: str
+    tx_queue: int
+    rx_queue: int
+    inode: int
+
+    @property
+    def established(self) -> bool:
+        return self.state == "01"
+
+
+def tcp_sockets() -> list[TcpSocket] | None:
+    """Every TCP socket on the machine (ports only: tests talk to loopback); None without /proc."""
+    rows: list[TcpSocket] = []
+    found = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            tx, rx = (int(x, 16) for x in fields[4].split(":"))
+            rows.append(
+                TcpSocket(
+                    local_port=int(fields[1].rsplit(":", 1)[1], 16),
+                    remote_port=int(fields[2].rsplit(":", 1)[1], 16),
+                    state=fields[3],
+                    tx_queue=tx,
+                    rx_queue=rx,
+                    inode=int(fields[9]),
+                )
+            )
+    return rows if found else None
+
+
+def connection(local_port: int, remote_port: int) -> TcpSocket | None:
+    """The established socket with these ports (one end of a loopback connection), if any."""
+    for sock in tcp_sockets() or []:
+        if sock.established and (sock.local_port, sock.remote_port) == (local_port, remote_port):
+            return sock
+    return None
+
+
+def delivered(client_port: int, server_port: int) -> bool:
+    """True when all a loopback client sent has been read by the server (nothing in flight).
+
+    Both ends are checked: the client's socket has nothing unacknowledged and the server's
+    socket has nothing unread. Use it to feed a peer one piece at a time without sleeping.
+    """
+    mine = connection(client_port, server_port)
+    theirs = connection(server_port, client_port)
+    return bool(mine and theirs and mine.tx_queue == 0 and theirs.rx_queue == 0)

@@ -17,6 +17,15 @@ class WaitTimeout(AssertionError):
     """The condition did not hold before the deadline (an assertion: the test fails)."""
 
 
+def holds_within(condition: Callable[[], object], timeout: float) -> bool:
+    """True as soon as ``condition()`` holds, False if it did not within ``timeout``."""
+    try:
+        wait_until(condition, timeout)
+    except WaitTimeout:
+        return False
+    return True
+
+
 def wait_until(
     condition: Callable[[], T],
     timeout: float = 5.0,

@@ -169,3 +169,44 @@ def open_fds(pid: int) -> list[int]:
 def describe_all(procs: Iterable[Proc]) -> str:
     """`pid 12 (python3, state Z), pid 13 (...)` for messages."""
     return ", ".join(p.describe() for p in procs) or "none"
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets ``pid`` holds open (``socket:[N]`` links in /proc/<pid>/fd)."""
+    inodes: set[int] = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(int(link[8:-1]))
+    return inodes
+
+
+def holders(pids: Iterable[int], inode: int) -> list[int]:
+    """Which of ``pids`` hold the socket with this inode open."""
+    return [pid for pid in pids if inode in socket_inodes(pid)]
+
+
+def peak_memory_kib(pid: int) -> int:
+    """The highest resident memory ``pid`` has had (VmHWM), in KiB; elsewhere its current RSS."""
+    if _HAS_PROC:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            return 0
+        return 0
+    import psutil
+
+    try:
+        return int(psutil.Process(pid).memory_info().rss // 1024)
+    except psutil.NoSuchProcess:
+        return 0

@@ -150,6 +150,7 @@ class _Sandbox:
         self.pid = pid
         self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
         self.status: int | None = None
+        self.before: frozenset[int] = frozenset()  # the judge's children before this run
 
     def close(self) -> None:
         os.close(self.reader.fd)
@@ -378,7 +379,11 @@ class Student:
         )
 
     def _spawn(self, job: sandbox_child.Job) -> _Sandbox:
+        # Children the test had before this run (e.g. a trusted server the spec forked) are
+        # not this run's escapees.
+        before = frozenset(p.pid for p in probe.children(os.getpid()))
         box = _Sandbox(job)
+        box.before = before
         self._live[box.pid] = box
         return box
 
@@ -414,7 +419,7 @@ class Student:
         if box.status is None:
             box.status = wait_child(box.pid, Deadline(5.0))
         del self._live[box.pid]
-        escaped = tuple(self._kill_escaped())
+        escaped = tuple(self._kill_escaped(box.before))
         if frame is None:
             try:
                 box.reader.pump()
@@ -428,10 +433,10 @@ class Student:
         self.transcript.append(outcome)
         return outcome
 
-    def _kill_escaped(self) -> list[probe.Proc]:
-        """Kill processes re-parented to us that are not sandboxes (double-forked daemons)."""
+    def _kill_escaped(self, keep: frozenset[int] = frozenset()) -> list[probe.Proc]:
+        """Kill processes re-parented to us (double-forked daemons) but sandboxes and ``keep``."""
         me = os.getpid()
-        spare = frozenset(self._live)
+        spare = frozenset(self._live) | keep
         escaped: list[probe.Proc] = []
         for proc in probe.children(me):
             if proc.pid in spare:

@@ -75,6 +75,8 @@ def session_command(exercise: Exercise, spec_dir: Path, staged: Path, shown: str
         "--grader-target", str(staged),
         "--grader-module-shown-as", shown,
         "--grader-timeout", str(exercise.timeout),
+        # tmp_path folders live in the session's scratch folder and go with it.
+        "--basetemp", str(staged.parent / "tmp"),
         str(spec_dir / exercise.spec_file),
     ]  # fmt: skip
 

@@ -160,7 +160,12 @@ def _judge_mutant(
     caught = 0
     for index, result in enumerate(runs, 1):
         escaped = [n for n in mutant.must_fail if not _failed(result, n)]
-        if escaped:
+        if result.error and not result.tests:
+            first_line = result.error.splitlines()[0]
+            verdict.problems.append(
+                f"mutant {mutant.name} run {index}: the session failed: {first_line}"
+            )
+        elif escaped:
             verdict.problems.append(
                 f"mutant {mutant.name} run {index}: not caught by {', '.join(escaped)}"
             )
