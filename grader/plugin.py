@@ -192,9 +192,9 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
     if item.config.getoption("grader_no_fork"):
-        return False
+        return None  # pytest's own protocol runs the test in this process
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     for report in run_forked(item):
