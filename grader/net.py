@@ -100,20 +100,26 @@ def tcp_sockets() -> list[TcpSocket] | None:
     return rows if found else None
 
 
-def connection(local_port: int, remote_port: int) -> TcpSocket | None:
+def connection(
+    local_port: int, remote_port: int, sockets: list[TcpSocket] | None = None
+) -> TcpSocket | None:
     """The established socket with these ports (one end of a loopback connection), if any."""
-    for sock in tcp_sockets() or []:
+    for sock in (tcp_sockets() or []) if sockets is None else sockets:
         if sock.established and (sock.local_port, sock.remote_port) == (local_port, remote_port):
             return sock
     return None
 
 
-def delivered(client_port: int, server_port: int) -> bool:
-    """True when all a loopback client sent has been read by the server (nothing in flight).
+def delivered(sender_port: int, receiver_port: int) -> TcpSocket | None:
+    """The receiving socket once all a loopback sender sent has been read by the receiver.
 
-    Both ends are checked: the client's socket has nothing unacknowledged and the server's
-    socket has nothing unread. Use it to feed a peer one piece at a time without sleeping.
+    None while anything is in flight: unacknowledged at the sender or unread at the receiver.
+    Both ends come from one read of the kernel's table. Use it to feed a peer one piece at a
+    time without sleeping (the returned socket's ``inode`` tells who holds it).
     """
-    mine = connection(client_port, server_port)
-    theirs = connection(server_port, client_port)
-    return bool(mine and theirs and mine.tx_queue == 0 and theirs.rx_queue == 0)
+    sockets = tcp_sockets() or []
+    mine = connection(sender_port, receiver_port, sockets)
+    theirs = connection(receiver_port, sender_port, sockets)
+    if mine and theirs and mine.tx_queue == 0 and theirs.rx_queue == 0:
+        return theirs
+    return None

@@ -194,7 +194,11 @@ def holders(pids: Iterable[int], inode: int) -> list[int]:
 
 
 def peak_memory_kib(pid: int) -> int:
-    """The highest resident memory ``pid`` has had (VmHWM), in KiB; elsewhere its current RSS."""
+    """The highest resident memory ``pid`` has had (VmHWM), in KiB; elsewhere its current RSS.
+
+    Raises ProcessLookupError when the process is gone or a zombie: a silent 0 would make a
+    memory check pass for a server that died.
+    """
     if _HAS_PROC:
         try:
             with open(f"/proc/{pid}/status") as f:
@@ -202,11 +206,11 @@ def peak_memory_kib(pid: int) -> int:
                     if line.startswith("VmHWM:"):
                         return int(line.split()[1])
         except OSError:
-            return 0
-        return 0
+            pass
+        raise ProcessLookupError(f"pid {pid} is gone: no memory to read")
     import psutil
 
     try:
         return int(psutil.Process(pid).memory_info().rss // 1024)
     except psutil.NoSuchProcess:
-        return 0
+        raise ProcessLookupError(f"pid {pid} is gone: no memory to read") from None

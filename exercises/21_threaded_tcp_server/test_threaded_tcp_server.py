@@ -18,14 +18,14 @@ import signal
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
-from grader import free_port, wait_until
+from grader import free_port, net, probe, wait_until
 from grader.net import accepts, connect
-from grader.polling import WaitTimeout
+from grader.polling import WaitTimeout, holds_within
 from grader.sandbox import Outcome, Running, StudentProblem
 
 REPLY_TIMEOUT = 5.0  # how long a client waits for one reply line (a correct server: ~1 ms)
@@ -135,32 +135,6 @@ class Client:
 # -- what the kernel shows about the server ---------------------------------------------------
 
 
-def _tcp_rows() -> dict[tuple[int, int], tuple[int, int, int]] | None:
-    """(local port, remote port) -> (tx_queue, rx_queue, inode) of every ESTABLISHED socket.
-
-    From /proc/net/tcp{,6}: rx_queue is what arrived and the owner has not read yet, tx_queue
-    what was sent and not yet acknowledged. None where /proc/net is not there (not Linux).
-    """
-    rows: dict[tuple[int, int], tuple[int, int, int]] = {}
-    found = False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                lines = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        found = True
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10 or fields[3] != "01":  # 01 = ESTABLISHED
-                continue
-            local = int(fields[1].rsplit(":", 1)[1], 16)
-            remote = int(fields[2].rsplit(":", 1)[1], 16)
-            tx, rx = (int(x, 16) for x in fields[4].split(":"))
-            rows[(local, remote)] = (tx, rx, int(fields[9]))
-    return rows if found else None
-
-
 def wait_server_read(port: int, client: Client, what: str) -> int | None:
     """Wait until the server has read everything ``client`` sent; the server socket's inode.
 
@@ -169,8 +143,7 @@ def wait_server_read(port: int, client: Client, what: str) -> int | None:
     that must not come (a socket timeout); anything that does arrive stays in ``pending``.
     """
     me = client.local_port
-    rows = _tcp_rows()
-    if rows is None:
+    if net.tcp_sockets() is None:
         client.sock.settimeout(0.3)
         try:
             chunk = client.sock.recv(65536)
@@ -182,11 +155,8 @@ def wait_server_read(port: int, client: Client, what: str) -> int | None:
         return None
 
     def drained() -> int | None:
-        rows = _tcp_rows() or {}
-        mine, theirs = rows.get((me, port)), rows.get((port, me))
-        if mine and theirs and mine[0] == 0 and theirs[1] == 0:
-            return theirs[2] or None
-        return None
+        theirs = net.delivered(me, port)  # the server's socket, once it has read everything
+        return (theirs and theirs.inode) or None
 
     try:
         return wait_until(drained, REPLY_TIMEOUT, "")
@@ -195,46 +165,6 @@ def wait_server_read(port: int, client: Client, what: str) -> int | None:
             f"after {what}, the server did not read those bytes within {REPLY_TIMEOUT:g} s: "
             f"is anybody calling recv() on this client's socket? {see('threads')}"
         ) from None
-
-
-def socket_inodes(pid: int) -> set[int]:
-    """Inodes of the sockets ``pid`` has open (from /proc/<pid>/fd)."""
-    inodes = set()
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return inodes
-    for fd in fds:
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(int(link[8:-1]))
-    return inodes
-
-
-def peak_memory_kib(pid: int) -> int:
-    """The highest resident memory the process has had (VmHWM), in KiB."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import psutil  # not Linux: the current size is the best we have
-
-    return int(psutil.Process(pid).memory_info().rss // 1024)
-
-
-def eventually(condition: Callable[[], object], timeout: float = REPLY_TIMEOUT) -> bool:
-    """True as soon as ``condition()`` holds, False if it did not within ``timeout``."""
-    try:
-        wait_until(condition, timeout, "")
-    except WaitTimeout:
-        return False
-    return True
 
 
 def server_notes(outcome: Outcome) -> str:
@@ -274,7 +204,7 @@ def serving(student, port: int, **kwargs: object) -> Iterator[Running]:
     except AssertionError as exc:
         # Our clients are closed by now: give client threads a moment to end, so a thread that
         # died has printed its traceback before the server is stopped.
-        eventually(lambda: handle.threads() <= 1, 1.0)
+        holds_within(lambda: handle.threads() <= 1, 1.0)
         notes = server_notes(handle.stop(grace=0.5))
         raise AssertionError(f"{exc}{notes}") from None
 
@@ -495,7 +425,9 @@ def test_one_thread_per_client_and_no_fork(student):
         clients: list[Client] = []
         try:
             clients = [Client(port) for _ in range(connected)]
-            eventually(lambda: handle.threads() >= 1 + connected or handle.children())
+            holds_within(
+                lambda: handle.threads() >= 1 + connected or handle.children(), REPLY_TIMEOUT
+            )
             children = handle.children()
             assert not children, (
                 f"with {connected} clients connected, the server process has {len(children)} "
@@ -517,7 +449,7 @@ def test_one_thread_per_client_and_no_fork(student):
         finally:
             for client in clients:
                 client.close()
-        assert eventually(lambda: handle.threads() <= before), (
+        assert holds_within(lambda: handle.threads() <= before, REPLY_TIMEOUT), (
             f"all {connected} clients disconnected, yet {REPLY_TIMEOUT:g} s later the server still "
             f"had {handle.threads()} threads (it had {before} before they came). When recv() "
             "returns b'' the client is gone: leave the loop, close the socket, and let the "
@@ -536,7 +468,10 @@ def test_client_reset_mid_line_does_not_stop_the_server(student):
         if inode is not None:
             # Until the client's thread has met the error and closed its socket, the server
             # process still holds that socket: wait for it to go (or for the server to end).
-            eventually(lambda: handle.finished() or inode not in socket_inodes(handle.pid))
+            holds_within(
+                lambda: handle.finished() or inode not in probe.socket_inodes(handle.pid),
+                REPLY_TIMEOUT,
+            )
         assert handle.alive(), (
             "a client sent half a line and then reset its connection (RST); the server process "
             "ended. recv() raises ConnectionResetError when a client resets: catch OSError in "
@@ -650,7 +585,7 @@ def test_line_buffer_stays_bounded(student):
             assert reply == allowed[5:], (
                 f"serve(port) without max_line must allow lines of 1024 bytes; got {reply[:40]!r}"
             )
-            before = peak_memory_kib(handle.pid)
+            before = probe.peak_memory_kib(handle.pid)
             try:
                 client.send(b"y" * BIG_LINE + b"\nPING\n")
             except TimeoutError:
@@ -663,7 +598,7 @@ def test_line_buffer_stays_bounded(student):
             with contextlib.suppress(NoReply, Closed):
                 replies.append(client.read_line(f"a {BIG_LINE >> 20} MiB line"))
                 replies.append(client.read_line("'PING' after the long line"))
-            growth = peak_memory_kib(handle.pid) - before
+            growth = probe.peak_memory_kib(handle.pid) - before
             assert growth < MEMORY_SLACK_KIB, (
                 f"while one client sent a single {BIG_LINE >> 20} MiB line, the server's peak "
                 f"memory grew by {growth / 1024:.1f} MiB: it kept the line in its buffer. One "
