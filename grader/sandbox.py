@@ -349,8 +349,16 @@ class Student:
 
     def start(self, function: str, *args: Any, **kwargs: Any) -> Running:
         """Start ``function(*args, **kwargs)`` (a server) and return at once."""
-        box = self._spawn(self._job(function, None, args, kwargs, linger=False))
-        running = Running(self, box)
+        return self._start(self._job(function, None, args, kwargs, linger=False))
+
+    def start_scenario(
+        self, scenario: Callable[..., object], *args: Any, label: str | None = None, **kwargs: Any
+    ) -> Running:
+        """Start trusted ``scenario(module, *args, **kwargs)`` and return at once."""
+        return self._start(self._job(None, scenario, args, kwargs, linger=False, label=label))
+
+    def _start(self, job: sandbox_child.Job) -> Running:
+        running = Running(self, self._spawn(job))
         self._running.append(running)
         return running
 

@@ -224,3 +224,9 @@ def test_spec_body_holding_the_gil_meets_the_hard_deadline(grade) -> None:
         "a stack dump of the test process"
     )
     assert run.seconds < 2 * 2 + SLACK
+
+
+def test_the_sandbox_api_reports_what_happened(grade) -> None:
+    run = grade("03_echo", target="solutions")
+    assert set(run.statuses().values()) == {"passed"}, run.output
+    assert run.code == 0
