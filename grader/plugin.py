@@ -38,6 +38,7 @@ from grader.results import TestResult
 from grader.sandbox import Student, StudentProblem
 
 DEFAULT_DEADLINE = 10.0
+EXIT_GRACE = 2.0  # seconds a test process may take to exit after sending its report
 REPORT_BUDGET = 32 * 1024 * 1024
 DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (
     3 if hasattr(signal, "SIGRTMIN") else 0
@@ -250,6 +251,8 @@ def _test_process(
         payload = json.dumps(
             [hook.pytest_report_to_serializable(config=item.config, report=r) for r in reports]
         ).encode()
+        sys.stdout.flush()  # all output is in the file before the parent may read it
+        sys.stderr.flush()
         wire.write_frame(report_w, secret.sign(key, payload))
     except SystemExit as exc:
         code = isolation.system_exit_code(exc) if os.getpid() == me else 0
@@ -286,6 +289,8 @@ def _judge_test_process(
             "stack of every thread at that moment is in the output",
         )
         _dump_stacks(pid, output)
+    if status is None and frame is not None and problem is None:
+        status = isolation.wait_child(pid, Deadline(EXIT_GRACE))  # it exits right after sending
     if status is None:
         try:
             os.killpg(pid, signal.SIGKILL)
