@@ -71,18 +71,27 @@ class TcpSocket:
         return self.state == "01"
 
 
-def tcp_sockets() -> list[TcpSocket] | None:
-    """Every TCP socket on the machine (ports only: tests talk to loopback); None without /proc."""
+def tcp_sockets(
+    port: int | None = None, tables: tuple[str, ...] = ("tcp", "tcp6")
+) -> list[TcpSocket] | None:
+    """TCP sockets on the machine (ports only: tests talk to loopback); None without /proc.
+
+    With ``port``, only sockets with that local or remote port: a busy machine has hundreds
+    of rows (TIME_WAIT), and skipping the others before parsing makes a poll cheap.
+    """
+    needle = f":{port:04X} " if port is not None else ""
     rows: list[TcpSocket] = []
     found = False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for table in tables:
         try:
-            with open(table) as f:
+            with open(f"/proc/net/{table}") as f:
                 lines = f.read().splitlines()[1:]
         except OSError:
             continue
         found = True
         for line in lines:
+            if needle not in line:
+                continue
             fields = line.split()
             if len(fields) < 10:
                 continue
@@ -104,10 +113,20 @@ def connection(
     local_port: int, remote_port: int, sockets: list[TcpSocket] | None = None
 ) -> TcpSocket | None:
     """The established socket with these ports (one end of a loopback connection), if any."""
-    for sock in (tcp_sockets() or []) if sockets is None else sockets:
+    if sockets is None:
+        # Tests talk to 127.0.0.1: the IPv4 table first, IPv6 only if the pair is not there.
+        return connection(local_port, remote_port, _loopback_sockets(local_port))
+    for sock in sockets:
         if sock.established and (sock.local_port, sock.remote_port) == (local_port, remote_port):
             return sock
     return None
+
+
+def _loopback_sockets(port: int) -> list[TcpSocket]:
+    ipv4 = tcp_sockets(port, ("tcp",)) or []
+    if any(s.established for s in ipv4):
+        return ipv4
+    return tcp_sockets(port, ("tcp6",)) or []
 
 
 def delivered(sender_port: int, receiver_port: int) -> TcpSocket | None:
@@ -117,7 +136,7 @@ def delivered(sender_port: int, receiver_port: int) -> TcpSocket | None:
     Both ends come from one read of the kernel's table. Use it to feed a peer one piece at a
     time without sleeping (the returned socket's ``inode`` tells who holds it).
     """
-    sockets = tcp_sockets() or []
+    sockets = _loopback_sockets(sender_port)
     mine = connection(sender_port, receiver_port, sockets)
     theirs = connection(receiver_port, sender_port, sockets)
     if mine and theirs and mine.tx_queue == 0 and theirs.rx_queue == 0:

@@ -103,24 +103,25 @@ def run_exercise(
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     env.pop("PYTEST_ADDOPTS", None)
     try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log.fd,
-            stderr=subprocess.STDOUT,
-            pass_fds=(key_r,),
-            cwd=staged,
-            env=env,
-            start_new_session=True,
-        )
+        # One lock covers starting a session and sweeping after one: a sweep must never see
+        # a session that has been forked but is not yet known to be active.
         with _ACTIVE_LOCK:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log.fd,
+                stderr=subprocess.STDOUT,
+                pass_fds=(key_r,),
+                cwd=staged,
+                env=env,
+                start_new_session=True,
+            )
             _ACTIVE.add(proc.pid)
         os.close(key_r)
         reason = _wait(proc, session_budget(exercise))
         with _ACTIVE_LOCK:
             _ACTIVE.discard(proc.pid)
-            others = frozenset(_ACTIVE)
-        killed = isolation.kill_tree(os.getpid(), spare=others)
+            killed = isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE))
         return read_results(
             exercise.name, results_path, key, reason, log.read().text, killed=len(killed)
         )

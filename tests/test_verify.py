@@ -56,3 +56,12 @@ def test_verify_reports_a_failing_solution(fixture_repo: Path, capsys) -> None:
     code = main(["--root", str(fixture_repo), "verify", "01"])
     out = capsys.readouterr().out
     assert code == 1 and "solution run 1: test_after failed" in out
+
+
+def test_parallel_sessions_never_sweep_each_other(fixture_repo: Path, capsys) -> None:
+    """After each session the supervisor kills what is left below it, sparing the sessions
+    still running: a session just being started must count as running too."""
+    code = main(["--root", str(fixture_repo), "verify", "01", "03", "--repeat", "4", "--jobs", "4"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "killed by SIGKILL" not in out

@@ -13,6 +13,7 @@ file (PYTEST_DONT_REWRITE) so that no machine-generated diff is appended to thos
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -23,15 +24,14 @@ import signal
 import socket
 import struct
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from grader import free_port, probe, wait_until
-from grader.net import connect
-from grader.polling import WaitTimeout
+from grader.net import connect, connection, delivered, tcp_sockets
+from grader.polling import WaitTimeout, holds_within
 
 TIMEOUT = 5.0  # seconds any socket of this spec waits for the other side
 CALL_DEADLINE = 8.0  # seconds one call of a student client function may take
@@ -239,51 +239,33 @@ def _tree(root: Path) -> dict[str, str]:
     return found
 
 
-def _tcp_ports_by_inode() -> dict[int, tuple[int, int]] | None:
-    """inode -> (local port, remote port) for every IPv4 TCP socket; None without /proc."""
+@functools.cache
+def _proc_net() -> bool:
+    """True where the kernel's TCP table can be read (Linux); asked once, it is parsed whole."""
+    return tcp_sockets() is not None
+
+
+def _until_read(sender: int, receiver: int) -> str:
+    """Wait until the peer has read every byte sent so far on the loopback connection from port
+    ``sender`` to port ``receiver``, as the kernel sees it (nothing unacknowledged, nothing
+    unread): then the next piece sent can only arrive in a later recv() of the peer.
+
+    Returns "read"; "closed" when the connection is no longer established; "stalled" when the
+    bytes stayed unread for TIMEOUT seconds; "unproven" at once without /proc/net (macOS),
+    where the pieces are sent on without proof that they arrive separately.
+    """
+    if not _proc_net():
+        return "unproven"
+
+    def settled() -> str | None:
+        if delivered(sender, receiver):
+            return "read"
+        return "closed" if connection(sender, receiver) is None else None
+
     try:
-        with open("/proc/net/tcp") as f:
-            rows = f.read().splitlines()[1:]
-    except OSError:
-        return None
-    table = {}
-    for row in rows:
-        fields = row.split()
-        local, remote, inode = fields[1], fields[2], int(fields[9])
-        table[inode] = (int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16))
-    return table
-
-
-def _holders(pids: list[int], server_port: int, client_port: int) -> list[int] | None:
-    """Which of ``pids`` hold the server side of the connection from ``client_port``."""
-    table = _tcp_ports_by_inode()
-    if table is None:
-        return None
-    wanted = {inode for inode, ports in table.items() if ports == (server_port, client_port)}
-    holders = []
-    for pid in pids:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                link = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:[") and int(link[8:-1]) in wanted:
-                holders.append(pid)
-                break
-    return holders
-
-
-def _quietly(condition, timeout: float) -> bool:
-    """Poll like wait_until, but report False instead of failing when time runs out."""
-    try:
-        wait_until(condition, timeout)
-        return True
+        return wait_until(settled, TIMEOUT)
     except WaitTimeout:
-        return False
+        return "stalled"
 
 
 # == the student's server ======================================================================
@@ -381,6 +363,26 @@ def test_put_is_byte_exact(student, area):
     )
 
 
+def _send_in_pieces(c: Client, port: int, pieces: tuple[bytes, ...], what: str, hint: str) -> None:
+    """Send ``pieces`` one at a time; each is read by the server before the next one is sent."""
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for number, piece in enumerate(pieces[:-1], 1):
+        c.send(piece, what)
+        state = _until_read(c.port, port)
+        if state == "closed":
+            raise AssertionError(
+                f"the server closed the connection after receiving {b''.join(pieces[:number])!r}, "
+                f"the start of {what}: part of a command is not an error. {hint}"
+            )
+        if state == "stalled":
+            raise AssertionError(
+                f"the server did not read {piece!r} (piece {number} of {what}) within "
+                f"{TIMEOUT:g} s: it sat unread in the server's socket. Go on calling recv() while "
+                f"the command line is incomplete. {hint}"
+            )
+    c.send(pieces[-1], what)
+
+
 @pytest.mark.points(2)
 def test_server_reads_a_stream_not_messages(student, area):
     _make_served(area)
@@ -392,10 +394,7 @@ def test_server_reads_a_stream_not_messages(student, area):
         f"of it ({README_FRAMING})."
     )
     with Client(port) as c:
-        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for piece in (b"LI", b"S", b"T\n"):
-            c.send(piece, "`LIST` in three pieces")
-            time.sleep(0.01)  # simulated slow network between the pieces
+        _send_in_pieces(c, port, (b"LI", b"S", b"T\n"), "`LIST` in three pieces", hint)
         status, size = c.reply("`LIST` sent in three pieces (b'LI', b'S', b'T\\n')", hint)
         assert status == "OK", (
             f"`LIST` sent in three pieces (b'LI', b'S', b'T\\n') was answered `ERR {size}`. {hint}"
@@ -416,9 +415,7 @@ def test_server_reads_a_stream_not_messages(student, area):
         assert "a.txt" in names, f"the LIST glued after `GET a.txt` answered {names}"
 
         what = "`PUT split.bin 10` + 10 bytes, sent as b'PUT sp', b'lit.bin 10\\n01234', b'56789'"
-        for piece in (b"PUT sp", b"lit.bin 10\n01234", b"56789"):
-            c.send(piece, what)
-            time.sleep(0.01)  # simulated slow network between the pieces
+        _send_in_pieces(c, port, (b"PUT sp", b"lit.bin 10\n01234", b"56789"), what, hint)
         status, value = c.reply(what, hint)
         assert status == "OK", f"{what} was answered `ERR {value}`. {hint}"
         c.payload(int(value), what)
@@ -518,7 +515,7 @@ def test_interrupted_put_leaves_no_partial_file(student, area):
                 for e in os.scandir(served)
             )
 
-        _quietly(written, 2.0)  # a server that keeps the upload in memory writes nothing: fine
+        holds_within(written, 2.0)  # a server that keeps the upload in memory writes nothing: fine
         visible = sorted(set(os.listdir(served)) - originals)
         assert "up.bin" not in visible, (
             f"while up.bin was still arriving ({half} of {len(data)} bytes sent) the folder "
@@ -538,8 +535,8 @@ def test_interrupted_put_leaves_no_partial_file(student, area):
         return set(os.listdir(served)) == originals
 
     # Let the handlers of A and B finish (and clean up) before judging the folder.
-    _quietly(lambda: not _live_children(server), TIMEOUT)
-    if not _quietly(clean, 3.0):
+    holds_within(lambda: not _live_children(server), TIMEOUT)
+    if not holds_within(clean, 3.0):
         extra = {
             n: (served / n).stat().st_size
             for n in sorted(set(os.listdir(served)) - originals)
@@ -602,9 +599,7 @@ def test_each_client_has_its_own_process(student, area):
             "(README: 'One process per client').",
         )
         family = [server.pid, *(p.pid for p in server.descendants())]
-        found_a = _holders(family, port, a.port)
-        found_b = _holders(family, port, b.port)
-        if found_a is None or found_b is None:  # no /proc/net/tcp: count the children instead
+        if not _proc_net():  # no /proc/net/tcp: count the children instead
             live = _live_children(server)
             assert len(live) >= 2, (
                 f"with two clients connected the server (pid {server.pid}) has {len(live)} live "
@@ -612,6 +607,13 @@ def test_each_client_has_its_own_process(student, area):
                 "(README: 'One process per client')."
             )
             return
+
+        def held_by(client_port: int) -> list[int]:
+            """Which of the server's processes hold its end of the connection from client_port."""
+            end = connection(port, client_port)
+            return probe.holders(family, end.inode) if end else []
+
+        found_a, found_b = held_by(a.port), held_by(b.port)
         handlers_a = [pid for pid in found_a if pid != server.pid]
         handlers_b = [pid for pid in found_b if pid != server.pid]
         for label, handlers, found in (("A", handlers_a, found_a), ("B", handlers_b, found_b)):
@@ -661,7 +663,7 @@ def test_fifty_clients_leave_no_zombies_or_fds(student, area):
         with Client(port, f"client {i + 1} of 50") as c:
             c.ok("LIST", what=f"`LIST` of client {i + 1} of 50")
             c.ok("QUIT", what=f"`QUIT` of client {i + 1} of 50")
-    if not _quietly(lambda: not _live_children(server), TIMEOUT):
+    if not holds_within(lambda: not _live_children(server), TIMEOUT):
         live = _live_children(server)
         raise AssertionError(
             f"every client has said QUIT, yet {len(live)} child process(es) of the server are "
@@ -669,7 +671,7 @@ def test_fifty_clients_leave_no_zombies_or_fds(student, area):
             "After serving its client a child must end with os._exit(0): a child that returns "
             "into the accept loop becomes a second server (README: 'One process per client')."
         )
-    if not _quietly(lambda: not server.zombies(), 3.0):
+    if not holds_within(lambda: not server.zombies(), 3.0):
         zombies = server.zombies()
         why = (
             "Only the last few are left: the server reaps now and then, e.g. only when a new "
@@ -685,7 +687,7 @@ def test_fifty_clients_leave_no_zombies_or_fds(student, area):
             "os.waitpid(-1, os.WNOHANG) until it returns 0, or set "
             "signal.signal(signal.SIGCHLD, signal.SIG_IGN) (README: 'Zombies')."
         )
-    if not _quietly(lambda: len(server.open_fds()) <= len(baseline) + 2, 2.0):
+    if not holds_within(lambda: len(server.open_fds()) <= len(baseline) + 2, 2.0):
         extra = sorted(set(server.open_fds()) - set(baseline))
         links = []
         for fd in extra[:4]:
@@ -728,7 +730,7 @@ def test_quit_closes_cleanly(student, area):
                 "(README: 'One process per client')."
             ) from None
         assert after == b"", f"after `OK 0` to QUIT the server sent more bytes: {after!r}"
-    if not _quietly(lambda: not _live_children(server), TIMEOUT):
+    if not holds_within(lambda: not _live_children(server), TIMEOUT):
         live = _live_children(server)
         raise AssertionError(
             f"all three clients have left, yet {probe.describe_all(live)} still run under the "
@@ -748,12 +750,21 @@ class TrustedServer:
         self.port = port
         self.log = log
 
-    def commands(self) -> list[tuple[int, str]]:
-        """(connection number, command line) for every command received so far."""
+    def commands_and_notes(self) -> list[tuple[int, str]]:
+        """(connection number, text) for every command line received and every <note>."""
         if not self.log.exists():
             return []
         rows = [json.loads(line) for line in self.log.read_text().splitlines() if line]
-        return [(n, text) for n, text in rows if not text.startswith("<")]
+        return [(n, text) for n, text in rows]
+
+    def commands(self) -> list[tuple[int, str]]:
+        """(connection number, command line) for every command received so far."""
+        return [(n, text) for n, text in self.commands_and_notes() if not text.startswith("<")]
+
+    def stalled(self) -> str | None:
+        """What this server sent and then waited TIMEOUT seconds for the client to read, if any."""
+        notes = [text for _, text in self.commands_and_notes() if text.startswith("<stalled> ")]
+        return notes[0].removeprefix("<stalled> ") if notes else None
 
 
 @contextlib.contextmanager
@@ -841,18 +852,18 @@ def _trusted_session(conn: socket.socket, folder: Path, style: str, note) -> Non
             names = sorted(
                 p.name for p in folder.iterdir() if p.is_file() and _trusted_name(p.name)
             )
-            _answer(conn, style, "OK", "".join(n + "\n" for n in names).encode())
+            _answer(conn, style, note, "OK", "".join(n + "\n" for n in names).encode())
         elif verb == "GET" and rest == CUT_NAME:
             conn.sendall(f"OK {CUT_ANNOUNCED}\n".encode() + bytes(CUT_SENT))
             return  # the connection breaks in the middle of the file
         elif verb == "GET" and _trusted_name(rest) and (folder / rest).is_file():
-            _answer(conn, style, "OK", (folder / rest).read_bytes())
+            _answer(conn, style, note, "OK", (folder / rest).read_bytes())
         elif verb == "GET":
-            _answer(conn, style, f"ERR no such file: {rest}")
+            _answer(conn, style, note, f"ERR no such file: {rest}")
         elif verb == "PUT":
             name, _, size = rest.rpartition(" ")
             if not size.isdigit():
-                _answer(conn, style, "ERR PUT needs a name and a byte count")
+                _answer(conn, style, note, "ERR PUT needs a name and a byte count")
                 return
             data = reader.read(int(size))
             if len(data) < int(size):
@@ -860,45 +871,67 @@ def _trusted_session(conn: socket.socket, folder: Path, style: str, note) -> Non
                 return
             if _trusted_name(name):
                 (folder / name).write_bytes(data)
-                _answer(conn, style, "OK", b"")
+                _answer(conn, style, note, "OK", b"")
             else:
-                _answer(conn, style, f"ERR refused name {name!r}")
+                _answer(conn, style, note, f"ERR refused name {name!r}")
         elif verb == "QUIT" and not rest:
-            _answer(conn, style, "OK", b"")
+            _answer(conn, style, note, "OK", b"")
             return
         else:
-            _answer(conn, style, f"ERR unknown command {verb!r}")
+            _answer(conn, style, note, f"ERR unknown command {verb!r}")
 
 
 _ODD_SIZES = (1, 3, 1000, 7, 65536, 2, 4093, 1)
 
 
-def _answer(conn: socket.socket, style: str, status: str, payload: bytes = b"") -> None:
+def _answer(conn: socket.socket, style: str, note, status: str, payload: bytes = b"") -> None:
     header = (f"OK {len(payload)}" if status == "OK" else status).encode() + b"\n"
     if style == "glued":
         conn.sendall(header + payload)  # status line and data arrive together
         return
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    mine, client = conn.getsockname()[1], conn.getpeername()[1]
+
+    def until_read(what: str) -> None:
+        """The client has read what was sent: the next piece arrives in a later recv()."""
+        state = _until_read(mine, client)
+        if state == "stalled":
+            note(f"<stalled> {what}")
+        if state in ("stalled", "closed"):
+            raise ConnectionAbortedError(f"the client did not read {what}")
+
     for i in range(len(header)):
-        conn.sendall(header[i : i + 1])
-        time.sleep(0.002)  # simulated slow network: the status line trickles in
-    view = memoryview(payload)
+        conn.sendall(header[i : i + 1])  # the status line trickles in, one byte per recv()
+        until_read(f"byte {i + 1} of the status line {header!r}")
+    offset = 0
     for step, size in enumerate(itertools.cycle(_ODD_SIZES)):
-        if not view:
+        if offset >= len(payload):
             break
-        conn.sendall(view[:size])
-        view = view[size:]
-        if step < 4:
-            time.sleep(0.002)
+        piece = payload[offset : offset + size]
+        conn.sendall(piece)
+        if step < 4:  # the first pieces of the payload arrive one by one, then full speed
+            until_read(f"payload bytes {offset}..{offset + len(piece)} of {len(payload)}")
+        offset += len(piece)
 
 
 def _client_commands(server: TrustedServer) -> list[str]:
     return [text for _, text in server.commands()]
 
 
-def _client_call(student, function: str, *args: object, context: str, hint: str) -> object:
-    """Call a student client function; if it does not return, fail with context and a hint."""
+def _client_call(
+    student, server: TrustedServer, function: str, *args: object, context: str, hint: str
+) -> object:
+    """Call a student client function; if it does not return, or ``server`` gave up waiting for
+    it to read an answer, fail with context and a hint."""
     outcome = student.run(function, *args, deadline=CALL_DEADLINE)
+    stalled = server.stalled()
+    if stalled is not None:
+        raise AssertionError(
+            f"{context}: the spec's server sent {stalled}, then waited {TIMEOUT:g} s and your "
+            "client did not read it (it stayed unread in the client's socket; the server then "
+            "gave up and closed the connection). After sending a command the client keeps "
+            f"calling recv() until the whole answer is in.\n{hint}"
+        )
     if outcome.returned:
         return outcome.value
     problem = outcome.as_problem()
@@ -922,6 +955,7 @@ def test_client_list(student, area):
     with trusted_server(remote, "dribble") as ts:
         names = _client_call(
             student,
+            ts,
             "client_list",
             ts.port,
             hint=CLIENT_FRAMING,
@@ -946,6 +980,7 @@ def test_client_list(student, area):
     with trusted_server(empty, "glued") as ts:
         names = _client_call(
             student,
+            ts,
             "client_list",
             ts.port,
             hint=CLIENT_FRAMING,
@@ -981,6 +1016,7 @@ def test_client_get_is_byte_exact(student, area):
         with trusted_server(remote, style) as ts:
             size = _client_call(
                 student,
+                ts,
                 "client_get",
                 ts.port,
                 name,
@@ -1020,6 +1056,7 @@ def test_client_put_is_byte_exact(student, area):
         with trusted_server(inbox, "dribble") as ts:
             size = _client_call(
                 student,
+                ts,
                 "client_put",
                 ts.port,
                 str(source / name),
