@@ -242,21 +242,23 @@ def cmd_verify(
     repeat: int,
     jobs: int,
 ) -> int:
-    from grader.verify import verify
+    from grader.verify import Verdict, verify
 
     if repeat < 1:
         raise UsageProblem("--repeat must be at least 1")
     if jobs < 1:
         raise UsageProblem("--jobs must be at least 1")
     chosen = [catalog.find(exercises, n) for n in names] if names else exercises
-    verdicts = verify(root, chosen, repeat, jobs)
-    for verdict in verdicts:
+
+    def show(verdict: Verdict) -> None:
         mark = "[green]ok[/green]" if verdict.ok else "[red]WEAK[/red]"
         console.print(f"{mark} {verdict.exercise.name}")
         for line in verdict.summary:
             console.print(f"    {line}")
         for problem in verdict.problems:
             console.print(f"    [red]{problem}[/red]")
+
+    verdicts = verify(root, chosen, repeat, jobs, progress=show)
     good = sum(v.ok for v in verdicts)
     console.print(f"{good} passed, {len(verdicts) - good} failed")
     return 0 if good == len(verdicts) else 1

@@ -82,9 +82,12 @@ def verify(
     exercises: list[Exercise],
     repeat: int,
     jobs: int,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Callable[[Verdict], None] = lambda _: None,
 ) -> list[Verdict]:
-    """Run every check for ``exercises``, ``jobs`` sessions at a time."""
+    """Run every check for ``exercises``, ``jobs`` sessions at a time.
+
+    ``progress`` receives each exercise's verdict as soon as it is complete, in order.
+    """
     stub = Target(root / "exercises", root)
     solution = Target(root / "solutions", root)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -105,7 +108,7 @@ def verify(
             _judge_solution(verdict, [f.result() for f in solution_runs])
             for mutant, futures in mutant_runs:
                 _judge_mutant(verdict, mutant, [f.result() for f in futures], stub_run.result())
-            progress(ex.name)
+            progress(verdict)
             verdicts.append(verdict)
     return verdicts
 
