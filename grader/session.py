@@ -9,6 +9,7 @@ the session's output file and the session process, and removes, closes and reaps
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -64,10 +65,22 @@ def stage(exercise: Exercise, target: Target, workdir: Path) -> tuple[Path, str]
     return staged, shown
 
 
+@functools.cache
+def isolation_flags() -> tuple[str, ...]:
+    """``-I`` for the session, unless that hides the grader itself.
+
+    ``-I`` ignores PYTHON* variables and the user's site-packages. A grader installed with
+    ``pip install --user`` lives there, so then only ``-E`` is used (checked once per run).
+    """
+    probe_cmd = [sys.executable, "-I", "-c", "import grader.plugin, pytest_timeout"]
+    found = subprocess.run(probe_cmd, capture_output=True, timeout=60, check=False)
+    return ("-I",) if found.returncode == 0 else ("-E",)
+
+
 def session_command(exercise: Exercise, spec_dir: Path, staged: Path, shown: str) -> list[str]:
     """The pytest command line of one grading session (the results options are added later)."""
     return [
-        sys.executable, "-I", "-m", "pytest",
+        sys.executable, *isolation_flags(), "-m", "pytest",
         # Only our plugins: nothing autoloaded, no ini file, no conftest.py, no cache.
         "-p", "grader.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider", "--noconftest",
         "-c", str(SESSION_INI), "--rootdir", str(spec_dir), "--confcutdir", str(spec_dir),
@@ -112,7 +125,7 @@ def run_exercise(
                 stdout=log.fd,
                 stderr=subprocess.STDOUT,
                 pass_fds=(key_r,),
-                cwd=staged,
+                cwd=workdir,  # holds only our own folders: nothing there to import by accident
                 env=env,
                 start_new_session=True,
             )
