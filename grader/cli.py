@@ -7,6 +7,7 @@ spec), 2 bad usage (unknown exercise, missing folder, invalid exercise.toml).
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -177,13 +178,32 @@ def cmd_list(
         state.save()
     rows = []
     for ex in exercises:
-        last = state.last(ex.module_in(target.folder))
-        label = "not checked"
+        module = ex.module_in(target.folder)
+        last = state.last(module)
         if last is not None:
             label = {"passed": "passed", "todo": "todo"}.get(str(last["status"]), "failing")
+        else:
+            label = "todo" if has_unwritten_stub(module) else "not checked"
         rows.append((ex, label))
     text.render_list(console, rows, lang)
     return 0
+
+
+def has_unwritten_stub(module: Path) -> bool:
+    """True if a function in ``module`` is still just ``raise NotImplementedError`` (never run)."""
+    try:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            if len(body) == 1 and isinstance(body[0], ast.Raise):
+                raised = body[0].exc
+                name = raised.func if isinstance(raised, ast.Call) else raised
+                if isinstance(name, ast.Name) and name.id == "NotImplementedError":
+                    return True
+    return False
 
 
 def cmd_check(

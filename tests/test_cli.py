@@ -109,13 +109,22 @@ def test_language_follows_the_locale(
 
 
 def test_list_shows_every_exercise_and_its_last_state(fixture_repo: Path, capsys) -> None:
+    def row(out: str, name: str) -> str:
+        return next(line for line in out.splitlines() if name in line)
+
     code, out = run(capsys, "--root", str(fixture_repo), "--lang", "en", "list")
-    assert code == 0 and "01_hostile" in out and "02_hanging_spec" in out and "not checked" in out
-    run(capsys, "--root", str(fixture_repo), "check", "01")
-    code, out = run(capsys, "--root", str(fixture_repo), "--lang", "en", "list")
-    hostile = next(line for line in out.splitlines() if "01_hostile" in line)
-    assert "todo" in hostile
-    code, out = run(
+    assert code == 0 and "02_hanging_spec" in out
+    assert "todo" in row(out, "01_hostile"), "an untouched stub is todo before any check"
+    _, out = run(
+        capsys, "--root", str(fixture_repo), "--lang", "en", "list", "--target", "solutions"
+    )
+    assert "not checked" in row(out, "01_hostile"), "written code, never checked"
+    run(capsys, "--root", str(fixture_repo), "check", "01", "--target", "solutions")
+    _, out = run(
+        capsys, "--root", str(fixture_repo), "--lang", "en", "list", "--target", "solutions"
+    )
+    assert "passed" in row(out, "01_hostile") and "not checked" in row(out, "02_hanging_spec")
+    _, out = run(
         capsys,
         "--root",
         str(fixture_repo),
@@ -126,8 +135,7 @@ def test_list_shows_every_exercise_and_its_last_state(fixture_repo: Path, capsys
         "solutions",
         "--run",
     )
-    hostile = next(line for line in out.splitlines() if "01_hostile" in line)
-    assert "passed" in hostile
+    assert "failing" in row(out, "02_hanging_spec"), "its spec times out on purpose"
 
 
 def test_python_dash_m_grader_works(fixture_repo: Path) -> None:
