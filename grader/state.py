@@ -1,48 +1,87 @@
 """The student's local progress: last check result per exercise, and hints already shown.
 
-Kept in ``.grader/state.json`` at the repository root (git-ignored). A damaged file is
-set aside and started afresh, never a crash: it only ever holds a convenience.
+Kept in ``.grader/state.json`` at the repository root (git-ignored). Several graders may
+run at once (two terminals, an editor's watcher): a save takes a lock, merges what this run
+changed into what is on disk, and replaces the file atomically. A damaged file is set aside
+and started afresh, never a crash: it only ever holds a convenience.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from grader.results import ExerciseResult
 
+SECTIONS = ("results", "hints")
+
 
 class State:
     def __init__(self, root: Path) -> None:
         self.path = root / ".grader" / "state.json"
-        self.data: dict[str, Any] = {"results": {}, "hints": {}}
+        self.data: dict[str, dict[str, Any]] = self._load()
+        self._changed: set[tuple[str, str]] = set()
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        data: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self.data.update({k: v for k, v in loaded.items() if isinstance(v, dict)})
         except FileNotFoundError:
-            pass
+            return data
         except (OSError, ValueError):
-            self.path.replace(self.path.with_suffix(".json.broken"))
+            with contextlib.suppress(OSError):
+                self.path.replace(self.path.with_suffix(".json.broken"))
+            return data
+        if isinstance(loaded, dict):
+            for section in SECTIONS:
+                if isinstance(loaded.get(section), dict):
+                    data[section] = loaded[section]
+        return data
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        """Merge this run's changes into the file on disk (under a lock) and replace it."""
+        with self._locked():
+            merged = self._load()
+            for section, key in self._changed:
+                merged[section][key] = self.data[section][key]
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix="state-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(merged, f, indent=1, ensure_ascii=False)
+            os.replace(tmp, self.path)
+            self.data = merged
+            self._changed.clear()
+
+    def _set(self, section: str, key: str, value: Any) -> None:
+        self.data[section][key] = value
+        self._changed.add((section, key))
 
     # -- results --------------------------------------------------------------------------
 
     def record(self, module: Path, result: ExerciseResult) -> None:
-        self.data["results"][str(module.resolve())] = {
-            "hash": file_hash(module),
-            "status": result.status,
-            "passed": result.passed,
-            "total": len(result.tests),
-        }
+        self._set(
+            "results",
+            str(module.resolve()),
+            {
+                "hash": file_hash(module),
+                "status": result.status,
+                "passed": result.passed,
+                "total": len(result.tests),
+            },
+        )
 
     def last(self, module: Path) -> dict[str, Any] | None:
         """The last recorded result for this module file, if the file is unchanged since."""
@@ -56,7 +95,7 @@ class State:
     def next_hint(self, exercise: str, count: int) -> int:
         """Index of the hint to show now (advances the counter; stays on the last one)."""
         shown = int(self.data["hints"].get(exercise, 0))
-        self.data["hints"][exercise] = min(shown + 1, count)
+        self._set("hints", exercise, min(shown + 1, count))
         return min(shown, count - 1)
 
 
