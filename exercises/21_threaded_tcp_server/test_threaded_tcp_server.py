@@ -663,6 +663,15 @@ def test_sigterm_stops_it_and_the_port_is_free_again(student):
         client.close()
 
 
+def _main_thread_in_accept() -> bool:
+    """True while this process's main thread is blocked in accept() (its kernel wait channel)."""
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/wchan") as f:
+            return f.read().strip() == "inet_csk_accept"
+    except OSError:
+        return True  # no /proc: nothing to wait for
+
+
 def _serve_until_sigterm(module: ModuleType, port: int) -> dict[str, object]:
     """Scenario: run serve(port) here; a helper connects one client that stays idle, then sends
     SIGTERM to this process. Returns how serve() ended and which non-daemon threads were still
@@ -678,6 +687,10 @@ def _serve_until_sigterm(module: ModuleType, port: int) -> dict[str, object]:
             idle.append(sock)  # stays open and silent: its thread waits in recv()
             sock.sendall(b"PING\n")
             sock.recv(64)  # answered: the client's thread is there
+            # Signal only while the main thread sits in accept(): an exception raised by a
+            # handler at an arbitrary bytecode can leave a lock of the threading module held
+            # (a CPython hazard), and this scenario then hangs in threading.enumerate().
+            holds_within(_main_thread_in_accept, REPLY_TIMEOUT)
         finally:
             os.kill(os.getpid(), signal.SIGTERM)
 
