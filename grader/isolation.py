@@ -139,7 +139,8 @@ def kill_tree(
     Loops because a dying parent's children are re-parented and a forking process can add
     new ones between a look and a kill. Our own exited children are reaped as they appear.
     Processes in ``spare`` are neither killed nor reaped, nor is anything below them: other
-    sessions or sandboxes that are still in use, or a child the caller will wait for by name.
+    sessions or sandboxes that are still in use. ``root`` itself is never reaped here: if it
+    is our child, the caller waits for it by name and reads its status.
     ``rows`` is a process table the caller has just read, used for the first look.
     """
     killed: dict[int, probe.Proc] = {}
@@ -155,7 +156,7 @@ def kill_tree(
                 os.kill(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        reap_own_children(exclude=spare, rows=rows)
+        reap_own_children(exclude=spare | {root}, rows=rows)
         if not targets or deadline.expired():
             return sorted(killed.values(), key=lambda p: p.pid)
         rows = None  # look again (a scan takes about a millisecond: the kills land meanwhile)

@@ -1,0 +1,128 @@
+"""The judge's eyes: process-table, socket and polling probes, checked against known states."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from grader import net, polling, probe
+from grader.isolation import Deadline, kill_tree, wait_child
+
+
+@pytest.fixture
+def family() -> Iterator[dict[str, int]]:
+    """A child that forks a grandchild and a zombie child of its own, then waits to be killed."""
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(ready_r)
+        if os.fork() == 0:
+            os._exit(3)  # becomes a zombie: its parent never waits
+        grandchild = os.fork()
+        if grandchild == 0:
+            signal.pause()
+            os._exit(0)
+        os.write(ready_w, f"{grandchild}\n".encode())
+        signal.pause()
+        os._exit(0)
+    os.close(ready_w)
+    with os.fdopen(ready_r) as ready:
+        grandchild = int(ready.readline())
+    polling.wait_until(lambda: probe.zombies(pid), 5.0, "the zombie appears")
+    yield {"child": pid, "grandchild": grandchild}
+    kill_tree(pid, include_root=True)
+    with contextlib.suppress(ChildProcessError):  # a test may have reaped it already
+        wait_child(pid, Deadline(5.0))
+
+
+def test_children_descendants_and_zombies(family: dict[str, int]) -> None:
+    child = family["child"]
+    kids = probe.children(child)
+    assert len(kids) == 2 and family["grandchild"] in [k.pid for k in kids]
+    (zombie,) = probe.zombies(child)
+    assert zombie.zombie and zombie.ppid == child and not probe.alive(zombie.pid)
+    assert {p.pid for p in probe.descendants(os.getpid())} >= {
+        child,
+        family["grandchild"],
+        zombie.pid,
+    }
+    assert probe.descendants(os.getpid(), skip=frozenset({child})) == []
+    assert probe.alive(child) and probe.read(child).ppid == os.getpid()  # type: ignore[union-attr]
+    assert "state Z" in probe.describe_all([zombie])
+
+
+def test_kill_tree_leaves_nothing_and_names_what_it_killed(family: dict[str, int]) -> None:
+    child = family["child"]
+    killed = kill_tree(child, include_root=True)
+    assert {child, family["grandchild"]} <= {p.pid for p in killed}
+    assert wait_child(child, Deadline(5.0)) is not None
+    assert probe.read(family["grandchild"]) is None or probe.read(family["grandchild"]).zombie  # type: ignore[union-attr]
+
+
+def test_threads_fds_and_memory_of_this_process() -> None:
+    me = os.getpid()
+    before = probe.thread_count(me)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert probe.thread_count(me) == before + 1
+    finally:
+        stop.set()
+        worker.join()
+    r, w = os.pipe()
+    try:
+        assert {r, w} <= set(probe.open_fds(me))
+    finally:
+        os.close(r)
+        os.close(w)
+    assert probe.peak_memory_kib(me) > 1000
+
+
+def test_a_vanished_process_has_no_memory_to_read() -> None:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os._exit(0)
+    os.waitpid(pid, 0)
+    with pytest.raises(ProcessLookupError):
+        probe.peak_memory_kib(pid)
+    assert probe.read(pid) is None and probe.thread_count(pid) == 0 and probe.open_fds(pid) == []
+
+
+def test_tcp_probes_follow_one_loopback_connection() -> None:
+    with socket.socket() as listener:
+        listener.bind((net.LOOPBACK, 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert net.accepts(port)
+        listener.accept()[0].close()  # the probe connection
+        with net.connect(port) as client:
+            server_side, _ = listener.accept()
+            with server_side:
+                mine = client.getsockname()[1]
+                client.sendall(b"five!")
+                polling.wait_until(lambda: net.connection(port, mine), 5.0, "the row appears")
+                assert net.delivered(mine, port) is None, "five bytes are waiting, unread"
+                assert server_side.recv(5) == b"five!"
+                theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
+                assert theirs.inode in probe.socket_inodes(os.getpid())
+                assert probe.holders([os.getpid(), 1], theirs.inode) == [os.getpid()]
+    assert not net.accepts(port)
+
+
+def test_free_port_is_bindable_and_waiting_fails_with_the_message() -> None:
+    port = net.free_port()
+    with socket.socket() as sock:
+        sock.bind((net.LOOPBACK, port))
+    with pytest.raises(polling.WaitTimeout, match="nothing accepted connections"):
+        net.wait_listening(port, timeout=0.2)
+    started = time.monotonic()
+    assert polling.holds_within(lambda: time.monotonic() - started > 0.05, 2.0)
+    assert not polling.holds_within(lambda: False, 0.05)
