@@ -289,6 +289,16 @@ def _judge_test_process(
             "stack of every thread at that moment is in the output",
         )
         _dump_stacks(pid, output)
+    # Read the report while the test process exits on the other core.
+    reports: list[pytest.TestReport] = []
+    if frame is not None and problem is None:
+        payload = secret.open_signed(key, frame)
+        if payload is None:
+            problem = ("error", "the report of the test process was forged or damaged: not trusted")
+        else:
+            reports = _load_reports(item, payload)
+            if not reports:
+                problem = ("error", "the report of the test process could not be read")
     if status is None and frame is not None and problem is None:
         status = isolation.wait_child(pid, Deadline(EXIT_GRACE))  # it exits right after sending
     if status is None:
@@ -299,15 +309,6 @@ def _judge_test_process(
         status = isolation.wait_child(pid, Deadline(5.0))
     killed = isolation.sweep_descendants()
     elapsed = time.monotonic() - started
-    reports: list[pytest.TestReport] = []
-    if frame is not None and problem is None:
-        payload = secret.open_signed(key, frame)
-        if payload is None:
-            problem = ("error", "the report of the test process was forged or damaged: not trusted")
-        else:
-            reports = _load_reports(item, payload)
-            if not reports:
-                problem = ("error", "the report of the test process could not be read")
     if problem is None and not reports:
         how = isolation.describe_status(status) if status is not None else "vanished"
         problem = (
