@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from grader import net, polling, probe
-from grader.isolation import Deadline, kill_tree, wait_child
+from grader.isolation import Deadline, kill_tree, reap_own_children, wait_child
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def family() -> Iterator[dict[str, int]]:
     kill_tree(pid, include_root=True)
     with contextlib.suppress(ChildProcessError):  # a test may have reaped it already
         wait_child(pid, Deadline(5.0))
+    reap_own_children()  # the grandchild, re-parented to us when its parent died
 
 
 def test_children_descendants_and_zombies(family: dict[str, int]) -> None:
@@ -63,7 +64,13 @@ def test_kill_tree_leaves_nothing_and_names_what_it_killed(family: dict[str, int
     killed = kill_tree(child, include_root=True)
     assert {child, family["grandchild"]} <= {p.pid for p in killed}
     assert wait_child(child, Deadline(5.0)) is not None
-    assert probe.read(family["grandchild"]) is None or probe.read(family["grandchild"]).zombie  # type: ignore[union-attr]
+    grandchild = family["grandchild"]  # SIGKILLed; re-parented to us (a subreaper) as it dies
+
+    def gone() -> bool:
+        row = probe.read(grandchild)
+        return row is None or row.zombie
+
+    polling.wait_until(gone, 5.0, f"pid {grandchild} survived SIGKILL")
 
 
 def test_threads_fds_and_memory_of_this_process() -> None:
