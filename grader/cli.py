@@ -305,7 +305,7 @@ def cmd_grade(console: Console, root: Path, args: argparse.Namespace) -> int:
     target = resolve_target(root, args.target)
     grading = grading_mod.grade(chosen, target, args.jobs)
     for path, render in _report_writers(args, grading, chosen):
-        _write(path, render, console)
+        _write(path, render)
     if args.markdown is not None and os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
             summary.write(markdown.render(grading))
@@ -352,7 +352,7 @@ def _dump(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write(path: Path, render: Callable[[], str], console: Console) -> None:
+def _write(path: Path, render: Callable[[], str]) -> None:
     try:
         path.write_text(render(), encoding="utf-8")
     except OSError as exc:

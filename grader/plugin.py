@@ -235,9 +235,7 @@ def _test_process(
     me = os.getpid()
     code = 0
     try:
-        for held in list(secret._LIVE):
-            if held is not key:
-                secret.discard(held)  # the session's results key stays with the session
+        secret.scrub_all(keep=key)  # the session's results key stays with the session
         os.setpgid(0, 0)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
@@ -389,11 +387,9 @@ class Recorder:
         self.started: dict[str, float] = {}
 
     def _emit(self, record: dict[str, Any]) -> None:
-        payload = json.dumps(record, ensure_ascii=False)
-        signed = secret.sign(self.key, payload.encode())
-        mac = signed[-secret.MAC_BYTES :].hex()
+        line = secret.sign_line(self.key, json.dumps(record, ensure_ascii=False))
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(f"{mac} {payload}\n")
+            f.write(line + "\n")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:

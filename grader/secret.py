@@ -28,11 +28,12 @@ def adopt(key: bytearray) -> bytearray:
     return key
 
 
-def scrub_all() -> None:
-    """Zero every registered key in this process's memory."""
+def scrub_all(keep: bytearray | None = None) -> None:
+    """Zero every registered key in this process's memory, except ``keep``."""
     for key in _LIVE:
-        key[:] = bytes(len(key))
-    _LIVE.clear()
+        if key is not keep:
+            key[:] = bytes(len(key))
+    _LIVE[:] = [keep] if keep is not None else []
 
 
 def discard(key: bytearray) -> None:
@@ -44,6 +45,18 @@ def discard(key: bytearray) -> None:
 def sign(key: bytearray, payload: bytes) -> bytes:
     """``payload`` followed by its HMAC-SHA256."""
     return payload + hmac.new(bytes(key), payload, hashlib.sha256).digest()
+
+
+def sign_line(key: bytearray, payload: str) -> str:
+    """One text line: the hex HMAC-SHA256 of ``payload``, a space, ``payload``."""
+    return f"{hmac.new(bytes(key), payload.encode(), hashlib.sha256).hexdigest()} {payload}"
+
+
+def open_line(key: bytearray, line: str) -> str | None:
+    """The payload of a line written by :func:`sign_line` if its MAC is right, else None."""
+    mac, _, payload = line.partition(" ")
+    expected = hmac.new(bytes(key), payload.encode(), hashlib.sha256).hexdigest()
+    return payload if hmac.compare_digest(mac, expected) else None
 
 
 def open_signed(key: bytearray, message: bytes) -> bytes | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import select
 import struct
 
 from grader.isolation import Deadline, wait_child
@@ -71,16 +70,6 @@ class FrameReader:
             self.buffer += chunk
             self._expected()  # raise early on an oversized header
         return self.frame() is not None
-
-    def read(self, deadline: Deadline) -> bytes | None:
-        """Wait for the whole frame until the deadline; None if it did not come (or EOF)."""
-        poller = select.poll()
-        poller.register(self.fd, select.POLLIN | select.POLLHUP)
-        while not self.pump():
-            if self.eof or deadline.expired():
-                return None
-            poller.poll(deadline.remaining() * 1000)
-        return self.frame()
 
 
 def await_frame(

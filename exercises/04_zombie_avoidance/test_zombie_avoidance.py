@@ -27,8 +27,8 @@ from types import ModuleType
 
 import pytest
 
-from grader import probe, wait_until
-from grader.polling import WaitTimeout
+from grader import probe
+from grader.polling import holds_within
 
 
 def _fail(message: str) -> None:
@@ -284,11 +284,7 @@ LINGER_S = 10.0  # after its job the detached task keeps running, like a daemon;
 
 
 def _wait_for(path: Path, timeout: float) -> bool:
-    try:
-        wait_until(path.exists, timeout, f"{path.name} did not appear")
-    except WaitTimeout:
-        return False
-    return True
+    return holds_within(path.exists, timeout)
 
 
 def _detach_scenario(module: ModuleType, folder: str) -> dict[str, object]:
