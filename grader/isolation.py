@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 from grader import probe
 
+PR_SET_PDEATHSIG = 1
+PR_GET_DUMPABLE = 3
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 OUTPUT_KEEP = 64 * 1024  # bytes of captured output kept per stream: the head and the tail
 
@@ -32,6 +35,35 @@ def become_subreaper() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     return bool(libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+def make_undumpable() -> bool:
+    """Keep other processes of our uid out of this one (Linux); False where unsupported.
+
+    A non-dumpable process's memory, descriptors and ``/proc`` details cannot be read or
+    ptraced by a process of the same uid without CAP_SYS_PTRACE: a sandbox running as the
+    student's own uid cannot lift a key out of a grader process. Inherited by forks; an
+    ``exec`` resets it, so every grader process sets it for itself.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    return bool(libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
+
+
+def dumpable() -> bool:
+    """Whether this process is dumpable (True where the question does not apply)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(libc().prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent ``parent`` dies (Linux); at once if it already has."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @functools.cache

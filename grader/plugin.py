@@ -32,10 +32,11 @@ from typing import Any
 import pytest
 from _pytest.runner import runtestprotocol
 
-from grader import isolation, secret, wire
+from grader import isolation, namespaces, secret, users, wire
 from grader.isolation import Deadline, OutputFile
 from grader.results import TestResult
 from grader.sandbox import Student, StudentProblem
+from grader.sandbox_child import Identity
 
 DEFAULT_DEADLINE = 10.0
 EXIT_GRACE = 2.0  # seconds a test process may take to exit after sending its report
@@ -46,6 +47,8 @@ DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (
 STATUS_KEY = "grader_status"
 MESSAGE_KEY = "grader_message"
 KILLED_KEY = "grader_killed"
+IDENTITY = pytest.StashKey["Identity | None"]()  # the sandboxes' uid (root only)
+SCRATCH = pytest.StashKey[str]()  # where each test's working folder is made
 
 
 def budgets(hard: float) -> tuple[float, float]:
@@ -78,6 +81,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--grader-no-fork", action="store_true", help="run tests in-process (debugging)"
     )
+    group.addoption(
+        "--grader-scratch", default=None, help="make each test's working folder in this folder"
+    )
+    group.addoption(
+        "--grader-supervisor", type=int, default=None, help="die when this parent process dies"
+    )
+    group.addoption(
+        "--grader-isolate",
+        action="store_true",
+        help="run the session in its own network namespace (loopback only) where possible",
+    )
+    group.addoption(
+        "--grader-sandbox-uid",
+        type=int,
+        default=None,
+        help="(root) run sandboxes as this unprivileged uid, killed and cleaned after each test",
+    )
+    group.addoption(
+        "--grader-hide",
+        action="append",
+        default=[],
+        help="(with --grader-sandbox-uid) a folder sandboxes must not read (repeatable)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,6 +113,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "deadline(seconds): hard wall-clock deadline for this test, overriding the exercise's",
     )
     isolation.become_subreaper()
+    isolation.make_undumpable()
+    supervisor = config.getoption("grader_supervisor")
+    if supervisor is not None:
+        isolation.die_with_parent(supervisor)
+    if config.getoption("grader_isolate"):
+        namespaces.isolate_network()  # where it cannot be done, `grader doctor` says why
+    config.stash[IDENTITY] = _sandbox_identity(config)
+    scratch = config.getoption("grader_scratch")
+    if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end
+        scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=isolation.scratch())
+    config.stash[SCRATCH] = scratch
     sys.dont_write_bytecode = True  # no __pycache__ next to specs (the session runs with -I)
     results = config.getoption("grader_results")
     if results:
@@ -94,6 +131,28 @@ def pytest_configure(config: pytest.Config) -> None:
         if key_fd is None:
             raise pytest.UsageError("--grader-results needs --grader-key-fd")
         config.pluginmanager.register(Recorder(results, _read_key(key_fd)), "grader-recorder")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    identity = config.stash.get(IDENTITY, None)
+    if identity is not None:
+        os.close(identity.view_fd)
+    if not config.getoption("grader_scratch") and SCRATCH in config.stash:
+        shutil.rmtree(config.stash[SCRATCH], ignore_errors=True)
+
+
+def _sandbox_identity(config: pytest.Config) -> Identity | None:
+    """The sandboxes' uid and view of the files, or None when they keep the session's uid."""
+    uid = config.getoption("grader_sandbox_uid")
+    if uid is None:
+        return None
+    if os.geteuid() != 0:
+        raise pytest.UsageError("--grader-sandbox-uid needs the grader to run as root")
+    try:
+        view = namespaces.hidden_view(config.getoption("grader_hide"))
+    except OSError as exc:
+        raise pytest.UsageError(f"--grader-sandbox-uid {uid}: {exc}") from None
+    return Identity(uid=uid, view_fd=view)
 
 
 def _read_key(fd: int) -> bytearray:
@@ -179,7 +238,12 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     if not module_path.is_file():
         raise StudentProblem(f"there is no file {display}: create it from the exercise's stub")
     _, call_deadline = budgets(hard_deadline(request.node))
-    sandboxed = Student(str(module_path), slug, display, call_deadline)
+    identity = request.config.stash.get(IDENTITY, None)
+    basetemp = request.config.getoption("basetemp", None)
+    shared = (os.getcwd(), *([str(basetemp)] if basetemp else []))
+    sandboxed = Student(
+        str(module_path), slug, display, call_deadline, identity=identity, shared=shared
+    )
     yield sandboxed
     killed = sandboxed.close()
     printed = sandboxed.printed()
@@ -208,7 +272,10 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
     """Run one test in its own process; its reports, or one synthesised failure report."""
     key = secret.new_key()
     output = OutputFile()
-    workdir = tempfile.mkdtemp(prefix="grader-test-", dir=isolation.scratch())
+    workdir = tempfile.mkdtemp(prefix="grader-test-", dir=item.config.stash[SCRATCH])
+    identity = item.config.stash[IDENTITY]
+    if identity is not None:  # the sandboxes' current folder is theirs to write in
+        os.chown(workdir, identity.uid, identity.uid)
     report_r, report_w = os.pipe()
     started = time.monotonic()
     # Objects that exist now are never collected in the child: without this, the child's
@@ -305,7 +372,12 @@ def _judge_test_process(
         except (ProcessLookupError, PermissionError):
             pass
         status = isolation.wait_child(pid, Deadline(5.0))
+    identity = item.config.stash[IDENTITY]
+    if identity is not None:  # everything of the sandbox uid, however it hid or hopped
+        users.kill_all(identity.uid)
     killed = isolation.sweep_descendants()
+    if identity is not None:
+        users.remove_files(identity.uid)
     elapsed = time.monotonic() - started
     if problem is None and not reports:
         how = isolation.describe_status(status) if status is not None else "vanished"

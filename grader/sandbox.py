@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import codec, net, probe, sandbox_child, wire
+from grader import codec, net, probe, sandbox_child, users, wire
 from grader.isolation import Captured, Deadline, OutputFile, describe_status, kill_tree, wait_child
 from grader.polling import wait_until
 
@@ -296,7 +296,11 @@ class Student:
         display_path: str,
         default_deadline: float,
         limits: sandbox_child.Limits | None = None,
+        identity: sandbox_child.Identity | None = None,
+        shared: tuple[str, ...] = (),
     ) -> None:
+        """``identity``: who sandboxes become (root only); ``shared``: folders whose contents
+        the spec prepares for the student, handed to the sandbox uid before each run."""
         self.module_path = module_path
         self.module_name = module_name
         self.display_path = display_path
@@ -304,6 +308,8 @@ class Student:
         self.limits = limits or sandbox_child.Limits(
             cpu_seconds=sandbox_child.cpu_seconds_for(default_deadline)
         )
+        self.identity = identity
+        self.shared = shared
         self._live: dict[int, _Sandbox] = {}
         self._running: list[Running] = []
         self.transcript: list[Outcome] = []  # every finished call, for the test's output
@@ -384,12 +390,16 @@ class Student:
             limits=self.limits,
             linger=linger,
             label=label,
+            identity=self.identity,
         )
 
     def _spawn(self, job: sandbox_child.Job) -> _Sandbox:
         # Children the test had before this run (e.g. a trusted server the spec forked) are
         # not this run's escapees.
         before = frozenset(p.pid for p in probe.children(os.getpid()))
+        if self.identity is not None:
+            for folder in self.shared:
+                users.share_tree(folder, self.identity.uid)
         box = _Sandbox(job)
         box.before = before
         self._live[box.pid] = box

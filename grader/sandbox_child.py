@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from grader import codec, secret, wire
+from grader import codec, isolation, namespaces, secret, users, wire
 from grader.isolation import libc, system_exit_code
 
 RESULT_FD = 3
@@ -44,6 +44,18 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Who a sandbox becomes when the grader is root (see grader.users, grader.namespaces).
+
+    ``view_fd`` is the session's mount namespace in which the specs, solutions and mutants
+    are covered and the interpreter is reachable; the session owns and closes it.
+    """
+
+    uid: int
+    view_fd: int
+
+
+@dataclass(frozen=True)
 class Job:
     """What to run: a student function by name, or a trusted scenario given the module."""
 
@@ -57,6 +69,7 @@ class Job:
     limits: Limits
     linger: bool  # call mode: wait to be observed and killed; start mode: exit when done
     label: str | None = None  # how messages name this run (default: "fn()" or "scenario name")
+    identity: Identity | None = None  # None: keep the test process's uid (not root)
 
 
 def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
@@ -64,8 +77,12 @@ def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
     me = os.getpid()
     code = 70
     try:
+        secret.scrub_all()
+        if job.identity is not None:
+            namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
         _cut_off(result_w, out_fd, err_fd)
         _apply_limits(job.limits)
+        _become_student(job.identity)
         frame = _run(job, me)
         if os.getpid() != me:  # a fork fell out of the student's function
             os._exit(0)
@@ -83,8 +100,21 @@ def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
         os._exit(code)
 
 
+def _become_student(identity: Identity | None) -> None:
+    """Drop to the sandbox uid (root) or stay ours; either way dumpable, like any program.
+
+    Grader processes are non-dumpable; a sandbox is made dumpable again so that the student's
+    own processes (and the judge) can read its ``/proc`` entries as they could outside.
+    """
+    if identity is not None:
+        users.drop_to(identity.uid)
+        os.environ["HOME"] = os.getcwd()  # root's home is not the student's
+        os.environ["USER"] = os.environ["LOGNAME"] = f"sandbox{identity.uid}"
+    elif sys.platform.startswith("linux"):
+        libc().prctl(isolation.PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
 def _cut_off(result_w: int, out_fd: int, err_fd: int) -> None:
-    secret.scrub_all()
     os.setsid()  # killpg(0) from student code reaches only its own tree
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)

@@ -3,8 +3,16 @@
 The supervisor (this module's caller) never imports student code and never runs a spec test
 itself. It starts ``python -I -m pytest -p grader.plugin`` in a subprocess, hands it a fresh
 results key through an inherited pipe, reads the signed results file, and then kills whatever
-the session left behind (the supervisor is a child subreaper). It owns the results folder,
-the session's output file and the session process, and removes, closes and reaps them here.
+the session left behind (the supervisor is a child subreaper). As root it also leases the
+session's sandbox uid (:mod:`grader.users`) and holds it until the session is swept.
+
+It owns the session folder and everything in it, the session's output file and the session
+process, and removes, closes and reaps them here. The session folder (0711 as root, so a
+sandbox uid can reach the folders it is given but list nothing) holds:
+
+* ``results/`` (0700, the grader's uid only): the signed results file;
+* ``student/`` (owned by the sandbox uid): the one student module copied out of the target;
+* ``tmp/``: pytest's ``tmp_path`` folders; ``tests/``: one working folder per test.
 """
 
 from __future__ import annotations
@@ -19,15 +27,18 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import isolation, secret
+from grader import isolation, probe, secret, users
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
 from grader.results import ExerciseResult, TestResult
 
 SESSION_INI = Path(__file__).with_name("session.ini")
+SESSION_PREFIX = "grader-session-"
+STOP_GRACE = 2.0  # seconds a session may stay stopped (SIGSTOP) before it is given up
 _ACTIVE: set[int] = set()  # session pids running now (grading runs several at once)
 _ACTIVE_LOCK = threading.Lock()
 
@@ -47,17 +58,23 @@ def session_budget(exercise: Exercise) -> float:
     return 60.0 + tests * (exercise.timeout + 5.0)
 
 
-def stage(exercise: Exercise, target: Target, workdir: Path) -> tuple[Path, str]:
+def stage(
+    exercise: Exercise, target: Target, workdir: Path, uid: int | None = None
+) -> tuple[Path, str]:
     """Copy the one student module out of ``target``: (staged folder, path shown to the student).
 
     Nothing else from the target is ever used: a planted conftest.py, sitecustomize.py,
-    ``*.pth``, helper module or ``__pycache__`` beside the module has no effect.
+    ``*.pth``, helper module or ``__pycache__`` beside the module has no effect. With a
+    sandbox ``uid`` the copy and its folders belong to that uid (mode 0700: no other
+    session's uid can read it).
     """
     source = exercise.module_in(target.folder)
     staged = workdir / "student"
-    (staged / exercise.name).mkdir(parents=True)
+    (staged / exercise.name).mkdir(parents=True, mode=0o700)
     if source.is_file():
         shutil.copyfile(source, staged / exercise.name / exercise.module_file)
+    if uid is not None:
+        users.share_tree(str(staged), uid)
     try:
         shown = os.path.relpath(source, target.display_root)
     except ValueError:
@@ -94,6 +111,42 @@ def session_command(exercise: Exercise, spec_dir: Path, staged: Path, shown: str
     ]  # fmt: skip
 
 
+def hidden_paths(exercise: Exercise, spec_dir: Path, target: Target) -> list[str]:
+    """Folders a sandbox must not read: the specs, solutions, mutants, history, the target.
+
+    The sandbox reads only its staged copy of the student module; everything here is covered
+    in its view of the file system when the grader is root (see grader.namespaces).
+    """
+    spec_root = spec_dir.resolve().parent  # the folder that holds the exercise folders
+    repos = {spec_root.parent, exercise.folder.resolve().parent.parent}
+    hidden = {spec_root, exercise.folder.resolve().parent, target.folder.resolve()}
+    for repo in repos:
+        hidden.update(repo / name for name in ("solutions", "tests", ".git"))
+    return sorted(str(p) for p in hidden if p.is_dir())
+
+
+def remove_stale_sessions() -> None:
+    """Remove session folders whose supervisor is gone (it was killed before cleaning up)."""
+    folder = isolation.scratch()
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for name in entries:
+        if not name.startswith(SESSION_PREFIX):
+            continue
+        owner = name[len(SESSION_PREFIX) :].partition("-")[0]
+        path = os.path.join(folder, name)
+        try:
+            if not owner.isdigit() or os.lstat(path).st_uid != os.geteuid():
+                continue
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def run_exercise(
     exercise: Exercise, target: Target, spec_dir: Path | None = None
 ) -> ExerciseResult:
@@ -103,16 +156,42 @@ def run_exercise(
     """
     spec_dir = spec_dir or exercise.folder
     isolation.become_subreaper()
-    workdir = Path(tempfile.mkdtemp(prefix="grader-session-", dir=isolation.scratch()))
-    results_path = workdir / "results.jsonl"
-    staged, shown = stage(exercise, target, workdir)
+    isolation.make_undumpable()
+    remove_stale_sessions()
+    with users.lease() as uid:
+        return _run_session(exercise, target, spec_dir, uid)
+
+
+def _run_session(
+    exercise: Exercise, target: Target, spec_dir: Path, uid: int | None
+) -> ExerciseResult:
+    workdir = Path(
+        tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
+    )
+    results_dir = workdir / "results"
+    results_dir.mkdir(mode=0o700)
+    results_path = results_dir / "results.jsonl"
+    (workdir / "tests").mkdir()
+    if uid is not None:
+        os.chmod(workdir, 0o711)
+        os.chmod(workdir / "tests", 0o711)
+    staged, shown = stage(exercise, target, workdir, uid)
     key = secret.new_key()
     key_r, key_w = os.pipe()
     os.write(key_w, bytes(key))
     os.close(key_w)
     log = OutputFile()
     cmd = session_command(exercise, spec_dir, staged, shown)
-    cmd[-1:-1] = ["--grader-results", str(results_path), "--grader-key-fd", str(key_r)]
+    extra = [
+        "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
+        "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
+        "--grader-isolate",
+    ]  # fmt: skip
+    if uid is not None:
+        extra += ["--grader-sandbox-uid", str(uid)]
+        for path in hidden_paths(exercise, spec_dir, target):
+            extra += ["--grader-hide", path]
+    cmd[-1:-1] = extra
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     env.pop("PYTEST_ADDOPTS", None)
     try:
@@ -145,15 +224,31 @@ def run_exercise(
 
 
 def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
-    """Wait for the session; '' if it ended normally, else why it did not."""
-    status = isolation.wait_child(proc.pid, Deadline(budget))
+    """Wait for the session; '' if it ended normally, else why it did not.
+
+    A session that stays stopped (SIGSTOP from a student process that shares our uid) for
+    ``STOP_GRACE`` seconds is given up at once rather than at the end of its budget.
+    """
+    deadline = Deadline(budget)
+    stopped_since: float | None = None
+    status: int | None = None
+    while status is None and not deadline.expired():
+        status = isolation.wait_child(proc.pid, Deadline(min(0.25, deadline.remaining())))
+        if status is not None:
+            break
+        row = probe.read(proc.pid)
+        if row is not None and row.state in ("T", "t"):
+            stopped_since = stopped_since or time.monotonic()
+            if time.monotonic() - stopped_since >= STOP_GRACE:
+                _kill_session(proc)
+                return (
+                    f"the test session was stopped (state {row.state}, e.g. by SIGSTOP) for "
+                    f"{STOP_GRACE:g} s and was killed"
+                )
+        else:
+            stopped_since = None
     if status is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        isolation.kill_tree(proc.pid, include_root=True)
-        proc.wait()
+        _kill_session(proc)
         return f"the test session ran past its budget of {budget:g} s and was killed"
     proc.returncode = os.waitstatus_to_exitcode(status)
     if os.WIFSIGNALED(status):
@@ -161,6 +256,15 @@ def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
     if os.WEXITSTATUS(status) not in (0, 1, 5):  # pytest: ok, tests failed, none collected
         return f"the test session {isolation.describe_status(status)}"
     return ""
+
+
+def _kill_session(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    isolation.kill_tree(proc.pid, include_root=True)
+    proc.wait()
 
 
 def read_results(

@@ -1,0 +1,254 @@
+"""The sandbox's own user: a separate, unprivileged uid when the grader runs as root.
+
+As root, student code must not share the judge's uid: a same-uid process (with root's
+capabilities, at that) can read the judge's memory, signal it and write its files. Each
+grading session in flight therefore *leases* one uid from a range (default 61000-61999,
+``GRADER_SANDBOX_UIDS`` or ``grader --sandbox-uids`` to change it). The lease is an
+``flock`` on a file in a root-only folder, held by the supervisor for the life of the
+session, so parallel ``--jobs`` slots and concurrent ``grader`` runs never share a uid; the
+kernel drops the lock if the supervisor dies. No ``/etc/passwd`` entry is needed.
+
+Who does what:
+
+* the supervisor leases a uid (:func:`lease`) and, on taking it, clears whatever a crashed
+  earlier run left under it;
+* each sandbox process calls :func:`drop_to` before it imports a byte of student code;
+* the session calls :func:`kill_all` and :func:`remove_files` after every test, so a hopping
+  or daemonised process and the files it left are gone before the next test starts;
+* the test process calls :func:`share_tree` on the folders its spec prepared for the student.
+
+As a normal user none of this applies (there is no other uid to drop to): :func:`lease`
+yields None and everything here is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import resource
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from grader.isolation import libc
+
+DEFAULT_RANGE = "61000-61999"
+RANGE_ENV = "GRADER_SANDBOX_UIDS"
+LOCK_DIR = "/run/multitasking-katas" if os.path.isdir("/run") else "/tmp/multitasking-katas-root"
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+PROCESS_LIMIT = 512  # RLIMIT_NPROC per sandbox uid: 200 threads fit, a fork flood does not
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+PR_SET_DUMPABLE = 4
+
+
+class UidRangeError(ValueError):
+    """A sandbox uid range that cannot be used; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class UidRange:
+    first: int
+    last: int
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> UidRange:
+        """``"61000-61999"`` or a single uid; ``source`` names the option or variable."""
+        first_text, _, last_text = text.strip().partition("-")
+        try:
+            first = int(first_text)
+            last = int(last_text) if last_text else first
+        except ValueError:
+            raise UidRangeError(
+                f"{source}={text!r}: expected a uid range like {DEFAULT_RANGE}"
+            ) from None
+        if not 1000 <= first <= last < 2**31 - 1:
+            raise UidRangeError(
+                f"{source}={text!r}: the range must lie between 1000 and 2147483646 and not be "
+                "empty (uids below 1000 belong to the system)"
+            )
+        return cls(first, last)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.first, self.last + 1))
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+_configured: UidRange | None = None
+
+
+def configure(text: str | None, source: str = "--sandbox-uids") -> None:
+    """Set the range for this process (from the command line); None keeps the default."""
+    global _configured
+    _configured = UidRange.parse(text, source) if text else None
+
+
+def uid_range() -> UidRange:
+    """The configured range, else ``$GRADER_SANDBOX_UIDS``, else the default."""
+    if _configured is not None:
+        return _configured
+    text = os.environ.get(RANGE_ENV)
+    if text:
+        return UidRange.parse(text, RANGE_ENV)
+    return UidRange.parse(DEFAULT_RANGE, "default")
+
+
+def separate_uid_applies() -> bool:
+    """True when sandboxes run as their own uid: Linux, and the grader is root."""
+    return sys.platform.startswith("linux") and os.geteuid() == 0
+
+
+def _lock_dir() -> str:
+    """The folder of lease locks: root's own, never one a sandbox uid could have made."""
+    os.makedirs(LOCK_DIR, mode=0o700, exist_ok=True)
+    info = os.lstat(LOCK_DIR)
+    if info.st_uid != 0 or info.st_mode & 0o077 or not os.path.isdir(LOCK_DIR):
+        raise PermissionError(f"{LOCK_DIR} is not a folder that only root can use: not trusted")
+    return LOCK_DIR
+
+
+@contextlib.contextmanager
+def lease() -> Iterator[int | None]:
+    """A sandbox uid no other grading session holds, for the life of the ``with`` block.
+
+    Yields None when sandboxes do not change uid (not root, or not Linux). Raises
+    UidRangeError when every uid of the range is taken.
+    """
+    if not separate_uid_applies():
+        yield None
+        return
+    folder = _lock_dir()
+    chosen = uid_range()
+    for uid in chosen:
+        fd = os.open(os.path.join(folder, f"uid-{uid}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            kill_all(uid)  # a grader that died mid-run may have left processes and files
+            remove_files(uid)
+            yield uid
+        finally:
+            kill_all(uid)
+            remove_files(uid)
+            os.close(fd)  # releases the lock
+        return
+    raise UidRangeError(
+        f"every sandbox uid in {chosen} is in use by another grading session; "
+        f"widen the range with --sandbox-uids or {RANGE_ENV}"
+    )
+
+
+def drop_to(uid: int) -> None:
+    """Become ``uid`` (and gid ``uid``) for good, with no groups, capabilities or way back.
+
+    Called in a sandbox process, still root, before any student code. The order matters:
+    limits and capability drops need root; ``setresuid`` to a non-zero uid then clears the
+    permitted and effective capability sets; no-new-privs keeps setuid programs from
+    giving anything back. The process is made dumpable again (a uid change resets it) so
+    that the student's own processes can read each other's ``/proc`` entries, as they could
+    outside the grader.
+    """
+    c = libc()
+    resource.setrlimit(resource.RLIMIT_NPROC, (PROCESS_LIMIT, PROCESS_LIMIT))
+    if c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    for cap in range(_last_cap() + 1):
+        c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    c.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    if os.getresuid() != (uid, uid, uid) or os.getgroups():
+        raise PermissionError(f"could not become uid {uid}")
+
+
+def _last_cap() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 63
+
+
+def kill_all(uid: int) -> None:
+    """SIGKILL every process of ``uid``, however fast it forks; the caller reaps its own.
+
+    ``kill(-1, SIGKILL)`` sent *as* ``uid`` reaches every process the kernel lets that uid
+    signal — all of its own — in one pass under the kernel's task-list lock, and a process
+    with a SIGKILL pending cannot fork. No walk of the process table can be outrun like that.
+    The sender is a short-lived fork of the caller (the only way to send as another uid).
+    """
+    done_r, done_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the killer child
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(2):  # the second pass finds nothing but zombies, or nothing
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+            os.write(done_w, b"k")
+        finally:
+            os._exit(0)
+    os.close(done_w)
+    try:
+        done = os.read(done_r, 1)  # EOF when the killer exits: it holds the only write end
+    finally:
+        os.close(done_r)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # another thread's sweep reaped it first; the pipe already told us how it went
+    if done != b"k":
+        raise OSError(errno.EPERM, f"could not kill the processes of sandbox uid {uid}")
+
+
+def remove_files(uid: int, folders: tuple[str, ...] = TEMP_DIRS) -> list[str]:
+    """Remove what ``uid`` left at the top of the world-writable temp folders; what was removed.
+
+    Run only after :func:`kill_all`, so nothing of ``uid`` can swap a folder for a link while
+    it is removed (``shutil.rmtree`` does not follow links either way).
+    """
+    removed: list[str] = []
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                continue
+    return removed
+
+
+def share_tree(path: str, uid: int) -> None:
+    """Give ``uid`` everything under ``path`` that the spec prepared (links are not followed)."""
+    for folder, dirs, files in os.walk(path):
+        for name in (folder, *(os.path.join(folder, n) for n in (*dirs, *files))):
+            try:
+                if os.lstat(name).st_uid != uid:
+                    os.lchown(name, uid, uid)
+            except OSError:
+                continue
