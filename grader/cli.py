@@ -1,7 +1,8 @@
 """The `grader` command: parse arguments and dispatch; the work lives in other modules.
 
 Exit codes: 0 success (check: everything passed), 1 not (tests failed, verify found a weak
-spec), 2 bad usage (unknown exercise, missing folder, invalid exercise.toml).
+spec), 2 bad usage (unknown exercise, missing folder, invalid exercise.toml, a bad uid range),
+3 grading could not run (e.g. every sandbox uid is taken by other grading runs).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader import catalog, i18n, results
+from grader import catalog, doctor, i18n, results, users
 from grader.catalog import CatalogError, Exercise
 from grader.grade import Grading, grade
 from grader.report import text
@@ -37,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--lang", choices=["en", "zh"], help="language of messages (default: from the locale)"
+    )
+    parser.add_argument(
+        "--sandbox-uids",
+        metavar="FIRST-LAST",
+        help=f"(root) uids that sandboxes run as, one per grading session in flight "
+        f"(default ${users.RANGE_ENV} or {users.DEFAULT_RANGE})",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -95,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time"
     )
+    sub.add_parser("doctor", help="what isolation this machine gives the sandboxes")
     return parser
 
 
@@ -106,6 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     console = Console(highlight=False, soft_wrap=True)
     lang = i18n.detect_lang(args.lang)
+    try:
+        users.configure(args.sandbox_uids)
+        users.uid_range()  # a bad $GRADER_SANDBOX_UIDS is bad usage too, found before grading
+    except users.UidRangeError as exc:
+        console.print(f"[red]grader: {exc}[/red]")
+        return 2
+    if args.command == "doctor":
+        return doctor.render(console, doctor.examine())
     try:
         root = _root(args.root)
         exercises, problems = catalog.scan(root / "exercises")
@@ -128,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CatalogError, UsageProblem) as exc:
         console.print(f"[red]grader: {exc}[/red]")
         return 2
+    except users.UidRangeError as exc:  # every uid of the range is leased right now
+        console.print(f"[red]grader: {exc}[/red]")
+        return 3
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

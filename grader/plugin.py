@@ -113,12 +113,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "deadline(seconds): hard wall-clock deadline for this test, overriding the exercise's",
     )
     isolation.become_subreaper()
-    isolation.make_undumpable()
     supervisor = config.getoption("grader_supervisor")
     if supervisor is not None:
         isolation.die_with_parent(supervisor)
     if config.getoption("grader_isolate"):
+        # Before making this process non-dumpable: a new user namespace's id maps are
+        # written through /proc/self, which a non-dumpable process no longer owns.
         namespaces.isolate_network()  # where it cannot be done, `grader doctor` says why
+    isolation.make_undumpable()
     config.stash[IDENTITY] = _sandbox_identity(config)
     scratch = config.getoption("grader_scratch")
     if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end

@@ -1,0 +1,147 @@
+"""`grader doctor`: what isolation this machine gives the sandboxes, before anything is graded.
+
+Every row is found out by trying it (in throwaway child processes), not by reading versions:
+an instructor sees what a submission can and cannot do here, as root and as a normal user.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from grader import isolation, namespaces, users
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _subreaper() -> Check:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the trial child
+        os._exit(0 if isolation.become_subreaper() else 1)
+    _, status = os.waitpid(pid, 0)
+    ok = os.waitstatus_to_exitcode(status) == 0
+    detail = (
+        "orphans of a test (double-forked, setsid daemons) come back to the grader and are killed"
+        if ok
+        else "no child subreaper (macOS): a double-forked setsid daemon can outlive its test"
+    )
+    return Check("child subreaper", ok, detail)
+
+
+def _undumpable() -> Check:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the trial child
+        os._exit(0 if isolation.make_undumpable() and not isolation.dumpable() else 1)
+    _, status = os.waitpid(pid, 0)
+    ok = os.waitstatus_to_exitcode(status) == 0
+    detail = (
+        "grader processes cannot be read or ptraced by a process of the same uid"
+        if ok
+        else "not available: a sandbox of your uid could read grader memory"
+    )
+    return Check("non-dumpable grader", ok, detail)
+
+
+def _separate_uid() -> Check:
+    if not sys.platform.startswith("linux"):
+        return Check("separate sandbox uid", False, "Linux only")
+    if os.geteuid() != 0:
+        return Check(
+            "separate sandbox uid",
+            False,
+            "not root: sandboxes run as you; they can signal grader processes (a stopped or "
+            "killed session is detected and reported) and write what you can write",
+        )
+    try:
+        with users.lease() as uid:
+            detail = (
+                f"sandboxes run as uids {users.uid_range()} (e.g. {uid}), no groups, no "
+                f"capabilities, no-new-privs, at most {users.PROCESS_LIMIT} processes; "
+                "everything of that uid is killed and its temp files removed after each test"
+            )
+        return Check("separate sandbox uid", True, detail)
+    except (OSError, users.UidRangeError) as exc:
+        return Check("separate sandbox uid", False, str(exc))
+
+
+def _view() -> Check:
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return Check(
+            "hidden specs and solutions",
+            False,
+            "root only: as a normal user the sandbox can read what you can read",
+        )
+    try:
+        fd = namespaces.hidden_view([])
+    except OSError as exc:
+        return Check("hidden specs and solutions", False, str(exc))
+    os.close(fd)
+    return Check(
+        "hidden specs and solutions",
+        True,
+        "sandboxes see empty folders where the specs, solutions, mutants and .git are; the "
+        "interpreter stays reachable",
+    )
+
+
+def _network() -> Check:
+    ok, why = namespaces.network_namespace_possible()
+    how = "" if os.geteuid() == 0 else " (through an unprivileged user namespace)"
+    detail = (
+        f"each session has its own network{how}: only loopback, no route out, no port clashes"
+        if ok
+        else f"not available ({why}): student code can connect to other machines and services"
+    )
+    return Check("network namespace", ok, detail)
+
+
+def examine() -> list[Check]:
+    """Every check, tried on this machine now."""
+    return [
+        Check(
+            "platform",
+            sys.platform.startswith("linux"),
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+            + ("root" if os.geteuid() == 0 else f"uid {os.geteuid()}"),
+        ),
+        _separate_uid(),
+        _view(),
+        _undumpable(),
+        _network(),
+        _subreaper(),
+        Check(
+            "resource limits",
+            True,
+            "1 GiB address space (not enforced on macOS), 256 files, 64 MiB files, CPU seconds, "
+            "no core; a hard wall-clock deadline per test kept by the parent",
+        ),
+        Check(
+            "cgroups",
+            False,
+            "not used: processes are found by uid (root) or by the process tree, and killed",
+        ),
+    ]
+
+
+def render(console: Console, checks: list[Check]) -> int:
+    """Print the table; always 0 (the grader runs with whatever isolation there is)."""
+    table = Table(title="What a submission can reach on this machine", title_justify="left")
+    table.add_column("protection")
+    table.add_column("here")
+    table.add_column("what it means")
+    for check in checks:
+        mark = "[green]yes[/green]" if check.ok else "[yellow]no[/yellow]"
+        table.add_row(check.name, mark, escape(check.detail))
+    console.print(table)
+    return 0

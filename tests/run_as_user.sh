@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run the grader's own tests as an unprivileged user, the way students run the grader.
+#
+# CI runs as root, where sandboxes drop to a separate uid; students never do. When this
+# script runs as root it copies the repository into a world-readable temporary folder, makes
+# a virtualenv there from a Python that other users can reach (pyenv keeps its Pythons under
+# /root, which only root may enter), and runs pytest as `nobody` with no capabilities. As a
+# normal user it just runs pytest. Arguments go to pytest.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "$(id -u)" != 0 ]; then
+    exec python3 -m pytest "$@"
+fi
+
+user=${GRADER_TEST_USER:-nobody}
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+reachable() {  # the Python at $1 and its standard library can be used by $user
+    setpriv --reuid="$uid" --regid="$gid" --clear-groups "$1" -c 'import json, venv' 2>/dev/null
+}
+python=""
+for candidate in "${GRADER_USER_PYTHON:-}" /usr/bin/python3 /usr/local/bin/python3 "$(command -v python3)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && reachable "$candidate"; then
+        python=$candidate
+        break
+    fi
+done
+if [ -z "$python" ]; then
+    echo "run_as_user: no Python that $user can run (set GRADER_USER_PYTHON)" >&2
+    exit 1
+fi
+
+work=$(mktemp -d /tmp/katas-user.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+mkdir "$work/repo"
+(cd "$repo" && tar --exclude=./.tox --exclude=./.venv --exclude=./.git --exclude=./.grader \
+    --exclude='__pycache__' -cf - .) | tar -C "$work/repo" -xf -
+"$python" -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install -q "$work/repo" pytest-timeout pyyaml
+echo "run_as_user: $user (uid $uid) runs the tests with $("$work/venv/bin/python" -V)"
+cd "$work/repo"
+setpriv --reuid="$uid" --regid="$gid" --clear-groups --inh-caps=-all --bounding-set=-all \
+    env HOME="$work" PYTHONDONTWRITEBYTECODE=1 "$work/venv/bin/python" -m pytest "$@"

@@ -1,0 +1,397 @@
+"""Attacks on the judge from a student module: each fails, the verdict stays right, nothing lingers.
+
+Every case is a student module for the fixture exercise `01_hostile`. Its `attack()` tries
+one thing a submission must not be able to do and returns 'ok' only if that thing worked;
+otherwise it returns what stopped it, which the fixture spec puts in its message. `fine()`
+then runs in the next test and must still return 42. Run as root (CI, Gradescope, Docker)
+and as a normal user (a student's laptop): the root-only cases are skipped for a normal user
+and the other way round.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grader import isolation, namespaces, users
+from grader.cli import main
+
+AS_ROOT = os.geteuid() == 0
+root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here")
+user_only = pytest.mark.skipif(AS_ROOT, reason="as root the sandbox uid cannot signal the judge")
+
+FINE = "\n\ndef fine():\n    return 42\n"
+
+# Helpers pasted into attack modules: the judge's processes are the sandbox's ancestors.
+ANCESTORS = '''
+import os
+
+
+def ancestors():
+    """pids from the sandbox's parent (the test process) up to, not including, pid 1."""
+    found, pid = [], os.getppid()
+    while pid > 1:
+        found.append(pid)
+        with open(f"/proc/{pid}/stat") as f:
+            pid = int(f.read().rpartition(")")[2].split()[1])
+    return found
+'''
+
+
+def _blocked(run_message: str) -> bool:
+    return "'blocked" in run_message
+
+
+def _attack_fails(grade, source: str) -> dict[str, object]:
+    """Run ``source`` (with FINE) and check: attack blocked, the next test unaffected."""
+    run = grade("01_hostile", source + FINE)
+    attack = run.test("test_attack")
+    assert run.statuses() == {"test_attack": "failed", "test_after": "passed"}, run.output
+    assert _blocked(attack["message"]), attack["message"]
+    return attack
+
+
+def test_judge_memory_cannot_be_read_or_traced(grade) -> None:
+    source = (
+        ANCESTORS
+        + """
+import ctypes
+
+PTRACE_ATTACH = 16
+
+
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+def attack():
+    libc = ctypes.CDLL(None, use_errno=True)
+    worked = []
+    for pid in ancestors():
+        try:
+            with open(f"/proc/{pid}/maps") as f:
+                start = int(f.readline().split("-")[0], 16)
+        except OSError:
+            start = 0x400000
+        try:
+            with open(f"/proc/{pid}/mem", "rb") as f:
+                f.seek(start)
+                if f.read(16):
+                    worked.append(f"read /proc/{pid}/mem")
+        except OSError:
+            pass
+        buf = ctypes.create_string_buffer(16)
+        local = IoVec(ctypes.cast(buf, ctypes.c_void_p), 16)
+        remote = IoVec(start, 16)
+        if libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0) > 0:
+            worked.append(f"process_vm_readv {pid}")
+        if libc.ptrace(PTRACE_ATTACH, pid, None, None) == 0:
+            worked.append(f"ptrace {pid}")
+        try:
+            os.listdir(f"/proc/{pid}/fd")
+            worked.append(f"listed the descriptors of {pid}")
+        except OSError:
+            pass
+    return f"worked: {worked}" if worked else f"blocked ({len(ancestors())} ancestors)"
+"""
+    )
+    _attack_fails(grade, source)
+
+
+@root_only
+def test_the_judge_cannot_be_signalled(grade) -> None:
+    source = (
+        ANCESTORS
+        + """
+import signal
+
+
+def attack():
+    worked = []
+    for pid in ancestors():
+        for sig in (signal.SIGSTOP, signal.SIGKILL, signal.SIGTERM):
+            try:
+                os.kill(pid, sig)
+                worked.append((pid, sig))
+            except PermissionError:
+                pass
+    try:
+        os.kill(-1, signal.SIGKILL)  # everything this uid may signal, except ourselves
+    except ProcessLookupError:
+        pass
+    return f"worked: {worked}" if worked else "blocked"
+"""
+    )
+    _attack_fails(grade, source)
+
+
+@user_only
+def test_a_stopped_session_is_given_up_within_seconds(grade) -> None:
+    source = (
+        ANCESTORS
+        + """
+import signal
+
+
+def attack():
+    os.kill(ancestors()[1], signal.SIGSTOP)  # the pytest session
+    return "ok"
+"""
+    )
+    run = grade("01_hostile", source + FINE)
+    assert run.statuses() == {"test_attack": "error", "test_after": "error"}, run.output
+    assert "stopped" in run.test("test_after")["message"]
+    assert run.seconds < 15, f"detected only after {run.seconds:.1f} s"
+
+
+@root_only
+def test_sandboxes_run_as_an_unprivileged_uid_of_the_range(grade) -> None:
+    source = """
+import os
+
+
+def attack():
+    with open("/proc/self/status") as f:
+        status = dict(line.split(":", 1) for line in f if ":" in line)
+    caps = {k: status[k].strip() for k in ("CapEff", "CapPrm", "CapBnd")}
+    facts = (os.getresuid(), os.getresgid(), os.getgroups(), caps, status["NoNewPrivs"].strip())
+    uid = os.getuid()
+    good = (
+        61000 <= uid <= 61999 and len(set(facts[0])) == 1 and facts[1] == (uid,) * 3
+        and facts[2] == [] and set(caps.values()) == {"0000000000000000"} and facts[4] == "1"
+    )
+    return "ok" if good else repr(facts)
+"""
+    run = grade("01_hostile", source + FINE)
+    assert run.statuses()["test_attack"] == "passed", run.test("test_attack")["message"]
+
+
+@root_only
+def test_judge_files_cannot_be_written(grade) -> None:
+    source = """
+import os
+import site
+import sys
+from pathlib import Path
+
+
+def attack():
+    spec = Path(next(m.__file__ for n, m in list(sys.modules.items()) if n.endswith("_hostile")
+                     and n.startswith("test")))
+    grader_dir = Path(sys.modules["grader"].__file__).parent
+    targets = [grader_dir / "evil.py", grader_dir / "plugin.py", spec, spec.parent / "conftest.py",
+               spec.parents[2] / "solutions" / "01_hostile" / "hostile.py",
+               spec.parents[2] / "tests" / "mutants" / "evil.py"]
+    own = os.getuid()  # the student's own copy of its module is its to change
+    targets += [Path(p) / "evil.pth" for p in site.getsitepackages() + sys.path
+                if p and os.path.isdir(p) and os.stat(p).st_uid != own]
+    worked = []
+    for path in targets:
+        try:
+            with open(path, "a") as f:
+                f.write("import os; os.environ['HACKED'] = '1'\\n")
+            worked.append(str(path))
+        except OSError:
+            pass
+    return f"worked: {worked}" if worked else f"blocked ({len(targets)} paths)"
+"""
+    _attack_fails(grade, source)
+
+
+@root_only
+def test_specs_and_solutions_cannot_be_read(grade) -> None:
+    source = """
+import os
+import sys
+from pathlib import Path
+
+
+def attack():
+    spec = Path(next(m.__file__ for n, m in list(sys.modules.items()) if n.endswith("_hostile")
+                     and n.startswith("test")))
+    repo = spec.parents[2]
+    worked = []
+    for path in (spec, repo / "solutions" / "01_hostile" / "hostile.py"):
+        try:
+            worked.append(len(path.read_bytes()))
+        except OSError:
+            pass
+    for folder in (spec.parent, repo / "solutions", repo / "tests", repo / "exercises"):
+        try:
+            if os.listdir(folder):
+                worked.append(str(folder))
+        except OSError:
+            pass
+    return f"worked: {worked}" if worked else "blocked"
+"""
+    _attack_fails(grade, source)
+
+
+@root_only
+def test_hoppers_and_daemons_are_gone_before_the_next_test(grade) -> None:
+    source = """
+import os
+import time
+
+
+def _hop():
+    while True:  # fork and let the parent exit, over and over: a moving target for a tree walk
+        if os.fork():
+            os._exit(0)
+
+
+def attack():
+    if os.fork() == 0:
+        os.setsid()
+        _hop()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(600)
+        os._exit(0)
+    time.sleep(0.2)
+    return "blocked: the grader keeps going"
+
+
+def fine():
+    mine = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                uid = next(line for line in f if line.startswith("Uid:")).split()[1]
+        except (OSError, StopIteration):
+            continue
+        if int(uid) == os.getuid() and int(pid) != os.getpid():
+            mine.append(pid)
+    return 42 if not mine else f"left over from the last test: {mine}"
+"""
+    run = grade("01_hostile", source)
+    assert run.statuses() == {"test_attack": "failed", "test_after": "passed"}, run.output
+
+
+@root_only
+def test_files_left_in_temp_folders_are_removed(grade) -> None:
+    mark = uuid.uuid4().hex
+    source = f"""
+import os
+
+
+def attack():
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        with open(os.path.join(folder, "evil-{mark}"), "w") as f:
+            f.write("left behind")
+        os.makedirs(os.path.join(folder, "evil-dir-{mark}", "deep"))
+    return "blocked: they are written"
+"""
+    _attack_fails(grade, source)
+    left = [p for p in Path("/").glob(f"*/evil*{mark}") if p.exists()]
+    left += [p for p in Path("/var/tmp").glob(f"evil*{mark}")]
+    left += [p for p in Path("/dev/shm").glob(f"evil*{mark}")]
+    assert not left, f"files of the sandbox uid left behind: {left}"
+
+
+def test_no_session_folder_is_left_in_scratch(grade) -> None:
+    """Per-test folders live in the session's folder, and that goes when the session ends."""
+    grade("01_hostile", "def attack():\n    return 'blocked'\n" + FINE)
+    ours = f"grader-session-{os.getpid()}-"
+    left = [n for n in os.listdir(isolation.scratch()) if n.startswith(ours)]
+    assert not left, left
+
+
+@pytest.mark.skipif(
+    not namespaces.network_namespace_possible()[0], reason="no network namespace here"
+)
+def test_only_loopback_is_reachable(grade) -> None:
+    """A service on the host's loopback is out of reach, and there is no other interface.
+
+    Only loopback is ever a target here: the proof that other addresses are unreachable is
+    that the sandbox has no interface but `lo` and no route at all.
+    """
+    with socket.create_server(("127.0.0.1", 0)) as host_service:
+        port = host_service.getsockname()[1]
+        accepted: list[object] = []
+        host_service.settimeout(5)
+
+        def accept() -> None:
+            try:
+                accepted.append(host_service.accept()[0])
+            except OSError:
+                pass
+
+        waiter = threading.Thread(target=accept)
+        waiter.start()
+        source = f"""
+import socket
+
+
+def attack():
+    names = [name for _, name in socket.if_nameindex()]
+    with open("/proc/net/route") as f:
+        routes = f.read().splitlines()[1:]
+    try:
+        socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+        reached = True
+    except OSError:
+        reached = False
+    if names == ["lo"] and not routes and not reached:
+        return "blocked: only lo, no route"
+    return "ok"
+"""
+        _attack_fails(grade, source)
+        host_service.close()
+        waiter.join()
+        assert not accepted, "the sandbox reached a service on the host's loopback"
+
+
+@root_only
+def test_a_pristine_stub_after_an_attack_is_still_todo(grade) -> None:
+    source = """
+import os
+import site
+import sys
+
+
+def attack():
+    for p in site.getsitepackages() + sys.path:
+        try:
+            with open(os.path.join(p, "zz_evil.pth"), "w") as f:
+                f.write("import builtins; builtins.HACKED = True\\n")
+        except OSError:
+            pass
+    return "blocked"
+"""
+    grade("01_hostile", source + FINE)
+    run = grade("01_hostile", "def attack():\n    raise NotImplementedError\n" + FINE)
+    assert run.statuses() == {"test_attack": "todo", "test_after": "passed"}, run.output
+
+
+@root_only
+def test_parallel_sessions_lease_different_uids(tmp_path: Path) -> None:
+    leased: list[int | None] = []
+    with users.lease() as first, users.lease() as second:
+        leased += [first, second]
+    assert leased[0] is not None and leased[1] is not None and leased[0] != leased[1]
+
+
+@root_only
+def test_a_full_range_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(users.RANGE_ENV, "61990")
+    with users.lease(), pytest.raises(users.UidRangeError, match="in use"), users.lease():
+        pass
+
+
+@pytest.mark.parametrize("text", ["abc", "5-10", "62000-61000"])
+def test_a_bad_range_names_its_source(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(users.RANGE_ENV, text)
+    with pytest.raises(users.UidRangeError, match=users.RANGE_ENV):
+        users.uid_range()
+
+
+def test_a_bad_range_on_the_command_line_is_a_usage_error(capsys) -> None:
+    assert main(["--sandbox-uids", "nope", "list"]) == 2
+    assert "--sandbox-uids" in capsys.readouterr().out
