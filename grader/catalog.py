@@ -40,6 +40,15 @@ class CatalogError(Exception):
         self.folder = folder
 
 
+class UnknownExercise(CatalogError):
+    """No exercise answers to the name a user typed (``known`` lists those that do exist)."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(f"no exercise named {name!r} (known: {', '.join(known) or 'none'})")
+
+
 @dataclass(frozen=True)
 class Text:
     """A text in English and Chinese."""
@@ -209,8 +218,7 @@ def find(exercises: list[Exercise], name: str) -> Exercise:
     for ex in exercises:
         if matches(ex.name, name):
             return ex
-    known = ", ".join(ex.name for ex in exercises) or "none"
-    raise CatalogError(f"no exercise named {name!r} (known: {known})")
+    raise UnknownExercise(name, [ex.name for ex in exercises])
 
 
 def find_root(start: Path) -> Path | None:

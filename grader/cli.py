@@ -12,13 +12,15 @@ import ast
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
+from rich.text import Text
 
 from grader import catalog, doctor, i18n, results, users
-from grader.catalog import CatalogError, Exercise
+from grader.catalog import CatalogError, Exercise, UnknownExercise
 from grader.grade import Grading, grade
 from grader.report import text
 from grader.session import Target, run_exercise
@@ -26,71 +28,77 @@ from grader.state import State
 
 
 class UsageProblem(Exception):
-    """Bad usage: the message names the argument at fault (exit 2)."""
+    """Bad usage: the message names the argument at fault (exit 2).
+
+    ``key`` is an :data:`grader.i18n.WORDS` key filled with ``params`` (or a ready English
+    message); ``str()`` is the English text, :meth:`text` the text in a language.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(i18n.word(key, "en", **params))
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        return i18n.word(self.key, lang, **self.params)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="grader", description="Check multitasking katas for real."
-    )
-    parser.add_argument(
-        "--root", type=Path, help="the repository (default: found from the current folder)"
-    )
-    parser.add_argument(
-        "--lang", choices=["en", "zh"], help="language of messages (default: from the locale)"
-    )
+class GraderParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors, usage line and section titles speak ``lang``."""
+
+    lang = "en"
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        text = i18n.word(
+            "usage.error",
+            self.lang,
+            prog=self.prog,
+            message=i18n.argparse_message(message, self.lang),
+        )
+        self.exit(2, text + "\n")
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    def h(key: str) -> str:
+        return i18n.word(f"help.{key}", lang)
+
+    parser = GraderParser(prog="grader", description=h("description"))
+    parser.add_argument("--root", type=Path, help=h("root"))
+    parser.add_argument("--lang", choices=i18n.LANGS, default=argparse.SUPPRESS, help=h("lang"))
     parser.add_argument(
         "--sandbox-uids",
         metavar="FIRST-LAST",
-        help=f"(root) uids that sandboxes run as, one per grading session in flight "
-        f"(default ${users.RANGE_ENV} or {users.DEFAULT_RANGE})",
+        help=h("sandbox_uids").format(env=users.RANGE_ENV, default=users.DEFAULT_RANGE),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_list = sub.add_parser("list", help="every exercise with its state")
-    p_list.add_argument(
-        "--target", default="exercises", help="exercises (default), solutions, or a folder"
-    )
-    p_list.add_argument(
-        "--run", action="store_true", help="run every spec now instead of showing the last result"
-    )
+    p_list = sub.add_parser("list", help=h("list"))
+    p_list.add_argument("--target", default="exercises", help=h("target"))
+    p_list.add_argument("--run", action="store_true", help=h("run"))
 
-    p_check = sub.add_parser("check", help="run one exercise's spec")
-    p_check.add_argument("name", help="12_shared_counter, shared_counter or 12")
-    p_check.add_argument(
-        "--target", default="exercises", help="exercises (default), solutions, or a folder"
-    )
-    p_check.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    p_check = sub.add_parser("check", help=h("check"))
+    p_check.add_argument("name", help=h("name"))
+    p_check.add_argument("--target", default="exercises", help=h("target"))
+    p_check.add_argument("--json", type=Path, help=h("check_json"))
 
-    p_hint = sub.add_parser("hint", help="show the next hint for an exercise")
-    p_hint.add_argument("name")
-    p_hint.add_argument("--all", action="store_true", help="show every hint")
+    p_hint = sub.add_parser("hint", help=h("hint"))
+    p_hint.add_argument("name", help=h("name"))
+    p_hint.add_argument("--all", action="store_true", help=h("all"))
 
-    p_grade = sub.add_parser("grade", help="grade a whole submission with points (for instructors)")
+    p_grade = sub.add_parser("grade", help=h("grade"))
+    p_grade.add_argument("--target", default="exercises", help=h("target"))
     p_grade.add_argument(
-        "--target", default="exercises", help="exercises (default), solutions, or a folder"
+        "--exercise", action="append", default=[], metavar="NAME", help=h("exercise")
     )
-    p_grade.add_argument(
-        "--exercise", action="append", default=[], metavar="NAME", help="only these (repeatable)"
-    )
-    p_grade.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="exercises graded at a time"
-    )
-    p_grade.add_argument(
-        "--spec-from", type=Path, help="trusted copy of the repository (or its exercises/)"
-    )
-    p_grade.add_argument("--json", type=Path, help="native results JSON")
-    p_grade.add_argument("--gradescope", type=Path, help="Gradescope results.json")
-    p_grade.add_argument(
-        "--exercism", type=Path, help="Exercism results.json v3 (exactly one exercise)"
-    )
-    p_grade.add_argument("--junit", type=Path, help="JUnit XML")
-    p_grade.add_argument(
-        "--markdown", type=Path, help="Markdown summary (also appended to $GITHUB_STEP_SUMMARY)"
-    )
-    p_grade.add_argument(
-        "--fail-under", type=float, metavar="PERCENT", help="exit 1 below this score"
-    )
+    p_grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=h("jobs"))
+    p_grade.add_argument("--spec-from", type=Path, help=h("spec_from"))
+    p_grade.add_argument("--json", type=Path, help=h("json"))
+    p_grade.add_argument("--gradescope", type=Path, help=h("gradescope"))
+    p_grade.add_argument("--exercism", type=Path, help=h("exercism"))
+    p_grade.add_argument("--junit", type=Path, help=h("junit"))
+    p_grade.add_argument("--markdown", type=Path, help=h("markdown"))
+    p_grade.add_argument("--fail-under", type=float, metavar="PERCENT", help=h("fail_under"))
 
     p_verify = sub.add_parser(
         "verify", help="prove each spec fails the stub, passes the solution, rejects mutants"
@@ -102,23 +110,59 @@ def build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time"
     )
-    sub.add_parser("doctor", help="what isolation this machine gives the sandboxes")
+    sub.add_parser("doctor", help=h("doctor"))
+    _localise([parser, *sub.choices.values()], lang)
     return parser
 
 
+def _localise(parsers: list[argparse.ArgumentParser], lang: str) -> None:
+    """Give every (sub)command `--lang` (so it may come after the sub-command too), and
+    argparse's own words (usage, section titles, -h) in ``lang``."""
+    prefix = i18n.word("usage.prefix", lang)
+
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(
+            self,
+            usage: str | None,
+            actions: Iterable[argparse.Action],
+            groups: Iterable[argparse._MutuallyExclusiveGroup],
+            prefix: str | None = prefix,
+        ) -> None:
+            super().add_usage(usage, actions, groups, prefix)
+
+    for parser in parsers:
+        if isinstance(parser, GraderParser):
+            parser.lang = lang
+        parser.formatter_class = Formatter
+        parser._positionals.title = i18n.word("argparse.positionals", lang)
+        parser._optionals.title = i18n.word("argparse.options", lang)
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = i18n.word("help.help", lang)
+        if parser.prog != "grader":  # the top level has its own --lang, before the sub-command
+            parser.add_argument(
+                "--lang",
+                choices=i18n.LANGS,
+                default=argparse.SUPPRESS,
+                help=i18n.word("help.lang", lang),
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = i18n.detect_lang(i18n.lang_in_argv(argv))  # argparse's errors speak it too
+    parser = build_parser(lang)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 for --help
         return int(exc.code or 0)
     console = Console(highlight=False, soft_wrap=True)
-    lang = i18n.detect_lang(args.lang)
+    lang = i18n.detect_lang(getattr(args, "lang", None))
     try:
         users.configure(args.sandbox_uids)
         users.uid_range()  # a bad $GRADER_SANDBOX_UIDS is bad usage too, found before grading
     except users.UidRangeError as exc:
-        console.print(f"[red]grader: {exc}[/red]")
+        console.print(Text(i18n.word("usage.problem", lang, message=str(exc)), "red"))
         return 2
     if args.command == "doctor":
         return doctor.render(console, doctor.examine())
@@ -127,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exercises, problems = catalog.scan(root / "exercises")
         if args.command == "list":
             for problem in problems:
-                console.print(f"[red]grader: {problem}[/red]")
+                console.print(Text(i18n.word("usage.problem", lang, message=problem), "red"))
             return cmd_list(console, root, exercises, args.target, args.run, lang)
         if args.command == "check":
             return cmd_check(
@@ -136,22 +180,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "hint":
             return cmd_hint(console, root, _find(exercises, problems, args.name), args.all, lang)
         if args.command == "grade":
-            return cmd_grade(console, root, args)
+            return cmd_grade(console, root, args, lang)
         if args.command == "verify":
             if problems:  # authors: every exercise must be valid
                 raise problems[0]
             return cmd_verify(console, root, exercises, args.names, args.repeat, args.jobs)
     except (CatalogError, UsageProblem) as exc:
-        console.print(f"[red]grader: {exc}[/red]")
+        console.print(Text(i18n.word("usage.problem", lang, message=_problem(exc, lang)), "red"))
         return 2
     except users.UidRangeError as exc:  # every uid of the range is leased right now
-        console.print(f"[red]grader: {exc}[/red]")
+        console.print(Text(i18n.word("usage.problem", lang, message=str(exc)), "red"))
         return 3
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
 def main_entry() -> None:
     sys.exit(main())
+
+
+def _problem(exc: CatalogError | UsageProblem, lang: str) -> str:
+    """A usage error in ``lang``; an invalid exercise folder (for authors) stays in English."""
+    if isinstance(exc, UsageProblem):
+        return exc.text(lang)
+    if isinstance(exc, UnknownExercise):
+        separator = "、" if lang == "zh" else ", "
+        known = separator.join(exc.known) or i18n.word("usage.none", lang)
+        return i18n.word("usage.unknown_exercise", lang, name=exc.name, known=known)
+    return str(exc)
 
 
 def _find(exercises: list[Exercise], problems: list[CatalogError], name: str) -> Exercise:
@@ -165,13 +220,11 @@ def _find(exercises: list[Exercise], problems: list[CatalogError], name: str) ->
 def _root(explicit: Path | None) -> Path:
     if explicit is not None:
         if not (explicit / "exercises").is_dir():
-            raise UsageProblem(f"--root {explicit}: no exercises/ folder there")
+            raise UsageProblem("usage.root_without_exercises", root=explicit)
         return explicit.resolve()
     found = catalog.find_root(Path.cwd()) or catalog.find_root(Path(__file__).resolve().parent)
     if found is None:
-        raise UsageProblem(
-            "no exercises/ folder in this folder or above it: run grader in the repository"
-        )
+        raise UsageProblem("usage.no_root")
     return found.resolve()
 
 
@@ -181,7 +234,7 @@ def resolve_target(root: Path, target: str) -> Target:
         return Target(root / target, root)
     folder = Path(target).resolve()
     if not folder.is_dir():
-        raise UsageProblem(f"--target {target}: not a folder (use exercises, solutions, or a path)")
+        raise UsageProblem("usage.target_not_folder", target=target)
     return Target(folder, Path.cwd())
 
 
@@ -236,7 +289,7 @@ def cmd_check(
     target = resolve_target(root, target_name)
     module = exercise.module_in(target.folder)
     if not module.is_file():
-        raise UsageProblem(f"--target {target_name}: there is no {module}")
+        raise UsageProblem("usage.target_no_module", target=target_name, module=module)
     result = run_exercise(exercise, target)
     if json_path is not None:
         write_json(json_path, [result])
@@ -251,25 +304,23 @@ def write_json(path: Path, exercise_results: list[results.ExerciseResult]) -> No
     try:
         path.write_text(_dump(results.document(exercise_results)), encoding="utf-8")
     except OSError as exc:
-        raise UsageProblem(f"--json {path}: cannot write: {exc.strerror}") from None
+        raise UsageProblem(
+            "usage.cannot_write", path=f"--json {path}", reason=exc.strerror
+        ) from None
 
 
 def cmd_hint(console: Console, root: Path, exercise: Exercise, show_all: bool, lang: str) -> int:
     hints = exercise.hints
     if show_all:
         for number, hint in enumerate(hints, 1):
-            console.print(
-                f"[bold]{i18n.word('hint', lang)} {number}/{len(hints)}[/bold]: {hint.get(lang)}"
-            )
+            text.render_hint(console, number, len(hints), hint.get(lang), lang)
         return 0
     state = State(root)
     index = state.next_hint(exercise.name, len(hints))
     state.save()
-    console.print(
-        f"[bold]{i18n.word('hint', lang)} {index + 1}/{len(hints)}[/bold]: {hints[index].get(lang)}"
-    )
+    text.render_hint(console, index + 1, len(hints), hints[index].get(lang), lang)
     if index == len(hints) - 1:
-        console.print(f"[dim]{i18n.word('last_hint', lang)}[/dim]")
+        console.print(Text(i18n.word("hint.last", lang), "dim"))
     return 0
 
 
@@ -303,56 +354,57 @@ def cmd_verify(
     return 0 if good == len(verdicts) else 1
 
 
-def cmd_grade(console: Console, root: Path, args: argparse.Namespace) -> int:
+def cmd_grade(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
     from grader import grade as grading_mod
     from grader.report import markdown
 
     if args.jobs < 1:
-        raise UsageProblem("--jobs must be at least 1")
+        raise UsageProblem("usage.jobs")
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
-        raise UsageProblem("--fail-under must be a percentage between 0 and 100")
+        raise UsageProblem("usage.fail_under")
     spec_root = root / "exercises"
     if args.spec_from is not None:
         if not args.spec_from.is_dir():
-            raise UsageProblem(f"--spec-from {args.spec_from}: not a folder")
+            raise UsageProblem("usage.spec_from", path=args.spec_from)
         spec_root = grading_mod.trusted_exercises_dir(args.spec_from.resolve())
     exercises = catalog.load_catalog(spec_root)
     named = {catalog.find(exercises, n).name for n in args.exercise}
     chosen = [ex for ex in exercises if ex.name in named] if named else exercises  # catalogue order
     if args.exercism is not None and len(chosen) != 1:
-        raise UsageProblem("--exercism needs exactly one exercise: add --exercise NAME")
+        raise UsageProblem("usage.exercism")
     target = resolve_target(root, args.target)
     grading = grading_mod.grade(chosen, target, args.jobs)
-    for path, render in _report_writers(args, grading, chosen):
+    for path, render in _report_writers(args, grading, chosen, lang):
         _write(path, render)
     if args.markdown is not None and os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(markdown.render(grading))
-    text.render_grading(console, grading)
+            summary.write(markdown.render(grading, lang))
+    text.render_grading(console, grading, lang)
     incomplete = grading.incomplete()
     if incomplete:
-        console.print("[red]grading could not complete:[/red]")
+        console.print(Text(i18n.word("grade.incomplete", lang), "red"))
         for reason in incomplete:
-            console.print(f"  [red]{reason.splitlines()[0]}[/red]")
+            console.print(Text(f"  {reason.splitlines()[0]}", "red"))
         return 3
     if args.fail_under is not None and grading.percent < args.fail_under:
-        console.print(
-            f"[red]score {grading.percent:.1f}% is under --fail-under {args.fail_under:g}%[/red]"
-        )
+        under = i18n.word("grade.under", lang, percent=grading.percent, limit=args.fail_under)
+        console.print(Text(under, "red"))
         return 1
     return 0
 
 
 def _report_writers(
-    args: argparse.Namespace, grading: Grading, chosen: list[Exercise]
+    args: argparse.Namespace, grading: Grading, chosen: list[Exercise], lang: str
 ) -> list[tuple[Path, Callable[[], str]]]:
+    """What to write where. Machine formats stay English; the summaries people read
+    (Gradescope's text at the top, the Markdown table) are in ``lang``."""
     from grader.report import exercism, gradescope, junit, markdown
 
     writers: list[tuple[Path, Callable[[], str]]] = []
     if args.json is not None:
         writers.append((args.json, lambda: _dump(results.document(list(grading.results)))))
     if args.gradescope is not None:
-        writers.append((args.gradescope, lambda: _dump(gradescope.document(grading))))
+        writers.append((args.gradescope, lambda: _dump(gradescope.document(grading, lang))))
     if args.exercism is not None:
         writers.append(
             (
@@ -363,7 +415,7 @@ def _report_writers(
     if args.junit is not None:
         writers.append((args.junit, lambda: junit.render(grading)))
     if args.markdown is not None:
-        writers.append((args.markdown, lambda: markdown.render(grading)))
+        writers.append((args.markdown, lambda: markdown.render(grading, lang)))
     return writers
 
 
@@ -375,4 +427,4 @@ def _write(path: Path, render: Callable[[], str]) -> None:
     try:
         path.write_text(render(), encoding="utf-8")
     except OSError as exc:
-        raise UsageProblem(f"{path}: cannot write: {exc.strerror}") from None
+        raise UsageProblem("usage.cannot_write", path=path, reason=exc.strerror) from None

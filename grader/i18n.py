@@ -1,35 +1,239 @@
-"""The grader's own words in English and Chinese, and the choice between them."""
+"""Every word the grader's CLI prints, in English and Chinese, and the choice between them.
+
+One table, :data:`WORDS`: a key maps to ``{"en": ..., "zh": ...}``; texts with ``{name}``
+placeholders are filled by :func:`word`. The language is ``--lang`` if given, else the locale
+(:func:`detect_lang`). Lines that tools parse (``N passed, M failed``) are not in the table: they
+are printed in English in every language, after the translated text.
+
+The Chinese is written as a teacher in China would write it for students, not word for word.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
+
+LANGS = ("en", "zh")
 
 WORDS: dict[str, dict[str, str]] = {
-    "passed": {"en": "passed", "zh": "通过"},
-    "failed": {"en": "failed", "zh": "未通过"},
-    "todo": {"en": "todo", "zh": "未开始"},
-    "timeout": {"en": "timeout", "zh": "超时"},
-    "crashed": {"en": "crashed", "zh": "崩溃"},
-    "error": {"en": "error", "zh": "错误"},
-    "failing": {"en": "failing", "zh": "未通过"},
-    "not checked": {"en": "not checked", "zh": "未检查"},
-    "first_failure": {"en": "First problem", "zh": "第一个问题"},
-    "hint": {"en": "Hint", "zh": "提示"},
-    "last_hint": {"en": "(that is the last hint)", "zh": "（这是最后一条提示）"},
-    "next_step": {
+    # Test and exercise statuses (results.STATUSES).
+    "status.passed": {"en": "passed", "zh": "通过"},
+    "status.failed": {"en": "failed", "zh": "未通过"},
+    "status.todo": {"en": "todo", "zh": "未实现"},
+    "status.timeout": {"en": "timeout", "zh": "超时"},
+    "status.crashed": {"en": "crashed", "zh": "崩溃"},
+    "status.error": {"en": "error", "zh": "出错"},
+    # `grader list`: the state of an exercise's last check.
+    "state.passed": {"en": "passed", "zh": "已通过"},
+    "state.failing": {"en": "failing", "zh": "未通过"},
+    "state.todo": {"en": "todo", "zh": "待完成"},
+    "state.not checked": {"en": "not checked", "zh": "尚未检查"},
+    # Table headers.
+    "column.number": {"en": "#", "zh": "编号"},
+    "column.exercise": {"en": "exercise", "zh": "练习"},
+    "column.title": {"en": "title", "zh": "题目"},
+    "column.state": {"en": "state", "zh": "状态"},
+    "column.tests_passed": {"en": "tests passed", "zh": "通过的测试"},
+    "column.points": {"en": "points", "zh": "得分"},
+    "column.status": {"en": "status", "zh": "结果"},
+    # `grader check`.
+    "check.note": {"en": "note: {note}", "zh": "备注：{note}"},
+    "check.first_problem": {"en": "First problem ({test}):", "zh": "先看第一个问题（{test}）："},
+    "check.next_step": {
         "en": "Stuck? `grader hint {name}` shows a hint.",
-        "zh": "卡住了？运行 `grader hint {name}` 查看提示。",
+        "zh": "卡住了？运行 `grader hint {name}` 看看提示。",
     },
-    "all_passed": {"en": "All tests passed. Well done!", "zh": "全部测试通过，做得好！"},
-    "exercise": {"en": "exercise", "zh": "练习"},
-    "state": {"en": "state", "zh": "状态"},
-    "title": {"en": "title", "zh": "标题"},
+    "check.all_passed": {"en": "All tests passed. Well done!", "zh": "全部测试通过，做得好！"},
+    "check.points": {"en": "points {score}/{max_score}", "zh": "得分 {score}/{max_score}"},
+    # The closing count, printed when the language is not English; the English line
+    # `N passed, M failed` (report.text.COUNT_LINE) always follows it, for tools that parse it.
+    "count": {
+        "en": "{total} tests: {passed} passed, {failed} failed",
+        "zh": "共 {total} 个测试：{passed} 个通过，{failed} 个未通过",
+    },
+    # `grader hint`.
+    "hint.heading": {"en": "Hint {number}/{total}: ", "zh": "提示 {number}/{total}："},
+    "hint.last": {"en": "(that is the last hint)", "zh": "（这已经是最后一条提示了）"},
+    # `grader grade`.
+    "grade.total": {
+        "en": "total {score}/{max_score} points ({percent:.1f}%) in {seconds:.1f} s",
+        "zh": "总分 {score}/{max_score}（{percent:.1f}%），用时 {seconds:.1f} 秒",
+    },
+    "grade.incomplete": {"en": "grading could not complete:", "zh": "评分没能完成："},
+    "grade.under": {
+        "en": "score {percent:.1f}% is under --fail-under {limit:g}%",
+        "zh": "得分 {percent:.1f}% 低于 --fail-under 要求的 {limit:g}%",
+    },
+    # Notes the grader attaches to a result (English in the JSON; see :func:`note`).
+    "note.spec_modified": {
+        "en": "spec modified in the submission; graded with the trusted spec",
+        "zh": "提交里的测试文件被改动过，已改用可信副本中的测试评分",
+    },
+    "note.forged": {
+        "en": "{count} line(s) in the results file were not written by the grader and were ignored",
+        "zh": "结果文件中有 {count} 行不是评分程序写的，已忽略",
+    },
+    "note.killed": {
+        "en": "{count} process(es) left behind by the session were killed",
+        "zh": "测试会话结束后遗留的 {count} 个进程已被强制结束",
+    },
+    # Markdown summary (`grader grade --markdown`) and Gradescope's summary text.
+    "md.heading": {"en": "Grading results", "zh": "评分结果"},
+    "md.exercise": {"en": "Exercise", "zh": "练习"},
+    "md.tests_passed": {"en": "Tests passed", "zh": "通过的测试"},
+    "md.points": {"en": "Points", "zh": "得分"},
+    "md.notes": {"en": "Notes", "zh": "备注"},
+    "md.total": {"en": "Total", "zh": "合计"},
+    "md.not_passed": {"en": "Tests not passed", "zh": "未通过的测试"},
+    "summary.exercise": {
+        "en": "{name}: {passed}/{tests} tests passed, {score}/{max_score} points",
+        "zh": "{name}：通过 {passed}/{tests} 个测试，得分 {score}/{max_score}",
+    },
+    "summary.total": {
+        "en": "total: {score}/{max_score} points ({percent:.1f}%)",
+        "zh": "总分：{score}/{max_score}（{percent:.1f}%）",
+    },
+    # Usage errors.
+    "usage.problem": {"en": "grader: {message}", "zh": "grader：{message}"},
+    "usage.error": {"en": "{prog}: error: {message}", "zh": "{prog}：错误：{message}"},
+    "usage.prefix": {"en": "usage: ", "zh": "用法："},
+    "usage.unknown_exercise": {
+        "en": "no exercise named {name!r} (known: {known})",
+        "zh": "没有叫 {name!r} 的练习（现有：{known}）",
+    },
+    "usage.none": {"en": "none", "zh": "无"},
+    "usage.root_without_exercises": {
+        "en": "--root {root}: no exercises/ folder there",
+        "zh": "--root {root}：该目录下没有 exercises/ 文件夹",
+    },
+    "usage.no_root": {
+        "en": "no exercises/ folder in this folder or above it: run grader in the repository",
+        "zh": "当前目录及其上级目录都没有 exercises/ 文件夹：请在仓库目录里运行 grader",
+    },
+    "usage.target_not_folder": {
+        "en": "--target {target}: not a folder (use exercises, solutions, or a path)",
+        "zh": "--target {target}：不是文件夹（可以写 exercises、solutions 或一个文件夹路径）",
+    },
+    "usage.target_no_module": {
+        "en": "--target {target}: there is no {module}",
+        "zh": "--target {target}：找不到 {module}",
+    },
+    "usage.cannot_write": {
+        "en": "{path}: cannot write: {reason}",
+        "zh": "{path}：无法写入：{reason}",
+    },
+    "usage.jobs": {"en": "--jobs must be at least 1", "zh": "--jobs 至少为 1"},
+    "usage.fail_under": {
+        "en": "--fail-under must be a percentage between 0 and 100",
+        "zh": "--fail-under 必须是 0 到 100 之间的百分数",
+    },
+    "usage.spec_from": {
+        "en": "--spec-from {path}: not a folder",
+        "zh": "--spec-from {path}：不是文件夹",
+    },
+    "usage.exercism": {
+        "en": "--exercism needs exactly one exercise: add --exercise NAME",
+        "zh": "--exercism 只能用于一个练习：请加上 --exercise NAME",
+    },
+    # argparse's own messages (see :func:`argparse_message`).
+    "argparse.required": {
+        "en": "the following arguments are required: {args}",
+        "zh": "缺少必需的参数：{args}",
+    },
+    "argparse.invalid_choice": {
+        "en": "argument {arg}: invalid choice: {value} (choose from {choices})",
+        "zh": "参数 {arg}：无效的取值 {value}（可选：{choices}）",
+    },
+    "argparse.unrecognized": {
+        "en": "unrecognized arguments: {args}",
+        "zh": "无法识别的参数：{args}",
+    },
+    "argparse.expected_one": {
+        "en": "argument {arg}: expected one argument",
+        "zh": "参数 {arg} 后面需要跟一个值",
+    },
+    "argparse.invalid_value": {
+        "en": "argument {arg}: invalid {kind} value: {value}",
+        "zh": "参数 {arg}：{value} 不是有效的 {kind} 值",
+    },
+    "argparse.positionals": {"en": "positional arguments", "zh": "位置参数"},
+    "argparse.options": {"en": "options", "zh": "选项"},
+    # --help texts.
+    "help.description": {
+        "en": "Check multitasking katas for real.",
+        "zh": "真正运行并检查多任务编程练习。",
+    },
+    "help.help": {"en": "show this help message and exit", "zh": "显示本帮助并退出"},
+    "help.root": {
+        "en": "the repository (default: found from the current folder)",
+        "zh": "仓库目录（默认：从当前目录向上查找）",
+    },
+    "help.lang": {
+        "en": "language of messages (default: from the locale)",
+        "zh": "输出语言（默认：跟随系统区域设置）",
+    },
+    "help.sandbox_uids": {
+        "en": "(root) uids that sandboxes run as, one per grading session in flight "
+        "(default ${env} or {default})",
+        "zh": "（仅 root）沙箱进程使用的 uid 范围，每个并行的评测会话占用一个"
+        "（默认取 ${env}，否则为 {default}）",
+    },
+    "help.doctor": {
+        "en": "what isolation this machine gives the sandboxes",
+        "zh": "查看本机能为沙箱提供哪些隔离措施",
+    },
+    "help.list": {"en": "every exercise with its state", "zh": "列出所有练习及其状态"},
+    "help.check": {"en": "run one exercise's spec", "zh": "运行一个练习的测试"},
+    "help.hint": {"en": "show the next hint for an exercise", "zh": "显示某个练习的下一条提示"},
+    "help.grade": {
+        "en": "grade a whole submission with points (for instructors)",
+        "zh": "给整份作业评分并计分（供教师使用）",
+    },
+    "help.target": {
+        "en": "exercises (default), solutions, or a folder",
+        "zh": "exercises（默认）、solutions 或一个文件夹",
+    },
+    "help.run": {
+        "en": "run every spec now instead of showing the last result",
+        "zh": "立即运行所有测试，而不是显示上次的结果",
+    },
+    "help.name": {
+        "en": "12_shared_counter, shared_counter or 12",
+        "zh": "12_shared_counter、shared_counter 或 12",
+    },
+    "help.check_json": {
+        "en": "write the results as JSON to this file",
+        "zh": "把结果以 JSON 格式写入这个文件",
+    },
+    "help.all": {"en": "show every hint", "zh": "显示全部提示"},
+    "help.exercise": {"en": "only these (repeatable)", "zh": "只评这些练习（可重复指定）"},
+    "help.jobs": {"en": "exercises graded at a time", "zh": "同时评分的练习数"},
+    "help.spec_from": {
+        "en": "trusted copy of the repository (or its exercises/)",
+        "zh": "可信的仓库副本（或其中的 exercises/）",
+    },
+    "help.json": {"en": "native results JSON", "zh": "本工具自己的 JSON 结果"},
+    "help.gradescope": {"en": "Gradescope results.json", "zh": "Gradescope 的 results.json"},
+    "help.exercism": {
+        "en": "Exercism results.json v3 (exactly one exercise)",
+        "zh": "Exercism 的 results.json v3（只能一个练习）",
+    },
+    "help.junit": {"en": "JUnit XML", "zh": "JUnit XML 报告"},
+    "help.markdown": {
+        "en": "Markdown summary (also appended to $GITHUB_STEP_SUMMARY)",
+        "zh": "Markdown 汇总（同时追加到 $GITHUB_STEP_SUMMARY）",
+    },
+    "help.fail_under": {
+        "en": "exit 1 below this score",
+        "zh": "得分低于这个百分比时以退出码 1 结束",
+    },
 }
 
 
 def detect_lang(explicit: str | None = None) -> str:
     """'zh' or 'en': the --lang option, else the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)."""
-    if explicit:
+    if explicit is not None and explicit in LANGS:
         return explicit
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var, "")
@@ -38,6 +242,77 @@ def detect_lang(explicit: str | None = None) -> str:
     return "en"
 
 
-def word(key: str, lang: str) -> str:
+def lang_in_argv(argv: Sequence[str]) -> str | None:
+    """The value of the last ``--lang X`` / ``--lang=X`` anywhere in ``argv`` (before parsing,
+    so that argparse's own errors and --help come out in that language too)."""
+    found = None
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and index + 1 < len(argv):
+            found = argv[index + 1]
+        elif arg.startswith("--lang="):
+            found = arg.partition("=")[2]
+    return found if found in LANGS else None
+
+
+def word(key: str, lang: str, **params: object) -> str:
+    """The text of ``key`` in ``lang`` (English if missing), filled with ``params``.
+
+    A key that is not in the table is returned as it is: callers may pass a ready message.
+    """
     entry = WORDS.get(key)
-    return entry.get(lang, entry["en"]) if entry else key
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry["en"]
+    return text.format(**params) if params else text
+
+
+_NOTES = (
+    (
+        re.compile(r"^spec modified in the submission; graded with the trusted spec$"),
+        "spec_modified",
+    ),
+    (re.compile(r"^(?P<count>\d+) line\(s\) in the results file were not written"), "forged"),
+    (re.compile(r"^(?P<count>\d+) process\(es\) left behind by the session"), "killed"),
+)
+
+
+def note(text: str, lang: str) -> str:
+    """A note from a result (always English in the JSON) in ``lang``, if it is a known one."""
+    if lang == "en":
+        return text
+    for pattern, key in _NOTES:
+        match = pattern.match(text)
+        if match:
+            return word(f"note.{key}", lang, **match.groupdict())
+    return text
+
+
+_ARGPARSE = (
+    (re.compile(r"^the following arguments are required: (?P<args>.+)$"), "required"),
+    (
+        re.compile(
+            r"^argument (?P<arg>.+?): invalid choice: (?P<value>.+?)"
+            r" \(choose from (?P<choices>.+)\)$"
+        ),
+        "invalid_choice",
+    ),
+    (re.compile(r"^unrecognized arguments: (?P<args>.+)$"), "unrecognized"),
+    (re.compile(r"^argument (?P<arg>.+?): expected one argument$"), "expected_one"),
+    (
+        re.compile(r"^argument (?P<arg>.+?): invalid (?P<kind>\S+) value: (?P<value>.+)$"),
+        "invalid_value",
+    ),
+)
+
+
+def argparse_message(message: str, lang: str) -> str:
+    """An argparse error message in ``lang`` (argparse itself only speaks English here)."""
+    if lang == "en":
+        return message
+    for pattern, key in _ARGPARSE:
+        match = pattern.match(message)
+        if match:
+            return word(f"argparse.{key}", lang, **match.groupdict())
+    return message

@@ -49,6 +49,14 @@ def leftovers(mark: str) -> list[str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grader speaks the locale's language: tests see English unless they ask for Chinese."""
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def fixture_repo(tmp_path: Path) -> Path:
     """A private copy of the fixture repository (tests may add targets or mutants)."""

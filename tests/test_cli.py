@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from grader.cli import main
 
@@ -161,3 +164,142 @@ def test_python_dash_m_grader_works(fixture_repo: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0 and "Hint 1/2" in proc.stdout
+
+
+# -- Chinese output (--lang zh) ------------------------------------------------------------
+
+
+def half_right(tmp_path: Path, repo: Path) -> Path:
+    """A submission whose 01_hostile passes test_after and fails test_attack."""
+    target = tmp_path / "submission"
+    shutil.copytree(repo / "exercises", target)
+    (target / "01_hostile" / "hostile.py").write_text(
+        "def attack():\n    return 'nope'\n\n\ndef fine():\n    return 42\n"
+    )
+    return target
+
+
+def test_check_in_chinese_and_the_english_count_stays_last(
+    fixture_repo: Path, tmp_path: Path, capsys
+) -> None:
+    target = half_right(tmp_path, fixture_repo)
+    code, out = run(
+        capsys, "--root", str(fixture_repo), "check", "01", "--target", str(target), "--lang", "zh"
+    )
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert lines[-1] == "1 passed, 1 failed", "CI tools parse this line: English, last"
+    assert lines[-2] == "共 2 个测试：1 个通过，1 个未通过"
+    assert "得分 1/3" in lines and "恶意代码" in lines[0]
+    assert "未通过" in next(line for line in lines if "test_attack" in line)
+    assert "通过" in next(line for line in lines if "test_after" in line)
+    assert "先看第一个问题（test_attack）：" in lines
+    assert "卡住了？运行 grader hint hostile 看看提示。" in lines
+    english = re.compile(r"\b(passed|failed|points|First problem|Stuck|note)\b")
+    assert not [line for line in lines[:-1] if english.search(line)], out
+
+
+def test_chinese_columns_align_by_display_width(fixture_repo: Path, tmp_path: Path, capsys) -> None:
+    target = half_right(tmp_path, fixture_repo)
+    _, out = run(
+        capsys, "--root", str(fixture_repo), "--lang", "zh", "check", "01", "--target", str(target)
+    )
+    rows = [line for line in out.splitlines() if re.search(r"test_a\w+ +\d/\d$", line)]
+    assert [r.split()[1] for r in rows] == ["未通过", "通过"], "two widths of status"
+    assert len({cell_len(r[: r.index("test_")]) for r in rows}) == 1, out
+    assert len({cell_len(r) for r in rows}) == 1, "the points column ends at the same cell"
+    _, out = run(capsys, "--root", str(fixture_repo), "--lang", "zh", "list")
+    lines = out.splitlines()
+    header = next(line for line in lines if "状态" in line)
+    state_column = cell_len(header[: header.index("状态")])
+    rows = [line for line in lines if re.match(r"\d\d ", line)]
+    assert len(rows) == 3
+    for row in rows:
+        assert cell_len(row[: row.index("待完成")]) == state_column, out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--lang", "zh", "hint", "01", "--all"],
+        ["hint", "01", "--all", "--lang", "zh"],
+        ["hint", "--lang=zh", "01", "--all"],
+        ["--lang", "en", "hint", "01", "--all", "--lang", "zh"],
+    ],
+)
+def test_lang_works_before_and_after_the_sub_command(
+    fixture_repo: Path, capsys, argv: list[str]
+) -> None:
+    code, out = run(capsys, "--root", str(fixture_repo), *argv)
+    assert code == 0 and "提示 1/2：返回 'ok'。" in out and "Hint" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["check", "nope", "--lang", "zh"], "grader：没有叫 'nope' 的练习（现有：01_hostile、"),
+        (["--lang", "zh", "check"], "缺少必需的参数：name"),
+        (["check", "--lang", "zh"], "用法：grader check"),
+        (["--lang", "zh", "frobnicate"], "无效的取值 'frobnicate'"),
+        (["--lang", "zh", "check", "01", "--target", "/no/such"], "--target /no/such：不是文件夹"),
+        (["grade", "--jobs", "0", "--lang", "zh"], "--jobs 至少为 1"),
+        (["grade", "--exercism", "r.json", "--lang", "zh"], "--exercism 只能用于一个练习"),
+    ],
+)
+def test_usage_errors_in_chinese(fixture_repo: Path, capsys, argv: list[str], needle: str) -> None:
+    code, out = run(capsys, "--root", str(fixture_repo), *argv)
+    assert code == 2 and needle in out
+
+
+def test_hints_render_markdown_instead_of_showing_it(
+    fixture_repo: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = fixture_repo / "exercises/01_hostile/exercise.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            "zh = \"返回 'ok'。\"", 'zh = "只创建**一把** `Lock()`，[red]照原样[/red]"'
+        )
+    )
+    _, plain = run(capsys, "--root", str(fixture_repo), "hint", "01", "--all", "--lang", "zh")
+    assert "提示 1/2：只创建一把 Lock()，[red]照原样[/red]" in plain
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _, styled = run(capsys, "--root", str(fixture_repo), "hint", "01", "--all", "--lang", "zh")
+    assert "**" not in styled and "`" not in styled
+    assert "\x1b[1m一把\x1b[0m" in styled, "bold"
+    assert re.search(r"\x1b\[[0-9;]*1[0-9;]*mLock\(\)\x1b\[0m", styled), "code: bold cyan"
+
+
+def test_grade_in_chinese_with_its_markdown_summary(
+    fixture_repo: Path, tmp_path: Path, capsys
+) -> None:
+    summary = tmp_path / "summary.md"
+    code, out = run(
+        capsys,
+        "--root",
+        str(fixture_repo),
+        "--lang",
+        "zh",
+        "grade",
+        "--target",
+        "solutions",
+        "--exercise",
+        "01",
+        "--exercise",
+        "02",
+        "--markdown",
+        str(summary),
+    )
+    lines = out.strip().splitlines()
+    assert code == 0
+    assert lines[-1] == "3 passed, 2 failed" and lines[-2] == "共 5 个测试：3 个通过，2 个未通过"
+    assert lines[-3].startswith("总分 4/6（66.7%），用时 ")
+    header = lines[0].split()
+    assert header == ["练习", "通过的测试", "得分", "结果"]
+    assert next(line for line in lines if line.startswith("01_")).split()[-1] == "通过"
+    assert next(line for line in lines if line.startswith("02_")).split()[-1] == "未通过"
+    table = summary.read_text()
+    assert table.startswith("## 评分结果\n\n| 练习 | 通过的测试 | 得分 | 备注 |")
+    assert "| **合计** | 3/5 | **4/6** (66.7%) | |" in table
+    assert "<summary>未通过的测试</summary>" in table and "(超时)" in table

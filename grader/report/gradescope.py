@@ -21,7 +21,8 @@ def _test_output(message: str, output: str) -> str:
     return text
 
 
-def document(grading: Grading) -> dict[str, Any]:
+def document(grading: Grading, lang: str = "en") -> dict[str, Any]:
+    """The results document; the summary text at the top is in ``lang``."""
     tests: list[dict[str, Any]] = []
     for exercise in grading.results:
         number = exercise.name.split("_", 1)[0].lstrip("0") or "0"
@@ -45,6 +46,6 @@ def document(grading: Grading) -> dict[str, Any]:
     return {
         "score": grading.score,
         "execution_time": round(grading.seconds, 3),
-        "output": "\n".join(summary_lines(grading)),
+        "output": "\n".join(summary_lines(grading, lang)),
         "tests": tests,
     }
