@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader import isolation
 from grader.isolation import libc
 
 CLONE_NEWNS = 0x00020000
@@ -87,6 +88,9 @@ def _enter_network_namespace(as_root: bool) -> None:
         _unshare(CLONE_NEWNET | CLONE_NEWIPC, "CLONE_NEWNET|CLONE_NEWIPC")
         _loopback_up()
         return
+    # The id maps are written through /proc/self, which a non-dumpable process does not own:
+    # be dumpable while making the namespace (a grader process turns non-dumpable afterwards).
+    libc().prctl(isolation.PR_SET_DUMPABLE, 1, 0, 0, 0)
     _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC, "CLONE_NEWUSER|CLONE_NEWNET")
     _map_own_ids()
     _loopback_up()

@@ -5,12 +5,14 @@
 # script runs as root it copies the repository into a world-readable temporary folder, makes
 # a virtualenv there from a Python that other users can reach (pyenv keeps its Pythons under
 # /root, which only root may enter), and runs pytest as `nobody` with no capabilities. As a
-# normal user it just runs pytest. Arguments go to pytest.
+# normal user there is nothing to add (tox's py3xx environments already ran as that user).
+# Arguments go to pytest.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 if [ "$(id -u)" != 0 ]; then
-    exec python3 -m pytest "$@"
+    echo "run_as_user: already an unprivileged user; the py3xx environments ran the tests as you"
+    exit 0
 fi
 
 user=${GRADER_TEST_USER:-nobody}

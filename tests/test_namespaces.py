@@ -1,0 +1,186 @@
+"""The pieces under the sandbox's isolation, each tried in a child process of its own.
+
+The end-to-end attacks are in test_judge_unreachable.py; these pin the mechanisms: the
+sandboxes' view of the files, the session's network, the leases and the stale-folder sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from grader import isolation, namespaces, session, users
+
+AS_ROOT = os.geteuid() == 0
+root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here")
+
+
+def in_child(body: Callable[[], object]) -> object:
+    """Run ``body`` in a forked child and return what it returned (as JSON), or raise."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        try:
+            answer = json.dumps({"value": body()})
+        except BaseException as exc:
+            answer = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+        os.write(write_end, answer.encode())
+        os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read_end, 65536):
+        chunks.append(chunk)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    data = json.loads(b"".join(chunks))
+    if "error" in data:
+        raise AssertionError(data["error"])
+    return data["value"]
+
+
+def _try(action: Callable[[], object]) -> str:
+    try:
+        action()
+    except OSError as exc:
+        return type(exc).__name__
+    return "worked"
+
+
+@root_only
+def test_the_view_hides_folders_and_opens_a_way_through_closed_ones(tmp_path: Path) -> None:
+    closed = tmp_path / "closed"
+    (closed / "keep").mkdir(parents=True)
+    (closed / "keep" / "lib.txt").write_text("needed")
+    (closed / "secret.txt").write_text("root's")
+    closed.chmod(0o700)
+    hidden = tmp_path / "solutions"
+    hidden.mkdir()
+    (hidden / "answer.py").write_text("42")
+    tmp_path.chmod(0o755)
+
+    with users.lease() as uid:
+        assert uid is not None
+        fd = namespaces.hidden_view([str(hidden)], expose=[str(closed / "keep")])
+        try:
+
+            def as_sandbox() -> dict[str, str]:
+                namespaces.enter_view(fd)
+                users.drop_to(uid)
+                return {
+                    "kept": (closed / "keep" / "lib.txt").read_text(),
+                    "other": _try((closed / "secret.txt").read_text),
+                    "hidden": _try(lambda: os.listdir(hidden)),
+                    "answer": _try((hidden / "answer.py").read_text),
+                    "write": _try(lambda: (closed / "keep" / "new.txt").write_text("x")),
+                }
+
+            seen = in_child(as_sandbox)
+        finally:
+            os.close(fd)
+    assert seen == {
+        "kept": "needed",
+        "other": "FileNotFoundError",  # the stand-in holds only the way to what is needed
+        "hidden": "PermissionError",
+        "answer": "PermissionError",
+        "write": "PermissionError",
+    }
+    assert (closed / "secret.txt").read_text() == "root's", "the host's view is unchanged"
+    assert (hidden / "answer.py").read_text() == "42"
+
+
+@root_only
+def test_a_dropped_sandbox_has_no_way_back() -> None:
+    with users.lease() as uid:
+        assert uid is not None
+
+        def as_sandbox() -> list[str]:
+            users.drop_to(uid)
+            return [
+                _try(lambda: os.setuid(0)),
+                _try(lambda: os.setgroups([0])),
+                _try(lambda: os.kill(1, 0)),
+            ]
+
+        assert in_child(as_sandbox) == ["PermissionError"] * 3
+
+
+@root_only
+def test_kill_all_stops_a_forking_hopper() -> None:
+    with users.lease() as uid:
+        assert uid is not None
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the hopper
+            users.drop_to(uid)
+            while True:
+                if os.fork():
+                    os._exit(0)
+        os.waitpid(pid, 0)
+        users.kill_all(uid)
+
+        def mine() -> list[int]:
+            found = []
+            for entry in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{entry}/status") as f:
+                        line = next(x for x in f if x.startswith("Uid:"))
+                        state = ""
+                    with open(f"/proc/{entry}/stat") as f:
+                        state = f.read().rpartition(")")[2].split()[0]
+                except (OSError, StopIteration):
+                    continue
+                if int(line.split()[1]) == uid and state != "Z":
+                    found.append(int(entry))
+            return found
+
+        assert mine() == [], "a hopper outran kill_all"
+
+
+@pytest.mark.skipif(
+    not namespaces.network_namespace_possible()[0], reason="no network namespace here"
+)
+def test_a_session_network_has_only_loopback() -> None:
+    def isolated() -> dict[str, object]:
+        why = namespaces.isolate_network()
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        with open("/proc/net/route") as f:
+            routes = f.read().splitlines()[1:]
+        return {"why": why, "names": [n for _, n in socket.if_nameindex()], "routes": routes}
+
+    assert in_child(isolated) == {"why": "", "names": ["lo"], "routes": []}
+
+
+def test_stale_session_folders_of_dead_supervisors_are_removed() -> None:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover
+        os._exit(0)
+    os.waitpid(pid, 0)  # now a pid with no process
+    scratch = Path(isolation.scratch())
+    dead = scratch / f"{session.SESSION_PREFIX}{pid}-stale"
+    alive = scratch / f"{session.SESSION_PREFIX}{os.getpid()}-live"
+    for folder in (dead, alive):
+        (folder / "tests").mkdir(parents=True)
+    try:
+        session.remove_stale_sessions()
+        assert not dead.exists(), "the folder of a dead supervisor is removed"
+        assert alive.exists(), "a running supervisor's folder is left alone"
+    finally:
+        for folder in (dead, alive):
+            if folder.exists():
+                for sub in sorted(folder.rglob("*"), reverse=True):
+                    sub.rmdir()
+                folder.rmdir()
+
+
+def test_without_root_there_is_no_lease() -> None:
+    if AS_ROOT:
+        pytest.skip("root leases a uid")
+    with users.lease() as uid:
+        assert uid is None
