@@ -85,7 +85,14 @@ def _view() -> Check:
     try:
         fd = namespaces.hidden_view([])
     except OSError as exc:
-        return Check("hidden specs and solutions", False, str(exc))
+        closed = namespaces.unreachable(namespaces.needed_paths())
+        then = (
+            f"; the interpreter is inside {', '.join(closed)}, which the sandbox uid may not "
+            "enter, so sandboxes will keep root"
+            if closed
+            else "; sandboxes can read the specs and solutions"
+        )
+        return Check("hidden specs and solutions", False, f"{exc}{then}")
     os.close(fd)
     return Check(
         "hidden specs and solutions",

@@ -154,7 +154,12 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def needed_paths() -> list[str]:
-    """What a sandbox must reach: the interpreter, its libraries, and the grader itself."""
+    """What a sandbox must reach: the interpreter, its libraries, and the grader itself.
+
+    Not every ``sys.path`` entry: pytest puts the spec's own folder there, which is hidden.
+    """
+    import site
+
     import grader
 
     paths = {
@@ -165,9 +170,20 @@ def needed_paths() -> list[str]:
         os.path.dirname(os.path.abspath(sys.executable)),
         os.path.dirname(os.path.realpath(sys.executable)),
         os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__))),
+        *site.getsitepackages(),
     }
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
     return sorted(p for p in paths if os.path.isdir(p))
+
+
+def unreachable(paths: Iterable[str]) -> list[str]:
+    """Folders on the way to ``paths`` that other users may not enter (e.g. ``/root``)."""
+    return sorted(_closed_ancestors(paths))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([os.path.realpath(path), os.path.realpath(folder)]) == (
+        os.path.realpath(folder)
+    )
 
 
 def _closed_ancestors(paths: Iterable[str]) -> dict[str, set[str]]:
@@ -207,7 +223,9 @@ def _build_view(hide: Iterable[str], expose: Iterable[str]) -> None:
     for folder in sorted(closed, key=lambda p: len(Path(p).parts)):  # outermost first
         _stand_in(folder, closed[folder])
     for path in hide:
-        if os.path.isdir(path):
+        # A folder that holds what sandboxes need (``--target .`` with an editable install)
+        # stays: its hidden subfolders (exercises, solutions, tests, .git) are listed too.
+        if os.path.isdir(path) and not any(_inside(e, path) for e in expose):
             flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
             _mount("tmpfs", path, "tmpfs", flags, "mode=0000,size=4k")
 

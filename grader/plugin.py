@@ -49,6 +49,7 @@ MESSAGE_KEY = "grader_message"
 KILLED_KEY = "grader_killed"
 IDENTITY = pytest.StashKey["Identity | None"]()  # the sandboxes' uid (root only)
 SCRATCH = pytest.StashKey[str]()  # where each test's working folder is made
+NOTES = pytest.StashKey[list[str]]()  # what the supervisor should tell about this session
 
 
 def budgets(hard: float) -> tuple[float, float]:
@@ -121,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # written through /proc/self, which a non-dumpable process no longer owns.
         namespaces.isolate_network()  # where it cannot be done, `grader doctor` says why
     isolation.make_undumpable()
+    config.stash[NOTES] = []
     config.stash[IDENTITY] = _sandbox_identity(config)
     scratch = config.getoption("grader_scratch")
     if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end
@@ -132,29 +134,46 @@ def pytest_configure(config: pytest.Config) -> None:
         key_fd = config.getoption("grader_key_fd")
         if key_fd is None:
             raise pytest.UsageError("--grader-results needs --grader-key-fd")
-        config.pluginmanager.register(Recorder(results, _read_key(key_fd)), "grader-recorder")
+        recorder = Recorder(results, _read_key(key_fd), config.stash[NOTES])
+        config.pluginmanager.register(recorder, "grader-recorder")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     identity = config.stash.get(IDENTITY, None)
-    if identity is not None:
+    if identity is not None and identity.view_fd is not None:
         os.close(identity.view_fd)
     if not config.getoption("grader_scratch") and SCRATCH in config.stash:
         shutil.rmtree(config.stash[SCRATCH], ignore_errors=True)
 
 
 def _sandbox_identity(config: pytest.Config) -> Identity | None:
-    """The sandboxes' uid and view of the files, or None when they keep the session's uid."""
+    """The sandboxes' uid and view of the files, or None when they keep the session's uid.
+
+    Where no mount namespace can be made (a container without CAP_SYS_ADMIN) sandboxes still
+    drop to their uid, without the view; where the interpreter is then out of the uid's
+    reach (under ``/root``), they cannot run as it at all and keep root. Both are said in a
+    note on every result, so an instructor never mistakes a weaker run for a full one.
+    """
     uid = config.getoption("grader_sandbox_uid")
     if uid is None:
         return None
     if os.geteuid() != 0:
         raise pytest.UsageError("--grader-sandbox-uid needs the grader to run as root")
     try:
-        view = namespaces.hidden_view(config.getoption("grader_hide"))
+        return Identity(uid=uid, view_fd=namespaces.hidden_view(config.getoption("grader_hide")))
     except OSError as exc:
-        raise pytest.UsageError(f"--grader-sandbox-uid {uid}: {exc}") from None
-    return Identity(uid=uid, view_fd=view)
+        why = str(exc)
+    closed = namespaces.unreachable(namespaces.needed_paths())
+    if closed:
+        config.stash[NOTES].append(
+            f"sandboxes ran as root, not as uid {uid}: {why}; and the interpreter is inside "
+            f"{', '.join(closed)}, which uid {uid} may not enter"
+        )
+        return None
+    config.stash[NOTES].append(
+        f"sandboxes ran as uid {uid} but could read the specs and solutions: {why}"
+    )
+    return Identity(uid=uid, view_fd=None)
 
 
 def _read_key(fd: int) -> bytearray:
@@ -447,14 +466,16 @@ def _synthesised(item: pytest.Item, problem: tuple[str, str], elapsed: float) ->
 class Recorder:
     """Writes one signed JSON line per event to the results file the supervisor reads.
 
-    Lines: ``collected`` (the test names and points, in file order), one ``test`` per test,
-    ``collect_error``, and ``finished``. Each is ``<hex HMAC> <json>`` under the key the
-    supervisor passed through an inherited pipe, so no student process can forge one.
+    Lines: ``note`` (what the session could not set up), ``collected`` (the test names and
+    points, in file order), one ``test`` per test, ``collect_error``, and ``finished``. Each
+    is ``<hex HMAC> <json>`` under the key the supervisor passed through an inherited pipe, so
+    no student process can forge one.
     """
 
-    def __init__(self, path: str, key: bytearray) -> None:
+    def __init__(self, path: str, key: bytearray, notes: list[str]) -> None:
         self.path = path
         self.key = key
+        self.notes = notes
         self.points: dict[str, float] = {}
         self.names: dict[str, str] = {}
         self.phases: dict[str, list[pytest.TestReport]] = {}
@@ -471,6 +492,8 @@ class Recorder:
             self.names[item.nodeid] = item.name
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for note in self.notes:
+            self._emit({"type": "note", "message": note})
         tests = [
             {"name": self.names[i.nodeid], "max_score": self.points[i.nodeid]}
             for i in session.items

@@ -48,11 +48,13 @@ class Identity:
     """Who a sandbox becomes when the grader is root (see grader.users, grader.namespaces).
 
     ``view_fd`` is the session's mount namespace in which the specs, solutions and mutants
-    are covered and the interpreter is reachable; the session owns and closes it.
+    are covered and the interpreter is reachable; the session owns and closes it. None where
+    no mount namespace can be made (a container without CAP_SYS_ADMIN): sandboxes then see
+    the files as the machine shows them to an unprivileged uid.
     """
 
     uid: int
-    view_fd: int
+    view_fd: int | None
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
     code = 70
     try:
         secret.scrub_all()
-        if job.identity is not None:
+        if job.identity is not None and job.identity.view_fd is not None:
             namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
         _cut_off(result_w, out_fd, err_fd)
         _apply_limits(job.limits)

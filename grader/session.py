@@ -274,6 +274,7 @@ def read_results(
     collected: list[dict[str, object]] = []
     tests: dict[str, TestResult] = {}
     errors: list[str] = []
+    session_notes: list[str] = []
     finished = False
     forged = 0
     try:
@@ -294,9 +295,11 @@ def read_results(
             tests.setdefault(result.name, result)
         elif kind == "collect_error":
             errors.append(str(record["message"]))
+        elif kind == "note":
+            session_notes.append(str(record["message"]))
         elif kind == "finished":
             finished = True
-    notes = []
+    notes = list(session_notes)
     if forged:
         notes.append(
             f"{forged} line(s) in the results file were not written by the grader and were ignored"

@@ -10,8 +10,12 @@ and the other way round.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -395,3 +399,37 @@ def test_a_bad_range_names_its_source(text: str, monkeypatch: pytest.MonkeyPatch
 def test_a_bad_range_on_the_command_line_is_a_usage_error(capsys) -> None:
     assert main(["--sandbox-uids", "nope", "list"]) == 2
     assert "--sandbox-uids" in capsys.readouterr().out
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+def test_root_without_cap_sys_admin_degrades_and_says_so(
+    fixture_repo: Path, tmp_path: Path
+) -> None:
+    """Like root in a Docker container: no mount namespace, so no hidden view of the files.
+
+    Sandboxes then run as their uid only if the interpreter is reachable without the view,
+    and keep root otherwise; either way every result carries a note that says which.
+    """
+    target = tmp_path / "target" / "01_hostile"
+    target.mkdir(parents=True)
+    (target / "hostile.py").write_text(
+        "import os\n\ndef attack():\n    return 'ok' if os.getuid() else 'root'\n" + FINE
+    )
+    out = tmp_path / "results.json"
+    cmd = [
+        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
+        sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01_hostile",
+        "--target", str(tmp_path / "target"), "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    data = json.loads(out.read_text())["exercises"][0]
+    notes = " ".join(data["notes"])
+    statuses = {t["name"]: t["status"] for t in data["tests"]}
+    closed = namespaces.unreachable(namespaces.needed_paths())
+    if closed:
+        assert "sandboxes ran as root" in notes, proc.stdout
+        assert statuses == {"test_attack": "failed", "test_after": "passed"}, proc.stdout
+    else:
+        assert "could read the specs and solutions" in notes, proc.stdout
+        assert statuses == {"test_attack": "passed", "test_after": "passed"}, proc.stdout
