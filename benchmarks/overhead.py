@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader import users
+
 SPEC = (
     "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\n"
     "def test_trivial(n):\n    assert True\n"
@@ -83,6 +85,15 @@ def main() -> None:
             )
         collect = median_time([*empty, many], root, opts.repeats)
         sandbox = median_time(["-p", "grader.plugin", calls], root, opts.repeats)
+        as_uid = None
+        if users.separate_uid_applies():  # root: what the separate uid and its sweeps add
+            root.chmod(0o755)  # the sandbox uid reads the module in place (no staging here)
+            with users.lease() as uid:
+                flags = ["-p", "grader.plugin", "--grader-isolate", f"--grader-sandbox-uid={uid}"]
+                as_uid = (
+                    median_time([*flags, many], root, opts.repeats),
+                    median_time([*flags, calls], root, opts.repeats),
+                )
     base = rows[0][1]
     print(
         f"{opts.tests} trivial tests, median of {opts.repeats} sessions "
@@ -95,6 +106,16 @@ def main() -> None:
     print(
         f"  {'+ one sandboxed student call':<32} {sandbox:7.3f} s   {per_call:+6.2f} ms/call on top"
     )
+    if as_uid is not None:
+        many_uid, calls_uid = as_uid
+        extra = (many_uid - base) / opts.tests * 1000
+        label = "as root: own uid, view, sweeps"
+        print(f"  {label:<32} {many_uid:7.3f} s   {extra:+6.2f} ms/test vs plain")
+        per_call = (calls_uid - many_uid) / opts.tests * 1000
+        print(
+            f"  {'+ one call as the sandbox uid':<32} {calls_uid:7.3f} s   "
+            f"{per_call:+6.2f} ms/call on top"
+        )
 
 
 if __name__ == "__main__":
