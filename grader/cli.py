@@ -244,7 +244,7 @@ def cmd_list(
     target = resolve_target(root, target_name)
     state = State(root)
     if run:
-        grading = grade(exercises, target, os.cpu_count() or 1)
+        grading = grade(exercises, target, os.cpu_count() or 1, lang)
         for ex, result in zip(exercises, grading.results, strict=True):
             state.record(ex.module_in(target.folder), result)
         state.save()
@@ -290,7 +290,7 @@ def cmd_check(
     module = exercise.module_in(target.folder)
     if not module.is_file():
         raise UsageProblem("usage.target_no_module", target=target_name, module=module)
-    result = run_exercise(exercise, target)
+    result = run_exercise(exercise, target, lang=lang)
     if json_path is not None:
         write_json(json_path, [result])
     state = State(root)
@@ -373,7 +373,7 @@ def cmd_grade(console: Console, root: Path, args: argparse.Namespace, lang: str)
     if args.exercism is not None and len(chosen) != 1:
         raise UsageProblem("usage.exercism")
     target = resolve_target(root, args.target)
-    grading = grading_mod.grade(chosen, target, args.jobs)
+    grading = grading_mod.grade(chosen, target, args.jobs, lang)
     for path, render in _report_writers(args, grading, chosen, lang):
         _write(path, render)
     if args.markdown is not None and os.environ.get("GITHUB_STEP_SUMMARY"):

@@ -14,6 +14,7 @@ from typing import Any
 
 MAX_DEPTH = 64
 MAX_BYTES = 16 * 1024 * 1024
+MAX_INT_BITS = 13_000  # about 3 900 decimal digits: below CPython's 4 300-digit str limit
 
 
 class CodecError(ValueError):
@@ -24,6 +25,8 @@ def _to_wire(value: object, depth: int) -> object:
     if depth > MAX_DEPTH:
         raise CodecError(f"the value is nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
+    if kind is int and value.bit_length() > MAX_INT_BITS:  # type: ignore[attr-defined]
+        raise CodecError(f"an int of more than {MAX_INT_BITS} bits is too large to grade")
     if value is None or kind in (bool, int, str):
         return value
     if kind is float:
@@ -50,7 +53,12 @@ def _to_wire(value: object, depth: int) -> object:
 
 def encode(value: object) -> bytes:
     """Serialise ``value`` or raise CodecError naming the offending type."""
-    data = json.dumps(_to_wire(value, 0), separators=(",", ":")).encode()
+    try:
+        data = json.dumps(_to_wire(value, 0), separators=(",", ":")).encode()
+    except (ValueError, RecursionError, UnicodeEncodeError) as exc:
+        if isinstance(exc, CodecError):
+            raise
+        raise CodecError(f"the value cannot be encoded: {exc}") from None
     if len(data) > MAX_BYTES:
         raise CodecError(f"the value is {len(data)} bytes encoded; the limit is {MAX_BYTES}")
     return data

@@ -58,18 +58,18 @@ def spec_modified(exercise: Exercise, target: Target) -> bool:
     return theirs.is_file() and not filecmp.cmp(theirs, exercise.spec_path, shallow=False)
 
 
-def grade_one(exercise: Exercise, target: Target) -> ExerciseResult:
-    result = run_exercise(exercise, target)
+def grade_one(exercise: Exercise, target: Target, lang: str = "en") -> ExerciseResult:
+    result = run_exercise(exercise, target, lang=lang)
     if spec_modified(exercise, target):
         result = replace(result, notes=(*result.notes, SPEC_MODIFIED))
     return result
 
 
-def grade(exercises: list[Exercise], target: Target, jobs: int) -> Grading:
+def grade(exercises: list[Exercise], target: Target, jobs: int, lang: str = "en") -> Grading:
     """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order."""
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, ex, target) for ex in exercises]
+        futures = [pool.submit(grade_one, ex, target, lang) for ex in exercises]
         results = tuple(f.result() for f in futures)
     return Grading(results, time.monotonic() - started)
 

@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from _pytest.runner import runtestprotocol
 
 from grader import isolation, namespaces, secret, users, wire
 from grader.isolation import Deadline, OutputFile
+from grader.messages import LANGS, SpecFailure
+from grader.outcome import StudentProblem
 from grader.results import TestResult
-from grader.sandbox import Student, StudentProblem
+from grader.sandbox import Student
 from grader.sandbox_child import Identity
 
 DEFAULT_DEADLINE = 10.0
@@ -81,6 +84,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--grader-no-fork", action="store_true", help="run tests in-process (debugging)"
+    )
+    group.addoption(
+        "--grader-lang",
+        choices=LANGS,
+        default="en",
+        help="language of the messages the specs give (default en)",
     )
     group.addoption(
         "--grader-scratch", default=None, help="make each test's working folder in this folder"
@@ -212,6 +221,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # -- the test process side -------------------------------------------------------------------
 
 
+class SoftTimeout(BaseException):
+    """The test body ran past its soft limit (raised by our SIGALRM handler, see below).
+
+    A BaseException so that a spec's ``except Exception`` cannot swallow it.
+    """
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's own hook: we arm the soft limit ourselves, so we know it fired.
+
+    Only for the signal method inside a test process; anything else is left to pytest-timeout.
+    """
+    if settings.method != "signal":
+        return None
+    seconds = float(settings.timeout)
+
+    def expired(signum: int, frame: object) -> None:
+        raise SoftTimeout(f"the test did not finish within its soft limit of {seconds:g} s")
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    return True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_timeout_cancel_timer(item: pytest.Item) -> bool:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    return True
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -220,30 +261,36 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     if call.excinfo is not None and report.failed:
         exc = call.excinfo.value
-        if isinstance(exc, StudentProblem):
+        if isinstance(exc, (StudentProblem, SpecFailure)):
             status = exc.status
-        elif "Timeout" in str(exc)[:40] and type(exc).__name__ == "Failed":
+        elif isinstance(exc, SoftTimeout):
             status = "timeout"
         else:
             status = "failed" if call.when == "call" else "error"
         report.user_properties.append((STATUS_KEY, status))
-        report.user_properties.append((MESSAGE_KEY, teaching_message(exc)))
+        lang = item.config.getoption("grader_lang", "en") or "en"
+        report.user_properties.append((MESSAGE_KEY, teaching_message(exc, lang)))
     return report
 
 
-def teaching_message(exc: BaseException) -> str:
+def teaching_message(exc: BaseException, lang: str = "en") -> str:
     """What the student reads: the author's message, without pytest's rewritten expression.
 
-    ``assert cond, msg`` arrives as ``msg`` + ``"\nassert <introspection>"``; the
+    A spec's :func:`~grader.messages.check` and the sandbox's problems carry both languages;
+    ``assert cond, msg`` arrives as ``msg`` + ``"\nassert <introspection>"``, and the
     introspection (reprs of Outcome objects and the like) stays in the test's output.
     """
+    if isinstance(exc, (StudentProblem, SpecFailure)):
+        return exc.teaching.text(lang).strip() or "an assertion failed"
     if isinstance(exc, AssertionError):
         text = str(exc)
-        if not isinstance(exc, StudentProblem) and not text.startswith("assert "):
+        if not text.startswith("assert "):
             text = text.split("\nassert ", 1)[0]
         return text.strip() or "an assertion failed"
     if isinstance(exc, pytest.fail.Exception):
         return str(exc.msg or "").strip() or "the test failed"
+    if isinstance(exc, SoftTimeout):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}".strip()
 
 
@@ -344,6 +391,8 @@ def _test_process(
         code = isolation.system_exit_code(exc) if os.getpid() == me else 0
     except BaseException:
         code = 1
+        if os.getpid() == me:  # a fault of the grader itself: its trace is in the test's output
+            traceback.print_exc()
     finally:
         try:
             sys.stdout.flush()

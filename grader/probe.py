@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _HAS_PROC = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # clock ticks per second
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Proc:
     ppid: int
     state: str  # one letter: R S D Z T t X I ...
     name: str
+    start: int = 0  # start time in clock ticks since boot: (pid, start) names one process
+    cpu: int = 0  # user + system CPU time so far, in clock ticks
+    threads: int = 1
 
     @property
     def zombie(self) -> bool:
@@ -51,7 +55,15 @@ def _read_stat(pid: int) -> Proc | None:
     if len(fields) < 2:
         return None
     name = left.partition(b"(")[2].decode(errors="replace")
-    return Proc(pid=pid, ppid=int(fields[1]), state=fields[0].decode(), name=name)
+    # Fields after the name, counted from 0 here (man proc: field N is fields[N - 3]).
+    extra = {}
+    if len(fields) > 19:
+        extra = {
+            "cpu": int(fields[11]) + int(fields[12]),
+            "threads": int(fields[17]),
+            "start": int(fields[19]),
+        }
+    return Proc(pid=pid, ppid=int(fields[1]), state=fields[0].decode(), name=name, **extra)
 
 
 def read(pid: int) -> Proc | None:
@@ -62,9 +74,19 @@ def read(pid: int) -> Proc | None:
 
     try:
         p = psutil.Process(pid)
-        status = p.status()
-        letter = "Z" if status == psutil.STATUS_ZOMBIE else status[:1].upper()
-        return Proc(pid=pid, ppid=p.ppid(), state=letter, name=p.name())
+        with p.oneshot():
+            status = p.status()
+            letter = "Z" if status == psutil.STATUS_ZOMBIE else status[:1].upper()
+            times = p.cpu_times()
+            return Proc(
+                pid=pid,
+                ppid=p.ppid(),
+                state=letter,
+                name=p.name(),
+                start=int(p.create_time() * TICKS),
+                cpu=int((times.user + times.system) * TICKS),
+                threads=p.num_threads(),
+            )
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
 

@@ -1,16 +1,23 @@
-"""The ``student`` fixture: run student code in a sandbox process and judge what comes back.
+"""The ``student`` fixture: run student code in sandbox processes and judge what comes back.
 
 A spec test never imports the student's module. It asks :class:`Student` to
 
-* ``call`` a function and get its value (``run`` gives the whole :class:`Outcome`);
+* ``run`` a function and get the whole :class:`~grader.outcome.Outcome`, or ``call`` it and
+  get its value (the test fails with a teaching message if there is none);
 * ``start`` a long-running function (a server), talk to it, then ``stop`` it;
-* run a trusted ``scenario`` from the spec that receives the student module in the sandbox.
+* run a trusted ``scenario`` from the spec that receives the student module in the sandbox
+  (``run_scenario`` / ``scenario`` / ``start_scenario``).
+
+The grader's own options are kept apart from the student function's arguments:
+``student.options(deadline=5, label="serve(port)").call("serve", port)``.
 
 Ownership: the test process forks each sandbox and is its only waiter. It owns the result
-pipe's read end and the two unlinked output files, and closes them when the call ends (or,
-for a started function, on ``stop``). Every process the sandbox started is killed when the
-call returns; anything re-parented to the test process (a double-forked daemon) is killed
-too and reported as ``escaped``. Values come back through :mod:`grader.codec`, never pickle.
+pipe's read end, the fall-through pipe's read end and the two unlinked output files, and
+closes them when the run is concluded (a call: when it returns; a started function: on
+``stop``). :meth:`Student._conclude` is the one place a sandbox ends: it kills every process
+the sandbox started, kills orphans re-parented to the test process (``escaped``), reads what
+fell through, and builds the Outcome with the :class:`~grader.timeline.Timeline` the
+:class:`~grader.timeline.Watcher` recorded. Values come back through :mod:`grader.codec`.
 """
 
 from __future__ import annotations
@@ -19,120 +26,64 @@ import json
 import os
 import signal
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from grader import codec, net, probe, sandbox_child, users, wire
-from grader.isolation import Captured, Deadline, OutputFile, describe_status, kill_tree, wait_child
+from grader.isolation import Deadline, OutputFile, kill_tree, wait_child
+from grader.messages import Msg
+from grader.outcome import (
+    Ending,
+    ExitStatus,
+    FellThrough,
+    Outcome,
+    StudentCrashed,
+    StudentError,
+    StudentProblem,
+    StudentTimeout,
+    StudentTodo,
+    head_tail,
+)
 from grader.polling import wait_until
+from grader.timeline import Timeline, Watcher
 
 FRAME_BUDGET = codec.MAX_BYTES + 64 * 1024
+FALL_BUDGET = 64 * 1024
 
-
-class StudentProblem(AssertionError):
-    """Student code did not produce a value; the message says why, for the student."""
-
-    status = "failed"
-
-
-class StudentTodo(StudentProblem):
-    """The stub still raises NotImplementedError: the exercise is not started."""
-
-    status = "todo"
-
-
-class StudentTimeout(StudentProblem):
-    """The student's function did not return before its deadline."""
-
-    status = "timeout"
-
-
-class StudentCrashed(StudentProblem):
-    """The sandbox died (a signal, ``os._exit``) before returning."""
-
-    status = "crashed"
+__all__ = [
+    "Options",
+    "Outcome",
+    "Running",
+    "Student",
+    "StudentCrashed",
+    "StudentError",
+    "StudentProblem",
+    "StudentTimeout",
+    "StudentTodo",
+]
 
 
 @dataclass(frozen=True)
-class StudentError:
-    """An exception raised by student code, as plain data."""
+class Options:
+    """The grader's options for one run, never passed to the student's function.
 
-    type: str
-    message: str
-    traceback: str
-    todo: bool = False
-    import_failed: bool = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Everything the judge learnt from one sandbox run.
-
-    ``zombies`` and ``descendants`` are what the judging side saw in the process table the
-    moment the function returned (zombie children of the sandbox; its live descendants),
-    ``escaped`` the processes that were re-parented to the judge during the run.
+    ``deadline``: seconds the run may take (default: the test's call budget);
+    ``label``: how messages name the run, e.g. ``"parallel_map(square, [1, 2], 3)"``;
+    ``expect_raise``: the name of an exception class the student's code is meant to raise
+    here — ``call`` then returns its :class:`StudentError` instead of failing the test.
     """
 
-    label: str
-    returned: bool
-    pid: int = 0  # the sandbox process (the caller of the student's function)
-    value: object = None
-    error: StudentError | None = None
-    problem: str | None = None  # no value and no exception: died, timed out, bad value
-    timed_out: bool = False
-    exit: str | None = None  # how the sandbox ended when we saw it end
-    stdout: Captured = field(default_factory=lambda: Captured("", 0, 0))
-    stderr: Captured = field(default_factory=lambda: Captured("", 0, 0))
-    zombies: tuple[probe.Proc, ...] = ()
-    descendants: tuple[probe.Proc, ...] = ()
-    escaped: tuple[probe.Proc, ...] = ()
-    duration_s: float = 0.0
-    stopped_by: str | None = None  # for started functions: "SIGTERM" or "SIGKILL"
-
-    def value_or_raise(self) -> object:
-        """The returned value, or a StudentProblem whose message teaches what went wrong."""
-        if self.returned:
-            return self.value
-        raise self.as_problem()
-
-    def as_problem(self) -> StudentProblem:
-        output = _output_note(self.stdout, self.stderr)
-        if self.error is not None:
-            err = self.error
-            if err.todo:
-                return StudentTodo(
-                    f"{self.label} is not written yet (it raises NotImplementedError)"
-                )
-            if err.import_failed:
-                return StudentProblem(f"{err.message}\n{err.traceback}".rstrip())
-            return StudentProblem(
-                f"{self.label} raised {err.type}: {err.message}\n{err.traceback}{output}"
-            )
-        if self.timed_out:
-            return StudentTimeout(f"{self.label} did not return in time{output}")
-        if self.exit is not None and self.problem is None:
-            return StudentCrashed(
-                f"{self.label} ended the process ({self.exit}) before returning{output}"
-            )
-        return StudentProblem(f"{self.label}: {self.problem}{output}")
-
-
-def _output_note(stdout: Captured, stderr: Captured) -> str:
-    parts = []
-    for name, cap in (("stdout", stdout), ("stderr", stderr)):
-        if cap.text.strip():
-            text = (
-                cap.text if len(cap.text) < 2000 else cap.text[:1000] + "\n...\n" + cap.text[-1000:]
-            )
-            parts.append(f"\n--- its {name} ---\n{text.rstrip()}")
-    return "".join(parts)
+    deadline: float | None = None
+    label: str | None = None
+    expect_raise: str | None = None
 
 
 class _Sandbox:
     """One forked sandbox process and the judge's ends of its channels."""
 
-    def __init__(self, job: sandbox_child.Job) -> None:
+    def __init__(self, job: sandbox_child.Job, watcher: Watcher, spare: frozenset[int]) -> None:
         self.label = job.label or (
             f"{job.function}()"
             if job.function
@@ -141,19 +92,29 @@ class _Sandbox:
         self.out = OutputFile()
         self.err = OutputFile()
         result_r, result_w = os.pipe()
+        fall_r, fall_w = os.pipe()
         self.started = time.monotonic()
-        pid = os.fork()
+        with watcher.fork_guard(), warnings.catch_warnings():
+            # 3.12+ warns about forking with threads: the watcher is parked by the guard.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:  # pragma: no cover - the child never returns
             os.close(result_r)
-            sandbox_child.enter(job, result_w, self.out.fd, self.err.fd)
+            os.close(fall_r)
+            sandbox_child.enter(job, result_w, fall_w, self.out.fd, self.err.fd)
         os.close(result_w)
+        os.close(fall_w)
         self.pid = pid
         self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
+        self.fall_fd = fall_r
+        os.set_blocking(fall_r, False)
         self.status: int | None = None
-        self.before: frozenset[int] = frozenset()  # the judge's children before this run
+        self.before = spare  # the judge's children before this run: not this run's escapees
+        watcher.watch(pid, spare)
 
     def close(self) -> None:
         os.close(self.reader.fd)
+        os.close(self.fall_fd)
         self.out.close()
         self.err.close()
 
@@ -166,29 +127,32 @@ class _Sandbox:
         self.status = status
         return frame, frame is None and status is None
 
-    def outcome(self, frame: bytes | None, **extra: Any) -> Outcome:
-        kwargs: dict[str, Any] = {
-            "label": self.label,
-            "pid": self.pid,
-            "stdout": self.out.read(),
-            "stderr": self.err.read(),
-            "exit": describe_status(self.status) if self.status is not None else None,
-            "duration_s": time.monotonic() - self.started,
-        }
-        kwargs.update(extra)
-        if frame is None:
-            if "problem" not in kwargs and not kwargs.get("timed_out") and self.status is None:
-                kwargs["problem"] = "the sandbox sent no result"
-            return Outcome(returned=False, **kwargs)
-        return _decode_frame(frame, kwargs)
+    def fell_through(self) -> tuple[FellThrough, ...]:
+        """What forked children reported when they came back into grader code (bounded)."""
+        data = b""
+        while len(data) < FALL_BUDGET:
+            try:
+                chunk = os.read(self.fall_fd, FALL_BUDGET)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        found = []
+        for line in data.decode(errors="replace").splitlines()[:100]:
+            pid, _, how = line.partition(" ")
+            if pid.isdigit():
+                found.append(FellThrough(int(pid), how))
+        return tuple(found)
 
 
-def _decode_frame(frame: bytes, kwargs: dict[str, Any]) -> Outcome:
+def _decode_frame(frame: bytes, fields: dict[str, Any]) -> Outcome:
     try:
         data = json.loads(frame)
         kind = data["kind"]
         if kind == "return":
-            return Outcome(returned=True, value=codec.decode(data["value"].encode()), **kwargs)
+            value = codec.decode(data["value"].encode())
+            return Outcome(ending=Ending.RETURNED, value=value, **fields)
         if kind in ("raise", "import"):
             error = StudentError(
                 type=str(data["type"]),
@@ -197,25 +161,33 @@ def _decode_frame(frame: bytes, kwargs: dict[str, Any]) -> Outcome:
                 todo=bool(data.get("todo", False)),
                 import_failed=kind == "import",
             )
-            return Outcome(returned=False, error=error, **kwargs)
-        if kind in ("missing", "unsupported"):
-            return Outcome(returned=False, problem=str(data["message"]), **kwargs)
+            return Outcome(ending=Ending.RAISED, error=error, **fields)
+        if kind == "missing":
+            return Outcome(ending=Ending.MISSING, problem=Msg(str(data["message"])), **fields)
+        if kind == "unsupported":
+            problem = Msg(str(data["message"]))
+            return Outcome(ending=Ending.UNSUPPORTED, problem=problem, **fields)
     except (ValueError, KeyError, TypeError, AttributeError, codec.CodecError) as exc:
-        return Outcome(returned=False, problem=f"sent a malformed result ({exc})", **kwargs)
-    return Outcome(returned=False, problem="sent a result of unknown kind", **kwargs)
+        problem = Msg(f"sent a malformed result ({exc})", f"送回的结果格式不对（{exc}）")
+        return Outcome(ending=Ending.NO_RESULT, problem=problem, **fields)
+    return Outcome(ending=Ending.NO_RESULT, problem=Msg("sent a result of unknown kind"), **fields)
 
 
 class Running:
-    """A student function started with :meth:`Student.start` and not yet stopped.
+    """A function started with :meth:`Calls.start` and not yet stopped.
 
     The test owns it; :meth:`stop` (or the fixture's teardown) ends the sandbox and every
     process it started, closes the channels, and returns the Outcome.
     """
 
-    def __init__(self, student: Student, sandbox: _Sandbox) -> None:
-        self._student = student
+    def __init__(
+        self, sandbox: _Sandbox, watcher: Watcher, conclude: Callable[..., Outcome]
+    ) -> None:
         self._sandbox = sandbox
+        self._watcher = watcher
+        self._conclude = conclude
         self.pid = sandbox.pid
+        self.label = sandbox.label
         self.outcome: Outcome | None = None
 
     def finished(self) -> bool:
@@ -235,6 +207,13 @@ class Running:
 
     def alive(self) -> bool:
         return not self.finished()
+
+    def timeline(self) -> Timeline:
+        """What the judge has seen of the process tree so far."""
+        if self.outcome is not None:
+            return self.outcome.timeline
+        self._watcher.sample_now()
+        return self._watcher.timeline(self.pid)
 
     def threads(self) -> int:
         """How many threads the sandbox process has now."""
@@ -263,9 +242,7 @@ class Running:
                 raise self.stop().as_problem()
             return net.accepts(port)
 
-        wait_until(
-            ready, timeout, f"{self._sandbox.label} did not accept connections on 127.0.0.1:{port}"
-        )
+        wait_until(ready, timeout, f"{self.label} did not accept connections on 127.0.0.1:{port}")
 
     def stop(self, grace: float = 1.0) -> Outcome:
         """SIGTERM the sandbox, SIGKILL it after ``grace`` seconds, kill what it started."""
@@ -282,11 +259,104 @@ class Running:
             box.status = wait_child(self.pid, Deadline(grace))
             if box.status is None:
                 stopped_by = "SIGKILL"
-        self.outcome = self._student._finish(box, stopped_by=stopped_by)
+        self.outcome = self._conclude(box, stopped_by=stopped_by)
         return self.outcome
 
 
-class Student:
+class Calls:
+    """The verbs of the ``student`` fixture, with one set of :class:`Options`."""
+
+    def __init__(self, student: Student, options: Options) -> None:
+        self._student = student
+        self._options = options
+
+    def options(
+        self,
+        deadline: float | None = None,
+        label: str | None = None,
+        expect_raise: str | None = None,
+    ) -> Calls:
+        """The same verbs with these grader options (unset ones keep their current value)."""
+        current = self._options
+        return Calls(
+            self._student,
+            Options(
+                deadline=current.deadline if deadline is None else deadline,
+                label=current.label if label is None else label,
+                expect_raise=current.expect_raise if expect_raise is None else expect_raise,
+            ),
+        )
+
+    def run(self, function: str, /, *args: Any, **kwargs: Any) -> Outcome:
+        """Call ``function(*args, **kwargs)`` in a sandbox; the whole Outcome."""
+        job = self._job(function, None, args, kwargs, linger=True)
+        return self._student._call(job, self._options)
+
+    def call(self, function: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``function(*args, **kwargs)`` in a sandbox; its value, or fail the test."""
+        return self._value(self.run(function, *args, **kwargs))
+
+    def run_scenario(
+        self, scenario: Callable[..., object], /, *args: Any, **kwargs: Any
+    ) -> Outcome:
+        """Run trusted ``scenario(module, *args, **kwargs)`` in a sandbox; the whole Outcome."""
+        job = self._job(None, scenario, args, kwargs, linger=True)
+        return self._student._call(job, self._options)
+
+    def scenario(self, scenario: Callable[..., object], /, *args: Any, **kwargs: Any) -> Any:
+        """Run trusted ``scenario(module, ...)`` in a sandbox; its value, or fail the test."""
+        return self._value(self.run_scenario(scenario, *args, **kwargs))
+
+    def start(self, function: str, /, *args: Any, **kwargs: Any) -> Running:
+        """Start ``function(*args, **kwargs)`` (a server) and return at once."""
+        return self._student._start(self._job(function, None, args, kwargs, linger=False))
+
+    def start_scenario(
+        self, scenario: Callable[..., object], /, *args: Any, **kwargs: Any
+    ) -> Running:
+        """Start trusted ``scenario(module, *args, **kwargs)`` and return at once."""
+        return self._student._start(self._job(None, scenario, args, kwargs, linger=False))
+
+    def _value(self, outcome: Outcome) -> Any:
+        expected = self._options.expect_raise
+        if expected is None:
+            return outcome.value_or_raise()
+        if outcome.raised(expected):
+            return outcome.error
+        if outcome.returned:
+            raise StudentProblem(
+                Msg(
+                    f"{outcome.label} returned {outcome.value!r}; it should raise {expected}",
+                    f"{outcome.label} 返回了 {outcome.value!r}；这里应当抛出 {expected}",
+                )
+            )
+        raise outcome.as_problem()
+
+    def _job(
+        self,
+        function: str | None,
+        scenario: Callable[..., object] | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        linger: bool,
+    ) -> sandbox_child.Job:
+        s = self._student
+        return sandbox_child.Job(
+            module_path=s.module_path,
+            module_name=s.module_name,
+            display_path=s.display_path,
+            function=function,
+            scenario=scenario,
+            args=args,
+            kwargs=kwargs,
+            limits=s.limits,
+            linger=linger,
+            label=self._options.label,
+            identity=s.identity,
+        )
+
+
+class Student(Calls):
     """The ``student`` fixture: the sandboxed student module of the exercise under test."""
 
     def __init__(
@@ -301,6 +371,7 @@ class Student:
     ) -> None:
         """``identity``: who sandboxes become (root only); ``shared``: folders whose contents
         the spec prepares for the student, handed to the sandbox uid before each run."""
+        super().__init__(self, Options())
         self.module_path = module_path
         self.module_name = module_name
         self.display_path = display_path
@@ -310,109 +381,38 @@ class Student:
         )
         self.identity = identity
         self.shared = shared
+        self.watcher = Watcher(os.getpid())
         self._live: dict[int, _Sandbox] = {}
         self._running: list[Running] = []
-        self.transcript: list[Outcome] = []  # every finished call, for the test's output
-
-    # -- the three shapes -------------------------------------------------------------------
-
-    def run(
-        self, function: str, *args: Any, deadline: float | None = None, **kwargs: Any
-    ) -> Outcome:
-        """Call ``function(*args, **kwargs)`` in a sandbox; the whole Outcome."""
-        return self._call(self._job(function, None, args, kwargs, linger=True), deadline)
-
-    def call(self, function: str, *args: Any, deadline: float | None = None, **kwargs: Any) -> Any:
-        """Call ``function(*args, **kwargs)`` in a sandbox; its value, or fail the test."""
-        return self.run(function, *args, deadline=deadline, **kwargs).value_or_raise()
-
-    def run_scenario(
-        self,
-        scenario: Callable[..., object],
-        *args: Any,
-        deadline: float | None = None,
-        label: str | None = None,
-        **kwargs: Any,
-    ) -> Outcome:
-        """Run trusted ``scenario(module, *args, **kwargs)`` in a sandbox; the whole Outcome.
-
-        ``label`` names the run in messages, e.g. ``"parallel_map(square, [1, 2], 3)"``.
-        """
-        job = self._job(None, scenario, args, kwargs, linger=True, label=label)
-        return self._call(job, deadline)
-
-    def scenario(
-        self,
-        scenario: Callable[..., object],
-        *args: Any,
-        deadline: float | None = None,
-        label: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Run trusted ``scenario(module, ...)`` in a sandbox; its value, or fail the test."""
-        outcome = self.run_scenario(scenario, *args, deadline=deadline, label=label, **kwargs)
-        return outcome.value_or_raise()
-
-    def start(self, function: str, *args: Any, **kwargs: Any) -> Running:
-        """Start ``function(*args, **kwargs)`` (a server) and return at once."""
-        return self._start(self._job(function, None, args, kwargs, linger=False))
-
-    def start_scenario(
-        self, scenario: Callable[..., object], *args: Any, label: str | None = None, **kwargs: Any
-    ) -> Running:
-        """Start trusted ``scenario(module, *args, **kwargs)`` and return at once."""
-        return self._start(self._job(None, scenario, args, kwargs, linger=False, label=label))
-
-    def _start(self, job: sandbox_child.Job) -> Running:
-        running = Running(self, self._spawn(job))
-        self._running.append(running)
-        return running
+        self.transcript: list[Outcome] = []  # every concluded run, for the test's output
 
     # -- machinery ----------------------------------------------------------------------------
 
-    def _job(
-        self,
-        function: str | None,
-        scenario: Callable[..., object] | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        linger: bool,
-        label: str | None = None,
-    ) -> sandbox_child.Job:
-        return sandbox_child.Job(
-            module_path=self.module_path,
-            module_name=self.module_name,
-            display_path=self.display_path,
-            function=function,
-            scenario=scenario,
-            args=args,
-            kwargs=kwargs,
-            limits=self.limits,
-            linger=linger,
-            label=label,
-            identity=self.identity,
-        )
-
     def _spawn(self, job: sandbox_child.Job) -> _Sandbox:
-        # Children the test had before this run (e.g. a trusted server the spec forked) are
-        # not this run's escapees.
+        # Children the test had before this run (e.g. a trusted server the spec forked, or
+        # another sandbox) are not this run's escapees.
         before = frozenset(p.pid for p in probe.children(os.getpid()))
         if self.identity is not None:
             for folder in self.shared:
                 users.share_tree(folder, self.identity.uid)
-        box = _Sandbox(job)
-        box.before = before
+        box = _Sandbox(job, self.watcher, before | frozenset(self._live))
         self._live[box.pid] = box
         return box
 
-    def _call(self, job: sandbox_child.Job, deadline: float | None) -> Outcome:
+    def _start(self, job: sandbox_child.Job) -> Running:
+        running = Running(self._spawn(job), self.watcher, self._conclude)
+        self._running.append(running)
+        return running
+
+    def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
         box = self._spawn(job)
-        frame, timed_out = box.wait_result(Deadline(deadline or self.default_deadline))
+        frame, timed_out = box.wait_result(Deadline(options.deadline or self.default_deadline))
         # Observe before killing anything: zombies and live descendants at return.
+        self.watcher.sample_now()
         rows = probe.table()
         zombies = tuple(probe.zombies(box.pid, rows)) if box.status is None else ()
         descendants = tuple(p for p in probe.descendants(box.pid, rows) if not p.zombie)
-        outcome = self._finish(
+        outcome = self._conclude(
             box,
             frame=frame,
             rows=rows,
@@ -424,20 +424,24 @@ class Student:
             raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
         return outcome
 
-    def _finish(
+    def _conclude(
         self,
         box: _Sandbox,
         frame: bytes | None = None,
         stopped_by: str | None = None,
         rows: dict[int, probe.Proc] | None = None,
-        **observed: Any,
+        timed_out: bool = False,
+        zombies: tuple[probe.Proc, ...] = (),
+        descendants: tuple[probe.Proc, ...] = (),
     ) -> Outcome:
+        """End ``box`` and everything it started; the Outcome of its run."""
         spare = frozenset(self._live)
         kill_tree(box.pid, include_root=box.status is None, spare=spare, rows=rows)
         if box.status is None:
             box.status = wait_child(box.pid, Deadline(5.0))
         del self._live[box.pid]
         escaped = tuple(self._kill_escaped(box.before))
+        timeline = self.watcher.forget(box.pid)
         if frame is None:
             try:
                 box.reader.pump()
@@ -445,9 +449,32 @@ class Student:
             except wire.FrameError:
                 frame = None
         try:
-            outcome = box.outcome(frame, escaped=escaped, stopped_by=stopped_by, **observed)
+            fields: dict[str, Any] = {
+                "label": box.label,
+                "pid": box.pid,
+                "stdout": box.out.read(),
+                "stderr": box.err.read(),
+                "exit": ExitStatus.from_wait(box.status) if box.status is not None else None,
+                "stopped_by": stopped_by,
+                "zombies": zombies,
+                "descendants": descendants,
+                "escaped": escaped,
+                "fell_through": box.fell_through(),
+                "timeline": timeline,
+                "duration_s": time.monotonic() - box.started,
+            }
         finally:
             box.close()
+        if frame is not None:
+            outcome = _decode_frame(frame, fields)
+        elif timed_out:
+            outcome = Outcome(ending=Ending.TIMED_OUT, **fields)
+        elif stopped_by is not None:
+            outcome = Outcome(ending=Ending.STOPPED, **fields)
+        elif box.status is not None:
+            outcome = Outcome(ending=Ending.CRASHED, **fields)
+        else:
+            outcome = Outcome(ending=Ending.NO_RESULT, **fields)
         self.transcript.append(outcome)
         return outcome
 
@@ -469,16 +496,13 @@ class Student:
         return escaped
 
     def printed(self, limit: int = 8192) -> str:
-        """What the student's code printed, call by call (each stream capped at ``limit``)."""
+        """What the student's code printed, run by run (each stream capped at ``limit``)."""
         parts = []
         for outcome in self.transcript:
             for name, cap in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
-                text = cap.text
-                if not text:
-                    continue
-                if len(text) > limit:
-                    text = text[: limit // 2] + "\n[...]\n" + text[-limit // 2 :]
-                parts.append(f"--- {outcome.label} {name} ---\n{text.rstrip()}")
+                if cap.text:
+                    text = head_tail(cap.text, limit, "\n[...]\n")
+                    parts.append(f"--- {outcome.label} {name} ---\n{text.rstrip()}")
         return "\n".join(parts)
 
     def close(self) -> list[probe.Proc]:
@@ -489,4 +513,5 @@ class Student:
                 killed.extend(p for p in running.descendants())
                 running.stop(grace=0.0)
         killed.extend(self._kill_escaped())
+        self.watcher.close()
         return killed

@@ -29,6 +29,7 @@ from grader import codec, isolation, namespaces, secret, users, wire
 from grader.isolation import libc, system_exit_code
 
 RESULT_FD = 3
+FALL_FD = 4  # a forked child that falls out of the student's function says so here
 THREAD_STACK = 1024 * 1024
 M_ARENA_MAX = -8
 
@@ -74,7 +75,7 @@ class Job:
     identity: Identity | None = None  # None: keep the test process's uid (not root)
 
 
-def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
+def enter(job: Job, result_w: int, fall_w: int, out_fd: int, err_fd: int) -> None:
     """Run ``job`` in this (forked) process and exit; never returns."""
     me = os.getpid()
     code = 70
@@ -82,12 +83,12 @@ def enter(job: Job, result_w: int, out_fd: int, err_fd: int) -> None:
         secret.scrub_all()
         if job.identity is not None and job.identity.view_fd is not None:
             namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
-        _cut_off(result_w, out_fd, err_fd)
+        _cut_off(result_w, fall_w, out_fd, err_fd)
         _apply_limits(job.limits)
         _become_student(job.identity)
         frame = _run(job, me)
         if os.getpid() != me:  # a fork fell out of the student's function
-            os._exit(0)
+            _fell_through("returned from the student's function", 0)
         _flush()
         wire.write_frame(RESULT_FD, json.dumps(frame).encode())
         code = 0
@@ -116,14 +117,28 @@ def _become_student(identity: Identity | None) -> None:
         libc().prctl(isolation.PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
-def _cut_off(result_w: int, out_fd: int, err_fd: int) -> None:
+def _fell_through(how: str, code: int) -> None:
+    """End a process forked by student code that came back into grader code; tell the judge.
+
+    It must never run the grader's machinery; the judge reports it (``Outcome.fell_through``)
+    because ending every child with ``os._exit`` is what the course teaches.
+    """
+    try:
+        os.write(FALL_FD, f"{os.getpid()} {how}\n".encode()[:400])  # one atomic pipe write
+    except OSError:
+        pass
+    os._exit(code)
+
+
+def _cut_off(result_w: int, fall_w: int, out_fd: int, err_fd: int) -> None:
     os.setsid()  # killpg(0) from student code reaches only its own tree
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
     os.dup2(result_w, RESULT_FD)
-    os.closerange(RESULT_FD + 1, max(4096, _fd_ceiling()))
+    os.dup2(fall_w, FALL_FD)
+    os.closerange(FALL_FD + 1, max(4096, _fd_ceiling()))
     _startup_signals()
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -195,8 +210,10 @@ def _run(job: Job, me: int) -> dict[str, Any]:
         module = _import(job)
     except BaseException as exc:
         if os.getpid() != me:
-            os._exit(1)
+            _fell_through(f"forked during the import, then raised {type(exc).__name__}", 1)
         return _import_failure(job, exc)
+    if os.getpid() != me:
+        _fell_through("forked while the module was imported", 0)
     try:
         if job.scenario is not None:
             value = job.scenario(module, *job.args, **job.kwargs)
@@ -211,14 +228,14 @@ def _run(job: Job, me: int) -> dict[str, Any]:
             value = target(*job.args, **job.kwargs)
     except SystemExit as exc:
         if os.getpid() != me:
-            os._exit(system_exit_code(exc))
+            _fell_through(f"called sys.exit({exc.code!r})", system_exit_code(exc))
         return _raised(job, exc)
     except BaseException as exc:
         if os.getpid() != me:
-            os._exit(1)
+            _fell_through(f"raised {type(exc).__name__}", 1)
         return _raised(job, exc)
     if os.getpid() != me:
-        os._exit(0)
+        _fell_through("returned from the student's function", 0)
     try:
         return {"kind": "return", "value": codec.encode(value).decode()}
     except codec.CodecError as exc:

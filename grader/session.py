@@ -148,22 +148,23 @@ def remove_stale_sessions() -> None:
 
 
 def run_exercise(
-    exercise: Exercise, target: Target, spec_dir: Path | None = None
+    exercise: Exercise, target: Target, spec_dir: Path | None = None, lang: str = "en"
 ) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
-    ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder).
+    ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder);
+    ``lang`` the language of the spec's messages ("en" or "zh").
     """
     spec_dir = spec_dir or exercise.folder
     isolation.become_subreaper()
     isolation.make_undumpable()
     remove_stale_sessions()
     with users.lease() as uid:
-        return _run_session(exercise, target, spec_dir, uid)
+        return _run_session(exercise, target, spec_dir, uid, lang)
 
 
 def _run_session(
-    exercise: Exercise, target: Target, spec_dir: Path, uid: int | None
+    exercise: Exercise, target: Target, spec_dir: Path, uid: int | None, lang: str
 ) -> ExerciseResult:
     workdir = Path(
         tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
@@ -185,7 +186,7 @@ def _run_session(
     extra = [
         "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
         "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
-        "--grader-isolate",
+        "--grader-isolate", "--grader-lang", lang,
     ]  # fmt: skip
     if uid is not None:
         extra += ["--grader-sandbox-uid", str(uid)]

@@ -923,7 +923,7 @@ def _client_call(
 ) -> object:
     """Call a student client function; if it does not return, or ``server`` gave up waiting for
     it to read an answer, fail with context and a hint."""
-    outcome = student.run(function, *args, deadline=CALL_DEADLINE)
+    outcome = student.options(deadline=CALL_DEADLINE).run(function, *args)
     stalled = server.stalled()
     if stalled is not None:
         raise AssertionError(
@@ -1092,8 +1092,8 @@ def test_client_reports_errors_and_broken_downloads(student, area):
     dest = area / "dest"
     dest.mkdir()
     with trusted_server(remote, "glued") as ts:
-        outcome = student.run(
-            "client_get", ts.port, "missing.txt", str(dest), deadline=CALL_DEADLINE
+        outcome = student.options(deadline=CALL_DEADLINE).run(
+            "client_get", ts.port, "missing.txt", str(dest)
         )
     assert not outcome.returned, (
         f"the server answered `ERR no such file: missing.txt`, and client_get returned "
@@ -1111,7 +1111,9 @@ def test_client_reports_errors_and_broken_downloads(student, area):
         "nothing when the server says ERR (README: 'Client')."
     )
     with trusted_server(remote, "glued") as ts:
-        outcome = student.run("client_get", ts.port, CUT_NAME, str(dest), deadline=CALL_DEADLINE)
+        outcome = student.options(deadline=CALL_DEADLINE).run(
+            "client_get", ts.port, CUT_NAME, str(dest)
+        )
     assert not outcome.timed_out, (
         f"the server announced `OK {CUT_ANNOUNCED}`, sent {CUT_SENT} bytes and closed the "
         f"connection; client_get was still running {CALL_DEADLINE:g} s later. recv() returning "

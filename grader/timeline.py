@@ -1,0 +1,241 @@
+"""The judge's own record of what a sandbox did: its process tree, sampled from outside.
+
+While a student call or a started server runs, a :class:`Watcher` thread in the test process
+reads the process table every few milliseconds and keeps, for every process below the
+sandbox, when it was first and last seen, its CPU time, its most threads and the states it
+was in. Nothing here comes from the sandbox: a student cannot fake a pid, a start time or a
+CPU count the kernel reports. A process is named by (pid, start time), so a reused pid is a
+new process; threads are counted, never identified (idents are reused once a thread ends).
+
+Ownership: the :class:`Student` fixture owns one Watcher; it starts the thread at the first
+sandbox and stops it in its teardown. Forks of the test process happen under
+:meth:`Watcher.fork_guard`, so the sampling thread never holds a lock a child would inherit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from grader import probe
+
+FIRST_INTERVAL = 0.002  # the first samples come fast: short-lived workers show up
+INTERVAL = 0.005
+MAX_SHARE = 0.1  # sampling may use at most this share of one core
+
+
+@dataclass(frozen=True)
+class Life:
+    """One process below a sandbox, as the judge saw it."""
+
+    pid: int
+    ppid: int
+    name: str
+    start: int  # clock ticks since boot (with pid, the identity)
+    first_seen: float  # seconds since the run began
+    last_seen: float
+    cpu_s: float  # CPU time at the last sight
+    max_threads: int
+    states: frozenset[str]
+
+    def overlaps(self, other: Life) -> bool:
+        """Both were seen alive at a common moment (by sample times)."""
+        return self.first_seen <= other.last_seen and other.first_seen <= self.last_seen
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.name}, {self.cpu_s:.2f} s CPU, {self.max_threads} thread(s))"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every process seen below one sandbox, and the peaks seen at a single moment.
+
+    ``root`` is the sandbox process itself (the caller of the student's function);
+    ``lives`` are the processes below it (children, grandchildren, adopted orphans), in the
+    order they were first seen. Peaks are over samples: ``peak_processes`` the most live
+    processes below the root at once, ``peak_running`` the most of them running (state R)
+    at once, ``peak_threads`` the most threads the root had at once.
+    """
+
+    root: Life | None = None
+    lives: tuple[Life, ...] = ()
+    samples: int = 0
+    seconds: float = 0.0
+    peak_processes: int = 0
+    peak_running: int = 0
+    peak_threads: int = 0
+
+    def busy(self, min_cpu_s: float = 0.0) -> list[Life]:
+        """Processes below the root that used more than ``min_cpu_s`` seconds of CPU."""
+        return [life for life in self.lives if life.cpu_s > min_cpu_s]
+
+    def most_at_once(self, lives: list[Life] | None = None) -> int:
+        """The largest number of ``lives`` (default all) whose sightings overlap pairwise."""
+        chosen = list(self.lives if lives is None else lives)
+        best = 0
+        for life in chosen:
+            best = max(best, sum(1 for other in chosen if life.overlaps(other)))
+        return best
+
+
+@dataclass
+class _Seen:
+    """A process as sampled so far (mutable while the run goes on)."""
+
+    proc: probe.Proc
+    first: float
+    last: float
+    cpu: int = 0
+    threads: int = 0
+    states: set[str] = field(default_factory=set)
+
+    def life(self) -> Life:
+        return Life(
+            pid=self.proc.pid,
+            ppid=self.proc.ppid,
+            name=self.proc.name,
+            start=self.proc.start,
+            first_seen=self.first,
+            last_seen=self.last,
+            cpu_s=self.cpu / probe.TICKS,
+            max_threads=self.threads,
+            states=frozenset(self.states),
+        )
+
+
+@dataclass
+class _Recording:
+    root_pid: int
+    began: float
+    spare: frozenset[int]
+    seen: dict[tuple[int, int], _Seen] = field(default_factory=dict)
+    samples: int = 0
+    peak_processes: int = 0
+    peak_running: int = 0
+    peak_threads: int = 0
+
+    def add(self, rows: dict[int, probe.Proc], adopted: list[int], now: float) -> None:
+        at = now - self.began
+        self.samples += 1
+        root = rows.get(self.root_pid)
+        below = probe.descendants(self.root_pid, rows, skip=self.spare)
+        for pid in adopted:  # orphans re-parented to the judge: still this run's processes
+            if pid in rows:
+                below += [rows[pid], *probe.descendants(pid, rows, skip=self.spare)]
+        live = [p for p in below if not p.zombie]
+        self.peak_processes = max(self.peak_processes, len(live))
+        self.peak_running = max(self.peak_running, sum(1 for p in live if p.state == "R"))
+        if root is not None and not root.zombie:
+            self.peak_threads = max(self.peak_threads, root.threads)
+            self._see(root, at)
+        for proc in below:
+            self._see(proc, at)
+
+    def _see(self, proc: probe.Proc, at: float) -> None:
+        key = (proc.pid, proc.start)
+        seen = self.seen.get(key)
+        if seen is None:
+            seen = self.seen[key] = _Seen(proc, first=at, last=at)
+        seen.last = at
+        seen.cpu = max(seen.cpu, proc.cpu)
+        if not proc.zombie:
+            seen.threads = max(seen.threads, proc.threads)
+        seen.states.add(proc.state)
+
+    def timeline(self, now: float) -> Timeline:
+        lives = [s.life() for s in self.seen.values()]
+        return Timeline(
+            root=next((life for life in lives if life.pid == self.root_pid), None),
+            lives=tuple(life for life in lives if life.pid != self.root_pid),
+            samples=self.samples,
+            seconds=now - self.began,
+            peak_processes=self.peak_processes,
+            peak_running=self.peak_running,
+            peak_threads=self.peak_threads,
+        )
+
+
+class Watcher:
+    """Samples the process trees of the sandboxes it is told about, on a thread of its own."""
+
+    def __init__(self, me: int) -> None:
+        self.me = me  # the test process: orphans of a sandbox are re-parented to it
+        self._lock = threading.Lock()  # held while sampling and while forking
+        self._recordings: dict[int, _Recording] = {}
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def fork_guard(self) -> Iterator[None]:
+        """Hold this around ``os.fork()``: the sampler is then between samples."""
+        with self._lock:
+            yield
+
+    def watch(self, pid: int, spare: frozenset[int]) -> None:
+        """Start recording the tree below ``pid`` (``spare``: the judge's other children)."""
+        with self._lock:
+            self._recordings[pid] = _Recording(pid, time.monotonic(), spare)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="grader-watcher", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def sample_now(self) -> None:
+        """Take one sample at once (e.g. the moment a call returned)."""
+        with self._lock:
+            self._sample()
+
+    def timeline(self, pid: int) -> Timeline:
+        """What was recorded below ``pid`` so far (an empty Timeline for an unknown pid)."""
+        with self._lock:
+            recording = self._recordings.get(pid)
+            return recording.timeline(time.monotonic()) if recording else Timeline()
+
+    def forget(self, pid: int) -> Timeline:
+        """Stop recording ``pid``; what was recorded."""
+        with self._lock:
+            recording = self._recordings.pop(pid, None)
+            return recording.timeline(time.monotonic()) if recording else Timeline()
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def _sample(self) -> None:
+        if not self._recordings:
+            return
+        rows = probe.table()
+        now = time.monotonic()
+        watched = set(self._recordings)
+        adopted = [
+            p.pid
+            for p in probe.children(self.me, rows)
+            if p.pid not in watched and not any(p.pid in r.spare for r in self._recordings.values())
+        ]
+        for recording in self._recordings.values():
+            recording.add(rows, adopted, now)
+
+    def _run(self) -> None:
+        interval = FIRST_INTERVAL
+        while not self._stop:
+            began = time.monotonic()
+            with self._lock:
+                self._sample()
+                idle = not self._recordings
+            cost = time.monotonic() - began
+            wait = max(interval, cost / MAX_SHARE)
+            interval = min(INTERVAL, interval * 1.5)
+            if idle:
+                self._wake.clear()
+                self._wake.wait()
+                interval = FIRST_INTERVAL
+            else:
+                self._wake.wait(wait)
+                self._wake.clear()
