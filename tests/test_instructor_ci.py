@@ -1,21 +1,27 @@
 """The CI files instructors copy: the GitHub Actions workflow grades with trusted specs under
-sudo, and its steps run as written; the Gradescope scripts are valid shell and
-`run_autograder` really grades."""
+sudo, and its steps run as written; the Gradescope bundle leaves out what a submission must
+not see, its scripts are valid shell, and `run_autograder` grades what the bundle holds."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).parents[1]
+GRADESCOPE = REPO / "docs/gradescope"
+sys.path.insert(0, str(GRADESCOPE))
+import make_bundle  # noqa: E402
+
 WORKFLOW = yaml.safe_load((REPO / ".github/workflows/grade.yml").read_text())
 STEPS = WORKFLOW["jobs"]["grade"]["steps"]
 RUNS = [step["run"] for step in STEPS if "run" in step]
@@ -125,14 +131,68 @@ def test_the_workflow_steps_run_as_written(fixture_repo: Path, tmp_path: Path) -
 
 def test_the_gradescope_scripts_are_valid_shell() -> None:
     for script in ("setup.sh", "run_autograder"):
-        path = REPO / "docs/gradescope" / script
+        path = GRADESCOPE / script
         assert os.access(path, os.X_OK), f"{script} is executable"
         subprocess.run(["bash", "-n", str(path)], check=True)
 
 
+def test_setup_removes_what_a_hand_made_zip_would_ship() -> None:
+    lines = (GRADESCOPE / "setup.sh").read_text().splitlines()
+    removal = next(i for i, line in enumerate(lines) if line.startswith("rm -rf "))
+    install = next(i for i, line in enumerate(lines) if "pip install" in line)
+    removed = shlex.split(lines[removal])[2:]
+    assert removed == ["$source_dir/solutions", "$source_dir/tests", "$source_dir/.git"]
+    assert removal < install
+    assert "source_dir=/autograder/source" in lines
+
+
+def test_the_bundle_leaves_out_solutions_tests_and_history(tmp_path: Path) -> None:
+    output = tmp_path / "autograder.zip"
+    assert make_bundle.main(["--output", str(output)]) == 0
+    with zipfile.ZipFile(output) as bundle:
+        infos = {info.filename: info for info in bundle.infolist()}
+    names = set(infos)
+    for script in ("setup.sh", "run_autograder"):
+        assert script in names, f"{script} at the top level"
+        assert (infos[script].external_attr >> 16) & 0o111, f"{script} is executable"
+    tops = {name.split("/", 1)[0] for name in names}
+    assert not tops & {"solutions", "tests", ".git", ".github", ".venv", ".tox"}, tops
+    assert not [n for n in names if "__pycache__" in n or ".egg-info" in n]
+    assert {"pyproject.toml", "grader/__init__.py", "grader/session.ini"} <= names
+    specs = {n for n in names if re.fullmatch(r"exercises/\d\d_\w+/test_\w+\.py", n)}
+    assert len(specs) == len(list(REPO.glob("exercises/[0-9][0-9]_*/test_*.py"))) > 0
+
+
+def test_the_bundle_skips_caches_builds_and_links(fixture_repo: Path, tmp_path: Path) -> None:
+    junk = [
+        ".venv/bin/python", ".tox/py312/x", ".git/HEAD", "build/lib/x.py", "dist/x.whl",
+        "katas.egg-info/PKG-INFO", "exercises/01_hostile/__pycache__/hostile.pyc",
+        ".pytest_cache/v", "autograder.zip", "tests/mutants/01_hostile/evil.py",
+    ]  # fmt: skip
+    for name in junk:
+        (fixture_repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (fixture_repo / name).write_text("x")
+    (fixture_repo / "exercises/link.py").symlink_to(
+        fixture_repo / "solutions/01_hostile/hostile.py"
+    )
+    output = fixture_repo / "autograder.zip"  # inside the repository: never zips itself
+    names = make_bundle.make_bundle(fixture_repo, output)
+    assert names[:2] == ["setup.sh", "run_autograder"]
+    assert sorted(names[2:]) == sorted(
+        str(p.relative_to(fixture_repo))
+        for p in (fixture_repo / "exercises").rglob("*.*")
+        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts
+    )
+
+
 def test_run_autograder_grades_a_flat_upload(fixture_repo: Path, tmp_path: Path) -> None:
+    """The bundle, unpacked where Gradescope puts it, grades with no solutions/ or tests/."""
     autograder = tmp_path / "autograder"
-    shutil.copytree(fixture_repo, autograder / "source")
+    bundle = tmp_path / "autograder.zip"
+    make_bundle.make_bundle(fixture_repo, bundle)
+    with zipfile.ZipFile(bundle) as unpacked:
+        unpacked.extractall(autograder / "source")
+    assert not (autograder / "source/solutions").exists()
     upload = autograder / "submission"
     upload.mkdir()
     (upload / "hostile.py").write_text(
@@ -143,7 +203,7 @@ def test_run_autograder_grades_a_flat_upload(fixture_repo: Path, tmp_path: Path)
     wrapper.chmod(0o755)
     env = dict(os.environ, AUTOGRADER=str(autograder), GRADER=str(wrapper))
     proc = subprocess.run(
-        ["bash", str(REPO / "docs/gradescope/run_autograder")],
+        ["bash", str(autograder / "source/run_autograder")],
         env=env,
         capture_output=True,
         text=True,
