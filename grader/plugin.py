@@ -210,7 +210,8 @@ def points(item: pytest.Item) -> float:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.has_plugin("timeout"):
+    manager = config.pluginmanager
+    if not (manager.has_plugin("timeout") or manager.has_plugin("pytest_timeout")):
         return
     for item in items:
         if item.get_closest_marker("timeout") is None:
@@ -228,7 +229,7 @@ class SoftTimeout(BaseException):
     """
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     """pytest-timeout's own hook: we arm the soft limit ourselves, so we know it fired.
 
@@ -246,7 +247,7 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     return True
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_timeout_cancel_timer(item: pytest.Item) -> bool:
     signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGALRM, signal.SIG_DFL)

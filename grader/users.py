@@ -40,7 +40,7 @@ from grader.isolation import libc
 DEFAULT_RANGE = "61000-61999"
 RANGE_ENV = "GRADER_SANDBOX_UIDS"
 LOCK_DIR = "/run/multitasking-katas" if os.path.isdir("/run") else "/tmp/multitasking-katas-root"
-TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
 PROCESS_LIMIT = 512  # RLIMIT_NPROC per sandbox uid: 200 threads fit, a fork flood does not
 
 PR_SET_NO_NEW_PRIVS = 38
@@ -224,7 +224,7 @@ def remove_files(uid: int, folders: tuple[str, ...] = TEMP_DIRS) -> list[str]:
     it is removed (``shutil.rmtree`` does not follow links either way).
     """
     removed: list[str] = []
-    for folder in folders:
+    for folder in dict.fromkeys(os.path.realpath(f) for f in folders):  # /var/lock -> /run/lock
         try:
             entries = list(os.scandir(folder))
         except OSError:

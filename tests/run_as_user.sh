@@ -37,7 +37,7 @@ work=$(mktemp -d /tmp/katas-user.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 mkdir "$work/repo"
-(cd "$repo" && tar --exclude=./.tox --exclude=./.venv --exclude=./.git --exclude=./.grader \
+(cd "$repo" && tar --exclude=./.tox --exclude=./.venv --exclude=./.git --exclude='.grader' \
     --exclude='__pycache__' -cf - .) | tar -C "$work/repo" -xf -
 "$python" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q "$work/repo" pytest-timeout pyyaml

@@ -123,7 +123,8 @@ def test_the_workflow_steps_run_as_written(fixture_repo: Path, tmp_path: Path) -
     for path in folder.iterdir():
         assert path.stat().st_uid == os.getuid() and os.access(path, os.R_OK), path
     graded = json.loads((folder / "grade.json").read_text())
-    assert [e["name"] for e in graded["exercises"]] == ["01_hostile", "02_hanging_spec", "03_echo"]
+    every = sorted(p.name for p in (fixture_repo / "exercises").iterdir())
+    assert [e["name"] for e in graded["exercises"]] == every
     assert summary.is_file(), "GITHUB_STEP_SUMMARY reaches the grader through sudo"
     assert "01_hostile" in summary.read_text(), "the points table reaches the run summary"
     assert not list(workspace.glob("grade.*")), "nothing is written into the student's checkout"

@@ -286,7 +286,7 @@ import os
 
 
 def attack():
-    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
         with open(os.path.join(folder, "evil-{mark}"), "w") as f:
             f.write("left behind")
         os.makedirs(os.path.join(folder, "evil-dir-{mark}", "deep"))
@@ -296,7 +296,22 @@ def attack():
     left = [p for p in Path("/").glob(f"*/evil*{mark}") if p.exists()]
     left += [p for p in Path("/var/tmp").glob(f"evil*{mark}")]
     left += [p for p in Path("/dev/shm").glob(f"evil*{mark}")]
+    left += [p for p in Path("/run/lock").glob(f"evil*{mark}")]
     assert not left, f"files of the sandbox uid left behind: {left}"
+
+
+def test_the_graders_environment_stays_out(grade, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INSTRUCTOR_TOKEN", "s3cret")
+    monkeypatch.setenv("PYTHONSTARTUP", "/tmp/nothing.py")
+    source = """
+import os
+
+
+def attack():
+    leaked = [k for k in os.environ if k in ("INSTRUCTOR_TOKEN", "PYTHONSTARTUP")]
+    return f"worked: {leaked}" if leaked or "PATH" not in os.environ else "blocked"
+"""
+    _attack_fails(grade, source)
 
 
 def test_no_session_folder_is_left_in_scratch(grade) -> None:
