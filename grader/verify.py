@@ -175,14 +175,18 @@ def verify(
 
     ``progress`` receives each exercise's verdict as soon as it is complete, in order.
     """
-    with busy_load(load), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        plans = [_submit(pool, root, ex, repeat) for ex in exercises]
-        verdicts = []
-        for plan in plans:
-            verdict = _judge(plan, load)
-            progress(verdict)
-            verdicts.append(verdict)
-        return verdicts
+    with busy_load(load):
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
+            plans = [_submit(pool, root, ex, repeat) for ex in exercises]
+            verdicts = []
+            for plan in plans:
+                verdict = _judge(plan, load)
+                progress(verdict)
+                verdicts.append(verdict)
+            return verdicts
+        finally:  # on Ctrl-C, drop the sessions not started yet instead of running them all
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _submit(pool: ThreadPoolExecutor, root: Path, ex: Exercise, repeat: int) -> _Plan:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from grader import catalog, probe
 from grader.cli import main
+from grader.results import ExerciseResult
 
 
 def test_verify_passes_a_strong_spec(fixture_repo: Path, capsys) -> None:
@@ -156,3 +163,39 @@ def test_parallel_sessions_never_sweep_each_other(fixture_repo: Path, capsys) ->
     out = capsys.readouterr().out
     assert code == 0, out
     assert "killed by SIGKILL" not in out
+
+
+def test_an_interrupted_verify_ends_its_load_and_drops_what_did_not_start(
+    fixture_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grader import verify as verify_mod
+
+    real_load = verify_mod.busy_load
+    pids: list[int] = []
+
+    @contextmanager
+    def recording_load(count: int) -> Iterator[list[int]]:
+        with real_load(count) as started:
+            pids.extend(started)
+            yield started
+
+    def interrupt(verdict: verify_mod.Verdict) -> None:
+        raise KeyboardInterrupt
+
+    sessions: list[str] = []
+    real_run = verify_mod.run_exercise
+
+    def counting_run(exercise: catalog.Exercise, *args: Any) -> ExerciseResult:
+        sessions.append(exercise.name)
+        return real_run(exercise, *args)
+
+    monkeypatch.setattr(verify_mod, "busy_load", recording_load)
+    monkeypatch.setattr(verify_mod, "run_exercise", counting_run)
+    exercises = catalog.load_catalog(fixture_repo / "exercises")
+    chosen = [catalog.find(exercises, "01"), catalog.find(exercises, "03")]
+    with pytest.raises(KeyboardInterrupt):
+        verify_mod.verify(fixture_repo, chosen, 3, 1, progress=interrupt, load=2)
+    assert len(pids) == 2 and all(probe.read(pid) is None for pid in pids)
+    # 01: stub, 4 null submissions, 3 solution runs, 3 of its mutant; then at most the one
+    # session of 03 that was running when 01's verdict came (03 alone would add 8).
+    assert sessions.count("01_hostile") == 11 and sessions.count("03_echo") <= 1, sessions
