@@ -199,3 +199,9 @@ def test_an_interrupted_verify_ends_its_load_and_drops_what_did_not_start(
     # 01: stub, 4 null submissions, 3 solution runs, 3 of its mutant; then at most the one
     # session of 03 that was running when 01's verdict came (03 alone would add 8).
     assert sessions.count("01_hostile") == 11 and sessions.count("03_echo") <= 1, sessions
+
+
+def test_load_is_bounded_on_the_command_line(fixture_repo: Path, capsys) -> None:
+    for load in ("-1", "999"):
+        code = main(["--root", str(fixture_repo), "verify", "01", "--load", load])
+        assert code == 2 and "--load must be between 0 and" in capsys.readouterr().out
