@@ -126,7 +126,8 @@ def _load_exercise(folder: Path) -> Exercise:
     match = FOLDER.match(folder.name)
     if not match:
         raise CatalogError(
-            f"{folder}: an exercise folder is named NN_slug (two digits, snake_case)"
+            f"{folder}: not an exercise folder name: an exercise folder is named NN_slug "
+            f"(two digits, snake_case){_rename_hint(folder.name)}"
         )
     number, slug = int(match.group(1)), match.group(2)
     toml_path = folder / "exercise.toml"
@@ -168,11 +169,30 @@ def _load_exercise(folder: Path) -> Exercise:
     )
 
 
+def _rename_hint(name: str) -> str:
+    """``, e.g. 04_zombie_avoidance`` for ``4_zombie_avoidance``; empty if no guess fits."""
+    guess = re.match(r"^(\d{1,2})[_\- ]*([A-Za-z][\w\- ]*)$", name)
+    if guess is None:
+        return ""
+    slug = re.sub(r"[\- ]+", "_", guess.group(2)).lower()
+    suggestion = f"{int(guess.group(1)):02d}_{slug}"
+    return f": rename it to {suggestion}" if FOLDER.match(suggestion) else ""
+
+
+def is_ignored(folder: Path) -> bool:
+    """Folders that are never exercises and never errors: hidden ones and ``__pycache__``."""
+    return folder.name.startswith(".") or folder.name == "__pycache__"
+
+
 def scan(exercises_dir: Path) -> tuple[list[Exercise], list[CatalogError]]:
-    """The valid exercises under ``exercises_dir`` in number order, and the errors of the rest."""
+    """The valid exercises under ``exercises_dir`` in number order, and the errors of the rest.
+
+    Every folder there is an exercise or an error: a misnamed one (``4_zombie_avoidance``)
+    is reported, never silently left out.
+    """
     if not exercises_dir.is_dir():
         raise CatalogError(f"{exercises_dir}: no exercises folder here")
-    folders = sorted(p for p in exercises_dir.iterdir() if p.is_dir() and FOLDER.match(p.name))
+    folders = sorted(p for p in exercises_dir.iterdir() if p.is_dir() and not is_ignored(p))
     exercises: list[Exercise] = []
     problems: list[CatalogError] = []
     seen: dict[int, str] = {}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from grader import catalog, doctor, i18n, results, users
@@ -110,6 +111,13 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_verify.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time"
     )
+    p_verify.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        metavar="K",
+        help="run K CPU-bound busy processes beside the specs for the whole run",
+    )
     sub.add_parser("doctor", help=h("doctor"))
     _localise([parser, *sub.choices.values()], lang)
     return parser
@@ -183,8 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_grade(console, root, args, lang)
         if args.command == "verify":
             if problems:  # authors: every exercise must be valid
-                raise problems[0]
-            return cmd_verify(console, root, exercises, args.names, args.repeat, args.jobs)
+                for problem in problems:
+                    console.print(f"[red]grader: {escape(str(problem))}[/red]")
+                return 2
+            return cmd_verify(console, root, exercises, args)
     except (CatalogError, UsageProblem) as exc:
         console.print(Text(i18n.word("usage.problem", lang, message=_problem(exc, lang)), "red"))
         return 2
@@ -325,33 +335,38 @@ def cmd_hint(console: Console, root: Path, exercise: Exercise, show_all: bool, l
 
 
 def cmd_verify(
-    console: Console,
-    root: Path,
-    exercises: list[Exercise],
-    names: list[str],
-    repeat: int,
-    jobs: int,
+    console: Console, root: Path, exercises: list[Exercise], args: argparse.Namespace
 ) -> int:
-    from grader.verify import Verdict, verify
+    from grader.load import max_load
+    from grader.verify import Verdict, layout_problems, verify
 
-    if repeat < 1:
+    if args.repeat < 1:
         raise UsageProblem("--repeat must be at least 1")
-    if jobs < 1:
+    if args.jobs < 1:
         raise UsageProblem("--jobs must be at least 1")
-    chosen = [catalog.find(exercises, n) for n in names] if names else exercises
+    if not 0 <= args.load <= max_load():
+        raise UsageProblem(f"--load must be between 0 and {max_load()} on this machine")
+    chosen = [catalog.find(exercises, n) for n in args.names] if args.names else exercises
+    layout = layout_problems(root, exercises)
+    for problem in layout:
+        console.print(f"[red]error: {escape(problem)}[/red]")
+    if args.load:
+        console.print(f"load: {args.load} CPU-bound busy process(es) run beside the specs")
 
     def show(verdict: Verdict) -> None:
         mark = "[green]ok[/green]" if verdict.ok else "[red]WEAK[/red]"
         console.print(f"{mark} {verdict.exercise.name}")
         for line in verdict.summary:
-            console.print(f"    {line}")
+            console.print(f"    {escape(line)}")
         for problem in verdict.problems:
-            console.print(f"    [red]{problem}[/red]")
+            console.print(f"    [red]{escape(problem)}[/red]")
 
-    verdicts = verify(root, chosen, repeat, jobs, progress=show)
+    verdicts = verify(root, chosen, args.repeat, args.jobs, progress=show, load=args.load)
     good = sum(v.ok for v in verdicts)
     console.print(f"{good} passed, {len(verdicts) - good} failed")
-    return 0 if good == len(verdicts) else 1
+    if layout:
+        console.print(f"[red]{len(layout)} error(s) in tests/mutants or tests/alternatives[/red]")
+    return 0 if good == len(verdicts) and not layout else 1
 
 
 def cmd_grade(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:

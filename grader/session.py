@@ -40,6 +40,7 @@ SESSION_INI = Path(__file__).with_name("session.ini")
 SESSION_PREFIX = "grader-session-"
 STOP_GRACE = 2.0  # seconds a session may stay stopped (SIGSTOP) before it is given up
 _ACTIVE: set[int] = set()  # session pids running now (grading runs several at once)
+_HELPERS: set[int] = set()  # the grader's own long-lived helpers (verify --load's busy processes)
 _ACTIVE_LOCK = threading.Lock()
 
 
@@ -214,7 +215,7 @@ def _run_session(
         reason = _wait(proc, session_budget(exercise))
         with _ACTIVE_LOCK:
             _ACTIVE.discard(proc.pid)
-            killed = isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE))
+            killed = isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
         return read_results(
             exercise.name, results_path, key, reason, log.read().text, killed=len(killed)
         )
@@ -222,6 +223,33 @@ def _run_session(
         secret.discard(key)
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def start_helper(cmd: list[str]) -> subprocess.Popen[bytes]:
+    """Start a process of the grader's own that the sweeps after each session leave alone.
+
+    The caller owns it and must end it with :func:`stop_helper`.
+    """
+    with _ACTIVE_LOCK:  # like a session: never forked but not yet known to the sweeps
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C in the terminal reaches the grader, not it
+        )
+        _HELPERS.add(proc.pid)
+    return proc
+
+
+def stop_helper(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a helper from :func:`start_helper` and reap it."""
+    try:
+        proc.kill()
+    finally:
+        proc.wait()
+        with _ACTIVE_LOCK:
+            _HELPERS.discard(proc.pid)
 
 
 def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:

@@ -100,3 +100,25 @@ def test_the_real_catalogue_is_valid() -> None:
         assert 2 <= len(ex.hints) <= 4, f"{ex.name}: 2-4 hints"
         for f in ("README.md", "README.zh-CN.md"):
             assert (ex.folder / f).is_file(), f"{ex.name}: {f}"
+
+
+def test_a_misnamed_folder_is_an_error_not_left_out(tmp_path: Path) -> None:
+    make(tmp_path, GOOD, "03_thing")
+    (tmp_path / "exercises" / "4_zombie_avoidance").mkdir()
+    (tmp_path / "exercises" / "notes").mkdir()
+    (tmp_path / "exercises" / "__pycache__").mkdir()
+    (tmp_path / "exercises" / ".hidden").mkdir()
+    exercises, problems = catalog.scan(tmp_path / "exercises")
+    assert [e.name for e in exercises] == ["03_thing"]
+    messages = sorted(str(p) for p in problems)
+    assert len(messages) == 2
+    assert messages[0].endswith(
+        "4_zombie_avoidance: not an exercise folder name: an exercise folder is named NN_slug "
+        "(two digits, snake_case): rename it to 04_zombie_avoidance"
+    )
+    assert messages[1].endswith(
+        "notes: not an exercise folder name: an exercise folder is "
+        "named NN_slug (two digits, snake_case)"
+    )
+    with pytest.raises(CatalogError, match="4_zombie_avoidance"):
+        catalog.load_catalog(tmp_path / "exercises")

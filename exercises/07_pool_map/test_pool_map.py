@@ -377,7 +377,29 @@ def test_no_worker_left_after_an_error(student):
     call = f"parallel_map(task, {items}, workers={WORKERS})"
     outcome = _run(student, call, "parallel_map", _picky, items, WORKERS)
     _ended_in_time(outcome, call)
-    left = _left_behind(outcome, call, "raised" if outcome.error is not None else "returned")
+    # First, the work really happened: no worker is left by a call that never started one.
+    # Either the task's own error came back, or (errors swallowed, which another test
+    # judges) the items that did not fail have their results.
+    error = outcome.error
+    task_error = error is not None and (error.type, error.message) == (
+        "ValueError",
+        "item 5 is not welcome here",
+    )
+    value = outcome.value[1] if outcome.returned and isinstance(outcome.value, list) else None
+    worked = (
+        isinstance(value, list)
+        and len(value) == len(items)
+        and all(value[x] == x * 10 for x in items if x != 5)
+    )
+    if not (task_error or worked):
+        got = f"raised {error.type}: {error.message}" if error else f"returned {value!r}"
+        raise AssertionError(
+            f"{call} {got}. This test checks that no worker is left once a task has failed, "
+            "so the tasks must really run in the pool first: the task raises ValueError('item "
+            "5 is not welcome here') for item 5 and returns x * 10 for the others, and that "
+            "error is what parallel_map raises (README: 'Errors')."
+        )
+    left = _left_behind(outcome, call, "raised" if error is not None else "returned")
     assert left is None, (
         f"The task raised ValueError for item 5, and {left}. A pool.close() and pool.join() "
         "written after map() are skipped when map() raises: put them in a finally block, or "

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from types import ModuleType
 
 import pytest
 
 WORKERS = 4
-INCREMENTS = 50_000  # 4 x 50 000 without a lock lost updates in 10 of 10 runs (about 0.2 s)
-THREAD_INCREMENTS = 500  # with the switch point in bump(), 4 x 500 loses most updates unlocked
+# Without a lock, 4 x 50 000 stayed exact in 1 of 100 runs on Python 3.10 beside 2 busy
+# processes (a raw counter's worker can finish before the next one starts); 4 x 100 000 lost
+# updates in 200 of 200 runs (3.10) and 100 of 100 (3.13). The solution takes about 1 s loaded.
+INCREMENTS = 100_000
+THREAD_INCREMENTS = 500
+# The grader's bump() sleeps this long between its read and its write (the stub's sleeps 0 s).
+# With sleep(0), 4 threads x 500 unlocked calls were exact in 2 of 100 runs on 3.10 under load
+# (3.10 hands the GIL back to the same thread); with 0.1 ms, in 0 of 50 on 3.10 and 3.13.
+SWITCH_S = 0.0001
 
 
 @pytest.mark.points(3)
@@ -68,14 +76,33 @@ def test_processes_are_real_and_joined(student):
     assert total == WORKERS * 1000, f"count_with_lock({WORKERS}, 1000) returned {total!r}"
 
 
+def _count_with_a_wide_switch_point(module: ModuleType, workers: int, increments: int) -> int:
+    """Scenario: count_with_threads() with the grader's bump(), whose switch point between the
+    read and the write lasts SWITCH_S: an unlocked race then loses updates every time."""
+
+    def bump() -> None:
+        value = module.total
+        time.sleep(SWITCH_S)  # the switch point: another thread runs here
+        module.total = value + 1
+
+    module.bump = bump
+    return module.count_with_threads(workers, increments)
+
+
 @pytest.mark.points(2)
 def test_threads_count_exactly(student):
-    total = student.call("count_with_threads", WORKERS, THREAD_INCREMENTS)
+    total = student.scenario(
+        _count_with_a_wide_switch_point,
+        WORKERS,
+        THREAD_INCREMENTS,
+        label=f"count_with_threads({WORKERS}, {THREAD_INCREMENTS})",
+    )
     expected = WORKERS * THREAD_INCREMENTS
     assert total == expected, (
         f"{WORKERS} threads x {THREAD_INCREMENTS} bump() calls ended at {total}, not {expected}. "
         "bump() reads `total`, lets other threads run, then writes: without a lock two threads "
-        "read the same value and one update is lost. Hold one threading.Lock, shared by all "
+        "read the same value and one update is lost (the grader's bump() waits a little at that "
+        "point, so the race shows every time). Hold one threading.Lock, shared by all "
         "threads, around each call to bump() (README: 'Part 2')."
         if isinstance(total, int) and total < expected
         else f"count_with_threads({WORKERS}, {THREAD_INCREMENTS}) returned {total!r}, "
@@ -84,18 +111,21 @@ def test_threads_count_exactly(student):
 
 
 def _record_threads(module: ModuleType, workers: int, increments: int) -> list[int]:
-    """Scenario: which threads called bump(), and the result."""
-    callers: set[int] = set()
+    """Scenario: how many distinct threads called bump(), whether the main thread did, and the
+    result. A thread is told apart by its Thread object, held here so it is never reused, and
+    its kernel thread id: ``threading.get_ident()`` values are reused as soon as a thread ends,
+    so threads that ran one after another looked like one."""
+    callers: set[tuple[threading.Thread, int]] = set()
     original = module.bump
 
     def recording_bump() -> None:
-        callers.add(threading.get_ident())
+        callers.add((threading.current_thread(), threading.get_native_id()))
         original()
 
     module.bump = recording_bump
     total = module.count_with_threads(workers, increments)
-    main = threading.main_thread().ident
-    return [len(callers), int(main in callers), total]
+    main = threading.main_thread()
+    return [len(callers), int(any(thread is main for thread, _ in callers)), total]
 
 
 @pytest.mark.points(1)

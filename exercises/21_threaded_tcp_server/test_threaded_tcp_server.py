@@ -674,11 +674,14 @@ def _main_thread_in_accept() -> bool:
 
 def _serve_until_sigterm(module: ModuleType, port: int) -> dict[str, object]:
     """Scenario: run serve(port) here; a helper connects one client that stays idle, then sends
-    SIGTERM to this process. Returns how serve() ended and which non-daemon threads were still
-    running then: at exit Python waits for each of them, so any one of those would keep a real
-    server process alive. (A SIGTERM left at its default action kills this process instead.)
+    SIGTERM to this process. Returns how serve() ended, whether the client had been answered
+    before (a serve() that ends at once has no thread to hold it up, and proves nothing), and
+    which non-daemon threads were still running then: at exit Python waits for each of them,
+    so any one of those would keep a real server process alive. (A SIGTERM left at its default
+    action kills this process instead.)
     """
     idle: list[socket.socket] = []
+    answers: list[bytes] = []
 
     def client() -> None:
         try:
@@ -686,7 +689,13 @@ def _serve_until_sigterm(module: ModuleType, port: int) -> dict[str, object]:
             sock = connect(port, timeout=REPLY_TIMEOUT)
             idle.append(sock)  # stays open and silent: its thread waits in recv()
             sock.sendall(b"PING\n")
-            sock.recv(64)  # answered: the client's thread is there
+            reply = b""
+            while not reply.endswith(b"\n"):  # answered: the client's thread is there
+                chunk = sock.recv(64)
+                if not chunk:
+                    break
+                reply += chunk
+            answers.append(reply)
             # Signal only while the main thread sits in accept(): an exception raised by a
             # handler at an arbitrary bytecode can leave a lock of the threading module held
             # (a CPython hazard), and this scenario then hangs in threading.enumerate().
@@ -704,7 +713,7 @@ def _serve_until_sigterm(module: ModuleType, port: int) -> dict[str, object]:
     blockers = [
         t.name for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()
     ]
-    return {"ended": ended, "blockers": blockers}
+    return {"ended": ended, "answered": answers == [b"PONG\n"], "blockers": blockers}
 
 
 @pytest.mark.points(1)
@@ -721,6 +730,11 @@ def test_sigterm_is_not_held_up_by_client_threads(student):
     )
     report = outcome.value_or_raise()
     assert isinstance(report, dict), f"the scenario returned {report!r}"
+    assert report["answered"], (
+        f"serve() {report['ended']} before it had answered a client. This test connects one "
+        "client, sends PING, waits for PONG, and only then sends SIGTERM: serve() must keep "
+        f"accepting and answering clients until the process is told to stop {see('stop')}"
+    )
     blockers = report["blockers"]
     assert not blockers, (
         f"after SIGTERM, serve() {report['ended']}, but {len(blockers)} non-daemon thread(s) "

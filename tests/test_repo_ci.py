@@ -1,0 +1,54 @@
+"""The repository's own CI: every supported Python is tested, and verify runs under load on
+the oldest and the newest of them."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).parents[1]
+PYTHONS = ["py310", "py311", "py312", "py313"]
+
+
+def tox() -> configparser.ConfigParser:
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(REPO / "tox.ini")
+    return config
+
+
+def test_tox_runs_every_python_and_verify_under_load_on_the_oldest_and_newest() -> None:
+    config = tox()
+    envs = [e.strip() for e in config["tox"]["env_list"].split(",")]
+    for env in [*PYTHONS, "lint", "verify-py310", "verify-py313", "solutions"]:
+        assert env in envs, env
+    for env, python in (("verify-py310", "py310"), ("verify-py313", "py313")):
+        section = config[f"testenv:{env}"]
+        assert section["base_python"] == python
+        assert "grader verify" in section["commands"] and "--load" in section["commands"]
+
+
+def test_ci_fails_when_a_python_is_missing(tmp_path: Path) -> None:
+    """Only python3.10-3.12 are on PATH (fakes) and no python3: the run stops at the check.
+    (Were the check gone, `python3 -m pip install tox` would fail too: nothing runs tox.)"""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for minor in (10, 11, 12):
+        fake = bin_dir / f"python3.{minor}"
+        fake.write_text("#!/bin/sh\nexit 0\n")
+        fake.chmod(0o755)
+    for tool in ("dirname",):
+        os.symlink(
+            next(Path(d, tool) for d in ("/usr/bin", "/bin") if Path(d, tool).exists()),
+            bin_dir / tool,
+        )
+    run = subprocess.run(
+        ["/bin/bash", str(REPO / ".ci/run")],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0
+    assert "not found on PATH: python3.13" in run.stderr, run.stderr
