@@ -1,7 +1,8 @@
 """README references in spec messages must name headings that exist.
 
 A failure message points the student to a section: ``(README: 'Workers')``, several at once
-``(README: 'Protocol' and 'Framing')``, or the Chinese README ``README.zh-CN:「协议」``. This
+``(README: 'Protocol' and 'Framing')``, or the Chinese README: ``README.zh-CN:「协议」``, or
+in Chinese text with a full-width colon, ``（见 README：'协议'）``. This
 module finds those references — in every string literal of a spec (adjacent literals joined,
 as Python joins them), and in the messages that runs actually produced (which also covers
 references built at run time) — and names each one whose heading is not in the README.
@@ -25,7 +26,7 @@ README_ZH = "README.zh-CN.md"
 _HOLE = "\x00"  # stands for an f-string placeholder: a reference that holds one is not checked
 _QUOTED = r"(?:'[^'\n]+'|\"[^\"\n]+\"|「[^」\n]+」)"
 REFERENCE = re.compile(
-    rf"README(?P<zh>\.zh-CN)?(?:\.md)?\s*[:：]\s*"
+    rf"README(?P<zh>\.zh-CN)?(?:\.md)?\s*(?P<colon>[:：])\s*"
     rf"(?P<names>{_QUOTED}(?:\s*(?:,|and|&|/|、|和|与)\s*{_QUOTED})*)"
 )
 _NAME = re.compile(_QUOTED)
@@ -45,8 +46,9 @@ def references(text: str, where: str) -> list[Reference]:
     """Every README reference in ``text``."""
     found = []
     for match in REFERENCE.finditer(text):
-        readme = README_ZH if match.group("zh") else README_EN
+        chinese = bool(match.group("zh")) or match.group("colon") == "："
         for quoted in _NAME.findall(match.group("names")):
+            readme = README_ZH if chinese or quoted.startswith("「") else README_EN
             heading = quoted[1:-1].strip()
             if _HOLE not in heading:
                 found.append(Reference(readme, heading, where))
