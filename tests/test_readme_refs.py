@@ -109,3 +109,15 @@ def test_messages_from_runs_are_checked_too(tmp_path: Path) -> None:
 def test_the_real_specs_name_only_existing_headings() -> None:
     for ex in catalog.load_catalog(Path(__file__).parents[1] / "exercises"):
         assert readme_refs.check(ex)[1] == [], ex.name
+
+
+def test_chinese_references_are_looked_up_in_the_chinese_readme() -> None:
+    found = readme_refs.references(
+        "（见 README：'同时运行'） (README: 'At once') README.zh-CN:「善后」 README: 「协议」", "x"
+    )
+    assert [(r.readme, r.heading) for r in found] == [
+        ("README.zh-CN.md", "同时运行"),
+        ("README.md", "At once"),
+        ("README.zh-CN.md", "善后"),
+        ("README.zh-CN.md", "协议"),
+    ]

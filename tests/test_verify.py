@@ -205,17 +205,3 @@ def test_load_is_bounded_on_the_command_line(fixture_repo: Path, capsys) -> None
     for load in ("-1", "999"):
         code = main(["--root", str(fixture_repo), "verify", "01", "--load", load])
         assert code == 2 and "--load must be between 0 and" in capsys.readouterr().out
-
-
-def test_chinese_references_are_looked_up_in_the_chinese_readme() -> None:
-    from grader import readme_refs
-
-    found = readme_refs.references(
-        "（见 README：'同时运行'） (README: 'At once') README.zh-CN:「善后」 README: 「协议」", "x"
-    )
-    assert [(r.readme, r.heading) for r in found] == [
-        ("README.zh-CN.md", "同时运行"),
-        ("README.md", "At once"),
-        ("README.zh-CN.md", "善后"),
-        ("README.zh-CN.md", "协议"),
-    ]
