@@ -22,8 +22,9 @@ from rich.text import Text
 
 from grader import catalog, doctor, i18n, results, users
 from grader.catalog import CatalogError, Exercise, UnknownExercise
-from grader.grade import Grading, grade
+from grader.grade import grade
 from grader.report import text
+from grader.results import Grading
 from grader.session import Target, run_exercise
 from grader.state import State
 

@@ -10,46 +10,14 @@ from __future__ import annotations
 import filecmp
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from grader.catalog import Exercise
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, Grading
 from grader.session import Target, run_exercise
 
 SPEC_MODIFIED = "spec modified in the submission; graded with the trusted spec"
-
-
-@dataclass(frozen=True)
-class Grading:
-    """The results of one grading run, in catalogue order."""
-
-    results: tuple[ExerciseResult, ...]
-    seconds: float
-
-    @property
-    def score(self) -> float:
-        return sum(r.score for r in self.results)
-
-    @property
-    def max_score(self) -> float:
-        return sum(r.max_score for r in self.results)
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.score / self.max_score if self.max_score else 0.0
-
-    @property
-    def passed(self) -> int:
-        return sum(r.passed for r in self.results)
-
-    @property
-    def failed(self) -> int:
-        return sum(r.failed for r in self.results)
-
-    def incomplete(self) -> list[str]:
-        """Why grading could not complete: exercises whose trusted spec could not run at all."""
-        return [f"{r.name}: {r.error}" for r in self.results if r.error and not r.tests]
 
 
 def spec_modified(exercise: Exercise, target: Target) -> bool:

@@ -20,6 +20,7 @@ from grader import probe
 from grader.isolation import Captured, signal_name
 from grader.messages import Msg
 from grader.timeline import Timeline
+from grader.trim import head_tail
 
 
 class Ending(enum.Enum):
@@ -206,14 +207,6 @@ def _output_note(stdout: Captured, stderr: Captured) -> str:
         if cap.text.strip():
             parts.append(f"\n--- its {name} ---\n{head_tail(cap.text, 2000).rstrip()}")
     return "".join(parts)
-
-
-def head_tail(text: str, limit: int, marker: str = "\n...\n") -> str:
-    """``text`` if it fits in ``limit`` characters, else its head and tail around ``marker``."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + marker + text[-half:]
 
 
 def killed_by_sigterm(exit_status: ExitStatus | None) -> bool:

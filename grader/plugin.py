@@ -40,10 +40,12 @@ from grader.outcome import StudentProblem
 from grader.results import TestResult
 from grader.sandbox import Student
 from grader.sandbox_child import Identity
+from grader.trim import head_tail, tail
 
 DEFAULT_DEADLINE = 10.0
 EXIT_GRACE = 2.0  # seconds a test process may take to exit after sending its report
 REPORT_BUDGET = 32 * 1024 * 1024
+OUTPUT_LIMIT = 64 * 1024  # characters of a test's output kept in its result
 DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (
     3 if hasattr(signal, "SIGRTMIN") else 0
 )
@@ -552,7 +554,7 @@ class Recorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self._emit({"type": "collect_error", "message": str(report.longreprtext)[-4000:]})
+            self._emit({"type": "collect_error", "message": tail(report.longreprtext, 4000)})
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.started[nodeid] = time.monotonic()
@@ -595,13 +597,7 @@ def summarise(
             output_parts.append(f"--- {title} ---\n{text}")
         if report.failed and report.longreprtext:
             output_parts.append(f"--- {report.when} ---\n{report.longreprtext}")
-    output = "\n".join(output_parts)
-    if len(output) > 64 * 1024:
-        output = (
-            output[: 32 * 1024]
-            + f"\n[... {len(output) - 64 * 1024} characters dropped ...]\n"
-            + output[-32 * 1024 :]
-        )
+    output = head_tail("\n".join(output_parts), OUTPUT_LIMIT)
     return TestResult(
         name=name,
         status=status,

@@ -118,3 +118,35 @@ def document(results: list[ExerciseResult]) -> dict[str, Any]:
         "passed": sum(r.passed for r in results),
         "failed": sum(r.failed for r in results),
     }
+
+
+@dataclass(frozen=True)
+class Grading:
+    """The results of one grading run, in catalogue order."""
+
+    results: tuple[ExerciseResult, ...]
+    seconds: float
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.results)
+
+    def incomplete(self) -> list[str]:
+        """Why grading could not complete: exercises whose trusted spec could not run at all."""
+        return [f"{r.name}: {r.error}" for r in self.results if r.error and not r.tests]

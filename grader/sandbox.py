@@ -44,10 +44,10 @@ from grader.outcome import (
     StudentProblem,
     StudentTimeout,
     StudentTodo,
-    head_tail,
 )
 from grader.polling import wait_until
 from grader.timeline import Timeline, Watcher
+from grader.trim import head_tail
 
 FRAME_BUDGET = codec.MAX_BYTES + 64 * 1024
 FALL_BUDGET = 64 * 1024
@@ -501,7 +501,7 @@ class Student(Calls):
         for outcome in self.transcript:
             for name, cap in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
                 if cap.text:
-                    text = head_tail(cap.text, limit, "\n[...]\n")
+                    text = head_tail(cap.text, limit)
                     parts.append(f"--- {outcome.label} {name} ---\n{text.rstrip()}")
         return "\n".join(parts)
 

@@ -35,6 +35,7 @@ from grader import isolation, probe, secret, users
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
 from grader.results import ExerciseResult, TestResult
+from grader.trim import tail
 
 SESSION_INI = Path(__file__).with_name("session.ini")
 SESSION_PREFIX = "grader-session-"
@@ -338,7 +339,7 @@ def read_results(
         notes.append(f"{killed} process(es) left behind by the session were killed")
     if not finished and not reason:
         reason = "the test session ended without finishing"
-    detail = reason + (f"\n{log[-3000:]}" if reason and log.strip() else "")
+    detail = reason + (f"\n{tail(log, 3000)}" if reason and log.strip() else "")
     ordered: list[TestResult] = []
     for entry in collected:
         test_name = str(entry["name"])
@@ -357,5 +358,5 @@ def read_results(
     if errors:
         error = "the spec could not be loaded:\n" + "\n".join(errors)
     elif not collected:
-        error = f"no tests were collected: {detail or log[-3000:]}".strip()
+        error = f"no tests were collected: {detail or tail(log, 3000)}".strip()
     return ExerciseResult(name=name, tests=tuple(ordered), error=error, notes=tuple(notes))

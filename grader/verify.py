@@ -12,7 +12,9 @@ For every exercise:
   None, calling ``sys.exit(0)`` or ``os._exit(0)`` (:mod:`grader.nulls`): a test that does is
   VACUOUS — it pays for doing nothing;
 * every ``README: '...'`` reference in the spec's messages names a heading that exists
-  (:mod:`grader.readme_refs`).
+  (:mod:`grader.readme_refs`);
+* every ``check()`` / ``fail()`` message has a Chinese text (:mod:`grader.bilingual`); bare
+  ``assert`` messages, English only, are counted in the summary.
 
 With ``load`` > 0, that many CPU-bound processes run beside the specs for the whole run
 (:mod:`grader.load`).
@@ -33,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import catalog, nulls, readme_refs
+from grader import bilingual, catalog, nulls, readme_refs
 from grader.catalog import Exercise
 from grader.load import busy_load
 from grader.results import ExerciseResult
@@ -242,6 +244,17 @@ def _judge(plan: _Plan, load: int) -> Verdict:
     checked, missing = readme_refs.check(plan.exercise, messages)
     verdict.problems.extend(missing)
     verdict.summary.append(f"README references: {checked - len(missing)}/{checked} name a heading")
+    chinese = bilingual.coverage(plan.exercise)
+    verdict.problems.extend(f"message without Chinese: {m}" for m in chinese.missing)
+    verdict.summary.append(
+        f"messages in Chinese: {chinese.calls - len(chinese.missing)}/{chinese.calls} "
+        f"check()/fail() calls"
+        + (
+            f"; {chinese.english_asserts} bare assert(s) in English only"
+            if chinese.english_asserts
+            else ""
+        )
+    )
     return verdict
 
 

@@ -250,3 +250,19 @@ def test_files_planted_beside_the_student_module_have_no_effect(
     (exercise,) = json.loads(result.read_text())["exercises"]
     assert [t["status"] for t in exercise["tests"]] == ["failed", "passed"]
     assert code == 0
+
+
+def test_report_writers_do_not_import_the_orchestrator() -> None:
+    """report/* renders a Grading; it must not pull in grade, session or the sandbox."""
+    import ast
+
+    folder = Path(__file__).parents[1] / "grader" / "report"
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert not imported & {"grader.grade", "grader.session", "grader.sandbox"}, path.name

@@ -211,9 +211,13 @@ def test_output_is_capped_and_says_how_much_was_dropped(grade) -> None:
         "    sys.stdout.flush()\n    return 'nope'\n"
     )
     run = grade("01_hostile", source + FINE)
-    message = run.test("test_attack")["message"]
-    assert len(message) < 20_000
-    assert run.statuses()["test_attack"] == "failed"
+    attack = run.test("test_attack")
+    assert attack["status"] == "failed"
+    output = attack["output"]
+    assert "y" * 1000 in output, "the head and the tail of what was printed are kept"
+    assert "characters dropped" in output, "and the result says that the middle was dropped"
+    assert len(output) < 70_000, f"{len(output)} characters of output kept"
+    assert len(attack["message"]) < 20_000
 
 
 def test_spec_body_holding_the_gil_meets_the_hard_deadline(grade) -> None:

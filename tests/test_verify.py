@@ -205,3 +205,19 @@ def test_load_is_bounded_on_the_command_line(fixture_repo: Path, capsys) -> None
     for load in ("-1", "999"):
         code = main(["--root", str(fixture_repo), "verify", "01", "--load", load])
         assert code == 2 and "--load must be between 0 and" in capsys.readouterr().out
+
+
+def test_a_message_without_chinese_is_reported(fixture_repo: Path, capsys) -> None:
+    spec = fixture_repo / "exercises/01_hostile/test_hostile.py"
+    spec.write_text(
+        "from grader.spec import check\n"
+        + spec.read_text().replace(
+            'assert got == 42, f"fine() must return 42, not {got!r}"',
+            'check(got == 42, en=f"fine() must return 42, not {got!r}")',
+        )
+    )
+    code = main(["--root", str(fixture_repo), "verify", "01"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "message without Chinese: test_hostile.py line 15: check() has no zh" in out, out
+    assert "messages in Chinese: 0/1 check()/fail() calls; 1 bare assert(s)" in out, out

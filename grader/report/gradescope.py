@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.grade import Grading
 from grader.report.markdown import summary_lines
+from grader.results import Grading
 
 OUTPUT_LIMIT = 8000
 

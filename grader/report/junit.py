@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from grader.grade import Grading
+from grader.results import Grading
 
 FAILURE_STATUSES = {"failed", "todo"}  # the student's code is wrong or unwritten
 # timeout, crashed and error become <error>: the test could not run to a verdict

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.grade import Grading
 from grader.i18n import note, word
+from grader.results import Grading
 
 
 def _points(value: float) -> str:

@@ -16,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.catalog import Exercise
-from grader.grade import Grading
 from grader.i18n import note, word
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, Grading
+from grader.trim import tail
 
 STYLE = {
     "passed": ("✓", "green"),
@@ -109,7 +109,9 @@ def render_check(console: Console, exercise: Exercise, result: ExerciseResult, l
         console.print(Text(word("check.first_problem", lang, test=failure.name), style="bold"))
         console.print(
             Text(
-                failure.message or failure.output[-2000:] or word(f"status.{failure.status}", lang)
+                failure.message
+                or tail(failure.output, 2000)
+                or word(f"status.{failure.status}", lang)
             )
         )
         console.print()
