@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -25,12 +26,17 @@ class Check:
     detail: str
 
 
-def _subreaper() -> Check:
+def _works_in_a_child(trial: Callable[[], bool]) -> bool:
+    """Whether ``trial()`` returns True in a throwaway child (it may change the process)."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the trial child
-        os._exit(0 if isolation.become_subreaper() else 1)
+        os._exit(0 if trial() else 1)
     _, status = os.waitpid(pid, 0)
-    ok = os.waitstatus_to_exitcode(status) == 0
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def _subreaper() -> Check:
+    ok = _works_in_a_child(isolation.become_subreaper)
     detail = (
         "orphans of a test (double-forked, setsid daemons) come back to the grader and are killed"
         if ok
@@ -40,11 +46,7 @@ def _subreaper() -> Check:
 
 
 def _undumpable() -> Check:
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the trial child
-        os._exit(0 if isolation.make_undumpable() and not isolation.dumpable() else 1)
-    _, status = os.waitpid(pid, 0)
-    ok = os.waitstatus_to_exitcode(status) == 0
+    ok = _works_in_a_child(lambda: isolation.make_undumpable() and not isolation.dumpable())
     detail = (
         "grader processes cannot be read or ptraced by a process of the same uid"
         if ok

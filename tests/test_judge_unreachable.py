@@ -46,6 +46,18 @@ def ancestors():
     return found
 '''
 
+# The start of an attack() that knows where the spec (and so the repository) lies.
+SPEC_PATH = """
+import os
+import sys
+from pathlib import Path
+
+
+def attack():
+    spec = Path(next(m.__file__ for n, m in list(sys.modules.items()) if n.endswith("_hostile")
+                     and n.startswith("test")))
+"""
+
 
 def _blocked(run_message: str) -> bool:
     return "'blocked" in run_message
@@ -177,16 +189,10 @@ def attack():
 
 @root_only
 def test_judge_files_cannot_be_written(grade) -> None:
-    source = """
-import os
-import site
-import sys
-from pathlib import Path
+    source = (
+        SPEC_PATH
+        + """    import site
 
-
-def attack():
-    spec = Path(next(m.__file__ for n, m in list(sys.modules.items()) if n.endswith("_hostile")
-                     and n.startswith("test")))
     grader_dir = Path(sys.modules["grader"].__file__).parent
     targets = [grader_dir / "evil.py", grader_dir / "plugin.py", spec, spec.parent / "conftest.py",
                spec.parents[2] / "solutions" / "01_hostile" / "hostile.py",
@@ -204,21 +210,15 @@ def attack():
             pass
     return f"worked: {worked}" if worked else f"blocked ({len(targets)} paths)"
 """
+    )
     _attack_fails(grade, source)
 
 
 @root_only
 def test_specs_and_solutions_cannot_be_read(grade) -> None:
-    source = """
-import os
-import sys
-from pathlib import Path
-
-
-def attack():
-    spec = Path(next(m.__file__ for n, m in list(sys.modules.items()) if n.endswith("_hostile")
-                     and n.startswith("test")))
-    repo = spec.parents[2]
+    source = (
+        SPEC_PATH
+        + """    repo = spec.parents[2]
     worked = []
     for path in (spec, repo / "solutions" / "01_hostile" / "hostile.py"):
         try:
@@ -233,6 +233,7 @@ def attack():
             pass
     return f"worked: {worked}" if worked else "blocked"
 """
+    )
     _attack_fails(grade, source)
 
 
