@@ -436,6 +436,14 @@ class Student(Calls):
     ) -> Outcome:
         """End ``box`` and everything it started; the Outcome of its run."""
         spare = frozenset(self._live)
+        if box.status is None:
+            # The sandbox leads its own process group: one signal ends everything that stayed
+            # in it (a flood of 500 children included); the tree walk then finds the rest.
+            try:
+                os.killpg(box.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            rows = None  # what was read before the kill is stale now
         kill_tree(box.pid, include_root=box.status is None, spare=spare, rows=rows)
         if box.status is None:
             box.status = wait_child(box.pid, Deadline(5.0))
@@ -479,21 +487,9 @@ class Student(Calls):
         return outcome
 
     def _kill_escaped(self, keep: frozenset[int] = frozenset()) -> list[probe.Proc]:
-        """Kill processes re-parented to us (double-forked daemons) but sandboxes and ``keep``."""
-        me = os.getpid()
-        spare = frozenset(self._live) | keep
-        escaped: list[probe.Proc] = []
-        for proc in probe.children(me):
-            if proc.pid in spare:
-                continue
-            if proc.zombie:
-                try:
-                    os.waitpid(proc.pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                continue
-            escaped.extend(kill_tree(proc.pid, include_root=True, spare=spare))
-        return escaped
+        """Kill what was re-parented to us (double-forked daemons, orphans of a killed sandbox)
+        but live sandboxes and ``keep``, and reap it: one walk, however many there are."""
+        return kill_tree(os.getpid(), spare=frozenset(self._live) | keep)
 
     def printed(self, limit: int = 8192) -> str:
         """What the student's code printed, run by run (each stream capped at ``limit``)."""

@@ -30,6 +30,8 @@ root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here"
 user_only = pytest.mark.skipif(AS_ROOT, reason="as root the sandbox uid cannot signal the judge")
 
 FINE = "\n\ndef fine():\n    return 42\n"
+DEADLINE = 3.0  # the fixture exercise's hard deadline per test
+SLACK = 12.0  # session start-up, killing and reaping; generous for a busy machine
 
 # Helpers pasted into attack modules: the judge's processes are the sandbox's ancestors.
 ANCESTORS = '''
@@ -277,6 +279,29 @@ def fine():
 """
     run = grade("01_hostile", source)
     assert run.statuses() == {"test_attack": "failed", "test_after": "passed"}, run.output
+
+
+@root_only
+def test_a_fork_flood_ends_with_its_test(grade) -> None:
+    """The kernel stops the flood at the uid's process limit (test_namespaces.py pins the
+    number); the grader kills all of it in time and the next test runs as usual."""
+    source = """
+import os
+import time
+
+
+def attack():
+    for _ in range(2000):
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    return "worked: 2000 processes"
+"""
+    run = grade("01_hostile", source + FINE)
+    assert run.statuses()["test_after"] == "passed", run.output
+    assert run.statuses()["test_attack"] in ("failed", "timeout"), run.output
+    assert "worked" not in run.test("test_attack")["message"]
+    assert run.seconds < 2 * DEADLINE + SLACK, f"took {run.seconds:.1f} s"
 
 
 @root_only

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -108,6 +109,30 @@ def test_a_dropped_sandbox_has_no_way_back() -> None:
             ]
 
         assert in_child(as_sandbox) == ["PermissionError"] * 3
+
+
+@root_only
+def test_the_kernel_refuses_fork_past_the_process_limit() -> None:
+    with users.lease() as uid:
+        assert uid is not None
+
+        def flood() -> int:
+            users.drop_to(uid)
+            for started in range(2 * users.PROCESS_LIMIT):
+                try:
+                    if os.fork() == 0:
+                        os.closerange(3, 4096)  # in_child's pipe must see EOF without us
+                        signal.pause()
+                except BlockingIOError:
+                    return started
+            return -1
+
+        try:
+            started = in_child(flood)
+        finally:
+            users.kill_all(uid)
+            isolation.sweep_descendants()
+    assert 0 < started < users.PROCESS_LIMIT, f"{started} forks before the kernel said no"
 
 
 @root_only
