@@ -211,14 +211,13 @@ class Watcher:
     def _sample(self) -> None:
         if not self._recordings:
             return
-        rows = probe.table()
+        spare = frozenset().union(*(r.spare for r in self._recordings.values()))
+        # One walk down from the test process, in proportion to its tree: the sandboxes, all
+        # they started, and orphans they left (re-parented to us, the subreaper).
+        rows = probe.subtree([self.me], skip=spare)
         now = time.monotonic()
         watched = set(self._recordings)
-        adopted = [
-            p.pid
-            for p in probe.children(self.me, rows)
-            if p.pid not in watched and not any(p.pid in r.spare for r in self._recordings.values())
-        ]
+        adopted = [p.pid for p in rows.values() if p.ppid == self.me and p.pid not in watched]
         for recording in self._recordings.values():
             recording.add(rows, adopted, now)
 
