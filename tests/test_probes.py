@@ -60,6 +60,17 @@ def test_children_descendants_and_zombies(family: dict[str, int]) -> None:
     assert "state Z" in probe.describe_all([zombie])
 
 
+def test_subtree_walks_down_from_its_roots(family: dict[str, int]) -> None:
+    child = family["child"]
+    below = probe.subtree([child])
+    (zombie,) = probe.zombies(child)
+    assert set(below) == {child, family["grandchild"], zombie.pid}
+    assert below[zombie.pid].zombie and below[family["grandchild"]].ppid == child
+    mine = probe.subtree([os.getpid()], skip=frozenset({child}))
+    assert os.getpid() in mine and not set(mine) & set(below), "skip leaves out the subtree"
+    assert probe.subtree([child], skip=frozenset({child})) == {}
+
+
 def test_kill_tree_leaves_nothing_and_names_what_it_killed(family: dict[str, int]) -> None:
     child = family["child"]
     killed = kill_tree(child, include_root=True)
