@@ -1153,6 +1153,41 @@ def test_line_buffer_stays_bounded(student):
             client.close()
 
 
+SLOW_RCVBUF = 65536
+SLOW_SEND_TIMEOUT = 20.0
+
+
+def _larger_than_send_buffers() -> int:
+    """Bytes of a reply that cannot fit in the server's send buffer plus our receive window.
+
+    The kernel grows a socket's send buffer up to the last value of tcp_wmem (4 MiB by
+    default); a reply of 2 MiB more than that is sure to leave send() with bytes it could not
+    write at once.
+    """
+    most = 4 << 20
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            most = int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        pass
+    return min(max(most, 4 << 20), 16 << 20) + (2 << 20)
+
+
+def _first_difference(got: bytes, want: bytes) -> int:
+    """The offset of the first byte where ``got`` differs from ``want`` (bisecting: no loop
+    over millions of bytes in Python)."""
+    low, high = 0, min(len(got), len(want))
+    if got[:high] == want[:high]:
+        return high
+    while high - low > 1:  # got[:low] == want[:low], got[:high] != want[:high]
+        mid = (low + high) // 2
+        if got[:mid] == want[:mid]:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
 def _stuck_sending(server_port: int, client: Client) -> bool:
     """True when the server's side of ``client`` has unsent reply bytes and ours unread ones."""
     sockets = tcp_sockets(server_port)
@@ -1170,14 +1205,25 @@ def _stuck_sending(server_port: int, client: Client) -> bool:
 @pytest.mark.points(2)
 def test_a_slow_reader_gets_every_byte_and_blocks_nobody(student):
     port = free_port()
-    size = 6 * 1024 * 1024  # a reply larger than the kernel buffers between server and client
+    size = _larger_than_send_buffers()
     digits = b"".join(b"%07d," % i for i in range(size // 8 + 1))[:size]
     with serving(student, port, max_line=size + 5):
-        slow = Client(port, rcvbuf=4096)  # a small window: the server must wait to send
+        slow = Client(port, rcvbuf=SLOW_RCVBUF)  # a small window: the server must wait to send
         other: Client | None = None
         try:
-            slow.send(b"ECHO " + digits + b"\n")  # done once the server has read it all
-            holds_within(lambda: _stuck_sending(port, slow), REPLY_TIMEOUT)
+            slow.sock.settimeout(SLOW_SEND_TIMEOUT)  # a line-buffering server may rescan its buffer
+            try:
+                slow.send(b"ECHO " + digits + b"\n")  # queued: the server may still be reading
+            except TimeoutError:
+                raise fl(
+                    f"a client sent ECHO with a {size} byte text (max_line={size + 5}); the "
+                    f"server had not read it all after {SLOW_SEND_TIMEOUT:g} s",
+                    f"客户端发送了文本长 {size} 字节的 ECHO（max_line={size + 5}）；"
+                    f"{SLOW_SEND_TIMEOUT:g} 秒后服务器还没有把它读完",
+                    "long",
+                ) from None
+            # Until the server has read the request and filled both buffers with its reply.
+            holds_within(lambda: _stuck_sending(port, slow), SLOW_SEND_TIMEOUT)
             other = Client(port)
             try:
                 reply = other.ask("PING")
@@ -1199,6 +1245,7 @@ def test_a_slow_reader_gets_every_byte_and_blocks_nobody(student):
                 "protocol",
             )
             got = bytearray()
+            slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)  # read faster now
             slow.sock.settimeout(REPLY_TIMEOUT)
             while not got.endswith(b"\n") and len(got) <= size:
                 try:
@@ -1209,10 +1256,7 @@ def test_a_slow_reader_gets_every_byte_and_blocks_nobody(student):
                     break
                 got += chunk
             whole = bytes(got) == digits + b"\n"
-            first_bad = next(
-                (i for i, (a, b) in enumerate(zip(got, digits + b"\n", strict=False)) if a != b),
-                min(len(got), size + 1),
-            )
+            first_bad = 0 if whole else _first_difference(bytes(got), digits + b"\n")
             ck(
                 whole,
                 f"a client sent ECHO with a {size} byte text and read the reply slowly; it got "
@@ -1222,7 +1266,7 @@ def test_a_slow_reader_gets_every_byte_and_blocks_nobody(student):
                 f"客户端发送了文本长 {size} 字节的 ECHO，并且读得很慢；它收到了 {len(got)} 个"
                 f"字节，第一个错误出现在偏移 {first_bad}。对方读得慢时，socket.send() 可能只发出"
                 "一部分数据，并返回发出了多少：要用 conn.sendall()，它会把每个字节都发出去",
-                "protocol",
+                "errors",
             )
             slow.pending = bytearray()
             after = slow.ask("PING")
