@@ -91,7 +91,9 @@ def read_lines(conn: socket.socket, max_line: int) -> Iterator[bytes | None]:
         if not chunk:
             return
         buffer += chunk
-        while True:  # one recv() may hold many lines: cut out every complete one
+        # One recv() may hold many lines: cut out every complete one. Only a chunk with a
+        # "\n" can complete a line, so a long line is not rescanned on every recv().
+        while b"\n" in chunk:
             end = buffer.find(b"\n")
             if end < 0:
                 break
