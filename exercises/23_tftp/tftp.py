@@ -106,19 +106,22 @@ class TFTPServer:
         """Answer one client's commands until QUIT, or until it goes away.
 
         Unknown commands and failed ones are answered with ``ERR <message>``; the
-        connection stays open. A client that vanishes (b"", ProtocolError, OSError) ends
-        this handler quietly.
+        connection stays open. A PUT whose size is not decimal digits gets ``ERR`` and may
+        end the connection (where its data ends cannot be known). A client that vanishes
+        (b"", ProtocolError, OSError) ends this handler quietly.
         """
         # TODO: read_line(), split the verb from the rest, call do_list / do_get / do_put.
         raise NotImplementedError
 
     def do_list(self, chan: Channel) -> None:
-        """``OK <n>`` and n bytes: the regular files with valid names, each followed by \\n."""
+        """``OK <n>`` and n bytes: the regular files with valid names, each followed by \\n.
+
+        Folders and symbolic links are not listed."""
         # TODO (README: 'LIST')
         raise NotImplementedError
 
     def do_get(self, chan: Channel, name: str) -> None:
-        """``OK <size>`` and the file's bytes, or ``ERR <message>``."""
+        """``OK <size>`` and the file's bytes, or ``ERR <message>`` (also for a symbolic link)."""
         # TODO (README: 'GET')
         raise NotImplementedError
 
@@ -127,7 +130,8 @@ class TFTPServer:
 
         A refused name: read the ``size`` bytes anyway, throw them away, answer ERR.
         A good name: write into a hidden temporary file in the folder, and os.replace() it
-        onto ``name`` after the last byte. If the connection ends first, delete it.
+        onto ``name`` after the last byte. If the connection ends first, delete it; if
+        ``name`` is a folder, os.replace() fails: delete it and answer ERR.
         """
         # TODO (README: 'PUT')
         raise NotImplementedError

@@ -177,11 +177,14 @@ class TFTPServer:
         except (ProtocolError, OSError):
             return  # the client broke the protocol or vanished: end this client only
 
+    def _regular(self, name: str) -> bool:
+        """A regular file of the folder itself: a symbolic link is not, wherever it points."""
+        path = os.path.join(self.folder, name)
+        return os.path.isfile(path) and not os.path.islink(path)
+
     def do_list(self, chan: Channel) -> None:
         names = sorted(
-            name
-            for name in os.listdir(self.folder)
-            if valid_name(name) and os.path.isfile(os.path.join(self.folder, name))
+            name for name in os.listdir(self.folder) if valid_name(name) and self._regular(name)
         )
         payload = "".join(name + "\n" for name in names).encode("utf-8")
         chan.sock.sendall(f"OK {len(payload)}\n".encode() + payload)
@@ -191,7 +194,9 @@ class TFTPServer:
             chan.send_line(f"ERR refused name {name!r}")
             return
         try:
-            f = open(os.path.join(self.folder, name), "rb")  # noqa: SIM115 - closed below
+            # O_NOFOLLOW: a symbolic link in the folder could point anywhere (/etc/passwd).
+            fd = os.open(os.path.join(self.folder, name), os.O_RDONLY | os.O_NOFOLLOW)
+            f = os.fdopen(fd, "rb")
         except OSError:
             chan.send_line(f"ERR no such file: {name}")
             return
