@@ -37,6 +37,7 @@ from grader import isolation, namespaces, secret, users, wire
 from grader.isolation import Deadline, OutputFile
 from grader.messages import LANGS, SpecFailure
 from grader.outcome import StudentProblem
+from grader.polling import WaitTimeout
 from grader.results import TestResult
 from grader.sandbox import Student
 from grader.sandbox_child import Identity
@@ -283,7 +284,7 @@ def teaching_message(exc: BaseException, lang: str = "en") -> str:
     ``assert cond, msg`` arrives as ``msg`` + ``"\nassert <introspection>"``, and the
     introspection (reprs of Outcome objects and the like) stays in the test's output.
     """
-    if isinstance(exc, (StudentProblem, SpecFailure)):
+    if isinstance(exc, (StudentProblem, SpecFailure, WaitTimeout)):
         return exc.teaching.text(lang).strip() or "an assertion failed"
     if isinstance(exc, AssertionError):
         text = str(exc)

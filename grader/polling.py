@@ -10,11 +10,20 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from grader.messages import Msg
+
 T = TypeVar("T")
 
 
 class WaitTimeout(AssertionError):
-    """The condition did not hold before the deadline (an assertion: the test fails)."""
+    """The condition did not hold before the deadline (an assertion: the test fails).
+
+    ``teaching`` is the message in both languages when the spec gave a :class:`Msg`.
+    """
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.en)
+        self.teaching = message
 
 
 def holds_within(condition: Callable[[], object], timeout: float) -> bool:
@@ -29,7 +38,7 @@ def holds_within(condition: Callable[[], object], timeout: float) -> bool:
 def wait_until(
     condition: Callable[[], T],
     timeout: float = 5.0,
-    message: str = "condition did not hold",
+    message: str | Msg = "condition did not hold",
     interval: float = 0.002,
 ) -> T:
     """Poll ``condition`` until it returns a truthy value, and return that value.
@@ -44,6 +53,8 @@ def wait_until(
             return value
         now = time.monotonic()
         if now >= deadline:
-            raise WaitTimeout(f"{message} (waited {timeout:g} s)")
+            msg = message if isinstance(message, Msg) else Msg(message)
+            waited = f" (waited {timeout:g} s)"
+            raise WaitTimeout(msg + Msg(waited, f"（等了 {timeout:g} 秒）"))
         time.sleep(min(interval, deadline - now))
         interval = min(interval * 2, 0.05)

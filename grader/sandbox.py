@@ -107,6 +107,7 @@ class _Sandbox:
         self.pid = pid
         self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
         self.fall_fd = fall_r
+        self.fell: list[FellThrough] = []  # read so far from the fall-through pipe
         os.set_blocking(fall_r, False)
         self.status: int | None = None
         self.before = spare  # the judge's children before this run: not this run's escapees
@@ -128,9 +129,9 @@ class _Sandbox:
         return frame, frame is None and status is None
 
     def fell_through(self) -> tuple[FellThrough, ...]:
-        """What forked children reported when they came back into grader code (bounded)."""
+        """What forked children reported so far when they came back into grader code (bounded)."""
         data = b""
-        while len(data) < FALL_BUDGET:
+        while len(data) < FALL_BUDGET and len(self.fell) < 100:
             try:
                 chunk = os.read(self.fall_fd, FALL_BUDGET)
             except BlockingIOError:
@@ -138,12 +139,11 @@ class _Sandbox:
             if not chunk:
                 break
             data += chunk
-        found = []
-        for line in data.decode(errors="replace").splitlines()[:100]:
+        for line in data.decode(errors="replace").splitlines()[: 100 - len(self.fell)]:
             pid, _, how = line.partition(" ")
             if pid.isdigit():
-                found.append(FellThrough(int(pid), how))
-        return tuple(found)
+                self.fell.append(FellThrough(int(pid), how))
+        return tuple(self.fell)
 
 
 def _decode_frame(frame: bytes, fields: dict[str, Any]) -> Outcome:
@@ -214,6 +214,12 @@ class Running:
             return self.outcome.timeline
         self._watcher.sample_now()
         return self._watcher.timeline(self.pid)
+
+    def fell_through(self) -> tuple[FellThrough, ...]:
+        """Forked children that came back into grader code so far (see Outcome.fell_through)."""
+        if self.outcome is not None:
+            return self.outcome.fell_through
+        return self._sandbox.fell_through()
 
     def threads(self) -> int:
         """How many threads the sandbox process has now."""

@@ -13,6 +13,7 @@ import pytest
 from grader.cli import main
 
 KNOWN_FAILURES = {
+    "test_a_wait_speaks_both_languages": "failed",
     "test_a_message_in_two_languages": "failed",
     "test_the_soft_limit_is_a_timeout": "timeout",
 }
@@ -24,6 +25,7 @@ def test_every_verb_and_observation_reports_what_happened(grade) -> None:
         expected = KNOWN_FAILURES.get(name, "passed")
         assert status == expected, f"{name}: {status}\n{run.test(name)['message']}"
     assert run.test("test_a_message_in_two_languages")["message"] == "the English text"
+    assert run.test("test_a_wait_speaks_both_languages")["message"] == "never true (waited 0.05 s)"
     assert "soft limit" in run.test("test_the_soft_limit_is_a_timeout")["message"]
 
 
@@ -36,5 +38,7 @@ def test_messages_follow_the_language(fixture_repo, tmp_path, capsys, lang, text
     import json
 
     tests = json.loads(out.read_text())["exercises"][0]["tests"]
-    message = next(t["message"] for t in tests if t["name"] == "test_a_message_in_two_languages")
-    assert message == text
+    messages = {t["name"]: t["message"] for t in tests}
+    assert messages["test_a_message_in_two_languages"] == text
+    waited = {"en": "never true (waited 0.05 s)", "zh": "从未成立（等了 0.05 秒）"}[lang]
+    assert messages["test_a_wait_speaks_both_languages"] == waited
