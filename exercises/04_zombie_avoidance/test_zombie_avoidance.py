@@ -7,8 +7,12 @@ The judge observes; the sandbox only acts. Every student call runs in a sandbox 
   returned (unreaped children; processes still running below the caller);
 * ``outcome.escaped``: orphans re-parented to the judge (a child subreaper) and still running
   when the run ended — a detached grandchild;
-* ``outcome.timeline``: every process seen below the caller (and adopted by the judge) while
-  the call ran, sampled from /proc: who was whose child, and for how long;
+* ``outcome.timeline``: every process seen below the caller (and adopted by the judge), with
+  its parent and the states it was seen in — read here only for processes that are sure to
+  be there at the last sample, the moment the call returned (a zombie kept by a running
+  task, an adopted orphan): the periodic samples thin out on a busy machine;
+* ``running.children()``: the judge's own look at the caller's children, as often as it
+  wants, while a started scenario runs (Part 2: one live child per task, all at once);
 * ``outcome.fell_through``: forked children that left the student's function (returned,
   raised, ``sys.exit``) instead of ending with ``os._exit``;
 * and results only real work can produce: exit statuses the judge chose at random and imposed
