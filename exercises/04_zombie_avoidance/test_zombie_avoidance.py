@@ -1,410 +1,903 @@
 """Spec for exercise 04 — zombie avoidance. Run it with `grader check zombie_avoidance`.
 
-Every student call runs in a sandbox process: the *caller*. The assertions run here, on
-plain data, and the judge reads the process table itself the moment the function returns:
-``outcome.zombies`` (children that exited and were not reaped) and ``outcome.descendants``
-(processes still running below the caller), and ``outcome.escaped`` (orphans re-parented to
-the judge, which is a child subreaper, while the call ran).
+The judge observes; the sandbox only acts. Every student call runs in a sandbox process, the
+*caller*, and every verdict rests on what this test process saw of it from outside:
+
+* ``outcome.zombies`` / ``outcome.descendants``: the process table the moment the call
+  returned (unreaped children; processes still running below the caller);
+* ``outcome.escaped``: orphans re-parented to the judge (a child subreaper) and still running
+  when the run ended — a detached grandchild;
+* ``outcome.timeline``: every process seen below the caller (and adopted by the judge), with
+  its parent and the states it was seen in — read here only for processes that are sure to
+  be there at the last sample, the moment the call returned (a zombie kept by a running
+  task, an adopted orphan): the periodic samples thin out on a busy machine;
+* ``running.children()``: the judge's own look at the caller's children, as often as it
+  wants, while a started scenario runs (Part 2: one live child per task, all at once);
+* ``outcome.fell_through``: forked children that left the student's function (returned,
+  raised, ``sys.exit``) instead of ending with ``os._exit``;
+* and results only real work can produce: exit statuses the judge chose at random and imposed
+  on the children itself, children let go in an order drawn at random, one at a time, by a
+  ``work()`` that opens its gate only while the caller holds the right number of children.
 
 Parts 2 and 3 take callables, so they run through scenarios: trusted functions of this file
-that give the student's function tasks whose progress is recorded in files and pipes.
-Nothing here waits with a sleep: children are held by gates that the scenario opens, and
-every wait is a poll with a deadline.
-
-Every assertion carries its own teaching message, so pytest's assertion rewriting is off
-(its introspection would append `assert not (Proc(...),)` noise to it): PYTEST_DONT_REWRITE
+that run the student's function in the sandbox. What a scenario records there (how often
+``work()`` ran, what a task saw) only explains a failure in its message; it never makes a
+test pass. Nothing waits with a sleep: a sleep is only the work a child simulates.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
+import resource
 import select
 import signal
 import time
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from grader import probe
-from grader.polling import holds_within
+from grader.spec import Outcome, check, fail, holds_within, probe
+
+# README references (checked by `grader verify` against the headings of both READMEs).
+EXIT_EN = "(README: 'End every child with `os._exit`')"
+EXIT_ZH = "（README.zh-CN:「每个子进程都用 `os._exit` 结束」）"
+P1_EN = "(README: 'Part 1 — reap every child')"
+P1_ZH = "（README.zh-CN:「第一部分：回收每一个子进程」）"
+P2_EN = "(README: 'Part 2 — a poller that keeps working')"
+P2_ZH = "（README.zh-CN:「第二部分：一边干活一边回收」）"
+P3_EN = "(README: 'Part 3 — the double fork')"
+P3_ZH = "（README.zh-CN:「第三部分：二级子进程」）"
+RAISE_EN = "(README: 'A task that raises')"
+RAISE_ZH = "（README.zh-CN:「任务抛出异常时」）"
+STATUS_EN = "(README: 'Exit codes and wait statuses')"
+STATUS_ZH = "（README.zh-CN:「退出码与等待状态」）"
 
 
-def _fail(message: str) -> None:
-    """Fail the test with ``message`` alone (pytest.fail would prefix it with `Failed:`)."""
-    raise AssertionError(message)
+class TaskFailed(Exception):
+    """What the judge's failing tasks raise."""
+
+
+def _check_every_child_used_os_exit(outcome: Outcome, en_where: str, zh_where: str) -> None:
+    """No forked child may come back out of the student's function into the caller's code."""
+    if not outcome.fell_through:
+        return
+    en = ", ".join(f.describe() for f in outcome.fell_through)
+    zh = "、".join(f.describe("zh") for f in outcome.fell_through)
+    fail(
+        en=(
+            f"{len(outcome.fell_through)} forked process(es) left your function instead of "
+            f"ending there: {en}. A child that returns, raises or calls sys.exit() climbs back "
+            "into the caller's code and runs it a second time (here the grader stopped it). "
+            "End every child with os._exit(code), in a try/finally so that an exception cannot "
+            f"skip it {EXIT_EN}{en_where}."
+        ),
+        zh=(
+            f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在你的函数里结束，而是离开了"
+            f"函数：{zh}。子进程一旦 return、抛出异常或调用 sys.exit()，就会回到调用者的代码里，"
+            "把后面的程序再执行一遍（这次是评测程序把它拦了下来）。每个子进程都要用 "
+            "os._exit(code) 结束，并放在 try/finally 里，这样即使出了异常也不会跳过它"
+            f"{EXIT_ZH}{zh_where}。"
+        ),
+    )
 
 
 # -- Part 1: reap every child -----------------------------------------------------------------
 
 CODES = [0, 1, 2, 7, 255]
-SIGNALLED = [3, -signal.SIGKILL, 0, -signal.SIGTERM]
+AGAIN = [6, 6, 0]  # a second call in the same process: only its own children count
+SIGNALLED = [3, -signal.SIGKILL, 0, -signal.SIGTERM, -signal.SIGUSR1]
 REAPED = [0, 3, 0, 255, -signal.SIGKILL, 1]
+IMPOSED = [0, 1, 2, 3, 4]  # the codes asked for while the judge imposes other endings
+PROOF = [9, 8]  # every test of Part 1 ends with this call, whose endings the judge imposes
+# Each child of reap_all is held BASE_S + (n - 1 - k) * GAP_S after its fork (k: its fork
+# index) before its own code runs: the children end in the reverse order of their forks, so a
+# result that follows the order of os.wait() shows.
+BASE_S = 0.02
+GAP_S = 0.05
+IMPOSED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP, signal.SIGALRM, signal.SIGTERM)
 
 
-def _code_name(code: int) -> str:
+def _code_name(code: int, lang: str = "en") -> str:
     if code < 0:
         try:
-            return f"killed by {signal.Signals(-code).name}"
+            name = signal.Signals(-code).name
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit {code}"
+            name = f"signal {-code}"
+        return f"被 {name} 杀死" if lang == "zh" else f"killed by {name}"
+    return f"以 {code} 退出" if lang == "zh" else f"exit {code}"
 
 
-def _codes_message(asked: list[int], got: object) -> str:
-    """Why ``reap_all(asked)`` returning ``got`` is wrong, for the student."""
-    head = f"reap_all({asked}) returned {got!r}, expected {asked}. "
-    if (
-        not isinstance(got, list)
-        or len(got) != len(asked)
-        or not all(isinstance(c, int) for c in got)
-    ):
-        return head + "Return a list of ints: one exit code per child, in the order of `codes`."
-    for want, have in zip(asked, got, strict=True):
-        if want > 0 and have == want << 8:
-            return head + (
-                f"For the child that did os._exit({want}) you returned {have}: that is the raw "
-                f"wait status, where the exit code sits in the second byte ({want} << 8 = {have}). "
-                "Decode it: os.waitstatus_to_exitcode(status), or os.WEXITSTATUS(status) for a "
-                "normal exit (README: 'Exit codes and wait statuses')."
-            )
-        if want < 0 and have != want:
-            how = "the raw wait status" if have == -want else "not the signal"
-            return head + (
-                f"The child {_code_name(want)} came back as {have} ({how}). A child ended by a "
-                "signal has no exit code: os.WIFSIGNALED(status) is true and WEXITSTATUS means "
-                f"nothing. Report it as minus the signal number ({want}), like subprocess "
-                "does; os.waitstatus_to_exitcode(status) does exactly that (README: 'Exit codes "
-                "and wait statuses')."
-            )
-    if sorted(got) == sorted(asked):
-        return head + (
-            "The right codes, in the wrong order: result i belongs to the child forked for "
-            "codes[i], whatever order they end in. Wait for each pid with os.waitpid(pid, 0), "
-            "or remember which pid had which index (README: 'Part 1 — reap every child')."
+def _reap_scenario(
+    module: ModuleType, runs: list[list[int]], imposed: list[int | None]
+) -> list[object] | None:
+    """Scenario: ``reap_all(codes)`` for each run, in one process, with children held apart.
+
+    Each child is held after its fork (BASE_S, plus GAP_S for each child forked after it), so
+    the children end in the reverse order of their forks. Where ``imposed[i]`` is not None,
+    every child of run i then ends as the judge says (an exit code, or minus a signal) before
+    the student's code in the child runs.
+    """
+    caller = os.getpid()
+    state: dict[str, int | None] = {"forks": 0, "first": 0, "n": 0, "ending": None}
+
+    def in_parent() -> None:
+        if os.getpid() == caller:
+            state["forks"] = int(state["forks"] or 0) + 1
+
+    def in_child() -> None:
+        if os.getppid() != caller:
+            return  # not a child of the caller (a grandchild, or the scenario's own fork)
+        k = int(state["forks"] or 0) - int(state["first"] or 0)
+        later = max(0, int(state["n"] or 0) - 1 - k)
+        time.sleep(BASE_S + later * GAP_S)  # the child's "work": it ends after its later siblings
+        ending = state["ending"]
+        if ending is not None:
+            if ending < 0:
+                os.kill(os.getpid(), -ending)
+            os._exit(ending if ending >= 0 else 1)
+
+    os.register_at_fork(after_in_parent=in_parent, after_in_child=in_child)
+    results: list[object] = []
+    for codes, ending in zip(runs, imposed, strict=True):
+        state.update(first=state["forks"], n=len(codes), ending=ending)
+        result = module.reap_all(list(codes))
+        if os.getpid() != caller:
+            return None  # a child came back out of reap_all: the sandbox reports it
+        results.append(result)
+    return results
+
+
+def _imposed_ending(rng: random.Random, signalled: bool) -> int:
+    """An ending the judge imposes: an exit code in 100..254, or minus a signal."""
+    return -int(rng.choice(IMPOSED_SIGNALS)) if signalled else rng.randrange(100, 255)
+
+
+def _reap(student, runs: list[list[int]], imposed: list[int | None] | None = None):
+    """Run reap_all on each of ``runs`` in one sandbox, then once more on PROOF with endings the
+    judge imposes (unless ``imposed`` is given): results nobody can know without waiting."""
+    if imposed is None:
+        runs = [*runs, PROOF]
+        imposed = [None] * (len(runs) - 1) + [_imposed_ending(random.Random(), False)]
+    label = ", then ".join(f"reap_all({codes})" for codes in runs)
+    outcome = student.options(label=label).run_scenario(_reap_scenario, runs, imposed)
+    _check_every_child_used_os_exit(outcome, f" {P1_EN}", P1_ZH)
+    results = outcome.value_or_raise()
+    check(
+        isinstance(results, list) and len(results) == len(runs),
+        en=f"{label}: the calls did not all return",
+        zh=f"{label}：这几次调用没有都正常返回",
+    )
+    for codes, ending, got in zip(runs, imposed, results, strict=True):
+        if ending is not None:
+            _check_imposed(codes, ending, got)
+    return outcome, results
+
+
+def _check_imposed(asked: list[int], ending: int, got: object) -> None:
+    """The judge ended every child of ``reap_all(asked)`` itself, with ``ending``."""
+    want = [ending] * len(asked)
+    if got == asked:
+        fail(
+            en=f"the judge ended every child of reap_all({asked}) itself, right after the "
+            f"fork and before your code in the child ran: each {_code_name(ending)}. "
+            f"reap_all returned {got!r}: the codes you were asked for, not what the children "
+            f"did. Report how each child really ended, as os.waitpid tells you ({want}); a "
+            "child can end otherwise than planned (a crash, a kill from outside) "
+            f"{P1_EN} {STATUS_EN}.",
+            zh=f"评测程序在 fork 之后、你在子进程里的代码运行之前，亲手结束了 "
+            f"reap_all({asked}) 的每一个子进程：每个都{_code_name(ending, 'zh')}。"
+            f"reap_all 却返回了 {got!r}：这是传给你的退出码，而不是子进程实际的结局。要报告 "
+            f"os.waitpid 告诉你的真实结果（{want}）；子进程完全可能不按计划结束"
+            f"（崩溃了，或者被别人杀死）{P1_ZH}{STATUS_ZH}。",
         )
-    return head + "Each child must end with its own code, and you report what waitpid says."
+    _check_codes(asked, got, want)
+
+
+def _check_codes(asked: list[int], got: object, expected: list[int] | None = None) -> None:
+    """``reap_all(asked)`` must have returned ``expected`` (default: ``asked``)."""
+    want = asked if expected is None else expected
+    if got == want:
+        return
+    head_en = f"reap_all({asked}) returned {got!r}, expected {want}. "
+    head_zh = f"reap_all({asked}) 返回了 {got!r}，应当是 {want}。"
+    if not isinstance(got, list) or len(got) != len(want) or not all(type(c) is int for c in got):
+        fail(
+            en=head_en + f"Return a list of ints: one result per child, in the order of `codes` "
+            f"{P1_EN}.",
+            zh=head_zh + f"要返回一个整数列表：每个子进程一个结果，顺序与 `codes` 相同{P1_ZH}。",
+        )
+    for code, have in zip(want, got, strict=True):
+        if code > 0 and have == code << 8:
+            fail(
+                en=head_en
+                + f"For the child that did os._exit({code}) you returned {have}: that is the raw "
+                f"wait status, where the exit code sits in the second byte ({code} << 8 = "
+                f"{have}). Decode it: os.waitstatus_to_exitcode(status), or "
+                f"os.WEXITSTATUS(status) for a normal exit {STATUS_EN}.",
+                zh=head_zh + f"对于执行了 os._exit({code}) 的子进程，你返回的是 {have}：这是原始的"
+                f"等待状态，退出码放在第二个字节里（{code} << 8 = {have}）。要先解码："
+                f"os.waitstatus_to_exitcode(status)，正常退出时也可以用 os.WEXITSTATUS(status)"
+                f"{STATUS_ZH}。",
+            )
+        if code < 0 and have != code:
+            how_en = "the raw wait status" if have in (-code, -code | 0x80) else "not the signal"
+            how_zh = "这是原始的等待状态" if have in (-code, -code | 0x80) else "这不是信号编号"
+            fail(
+                en=head_en + f"The child {_code_name(code)} came back as {have} ({how_en}). A "
+                "child ended by a signal has no exit code: os.WIFSIGNALED(status) is true and "
+                f"WEXITSTATUS means nothing. Report minus the signal number ({code}), like "
+                "subprocess does; os.waitstatus_to_exitcode(status) does exactly that "
+                f"{STATUS_EN}.",
+                zh=head_zh + f"{_code_name(code, 'zh')}的子进程，你报告成了 {have}（{how_zh}）。"
+                "被信号杀死的子进程没有退出码：os.WIFSIGNALED(status) 为真，这时 WEXITSTATUS "
+                f"毫无意义。应当报告负的信号编号（{code}），和 subprocess 的约定一样；"
+                f"os.waitstatus_to_exitcode(status) 正好就是这么做的{STATUS_ZH}。",
+            )
+    if sorted(got) == sorted(want):
+        fail(
+            en=head_en + "The right results in the wrong order. Here the children ended in the "
+            "reverse order of their forks: result i belongs to the child forked for codes[i], "
+            "whichever ends first. Wait for each pid with os.waitpid(pid, 0), or remember which "
+            f"pid had which index {P1_EN}.",
+            zh=head_zh + "结果都对，但顺序错了。这次子进程结束的先后正好和 fork 的顺序相反："
+            "第 i 个结果属于为 codes[i] fork 出来的那个子进程，与谁先结束无关。可以对每个 pid "
+            f"依次调用 os.waitpid(pid, 0)，或者记下每个 pid 对应的下标{P1_ZH}。",
+        )
+    fail(
+        en=head_en + "Each result is what os.waitpid reported for that child, decoded "
+        f"{P1_EN} {STATUS_EN}.",
+        zh=head_zh + f"每个结果都应当是 os.waitpid 对那个子进程报告的状态，解码之后的值"
+        f"{P1_ZH}{STATUS_ZH}。",
+    )
 
 
 @pytest.mark.points(3)
 def test_exit_codes_are_returned(student):
-    got = student.call("reap_all", CODES)
-    assert got == CODES, _codes_message(CODES, got)
-    empty = student.call("reap_all", [])
-    assert empty == [], (
-        f"reap_all([]) returned {empty!r}: with no codes there is no child, return []"
-    )
+    runs = [CODES, [], AGAIN]
+    _, results = _reap(student, runs)
+    for codes, got in zip(runs, results[: len(runs)], strict=True):
+        _check_codes(codes, got)
 
 
 @pytest.mark.points(2)
 def test_killed_child_reports_the_signal(student):
-    got = student.call("reap_all", SIGNALLED)
-    assert got == SIGNALLED, _codes_message(SIGNALLED, got)
+    _, results = _reap(student, [SIGNALLED])
+    _check_codes(SIGNALLED, results[0])
 
 
-def _count_forks(module: ModuleType, codes: list[int]) -> list[object]:
-    """Scenario: how many processes reap_all forks, and what it returns."""
-    forks = [0]
-
-    def counted() -> None:
-        forks[0] += 1
-
-    os.register_at_fork(after_in_parent=counted)
-    result = module.reap_all(codes)
-    return [forks[0], result]
+@pytest.mark.points(2)
+def test_results_come_from_the_wait_status(student):
+    rng = random.Random()
+    endings = [_imposed_ending(rng, False), _imposed_ending(rng, True)]
+    _reap(student, [IMPOSED, IMPOSED], endings)
 
 
 @pytest.mark.points(2)
 def test_every_child_is_reaped(student):
-    outcome = student.run_scenario(_count_forks, REAPED)
-    forks, result = outcome.value_or_raise()
-    if outcome.zombies:
-        assert not outcome.zombies, (
-            f"when reap_all returned, {len(outcome.zombies)} of the {forks} children it forked "
-            f"were zombies: {probe.describe_all(outcome.zombies)}. A child that has ended stays "
-            "in the process table (state Z, <defunct>) until its parent collects its status. "
-            "os.wait() collects exactly ONE child per call, and a child nobody waits for stays a "
-            "zombie as long as the parent lives. Call os.waitpid(pid, 0) once for every child "
-            "you forked (README: 'Part 1 — reap every child')."
-        )
-    assert not outcome.descendants, (
-        f"when reap_all returned, these processes were still running below it: "
+    outcome, results = _reap(student, [REAPED])
+    check(
+        not outcome.zombies,
+        en=f"when reap_all({REAPED}) returned, {len(outcome.zombies)} of its children were "
+        f"zombies: {probe.describe_all(outcome.zombies)}. A child that has ended stays in the "
+        "process table (state Z, <defunct>) until its parent collects its status. os.wait() "
+        "collects exactly ONE child per call, and a child nobody waits for stays a zombie as "
+        "long as the parent lives. Call os.waitpid(pid, 0) once for every child you forked "
+        f"{P1_EN}.",
+        zh=f"reap_all({REAPED}) 返回时，它有 {len(outcome.zombies)} 个子进程是僵尸："
+        f"{probe.describe_all(outcome.zombies)}。子进程结束以后会一直留在进程表里（状态 Z，"
+        "<defunct>），直到父进程取走它的退出状态。每调用一次 os.wait() 只能回收一个子进程，"
+        "没人等待的子进程会在父进程活着的时候一直当僵尸。对 fork 出来的每个子进程都调用一次 "
+        f"os.waitpid(pid, 0){P1_ZH}。",
+    )
+    check(
+        not outcome.descendants,
+        en=f"when reap_all({REAPED}) returned, these processes were still running below it: "
         f"{probe.describe_all(outcome.descendants)}. Wait until every child has ended "
-        "(os.waitpid blocks until it has) before returning (README: 'Part 1 — reap every child')."
+        "(os.waitpid(pid, 0) blocks until it has; WNOHANG does not wait) before returning "
+        f"{P1_EN}.",
+        zh=f"reap_all({REAPED}) 返回时，它下面还有这些进程在运行："
+        f"{probe.describe_all(outcome.descendants)}。返回之前要等每个子进程都结束"
+        f"（os.waitpid(pid, 0) 会阻塞到它结束为止；加了 WNOHANG 就不会等）{P1_ZH}。",
     )
-    assert forks >= len(REAPED), (
-        f"reap_all({REAPED}) forked {forks} process(es) for {len(REAPED)} codes: fork one child "
-        "per code and let that child end with it (README: 'Part 1 — reap every child')."
-    )
-    assert result == REAPED, _codes_message(REAPED, result)
+    _check_codes(REAPED, results[0])
 
 
 # -- Part 2: a poller that keeps working ------------------------------------------------------
 
-RELEASE_ORDER = [2, 0, 3, 1]  # the order in which the children are allowed to finish
-WORK_PER_CHILD = 3  # work() calls, after one child was reaped, before the next may finish
-GATE_S = 4.0  # how long a child waits for the work to release it before giving up
+TASKS = 5  # odd on purpose
+SLICE_S = 0.02  # one slice of the caller's other work (the work() the test gives)
+WORK_PER_CHILD = 4  # slices of work, after the last child let go was reaped, before the next
+GATE_S = 6.0  # how long a child waits for the work to let it go before giving up
+RAISING = 2  # how many tasks raise in test_poller_survives_a_task_that_raises
+SEEN = "judge-saw-them"  # the file the judge writes once it has seen every child at once
 
 
-def _poll_scenario(module: ModuleType, folder: str, order: list[int]) -> dict[str, object]:
-    """Scenario: children that can only finish as the caller's work() makes progress.
+def _release_order(rng: random.Random, n: int) -> list[int]:
+    """A random order of n task indexes: neither the fork order nor its reverse."""
+    order = list(range(n))
+    while order in (list(range(n)), list(range(n))[::-1]):
+        rng.shuffle(order)
+    return order
 
-    Child ``i`` writes ``started-i`` (its pid), then waits up to GATE_S for a byte on its own
-    pipe, then writes ``finished-i`` ("released" or "timed out") and returns. ``work()`` is
-    the other work: each call is one slice. After WORK_PER_CHILD slices done while the next
-    child in ``order`` is waiting, it releases that child; it releases none while the child it
-    released last has not been reaped. So the children end in ``order``, one at a time, and
-    only if the caller keeps calling work() while they run: a blocking poller stalls them.
+
+def _child_count(pid: int) -> int:
+    """How many children ``pid`` has now, zombies included (cheap: its own /proc entries)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        total = 0
+        for tid in tasks:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                total += len(f.read().split())
+        return total
+    except OSError:  # no such file (an old or non-Linux kernel): scan the whole table
+        return len(probe.children(pid))
+
+
+def _poll_scenario(
+    module: ModuleType, order: list[int], raising: list[int], more: bool, judge: str | None
+) -> dict[str, object] | None:
+    """Scenario: children that can only end as the caller's work() goes on, one at a time.
+
+    Child ``i`` runs task ``i``: it waits up to GATE_S for a byte on its own gate (a pipe),
+    then returns (or raises TaskFailed, for ``i`` in ``raising``). ``work()`` is the caller's
+    other work, one SLICE_S slice per call. It lets the children go in ``order``: the next one
+    after WORK_PER_CHILD slices done while the caller holds exactly the children not yet let
+    go (so only once every child is forked, and the child let go before has been reaped), and,
+    with ``judge`` (a folder), only once the judge has written there that it saw them all.
+    A poller that blocks or sleeps instead of working stalls them all.
+
+    With ``more``: first ``reap_while_working([], work)``, and after the gated call a second
+    call with three tasks that return at once (nothing of the first call may leak into it).
     """
-    base = Path(folder)
+    caller = os.getpid()
     n = len(order)
     gates = [os.pipe() for _ in range(n)]
-    state = {"released": 0, "slices": 0, "calls": 0, "while_running": 0}
-
-    def started(i: int) -> int | None:
-        try:
-            return int((base / f"started-{i}").read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-
-    def finished(i: int) -> str | None:
-        try:
-            return (base / f"finished-{i}").read_text()
-        except FileNotFoundError:
-            return None
+    state = {"released": 0, "slices": 0, "calls": 0}
+    seen_flag = os.path.join(judge, SEEN) if judge else None
 
     def make_task(i: int):
         def task() -> None:
-            (base / f"started-{i}.tmp").write_text(str(os.getpid()))
-            os.replace(base / f"started-{i}.tmp", base / f"started-{i}")
             ready, _, _ = select.select([gates[i][0]], [], [], GATE_S)
-            (base / f"finished-{i}.tmp").write_text("released" if ready else "timed out")
-            os.replace(base / f"finished-{i}.tmp", base / f"finished-{i}")
+            if ready and i in raising:
+                raise TaskFailed(f"task {i} failed (the judge made it raise)")
 
         return task
 
     def work() -> None:
+        if os.getpid() != caller:
+            return  # a child running the caller's loop: not the caller's work
         state["calls"] += 1
-        running = {i for i in range(n) if started(i) is not None and finished(i) is None}
-        if running:
-            state["while_running"] += 1
-        time.sleep(0.002)  # the other work itself: a small slice of it
+        time.sleep(SLICE_S)  # the other work itself: one slice of it
         k = state["released"]
-        if k >= n or order[k] not in running:
-            return  # everybody is released, or the next child is not waiting yet
-        if k > 0:
-            last = started(order[k - 1])
-            if last is None or probe.read(last) is not None:
-                return  # the child released last is still there (running, or a zombie)
+        if k >= n or (seen_flag and not os.path.exists(seen_flag)):
+            return  # all let go, or the judge has not seen the children yet
+        if _child_count(caller) != n - k:
+            return  # not yet all forked, or the child let go last not yet reaped
         state["slices"] += 1
         if state["slices"] >= WORK_PER_CHILD:
             os.write(gates[order[k]][1], b"go")
             state["released"] = k + 1
             state["slices"] = 0
 
-    caller = os.getpid()
-    result = module.reap_while_working([make_task(i) for i in range(n)], work)
-    return {
-        "caller": caller,
-        "result": result,
-        "pids": [started(i) for i in range(n)],
-        "finished": [finished(i) for i in range(n)],
-        "calls": state["calls"],
-        "while_running": state["while_running"],
-        "released": state["released"],
-    }
+    def idle() -> None:
+        time.sleep(0.001)
+
+    seen: dict[str, object] = {}
+    if more:
+        try:
+            seen["empty"] = module.reap_while_working([], idle)
+        except Exception as exc:
+            seen["empty"] = f"raised {type(exc).__name__}: {exc}"
+        if os.getpid() != caller:
+            return None
+    seen["result"] = module.reap_while_working([make_task(i) for i in range(n)], work)
+    if os.getpid() != caller:
+        return None  # a child came back out of reap_while_working: the sandbox reports it
+    seen.update(calls=state["calls"], released=state["released"])
+    if more:
+        seen["again"] = module.reap_while_working([lambda: None] * 3, idle)
+        if os.getpid() != caller:
+            return None
+    return seen
 
 
-def _poll(student, tmp_path: Path):
-    outcome = student.run_scenario(_poll_scenario, str(tmp_path), RELEASE_ORDER)
+def _poll_label(order: list[int]) -> str:
+    return f"reap_while_working({len(order)} tasks, work)"
+
+
+def _not_in_time(label: str) -> None:
+    fail(
+        en=f"{label} did not return in time. Its children wait for work() to let them go "
+        f"(at most {GATE_S:g} s each): a loop that runs one child at a time, or that "
+        "blocks in os.wait() / os.waitpid(-1, 0), keeps them all waiting. Fork every child "
+        "first, then poll with os.waitpid(-1, os.WNOHANG) and call work() each time it "
+        f"returns (0, 0) {P2_EN}.",
+        zh=f"{label} 没有在限时内返回。它的子进程要等 work() 放行（每个最多等 {GATE_S:g} 秒）："
+        "如果一次只跑一个子进程，或者阻塞在 os.wait() / os.waitpid(-1, 0) 上，它们就只能"
+        "一直干等。先把所有子进程 fork 出来，再用 os.waitpid(-1, os.WNOHANG) 轮询，每次返回 "
+        f"(0, 0) 就调用一次 work(){P2_ZH}。",
+    )
+
+
+def _poll(student, order: list[int], raising: list[int] | None = None, more: bool = False):
+    """Run the gated poller in a sandbox (call mode: the judge sees what is left at return)."""
+    raising = raising or []
+    label = _poll_label(order)
+    outcome = student.options(label=label).run_scenario(_poll_scenario, order, raising, more, None)
+    where_en = f" {P2_EN}" + (f" {RAISE_EN}" if raising else "")
+    _check_every_child_used_os_exit(outcome, where_en, P2_ZH + (RAISE_ZH if raising else ""))
+    if outcome.timed_out:
+        _not_in_time(label)
     seen = outcome.value_or_raise()
+    _check_poller_worked(outcome, seen, order)
     return outcome, seen
+
+
+def _check_poller_worked(outcome: Outcome, seen: dict[str, object], order: list[int]) -> None:
+    """No child gave up waiting for the work (judged by the clock of the judge), and every
+    index came back once."""
+    n = len(order)
+    result = seen["result"]
+    check(
+        outcome.duration_s < GATE_S,
+        en=f"the children waited {GATE_S:g} s for the work to go on and gave up: work() was "
+        f"called {seen['calls']} time(s) in all, and only {seen['released']} of {n} children "
+        "could be let go. In this test a child ends only as the other work goes on, so a loop "
+        "that stops working while children run stalls them all. os.wait() and "
+        "os.waitpid(-1, 0) block until a child ends, and sleeping between polls does no work "
+        "either. Poll with os.waitpid(-1, os.WNOHANG): it returns (0, 0) at once while no "
+        f"child has ended, and that is when you call work() {P2_EN}.",
+        zh=f"子进程等了 {GATE_S:g} 秒也没等到 work() 推进，只好放弃：work() 一共只被调用了 "
+        f"{seen['calls']} 次，{n} 个子进程里只有 {seen['released']} 个被放行。在这个测试里，"
+        "子进程只有在别的活不断推进时才能结束，所以子进程运行期间一旦停止干活，它们就全都卡住了。"
+        "os.wait() 和 os.waitpid(-1, 0) 会一直阻塞到有子进程结束，在两次查询之间 sleep 也不算干活。"
+        "用 os.waitpid(-1, os.WNOHANG) 轮询：还没有子进程结束时它立即返回 (0, 0)，这时就该调用 "
+        f"work(){P2_ZH}。",
+    )
+    check(
+        isinstance(result, list) and sorted(map(repr, result)) == sorted(map(repr, range(n))),
+        en=f"reap_while_working with {n} tasks returned {result!r}: return each task index "
+        f"exactly once (a list of {n} ints), in the order its child was reaped {P2_EN}.",
+        zh=f"有 {n} 个任务的 reap_while_working 返回了 {result!r}：每个任务下标要正好出现一次"
+        f"（一个含 {n} 个整数的列表），顺序就是子进程被回收的顺序{P2_ZH}。",
+    )
+
+
+def _check_nothing_left(outcome: Outcome, en_where: str, zh_where: str) -> None:
+    left = outcome.zombies + outcome.descendants
+    check(
+        not left,
+        en=f"when reap_while_working returned, these processes were still there: "
+        f"{probe.describe_all(left)}. Keep polling until every child has been collected "
+        f"{en_where}.",
+        zh=f"reap_while_working 返回时，这些进程还在：{probe.describe_all(left)}。"
+        f"要一直轮询，直到每个子进程都被回收{zh_where}。",
+    )
 
 
 @pytest.mark.points(3)
 def test_poller_keeps_working_while_children_run(student, tmp_path):
-    _, seen = _poll(student, tmp_path)
-    n = len(RELEASE_ORDER)
-    never = [i for i, pid in enumerate(seen["pids"]) if pid is None]
-    assert not never, (
-        f"tasks {never} of {n} never ran: fork one child per task and call the task in it "
-        "(README: 'Part 2 — a poller that keeps working')."
+    """The judge itself watches the caller's children; the work lets them go only once it has
+    seen one live child per task at the same moment."""
+    order = _release_order(random.Random(), TASKS)
+    n = len(order)
+    label = _poll_label(order)
+    running = student.options(label=label).start_scenario(
+        _poll_scenario, order, [], False, str(tmp_path)
     )
-    in_caller = [i for i, pid in enumerate(seen["pids"]) if pid == seen["caller"]]
-    assert not in_caller, (
-        f"tasks {in_caller} ran in the caller's own process (pid {seen['caller']}), not in a "
-        "child: call each task in the child that os.fork() returned 0 to."
+    most = 0
+
+    def all_seen() -> bool:
+        nonlocal most
+        if running.finished():
+            return True
+        most = max(most, sum(1 for p in running.children() if not p.zombie))
+        return most >= n
+
+    holds_within(all_seen, GATE_S / 2)  # live children show up within milliseconds
+    (tmp_path / SEEN).write_text("the judge saw every child at once")
+    finished = holds_within(running.finished, GATE_S + 3.0)  # within the test's deadline
+    outcome = running.stop()
+    _check_every_child_used_os_exit(outcome, f" {P2_EN}", P2_ZH)
+    if outcome.error is not None:
+        raise outcome.as_problem()  # not written yet, or raised: that says more than a count
+    check(
+        most >= n,
+        en=f"the judge watched the caller's children: it saw at most {most} running at once "
+        f"for {n} tasks. Fork one child per task, all of them before you start polling, and "
+        "call the task in the child (where os.fork() returned 0), never in the caller or in a "
+        f"thread {P2_EN}.",
+        zh=f"评测程序一直在看调用者的子进程：{n} 个任务，它最多只同时看到 {most} 个子进程在运行。"
+        "要为每个任务 fork 一个子进程，而且在开始轮询之前全部 fork 出来；任务要在子进程里"
+        "（os.fork() 返回 0 的那一边）调用，不要在调用者自己的进程或线程里调用"
+        f"{P2_ZH}。",
     )
-    gave_up = [i for i, how in enumerate(seen["finished"]) if how == "timed out"]
-    assert not gave_up, (
-        f"children {gave_up} waited {GATE_S:g} s for the work to progress and gave up: work() "
-        f"was called {seen['calls']} time(s) in all, {seen['while_running']} of them while a "
-        f"child was running, and only {seen['released']} of {n} children could be let go. In "
-        "this test a child finishes only as the other work goes on, so a loop that stops "
-        "working while children run stalls them all. os.wait() and os.waitpid(-1, 0) block "
-        "until a child ends, and sleeping between polls does no work either. Poll with "
-        "os.waitpid(-1, os.WNOHANG): it returns (0, 0) at once when no child has ended yet, "
-        "and that is when you call work() (README: 'Part 2 — a poller that keeps working')."
-    )
-    assert seen["result"] is not None and seen["while_running"] >= n * WORK_PER_CHILD, (
-        f"work() was called {seen['while_running']} time(s) while children were running and "
-        f"reap_while_working returned {seen['result']!r}: keep calling work() between polls "
-        "until every child has been collected, and return the list of indexes."
-    )
+    if not finished:
+        _not_in_time(label)
+    seen = outcome.value_or_raise()
+    _check_poller_worked(outcome, seen, order)
 
 
 @pytest.mark.points(2)
-def test_poller_collects_in_finish_order(student, tmp_path):
-    outcome, seen = _poll(student, tmp_path)
-    gave_up = [i for i, how in enumerate(seen["finished"]) if how == "timed out"]
-    assert not gave_up, (
-        f"children {gave_up} gave up waiting for work() to be called, so they did not end in a "
-        "known order; fix test_poller_keeps_working_while_children_run first."
-    )
+def test_poller_collects_in_finish_order(student):
+    order = _release_order(random.Random(), TASKS)
+    outcome, seen = _poll(student, order, more=True)
     result = seen["result"]
-    assert result == RELEASE_ORDER, (
-        f"the children ended in the order {RELEASE_ORDER} (task indexes), one at a time, and "
+    check(
+        result == order,
+        en=f"the children ended in the order {order} (task indexes), one at a time, and "
         f"reap_while_working returned {result!r}. Append a child's index when waitpid hands "
         "you its pid (keep a dict pid -> index from the forks); decide on the pid, not on the "
         "status: a child that exits 0 has status 0, just like (0, 0) 'nobody yet' "
-        "(README: 'Part 2 — a poller that keeps working')."
+        f"{P2_EN}.",
+        zh=f"子进程是按 {order}（任务下标）的顺序一个接一个结束的，reap_while_working 却返回了 "
+        f"{result!r}。每当 waitpid 交给你一个 pid，就把它对应的下标追加到结果里（fork 时建一个 "
+        "pid -> 下标 的字典）；判断要看 pid，不要看 status：正常退出码为 0 的子进程 status 也是 0，"
+        f"跟表示“还没有人结束”的 (0, 0) 一模一样{P2_ZH}。",
     )
-    left = outcome.zombies + outcome.descendants
-    assert not left, (
-        f"when reap_while_working returned, these processes were still there: "
-        f"{probe.describe_all(left)}. Keep polling until every child has been collected."
+    check(
+        seen["empty"] == [],
+        en=f"reap_while_working([], work) gave {seen['empty']!r}: with no task there is no "
+        f"child to wait for; return [] {P2_EN}.",
+        zh=f"reap_while_working([], work) 得到的是 {seen['empty']!r}：没有任务就没有要等的子进程，"
+        f"直接返回 []{P2_ZH}。",
     )
+    again = seen["again"]
+    check(
+        isinstance(again, list) and sorted(map(repr, again)) == sorted(map(repr, range(3))),
+        en=f"called again in the same process with 3 tasks, reap_while_working returned "
+        f"{again!r}: each call returns the indexes of its own tasks only. Keep the dict and "
+        f"the list inside the function, not at module level {P2_EN}.",
+        zh=f"在同一个进程里再调用一次、这次给 3 个任务，reap_while_working 返回了 {again!r}："
+        "每次调用只返回这一次任务的下标。字典和列表要放在函数内部，不要放在模块级别"
+        f"{P2_ZH}。",
+    )
+    _check_nothing_left(outcome, P2_EN, P2_ZH)
+
+
+@pytest.mark.points(2)
+def test_poller_survives_a_task_that_raises(student):
+    rng = random.Random()
+    order = _release_order(rng, TASKS)
+    raising = sorted(rng.sample(range(TASKS), RAISING))
+    outcome, seen = _poll(student, order, raising)
+    result = seen["result"]
+    check(
+        result == order,
+        en=f"tasks {raising} raised TaskFailed in their children; the children ended in the "
+        f"order {order} and reap_while_working returned {result!r}. A child whose task raised "
+        "still ends (os._exit(1) in a finally) and is reaped like the others: its index "
+        f"belongs in the result, in its place {RAISE_EN} {P2_EN}.",
+        zh=f"任务 {raising} 在各自的子进程里抛出了 TaskFailed；子进程按 {order} 的顺序结束，"
+        f"reap_while_working 却返回了 {result!r}。任务抛出异常的子进程照样要结束（在 finally 里 "
+        f"os._exit(1)），也照样被回收：它的下标应当出现在结果里该在的位置{RAISE_ZH}{P2_ZH}。",
+    )
+    _check_nothing_left(outcome, RAISE_EN, RAISE_ZH)
 
 
 # -- Part 3: the double fork ------------------------------------------------------------------
 
-GO_S = 5.0  # how long the detached task waits for the go that comes after the call returns
-LINGER_S = 10.0  # after its job the detached task keeps running, like a daemon; the judge ends it
+GO_S = 3.0  # how long the detached task waits for the go sent after spawn_detached returned
+LINGER_S = 10.0  # after its job the task keeps running, like a daemon; the judge ends it
+CALLS = 30  # test_detached_leaks_nothing calls spawn_detached this many times ...
+FD_ROOM = 8  # ... with this many file descriptors to spare
 
 
-def _wait_for(path: Path, timeout: float) -> bool:
-    return holds_within(path.exists, timeout)
+def _detach_scenario(module: ModuleType, raising: bool) -> dict[str, object] | None:
+    """Scenario: spawn_detached(task), where the task can only do its job after the call.
 
-
-def _detach_scenario(module: ModuleType, folder: str) -> dict[str, object]:
-    """Scenario: spawn_detached(task) where the task can only finish after the call returned.
-
-    The task waits for a ``go`` file that this scenario writes after spawn_detached returned,
-    then writes a report (its pid, its parent's pid, whether it saw go) and keeps running.
-    The scenario waits for the report and returns; the judge then looks at the process table.
+    The task waits for a ``go`` that this scenario sends once spawn_detached has returned.
+    Then it forks a child of its own that exits at once and is left unreaped (the task waits
+    for its end with WNOWAIT): a zombie below the process running the task, which stays there
+    for the judge to see at the end, as long as the task runs. Then it reports and keeps
+    running, like a daemon (or, with ``raising``, raises TaskFailed at once). Without the
+    go in time it gives up and ends. With ``raising`` the scenario waits until the detached
+    processes have ended (EOF on a pipe only they still hold) before it returns.
     """
-    base = Path(folder)
-    go, report = base / "go", base / "report"
+    caller = os.getpid()
+    go_r, go_w = os.pipe()
+    report_r, report_w = os.pipe()
+    life_r, life_w = os.pipe()
 
     def task() -> None:
-        went = _wait_for(go, GO_S)
-        text = json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "go": went})
-        (base / "report.tmp").write_text(text)
-        os.replace(base / "report.tmp", report)
-        if went:
-            time.sleep(LINGER_S)  # a daemon goes on running after its first job
+        ready, _, _ = select.select([go_r], [], [], GO_S)
+        report: dict[str, object] = {
+            "go": bool(ready),
+            "pid": os.getpid(),
+            "sigchld_ignored": signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN,
+        }
+        if ready and not raising:
+            own = os.fork()
+            if own == 0:
+                os._exit(5)  # the task's own child: a zombie below the task until it ends
+            try:  # wait until it has ended, without reaping it (WNOWAIT): it stays a zombie
+                os.waitid(os.P_PID, own, os.WEXITED | os.WNOWAIT)
+            except ChildProcessError:
+                report["own_child_vanished"] = True  # SIGCHLD ignored: the kernel reaped it
+        os.write(report_w, json.dumps(report).encode())
+        if ready and raising:
+            raise TaskFailed("the detached task failed (the judge made it raise)")
+        if ready:
+            time.sleep(LINGER_S)
 
-    caller = os.getpid()
     pid = module.spawn_detached(task)
-    early = report.exists()
-    go.write_text("go")
-    _wait_for(report, GO_S + 2.0)
+    if os.getpid() != caller:
+        return None  # a child came back out of spawn_detached: the sandbox reports it
+    os.close(life_w)
+    early = bool(select.select([report_r], [], [], 0)[0])
+    os.write(go_w, b"go")
+    report = None
+    if select.select([report_r], [], [], GO_S + 2.0)[0]:
+        report = json.loads(os.read(report_r, 4096))
+    if raising:
+        select.select([life_r], [], [], GO_S + 2.0)  # EOF: the detached processes are gone
     return {
-        "caller": caller,
-        "pid": pid if isinstance(pid, int) else repr(pid),
+        "pid": pid if type(pid) is int else repr(pid),
         "early": early,
-        "report": json.loads(report.read_text()) if report.exists() else None,
+        "report": report,
     }
 
 
-def _detach(student, tmp_path: Path):
-    outcome = student.run_scenario(_detach_scenario, str(tmp_path))
+def _detach(student, raising: bool = False):
+    outcome = student.options(label="spawn_detached(task)").run_scenario(_detach_scenario, raising)
     seen = outcome.value_or_raise()
-    assert isinstance(seen["pid"], int), (
-        f"spawn_detached returned {seen['pid']}: return the grandchild's pid, an int"
+    pid = seen["pid"]
+    check(
+        type(pid) is int,
+        en=f"spawn_detached returned {pid}: return the grandchild's pid, an int {P3_EN}.",
+        zh=f"spawn_detached 返回了 {pid}：要返回二级子进程的 pid，一个整数{P3_ZH}。",
     )
     return outcome, seen
 
 
+def _why_not_running(seen: dict[str, object]) -> tuple[str, str]:
+    """What the task's own report says about why pid is not the running orphan (for messages)."""
+    pid, report = seen["pid"], seen["report"]
+    if report is None:
+        return (
+            "The task never reported: call task() in the grandchild, the process whose second "
+            "os.fork() returned 0. ",
+            "任务始终没有报告：要在二级子进程里（第二次 os.fork() 返回 0 的那个进程）调用 task()。",
+        )
+    if not report["go"]:
+        return (
+            f"The task waited {GO_S:g} s for a go that is sent only once spawn_detached has "
+            "returned, and gave up: spawn_detached returned only after the task was over. "
+            "Return at once: wait for the middle child only, and make sure the grandchild "
+            "does not hold the pipe's write end open. ",
+            f"任务等了 {GO_S:g} 秒，等的是 spawn_detached 返回之后才会发出的 go 信号，"
+            "最后只好放弃：也就是说 spawn_detached 等到任务结束才返回。"
+            "要立即返回：只等一级子进程，并且确保二级子进程没有一直拿着管道的写端。",
+        )
+    if report["sigchld_ignored"] or report.get("own_child_vanished"):
+        return (
+            "The task ran with SIGCHLD ignored, so the kernel took its own children away "
+            "at once: it could never wait for one. If you set SIGCHLD to SIG_IGN, put "
+            "SIG_DFL back in the grandchild before it runs the task. ",
+            "任务运行时 SIGCHLD 处于忽略状态，它自己的子进程一结束就被内核直接收走了：它永远"
+            "没法等待自己的子进程。如果你把 SIGCHLD 设成了 SIG_IGN，二级子进程在运行任务之前"
+            "要把它恢复成 SIG_DFL。",
+        )
+    if report["pid"] != pid:
+        return (
+            f"The task ran in pid {report['pid']}: return the grandchild's pid, not the middle "
+            "child's. Only the middle child knows it: send it back through a pipe. ",
+            f"任务是在 pid {report['pid']} 里运行的：要返回二级子进程的 pid，而不是一级子进程的。"
+            "只有一级子进程知道这个 pid：通过管道把它传回来。",
+        )
+    return ("", "")
+
+
 @pytest.mark.points(3)
-def test_detached_grandchild_is_not_your_child(student, tmp_path):
-    outcome, seen = _detach(student, tmp_path)
-    pid, caller, report = seen["pid"], seen["caller"], seen["report"]
-    below = {p.pid: p for p in outcome.descendants}
-    single = (pid in below and below[pid].ppid == caller) or (report and report["ppid"] == caller)
-    if single:
-        _fail(
-            f"the task ran in pid {report['pid'] if report else pid}, and its parent was the "
-            f"caller (pid {caller}) itself: that is a single fork. A child stays its parent's "
-            "child, and when it ends it is a zombie until the parent waits for it, which a "
-            "function that returns at once never does. Fork twice: the first child forks the "
-            "grandchild that runs the task, then exits at once; the grandchild, orphaned, is "
-            "adopted by another process that reaps it (README: 'Part 3 — the double fork')."
+def test_detached_grandchild_is_not_your_child(student):
+    outcome, seen = _detach(student)
+    pid, caller = seen["pid"], outcome.pid
+    below = {p.pid: p for p in outcome.descendants + outcome.zombies}
+    if pid in below and below[pid].ppid == caller:
+        fail(
+            en=f"pid {pid}, which you returned, was the caller's own child when spawn_detached "
+            f"returned ({below[pid].describe()}): that is a single fork. A child stays its "
+            "parent's child, and when it ends it is a zombie until the parent waits for it, "
+            "which a function that returns at once never does. Fork twice: the first child "
+            "forks the grandchild that runs the task, then exits at once; the grandchild, an "
+            f"orphan, is adopted by another process that reaps it {P3_EN}.",
+            zh=f"spawn_detached 返回时，你返回的 pid {pid} 还是调用者自己的子进程"
+            f"（{below[pid].describe()}）：这只是 fork 了一次。子进程永远是它父进程的子进程，"
+            "结束以后要当僵尸，直到父进程等待它——而一个立即返回的函数永远不会去等。要 fork 两次："
+            "一级子进程 fork 出运行任务的二级子进程，然后立刻退出；二级子进程成了孤儿，被别的进程"
+            f"收养，由收养它的进程回收{P3_ZH}。",
         )
     if pid in below:
-        _fail(
-            f"when spawn_detached returned, pid {pid} was still below the caller (its parent: "
-            f"pid {below[pid].ppid}, still running). The middle child must exit right after "
-            "forking the grandchild: os._exit(0) (README: 'Part 3 — the double fork')."
+        fail(
+            en=f"when spawn_detached returned, pid {pid} was still below the caller "
+            f"({below[pid].describe()}, its parent pid {below[pid].ppid} still there). The "
+            f"middle child must exit right after forking the grandchild: os._exit(0) {P3_EN}.",
+            zh=f"spawn_detached 返回时，pid {pid} 仍然在调用者下面（{below[pid].describe()}，"
+            f"它的父进程 pid {below[pid].ppid} 还在）。一级子进程 fork 出二级子进程之后必须立刻"
+            f"退出：os._exit(0){P3_ZH}。",
         )
-    adopted = {p.pid: p for p in outcome.escaped}
+    adopted = {p.pid for p in outcome.escaped}
     if pid not in adopted:
-        if report and report["pid"] == pid and not report["go"]:
-            why = (
-                f"Pid {pid} ran the task, but it had already ended: spawn_detached returned only "
-                "after the task was over. Return at once, and wait for the middle child only. "
-            )
-        elif report and report["pid"] != pid:
-            why = (
-                f"The task ran in pid {report['pid']}: return the grandchild's pid, not the "
-                "middle child's. Only the middle child knows it: send it back through a pipe. "
-            )
-        else:
-            why = "Return the pid of the grandchild that runs the task. "
-        _fail(
-            f"spawn_detached returned pid {pid}, but that was not a running orphan when the "
-            f"call returned (adopted by the judge: {probe.describe_all(adopted.values())}). "
-            + why
-            + "(README: 'Part 3 — the double fork')"
+        why_en, why_zh = _why_not_running(seen)
+        fail(
+            en=f"spawn_detached returned pid {pid}, but that was not a running orphan adopted "
+            f"by the judge (it adopted: {probe.describe_all(outcome.escaped)}). {why_en}"
+            f"{P3_EN}",
+            zh=f"spawn_detached 返回了 pid {pid}，但它并不是被评测程序收养、仍在运行的孤儿进程"
+            f"（被收养的有：{probe.describe_all(outcome.escaped)}）。{why_zh}{P3_ZH}",
         )
 
 
 @pytest.mark.points(2)
-def test_detached_leaves_no_child_behind(student, tmp_path):
-    outcome, _ = _detach(student, tmp_path)
-    assert not outcome.zombies, (
-        f"when spawn_detached returned, the caller had {len(outcome.zombies)} zombie "
+def test_detached_leaves_no_child_behind(student):
+    outcome, seen = _detach(student)
+    _check_every_child_used_os_exit(outcome, f" {P3_EN}", P3_ZH)
+    adopted = {p.pid for p in outcome.escaped}
+    check(
+        seen["pid"] in adopted,
+        en=f"spawn_detached returned pid {seen['pid']}, and the judge adopted no such running "
+        f"process (it adopted: {probe.describe_all(outcome.escaped)}): there was no detached "
+        "grandchild to leave behind. Fork the middle child, fork the grandchild in it, and "
+        f"return the grandchild's pid {P3_EN}.",
+        zh=f"spawn_detached 返回了 pid {seen['pid']}，可评测程序并没有收养这样一个仍在运行的进程"
+        f"（被收养的有：{probe.describe_all(outcome.escaped)}）：根本没有脱离出去的二级子进程。"
+        f"先 fork 一级子进程，在它里面再 fork 二级子进程，返回二级子进程的 pid{P3_ZH}。",
+    )
+    check(
+        not outcome.zombies,
+        en=f"when spawn_detached returned, the caller had {len(outcome.zombies)} zombie "
         f"child(ren): {probe.describe_all(outcome.zombies)}. That is the middle child: it "
         "exited at once, as it should, but nobody collected it, so the double fork swapped one "
         "zombie for another. Wait for it: os.waitpid(middle_pid, 0) returns almost at once, "
-        "because the middle child exits right after its fork (README: 'Part 3 — the double fork')."
+        f"because the middle child exits right after its fork {P3_EN}.",
+        zh=f"spawn_detached 返回时，调用者有 {len(outcome.zombies)} 个僵尸子进程："
+        f"{probe.describe_all(outcome.zombies)}。这就是一级子进程：它按要求立刻退出了，却没有人"
+        "回收它，于是二级子进程这一招只是用一个僵尸换了另一个僵尸。要等待它："
+        f"os.waitpid(middle_pid, 0) 几乎马上就会返回，因为一级子进程 fork 完就退出了{P3_ZH}。",
     )
-    assert not outcome.descendants, (
-        f"when spawn_detached returned, these processes were still below the caller: "
+    check(
+        not outcome.descendants,
+        en=f"when spawn_detached returned, these processes were still below the caller: "
         f"{probe.describe_all(outcome.descendants)}. Only the grandchild may go on running, and "
         "it must not be below the caller: the middle child forks it and exits at once, and the "
-        "caller reaps the middle child (README: 'Part 3 — the double fork')."
+        f"caller reaps the middle child {P3_EN}.",
+        zh="spawn_detached 返回时，调用者下面还有这些进程："
+        f"{probe.describe_all(outcome.descendants)}。只有二级子进程可以继续运行，"
+        "而且它不能在调用者下面：一级子进程 fork 出它之后立刻退出，"
+        f"调用者回收一级子进程{P3_ZH}。",
     )
 
 
 @pytest.mark.points(1)
-def test_detached_grandchild_does_its_task(student, tmp_path):
-    _, seen = _detach(student, tmp_path)
-    report = seen["report"]
-    assert report is not None, (
-        f"the task never reported: it should run in the grandchild (pid {seen['pid']}) after "
-        "spawn_detached returned. Call task() in the process whose second os.fork() returned "
-        "0, then os._exit(0) (README: 'Part 3 — the double fork')."
+def test_detached_grandchild_does_its_task(student):
+    outcome, seen = _detach(student)
+    pid = seen["pid"]
+    adopted = {p.pid for p in outcome.escaped}
+    own = [life for life in outcome.timeline.lives if life.ppid == pid and "Z" in life.states]
+    if pid not in adopted or not own:
+        why_en, why_zh = _why_not_running(seen)
+        fail(
+            en=f"the task was to run in pid {pid}, which you returned, once spawn_detached had "
+            "returned: there it forks a child of its own, lets it end without reaping it, and "
+            f"keeps running. The judge saw {'no' if not own else 'an'} unreaped child of pid "
+            f"{pid}, and pid {pid} was "
+            f"{'not ' if pid not in adopted else ''}running at the end. {why_en}{P3_EN}",
+            zh=f"任务应当在你返回的 pid {pid} 里、在 spawn_detached 返回之后运行：它会 fork 一个"
+            f"自己的子进程，让它结束但不回收，然后继续运行。评测程序{'没有' if not own else ''}"
+            f"看到 pid {pid} 下面有尚未回收的子进程，最后 pid {pid} "
+            f"{'也没有' if pid not in adopted else ''}在运行。{why_zh}{P3_ZH}",
+        )
+
+
+@pytest.mark.points(1)
+def test_detached_task_that_raises(student):
+    outcome, seen = _detach(student, raising=True)
+    pid, report = seen["pid"], seen["report"]
+    detached = {life.pid for life in outcome.timeline.lives if life.ppid != outcome.pid}
+    ran = report is not None and report["go"] and report["pid"] == pid
+    if pid not in detached or not ran:
+        why_en, why_zh = _why_not_running(seen)
+        fail(
+            en=f"the task was to run, and raise, in pid {pid}, which you returned: a grandchild "
+            f"of the caller, not its child. {why_en}{P3_EN}",
+            zh=f"任务应当在你返回的 pid {pid} 里运行并抛出异常，这个进程应当是调用者的二级子进程，"
+            f"而不是它的子进程。{why_zh}{P3_ZH}",
+        )
+    _check_every_child_used_os_exit(outcome, f" {RAISE_EN} {P3_EN}", RAISE_ZH + P3_ZH)
+    left = outcome.zombies + outcome.descendants
+    check(
+        not left,
+        en=f"when spawn_detached returned, these processes were still below the caller: "
+        f"{probe.describe_all(left)}. Reap the middle child, and let only the grandchild run "
+        f"the task {P3_EN}.",
+        zh=f"spawn_detached 返回时，调用者下面还有这些进程：{probe.describe_all(left)}。要回收"
+        f"一级子进程，任务只在二级子进程里运行{P3_ZH}。",
     )
-    assert not seen["early"] and report["go"], (
-        f"spawn_detached returned only after the task had given up waiting ({GO_S:g} s for a "
-        "go that is sent when your function returns). Return the grandchild's pid at once: "
-        "wait for the middle child, never for the grandchild (README: 'Part 3 — the double fork')."
+
+
+def _linger() -> None:
+    """A task that keeps running, like a daemon, until the judge ends it."""
+    time.sleep(LINGER_S)
+
+
+def _detach_many_scenario(module: ModuleType, calls: int, room: int) -> dict[str, object] | None:
+    """Scenario: spawn_detached ``calls`` times with ``room`` file descriptors to spare (each
+    task keeps running, so each returned pid must be a running orphan at the end), then check
+    that the caller can still wait for a child of its own (SIGCHLD not left ignored)."""
+    caller = os.getpid()
+    in_use = len(os.listdir("/proc/self/fd"))
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + room, hard))
+    pids: list[object] = []
+    error = None
+    for number in range(1, calls + 1):
+        try:
+            pid = module.spawn_detached(_linger)
+        except OSError as exc:
+            error = f"call {number} raised {type(exc).__name__}: {exc}"
+            break
+        if os.getpid() != caller:
+            return None
+        pids.append(pid if type(pid) is int else repr(pid))
+    own = os.fork()
+    if own == 0:
+        os._exit(7)
+    try:
+        _, status = os.waitpid(own, 0)
+        waited: object = os.waitstatus_to_exitcode(status)
+    except ChildProcessError:
+        waited = "ChildProcessError"
+    return {"pids": pids, "error": error, "waited": waited}
+
+
+@pytest.mark.points(1)
+def test_detached_leaks_nothing(student):
+    outcome = student.options(label=f"spawn_detached(task) x {CALLS}").run_scenario(
+        _detach_many_scenario, CALLS, FD_ROOM
     )
-    assert report["pid"] == seen["pid"], (
-        f"spawn_detached returned pid {seen['pid']} but the task ran in pid {report['pid']}: "
-        "return the pid of the grandchild, the process that runs the task. The first fork "
-        "gives you the middle child's pid; let the middle child send the grandchild's pid back "
-        "through a pipe (README: 'Part 3 — the double fork')."
+    _check_every_child_used_os_exit(outcome, f" {P3_EN}", P3_ZH)
+    seen = outcome.value_or_raise()
+    check(
+        seen["error"] is None,
+        en=f"spawn_detached was called {CALLS} times with {FD_ROOM} file descriptors to spare, "
+        f"and {seen['error']}. Each call opens a pipe, two descriptors: close both ends in "
+        "every process that holds them — the caller closes the write end at once and the read "
+        f"end once it has read the pid {P3_EN}.",
+        zh=f"在只剩 {FD_ROOM} 个文件描述符余量的情况下调用 spawn_detached {CALLS} 次，结果"
+        f"{seen['error']}。每次调用都要打开一个管道，也就是两个描述符：每个持有它们的进程都要把两端"
+        f"关掉——调用者立刻关掉写端，读出 pid 以后再关掉读端{P3_ZH}。",
+    )
+    pids = seen["pids"]
+    adopted = {p.pid for p in outcome.escaped}
+    wrong = [pid for pid in pids if pid not in adopted]
+    check(
+        len(pids) == CALLS and not wrong and len(set(pids)) == CALLS,
+        en=f"the {CALLS} tasks keep running, like daemons, and of the pids spawn_detached "
+        f"returned for them, {len(wrong)} ({wrong[:5]}) name no running orphan the judge "
+        f"adopted: each call must return the pid of its own new grandchild {P3_EN}.",
+        zh=f"这 {CALLS} 个任务会像守护进程一样一直运行；spawn_detached 为它们返回的 pid 里，"
+        f"有 {len(wrong)} 个（{wrong[:5]}）不是被评测程序收养、仍在运行的孤儿进程："
+        f"每次调用都要返回它自己新建的二级子进程的 pid{P3_ZH}。",
+    )
+    check(
+        seen["waited"] == 7,
+        en=f"after the calls to spawn_detached, the caller forked a child that exits with 7 and "
+        f"waited for it: os.waitpid gave {seen['waited']!r}. SIGCHLD was left ignored: the "
+        "kernel reaps every child of the caller at once, so nothing can wait for one any more. "
+        "If you set SIGCHLD to SIG_IGN, put the old disposition back before returning "
+        f"{P3_EN}.",
+        zh=f"调用完 spawn_detached 之后，调用者 fork 了一个以 7 退出的子进程并等待它："
+        f"os.waitpid 得到的是 {seen['waited']!r}。SIGCHLD 一直处于忽略状态：内核会立即回收调用者的"
+        "每一个子进程，于是再也没法等待任何子进程了。如果你把 SIGCHLD 设成了 SIG_IGN，返回之前"
+        f"要把原来的处理方式恢复回去{P3_ZH}。",
+    )
+    left = outcome.zombies + outcome.descendants
+    check(
+        not left,
+        en=f"after {CALLS} calls to spawn_detached, these processes were still below the "
+        f"caller: {probe.describe_all(left)}. Reap every middle child {P3_EN}.",
+        zh=f"调用 {CALLS} 次 spawn_detached 之后，调用者下面还有这些进程："
+        f"{probe.describe_all(left)}。每个一级子进程都要回收{P3_ZH}。",
     )

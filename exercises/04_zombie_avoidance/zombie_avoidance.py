@@ -5,8 +5,9 @@ your code; keep the function names and parameters. Check your work with::
 
     grader check zombie_avoidance
 
-In every child you fork, end with ``os._exit(...)``: a child that returns from your function
-would go on running the caller's code.
+In every child you fork, end with ``os._exit(...)``, in a ``finally``: a child that returns
+from your function, raises, or calls ``sys.exit()`` would go on running the caller's code.
+Each function may be called many times in one process: keep no state between calls.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def reap_all(codes: list[int]) -> list[int]:
 
     Return one result per child, in the order of ``codes``: the child's exit code (not the
     raw status that ``os.wait`` gives you), or minus the signal number for a child ended by a
-    signal, as ``subprocess`` does. So ``reap_all([0, 2, -9])`` returns ``[0, 2, -9]``.
+    signal, as ``subprocess`` does. So ``reap_all([0, 2, -9])`` returns ``[0, 2, -9]``, and
+    ``reap_all([])`` returns ``[]``. Report what ``os.waitpid`` says, never a copy of
+    ``codes``: a child can end otherwise than planned.
 
     When it returns, no child may be left: not running, not a zombie.
     """
@@ -40,7 +43,9 @@ def reap_while_working(tasks: list[Callable[[], object]], work: Callable[[], obj
     """Run each task in its own child; do ``work()`` while they run; reap them as they end.
 
     Fork one child per task; child ``i`` calls ``tasks[i]()`` and then ends with
-    ``os._exit(0)``. The parent must never block while children are running: it polls with
+    ``os._exit(0)``. A task may raise: its child still ends, with ``os._exit(1)`` (use a
+    ``finally``), and is reaped like the others. The parent must never block while children
+    are running: it polls with
     ``os.waitpid(-1, os.WNOHANG)`` and, each time no child has ended, calls ``work()`` (one
     slice of its other work) before polling again.
 
@@ -61,7 +66,8 @@ def spawn_detached(task: Callable[[], object]) -> int:
     ``os._exit(0)``. The grandchild calls ``task()`` and then ends with ``os._exit(0)``. The
     caller reaps the middle child (so it leaves no zombie) and returns the grandchild's pid,
     without waiting for the task. Only the middle child knows that pid: send it back through
-    a pipe.
+    a pipe, and close both of its ends. A task that raises must not take the grandchild out
+    of your function either.
 
     When it returns, the caller has no child left at all, and the grandchild, an orphan, has
     been adopted by another process.

@@ -10,6 +10,7 @@ new parent (Part 3, the double fork).
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable
 
 # -- Part 1: reap every child -----------------------------------------------------------------
@@ -46,11 +47,18 @@ def reap_all(codes: list[int]) -> list[int]:
 
 
 def _run_in_child(task: Callable[[], object]) -> None:
-    """In a child: run ``task`` and end the process, whatever happens."""
+    """In a child: run ``task`` and end the process, whatever happens.
+
+    A task that raises must not take the child out of this function: the exception would
+    climb into the caller's code, and the child would go on running it (a second copy of the
+    program). Show the traceback, as Python would, and end with exit code 1.
+    """
     code = 1
     try:
         task()
         code = 0
+    except BaseException:
+        traceback.print_exc()
     finally:
         os._exit(code)  # never return into the caller's code in the child
 
