@@ -139,6 +139,7 @@ class _Recording:
         seen = self.seen.get(key)
         if seen is None:
             seen = self.seen[key] = _Seen(proc, first=at, last=at)
+        seen.proc = proc  # the latest sighting: a re-parented process shows its new parent
         seen.last = at
         seen.cpu = max(seen.cpu, proc.cpu)
         if not proc.zombie:
