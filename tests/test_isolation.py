@@ -1,7 +1,7 @@
 """Hostile and broken student code: the verdict stays right, nothing hangs, nothing is left.
 
-Each case is a student module for the fixture exercise `01_hostile` (hard deadline 3 s per
-test, 2 s per student call). `attack()` is the behaviour under test; `fine()` returns 42, and
+Each case is a student module for the fixture exercise `01_hostile` (hard deadline 5 s per
+test, 4 s per student call). `attack()` is the behaviour under test; `fine()` returns 42, and
 `test_after` proves the session went on to the next test. Every run must finish within the
 deadlines plus a few seconds and leave no process behind (checked by the `grade` fixture).
 """
@@ -14,7 +14,7 @@ import pytest
 
 AS_ROOT = os.geteuid() == 0  # sandboxes then run as their own uid and cannot signal the judge
 FINE = "\n\ndef fine():\n    return 42\n"
-DEADLINE = 3.0
+DEADLINE = 5.0
 SLACK = 12.0  # session start-up, per-test fork, killing and reaping; generous for a busy box
 
 CASES: dict[str, tuple[str, str]] = {

@@ -30,7 +30,7 @@ root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here"
 user_only = pytest.mark.skipif(AS_ROOT, reason="as root the sandbox uid cannot signal the judge")
 
 FINE = "\n\ndef fine():\n    return 42\n"
-DEADLINE = 3.0  # the fixture exercise's hard deadline per test
+DEADLINE = 5.0  # the fixture exercise's hard deadline per test
 SLACK = 12.0  # session start-up, killing and reaping; generous for a busy machine
 
 # Helpers pasted into attack modules: the judge's processes are the sandbox's ancestors.
