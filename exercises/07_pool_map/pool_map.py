@@ -6,7 +6,10 @@ your code; keep the function names and parameters. Check your work with::
     grader check pool_map
 
 ``func`` is always a function defined at module level (a Pool sends it to its workers by
-name), and each item is passed to it as its only argument.
+name), and each item is passed to it as its only argument (a tuple item is not unpacked).
+Items may be any values a pool can send, repeated or not; ``func`` may return anything,
+``None`` included. Your functions may be called several times in one program: keep no state
+at module level.
 """
 
 from __future__ import annotations
