@@ -1,168 +1,815 @@
 """Spec for exercise 12 — shared counter. Run it with `grader check shared_counter`.
 
-Every student call runs in a sandbox process; the assertions run here, on plain data.
+Every student call runs in a sandbox process; the checks run here, on plain data and on what
+the judge itself saw of the sandbox's process tree (sampled from /proc, see _Watch).
+
+What each verdict rests on. A total is the student's claim: arithmetic produces the same
+number without any worker. So the totals are always judged together with evidence that only
+real work produces:
+
+* the judge's own samples of the sandbox's tree: worker processes that used CPU, alive at the
+  same time; threads alive at once in the sandbox; processes left when the function returned.
+  Never pids, idents or counts recorded in the sandbox: thread idents are reused once a
+  thread ends, and a sandbox can fake any record;
+* the run with the locks switched off: the grader replaces every lock the student's code
+  makes (and the locks of its Values) with one that excludes nobody. Workers that really
+  update one counter at the same time then lose updates, and the total comes out *short*;
+  arithmetic, work done in one process or thread, and workers that run one after another
+  stay exact. In that run the first use of a lock in each worker waits at a barrier that
+  opens only when every worker is there at once, so the race starts with all of them.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.sharedctypes
+import multiprocessing.synchronize
 import os
+import random
+import signal
+import sys
 import threading
 import time
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import pytest
+
+from grader.spec import Outcome, check, fail, holds_within, probe
 
 WORKERS = 4
 # Without a lock, 4 x 50 000 stayed exact in 1 of 100 runs on Python 3.10 beside 2 busy
 # processes (a raw counter's worker can finish before the next one starts); 4 x 100 000 lost
 # updates in 200 of 200 runs (3.10) and 100 of 100 (3.13). The solution takes about 1 s loaded.
 INCREMENTS = 100_000
+# In the locks-off run the workers start together (a barrier): 4 x 20 000 then ended between
+# 21 000 and 73 000 of 80 000 in 100 runs of the solution and the alternatives on 3.10 and
+# 3.13 (load average 20-30 on 2 cores).
+OFF_INCREMENTS = 20_000
+# CPU time, seen from outside, is counted in clock ticks of 0.01 s. A worker of 100 000 locked
+# increments used 3-7 ticks (a raw counter under a Lock) to 11-25 (a Value, whose own lock is
+# taken too) beside 2 busy processes; workers mostly wait for the lock, and waiting is not
+# CPU. A decoy process that only starts and ends uses no whole tick.
+BUSY_TICKS = 1
 THREAD_INCREMENTS = 500
 # The grader's bump() sleeps this long between its read and its write (the stub's sleeps 0 s).
 # With sleep(0), 4 threads x 500 unlocked calls were exact in 2 of 100 runs on 3.10 under load
 # (3.10 hands the GIL back to the same thread); with 0.1 ms, in 0 of 50 on 3.10 and 3.13.
 SWITCH_S = 0.0001
+# How long the barrier of a locks-off run waits for every worker (correct code: milliseconds).
+GATE_S = 5.0
+TRANSFERS = 20_000
+START = 1000  # each account's opening balance
+
+PART1 = "(README: 'Part 1')"
+PART1_ZH = "（README.zh-CN:「第一部分（Part 1）」）"
+PART2 = "(README: 'Part 2')"
+PART2_ZH = "（README.zh-CN:「第二部分（Part 2）」）"
+PART3 = "(README: 'Part 3')"
+PART3_ZH = "（README.zh-CN:「第三部分（Part 3）」）"
+OFF = "(README: 'How the grader checks the work is real')"
+OFF_ZH = "（README.zh-CN:「评测程序怎样确认工作真的做了」）"
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int
+
+
+# -- the locks-off run: scenario helpers (they run in the sandbox) ----------------------------
+
+
+class _NoLock:
+    """A lock that excludes nobody. ``gate()`` runs at every acquire (see _process_gate)."""
+
+    def __init__(self, gate: Callable[[], None]) -> None:
+        self._gate = gate
+
+    def acquire(self, *args: Any, **kwargs: Any) -> bool:
+        self._gate()
+        return True
+
+    def release(self) -> None:
+        return None
+
+    def __enter__(self) -> bool:
+        self._gate()
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def locked(self) -> bool:
+        return False
+
+
+def _nothing() -> None:
+    return None
+
+
+def _switch_locks_off(module: ModuleType, gate: Callable[[], None]) -> None:
+    """Make every lock the student's code creates from now on, and every lock it keeps in a
+    module-level variable, a :class:`_NoLock`: ``threading.Lock/RLock``,
+    ``multiprocessing.Lock/RLock`` and the locks of ``multiprocessing.Value/RawValue/Array``.
+
+    Only calls made from the student's module are changed (told by the caller's globals):
+    the locks inside Queue, Event, Barrier and threading itself stay real.
+    """
+    mine = vars(module)
+
+    def from_student() -> bool:
+        return sys._getframe(2).f_globals is mine
+
+    base = multiprocessing.context.BaseContext
+    real_lock, real_rlock, real_value, real_array = base.Lock, base.RLock, base.Value, base.Array
+    real_raw_value = base.RawValue
+
+    def mp_lock(self: Any) -> Any:
+        return _NoLock(gate) if from_student() else real_lock(self)
+
+    def mp_rlock(self: Any) -> Any:
+        return _NoLock(gate) if from_student() else real_rlock(self)
+
+    # A counter without a lock of its own (lock=False, RawValue) is read and written in C,
+    # a window too narrow to race every time: in this run it gets a lock that excludes
+    # nobody, so its reads and writes are as slow as a Value's.
+    def mp_value(self: Any, typecode_or_type: Any, *args: Any, lock: Any = True) -> Any:
+        if lock in (True, False, None) and from_student():
+            lock = _NoLock(gate)
+        return real_value(self, typecode_or_type, *args, lock=lock)
+
+    def mp_raw_value(self: Any, typecode_or_type: Any, *args: Any) -> Any:
+        raw = real_raw_value(self, typecode_or_type, *args)
+        if from_student():
+            return multiprocessing.sharedctypes.synchronized(raw, _NoLock(gate))
+        return raw
+
+    def mp_array(self: Any, typecode_or_type: Any, size: Any, *, lock: Any = True) -> Any:
+        if lock in (True, False, None) and from_student():
+            lock = _NoLock(gate)
+        return real_array(self, typecode_or_type, size, lock=lock)
+
+    replaced: dict[int, Any] = {}
+    for name, wrapper in (
+        ("Lock", mp_lock),
+        ("RLock", mp_rlock),
+        ("Value", mp_value),
+        ("RawValue", mp_raw_value),
+        ("Array", mp_array),
+    ):
+        old = getattr(multiprocessing, name)
+        setattr(base, name, wrapper)
+        new = getattr(multiprocessing.context._default_context, name)
+        setattr(multiprocessing, name, new)
+        replaced[id(old)] = new
+
+    real_tlock, real_trlock = threading.Lock, threading.RLock
+
+    def t_lock(*args: Any, **kwargs: Any) -> Any:
+        return _NoLock(gate) if from_student() else real_tlock(*args, **kwargs)
+
+    def t_rlock(*args: Any, **kwargs: Any) -> Any:
+        return _NoLock(gate) if from_student() else real_trlock(*args, **kwargs)
+
+    threading.Lock = t_lock
+    threading.RLock = t_rlock
+    replaced[id(real_tlock)] = t_lock
+    replaced[id(real_trlock)] = t_rlock
+
+    lock_types = (
+        multiprocessing.synchronize.Lock,
+        multiprocessing.synchronize.RLock,
+        type(real_tlock()),
+        type(real_trlock()),
+    )
+    for name, value in list(mine.items()):
+        if id(value) in replaced:  # `from threading import Lock` and the like
+            mine[name] = replaced[id(value)]
+        elif isinstance(value, lock_types):  # a lock made at import time
+            mine[name] = _NoLock(gate)
+        elif isinstance(value, multiprocessing.sharedctypes.SynchronizedBase):
+            off = _NoLock(gate)
+            value._lock = off
+            value.acquire = off.acquire
+            value.release = off.release
+
+
+def _process_gate(parties: int) -> tuple[Callable[[], None], Any]:
+    """A gate for the locks-off run of processes: the first lock use in each process forked
+    from here on waits until ``parties`` processes are there at once (or GATE_S passed);
+    afterwards, and in the sandbox itself, it costs one list lookup. Returns (gate, opened):
+    opened.value is 1 once the barrier opened (a sandbox-side note, used only to word a
+    failure message, never to pass a test)."""
+    barrier = multiprocessing.Barrier(parties, timeout=GATE_S)
+    opened = multiprocessing.RawValue("b", 0)
+    passed = [True]  # each process has its own copy; a fresh fork has not passed yet
+
+    def forked() -> None:
+        passed[0] = False
+
+    os.register_at_fork(after_in_child=forked)
+
+    def gate() -> None:
+        if passed[0]:
+            return
+        passed[0] = True
+        if opened.value or barrier.broken:
+            return
+        try:
+            barrier.wait()
+            opened.value = 1
+        except threading.BrokenBarrierError:
+            pass
+
+    return gate, opened
+
+
+def _count_with_locks_off(module: ModuleType, workers: int, increments: int) -> list[int]:
+    """Scenario: count_with_lock() with every lock switched off, workers started together."""
+    gate, opened = _process_gate(workers)
+    _switch_locks_off(module, gate)
+    return [module.count_with_lock(workers, increments), opened.value]
+
+
+def _transfers_with_locks_off(module: ModuleType, workers: int, transfers: int) -> list[object]:
+    """Scenario: audited_transfers() with every lock switched off; the workers and the auditor
+    start together."""
+    gate, opened = _process_gate(workers + 1)
+    _switch_locks_off(module, gate)
+    return [module.audited_transfers(workers, transfers), opened.value]
+
+
+def _graders_bump(
+    module: ModuleType, step: int, switch_s: float, workers: int = 0
+) -> Callable[[], None]:
+    """The grader's bump(): read, wait ``switch_s`` (another thread runs), write + ``step``.
+
+    With ``workers``, the first call in each thread other than the main one waits until
+    ``workers`` threads are inside bump() at once (a barrier; only distinct live threads can
+    open it), so an unlocked race starts with every thread."""
+    barrier = threading.Barrier(workers, timeout=GATE_S) if workers else None
+    seen = threading.local()
+    main = threading.main_thread()
+
+    def bump() -> None:
+        if barrier is not None and not getattr(seen, "met", False):
+            seen.met = True
+            if threading.current_thread() is not main and not barrier.broken:
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass
+        value = module.total
+        time.sleep(switch_s)  # the switch point: another thread runs here
+        module.total = value + step
+
+    return bump
+
+
+def _count_threads(module: ModuleType, workers: int, increments: int, step: int) -> int:
+    """Scenario: count_with_threads() with the grader's bump(), whose switch point lasts
+    SWITCH_S (an unlocked race then loses updates every time) and which adds ``step``."""
+    module.bump = _graders_bump(module, step, SWITCH_S)
+    return module.count_with_threads(workers, increments)
+
+
+def _count_threads_each(module: ModuleType, runs: list[tuple[int, int]]) -> list[object]:
+    """Scenario: several count_with_threads() calls in one process (state must not carry)."""
+    module.bump = _graders_bump(module, 1, SWITCH_S)
+    return [module.count_with_threads(w, n) for w, n in runs]
+
+
+def _count_threads_with_locks_off(module: ModuleType, workers: int, increments: int) -> int:
+    """Scenario: count_with_threads() with every lock switched off and the grader's bump(),
+    whose first call in each worker thread waits for all ``workers`` threads."""
+    _switch_locks_off(module, _nothing)
+    module.bump = _graders_bump(module, 1, SWITCH_S, workers)
+    return module.count_with_threads(workers, increments)
+
+
+def _count_each(module: ModuleType, runs: list[tuple[int, int]]) -> list[object]:
+    """Scenario: several count_with_lock() calls in one process (state must not carry)."""
+    return [module.count_with_lock(w, n) for w, n in runs]
+
+
+def _transfer_each(module: ModuleType, runs: list[tuple[int, int]]) -> list[object]:
+    """Scenario: several audited_transfers() calls in one process."""
+    return [module.audited_transfers(w, n) for w, n in runs]
+
+
+# -- what the judge saw --------------------------------------------------------------------
+#
+# The grader's own timeline (outcome.timeline) scans the whole process table per sample; on a
+# machine running 600 processes one scan took 60-75 ms, and the watcher then waits ten times
+# as long, so a 1 s call got one or two samples and workers went unseen. The spec therefore
+# samples the sandbox's own tree itself while the call runs (the children lists in /proc,
+# a few files per sample), from this test process: what the kernel says, never what the
+# sandbox says.
+
+
+_CHILDREN_LISTS = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _children(pid: int) -> list[int]:
+    """The children of ``pid``, from the kernel's per-thread children lists."""
+    found: list[int] = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                found.extend(int(child) for child in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+class _Watch:
+    """The judge's samples of one sandbox's process tree, taken from outside.
+
+    A process is named by (pid, start time); ``lives`` maps it to [first sample, last sample,
+    most CPU ticks seen]. Two processes ran at the same time if one sample saw both.
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.samples = 0
+        self.lives: dict[tuple[int, int], list[int]] = {}
+        self.peak_processes = 0
+        self.peak_threads = 0
+        self.left: list[str] | None = None  # below the sandbox when the function returned
+
+    def below(self) -> list[Any]:
+        """Every process below the sandbox now (zombies included)."""
+        if not _CHILDREN_LISTS:  # no children lists (macOS, some kernels): a full scan
+            return list(probe.descendants(self.root))
+        found: list[Any] = []
+        frontier = [self.root]
+        while frontier and len(found) < 500:
+            for child in _children(frontier.pop()):
+                proc = probe.read(child)
+                if proc is not None:
+                    found.append(proc)
+                    frontier.append(child)
+        return found
+
+    def sample(self) -> str | None:
+        """Take one sample; the sandbox's state letter (None once it is gone)."""
+        root = probe.read(self.root)
+        if root is None or root.zombie:
+            return None
+        self.samples += 1
+        self.peak_threads = max(self.peak_threads, root.threads)
+        live = 0
+        for proc in self.below():
+            life = self.lives.setdefault((proc.pid, proc.start), [self.samples, self.samples, 0])
+            life[1] = self.samples
+            life[2] = max(life[2], proc.cpu)
+            live += not proc.zombie
+        self.peak_processes = max(self.peak_processes, live)
+        return root.state
+
+    def busy(self) -> list[tuple[int, int]]:
+        """Processes that used at least BUSY_TICKS of CPU."""
+        return [key for key, life in self.lives.items() if life[2] >= BUSY_TICKS]
+
+    def most_at_once(self, keys: list[tuple[int, int]] | None = None) -> int:
+        """The most of ``keys`` (default: every process) seen in one sample."""
+        spans = [self.lives[key][:2] for key in (self.lives if keys is None else keys)]
+        return max((sum(1 for a, b in spans if a <= at <= b) for _, at in spans), default=0)
+
+
+def _held(module: ModuleType, function: str, *args: object) -> object:
+    """Scenario: call the student's function, then stop this process (SIGSTOP) so that the
+    judge sees what was left below it at that moment; the judge continues it (SIGCONT)."""
+    value = getattr(module, function)(*args)
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return value
+
+
+def _watched(student: Any, label: str, scenario: Any, *args: object) -> tuple[Outcome, _Watch]:
+    """Start ``scenario(module, *args)`` and sample its tree until it has returned."""
+    running = student.options(label=label).start_scenario(scenario, *args)
+    watch = _Watch(running.pid)
+
+    def returned() -> bool:
+        if watch.sample() == "T" and watch.left is None:  # _held stopped: look, then go on
+            watch.left = [p.describe() for p in watch.below()]
+            os.kill(running.pid, signal.SIGCONT)
+        return bool(running.finished())
+
+    deadline = student.default_deadline
+    if not holds_within(returned, deadline):
+        running.stop(grace=0.2)
+        fail(
+            en=f"{label} did not return within {deadline:g} s",
+            zh=f"{label} 没有在 {deadline:g} 秒内返回",
+        )
+    return running.stop(), watch
+
+
+def _check_no_leftovers(watch: _Watch, what: str) -> None:
+    shown = ", ".join(watch.left or [])
+    check(
+        not watch.left,
+        en=f"when {what} returned, these processes were still there: {shown}. join() every "
+        f"worker before you read the result and return {PART1}",
+        zh=f"{what} 返回时，这些进程还在：{shown}。先对每个子进程调用 join()，"
+        f"再读取结果并返回{PART1_ZH}",
+    )
+
+
+# -- Part 1: processes ------------------------------------------------------------------------
 
 
 @pytest.mark.points(3)
 def test_processes_count_exactly(student):
-    total = student.call("count_with_lock", WORKERS, INCREMENTS)
+    label = f"count_with_lock({WORKERS}, {INCREMENTS})"
+    outcome, watch = _watched(student, label, _held, "count_with_lock", WORKERS, INCREMENTS)
+    total = outcome.value_or_raise()
     expected = WORKERS * INCREMENTS
-    assert total == expected, (
-        f"{WORKERS} processes x {INCREMENTS} increments ended at {total}, not {expected}. "
-        "`counter.value += 1` reads, adds and writes in three steps, and Value's own lock "
-        "covers each step separately: hold one Lock, created before the workers start, "
-        "around the whole `+= 1` (README: 'Part 1')."
-        if isinstance(total, int) and total < expected
-        else f"count_with_lock({WORKERS}, {INCREMENTS}) returned {total!r}, expected {expected}"
+    check(
+        _is_count(total),
+        en=f"{label} returned {total!r}; it should return the counter's value, an int",
+        zh=f"{label} 返回了 {total!r}；应当返回计数器的值（一个 int）",
+    )
+    _check_no_leftovers(watch, label)
+    if total < expected:
+        fail(
+            en=f"{WORKERS} processes x {INCREMENTS} increments ended at {total}, not {expected}: "
+            f"{expected - total} updates were lost. `counter.value += 1` reads, adds and writes "
+            "in three steps, and Value's own lock covers each step separately: hold one Lock, "
+            f"created before the workers start, around the whole `+= 1` {PART1}",
+            zh=f"{WORKERS} 个进程各加 {INCREMENTS} 次，结果是 {total} 而不是 {expected}，"
+            f"丢了 {expected - total} 次更新。`counter.value += 1` 分读、加、写三步，Value "
+            "自带的锁只分别护住其中每一步：在启动子进程之前创建一把 Lock，"
+            f"用它把整个 `+= 1` 包起来{PART1_ZH}",
+        )
+    check(
+        total == expected,
+        en=f"{label} returned {total}, more than the {expected} increments made",
+        zh=f"{label} 返回了 {total}，比实际的 {expected} 次加一还多",
+    )
+    busy = len(watch.busy())
+    check(
+        busy >= WORKERS,
+        en=f"{label} returned {total}, but the grader saw only {busy} process(es) doing work "
+        f"(using CPU) below your function, not {WORKERS}. The number must come from "
+        f"{WORKERS} multiprocessing.Process workers adding 1 to the shared counter, not be "
+        f"computed {PART1}",
+        zh=f"{label} 返回了 {total}，但评测程序只看到 {busy} 个进程在你的函数之下真正干活"
+        f"（占用了 CPU），而不是 {WORKERS} 个。这个数必须是 {WORKERS} 个 "
+        f"multiprocessing.Process 子进程往共享计数器上一次次加出来的，不能算出来{PART1_ZH}",
     )
 
 
 @pytest.mark.points(1)
 def test_processes_respect_the_arguments(student):
-    for workers, increments in ((1, 0), (3, 7), (2, 1000)):
-        total = student.call("count_with_lock", workers, increments)
-        assert total == workers * increments, (
-            f"count_with_lock({workers}, {increments}) returned {total!r}, "
-            f"expected {workers * increments}"
+    # Odd and even worker counts, 0 workers, 0 increments, and repeated calls in one
+    # process: a counter kept from one call to the next shows in the last one.
+    runs = [(1, 0), (3, 7), (0, 5), (5, 1), (2, 1000), (1, 0)]
+    label = "count_with_lock(1, 0), (3, 7), (0, 5), (5, 1), (2, 1000), (1, 0) in one process"
+    got = student.options(label=label).scenario(_count_each, runs)
+    for (workers, increments), total in zip(runs, got, strict=True):
+        expected = workers * increments
+        check(
+            _is_count(total) and total == expected,
+            en=f"count_with_lock({workers}, {increments}) returned {total!r}, expected "
+            f"{expected} (calls in one process, in this order: {runs}). Each call counts from "
+            f"a new Value('i', 0) and returns only its own total {PART1}",
+            zh=f"count_with_lock({workers}, {increments}) 返回了 {total!r}，应为 {expected}"
+            f"（在同一个进程里依次调用：{runs}）。每次调用都要从一个新的 Value('i', 0) "
+            f"开始计数，只返回这一次的总数{PART1_ZH}",
         )
 
 
-def _count_forks(module: ModuleType, workers: int, increments: int) -> list[int]:
-    """Scenario: how many processes the function forks, and its result."""
-    forks = [0]
-
-    def counted() -> None:
-        forks[0] += 1
-
-    os.register_at_fork(after_in_parent=counted)
-    total = module.count_with_lock(workers, increments)
-    return [forks[0], total]
+@pytest.mark.points(2)
+def test_processes_really_share_the_counter(student):
+    workers, increments = WORKERS, OFF_INCREMENTS
+    label = f"count_with_lock({workers}, {increments}) with every lock switched off"
+    outcome, watch = _watched(student, label, _count_with_locks_off, workers, increments)
+    total, opened = outcome.value_or_raise()
+    expected = workers * increments
+    check(
+        _is_count(total) and total > 0,
+        en=f"{label} returned {total!r}: no worker added anything to the counter. Each "
+        f"worker adds 1 to the shared Value, under the lock {OFF}",
+        zh=f"{label} 返回了 {total!r}：没有任何子进程给计数器加上数。每个子进程都要在锁里"
+        f"给共享的 Value 加 1{OFF_ZH}",
+    )
+    if not opened:
+        how_en = (
+            f" (and the {workers} workers were never all at the counter at once: a lock was "
+            "first used in fewer processes than that)"
+        )
+        how_zh = f"（而且这 {workers} 个子进程从来没有同时来到计数器前：用到锁的进程不到这个数）"
+    else:
+        how_en = how_zh = ""
+    check(
+        total < expected,
+        en=f"{label} still returned exactly {expected}{how_en}. With the locks off, "
+        f"{workers} workers that update one shared counter at the same time lose updates, "
+        "every time. Yours did not: the total was computed, or counted in one process, or by "
+        f"workers that ran one after another, or added in batches. Start all {workers} "
+        "processes, then join them; each adds 1 at a time to the one Value, holding the lock "
+        f"{OFF}",
+        zh=f"{label} 仍然正好返回 {expected}{how_zh}。锁被关掉以后，{workers} 个同时更新"
+        "同一个共享计数器的进程每次都会丢失更新，而你的没有：说明总数是算出来的，或者是在一个"
+        "进程里数的，或者子进程是一个接一个跑的，或者是成批加上去的。应当先启动全部 "
+        f"{workers} 个进程再逐个 join，每个进程持锁给同一个 Value 一次加 1{OFF_ZH}",
+    )
+    at_once = watch.peak_processes
+    check(
+        at_once >= workers,
+        en=f"{label}: the grader saw at most {at_once} process(es) alive at once below your "
+        f"function; {workers} workers must run at the same time {PART1}",
+        zh=f"{label}：评测程序看到你的函数之下同一时刻最多只有 {at_once} 个进程；"
+        f"{workers} 个子进程应当同时运行{PART1_ZH}",
+    )
 
 
 @pytest.mark.points(1)
 def test_processes_are_real_and_joined(student):
-    outcome = student.run_scenario(_count_forks, WORKERS, 1000)
-    forks, total = outcome.value_or_raise()
-    assert forks >= WORKERS, (
-        f"count_with_lock({WORKERS}, 1000) started {forks} process(es): start one "
-        "multiprocessing.Process per worker (README: 'Part 1')"
+    workers, increments = 3, 60_000  # an odd count: a loop that starts workers in pairs shows
+    label = f"count_with_lock({workers}, {increments})"
+    outcome, watch = _watched(student, label, _held, "count_with_lock", workers, increments)
+    total = outcome.value_or_raise()
+    # Whether they used CPU is judged at 4 x 100 000 (test_processes_count_exactly): at
+    # 60 000 an efficient worker may use less than a tick.
+    seen, at_once = len(watch.lives), watch.most_at_once()
+    check(
+        at_once >= workers,
+        en=f"{label}: the grader saw {seen} process(es) below your function, at most "
+        f"{at_once} at a time, not {workers} workers running together. Start one "
+        "multiprocessing.Process per worker, start them all, then join them all: a worker "
+        f"joined before the next starts makes the lock pointless {PART1}",
+        zh=f"{label}：评测程序在你的函数之下看到 {seen} 个进程，同一时刻最多 {at_once} 个，"
+        f"而不是 {workers} 个子进程一起运行。每个 worker 启动一个 multiprocessing.Process，"
+        "先全部启动，再逐个 join；启动一个就等它结束再启动下一个，锁就失去了意义"
+        f"{PART1_ZH}",
     )
-    left = outcome.descendants + outcome.zombies
-    assert not left, (
-        f"when count_with_lock returned, these processes were still there: "
-        f"{', '.join(p.describe() for p in left)}. Join every worker before returning."
+    _check_no_leftovers(watch, label)
+    check(
+        total == workers * increments,
+        en=f"{label} returned {total!r}, expected {workers * increments} {PART1}",
+        zh=f"{label} 返回了 {total!r}，应为 {workers * increments}{PART1_ZH}",
     )
-    assert total == WORKERS * 1000, f"count_with_lock({WORKERS}, 1000) returned {total!r}"
 
 
-def _count_with_a_wide_switch_point(module: ModuleType, workers: int, increments: int) -> int:
-    """Scenario: count_with_threads() with the grader's bump(), whose switch point between the
-    read and the write lasts SWITCH_S: an unlocked race then loses updates every time."""
-
-    def bump() -> None:
-        value = module.total
-        time.sleep(SWITCH_S)  # the switch point: another thread runs here
-        module.total = value + 1
-
-    module.bump = bump
-    return module.count_with_threads(workers, increments)
+# -- Part 2: threads --------------------------------------------------------------------------
 
 
 @pytest.mark.points(2)
 def test_threads_count_exactly(student):
-    total = student.scenario(
-        _count_with_a_wide_switch_point,
-        WORKERS,
-        THREAD_INCREMENTS,
-        label=f"count_with_threads({WORKERS}, {THREAD_INCREMENTS})",
+    # The grader's bump() adds `step` per call: the total comes from the calls, not arithmetic.
+    step = random.randint(2, 9)
+    label = f"count_with_threads({WORKERS}, {THREAD_INCREMENTS})"
+    outcome, watch = _watched(student, label, _count_threads, WORKERS, THREAD_INCREMENTS, step)
+    total = outcome.value_or_raise()
+    expected = WORKERS * THREAD_INCREMENTS * step
+    check(
+        _is_count(total),
+        en=f"{label} returned {total!r}; it should return `total`, an int",
+        zh=f"{label} 返回了 {total!r}；应当返回 `total`（一个 int）",
     )
-    expected = WORKERS * THREAD_INCREMENTS
-    assert total == expected, (
-        f"{WORKERS} threads x {THREAD_INCREMENTS} bump() calls ended at {total}, not {expected}. "
-        "bump() reads `total`, lets other threads run, then writes: without a lock two threads "
-        "read the same value and one update is lost (the grader's bump() waits a little at that "
-        "point, so the race shows every time). Hold one threading.Lock, shared by all "
-        "threads, around each call to bump() (README: 'Part 2')."
-        if isinstance(total, int) and total < expected
-        else f"count_with_threads({WORKERS}, {THREAD_INCREMENTS}) returned {total!r}, "
-        f"expected {expected}"
+    calls = WORKERS * THREAD_INCREMENTS
+    check(
+        total != calls,
+        en=f"{label} returned {total}, one per call, but the grader's bump() adds {step} per "
+        f"call: after {calls} calls `total` is {expected}. Return `total` as bump() left it; "
+        f"never compute the result {PART2}",
+        zh=f"{label} 返回了 {total}，相当于每次调用加 1，但评测用的 bump() 每次加 {step}："
+        f"调用 {calls} 次之后 `total` 是 {expected}。请返回 bump() 留下的 `total`，"
+        f"不要自己算结果{PART2_ZH}",
+    )
+    if total < expected:
+        fail(
+            en=f"{WORKERS} threads x {THREAD_INCREMENTS} bump() calls left `total` at {total}, "
+            f"not {expected} (the grader's bump() adds {step} per call). bump() reads `total`, "
+            "lets other threads run, then writes: without a lock two threads read the same "
+            "value and one update is lost (the grader's bump() waits a little at that point, "
+            "so the race shows every time). Hold one threading.Lock, shared by all threads, "
+            f"around each call to bump() {PART2}",
+            zh=f"{WORKERS} 个线程各调用 {THREAD_INCREMENTS} 次 bump()，`total` 最后是 {total}"
+            f"，而不是 {expected}（评测用的 bump() 每次加 {step}）。bump() 先读 `total`，"
+            "让出执行权，再写回：不加锁的话，两个线程会读到同一个值，其中一次更新就丢了"
+            "（评测用的 bump() 在这里会多等一会儿，让竞争每次都暴露出来）。"
+            f"用一把所有线程共享的 threading.Lock 把每次 bump() 调用包起来{PART2_ZH}",
+        )
+    check(
+        total == expected,
+        en=f"{label} returned {total}, more than the {expected} that {calls} calls of the "
+        f"grader's bump() (which adds {step} per call) make {PART2}",
+        zh=f"{label} 返回了 {total}，比评测用的 bump()（每次加 {step}）调用 {calls} 次"
+        f"得到的 {expected} 还多{PART2_ZH}",
+    )
+    threads = watch.peak_threads
+    check(
+        threads >= WORKERS + 1,
+        en=f"{label}: the grader saw at most {threads} thread(s) at once in your process, not "
+        f"{WORKERS} workers beside the main thread. Start {WORKERS} threading.Thread "
+        f"objects, then join them {PART2}",
+        zh=f"{label}：评测程序看到你的进程里同一时刻最多只有 {threads} 个线程，而不是主线程"
+        f"之外再有 {WORKERS} 个工作线程。应当先启动 {WORKERS} 个 threading.Thread，"
+        f"再逐个 join{PART2_ZH}",
     )
 
 
-def _record_threads(module: ModuleType, workers: int, increments: int) -> list[int]:
-    """Scenario: how many distinct threads called bump(), whether the main thread did, and the
-    result. A thread is told apart by its Thread object, held here so it is never reused, and
-    its kernel thread id: ``threading.get_ident()`` values are reused as soon as a thread ends,
-    so threads that ran one after another looked like one."""
-    callers: set[tuple[threading.Thread, int]] = set()
-    original = module.bump
-
-    def recording_bump() -> None:
-        callers.add((threading.current_thread(), threading.get_native_id()))
-        original()
-
-    module.bump = recording_bump
-    total = module.count_with_threads(workers, increments)
-    main = threading.main_thread()
-    return [len(callers), int(any(thread is main for thread, _ in callers)), total]
+@pytest.mark.points(1)
+def test_threads_respect_the_arguments(student):
+    # Odd counts, 0 threads, 0 calls, and calls one after another in one process: `total`
+    # must be reset.
+    runs = [(3, 40), (1, 0), (0, 9), (2, 50), (5, 7)]
+    label = "count_with_threads(3, 40), (1, 0), (0, 9), (2, 50), (5, 7) in one process"
+    got = student.options(label=label).scenario(_count_threads_each, runs)
+    for (workers, increments), total in zip(runs, got, strict=True):
+        expected = workers * increments
+        check(
+            _is_count(total) and total == expected,
+            en=f"count_with_threads({workers}, {increments}) returned {total!r}, expected "
+            f"{expected} (calls in one process, in this order: {runs}). Reset `total` to 0 "
+            f"at the start of every call (it is a global: `global total`) {PART2}",
+            zh=f"count_with_threads({workers}, {increments}) 返回了 {total!r}，应为 "
+            f"{expected}（在同一个进程里依次调用：{runs}）。每次调用开始时都要把 `total` "
+            f"重置为 0（它是全局变量，要写 `global total`）{PART2_ZH}",
+        )
 
 
 @pytest.mark.points(1)
 def test_threads_are_real(student):
-    distinct, main_called, total = student.scenario(_record_threads, 3, 50)
-    assert distinct == 3 and not main_called, (
-        f"bump() was called from {distinct} distinct thread(s)"
-        + (", including the main thread" if main_called else "")
-        + ": start `workers` threading.Thread objects and call bump() only inside them "
-        "(README: 'Part 2')"
+    workers, increments = 3, 200
+    label = f"count_with_threads({workers}, {increments}) with every lock switched off"
+    outcome, watch = _watched(student, label, _count_threads_with_locks_off, workers, increments)
+    total = outcome.value_or_raise()
+    expected = workers * increments
+    check(
+        _is_count(total) and total > 0,
+        en=f"{label} returned {total!r}: bump() never completed. Each of the {workers} "
+        f"threads calls bump(), and nothing else changes `total` but the reset to 0 {OFF}",
+        zh=f"{label} 返回了 {total!r}：bump() 一次也没有完成。{workers} 个线程各自调用 "
+        f"bump()，除了开头重置为 0，`total` 只能由 bump() 改变{OFF_ZH}",
     )
-    assert total == 150, f"count_with_threads(3, 50) returned {total!r}, expected 150"
+    check(
+        total < expected,
+        en=f"{label} still returned exactly {expected}. With the locks off, {workers} threads "
+        "that call bump() at the same time lose updates, every time (the grader's bump() "
+        f"waits for all {workers} threads to arrive, then races). Yours did not: bump() was "
+        "called from the main thread, or by threads that ran one after another, or `total` "
+        f"was computed. Start {workers} threading.Thread objects that each call bump(), then "
+        f"join them {OFF}",
+        zh=f"{label} 仍然正好返回 {expected}。锁被关掉以后，{workers} 个同时调用 bump() "
+        f"的线程每次都会丢失更新（评测用的 bump() 会等 {workers} 个线程都到齐再一起竞争），"
+        "而你的没有：说明 bump() 是在主线程里调用的，或者线程是一个接一个跑的，或者 `total` "
+        f"是算出来的。应当启动 {workers} 个 threading.Thread，每个都调用 bump()，"
+        f"然后再逐个 join{OFF_ZH}",
+    )
+    threads = watch.peak_threads
+    check(
+        threads >= workers + 1,
+        en=f"{label}: the grader saw at most {threads} thread(s) at once in your process, "
+        f"not {workers} workers beside the main thread {PART2}",
+        zh=f"{label}：评测程序看到你的进程里同一时刻最多只有 {threads} 个线程，而不是主线程"
+        f"之外再有 {workers} 个工作线程{PART2_ZH}",
+    )
+
+
+# -- Part 3: a transfer that nobody sees half-done ---------------------------------------------
+
+
+def _check_books(books: Any, label: str) -> Any:
+    keys = {"a", "b", "totals", "audits"}
+    ok = (
+        isinstance(books, dict)
+        and set(books) == keys
+        and _is_count(books["a"])
+        and _is_count(books["b"])
+        and _is_count(books["audits"])
+        and isinstance(books["totals"], list)
+        and all(_is_count(t) for t in books["totals"])
+    )
+    check(
+        ok,
+        en=f"{label} returned {books!r}; it must return a dict with the keys a, b (ints), "
+        f"totals (a sorted list of ints) and audits (an int) {PART3}",
+        zh=f"{label} 返回了 {books!r}；应当返回一个 dict，键为 a、b（int）、totals"
+        f"（int 的升序列表）和 audits（int）{PART3_ZH}",
+    )
+    return books
+
+
+def _shown(totals: list[int]) -> str:
+    return f"{totals[:8]}{' ...' if len(totals) > 8 else ''}"
 
 
 @pytest.mark.points(3)
 def test_auditor_never_sees_money_appear_or_vanish(student):
-    books = student.call("audited_transfers", WORKERS, 20_000)
-    assert isinstance(books, dict) and set(books) == {"a", "b", "totals", "audits"}, (
-        f"audited_transfers must return a dict with keys a, b, totals, audits; got {books!r}"
-    )
+    label = f"audited_transfers({WORKERS}, {TRANSFERS})"
+    outcome, watch = _watched(student, label, _held, "audited_transfers", WORKERS, TRANSFERS)
+    books = _check_books(outcome.value_or_raise(), label)
     totals = books["totals"]
-    assert totals == [2000], (
-        f"the auditor saw these totals: {totals[:8]}{' ...' if len(totals) > 8 else ''}. "
-        "Money appeared or vanished mid-transfer: hold the same Lock around both halves of a "
-        "transfer (take and add), and around the auditor's read of a + b (README: 'Part 3')."
+    check(
+        totals == [2 * START],
+        en=f"the auditor saw these totals: {_shown(totals)}. Money appeared or vanished "
+        "mid-transfer: hold the same Lock around both halves of a transfer (take and add), "
+        f"and around the auditor's read of a + b {PART3}",
+        zh=f"审计进程看到的总额有：{_shown(totals)}。转账做到一半时钱凭空多了或少了："
+        "一次转账的两半（扣款和入账）要放在同一把锁里，审计进程读取 a + b 时也要持有"
+        f"这把锁{PART3_ZH}",
     )
-    assert books["audits"] >= 2, (
-        f"the auditor audited {books['audits']} time(s): it must keep auditing while the "
-        "workers run, and once more after they finish"
+    check(
+        books["audits"] >= 2,
+        en=f"the auditor audited {books['audits']} time(s): it must keep auditing while the "
+        f"workers run, and once more after they finish {PART3}",
+        zh=f"审计进程只审计了 {books['audits']} 次：转账进程运行期间它要不停地审计，"
+        f"全部结束后再审计一次{PART3_ZH}",
+    )
+    # The workers spend most of their time waiting for the lock (20 000 transfers cost 0.03 s
+    # of CPU each): that they ran is judged by how many were alive at once.
+    at_once = watch.peak_processes
+    check(
+        at_once >= WORKERS + 1,
+        en=f"{label}: the grader saw at most {at_once} process(es) alive at once below your "
+        f"function, not {WORKERS} transfer workers and one auditor. The books must come from "
+        f"real transfers watched by an auditor process that runs beside them {PART3}",
+        zh=f"{label}：评测程序看到你的函数之下同一时刻最多只有 {at_once} 个进程，而不是 "
+        f"{WORKERS} 个转账进程加一个审计进程。账目必须来自真实的转账，由一个与它们同时运行的"
+        f"审计进程来核对{PART3_ZH}",
+    )
+
+
+@pytest.mark.points(1)
+def test_auditor_watches_while_money_moves(student):
+    workers = 3  # an odd count: two workers move a -> b, one b -> a
+    label = f"audited_transfers({workers}, {TRANSFERS}) with every lock switched off"
+    outcome, watch = _watched(student, label, _transfers_with_locks_off, workers, TRANSFERS)
+    value, opened = outcome.value_or_raise()
+    books = _check_books(value, label)
+    how_en = how_zh = ""
+    if not opened:
+        how_en = (
+            f" (and the {workers} workers and the auditor were never all at the accounts at once)"
+        )
+        how_zh = f"（而且 {workers} 个转账进程和审计进程从来没有同时来到账户前）"
+    check(
+        books["totals"] != [2 * START],
+        en=f"{label}: the auditor still saw only {2 * START}{how_en}. With the locks off, an "
+        "auditor that reads a + b while workers move money between the same two Values "
+        "catches money in flight, every time. Yours did not: the auditor did not run while "
+        "the workers did, or did not read the shared accounts, or the books were made up. "
+        f"Start the auditor process and the {workers} workers together; the auditor keeps "
+        f"reading a + b until they have finished {OFF}",
+        zh=f"{label}：审计进程看到的仍然只有 {2 * START}{how_zh}。锁被关掉以后，"
+        "转账进程在同两个 Value 之间搬钱时，一个不停读取 a + b 的审计进程每次都会撞见"
+        "在途的钱，而你的没有：说明审计进程没有和转账进程同时运行，或者读的不是共享账户，"
+        f"或者账目是编出来的。审计进程要和 {workers} 个转账进程一起启动，"
+        f"一直读 a + b，直到它们全部结束{OFF_ZH}",
+    )
+    # With the locks off nobody waits: each of the 3 workers and the auditor used 0.05-0.10 s
+    # of CPU, seen from outside. An auditor that sleeps until the end uses none.
+    busy = watch.busy()
+    check(
+        len(busy) >= workers + 1 and watch.most_at_once(busy) >= workers + 1,
+        en=f"{label}: the grader saw {len(busy)} process(es) doing work (using CPU) below your "
+        f"function, at most {watch.most_at_once(busy)} at once; the auditor and {workers} "
+        "workers must all work at the same time: the auditor keeps reading a + b while the "
+        f"workers move money, not only after they are done {PART3}",
+        zh=f"{label}：评测程序在你的函数之下看到 {len(busy)} 个进程在干活（占用 CPU），"
+        f"同一时刻最多 {watch.most_at_once(busy)} 个；审计进程和 {workers} 个转账进程应当同时"
+        "工作：转账进程搬钱的同时，审计进程要不停地读取 a + b，而不是等它们结束以后才读"
+        f"{PART3_ZH}",
     )
 
 
 @pytest.mark.points(1)
 def test_transfers_balance_out(student):
-    books = student.call("audited_transfers", 2, 3000)
-    assert (books["a"], books["b"]) == (1000, 1000), (
-        f"after 2 workers x 3000 transfers in opposite directions the accounts are "
-        f"a={books['a']}, b={books['b']}; they should be back at 1000 and 1000. Join the "
-        "workers before reading the balances, and make each transfer under the lock."
+    # Even and odd worker counts, and none: workers with an even index move a -> b, odd ones b -> a.
+    runs = [(2, 3000), (3, 500), (1, 200), (0, 100), (5, 100)]
+    label = "audited_transfers(2, 3000), (3, 500), (1, 200), (0, 100), (5, 100) in one process"
+    outcome, watch = _watched(student, label, _transfer_each, runs)
+    got = outcome.value_or_raise()
+    for (workers, transfers), books in zip(runs, got, strict=True):
+        books = _check_books(books, f"audited_transfers({workers}, {transfers})")
+        moved = transfers * (workers // 2 - (workers + 1) // 2)  # odd ones in, even ones out
+        want = (START + moved, START - moved)
+        check(
+            (books["a"], books["b"]) == want,
+            en=f"after audited_transfers({workers}, {transfers}) the accounts are "
+            f"a={books['a']}, b={books['b']}; expected a={want[0]}, b={want[1]}: workers "
+            f"0, 2, 4, ... move from a to b, workers 1, 3, ... from b to a. Join the workers "
+            f"before reading the balances, and make each transfer under the lock {PART3}",
+            zh=f"audited_transfers({workers}, {transfers}) 之后账户是 a={books['a']}，"
+            f"b={books['b']}；应为 a={want[0]}，b={want[1]}：下标为 0、2、4……的进程从 a "
+            "转到 b，下标为 1、3……的从 b 转到 a。读余额之前先 join 所有转账进程，"
+            f"每次转账都要在锁里完成{PART3_ZH}",
+        )
+    seen = len(watch.lives)
+    check(
+        seen >= 3,
+        en=f"{label}: the grader saw {seen} process(es) below your function; the balances "
+        f"must come from worker processes and an auditor process, not be computed {PART3}",
+        zh=f"{label}：评测程序在你的函数之下只看到 {seen} 个进程；余额必须来自转账进程"
+        f"和审计进程的实际运行，不能算出来{PART3_ZH}",
     )

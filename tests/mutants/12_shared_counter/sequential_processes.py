@@ -1,6 +1,7 @@
 """No processes: the counting happens in the caller. Exact, but not the exercise.
 
-Must fail: test_processes_are_real_and_joined
+Must fail: test_processes_count_exactly, test_processes_really_share_the_counter,
+test_processes_are_real_and_joined
 """
 
 

@@ -1,6 +1,6 @@
 """No threads at all: the main thread calls bump() itself. Exact, but not the exercise.
 
-Must fail: test_threads_are_real
+Must fail: test_threads_count_exactly, test_threads_are_real
 """
 
 
