@@ -442,6 +442,16 @@ class Student(Calls):
     ) -> Outcome:
         """End ``box`` and everything it started; the Outcome of its run."""
         spare = frozenset(self._live)
+        # Orphans re-parented to us (a double-forked daemon) are this run's escapees. Those
+        # still in the sandbox's process group die with the group signal below: note them first.
+        keep = spare | box.before
+        found = rows if rows is not None else probe.subtree([os.getpid()], skip=keep)
+        escaped_alive = {
+            p.pid: p for p in probe.descendants(os.getpid(), found, skip=keep) if not p.zombie
+        }
+        # The timeline is what the student's code did: it ends before the judge kills (a sample
+        # taken after would show zombies and re-parented orphans the judge made).
+        timeline = self.watcher.forget(box.pid)
         if box.status is None:
             # The sandbox leads its own process group: one signal ends everything that stayed
             # in it (a flood of 500 children included); the tree walk then finds the rest.
@@ -454,8 +464,9 @@ class Student(Calls):
         if box.status is None:
             box.status = wait_child(box.pid, Deadline(5.0))
         del self._live[box.pid]
-        escaped = tuple(self._kill_escaped(box.before))
-        timeline = self.watcher.forget(box.pid)
+        for proc in self._kill_escaped(box.before):
+            escaped_alive.setdefault(proc.pid, proc)
+        escaped = tuple(sorted(escaped_alive.values(), key=lambda p: p.pid))
         if frame is None:
             try:
                 box.reader.pump()
