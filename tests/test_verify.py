@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from grader import catalog, probe
+from grader import bilingual, catalog, probe
 from grader.cli import main
 from grader.results import ExerciseResult
 
@@ -221,3 +221,20 @@ def test_a_message_without_chinese_is_reported(fixture_repo: Path, capsys) -> No
     assert code == 1, out
     assert "message without Chinese: test_hostile.py line 15: check() has no zh" in out, out
     assert "messages in Chinese: 0/1 check()/fail() calls; 1 bare assert(s)" in out, out
+
+
+def test_a_wrapper_of_check_is_held_to_chinese_too(fixture_repo: Path) -> None:
+    # Specs wrap check() to append README references; such calls must not escape the count.
+    spec = fixture_repo / "exercises/01_hostile/test_hostile.py"
+    spec.write_text(
+        spec.read_text()
+        + "\n\ndef ck(condition, en, zh, section):\n    check(condition, en=en, zh=zh)\n\n"
+        + "def test_wrapped():\n"
+        + "    ck(1, 'english', '中文', 'api')\n"
+        + "    ck(1, en='english', zh='中文', section='api')\n"
+        + "    ck(1, 'english only', section='api')\n"
+    )
+    exercise = catalog.find(catalog.load_catalog(fixture_repo / "exercises"), "01")
+    coverage = bilingual.coverage(exercise)
+    assert coverage.calls == 4, coverage  # the three ck() and the check() inside it
+    assert len(coverage.missing) == 1 and "ck() has no zh" in coverage.missing[0], coverage
