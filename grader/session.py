@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,8 +97,14 @@ def isolation_flags() -> tuple[str, ...]:
     return ("-I",) if found.returncode == 0 else ("-E",)
 
 
-def session_command(exercise: Exercise, spec_dir: Path, staged: Path, shown: str) -> list[str]:
-    """The pytest command line of one grading session (the results options are added later)."""
+def session_command(
+    exercise: Exercise, spec_dir: Path, staged: Path, shown: str, only: Sequence[str] = ()
+) -> list[str]:
+    """The pytest command line of one grading session (the results options are added later).
+
+    ``only``: names of the spec's tests to run (default: all of them).
+    """
+    spec = str(spec_dir / exercise.spec_file)
     return [
         sys.executable, *isolation_flags(), "-m", "pytest",
         # Only our plugins: nothing autoloaded, no ini file, no conftest.py, no cache.
@@ -109,7 +116,7 @@ def session_command(exercise: Exercise, spec_dir: Path, staged: Path, shown: str
         "--grader-timeout", str(exercise.timeout),
         # tmp_path folders live in the session's scratch folder and go with it.
         "--basetemp", str(staged.parent / "tmp"),
-        str(spec_dir / exercise.spec_file),
+        *([f"{spec}::{name}" for name in only] or [spec]),
     ]  # fmt: skip
 
 
@@ -150,23 +157,33 @@ def remove_stale_sessions() -> None:
 
 
 def run_exercise(
-    exercise: Exercise, target: Target, spec_dir: Path | None = None, lang: str = "en"
+    exercise: Exercise,
+    target: Target,
+    spec_dir: Path | None = None,
+    lang: str = "en",
+    only: Sequence[str] = (),
 ) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
     ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder);
-    ``lang`` the language of the spec's messages ("en" or "zh").
+    ``lang`` the language of the spec's messages ("en" or "zh"); ``only`` the names of the
+    tests to run (default: all).
     """
     spec_dir = spec_dir or exercise.folder
     isolation.become_subreaper()
     isolation.make_undumpable()
     remove_stale_sessions()
     with users.lease() as uid:
-        return _run_session(exercise, target, spec_dir, uid, lang)
+        return _run_session(exercise, target, spec_dir, uid, lang, only)
 
 
 def _run_session(
-    exercise: Exercise, target: Target, spec_dir: Path, uid: int | None, lang: str
+    exercise: Exercise,
+    target: Target,
+    spec_dir: Path,
+    uid: int | None,
+    lang: str,
+    only: Sequence[str],
 ) -> ExerciseResult:
     workdir = Path(
         tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
@@ -184,7 +201,7 @@ def _run_session(
     os.write(key_w, bytes(key))
     os.close(key_w)
     log = OutputFile()
-    cmd = session_command(exercise, spec_dir, staged, shown)
+    cmd = session_command(exercise, spec_dir, staged, shown, only)
     extra = [
         "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
         "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),

@@ -7,7 +7,7 @@ For every exercise:
   ``tests/alternatives/NN_slug/*.py`` (correct code written another way: a complete module),
   in every one of K runs;
 * each mutant in ``tests/mutants/NN_slug/`` (a known-wrong implementation) fails, in every
-  run, every test its docstring names (``test_...``);
+  run, every test its docstring names (``test_...``; only those tests are run for it);
 * no test passes on a *null submission*, the stub with every function raising, returning
   None, calling ``sys.exit(0)`` or ``os._exit(0)`` (:mod:`grader.nulls`): a test that does is
   VACUOUS — it pays for doing nothing;
@@ -30,7 +30,7 @@ import difflib
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,20 +131,23 @@ def mutant_source(root: Path, exercise: Exercise, mutant: Path) -> str:
     return f"{solution}\n\n# ---- mutant {mutant.name} ----\n{mutant.read_text(encoding='utf-8')}"
 
 
-def run_source(exercise: Exercise, source: str) -> ExerciseResult:
-    """Grade ``exercise`` against ``source``, laid out as a submission in a temporary folder."""
+def run_source(exercise: Exercise, source: str, only: Sequence[str] = ()) -> ExerciseResult:
+    """Grade ``exercise`` against ``source``, laid out as a submission in a temporary folder
+    (``only``: the tests to run, default all)."""
     folder = Path(tempfile.mkdtemp(prefix="grader-verify-"))
     try:
         (folder / exercise.name).mkdir()
         module = folder / exercise.name / exercise.module_file
         module.write_text(source, encoding="utf-8")
-        return run_exercise(exercise, Target(folder, folder))
+        return run_exercise(exercise, Target(folder, folder), only=only)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_mutant(root: Path, exercise: Exercise, mutant: Path) -> ExerciseResult:
-    return run_source(exercise, mutant_source(root, exercise, mutant))
+def _run_mutant(root: Path, exercise: Exercise, mutant: Mutant) -> ExerciseResult:
+    # Only the tests that must catch it: what the others do with a mutant decides nothing, and
+    # running them made a mutant cost a whole spec (most of verify's time).
+    return run_source(exercise, mutant_source(root, exercise, mutant.path), mutant.must_fail)
 
 
 def _run_file(exercise: Exercise, path: Path) -> ExerciseResult:
@@ -217,7 +220,7 @@ def _submit(pool: ThreadPoolExecutor, root: Path, ex: Exercise, repeat: int) -> 
             for path in load_alternatives(root, ex)
         ],
         mutants=[
-            (m, [pool.submit(_run_mutant, root, ex, m.path) for _ in range(repeat)])
+            (m, [pool.submit(_run_mutant, root, ex, m) for _ in range(repeat) if m.must_fail])
             for m in mutants
         ],
     )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from grader import bilingual, catalog, probe
+from grader import verify as verify_mod
 from grader.cli import main
 from grader.results import ExerciseResult
 
@@ -168,8 +169,6 @@ def test_parallel_sessions_never_sweep_each_other(fixture_repo: Path, capsys) ->
 def test_an_interrupted_verify_ends_its_load_and_drops_what_did_not_start(
     fixture_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from grader import verify as verify_mod
-
     real_load = verify_mod.busy_load
     pids: list[int] = []
 
@@ -185,9 +184,9 @@ def test_an_interrupted_verify_ends_its_load_and_drops_what_did_not_start(
     sessions: list[str] = []
     real_run = verify_mod.run_exercise
 
-    def counting_run(exercise: catalog.Exercise, *args: Any) -> ExerciseResult:
+    def counting_run(exercise: catalog.Exercise, *args: Any, **kwargs: Any) -> ExerciseResult:
         sessions.append(exercise.name)
-        return real_run(exercise, *args)
+        return real_run(exercise, *args, **kwargs)
 
     monkeypatch.setattr(verify_mod, "busy_load", recording_load)
     monkeypatch.setattr(verify_mod, "run_exercise", counting_run)
@@ -238,3 +237,26 @@ def test_a_wrapper_of_check_is_held_to_chinese_too(fixture_repo: Path) -> None:
     coverage = bilingual.coverage(exercise)
     assert coverage.calls == 4, coverage  # the three ck() and the check() inside it
     assert len(coverage.missing) == 1 and "ck() has no zh" in coverage.missing[0], coverage
+
+
+def test_a_mutant_runs_only_the_tests_that_must_catch_it(
+    fixture_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, ...]] = []
+    real_run = verify_mod.run_exercise
+
+    def recording_run(exercise: catalog.Exercise, *args: Any, **kwargs: Any) -> ExerciseResult:
+        result = real_run(exercise, *args, **kwargs)
+        seen.append(tuple(t.name for t in result.tests))
+        return result
+
+    monkeypatch.setattr(verify_mod, "run_exercise", recording_run)
+    exercise = catalog.find(catalog.load_catalog(fixture_repo / "exercises"), "01")
+    mutants, problems = verify_mod.load_mutants(fixture_repo, exercise)
+    assert mutants and not problems
+    (verdict,) = verify_mod.verify(fixture_repo, [exercise], 1, 1)
+    assert verdict.ok, verdict
+    everything = max(seen, key=len)
+    for mutant in mutants:
+        assert set(mutant.must_fail) < set(everything)
+        assert tuple(mutant.must_fail) in seen, (mutant.must_fail, seen)
