@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation, namespaces, session, users
+from grader import isolation, namespaces, polling, session, users
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here")
@@ -163,7 +163,11 @@ def test_kill_all_stops_a_forking_hopper() -> None:
                     found.append(int(entry))
             return found
 
-        assert mine() == [], "a hopper outran kill_all"
+        # SIGKILL is delivered when each target next runs: on a loaded machine a killed hopper
+        # can still be listed for a moment. One that outran the kill would stay listed.
+        assert polling.holds_within(lambda: mine() == [], 10.0), (
+            f"a hopper outran kill_all: {mine()}"
+        )
 
 
 @pytest.mark.skipif(
