@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 _HAS_PROC = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # clock ticks per second
+PF_EXITING = 0x4  # linux/sched.h: the task is exiting (the flags field of /proc/<pid>/stat)
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,16 @@ class Proc:
     start: int = 0  # start time in clock ticks since boot: (pid, start) names one process
     cpu: int = 0  # user + system CPU time so far, in clock ticks
     threads: int = 1
+    exiting: bool = False  # in exit(): its descriptors may be closed already, it runs no code
 
     @property
     def zombie(self) -> bool:
         return self.state == "Z"
+
+    @property
+    def running_code(self) -> bool:
+        """Alive and not on its way out: neither a zombie nor in the middle of exiting."""
+        return not self.zombie and not self.exiting
 
     def describe(self) -> str:
         return f"pid {self.pid} ({self.name}, state {self.state})"
@@ -49,21 +56,33 @@ def _read_stat(pid: int) -> Proc | None:
         return None
     finally:
         os.close(fd)
+    return parse_stat(pid, data)
+
+
+def parse_stat(pid: int, data: bytes) -> Proc | None:
+    """The row in the text of ``/proc/<pid>/stat``; None if it is cut short."""
     # The name is in parentheses and may itself contain spaces or ')': split after the last ')'.
     left, _, right = data.rpartition(b")")
     fields = right.split()
     if len(fields) < 2:
         return None
     name = left.partition(b"(")[2].decode(errors="replace")
+    ppid, state = int(fields[1]), fields[0].decode()
+    if len(fields) <= 19:
+        return Proc(pid=pid, ppid=ppid, state=state, name=name)
     # Fields after the name, counted from 0 here (man proc: field N is fields[N - 3]).
-    extra = {}
-    if len(fields) > 19:
-        extra = {
-            "cpu": int(fields[11]) + int(fields[12]),
-            "threads": int(fields[17]),
-            "start": int(fields[19]),
-        }
-    return Proc(pid=pid, ppid=int(fields[1]), state=fields[0].decode(), name=name, **extra)
+    return Proc(
+        pid=pid,
+        ppid=ppid,
+        state=state,
+        name=name,
+        cpu=int(fields[11]) + int(fields[12]),
+        threads=int(fields[17]),
+        start=int(fields[19]),
+        # PF_EXITING is set at the very start of exit, before the descriptors are closed: a
+        # reader that saw EOF from a dying process can still find it not yet a zombie.
+        exiting=bool(int(fields[6]) & PF_EXITING),
+    )
 
 
 def read(pid: int) -> Proc | None:

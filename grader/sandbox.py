@@ -447,7 +447,7 @@ class Student(Calls):
         keep = spare | box.before
         found = rows if rows is not None else probe.subtree([os.getpid()], skip=keep)
         escaped_alive = {
-            p.pid: p for p in probe.descendants(os.getpid(), found, skip=keep) if not p.zombie
+            p.pid: p for p in probe.descendants(os.getpid(), found, skip=keep) if p.running_code
         }
         # The timeline is what the student's code did: it ends before the judge kills (a sample
         # taken after would show zombies and re-parented orphans the judge made).
