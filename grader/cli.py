@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -350,6 +351,9 @@ def cmd_list(
 has_unwritten_stub = progress.has_unwritten_stub
 
 
+NOT_STARTED = ("error", "not run: no result")  # how session.read_results reports such a test
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     verbose: bool = False
@@ -381,6 +385,9 @@ def cmd_check(
     if target_name == "exercises":
         pristine.keep(root, [exercise])
     result = run_exercise(exercise, target, lang=lang, pytest_args=options.pytest_args())
+    if options.exitfirst:  # the tests after the first failure were never started: not errors
+        kept = tuple(t for t in result.tests if (t.status, t.message) != NOT_STARTED)
+        result = dataclasses.replace(result, tests=kept)
     if json_path is not None:
         write_json(json_path, [result])
     state = State(root)
