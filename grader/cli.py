@@ -29,6 +29,7 @@ from rich.text import Text
 from grader import catalog, doctor, i18n, pristine, progress, results, users
 from grader.catalog import CatalogError, Exercise, UnknownExercise
 from grader.grade import grade
+from grader.live import live_progress
 from grader.report import text
 from grader.results import Grading
 from grader.session import Target, run_exercise
@@ -384,7 +385,10 @@ def cmd_check(
         raise UsageProblem("usage.target_no_module", target=target_name, module=module)
     if target_name == "exercises":
         pristine.keep(root, [exercise])
-    result = run_exercise(exercise, target, lang=lang, pytest_args=options.pytest_args())
+    with live_progress(console, lang) as observer:
+        result = run_exercise(
+            exercise, target, lang=lang, pytest_args=options.pytest_args(), observer=observer
+        )
     if options.exitfirst:  # the tests after the first failure were never started: not errors
         kept = tuple(t for t in result.tests if (t.status, t.message) != NOT_STARTED)
         result = dataclasses.replace(result, tests=kept)

@@ -71,6 +71,11 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Every exercise passed. Congratulations!",
         "zh": "所有练习都通过了，恭喜！",
     },
+    # Live progress of a check on a terminal: the test running now.
+    "live.running": {
+        "en": "running {name}: {elapsed:.1f} s of its {limit} s deadline",
+        "zh": "正在运行 {name}：已用 {elapsed:.1f} 秒（时限 {limit} 秒）",
+    },
     # Ctrl-C.
     "interrupted": {"en": "interrupted", "zh": "已中断"},
     # `grader watch`.

@@ -29,13 +29,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import isolation, probe, secret, users
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
+from grader.live import Observer, Tail
 from grader.results import ExerciseResult, TestResult
 from grader.trim import tail
 
@@ -172,13 +173,15 @@ def run_exercise(
     only: Sequence[str] = (),
     pytest_args: Sequence[str] = (),
     cancel: Cancel | None = None,
+    observer: Observer | None = None,
 ) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
     ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder);
     ``lang`` the language of the spec's messages ("en" or "zh"); ``only`` the names of the
     tests to run (default: all); ``pytest_args`` options for pytest (see session_command).
-    ``cancel`` lets another thread stop the session (:class:`Cancel`). A KeyboardInterrupt
+    ``cancel`` lets another thread stop the session (:class:`Cancel`); ``observer`` is shown
+    each results record as the session writes it (live progress). A KeyboardInterrupt
     while the session runs kills and reaps its whole tree before it propagates.
     """
     spec_dir = spec_dir or exercise.folder
@@ -186,7 +189,9 @@ def run_exercise(
     isolation.make_undumpable()
     remove_stale_sessions()
     with users.lease() as uid:
-        return _run_session(exercise, target, spec_dir, uid, lang, only, pytest_args, cancel)
+        return _run_session(
+            exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer
+        )
 
 
 def _run_session(
@@ -198,6 +203,7 @@ def _run_session(
     only: Sequence[str],
     pytest_args: Sequence[str] = (),
     cancel: Cancel | None = None,
+    observer: Observer | None = None,
 ) -> ExerciseResult:
     workdir = Path(
         tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
@@ -249,8 +255,11 @@ def _run_session(
         key_r = -1
         if cancel is not None:
             cancel.attach(proc)
+        tick = None if observer is None else Tail(results_path, key, observer).poll
         try:
-            reason = _wait(proc, session_budget(exercise))
+            reason = _wait(proc, session_budget(exercise), tick)
+            if tick is not None:
+                tick()  # the last records, before the file goes
         except BaseException:  # Ctrl-C (KeyboardInterrupt): nothing of the session may outlive us
             _kill_session(proc)
             with _ACTIVE_LOCK:
@@ -352,8 +361,12 @@ def stop_helper(proc: subprocess.Popen[bytes]) -> None:
             _HELPERS.discard(proc.pid)
 
 
-def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
+def _wait(
+    proc: subprocess.Popen[bytes], budget: float, tick: Callable[[], object] | None = None
+) -> str:
     """Wait for the session; '' if it ended normally, else why it did not.
+
+    ``tick`` is called about ten times a second while the session runs (live progress).
 
     A session that stays stopped (SIGSTOP from a student process that shares our uid) for
     ``STOP_GRACE`` seconds is given up at once rather than at the end of its budget.
@@ -361,8 +374,11 @@ def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
     deadline = Deadline(budget)
     stopped_since: float | None = None
     status: int | None = None
+    slice_s = 0.25 if tick is None else 0.1
     while status is None and not deadline.expired():
-        status = isolation.wait_child(proc.pid, Deadline(min(0.25, deadline.remaining())))
+        if tick is not None:
+            tick()
+        status = isolation.wait_child(proc.pid, Deadline(min(slice_s, deadline.remaining())))
         if status is not None:
             break
         row = probe.read(proc.pid)

@@ -29,6 +29,7 @@ from rich.text import Text
 
 from grader import i18n, progress
 from grader.catalog import Exercise
+from grader.live import live_progress
 from grader.report import text
 from grader.results import ExerciseResult
 from grader.session import Cancel, Cancelled, Target, run_exercise
@@ -55,23 +56,34 @@ class Check:
     """One check in its own thread; :meth:`stop` cancels it and waits until it is swept."""
 
     def __init__(
-        self, exercise: Exercise, target: Target, lang: str, events: queue.Queue[object], gen: int
+        self,
+        exercise: Exercise,
+        target: Target,
+        console: Console,
+        lang: str,
+        events: queue.Queue[object],
+        gen: int,
     ) -> None:
         self.cancel = Cancel()
         self.thread = threading.Thread(
-            target=self._run, args=(exercise, target, lang, events, gen), daemon=True
+            target=self._run, args=(exercise, target, console, lang, events, gen), daemon=True
         )
         self.thread.start()
 
     def _run(
-        self, exercise: Exercise, target: Target, lang: str, events: queue.Queue[object], gen: int
+        self,
+        exercise: Exercise,
+        target: Target,
+        console: Console,
+        lang: str,
+        events: queue.Queue[object],
+        gen: int,
     ) -> None:
-        try:
-            result: ExerciseResult | None = run_exercise(
-                exercise, target, lang=lang, cancel=self.cancel
+        result: ExerciseResult | None = None
+        with contextlib.suppress(Cancelled), live_progress(console, lang) as observer:
+            result = run_exercise(
+                exercise, target, lang=lang, cancel=self.cancel, observer=observer
             )
-        except Cancelled:
-            result = None
         events.put(Checked(gen, None if self.cancel.is_set() else result))
 
     def stop(self) -> None:
@@ -150,7 +162,9 @@ class Watch:
         self.generation += 1
         self.console.print(Rule(style="dim"))
         self.console.print(Text(i18n.word("watch.checking", self.lang, name=self.current.name)))
-        self.check = Check(self.current, self.target, self.lang, self.events, self.generation)
+        self.check = Check(
+            self.current, self.target, self.console, self.lang, self.events, self.generation
+        )
 
     def watch_current(self) -> None:
         """Watch the current module's folder (not recursive); a new exercise, a new watcher."""
