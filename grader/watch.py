@@ -68,6 +68,8 @@ class Check:
         self.thread = threading.Thread(
             target=self._run, args=(exercise, target, console, lang, events, gen), daemon=True
         )
+
+    def start(self) -> None:
         self.thread.start()
 
     def _run(
@@ -88,7 +90,8 @@ class Check:
 
     def stop(self) -> None:
         self.cancel.cancel()
-        self.thread.join()
+        if self.thread.ident is not None:  # started
+            self.thread.join()
 
 
 def _watch_files(folder: Path, events: queue.Queue[object], stop: threading.Event) -> None:
@@ -162,9 +165,11 @@ class Watch:
         self.generation += 1
         self.console.print(Rule(style="dim"))
         self.console.print(Text(i18n.word("watch.checking", self.lang, name=self.current.name)))
+        # Known to the watch before its thread starts: a Ctrl-C at any point finds and stops it.
         self.check = Check(
             self.current, self.target, self.console, self.lang, self.events, self.generation
         )
+        self.check.start()
 
     def watch_current(self) -> None:
         """Watch the current module's folder (not recursive); a new exercise, a new watcher."""
