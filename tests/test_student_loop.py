@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import pty
+import re
+import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -306,3 +309,80 @@ def test_watch_keys_from_a_terminal_l_lists_and_q_quits(fixture_repo: Path, tmp_
     finally:
         os.close(leader)
         os.close(follower)
+
+
+# -- the README's student loop runs as shown -------------------------------------------------
+
+README = Path(__file__).parent.parent / "README.md"
+INTERACTIVE = ("grader watch", "grader reset 12")  # driven above through a pty and --yes
+
+
+def readme_commands() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## The student loop") : text.index("| command |")]
+    return sorted(set(re.findall(r"`(grader(?: [^`]*)?)`", section)))
+
+
+def test_the_readme_shows_the_loop_commands() -> None:
+    shown = readme_commands()
+    for needed in ("grader", "grader list", "grader watch", "grader check 12 -x", "grader hint 12"):
+        assert needed in shown, shown
+
+
+@pytest.mark.parametrize("command", [c for c in readme_commands() if not c.startswith(INTERACTIVE)])
+def test_every_student_loop_command_in_the_readme_runs_as_shown(
+    command: str, tmp_path: Path, capsys
+) -> None:
+    repo = tmp_path / "repo"
+    for folder in ("exercises", "solutions"):
+        shutil.copytree(README.parent / folder, repo / folder)
+    argv = shlex.split(command)[1:]
+    code, out = run(capsys, *argv, "--root", str(repo))
+    assert "Traceback" not in out and "usage:" not in out, out
+    if argv[:1] == ["solution"]:
+        assert code == 2 and "has not passed yet" in out, "locked until a check passes"
+    else:
+        assert code in (0, 1), out
+    if argv[:1] == ["check"]:
+        assert re.search(r"^\d+ passed, \d+ failed$", out.strip().splitlines()[-1]), out
+
+
+def test_a_check_on_a_terminal_shows_the_running_test_and_its_deadline(
+    fixture_repo: Path, tmp_path: Path
+) -> None:
+    module(fixture_repo).write_text(
+        "import time\n\ndef attack():\n    time.sleep(1)\n    return 'ok'\n\n"
+        "def fine():\n    return 42\n"
+    )
+    leader, follower = pty.openpty()
+    try:
+        mark = f"GRADER_SELFTEST_{uuid.uuid4().hex}"
+        env = dict(os.environ, GRADER_SELFTEST_MARK=mark, COLUMNS="200")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01"],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=follower,
+            env=env,
+        )
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            ready, _, _ = select.select([leader], [], [], 60)
+            assert ready, seen.decode(errors="replace")
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end closed: the grader is done
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert proc.wait(60) == 0
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    text = seen.decode(errors="replace")
+    assert "running test_attack:" in text and "s of its 5 s deadline" in text, text
+    assert "2 passed, 0 failed" in text and leftovers(mark) == []
