@@ -349,7 +349,6 @@ def cmd_list(
     return 0
 
 
-has_unwritten_stub = progress.has_unwritten_stub
 
 
 NOT_STARTED = ("error", "not run: no result")  # how session.read_results reports such a test
