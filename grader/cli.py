@@ -349,8 +349,6 @@ def cmd_list(
     return 0
 
 
-
-
 NOT_STARTED = ("error", "not run: no result")  # how session.read_results reports such a test
 
 
