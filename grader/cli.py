@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
-from grader import catalog, doctor, i18n, pristine, progress, results, users
+from grader import catalog, doctor, i18n, isolation, pristine, progress, results, users
 from grader.catalog import CatalogError, Exercise, UnknownExercise
 from grader.grade import grade
 from grader.live import live_progress
@@ -196,7 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _dispatch(console, args, lang)
         except KeyboardInterrupt:
-            # Every session was killed and reaped on the way out (see session.run_exercise).
+            # Every session was killed and reaped on the way out (see session.run_exercise);
+            # this last sweep catches what an interrupt in the middle of that cleanup missed
+            # (the grader is a child subreaper: anything it started is below it).
+            isolation.kill_tree(os.getpid())
             console.print(Text(i18n.word("interrupted", lang), "yellow"))
             return 130
 

@@ -1,8 +1,9 @@
 """Where an exercise's untouched stub comes from, for ``grader reset`` and the todo/started state.
 
 Two sources, in this order: the copy the grader keeps in ``.grader/stubs/NN_slug/`` the first
-time it sees an exercise's module (before the student ran anything, on a fresh clone), and the
-version committed at ``HEAD`` in git (``git show HEAD:exercises/NN_slug/slug.py``). Neither is
+time it sees an exercise (taken from git's ``HEAD`` when the module is committed there, so an
+edit made before the first run is not mistaken for the stub; else the file as it is then), and
+the version committed at ``HEAD`` (``git show HEAD:exercises/NN_slug/slug.py``). Neither is
 ever written by the student's code; the copy is only ever written here, once.
 """
 
@@ -29,9 +30,13 @@ def keep(root: Path, exercises: list[Exercise]) -> None:
         if copy.exists() or not module.is_file():
             continue
         with contextlib.suppress(OSError):  # a convenience only: a read-only clone still works
+            data = from_git(root, exercise)
             copy.parent.mkdir(parents=True, exist_ok=True)
             tmp = copy.with_suffix(".tmp")
-            shutil.copyfile(module, tmp)
+            if data is None:
+                shutil.copyfile(module, tmp)
+            else:
+                tmp.write_bytes(data)
             os.replace(tmp, copy)
 
 

@@ -226,7 +226,9 @@ def test_reset_takes_the_stub_from_git_or_says_it_has_none(fixture_repo: Path, c
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "clone"], check=True)
-    module(fixture_repo).write_text(SOLVED)
+    module(fixture_repo).write_text(SOLVED)  # edited before the grader first saw it
+    _, out = run(capsys, *root)
+    assert "started" in row(out, "01_hostile"), "the kept stub comes from git, not the edit"
     code, out = run(capsys, *root, "reset", "01", "--yes", "--lang", "zh")
     assert code == 0 and "已恢复为原始模板" in out and module(fixture_repo).read_text() == stub
 
