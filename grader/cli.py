@@ -394,12 +394,12 @@ def cmd_check(
         result = dataclasses.replace(result, tests=kept)
     if json_path is not None:
         write_json(json_path, [result])
-    state = State(root)
-    if not options.keyword and not options.exitfirst:  # only a whole run says where you are
+    whole = not options.keyword and not options.exitfirst
+    if whole:  # only a whole run says where you are
+        state = State(root)
         state.record(module, result)
         state.save()
     upcoming = None
-    whole = not options.keyword and not options.exitfirst
     if whole and result.status == "passed" and exercises and target_name == "exercises":
         row = progress.next_row(progress.overview(root, exercises, target.folder), exercise)
         if row is not None:
