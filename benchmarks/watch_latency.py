@@ -5,6 +5,7 @@ pseudo-terminal (so the live progress line is drawn, as a student sees it), save
 student module R times (a wrong answer each time, so the watch stays on the exercise), and
 measures, from the moment each save returns:
 
+* noticed: the watch announces the new check (file watching and cancelling only);
 * first result: the first test's mark (✓ or ✗) on the live line;
 * full report: the closing ``N passed, M failed`` line.
 
@@ -80,6 +81,7 @@ def main() -> int:
         shutil.copytree(FIXTURE, repo)
         module = repo / "exercises" / "01_hostile" / "hostile.py"
         term = Terminal([sys.executable, "-m", "grader", "--root", str(repo), "watch", "01"])
+        noticed: list[float] = []
         first: list[float] = []
         full: list[float] = []
         try:
@@ -90,12 +92,13 @@ def main() -> int:
                 tmp_file.write_text(source)
                 os.replace(tmp_file, module)  # how editors save: a new file renamed over
                 saved, since = time.monotonic(), len(term.buffer)
+                noticed.append(term.read_until(lambda b: b"checking" in b, since) - saved)
                 first.append(term.read_until(lambda b: any(m in b for m in MARKS), since) - saved)
                 full.append(term.read_until(lambda b: b"1 passed, 1 failed" in b, since) - saved)
                 term.read_until(lambda b: b"1 failed" in b and b"watching" in b, since)
         finally:
             term.close()
-    for label, values in (("first result", first), ("full report", full)):
+    for label, values in (("noticed", noticed), ("first result", first), ("full report", full)):
         print(
             f"{label:>12}: median {statistics.median(values):.3f} s, "
             f"min {min(values):.3f} s, max {max(values):.3f} s ({len(values)} saves)"
