@@ -2,27 +2,34 @@
 
 Exit codes: 0 success (check: everything passed), 1 not (tests failed, verify found a weak
 spec), 2 bad usage (unknown exercise, missing folder, invalid exercise.toml, a bad uid range),
-3 grading could not run (e.g. every sandbox uid is taken by other grading runs).
+3 grading could not run (e.g. every sandbox uid is taken by other grading runs), 130
+interrupted (Ctrl-C; every process the grader started is gone by then).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
+import contextlib
+import dataclasses
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from rich.console import Console
 from rich.markup import escape
+from rich.syntax import Syntax
 from rich.text import Text
 
-from grader import catalog, doctor, i18n, results, users
+from grader import catalog, doctor, i18n, isolation, pristine, progress, results, users
 from grader.catalog import CatalogError, Exercise, UnknownExercise
 from grader.grade import grade
+from grader.live import live_progress
 from grader.report import text
 from grader.results import Grading
 from grader.session import Target, run_exercise
@@ -68,28 +75,43 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     parser = GraderParser(prog="grader", description=h("description"))
     parser.add_argument("--root", type=Path, help=h("root"))
     parser.add_argument("--lang", choices=i18n.LANGS, default=argparse.SUPPRESS, help=h("lang"))
+    parser.add_argument("--target", default=argparse.SUPPRESS, help=h("target"))
     parser.add_argument(
         "--sandbox-uids",
         metavar="FIRST-LAST",
         help=h("sandbox_uids").format(env=users.RANGE_ENV, default=users.DEFAULT_RANGE),
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")  # none: the course at a glance
 
     p_list = sub.add_parser("list", help=h("list"))
-    p_list.add_argument("--target", default="exercises", help=h("target"))
+    p_list.add_argument("--target", default=argparse.SUPPRESS, help=h("target"))
     p_list.add_argument("--run", action="store_true", help=h("run"))
 
     p_check = sub.add_parser("check", help=h("check"))
     p_check.add_argument("name", help=h("name"))
-    p_check.add_argument("--target", default="exercises", help=h("target"))
+    p_check.add_argument("--target", default=argparse.SUPPRESS, help=h("target"))
     p_check.add_argument("--json", type=Path, help=h("check_json"))
+    p_check.add_argument("-v", "--verbose", action="store_true", help=h("verbose"))
+    p_check.add_argument("-k", metavar="EXPR", dest="keyword", help=h("keyword"))
+    p_check.add_argument("-x", "--exitfirst", action="store_true", help=h("exitfirst"))
+
+    p_watch = sub.add_parser("watch", help=h("watch"))
+    p_watch.add_argument("name", nargs="?", help=h("watch_name"))
+    p_watch.add_argument("-v", "--verbose", action="store_true", help=h("verbose"))
 
     p_hint = sub.add_parser("hint", help=h("hint"))
     p_hint.add_argument("name", help=h("name"))
     p_hint.add_argument("--all", action="store_true", help=h("all"))
 
+    p_reset = sub.add_parser("reset", help=h("reset"))
+    p_reset.add_argument("name", help=h("name"))
+    p_reset.add_argument("-y", "--yes", action="store_true", help=h("yes"))
+
+    p_solution = sub.add_parser("solution", help=h("solution"))
+    p_solution.add_argument("name", help=h("name"))
+
     p_grade = sub.add_parser("grade", help=h("grade"))
-    p_grade.add_argument("--target", default="exercises", help=h("target"))
+    p_grade.add_argument("--target", default=argparse.SUPPRESS, help=h("target"))
     p_grade.add_argument(
         "--exercise", action="append", default=[], metavar="NAME", help=h("exercise")
     )
@@ -125,8 +147,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
 
 
 def _localise(parsers: list[argparse.ArgumentParser], lang: str) -> None:
-    """Give every (sub)command `--lang` (so it may come after the sub-command too), and
-    argparse's own words (usage, section titles, -h) in ``lang``."""
+    """Give every (sub)command `--lang` and `--root` (so they may come after the sub-command
+    too), and argparse's own words (usage, section titles, -h) in ``lang``."""
     prefix = i18n.word("usage.prefix", lang)
 
     class Formatter(argparse.HelpFormatter):
@@ -155,6 +177,9 @@ def _localise(parsers: list[argparse.ArgumentParser], lang: str) -> None:
                 default=argparse.SUPPRESS,
                 help=i18n.word("help.lang", lang),
             )
+            parser.add_argument(
+                "--root", type=Path, default=argparse.SUPPRESS, help=i18n.word("help.root", lang)
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,6 +192,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     console = Console(highlight=False, soft_wrap=True)
     lang = i18n.detect_lang(getattr(args, "lang", None))
+    with interrupts_once():
+        try:
+            return _dispatch(console, args, lang)
+        except KeyboardInterrupt:
+            # Every session was killed and reaped on the way out (see session.run_exercise);
+            # this last sweep catches what an interrupt in the middle of that cleanup missed
+            # (the grader is a child subreaper: anything it started is below it).
+            isolation.kill_tree(os.getpid())
+            console.print(Text(i18n.word("interrupted", lang), "yellow"))
+            return 130
+
+
+@contextlib.contextmanager
+def interrupts_once() -> Iterator[None]:
+    """The first Ctrl-C raises KeyboardInterrupt; later ones are ignored so that the cleanup it
+    starts (killing and reaping a session's whole tree) is never cut short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def first(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
     try:
         users.configure(args.sandbox_uids)
         users.uid_range()  # a bad $GRADER_SANDBOX_UIDS is bad usage too, found before grading
@@ -175,21 +232,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "doctor":
         return doctor.render(console, doctor.examine())
+    target_name = getattr(args, "target", "exercises")
     try:
         root = _root(args.root)
         exercises, problems = catalog.scan(root / "exercises")
-        if args.command == "list":
+        if args.command in (None, "list"):
             for problem in problems:
                 console.print(Text(i18n.word("usage.problem", lang, message=problem), "red"))
-            return cmd_list(console, root, exercises, args.target, args.run, lang)
+            run = getattr(args, "run", False)
+            return cmd_list(console, root, exercises, target_name, run, lang, args.command is None)
         if args.command == "check":
             return cmd_check(
-                console, root, _find(exercises, problems, args.name), args.target, args.json, lang
+                console,
+                root,
+                _find(exercises, problems, args.name),
+                target_name,
+                args.json,
+                lang,
+                CheckOptions(args.verbose, args.keyword, args.exitfirst),
+                exercises,
             )
+        if args.command == "watch":
+            from grader.watch import watch
+
+            start = _find(exercises, problems, args.name) if args.name else None
+            pristine.keep(root, exercises)
+            return watch(console, root, exercises, start, lang, args.verbose)
         if args.command == "hint":
             return cmd_hint(console, root, _find(exercises, problems, args.name), args.all, lang)
+        if args.command == "reset":
+            return cmd_reset(console, root, _find(exercises, problems, args.name), args.yes, lang)
+        if args.command == "solution":
+            return cmd_solution(console, root, _find(exercises, problems, args.name), lang)
         if args.command == "grade":
-            return cmd_grade(console, root, args, lang)
+            return cmd_grade(console, root, args, target_name, lang)
         if args.command == "verify":
             if problems:  # authors: every exercise must be valid
                 for problem in problems:
@@ -250,43 +326,46 @@ def resolve_target(root: Path, target: str) -> Target:
 
 
 def cmd_list(
-    console: Console, root: Path, exercises: list[Exercise], target_name: str, run: bool, lang: str
+    console: Console,
+    root: Path,
+    exercises: list[Exercise],
+    target_name: str,
+    run: bool,
+    lang: str,
+    overview: bool = False,
 ) -> int:
+    """`grader list` (the table) and `grader` (the table, a progress bar and what is next)."""
     target = resolve_target(root, target_name)
-    state = State(root)
+    pristine.keep(root, exercises)
     if run:
+        state = State(root)
         grading = grade(exercises, target, os.cpu_count() or 1, lang)
         for ex, result in zip(exercises, grading.results, strict=True):
             state.record(ex.module_in(target.folder), result)
         state.save()
-    rows = []
-    for ex in exercises:
-        module = ex.module_in(target.folder)
-        last = state.last(module)
-        if last is not None:
-            label = {"passed": "passed", "todo": "todo"}.get(str(last["status"]), "failing")
-        else:
-            label = "todo" if has_unwritten_stub(module) else "not checked"
-        rows.append((ex, label))
-    text.render_list(console, rows, lang)
+    rows = progress.overview(root, exercises, target.folder)
+    if overview:
+        suffix = "" if target_name == "exercises" else f" --target {target_name}"
+        text.render_overview(console, rows, lang, "grader check {name}" + suffix)
+    else:
+        text.render_list(console, rows, lang)
     return 0
 
 
-def has_unwritten_stub(module: Path) -> bool:
-    """True if a function in ``module`` is still just ``raise NotImplementedError`` (never run)."""
-    try:
-        tree = ast.parse(module.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-            if len(body) == 1 and isinstance(body[0], ast.Raise):
-                raised = body[0].exc
-                name = raised.func if isinstance(raised, ast.Call) else raised
-                if isinstance(name, ast.Name) and name.id == "NotImplementedError":
-                    return True
-    return False
+NOT_STARTED = ("error", "not run: no result")  # how session.read_results reports such a test
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    verbose: bool = False
+    keyword: str | None = None  # pytest -k
+    exitfirst: bool = False  # pytest -x
+
+    def pytest_args(self) -> list[str]:
+        return [
+            *(["-k", self.keyword] if self.keyword else []),
+            *(["-x"] if self.exitfirst else []),
+        ]
 
 
 def cmd_check(
@@ -296,18 +375,36 @@ def cmd_check(
     target_name: str,
     json_path: Path | None,
     lang: str,
+    options: CheckOptions | None = None,
+    exercises: list[Exercise] | None = None,
 ) -> int:
+    options = options or CheckOptions()
     target = resolve_target(root, target_name)
     module = exercise.module_in(target.folder)
     if not module.is_file():
         raise UsageProblem("usage.target_no_module", target=target_name, module=module)
-    result = run_exercise(exercise, target, lang=lang)
+    if target_name == "exercises":
+        pristine.keep(root, [exercise])
+    with live_progress(console, lang) as observer:
+        result = run_exercise(
+            exercise, target, lang=lang, pytest_args=options.pytest_args(), observer=observer
+        )
+    if options.exitfirst:  # the tests after the first failure were never started: not errors
+        kept = tuple(t for t in result.tests if (t.status, t.message) != NOT_STARTED)
+        result = dataclasses.replace(result, tests=kept)
     if json_path is not None:
         write_json(json_path, [result])
-    state = State(root)
-    state.record(module, result)
-    state.save()
-    text.render_check(console, exercise, result, lang)
+    whole = not options.keyword and not options.exitfirst
+    if whole:  # only a whole run says where you are
+        state = State(root)
+        state.record(module, result)
+        state.save()
+    upcoming = None
+    if whole and result.status == "passed" and exercises and target_name == "exercises":
+        row = progress.next_row(progress.overview(root, exercises, target.folder), exercise)
+        if row is not None:
+            upcoming = f"grader check {row.exercise.slug}"
+    text.render_check(console, exercise, result, lang, options.verbose, upcoming)
     return 0 if result.status == "passed" else 1
 
 
@@ -332,6 +429,46 @@ def cmd_hint(console: Console, root: Path, exercise: Exercise, show_all: bool, l
     text.render_hint(console, index + 1, len(hints), hints[index].get(lang), lang)
     if index == len(hints) - 1:
         console.print(Text(i18n.word("hint.last", lang), "dim"))
+    return 0
+
+
+def cmd_reset(console: Console, root: Path, exercise: Exercise, yes: bool, lang: str) -> int:
+    """Put the untouched stub back (see grader.pristine) and clear the exercise's progress."""
+    module = exercise.module_in(root / "exercises")
+    shown = text.shown_path(module)
+    stub = pristine.stub(root, exercise)
+    if stub is None:
+        raise UsageProblem("reset.no_stub", module=shown)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageProblem("reset.needs_yes", module=shown)
+        answer = console.input(i18n.word("reset.ask", lang, module=shown))
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            console.print(i18n.word("reset.kept", lang))
+            return 1
+    tmp = module.with_name(f".{module.name}.reset")
+    tmp.write_bytes(stub)
+    os.replace(tmp, module)
+    state = State(root)
+    state.forget(module, exercise.name)
+    state.save()
+    console.print(Text(i18n.word("reset.done", lang, module=shown), "green"))
+    return 0
+
+
+def cmd_solution(console: Console, root: Path, exercise: Exercise, lang: str) -> int:
+    """The reference solution, once a recorded check of the student's module has passed."""
+    module = exercise.module_in(root / "exercises")
+    if not State(root).ever_passed(module):
+        raise UsageProblem("solution.locked", name=exercise.name, slug=exercise.slug)
+    path = exercise.module_in(root / "solutions")
+    shown = text.shown_path(path)
+    try:
+        code = path.read_text(encoding="utf-8")
+    except OSError:
+        raise UsageProblem("solution.missing", path=shown) from None
+    console.print(Text(i18n.word("solution.heading", lang, path=shown), "bold"))
+    console.print(Syntax(code, "python", line_numbers=False, word_wrap=True))
     return 0
 
 
@@ -370,7 +507,9 @@ def cmd_verify(
     return 0 if good == len(verdicts) and not layout else 1
 
 
-def cmd_grade(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
+def cmd_grade(
+    console: Console, root: Path, args: argparse.Namespace, target_name: str, lang: str
+) -> int:
     from grader import grade as grading_mod
     from grader.report import markdown
 
@@ -388,7 +527,7 @@ def cmd_grade(console: Console, root: Path, args: argparse.Namespace, lang: str)
     chosen = [ex for ex in exercises if ex.name in named] if named else exercises  # catalogue order
     if args.exercism is not None and len(chosen) != 1:
         raise UsageProblem("usage.exercism")
-    target = resolve_target(root, args.target)
+    target = resolve_target(root, target_name)
     grading = grading_mod.grade(chosen, target, args.jobs, lang)
     for path, render in _report_writers(args, grading, chosen, lang):
         _write(path, render)

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from grader import session
 from grader.catalog import Exercise
 from grader.results import ExerciseResult, Grading
 from grader.session import Target, run_exercise
@@ -36,9 +37,17 @@ def grade_one(exercise: Exercise, target: Target, lang: str = "en") -> ExerciseR
 def grade(exercises: list[Exercise], target: Target, jobs: int, lang: str = "en") -> Grading:
     """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order."""
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = [pool.submit(grade_one, ex, target, lang) for ex in exercises]
         results = tuple(f.result() for f in futures)
+    except KeyboardInterrupt:
+        # Ctrl-C: kill every running session; the worker threads sweep and reap their trees,
+        # and are waited for, so nothing of the run is left when this returns.
+        session.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return Grading(results, time.monotonic() - started)
 
 

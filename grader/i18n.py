@@ -28,7 +28,7 @@ WORDS: dict[str, dict[str, str]] = {
     "state.passed": {"en": "passed", "zh": "已通过"},
     "state.failing": {"en": "failing", "zh": "未通过"},
     "state.todo": {"en": "todo", "zh": "待完成"},
-    "state.not checked": {"en": "not checked", "zh": "尚未检查"},
+    "state.started": {"en": "started", "zh": "进行中"},
     # Table headers.
     "column.number": {"en": "#", "zh": "编号"},
     "column.exercise": {"en": "exercise", "zh": "练习"},
@@ -39,7 +39,13 @@ WORDS: dict[str, dict[str, str]] = {
     "column.status": {"en": "status", "zh": "结果"},
     # `grader check`.
     "check.note": {"en": "note: {note}", "zh": "备注：{note}"},
-    "check.first_problem": {"en": "First problem ({test}):", "zh": "先看第一个问题（{test}）："},
+    "check.output": {"en": "output:", "zh": "输出："},
+    "check.student_output": {"en": "your code printed:", "zh": "你的代码输出了："},
+    "check.lines_hidden": {
+        "en": "[... {count} earlier line(s); -v shows all ...]",
+        "zh": "[……前面还有 {count} 行；加 -v 查看全部……]",
+    },
+    "check.go_on": {"en": "Next: `{command}`", "zh": "下一步：`{command}`"},
     "check.next_step": {
         "en": "Stuck? `grader hint {name}` shows a hint.",
         "zh": "卡住了？运行 `grader hint {name}` 看看提示。",
@@ -52,6 +58,74 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{total} tests: {passed} passed, {failed} failed",
         "zh": "共 {total} 个测试：{passed} 个通过，{failed} 个未通过",
     },
+    # `grader` with no arguments: the course at a glance.
+    "overview.progress": {
+        "en": "{done}/{total} exercises passed, {score}/{max_score} points",
+        "zh": "已通过 {done}/{total} 个练习，得分 {score}/{max_score}",
+    },
+    "overview.next": {
+        "en": "Next: {name} — {title}. Read {readme}, then run `{command}`",
+        "zh": "下一个：{name} —— {title}。先读 {readme}，然后运行 `{command}`",
+    },
+    "overview.all_done": {
+        "en": "Every exercise passed. Congratulations!",
+        "zh": "所有练习都通过了，恭喜！",
+    },
+    # Live progress of a check on a terminal: the test running now.
+    "live.running": {
+        "en": "running {name}: {elapsed:.1f} s of its {limit} s deadline",
+        "zh": "正在运行 {name}：已用 {elapsed:.1f} 秒（时限 {limit} 秒）",
+    },
+    # Ctrl-C.
+    "interrupted": {"en": "interrupted", "zh": "已中断"},
+    # `grader watch`.
+    "watch.checking": {"en": "checking {name} ...", "zh": "正在检查 {name} ……"},
+    "watch.waiting": {
+        "en": "watching {module}: save it to check again. Keys: h hint, l list, q quit",
+        "zh": "正在监视 {module}：保存文件即可重新检查。按键：h 提示，l 列表，q 退出",
+    },
+    "watch.waiting_no_keys": {
+        "en": "watching {module}: save it to check again (Ctrl-C stops)",
+        "zh": "正在监视 {module}：保存文件即可重新检查（Ctrl-C 退出）",
+    },
+    "watch.passed": {
+        "en": "{name} passed! Moving on to {next}.",
+        "zh": "{name} 通过了！接下来做 {next}。",
+    },
+    "watch.all_done": {
+        "en": "{name} passed, and with it every exercise. Congratulations!",
+        "zh": "{name} 通过了，所有练习都已完成，恭喜！",
+    },
+    "watch.bye": {"en": "stopped watching", "zh": "已停止监视"},
+    # `grader reset` and `grader solution`.
+    "reset.ask": {
+        "en": "Replace {module} with the untouched stub? Your code in it will be lost. [y/N] ",
+        "zh": "要用原始模板覆盖 {module} 吗？其中你写的代码会丢失。[y/N] ",
+    },
+    "reset.needs_yes": {
+        "en": "reset overwrites {module}: add --yes to confirm",
+        "zh": "reset 会覆盖 {module}：请加上 --yes 确认",
+    },
+    "reset.kept": {"en": "nothing changed", "zh": "什么都没改"},
+    "reset.done": {
+        "en": "{module} is the untouched stub again; hint progress cleared",
+        "zh": "{module} 已恢复为原始模板，提示进度也已清空",
+    },
+    "reset.no_stub": {
+        "en": "no untouched copy of {module}: it is neither in git (HEAD) nor in "
+        ".grader/stubs/ (kept the first time grader saw it)",
+        "zh": "找不到 {module} 的原始模板：git（HEAD）里没有，.grader/stubs/ 里也没有"
+        "（grader 第一次看到它时会保存一份）",
+    },
+    "solution.locked": {
+        "en": "{name} has not passed yet: its solution opens once `grader check {slug}` passes",
+        "zh": "{name} 还没有通过：`grader check {slug}` 通过之后才能看参考答案",
+    },
+    "solution.missing": {
+        "en": "there is no reference solution {path}",
+        "zh": "没有参考答案 {path}",
+    },
+    "solution.heading": {"en": "Reference solution: {path}", "zh": "参考答案：{path}"},
     # `grader hint`.
     "hint.heading": {"en": "Hint {number}/{total}: ", "zh": "提示 {number}/{total}："},
     "hint.last": {"en": "(that is the last hint)", "zh": "（这已经是最后一条提示了）"},
@@ -183,7 +257,36 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "what isolation this machine gives the sandboxes",
         "zh": "查看本机能为沙箱提供哪些隔离措施",
     },
-    "help.list": {"en": "every exercise with its state", "zh": "列出所有练习及其状态"},
+    "help.list": {
+        "en": "every exercise with its state and points (also: grader with no arguments)",
+        "zh": "列出所有练习及其状态和得分（直接运行 grader 也一样）",
+    },
+    "help.watch": {
+        "en": "check the current exercise again on every save, then move on",
+        "zh": "每次保存都重新检查当前练习，通过后进入下一个",
+    },
+    "help.watch_name": {
+        "en": "exercise to start with (default: the first not passed)",
+        "zh": "从哪个练习开始（默认：第一个未通过的）",
+    },
+    "help.reset": {
+        "en": "restore an exercise's stub and clear its hint progress",
+        "zh": "把练习恢复为原始模板，并清空提示进度",
+    },
+    "help.yes": {"en": "do not ask for confirmation", "zh": "不再询问确认"},
+    "help.solution": {
+        "en": "show the reference solution of an exercise you have passed",
+        "zh": "查看已通过练习的参考答案",
+    },
+    "help.verbose": {
+        "en": "show every test's full output, passing ones too",
+        "zh": "显示每个测试的完整输出（包括通过的）",
+    },
+    "help.keyword": {
+        "en": "run only the tests matching EXPR (pytest -k)",
+        "zh": "只运行名字匹配 EXPR 的测试（同 pytest -k）",
+    },
+    "help.exitfirst": {"en": "stop at the first failing test", "zh": "遇到第一个失败的测试就停止"},
     "help.check": {"en": "run one exercise's spec", "zh": "运行一个练习的测试"},
     "help.hint": {"en": "show the next hint for an exercise", "zh": "显示某个练习的下一条提示"},
     "help.grade": {

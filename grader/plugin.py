@@ -520,7 +520,8 @@ class Recorder:
     """Writes one signed JSON line per event to the results file the supervisor reads.
 
     Lines: ``note`` (what the session could not set up), ``collected`` (the test names and
-    points, in file order), one ``test`` per test, ``collect_error``, and ``finished``. Each
+    points, in file order), ``started`` and then ``test`` per test (``started`` carries the
+    test's hard deadline, for live progress), ``collect_error``, and ``finished``. Each
     is ``<hex HMAC> <json>`` under the key the supervisor passed through an inherited pipe, so
     no student process can forge one.
     """
@@ -531,6 +532,7 @@ class Recorder:
         self.notes = notes
         self.points: dict[str, float] = {}
         self.names: dict[str, str] = {}
+        self.deadlines: dict[str, float] = {}
         self.phases: dict[str, list[pytest.TestReport]] = {}
         self.started: dict[str, float] = {}
 
@@ -543,6 +545,7 @@ class Recorder:
         for item in items:
             self.points[item.nodeid] = points(item)
             self.names[item.nodeid] = item.name
+            self.deadlines[item.nodeid] = hard_deadline(item)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for note in self.notes:
@@ -560,6 +563,8 @@ class Recorder:
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.started[nodeid] = time.monotonic()
         self.phases[nodeid] = []
+        name, deadline = self.names.get(nodeid, nodeid), self.deadlines.get(nodeid)
+        self._emit({"type": "started", "name": name, "deadline": deadline})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.phases.setdefault(report.nodeid, []).append(report)

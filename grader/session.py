@@ -17,6 +17,7 @@ sandbox uid can reach the folders it is given but list nothing) holds:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -28,13 +29,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import isolation, probe, secret, users
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
+from grader.live import Observer, Tail
 from grader.results import ExerciseResult, TestResult
 from grader.trim import tail
 
@@ -98,11 +100,17 @@ def isolation_flags() -> tuple[str, ...]:
 
 
 def session_command(
-    exercise: Exercise, spec_dir: Path, staged: Path, shown: str, only: Sequence[str] = ()
+    exercise: Exercise,
+    spec_dir: Path,
+    staged: Path,
+    shown: str,
+    only: Sequence[str] = (),
+    pytest_args: Sequence[str] = (),
 ) -> list[str]:
     """The pytest command line of one grading session (the results options are added later).
 
-    ``only``: names of the spec's tests to run (default: all of them).
+    ``only``: names of the spec's tests to run (default: all of them); ``pytest_args``: options
+    passed to pytest as they are (the CLI's ``-k EXPR`` and ``-x``).
     """
     spec = str(spec_dir / exercise.spec_file)
     return [
@@ -116,6 +124,7 @@ def session_command(
         "--grader-timeout", str(exercise.timeout),
         # tmp_path folders live in the session's scratch folder and go with it.
         "--basetemp", str(staged.parent / "tmp"),
+        *pytest_args,
         *([f"{spec}::{name}" for name in only] or [spec]),
     ]  # fmt: skip
 
@@ -162,19 +171,27 @@ def run_exercise(
     spec_dir: Path | None = None,
     lang: str = "en",
     only: Sequence[str] = (),
+    pytest_args: Sequence[str] = (),
+    cancel: Cancel | None = None,
+    observer: Observer | None = None,
 ) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
     ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder);
     ``lang`` the language of the spec's messages ("en" or "zh"); ``only`` the names of the
-    tests to run (default: all).
+    tests to run (default: all); ``pytest_args`` options for pytest (see session_command).
+    ``cancel`` lets another thread stop the session (:class:`Cancel`); ``observer`` is shown
+    each results record as the session writes it (live progress). A KeyboardInterrupt
+    while the session runs kills and reaps its whole tree before it propagates.
     """
     spec_dir = spec_dir or exercise.folder
     isolation.become_subreaper()
     isolation.make_undumpable()
     remove_stale_sessions()
     with users.lease() as uid:
-        return _run_session(exercise, target, spec_dir, uid, lang, only)
+        return _run_session(
+            exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer
+        )
 
 
 def _run_session(
@@ -184,6 +201,9 @@ def _run_session(
     uid: int | None,
     lang: str,
     only: Sequence[str],
+    pytest_args: Sequence[str] = (),
+    cancel: Cancel | None = None,
+    observer: Observer | None = None,
 ) -> ExerciseResult:
     workdir = Path(
         tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
@@ -201,7 +221,7 @@ def _run_session(
     os.write(key_w, bytes(key))
     os.close(key_w)
     log = OutputFile()
-    cmd = session_command(exercise, spec_dir, staged, shown, only)
+    cmd = session_command(exercise, spec_dir, staged, shown, only, pytest_args)
     extra = [
         "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
         "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
@@ -218,6 +238,8 @@ def _run_session(
         # One lock covers starting a session and sweeping after one: a sweep must never see
         # a session that has been forked but is not yet known to be active.
         with _ACTIVE_LOCK:
+            if _STOPPING.is_set() or (cancel is not None and cancel.is_set()):
+                raise Cancelled
             proc = subprocess.Popen(
                 cmd,
                 stdin=subprocess.DEVNULL,
@@ -230,7 +252,20 @@ def _run_session(
             )
             _ACTIVE.add(proc.pid)
         os.close(key_r)
-        reason = _wait(proc, session_budget(exercise))
+        key_r = -1
+        if cancel is not None:
+            cancel.attach(proc)
+        tick = None if observer is None else Tail(results_path, key, observer).poll
+        try:
+            reason = _wait(proc, session_budget(exercise), tick)
+            if tick is not None:
+                tick()  # the last records, before the file goes
+        except BaseException:  # Ctrl-C (KeyboardInterrupt): nothing of the session may outlive us
+            _kill_session(proc)
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(proc.pid)
+                isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
+            raise
         with _ACTIVE_LOCK:
             _ACTIVE.discard(proc.pid)
             killed = isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
@@ -238,9 +273,65 @@ def _run_session(
             exercise.name, results_path, key, reason, log.read().text, killed=len(killed)
         )
     finally:
+        if key_r >= 0:
+            os.close(key_r)
+        if cancel is not None:
+            cancel.detach()
         secret.discard(key)
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Cancelled(Exception):
+    """The session was not started: the run was cancelled (Cancel) or is stopping (stop_all)."""
+
+
+class Cancel:
+    """A switch another thread flips to stop one session at once (``grader watch``).
+
+    :meth:`cancel` SIGKILLs the session's process group; the thread running the session then
+    sees it end and kills and reaps everything it left (as after any session), so the caller
+    owns nothing more once that thread has returned.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def attach(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._proc = proc
+            cancelled = self._event.is_set()
+        if cancelled:
+            self.cancel()
+
+    def detach(self) -> None:
+        with self._lock:
+            self._proc = None
+
+    def cancel(self) -> None:
+        self._event.set()
+        with self._lock:  # not after detach(): the pid may be reaped and reused by then
+            if self._proc is not None and self._proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+
+
+_STOPPING = threading.Event()
+
+
+def stop_all() -> None:
+    """Start no more sessions and SIGKILL the process group of every one running now (Ctrl-C
+    during ``grader grade``): the threads running them then sweep and reap what is left."""
+    _STOPPING.set()
+    with _ACTIVE_LOCK:
+        for pid in _ACTIVE:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def start_helper(cmd: list[str]) -> subprocess.Popen[bytes]:
@@ -270,8 +361,12 @@ def stop_helper(proc: subprocess.Popen[bytes]) -> None:
             _HELPERS.discard(proc.pid)
 
 
-def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
+def _wait(
+    proc: subprocess.Popen[bytes], budget: float, tick: Callable[[], object] | None = None
+) -> str:
     """Wait for the session; '' if it ended normally, else why it did not.
+
+    ``tick`` is called about ten times a second while the session runs (live progress).
 
     A session that stays stopped (SIGSTOP from a student process that shares our uid) for
     ``STOP_GRACE`` seconds is given up at once rather than at the end of its budget.
@@ -279,8 +374,11 @@ def _wait(proc: subprocess.Popen[bytes], budget: float) -> str:
     deadline = Deadline(budget)
     stopped_since: float | None = None
     status: int | None = None
+    slice_s = 0.25 if tick is None else 0.1
     while status is None and not deadline.expired():
-        status = isolation.wait_child(proc.pid, Deadline(min(0.25, deadline.remaining())))
+        if tick is not None:
+            tick()
+        status = isolation.wait_child(proc.pid, Deadline(min(slice_s, deadline.remaining())))
         if status is not None:
             break
         row = probe.read(proc.pid)

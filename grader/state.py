@@ -1,4 +1,5 @@
-"""The student's local progress: last check result per exercise, and hints already shown.
+"""The student's local progress: last check result per exercise, hints already shown, and the
+modules that have passed a check at least once (which unlocks ``grader solution``).
 
 Kept in ``.grader/state.json`` at the repository root (git-ignored). Several graders may
 run at once (two terminals, an editor's watcher): a save takes a lock, merges what this run
@@ -20,7 +21,7 @@ from typing import Any
 
 from grader.results import ExerciseResult
 
-SECTIONS = ("results", "hints")
+SECTIONS = ("results", "hints", "passed")
 
 
 class State:
@@ -28,6 +29,7 @@ class State:
         self.path = root / ".grader" / "state.json"
         self.data: dict[str, dict[str, Any]] = self._load()
         self._changed: set[tuple[str, str]] = set()
+        self._forgotten: set[tuple[str, str]] = set()
 
     def _load(self) -> dict[str, dict[str, Any]]:
         data: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
@@ -56,7 +58,9 @@ class State:
         """Merge this run's changes into the file on disk (under a lock) and replace it."""
         with self._locked():
             merged = self._load()
-            for section, key in self._changed:
+            for section, key in self._forgotten:
+                merged[section].pop(key, None)
+            for section, key in self._changed - self._forgotten:
                 merged[section][key] = self.data[section][key]
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix="state-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -64,10 +68,12 @@ class State:
             os.replace(tmp, self.path)
             self.data = merged
             self._changed.clear()
+            self._forgotten.clear()
 
     def _set(self, section: str, key: str, value: Any) -> None:
         self.data[section][key] = value
         self._changed.add((section, key))
+        self._forgotten.discard((section, key))
 
     # -- results --------------------------------------------------------------------------
 
@@ -80,8 +86,12 @@ class State:
                 "status": result.status,
                 "passed": result.passed,
                 "total": len(result.tests),
+                "score": result.score,
+                "max_score": result.max_score,
             },
         )
+        if result.status == "passed":
+            self._set("passed", str(module.resolve()), True)
 
     def last(self, module: Path) -> dict[str, Any] | None:
         """The last recorded result for this module file, if the file is unchanged since."""
@@ -89,6 +99,21 @@ class State:
         if isinstance(entry, dict) and entry.get("hash") == file_hash(module):
             return entry
         return None
+
+    def latest(self, module: Path) -> dict[str, Any] | None:
+        """The last recorded result for this module file, even if the file changed since."""
+        entry = self.data["results"].get(str(module.resolve()))
+        return entry if isinstance(entry, dict) else None
+
+    def ever_passed(self, module: Path) -> bool:
+        """True if a recorded check of this module file has passed (whatever it holds now)."""
+        return self.data["passed"].get(str(module.resolve())) is True
+
+    def forget(self, module: Path, exercise: str) -> None:
+        """Clear the last result and the hint progress of one exercise (``grader reset``)."""
+        self.data["results"].pop(str(module.resolve()), None)
+        self.data["hints"].pop(exercise, None)
+        self._forgotten.update({("results", str(module.resolve())), ("hints", exercise)})
 
     # -- hints ----------------------------------------------------------------------------
 

@@ -27,11 +27,11 @@ def test_check_on_the_solution_exits_0_and_ends_with_the_count(fixture_repo: Pat
     assert any("test_attack" in line and "2/2" in line for line in lines)
 
 
-def test_check_on_the_stub_exits_1_and_shows_the_first_problem(fixture_repo: Path, capsys) -> None:
+def test_check_on_the_stub_exits_1_and_shows_every_problem(fixture_repo: Path, capsys) -> None:
     code, out = run(capsys, "--root", str(fixture_repo), "check", "hostile")
     assert code == 1
     assert out.strip().splitlines()[-1] == "0 passed, 2 failed"
-    assert "attack() is not written yet" in out
+    assert "attack() is not written yet" in out and "fine() is not written yet" in out
 
 
 def test_check_writes_the_native_json(fixture_repo: Path, tmp_path: Path, capsys) -> None:
@@ -121,12 +121,13 @@ def test_list_shows_every_exercise_and_its_last_state(fixture_repo: Path, capsys
     _, out = run(
         capsys, "--root", str(fixture_repo), "--lang", "en", "list", "--target", "solutions"
     )
-    assert "not checked" in row(out, "01_hostile"), "written code, never checked"
+    assert "started" in row(out, "01_hostile"), "written code, never checked"
     run(capsys, "--root", str(fixture_repo), "check", "01", "--target", "solutions")
     _, out = run(
         capsys, "--root", str(fixture_repo), "--lang", "en", "list", "--target", "solutions"
     )
-    assert "passed" in row(out, "01_hostile") and "not checked" in row(out, "02_hanging_spec")
+    assert "passed" in row(out, "01_hostile") and "started" in row(out, "02_hanging_spec")
+    assert row(out, "01_hostile").endswith("3/3") and row(out, "02_hanging_spec").endswith("-/3")
     _, out = run(
         capsys,
         "--root",
@@ -193,7 +194,8 @@ def test_check_in_chinese_and_the_english_count_stays_last(
     assert "得分 1/3" in lines and "恶意代码" in lines[0]
     assert "未通过" in next(line for line in lines if "test_attack" in line)
     assert "通过" in next(line for line in lines if "test_after" in line)
-    assert "先看第一个问题（test_attack）：" in lines
+    attack = lines.index(next(line for line in lines if "test_attack" in line))
+    assert lines[attack + 1].strip() == "attack() must return 'ok', not 'nope'", "under its test"
     assert "卡住了？运行 grader hint hostile 看看提示。" in lines
     english = re.compile(r"\b(passed|failed|points|First problem|Stuck|note)\b")
     assert not [line for line in lines[:-1] if english.search(line)], out

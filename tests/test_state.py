@@ -44,7 +44,18 @@ def test_a_damaged_file_is_set_aside(tmp_path: Path) -> None:
     state_file.parent.mkdir()
     state_file.write_text("{not json")
     state = State(tmp_path)
-    assert state.data == {"results": {}, "hints": {}}
+    assert state.data == {"results": {}, "hints": {}, "passed": {}}
     assert (tmp_path / ".grader" / "state.json.broken").read_text() == "{not json"
     _record(tmp_path, 1)
     assert State(tmp_path).last(tmp_path / "m1.py") is not None
+
+
+def test_forget_clears_a_result_and_its_hints_but_not_that_it_once_passed(tmp_path: Path) -> None:
+    _record(tmp_path, 0)
+    state = State(tmp_path)
+    assert state.ever_passed(tmp_path / "m0.py")
+    state.forget(tmp_path / "m0.py", "00_x")
+    state.save()
+    again = State(tmp_path)
+    assert again.latest(tmp_path / "m0.py") is None and "00_x" not in again.data["hints"]
+    assert again.ever_passed(tmp_path / "m0.py"), "the solution stays unlocked"

@@ -1,4 +1,5 @@
-"""Terminal output for students: one line per test, the first problem, and a closing count.
+"""Terminal output for students: one line per test with every problem under it, the course at
+a glance, and a closing count.
 
 Every word comes from :mod:`grader.i18n`. Columns are laid out by rich, which measures text by
 its width on screen, so Chinese (two cells a character) lines up with English. The closing line
@@ -8,15 +9,18 @@ the same count is printed in Chinese just above it.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from grader.catalog import Exercise
 from grader.i18n import note, word
+from grader.progress import Row, next_row
 from grader.results import ExerciseResult, Grading
 from grader.trim import tail
 
@@ -82,43 +86,108 @@ def render_count(console: Console, passed: int, failed: int, lang: str) -> None:
     console.print(COUNT_LINE.format(passed=passed, failed=failed), highlight=False, markup=False)
 
 
-def render_check(console: Console, exercise: Exercise, result: ExerciseResult, lang: str) -> None:
-    """The `grader check` report; ends with the line `N passed, M failed`."""
+OUTPUT_LINES = 15  # lines of a failing test's own output shown without -v
+OUTPUT_CHARS = 1500
+_SECTION = re.compile(r"^--- (?P<title>.+) ---$", re.MULTILINE)
+_TEST_PROCESS = "Captured output of the test process"
+ORDER = {"failed": 0, "timeout": 0, "crashed": 0, "error": 0, "todo": 1, "passed": 2}
+
+
+def student_output(output: str) -> str:
+    """What the student's code printed: the ``--- <call> stdout/stderr ---`` sections the
+    sandbox wrote into the test process's output, without pytest's traceback of the spec or
+    the test process's own stack dump."""
+    start = output.find(f"--- {_TEST_PROCESS} ---\n")
+    if start < 0:
+        return ""
+    body = output[start:]
+    headings = list(_SECTION.finditer(body))[1:]
+    kept = []
+    for heading, following in zip(headings, [*headings[1:], None], strict=True):
+        title = heading.group("title")
+        if title in ("setup", "call", "teardown") or title.startswith("Captured "):
+            break
+        if title.endswith((" stdout", " stderr")):
+            end = following.start() if following is not None else len(body)
+            kept.append(body[heading.start() : end].rstrip("\n"))
+    return "\n".join(kept)
+
+
+def capped(text: str, lang: str) -> str:
+    """The last OUTPUT_LINES lines (at most OUTPUT_CHARS characters), saying what was cut."""
+    lines = text.splitlines()
+    kept = lines[-OUTPUT_LINES:]
+    shown = tail("\n".join(kept), OUTPUT_CHARS)
+    if len(kept) < len(lines):
+        hidden = word("check.lines_hidden", lang, count=len(lines) - len(kept))
+        shown = f"{hidden}\n{shown}"
+    return shown
+
+
+def _indented(text: str, indent: int, style: str = "") -> Text:
+    pad = " " * indent
+    return Text("\n".join(pad + line for line in text.splitlines()), style=style)
+
+
+def render_check(
+    console: Console,
+    exercise: Exercise,
+    result: ExerciseResult,
+    lang: str,
+    verbose: bool = False,
+    next_command: str | None = None,
+) -> None:
+    """The `grader check` report; ends with the line `N passed, M failed`.
+
+    One line per test, problems first (failures, then parts not written yet, then passes);
+    under each problem its message and the student's own output (capped; all of it, and the
+    passing tests' output too, with ``verbose``).
+    """
     console.print(Text.assemble((exercise.name, "bold"), " — ", exercise.title.get(lang)))
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True)  # mark and status
-    table.add_column(overflow="fold")  # test name
-    table.add_column(justify="right", no_wrap=True)  # points
-    for test in result.tests:
-        mark, colour = STYLE.get(test.status, ("?", "white"))
-        table.add_row(
-            Text(f"{mark} {word(f'status.{test.status}', lang)}", style=colour),
-            Text(test.name),
-            Text(f"{_points(test.score)}/{_points(test.max_score)}", style="dim"),
+    tests = sorted(result.tests, key=lambda t: ORDER.get(t.status, 0))
+    labels = {
+        t.name: f"{STYLE.get(t.status, ('?', ''))[0]} {word(f'status.{t.status}', lang)}"
+        for t in tests
+    }
+    label_width = max((cell_len(label) for label in labels.values()), default=0)
+    name_width = max((cell_len(t.name) for t in tests), default=0)
+    for test in tests:
+        colour = STYLE.get(test.status, ("?", "white"))[1]
+        label = labels[test.name]
+        points = f"{_points(test.score)}/{_points(test.max_score)}"
+        console.print(
+            Text.assemble(
+                "  ",
+                (label + " " * (label_width - cell_len(label)), colour),
+                "  ",
+                test.name + " " * (name_width - cell_len(test.name)),
+                "  ",
+                (points, "dim"),
+            )
         )
-    if result.tests:
-        console.print(Padding(table, (0, 0, 0, 2), expand=False))
+        if test.status != "passed":
+            message = test.message or word(f"status.{test.status}", lang)
+            console.print(_indented(message, 6))
+        printed = student_output(test.output)
+        if verbose and test.output.strip():
+            console.print(_indented(word("check.output", lang), 6, "dim"))
+            console.print(_indented(test.output.strip("\n"), 8, "dim"))
+        elif printed and test.status != "passed" and test.status != "todo":
+            console.print(_indented(word("check.student_output", lang), 6, "dim"))
+            console.print(_indented(capped(printed, lang), 8, "dim"))
     for text in result.notes:
         console.print(Text("  " + word("check.note", lang, note=note(text, lang)), style="dim"))
     if result.error:
         console.print()
         console.print(Text(result.error, style="red"))
-    failure = result.first_failure()
-    if failure is not None:
-        console.print()
-        console.print(Text(word("check.first_problem", lang, test=failure.name), style="bold"))
-        console.print(
-            Text(
-                failure.message
-                or tail(failure.output, 2000)
-                or word(f"status.{failure.status}", lang)
-            )
-        )
+    if result.first_failure() is not None:
         console.print()
         console.print(inline_markdown(word("check.next_step", lang, name=exercise.slug), "dim"))
     elif result.tests:
         console.print()
         console.print(Text(word("check.all_passed", lang), style="green"))
+        if next_command is not None:
+            console.print(inline_markdown(word("check.go_on", lang, command=next_command)))
     score = _points(result.score)
     console.print(
         Text(word("check.points", lang, score=score, max_score=_points(result.max_score)), "dim")
@@ -132,22 +201,73 @@ def render_hint(console: Console, number: int, total: int, hint: str, lang: str)
     console.print(Text.assemble(heading, inline_markdown(hint)))
 
 
-def render_list(console: Console, rows: list[tuple[Exercise, str]], lang: str) -> None:
-    """The `grader list` table: number, name, title, state."""
+BAR_WIDTH = 30
+
+
+def render_list(console: Console, rows: list[Row], lang: str) -> None:
+    """The course table (`grader`, `grader list`): number, name, title, state, points."""
     table = Table(show_edge=False, pad_edge=False, box=None)
     table.add_column(word("column.number", lang), no_wrap=True)
     table.add_column(word("column.exercise", lang), no_wrap=True)
     table.add_column(word("column.title", lang))
     table.add_column(word("column.state", lang), no_wrap=True)
-    colours = {"passed": "green", "failing": "red", "todo": "yellow"}
-    for exercise, state in rows:
+    table.add_column(word("column.points", lang), justify="right", no_wrap=True)
+    colours = {"passed": "green", "failing": "red", "started": "cyan", "todo": "yellow"}
+    for row in rows:
+        score = "-" if row.score is None else _points(row.score)
         table.add_row(
-            f"{exercise.number:02d}",
-            Text(exercise.name),
-            Text(exercise.title.get(lang)),
-            Text(word(f"state.{state}", lang), style=colours.get(state, "dim")),
+            f"{row.exercise.number:02d}",
+            Text(row.exercise.name),
+            Text(row.exercise.title.get(lang)),
+            Text(word(f"state.{row.state}", lang), style=colours.get(row.state, "dim")),
+            Text(f"{score}/{_points(row.max_score)}", style="dim"),
         )
     console.print(table)
+
+
+def render_overview(console: Console, rows: list[Row], lang: str, command: str) -> None:
+    """The course at a glance: the table, a progress bar, and what to do next.
+
+    ``command`` is how to check the next exercise, with ``{name}`` for its slug.
+    """
+    render_list(console, rows, lang)
+    done = sum(r.state == "passed" for r in rows)
+    score = sum(r.score or 0.0 for r in rows)
+    total = sum(r.max_score for r in rows)
+    filled = round(BAR_WIDTH * done / len(rows)) if rows else 0
+    console.print()
+    console.print(
+        Text.assemble(
+            ("█" * filled, "green"),
+            ("░" * (BAR_WIDTH - filled), "dim"),
+            "  ",
+            word(
+                "overview.progress",
+                lang,
+                done=done,
+                total=len(rows),
+                score=_points(score),
+                max_score=_points(total),
+            ),
+        )
+    )
+    upcoming = next_row(rows)
+    if upcoming is None:
+        console.print(Text(word("overview.all_done", lang), style="green"))
+        return
+    ex = upcoming.exercise
+    console.print(
+        inline_markdown(
+            word(
+                "overview.next",
+                lang,
+                name=ex.name,
+                title=ex.title.get(lang),
+                command=command.format(name=ex.slug),
+                readme=f"exercises/{ex.name}/README{'.zh-CN' if lang == 'zh' else ''}.md",
+            )
+        )
+    )
 
 
 def render_grading(console: Console, grading: Grading, lang: str) -> None:
@@ -182,3 +302,9 @@ def render_grading(console: Console, grading: Grading, lang: str) -> None:
         markup=False,
     )
     render_count(console, grading.passed, grading.failed, lang)
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is under it, else absolute."""
+    relative = os.path.relpath(path, Path.cwd())
+    return str(path) if relative.startswith("..") else relative
