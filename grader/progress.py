@@ -9,16 +9,12 @@ last recorded check; an exercise never checked shows its maximum only, read from
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import pristine
 from grader.catalog import Exercise
 from grader.state import State
-
-_TEST = re.compile(r"^(?P<decorators>(?:[ \t]*@.*\n)*)[ \t]*(?:async\s+)?def\s+test_", re.MULTILINE)
-_POINTS = re.compile(r"@pytest\.mark\.points\(\s*(?P<n>[0-9.]+)\s*\)")
 
 
 @dataclass(frozen=True)
@@ -30,16 +26,54 @@ class Row:
 
 
 def spec_points(exercise: Exercise) -> float:
-    """The sum of the spec's ``@pytest.mark.points(n)`` (1 for a test without it)."""
+    """The points of the spec before it ever ran: each test's ``@pytest.mark.points(n)`` (1
+    without it), once per parametrised case. Read from the source, not collected: a case list
+    that is neither a literal nor a module-level name bound to one counts as one case."""
     try:
-        text = exercise.spec_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return points_in_source(exercise.spec_path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
         return 0.0
+
+
+def points_in_source(source: str) -> float:
+    tree = ast.parse(source)
+    sizes = {  # module-level NAME = [...] / (...): the case lists parametrize may name
+        target.id: len(node.value.elts)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     total = 0.0
-    for match in _TEST.finditer(text):
-        found = _POINTS.search(match.group("decorators"))
-        total += float(found.group("n")) if found else 1.0
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if not node.name.startswith("test_"):
+            continue
+        points, cases = 1.0, 1
+        for decorator in node.decorator_list:
+            if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
+                continue
+            if decorator.func.attr == "points" and decorator.args:
+                value = decorator.args[0]
+                if isinstance(value, ast.Constant) and isinstance(value.value, int | float):
+                    points = float(value.value)
+            elif decorator.func.attr == "parametrize":
+                cases *= _case_count(decorator, sizes)
+        total += points * cases
     return total
+
+
+def _case_count(decorator: ast.Call, sizes: dict[str, int]) -> int:
+    values = decorator.args[1] if len(decorator.args) > 1 else None
+    for keyword in decorator.keywords:
+        if keyword.arg == "argvalues":
+            values = keyword.value
+    if isinstance(values, ast.List | ast.Tuple | ast.Set):
+        return len(values.elts)
+    if isinstance(values, ast.Name):
+        return sizes.get(values.id, 1)
+    return 1
 
 
 def has_unwritten_stub(module: Path) -> bool:
