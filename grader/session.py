@@ -162,19 +162,21 @@ def run_exercise(
     spec_dir: Path | None = None,
     lang: str = "en",
     only: Sequence[str] = (),
+    fast_hangs: bool = False,
 ) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
     ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder);
     ``lang`` the language of the spec's messages ("en" or "zh"); ``only`` the names of the
-    tests to run (default: all).
+    tests to run (default: all); ``fast_hangs`` (the student's `check`, never grading): tests
+    that call a function which hung in an earlier test are reported as not run (grader.hangs).
     """
     spec_dir = spec_dir or exercise.folder
     isolation.become_subreaper()
     isolation.make_undumpable()
     remove_stale_sessions()
     with users.lease() as uid:
-        return _run_session(exercise, target, spec_dir, uid, lang, only)
+        return _run_session(exercise, target, spec_dir, uid, lang, only, fast_hangs)
 
 
 def _run_session(
@@ -184,6 +186,7 @@ def _run_session(
     uid: int | None,
     lang: str,
     only: Sequence[str],
+    fast_hangs: bool = False,
 ) -> ExerciseResult:
     workdir = Path(
         tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
@@ -206,6 +209,7 @@ def _run_session(
         "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
         "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
         "--grader-isolate", "--grader-lang", lang,
+        *(["--grader-fast-hangs"] if fast_hangs else []),
     ]  # fmt: skip
     if uid is not None:
         extra += ["--grader-sandbox-uid", str(uid)]

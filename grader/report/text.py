@@ -27,6 +27,7 @@ STYLE = {
     "timeout": ("⏱", "magenta"),
     "crashed": ("!", "red"),
     "error": ("!", "red"),
+    "skipped": ("-", "dim"),
 }
 
 
