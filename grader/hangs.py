@@ -1,11 +1,16 @@
-"""``grader check`` pays for a hang once: later tests that call the same function are not run.
+"""``grader check`` pays for a hang once: later tests that make the same call are not run.
 
 A student's infinite loop made every test that calls the function wait its whole deadline in
 turn (a minute and a half for one bug). With ``--grader-fast-hangs`` (``grader check`` and
 ``watch`` only; ``grade`` and ``verify`` need every verdict) the session remembers, in a
-:class:`Memory`, each student function whose call timed out in a test that then did not pass,
-and the ``student`` fixture of every later test refuses to call it again: the test ends at
-once with the status ``skipped`` ("not run: fix the hang in bump() first"), which is not a pass.
+:class:`Memory`, each call that timed out in a test that then did not pass, and the
+``student`` fixture of every later test refuses to make the same call again: the test ends at
+once with the status ``skipped`` ("not run: fix the hang in bump() first"), not a pass.
+
+"The same call" (:func:`key_of`) is a call of the same student function, whatever its
+arguments, or a run of the same trusted scenario with the same string arguments (specs pass
+the student function's name to a generic scenario: ``_call(module, "parallel_map", ...)``).
+Started functions (servers) are not remembered: how long they run is the spec's business.
 
 The flow, all in trusted processes: the test process's :class:`~grader.sandbox.Student` lists
 the runs that timed out; the fixture puts them on the test's report (:data:`HUNG_KEY`, signed
@@ -15,52 +20,63 @@ finishes; the next test process is forked with that memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from grader.messages import Msg
 
-HUNG_KEY = "grader_hung"  # user property: [[key, label, function], ...]
+HUNG_KEY = "grader_hung"  # user property: [[key, label, function, kind], ...]
+CALL, SCENARIO = "call", "scenario"
 
 
 @dataclass(frozen=True)
 class Hang:
-    """A run of student code that timed out: what it called, and where (``test``)."""
+    """A run of student code that timed out, and the test in which it did."""
 
     key: str  # what a later run must match to be skipped (see key_of)
     label: str  # how messages named the run, e.g. "bump(3)"
-    function: str = ""  # the student's function, for a direct call ("" for a scenario)
-    test: str = ""  # the test in which it hung (filled in by the session)
+    function: str = ""  # the student's function to fix ("" if the sandbox did not say)
+    kind: str = CALL  # CALL: the spec called ``function``; SCENARIO: a scenario ran it
+    test: str = ""  # filled in by the session
 
     def to_json(self) -> list[str]:
-        return [self.key, self.label, self.function]
+        return [self.key, self.label, self.function, self.kind]
 
 
-def key_of(function: str | None, scenario: Callable[..., object] | None) -> str:
-    """What identifies "the same call" across tests: the function's name, or the scenario's."""
+def key_of(
+    function: str | None,
+    scenario: Callable[..., object] | None,
+    args: tuple[Any, ...] = (),
+    kwargs: Mapping[str, Any] | None = None,
+) -> str:
+    """What identifies "the same call" across tests (see the module's docstring)."""
     if function is not None:
         return function
-    where = getattr(scenario, "__module__", "?")
-    return f"scenario {where}.{getattr(scenario, '__qualname__', '?')}"
+    name = f"{getattr(scenario, '__module__', '?')}.{getattr(scenario, '__qualname__', '?')}"
+    named = [a for a in args if isinstance(a, str)]
+    named += [f"{k}={v}" for k, v in sorted((kwargs or {}).items()) if isinstance(v, str)]
+    return " ".join(["scenario", name, *named])
 
 
 def skip_message(hang: Hang) -> Msg:
     """Why a test was not run, and what to do about it."""
-    if hang.function:
-        fn = f"{hang.function}()"
+    fn = f"{hang.function}()" if hang.function else ""
+    if hang.kind == CALL:
         return Msg(
             f"not run: {hang.label} did not return in time in {hang.test}, and this test calls "
             f"{fn} too. Fix the hang in {fn} first, then check again",
             f"未运行：{hang.label} 在 {hang.test} 中没有在限时内返回，这个测试也要调用 {fn}。"
             f"请先解决 {fn} 卡住不返回的问题，再重新检查",
         )
+    where_en, where_zh = (f" in {fn}", f" {fn} ") if fn else ("", "那里")
     return Msg(
         f"not run: {hang.label} did not return in time in {hang.test}, and this test runs it "
-        "too. Fix that hang first, then check again",
-        f"未运行：{hang.label} 在 {hang.test} 中没有在限时内返回，这个测试也要运行它。"
-        "请先解决那里卡住不返回的问题，再重新检查",
+        f"again. Fix the hang{where_en} first, then check again",
+        f"未运行：{hang.label} 在 {hang.test} 中没有在限时内返回，这个测试会再次运行它。"
+        f"请先解决{where_zh}卡住不返回的问题，再重新检查",
     )
 
 
@@ -68,7 +84,7 @@ class Memory:
     """The session's memory of hangs (a pytest plugin object in the session process).
 
     Only a test that did not pass teaches it: a spec that expects a call to time out (and
-    passes) does not make later tests skip that function.
+    passes) does not make later tests skip that call.
     """
 
     def __init__(self) -> None:
@@ -90,13 +106,12 @@ class Memory:
             for entry in value:
                 if (
                     isinstance(entry, list)
-                    and len(entry) == 3
+                    and len(entry) == 4
                     and all(isinstance(part, str) for part in entry)
                 ):
-                    key, label, function = entry
-                    self._pending.setdefault(report.nodeid, []).append(
-                        Hang(key, label, function, test)
-                    )
+                    key, label, function, kind = entry
+                    hang = Hang(key, label, function, kind, test)
+                    self._pending.setdefault(report.nodeid, []).append(hang)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         pending = self._pending.pop(nodeid, [])

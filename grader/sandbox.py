@@ -464,7 +464,7 @@ class Student(Calls):
         return running
 
     def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
-        key = hangs.key_of(job.function, job.scenario)
+        key = hangs.key_of(job.function, job.scenario, job.args, job.kwargs)
         if key in self.known_hangs:
             raise StudentSkipped(hangs.skip_message(self.known_hangs[key]))
         box = self._spawn(job)
@@ -488,7 +488,11 @@ class Student(Calls):
             stack=stack,
         )
         if outcome.timed_out:
-            self.hung.append(hangs.Hang(key, outcome.label, job.function or ""))
+            if job.function is not None:
+                self.hung.append(hangs.Hang(key, outcome.label, job.function, hangs.CALL))
+            else:  # the student's function the scenario was in, if the sandbox said
+                entry = stack.entry() if stack is not None else None
+                self.hung.append(hangs.Hang(key, outcome.label, entry or "", hangs.SCENARIO))
         if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
             raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
         return outcome

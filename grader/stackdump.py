@@ -148,9 +148,11 @@ class Stack:
     threads: tuple[ThreadStack, ...]
     more_threads: int = 0
 
-    def innermost(self) -> Frame | None:
-        """The frame where the first thread shown (the main thread if it was in the file) was."""
-        return self.threads[0].frames[-1] if self.threads else None
+    def entry(self) -> str | None:
+        """The student's function the main thread entered first (e.g. the one a scenario
+        called), if the main thread was in the file and no outer frame was left out."""
+        first = self.threads[0]
+        return first.frames[0].function if first.main and not first.more else None
 
     def describe(self, lang: str = "en") -> str:
         """The stack as a student reads it, innermost call last, like a Python traceback."""

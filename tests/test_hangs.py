@@ -70,6 +70,10 @@ def masked():
 def pauses():
     signal.pause()  # PAUSE
     return "woke"
+
+
+def ready():
+    return "ready"
 """
 
 BUMP_HANGS = """\
@@ -100,6 +104,10 @@ def masked():
 
 def pauses():
     return "woke"
+
+
+def ready():
+    return "ready"
 """
 
 BUMPS = ("test_bump_one", "test_bump_two", "test_bump_ten", "test_bump_negative")
@@ -173,6 +181,15 @@ def test_check_shows_where_each_hang_was_and_pays_for_bump_once(run_grader) -> N
     assert statuses["test_c_loop"] == statuses["test_masked"] == "timeout"
     assert run.test("test_c_loop")["message"] == "c_loop() did not return in time"
     assert run.test("test_masked")["message"] == "masked() did not return in time"
+    # The same scenario told to call the same function: not run again; another function: run.
+    assert statuses["test_scenario_waits"] == "timeout"
+    assert shows(run.test("test_scenario_waits")["message"], HANGING, "EVENT", "wait_here")
+    assert statuses["test_scenario_waits_again"] == "skipped"
+    assert run.test("test_scenario_waits_again")["message"].startswith(
+        "not run: wait_here() in a scenario did not return in time in test_scenario_waits, and "
+        "this test runs it again. Fix the hang in wait_here() first"
+    )
+    assert statuses["test_scenario_other_function"] == "passed"
     assert "- not run" in run.output and "test_bump_two" in run.output
 
 
@@ -234,7 +251,10 @@ def test_a_stack_reads_like_a_traceback_in_both_languages() -> None:
     zh = many.describe("zh")
     assert "  主线程：\n" in zh and "  线程 worker-1：\n" in zh and "（更早的 4 层调用从略）" in zh
     assert zh.endswith("（另有 2 个线程也在你的代码里）")
-    assert many.innermost() == _frame(5, "main", "")
+    assert many.entry() == "main"
+    cut = Stack((ThreadStack("MainThread", True, (_frame(5, "deep"),), more=1),))
+    assert cut.entry() is None, "the outermost frame was left out"
+    assert Stack((ThreadStack("w", False, (_frame(5, "work"),)),)).entry() is None
 
 
 def _dump(threads: list[object], more: object = 0) -> bytes:
@@ -293,8 +313,8 @@ def test_a_snapshot_keeps_only_the_frames_of_one_file() -> None:
     assert mine[-1][1] == "test_a_snapshot_keeps_only_the_frames_of_one_file"
 
 
-SLOW = ["slow", "slow()", "slow"]
-BUMP = ["bump", "bump(1)", "bump"]
+SLOW = ["slow", "slow()", "slow", "call"]
+BUMP = ["bump", "bump(1)", "bump", "call"]
 
 
 def _report(nodeid: str, outcome: str, hung: list[list[str]] | None = None) -> pytest.TestReport:
@@ -316,18 +336,27 @@ def test_only_a_test_that_did_not_pass_teaches_the_memory() -> None:
     finish(
         "f.py::test_a", _report("f.py::test_a", "failed"), _report("f.py::test_a", "passed", [BUMP])
     )
-    assert memory.known() == {"bump": hangs.Hang("bump", "bump(1)", "bump", "test_a")}
-    finish("f.py::test_b", _report("f.py::test_b", "failed", [["bump", "bump(2)", "bump"]]))
+    assert memory.known() == {"bump": hangs.Hang("bump", "bump(1)", "bump", "call", "test_a")}
+    finish("f.py::test_b", _report("f.py::test_b", "failed", [["bump", "bump(2)", "bump", "call"]]))
     assert memory.known()["bump"].test == "test_a", "the first hang is the one to fix"
-    finish("f.py::test_c", _report("f.py::test_c", "failed", [["bad"], [1, 2, 3]]))
+    finish(
+        "f.py::test_c", _report("f.py::test_c", "failed", [["bad"], [1, 2, 3, 4], ["a", "b", "c"]])
+    )
     assert set(memory.known()) == {"bump"}, "malformed entries are ignored"
 
 
-def test_scenarios_are_remembered_by_name() -> None:
-    assert hangs.key_of("bump", None) == "bump"
-    key = hangs.key_of(None, _parked)
-    assert key == f"scenario {__name__}._parked"
-    hang = hangs.Hang(key, "scenario _parked", "", "test_x")
+def test_scenarios_are_remembered_by_name_and_string_arguments() -> None:
+    assert hangs.key_of("bump", None, (1,)) == hangs.key_of("bump", None, (2,)) == "bump"
+    key = hangs.key_of(None, _parked, ("bump", [1, 2], 3), {"mode": "fast", "n": 2})
+    assert key == f"scenario {__name__}._parked bump mode=fast"
+    assert key != hangs.key_of(None, _parked, ("ready", [1, 2], 3), {"mode": "fast"})
+    hang = hangs.Hang(key, "bump(1, 2) in a scenario", "bump", hangs.SCENARIO, "test_x")
     message = hangs.skip_message(hang)
-    assert message.en.startswith("not run: scenario _parked did not return in time in test_x")
-    assert message.zh is not None and message.zh.startswith("未运行：scenario _parked 在 test_x")
+    assert message.en.startswith(
+        "not run: bump(1, 2) in a scenario did not return in time in test_x, and this test "
+        "runs it again. Fix the hang in bump() first"
+    )
+    assert message.zh is not None and "请先解决 bump() 卡住不返回的问题" in message.zh
+    unknown = hangs.skip_message(hangs.Hang(key, "a scenario", "", hangs.SCENARIO, "test_x"))
+    assert "Fix the hang first" in unknown.en
+    assert unknown.zh is not None and "请先解决那里卡住不返回的问题" in unknown.zh
