@@ -7,10 +7,12 @@ turn (a minute and a half for one bug). With ``--grader-fast-hangs`` (``grader c
 ``student`` fixture of every later test refuses to make the same call again: the test ends at
 once with the status ``skipped`` ("not run: fix the hang in bump() first"), not a pass.
 
-"The same call" (:func:`key_of`) is a call of the same student function, whatever its
-arguments, or a run of the same trusted scenario with the same string arguments (specs pass
-the student function's name to a generic scenario: ``_call(module, "parallel_map", ...)``).
-Started functions (servers) are not remembered: how long they run is the spec's business.
+"The same call" (:func:`find`) is a call of a student function that hung before, whatever its
+arguments — called directly, or named by a string argument of a scenario (specs pass the
+function's name to a generic scenario: ``_call(module, "parallel_map", ...)``) — or a run of
+the same scenario with the same string arguments. A scenario's hang is put on the student
+function its main thread had entered, when the stack dump says so. Started functions
+(servers) are not remembered: how long they run is the spec's business.
 
 The flow, all in trusted processes: the test process's :class:`~grader.sandbox.Student` lists
 the runs that timed out; the fixture puts them on the test's report (:data:`HUNG_KEY`, signed
@@ -28,8 +30,7 @@ import pytest
 
 from grader.messages import Msg
 
-HUNG_KEY = "grader_hung"  # user property: [[key, label, function, kind], ...]
-CALL, SCENARIO = "call", "scenario"
+HUNG_KEY = "grader_hung"  # user property: [[key, label, function], ...]
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,10 @@ class Hang:
     key: str  # what a later run must match to be skipped (see key_of)
     label: str  # how messages named the run, e.g. "bump(3)"
     function: str = ""  # the student's function to fix ("" if the sandbox did not say)
-    kind: str = CALL  # CALL: the spec called ``function``; SCENARIO: a scenario ran it
     test: str = ""  # filled in by the session
 
     def to_json(self) -> list[str]:
-        return [self.key, self.label, self.function, self.kind]
+        return [self.key, self.label, self.function]
 
 
 def key_of(
@@ -52,31 +52,54 @@ def key_of(
     args: tuple[Any, ...] = (),
     kwargs: Mapping[str, Any] | None = None,
 ) -> str:
-    """What identifies "the same call" across tests (see the module's docstring)."""
+    """What identifies a run: the function's name, or the scenario's and its string arguments."""
     if function is not None:
         return function
     name = f"{getattr(scenario, '__module__', '?')}.{getattr(scenario, '__qualname__', '?')}"
+    return " ".join(["scenario", name, *_strings(args, kwargs)])
+
+
+def find(
+    known: Mapping[str, Hang],
+    function: str | None,
+    scenario: Callable[..., object] | None,
+    args: tuple[Any, ...] = (),
+    kwargs: Mapping[str, Any] | None = None,
+) -> Hang | None:
+    """The earlier hang that makes this run "the same call" (see the module's docstring)."""
+    same = known.get(key_of(function, scenario, args, kwargs))
+    if same is not None:
+        return same
+    hung = {hang.function: hang for hang in reversed(list(known.values())) if hang.function}
+    named = [function] if function is not None else _strings(args, kwargs, keys=False)
+    return next((hung[name] for name in named if name in hung), None)
+
+
+def _strings(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any] | None, keys: bool = True
+) -> list[str]:
     named = [a for a in args if isinstance(a, str)]
-    named += [f"{k}={v}" for k, v in sorted((kwargs or {}).items()) if isinstance(v, str)]
-    return " ".join(["scenario", name, *named])
+    for key, value in sorted((kwargs or {}).items()):
+        if isinstance(value, str):
+            named.append(f"{key}={value}" if keys else value)
+    return named
 
 
 def skip_message(hang: Hang) -> Msg:
     """Why a test was not run, and what to do about it."""
-    fn = f"{hang.function}()" if hang.function else ""
-    if hang.kind == CALL:
+    if hang.function:
+        fn = f"{hang.function}()"
         return Msg(
             f"not run: {hang.label} did not return in time in {hang.test}, and this test calls "
             f"{fn} too. Fix the hang in {fn} first, then check again",
             f"未运行：{hang.label} 在 {hang.test} 中没有在限时内返回，这个测试也要调用 {fn}。"
             f"请先解决 {fn} 卡住不返回的问题，再重新检查",
         )
-    where_en, where_zh = (f" in {fn}", f" {fn} ") if fn else ("", "那里")
     return Msg(
         f"not run: {hang.label} did not return in time in {hang.test}, and this test runs it "
-        f"again. Fix the hang{where_en} first, then check again",
+        "again. Fix that hang first, then check again",
         f"未运行：{hang.label} 在 {hang.test} 中没有在限时内返回，这个测试会再次运行它。"
-        f"请先解决{where_zh}卡住不返回的问题，再重新检查",
+        "请先解决那里卡住不返回的问题，再重新检查",
     )
 
 
@@ -106,11 +129,11 @@ class Memory:
             for entry in value:
                 if (
                     isinstance(entry, list)
-                    and len(entry) == 4
+                    and len(entry) == 3
                     and all(isinstance(part, str) for part in entry)
                 ):
-                    key, label, function, kind = entry
-                    hang = Hang(key, label, function, kind, test)
+                    key, label, function = entry
+                    hang = Hang(key, label, function, test)
                     self._pending.setdefault(report.nodeid, []).append(hang)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:

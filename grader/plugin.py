@@ -36,7 +36,7 @@ from _pytest.runner import runtestprotocol
 from grader import hangs, isolation, namespaces, secret, users, wire
 from grader.isolation import Deadline, OutputFile
 from grader.messages import LANGS, SpecFailure
-from grader.outcome import StudentProblem, StudentTimeout
+from grader.outcome import StudentProblem, StudentSkipped, StudentTimeout
 from grader.polling import WaitTimeout
 from grader.results import TestResult
 from grader.sandbox import Student
@@ -293,7 +293,7 @@ def _where_it_hung(item: pytest.Item, exc: BaseException, lang: str) -> str:
     """Where the student's code was, when the spec failed the test with its own words right
     after a call timed out (a StudentTimeout's message already says it)."""
     sandboxed = getattr(item, "funcargs", {}).get("student")
-    if isinstance(exc, StudentTimeout) or not isinstance(sandboxed, Student):
+    if isinstance(exc, (StudentTimeout, StudentSkipped)) or not isinstance(sandboxed, Student):
         return ""
     last = sandboxed.transcript[-1] if sandboxed.transcript else None
     if last is None or not last.timed_out:

@@ -464,9 +464,9 @@ class Student(Calls):
         return running
 
     def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
-        key = hangs.key_of(job.function, job.scenario, job.args, job.kwargs)
-        if key in self.known_hangs:
-            raise StudentSkipped(hangs.skip_message(self.known_hangs[key]))
+        known = hangs.find(self.known_hangs, job.function, job.scenario, job.args, job.kwargs)
+        if known is not None:
+            raise StudentSkipped(hangs.skip_message(known))
         box = self._spawn(job)
         deadline = options.deadline or self.default_deadline
         frame, timed_out = box.wait_result(Deadline(deadline))
@@ -487,12 +487,10 @@ class Student(Calls):
             descendants=descendants,
             stack=stack,
         )
-        if outcome.timed_out:
-            if job.function is not None:
-                self.hung.append(hangs.Hang(key, outcome.label, job.function, hangs.CALL))
-            else:  # the student's function the scenario was in, if the sandbox said
-                entry = stack.entry() if stack is not None else None
-                self.hung.append(hangs.Hang(key, outcome.label, entry or "", hangs.SCENARIO))
+        if outcome.timed_out:  # a scenario: the student's function it was in, if it said
+            function = job.function or (stack.entry() if stack is not None else None) or ""
+            key = hangs.key_of(job.function, job.scenario, job.args, job.kwargs)
+            self.hung.append(hangs.Hang(key, outcome.label, function))
         if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
             raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
         return outcome

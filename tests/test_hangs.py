@@ -74,6 +74,14 @@ def pauses():
 
 def ready():
     return "ready"
+
+
+def _wait_longer():
+    threading.Event().wait()  # THERE
+
+
+def wait_there():
+    _wait_longer()
 """
 
 BUMP_HANGS = """\
@@ -108,9 +116,14 @@ def pauses():
 
 def ready():
     return "ready"
+
+
+def wait_there():
+    return "there"
 """
 
 BUMPS = ("test_bump_one", "test_bump_two", "test_bump_ten", "test_bump_negative")
+BUMPING = (*BUMPS, "test_scenario_bumps")  # every test that calls bump()
 MODULE = "06_hang/hang.py"
 
 
@@ -181,25 +194,29 @@ def test_check_shows_where_each_hang_was_and_pays_for_bump_once(run_grader) -> N
     assert statuses["test_c_loop"] == statuses["test_masked"] == "timeout"
     assert run.test("test_c_loop")["message"] == "c_loop() did not return in time"
     assert run.test("test_masked")["message"] == "masked() did not return in time"
-    # The same scenario told to call the same function: not run again; another function: run.
+    # A hung scenario is put on the function it had entered (not the deepest one, not the
+    # scenario's own frame); the same scenario told to call it is not run again.
     assert statuses["test_scenario_waits"] == "timeout"
-    assert shows(run.test("test_scenario_waits")["message"], HANGING, "EVENT", "wait_here")
+    assert shows(run.test("test_scenario_waits")["message"], HANGING, "THERE", "_wait_longer")
     assert statuses["test_scenario_waits_again"] == "skipped"
     assert run.test("test_scenario_waits_again")["message"].startswith(
-        "not run: wait_here() in a scenario did not return in time in test_scenario_waits, and "
-        "this test runs it again. Fix the hang in wait_here() first"
+        "not run: wait_there() in a scenario did not return in time in test_scenario_waits, "
+        "and this test calls wait_there() too. Fix the hang in wait_there() first"
     )
     assert statuses["test_scenario_other_function"] == "passed"
+    # A scenario told to call a function that hung when called directly: not run either.
+    assert statuses["test_scenario_bumps"] == "skipped"
+    assert "Fix the hang in bump() first" in run.test("test_scenario_bumps")["message"]
     assert "- not run" in run.output and "test_bump_two" in run.output
 
 
 def test_grade_still_runs_every_test(run_grader) -> None:
     run = run_grader("grade", BUMP_HANGS)
     statuses = run.statuses()
-    for name in BUMPS:
+    for name in BUMPING:
         assert statuses[name] == "timeout", name
         assert shows(run.test(name)["message"], BUMP_HANGS, "LOOP", "bump"), name
-    assert {statuses[name] for name in statuses if name not in BUMPS} == {"passed"}
+    assert {statuses[name] for name in statuses if name not in BUMPING} == {"passed"}
     assert "skipped" not in statuses.values()
 
 
@@ -212,13 +229,13 @@ def test_check_in_chinese(run_grader) -> None:
         "bump() 没有在限时内返回\n到达时限时，你的代码正停在这里（最近的调用在最后）："
     )
     assert shows(first, BUMP_HANGS, "LOOP", "bump")
-    for name in BUMPS[1:]:
+    for name in BUMPING[1:]:
         assert statuses[name] == "skipped"
         assert run.test(name)["message"].startswith(
             "未运行：bump() 在 test_bump_one 中没有在限时内返回，这个测试也要调用 bump()。"
             "请先解决 bump() 卡住不返回的问题"
         )
-    assert {statuses[name] for name in statuses if name not in BUMPS} == {"passed"}
+    assert {statuses[name] for name in statuses if name not in BUMPING} == {"passed"}
     assert "未运行" in run.output
 
 
@@ -313,8 +330,8 @@ def test_a_snapshot_keeps_only_the_frames_of_one_file() -> None:
     assert mine[-1][1] == "test_a_snapshot_keeps_only_the_frames_of_one_file"
 
 
-SLOW = ["slow", "slow()", "slow", "call"]
-BUMP = ["bump", "bump(1)", "bump", "call"]
+SLOW = ["slow", "slow()", "slow"]
+BUMP = ["bump", "bump(1)", "bump"]
 
 
 def _report(nodeid: str, outcome: str, hung: list[list[str]] | None = None) -> pytest.TestReport:
@@ -336,27 +353,37 @@ def test_only_a_test_that_did_not_pass_teaches_the_memory() -> None:
     finish(
         "f.py::test_a", _report("f.py::test_a", "failed"), _report("f.py::test_a", "passed", [BUMP])
     )
-    assert memory.known() == {"bump": hangs.Hang("bump", "bump(1)", "bump", "call", "test_a")}
-    finish("f.py::test_b", _report("f.py::test_b", "failed", [["bump", "bump(2)", "bump", "call"]]))
+    assert memory.known() == {"bump": hangs.Hang("bump", "bump(1)", "bump", "test_a")}
+    finish("f.py::test_b", _report("f.py::test_b", "failed", [["bump", "bump(2)", "bump"]]))
     assert memory.known()["bump"].test == "test_a", "the first hang is the one to fix"
     finish(
-        "f.py::test_c", _report("f.py::test_c", "failed", [["bad"], [1, 2, 3, 4], ["a", "b", "c"]])
+        "f.py::test_c",
+        _report("f.py::test_c", "failed", [["bad"], [1, 2, 3], list("abcd")]),
     )
     assert set(memory.known()) == {"bump"}, "malformed entries are ignored"
 
 
-def test_scenarios_are_remembered_by_name_and_string_arguments() -> None:
+def test_the_same_call_is_the_same_function_or_the_same_scenario() -> None:
     assert hangs.key_of("bump", None, (1,)) == hangs.key_of("bump", None, (2,)) == "bump"
-    key = hangs.key_of(None, _parked, ("bump", [1, 2], 3), {"mode": "fast", "n": 2})
-    assert key == f"scenario {__name__}._parked bump mode=fast"
-    assert key != hangs.key_of(None, _parked, ("ready", [1, 2], 3), {"mode": "fast"})
-    hang = hangs.Hang(key, "bump(1, 2) in a scenario", "bump", hangs.SCENARIO, "test_x")
-    message = hangs.skip_message(hang)
+    key = hangs.key_of(None, _parked, ("wait", [1, 2], 3), {"mode": "fast", "n": 2})
+    assert key == f"scenario {__name__}._parked wait mode=fast"
+    unnamed = hangs.Hang(key, "a scenario", "", "test_x")  # the sandbox did not say where
+    bump = hangs.Hang("bump", "bump(1)", "bump", "test_a")
+    known = {key: unnamed, "bump": bump}
+    assert hangs.find(known, "bump", None, (7,)) == bump
+    assert hangs.find(known, None, _parked, ("wait", [9], 3), {"mode": "fast"}) == unnamed
+    assert hangs.find(known, None, _parked, ("ready", [9], 3), {"mode": "fast"}) is None
+    assert hangs.find(known, None, _frame, ("bump", 3)) == bump, "a scenario told to call it"
+    assert hangs.find(known, None, _frame, (), {"function": "bump"}) == bump
+    assert hangs.find(known, "ready", None) is None
+    inside = hangs.Hang("scenario x", "parallel_map(f, [1], 2)", "parallel_map", "test_y")
+    assert hangs.find({"scenario x": inside}, "parallel_map", None) == inside
+    message = hangs.skip_message(inside)
     assert message.en.startswith(
-        "not run: bump(1, 2) in a scenario did not return in time in test_x, and this test "
-        "runs it again. Fix the hang in bump() first"
+        "not run: parallel_map(f, [1], 2) did not return in time in test_y, and this test "
+        "calls parallel_map() too. Fix the hang in parallel_map() first"
     )
-    assert message.zh is not None and "请先解决 bump() 卡住不返回的问题" in message.zh
-    unknown = hangs.skip_message(hangs.Hang(key, "a scenario", "", hangs.SCENARIO, "test_x"))
-    assert "Fix the hang first" in unknown.en
-    assert unknown.zh is not None and "请先解决那里卡住不返回的问题" in unknown.zh
+    assert message.zh is not None and "请先解决 parallel_map() 卡住不返回的问题" in message.zh
+    other = hangs.skip_message(unnamed)
+    assert "this test runs it again. Fix that hang first" in other.en
+    assert other.zh is not None and "请先解决那里卡住不返回的问题" in other.zh
