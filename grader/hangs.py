@@ -11,8 +11,9 @@ once with the status ``skipped`` ("not run: fix the hang in bump() first"), not 
 arguments — called directly, or named by a string argument of a scenario (specs pass the
 function's name to a generic scenario: ``_call(module, "parallel_map", ...)``) — or a run of
 the same scenario with the same string arguments. A scenario's hang is put on the student
-function its main thread had entered, when the stack dump says so. Started functions
-(servers) are not remembered: how long they run is the spec's business.
+function its main thread had entered, when the stack dump says so. A started function (a
+server, ``start``/``start_scenario``) that makes such a call is skipped too, but a start is
+never remembered: how long it runs is the spec's business.
 
 The flow, all in trusted processes: the test process's :class:`~grader.sandbox.Student` lists
 the runs that timed out; the fixture puts them on the test's report (:data:`HUNG_KEY`, signed

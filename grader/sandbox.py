@@ -459,14 +459,19 @@ class Student(Calls):
         return box
 
     def _start(self, job: sandbox_child.Job) -> Running:
+        self._skip_known_hang(job)  # a start is never remembered, but may be skipped
         running = Running(self._spawn(job), self.watcher, self._conclude)
         self._running.append(running)
         return running
 
-    def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
+    def _skip_known_hang(self, job: sandbox_child.Job) -> None:
+        """End the test at once (status skipped) if this run makes a call that hung before."""
         known = hangs.find(self.known_hangs, job.function, job.scenario, job.args, job.kwargs)
         if known is not None:
             raise StudentSkipped(hangs.skip_message(known))
+
+    def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
+        self._skip_known_hang(job)
         box = self._spawn(job)
         deadline = options.deadline or self.default_deadline
         frame, timed_out = box.wait_result(Deadline(deadline))

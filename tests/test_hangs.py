@@ -123,7 +123,7 @@ def wait_there():
 """
 
 BUMPS = ("test_bump_one", "test_bump_two", "test_bump_ten", "test_bump_negative")
-BUMPING = (*BUMPS, "test_scenario_bumps")  # every test that calls bump()
+BUMPING = (*BUMPS, "test_scenario_bumps", "test_started_bump")  # every test that calls bump()
 MODULE = "06_hang/hang.py"
 
 
@@ -204,18 +204,22 @@ def test_check_shows_where_each_hang_was_and_pays_for_bump_once(run_grader) -> N
         "and this test calls wait_there() too. Fix the hang in wait_there() first"
     )
     assert statuses["test_scenario_other_function"] == "passed"
-    # A scenario told to call a function that hung when called directly: not run either.
-    assert statuses["test_scenario_bumps"] == "skipped"
-    assert "Fix the hang in bump() first" in run.test("test_scenario_bumps")["message"]
+    # A scenario told to call a function that hung when called directly, or a start of it:
+    # not run either.
+    for name in ("test_scenario_bumps", "test_started_bump"):
+        assert statuses[name] == "skipped"
+        assert "Fix the hang in bump() first" in run.test(name)["message"]
     assert "- not run" in run.output and "test_bump_two" in run.output
 
 
 def test_grade_still_runs_every_test(run_grader) -> None:
     run = run_grader("grade", BUMP_HANGS)
     statuses = run.statuses()
-    for name in BUMPING:
+    for name in BUMPING[:-1]:
         assert statuses[name] == "timeout", name
         assert shows(run.test(name)["message"], BUMP_HANGS, "LOOP", "bump"), name
+    assert statuses["test_started_bump"] == "failed", "the spec's own wait gave up"
+    assert run.test("test_started_bump")["message"].startswith("bump(5) did not finish")
     assert {statuses[name] for name in statuses if name not in BUMPING} == {"passed"}
     assert "skipped" not in statuses.values()
 
@@ -387,3 +391,8 @@ def test_the_same_call_is_the_same_function_or_the_same_scenario() -> None:
     other = hangs.skip_message(unnamed)
     assert "this test runs it again. Fix that hang first" in other.en
     assert other.zh is not None and "请先解决那里卡住不返回的问题" in other.zh
+
+
+def test_the_fixture_passes_its_solution_and_its_stub_is_todo(grade) -> None:
+    assert set(grade("06_hang", target="solutions").statuses().values()) == {"passed"}
+    assert set(grade("06_hang", target="exercises").statuses().values()) == {"todo"}
