@@ -387,7 +387,12 @@ def cmd_check(
         pristine.keep(root, [exercise])
     with live_progress(console, lang) as observer:
         result = run_exercise(
-            exercise, target, lang=lang, pytest_args=options.pytest_args(), observer=observer
+            exercise,
+            target,
+            lang=lang,
+            pytest_args=options.pytest_args(),
+            observer=observer,
+            fast_hangs=True,  # one hang, one wait
         )
     if options.exitfirst:  # the tests after the first failure were never started: not errors
         kept = tuple(t for t in result.tests if (t.status, t.message) != NOT_STARTED)

@@ -24,6 +24,7 @@ WORDS: dict[str, dict[str, str]] = {
     "status.timeout": {"en": "timeout", "zh": "超时"},
     "status.crashed": {"en": "crashed", "zh": "崩溃"},
     "status.error": {"en": "error", "zh": "出错"},
+    "status.skipped": {"en": "not run", "zh": "未运行"},
     # `grader list`: the state of an exercise's last check.
     "state.passed": {"en": "passed", "zh": "已通过"},
     "state.failing": {"en": "failing", "zh": "未通过"},

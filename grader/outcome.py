@@ -5,7 +5,8 @@ student's exception, the exit status), what the student printed, and what the ju
 saw: zombie children and live descendants at the moment the function returned, orphans
 re-parented to the judge (``escaped``), forked children that fell out of the student's
 function into the grader's code (``fell_through``), and the :class:`~grader.timeline.Timeline`
-of the whole process tree. Only the value, the exception and the output come from student
+of the whole process tree. Only the value, the exception, the output and the ``stack`` of a
+run that timed out (where the student's code was, shown and never judged) come from student
 code; everything else the judge observed from outside.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from grader import probe
 from grader.isolation import Captured, signal_name
 from grader.messages import Msg
+from grader.stackdump import Stack
 from grader.timeline import Timeline
 from grader.trim import head_tail
 
@@ -116,6 +118,13 @@ class StudentTimeout(StudentProblem):
     status = "timeout"
 
 
+class StudentSkipped(StudentProblem):
+    """Not run: a call of the same student function hung in an earlier test (``grader check``
+    only, see :mod:`grader.hangs`); counts as not passed."""
+
+    status = "skipped"
+
+
 class StudentCrashed(StudentProblem):
     """The sandbox died (a signal, ``os._exit``) before returning."""
 
@@ -142,6 +151,7 @@ class Outcome:
     fell_through: tuple[FellThrough, ...] = ()
     timeline: Timeline = field(default_factory=Timeline)
     duration_s: float = 0.0
+    stack: Stack | None = None  # timed out: where the student's code was (student-sent text)
 
     @property
     def returned(self) -> bool:
@@ -154,6 +164,11 @@ class Outcome:
     def raised(self, type_name: str) -> bool:
         """True if the student's code raised an exception of this (class) name."""
         return self.error is not None and self.error.type == type_name
+
+    def where(self, lang: str = "en") -> str:
+        """Where the student's code was when the run timed out, on lines of its own ('' if the
+        sandbox did not say: stuck in C code, or the signal blocked)."""
+        return f"\n{self.stack.describe(lang)}" if self.stack is not None else ""
 
     def value_or_raise(self) -> object:
         """The returned value, or a StudentProblem whose message teaches what went wrong."""
@@ -180,7 +195,10 @@ class Outcome:
             return StudentProblem(Msg(f"{label} raised {detail}", f"{label} 抛出了 {detail}"))
         if self.ending is Ending.TIMED_OUT:
             return StudentTimeout(
-                Msg(f"{label} did not return in time{output}", f"{label} 没有在限时内返回{output}")
+                Msg(
+                    f"{label} did not return in time{self.where('en')}{output}",
+                    f"{label} 没有在限时内返回{self.where('zh')}{output}",
+                )
             )
         if self.ending is Ending.CRASHED and self.exit is not None:
             return StudentCrashed(

@@ -33,10 +33,10 @@ from typing import Any
 import pytest
 from _pytest.runner import runtestprotocol
 
-from grader import isolation, namespaces, secret, users, wire
+from grader import hangs, isolation, namespaces, secret, users, wire
 from grader.isolation import Deadline, OutputFile
 from grader.messages import LANGS, SpecFailure
-from grader.outcome import StudentProblem
+from grader.outcome import StudentProblem, StudentSkipped, StudentTimeout
 from grader.polling import WaitTimeout
 from grader.results import TestResult
 from grader.sandbox import Student
@@ -56,6 +56,7 @@ KILLED_KEY = "grader_killed"
 IDENTITY = pytest.StashKey["Identity | None"]()  # the sandboxes' uid (root only)
 SCRATCH = pytest.StashKey[str]()  # where each test's working folder is made
 NOTES = pytest.StashKey[list[str]]()  # what the supervisor should tell about this session
+HANGS = pytest.StashKey[hangs.Memory]()  # with --grader-fast-hangs: calls that hung so far
 
 
 def budgets(hard: float) -> tuple[float, float]:
@@ -112,6 +113,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="(root) run sandboxes as this unprivileged uid, killed and cleaned after each test",
     )
     group.addoption(
+        "--grader-fast-hangs",
+        action="store_true",
+        help="do not call again a student function that hung in an earlier failed test: "
+        "report those tests as not run (for `grader check`; grading runs every test)",
+    )
+    group.addoption(
         "--grader-hide",
         action="append",
         default=[],
@@ -136,6 +143,10 @@ def pytest_configure(config: pytest.Config) -> None:
     isolation.make_undumpable()
     config.stash[NOTES] = []
     config.stash[IDENTITY] = _sandbox_identity(config)
+    if config.getoption("grader_fast_hangs"):
+        memory = hangs.Memory()
+        config.stash[HANGS] = memory
+        config.pluginmanager.register(memory, "grader-hangs")
     scratch = config.getoption("grader_scratch")
     if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end
         scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=isolation.scratch())
@@ -273,8 +284,21 @@ def pytest_runtest_makereport(
             status = "failed" if call.when == "call" else "error"
         report.user_properties.append((STATUS_KEY, status))
         lang = item.config.getoption("grader_lang", "en") or "en"
-        report.user_properties.append((MESSAGE_KEY, teaching_message(exc, lang)))
+        message = teaching_message(exc, lang) + _where_it_hung(item, exc, lang)
+        report.user_properties.append((MESSAGE_KEY, message))
     return report
+
+
+def _where_it_hung(item: pytest.Item, exc: BaseException, lang: str) -> str:
+    """Where the student's code was, when the spec failed the test with its own words right
+    after a call timed out (a StudentTimeout's message already says it)."""
+    sandboxed = getattr(item, "funcargs", {}).get("student")
+    if isinstance(exc, (StudentTimeout, StudentSkipped)) or not isinstance(sandboxed, Student):
+        return ""
+    last = sandboxed.transcript[-1] if sandboxed.transcript else None
+    if last is None or not last.timed_out:
+        return ""
+    return last.where(lang)
 
 
 def teaching_message(exc: BaseException, lang: str = "en") -> str:
@@ -313,10 +337,21 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     identity = request.config.stash.get(IDENTITY, None)
     basetemp = request.config.getoption("basetemp", None)
     shared = (os.getcwd(), *([str(basetemp)] if basetemp else []))
+    memory = request.config.stash.get(HANGS, None)
     sandboxed = Student(
-        str(module_path), slug, display, call_deadline, identity=identity, shared=shared
+        str(module_path),
+        slug,
+        display,
+        call_deadline,
+        identity=identity,
+        shared=shared,
+        known_hangs=memory.known() if memory is not None else None,
     )
     yield sandboxed
+    if memory is not None and sandboxed.hung:  # read by the session's hangs.Memory
+        request.node.user_properties.append(
+            (hangs.HUNG_KEY, [hang.to_json() for hang in sandboxed.hung])
+        )
     killed = sandboxed.close()
     printed = sandboxed.printed()
     if printed:

@@ -12,26 +12,33 @@ The grader's own options are kept apart from the student function's arguments:
 ``student.options(deadline=5, label="serve(port)").call("serve", port)``.
 
 Ownership: the test process forks each sandbox and is its only waiter. It owns the result
-pipe's read end, the fall-through pipe's read end and the two unlinked output files, and
-closes them when the run is concluded (a call: when it returns; a started function: on
-``stop``). :meth:`Student._conclude` is the one place a sandbox ends: it kills every process
-the sandbox started, kills orphans re-parented to the test process (``escaped``), reads what
-fell through, and builds the Outcome with the :class:`~grader.timeline.Timeline` the
-:class:`~grader.timeline.Watcher` recorded. Values come back through :mod:`grader.codec`.
+pipe's read end, the fall-through pipe's read end, the stack-dump pipe's read end and the two
+unlinked output files, and closes them when the run is concluded (a call: when it returns; a
+started function: on ``stop``). :meth:`Student._conclude` is the one place a sandbox ends: it
+kills every process the sandbox started, kills orphans re-parented to the test process
+(``escaped``), reads what fell through, and builds the Outcome with the
+:class:`~grader.timeline.Timeline` the :class:`~grader.timeline.Watcher` recorded. Values come
+back through :mod:`grader.codec`.
+
+A call that runs past its deadline is first asked where the student's code is
+(:mod:`grader.stackdump`; a bounded wait, then killed as before), and with ``known_hangs``
+(``grader check``, see :mod:`grader.hangs`) a function that hung in an earlier test is not
+called again.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader import codec, net, probe, sandbox_child, users, wire
+from grader import codec, hangs, net, probe, sandbox_child, stackdump, users, wire
 from grader.isolation import Deadline, OutputFile, kill_tree, wait_child
 from grader.messages import Msg
 from grader.outcome import (
@@ -42,6 +49,7 @@ from grader.outcome import (
     StudentCrashed,
     StudentError,
     StudentProblem,
+    StudentSkipped,
     StudentTimeout,
     StudentTodo,
 )
@@ -51,6 +59,7 @@ from grader.trim import head_tail
 
 FRAME_BUDGET = codec.MAX_BYTES + 64 * 1024
 FALL_BUDGET = 64 * 1024
+DUMP_WAIT = 0.3  # seconds a timed-out sandbox has to say where it is (it answers in ms)
 
 __all__ = [
     "Options",
@@ -60,6 +69,7 @@ __all__ = [
     "StudentCrashed",
     "StudentError",
     "StudentProblem",
+    "StudentSkipped",
     "StudentTimeout",
     "StudentTodo",
 ]
@@ -93,6 +103,7 @@ class _Sandbox:
         self.err = OutputFile()
         result_r, result_w = os.pipe()
         fall_r, fall_w = os.pipe()
+        dump_r, dump_w = os.pipe()
         self.started = time.monotonic()
         with watcher.fork_guard(), warnings.catch_warnings():
             # 3.12+ warns about forking with threads: the watcher is parked by the guard.
@@ -101,14 +112,18 @@ class _Sandbox:
         if pid == 0:  # pragma: no cover - the child never returns
             os.close(result_r)
             os.close(fall_r)
-            sandbox_child.enter(job, result_w, fall_w, self.out.fd, self.err.fd)
+            os.close(dump_r)
+            sandbox_child.enter(job, result_w, fall_w, dump_w, self.out.fd, self.err.fd)
         os.close(result_w)
         os.close(fall_w)
+        os.close(dump_w)
         self.pid = pid
         self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
         self.fall_fd = fall_r
         self.fell: list[FellThrough] = []  # read so far from the fall-through pipe
         os.set_blocking(fall_r, False)
+        self.dump_fd = dump_r
+        os.set_blocking(dump_r, False)
         self.status: int | None = None
         self.before = spare  # the judge's children before this run: not this run's escapees
         watcher.watch(pid, spare)
@@ -116,6 +131,7 @@ class _Sandbox:
     def close(self) -> None:
         os.close(self.reader.fd)
         os.close(self.fall_fd)
+        os.close(self.dump_fd)
         self.out.close()
         self.err.close()
 
@@ -127,6 +143,38 @@ class _Sandbox:
             return None, False
         self.status = status
         return frame, frame is None and status is None
+
+    def where(self, wait: float, display_path: str) -> stackdump.Stack | None:
+        """Ask the sandbox where the student's code is; None without a well-formed answer
+        within ``wait`` seconds (C code holding the GIL, the signal blocked, the process gone).
+
+        Whatever was in the pipe before the question is dropped: the answer is the frame that
+        follows it. It is only ever shown (see grader.stackdump).
+        """
+        drained = 0
+        while drained < 4 * stackdump.BUDGET:
+            try:
+                chunk = os.read(self.dump_fd, stackdump.BUDGET)
+            except BlockingIOError:
+                break
+            if not chunk:
+                return None  # no writer left: nobody to answer
+            drained += len(chunk)
+        try:
+            os.kill(self.pid, stackdump.SIGNAL)
+        except (ProcessLookupError, PermissionError):
+            return None
+        reader = wire.FrameReader(self.dump_fd, stackdump.BUDGET)
+        deadline = Deadline(wait)
+        try:
+            while not reader.pump():
+                if reader.eof or deadline.expired():
+                    return None
+                select.select([self.dump_fd], [], [], deadline.remaining())
+        except (wire.FrameError, OSError):
+            return None
+        frame = reader.frame()
+        return stackdump.parse(frame, display_path) if frame is not None else None
 
     def fell_through(self) -> tuple[FellThrough, ...]:
         """What forked children reported so far when they came back into grader code (bounded)."""
@@ -374,9 +422,12 @@ class Student(Calls):
         limits: sandbox_child.Limits | None = None,
         identity: sandbox_child.Identity | None = None,
         shared: tuple[str, ...] = (),
+        known_hangs: Mapping[str, hangs.Hang] | None = None,
     ) -> None:
         """``identity``: who sandboxes become (root only); ``shared``: folders whose contents
-        the spec prepares for the student, handed to the sandbox uid before each run."""
+        the spec prepares for the student, handed to the sandbox uid before each run;
+        ``known_hangs``: calls that hung in earlier tests, not to be made again (see
+        grader.hangs; None: every call is made)."""
         super().__init__(self, Options())
         self.module_path = module_path
         self.module_name = module_name
@@ -391,6 +442,8 @@ class Student(Calls):
         self._live: dict[int, _Sandbox] = {}
         self._running: list[Running] = []
         self.transcript: list[Outcome] = []  # every concluded run, for the test's output
+        self.known_hangs = dict(known_hangs or {})
+        self.hung: list[hangs.Hang] = []  # calls of this test that timed out
 
     # -- machinery ----------------------------------------------------------------------------
 
@@ -406,18 +459,30 @@ class Student(Calls):
         return box
 
     def _start(self, job: sandbox_child.Job) -> Running:
+        self._skip_known_hang(job)  # a start is never remembered, but may be skipped
         running = Running(self._spawn(job), self.watcher, self._conclude)
         self._running.append(running)
         return running
 
+    def _skip_known_hang(self, job: sandbox_child.Job) -> None:
+        """End the test at once (status skipped) if this run makes a call that hung before."""
+        known = hangs.find(self.known_hangs, job.function, job.scenario, job.args, job.kwargs)
+        if known is not None:
+            raise StudentSkipped(hangs.skip_message(known))
+
     def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
+        self._skip_known_hang(job)
         box = self._spawn(job)
-        frame, timed_out = box.wait_result(Deadline(options.deadline or self.default_deadline))
+        deadline = options.deadline or self.default_deadline
+        frame, timed_out = box.wait_result(Deadline(deadline))
         # Observe before killing anything: zombies and live descendants at return.
         self.watcher.sample_now()
         rows = probe.table()
         zombies = tuple(probe.zombies(box.pid, rows)) if box.status is None else ()
         descendants = tuple(p for p in probe.descendants(box.pid, rows) if not p.zombie)
+        stack = None
+        if timed_out:  # a short question, well inside the margin before the test's soft limit
+            stack = box.where(min(DUMP_WAIT, max(0.05, deadline / 10)), self.display_path)
         outcome = self._conclude(
             box,
             frame=frame,
@@ -425,7 +490,12 @@ class Student(Calls):
             timed_out=timed_out,
             zombies=zombies,
             descendants=descendants,
+            stack=stack,
         )
+        if outcome.timed_out:  # a scenario: the student's function it was in, if it said
+            function = job.function or (stack.entry() if stack is not None else None) or ""
+            key = hangs.key_of(job.function, job.scenario, job.args, job.kwargs)
+            self.hung.append(hangs.Hang(key, outcome.label, function))
         if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
             raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
         return outcome
@@ -439,8 +509,13 @@ class Student(Calls):
         timed_out: bool = False,
         zombies: tuple[probe.Proc, ...] = (),
         descendants: tuple[probe.Proc, ...] = (),
+        stack: stackdump.Stack | None = None,
     ) -> Outcome:
-        """End ``box`` and everything it started; the Outcome of its run."""
+        """End ``box`` and everything it started; the Outcome of its run.
+
+        A call that timed out stays timed out: a result that arrives after its deadline
+        (while the judge asked where it was, or before the kill) is not read.
+        """
         spare = frozenset(self._live)
         # Orphans re-parented to us (a double-forked daemon) are this run's escapees. Those
         # still in the sandbox's process group die with the group signal below: note them first.
@@ -467,7 +542,7 @@ class Student(Calls):
         for proc in self._kill_escaped(box.before):
             escaped_alive.setdefault(proc.pid, proc)
         escaped = tuple(sorted(escaped_alive.values(), key=lambda p: p.pid))
-        if frame is None:
+        if frame is None and not timed_out:
             try:
                 box.reader.pump()
                 frame = box.reader.frame()
@@ -493,7 +568,7 @@ class Student(Calls):
         if frame is not None:
             outcome = _decode_frame(frame, fields)
         elif timed_out:
-            outcome = Outcome(ending=Ending.TIMED_OUT, **fields)
+            outcome = Outcome(ending=Ending.TIMED_OUT, stack=stack, **fields)
         elif stopped_by is not None:
             outcome = Outcome(ending=Ending.STOPPED, **fields)
         elif box.status is not None:

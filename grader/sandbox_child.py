@@ -4,12 +4,15 @@
 It cuts the child off from the judge (new session, inherited descriptors closed, keys
 scrubbed, default signal dispositions), applies resource limits, imports the student's
 module, runs one function, and writes one frame describing what happened to the result
-pipe. Nothing it writes is trusted beyond being a *claim* about a return value that the
-student controls anyway; the judge makes its own observations.
+pipe. Until then it answers the judge's :data:`grader.stackdump.SIGNAL` with where the
+student's code is (asked only when the run is past its deadline). Nothing it writes is
+trusted beyond being a *claim* about a return value that the student controls anyway (or,
+for the stack, text to show); the judge makes its own observations.
 """
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import math
@@ -25,11 +28,12 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from grader import codec, isolation, namespaces, secret, users, wire
+from grader import codec, isolation, namespaces, secret, stackdump, users, wire
 from grader.isolation import libc, system_exit_code
 
 RESULT_FD = 3
 FALL_FD = 4  # a forked child that falls out of the student's function says so here
+DUMP_FD = stackdump.DUMP_FD  # 5: where the sandbox answers the judge's "where are you?"
 KEPT_VARIABLES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR",
      "MALLOC_ARENA_MAX",
@@ -80,7 +84,7 @@ class Job:
     identity: Identity | None = None  # None: keep the test process's uid (not root)
 
 
-def enter(job: Job, result_w: int, fall_w: int, out_fd: int, err_fd: int) -> None:
+def enter(job: Job, result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int) -> None:
     """Run ``job`` in this (forked) process and exit; never returns."""
     me = os.getpid()
     code = 70
@@ -88,9 +92,10 @@ def enter(job: Job, result_w: int, fall_w: int, out_fd: int, err_fd: int) -> Non
         secret.scrub_all()
         if job.identity is not None and job.identity.view_fd is not None:
             namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
-        _cut_off(result_w, fall_w, out_fd, err_fd)
+        _cut_off(result_w, fall_w, dump_w, out_fd, err_fd)
         _apply_limits(job.limits)
         _become_student(job.identity)
+        stackdump.install(job.module_path)  # before the import: a module-level loop is shown too
         frame = _run(job, me)
         if os.getpid() != me:  # a fork fell out of the student's function
             _fell_through("returned from the student's function", 0)
@@ -143,15 +148,21 @@ def _clean_environment() -> None:
             del os.environ[name]
 
 
-def _cut_off(result_w: int, fall_w: int, out_fd: int, err_fd: int) -> None:
+def _cut_off(result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int) -> None:
     os.setsid()  # killpg(0) from student code reaches only its own tree
-    devnull = os.open(os.devnull, os.O_RDONLY)
+    # Lift every source above the targets first: a source that happens to be fd 3, 4 or 5
+    # would otherwise be overwritten before it is copied (closerange drops the lifted copies).
+    devnull, out, err, result, fall, dump = (
+        fcntl.fcntl(fd, fcntl.F_DUPFD, DUMP_FD + 1)
+        for fd in (os.open(os.devnull, os.O_RDONLY), out_fd, err_fd, result_w, fall_w, dump_w)
+    )
     os.dup2(devnull, 0)
-    os.dup2(out_fd, 1)
-    os.dup2(err_fd, 2)
-    os.dup2(result_w, RESULT_FD)
-    os.dup2(fall_w, FALL_FD)
-    os.closerange(FALL_FD + 1, max(4096, _fd_ceiling()))
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.dup2(result, RESULT_FD)
+    os.dup2(fall, FALL_FD)
+    os.dup2(dump, DUMP_FD, inheritable=False)  # programs the student execs do not get it
+    os.closerange(DUMP_FD + 1, max(4096, _fd_ceiling()))
     _startup_signals()
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     signal.setitimer(signal.ITIMER_REAL, 0)

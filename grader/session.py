@@ -174,12 +174,15 @@ def run_exercise(
     pytest_args: Sequence[str] = (),
     cancel: Cancel | None = None,
     observer: Observer | None = None,
+    fast_hangs: bool = False,
 ) -> ExerciseResult:
     """Grade ``exercise`` with the student module from ``target``; never raises for student faults.
 
     ``spec_dir`` is the folder that holds this exercise's spec (default: the exercise folder);
     ``lang`` the language of the spec's messages ("en" or "zh"); ``only`` the names of the
-    tests to run (default: all); ``pytest_args`` options for pytest (see session_command).
+    tests to run (default: all); ``pytest_args`` options for pytest (see session_command);
+    ``fast_hangs`` (the student's `check` and `watch`, never grading): tests that call a
+    function which hung in an earlier test are reported as not run (grader.hangs).
     ``cancel`` lets another thread stop the session (:class:`Cancel`); ``observer`` is shown
     each results record as the session writes it (live progress). A KeyboardInterrupt
     while the session runs kills and reaps its whole tree before it propagates.
@@ -190,7 +193,7 @@ def run_exercise(
     remove_stale_sessions()
     with users.lease() as uid:
         return _run_session(
-            exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer
+            exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer, fast_hangs
         )
 
 
@@ -204,6 +207,7 @@ def _run_session(
     pytest_args: Sequence[str] = (),
     cancel: Cancel | None = None,
     observer: Observer | None = None,
+    fast_hangs: bool = False,
 ) -> ExerciseResult:
     workdir = Path(
         tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
@@ -226,6 +230,7 @@ def _run_session(
         "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
         "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
         "--grader-isolate", "--grader-lang", lang,
+        *(["--grader-fast-hangs"] if fast_hangs else []),
     ]  # fmt: skip
     if uid is not None:
         extra += ["--grader-sandbox-uid", str(uid)]

@@ -83,8 +83,8 @@ class Check:
     ) -> None:
         result: ExerciseResult | None = None
         with contextlib.suppress(Cancelled), live_progress(console, lang) as observer:
-            result = run_exercise(
-                exercise, target, lang=lang, cancel=self.cancel, observer=observer
+            result = run_exercise(  # like check: one hang costs one deadline
+                exercise, target, lang=lang, cancel=self.cancel, observer=observer, fast_hangs=True
             )
         events.put(Checked(gen, None if self.cancel.is_set() else result))
 

@@ -31,6 +31,7 @@ STYLE = {
     "timeout": ("⏱", "magenta"),
     "crashed": ("!", "red"),
     "error": ("!", "red"),
+    "skipped": ("-", "dim"),
 }
 
 
@@ -90,7 +91,8 @@ OUTPUT_LINES = 15  # lines of a failing test's own output shown without -v
 OUTPUT_CHARS = 1500
 _SECTION = re.compile(r"^--- (?P<title>.+) ---$", re.MULTILINE)
 _TEST_PROCESS = "Captured output of the test process"
-ORDER = {"failed": 0, "timeout": 0, "crashed": 0, "error": 0, "todo": 1, "passed": 2}
+# Real failures first, then what a hang kept from running, then what is not written yet.
+ORDER = {"failed": 0, "timeout": 0, "crashed": 0, "error": 0, "skipped": 1, "todo": 2, "passed": 3}
 
 
 def student_output(output: str) -> str:
