@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import leftovers
 
+from grader import catalog, progress
 from grader.cli import main
 from grader.polling import wait_until
 
@@ -128,10 +129,12 @@ class Grader:
 
 def test_grader_alone_shows_the_course_progress_and_what_is_next(fixture_repo: Path, capsys):
     root = ["--root", str(fixture_repo)]
+    exercises = catalog.load_catalog(fixture_repo / "exercises")
+    count, points = len(exercises), f"{sum(map(progress.spec_points, exercises)):g}"
     code, out = run(capsys, *root)
     assert code == 0
     assert "todo" in row(out, "01_hostile") and row(out, "01_hostile").endswith("-/3")
-    assert "0/5 exercises passed, 0/32 points" in out
+    assert f"0/{count} exercises passed, 0/{points} points" in out
     assert "Next: 01_hostile — Hostile code" in out and "grader check hostile" in out
     _, listed = run(capsys, *root, "list")
     assert row(listed, "04_api") == row(out, "04_api"), "grader list shows the same table"
@@ -151,11 +154,11 @@ def test_grader_alone_shows_the_course_progress_and_what_is_next(fixture_repo: P
     assert code == 0 and "Next: grader check hanging_spec" in checked
     _, out = run(capsys, *root)
     assert "passed" in row(out, "01_hostile") and row(out, "01_hostile").endswith("3/3")
-    assert "1/5 exercises passed, 3/32 points" in out and "█" * 6 in out
+    assert f"1/{count} exercises passed, 3/{points} points" in out and "█" * (30 // count) in out
     assert "Next: 02_hanging_spec" in out
 
     _, out = run(capsys, *root, "--lang", "zh")
-    assert "已通过 1/5 个练习，得分 3/32" in out and "已通过" in row(out, "01_hostile")
+    assert f"已通过 1/{count} 个练习，得分 3/{points}" in out and "已通过" in row(out, "01_hostile")
     assert "下一个：02_hanging_spec" in out and "grader check hanging_spec" in out
 
 
