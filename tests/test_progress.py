@@ -23,7 +23,7 @@ class Points:
             Points.total += float(marker.args[0]) if marker else 1.0
 code = pytest.main([sys.argv[1], "--collect-only", "-q", "-p", "no:cacheprovider",
                     "-W", "ignore::pytest.PytestUnknownMarkWarning"], plugins=[Points()])
-print("TOTAL", Points.total, code)
+print("TOTAL", Points.total, int(code))
 """
 
 
