@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from grader.catalog import Exercise
@@ -55,11 +55,10 @@ def references(text: str, where: str) -> list[Reference]:
     return found
 
 
-def headings(markdown: str) -> set[str]:
-    """The text of every ATX heading outside fenced code, as written and without markup."""
-    found: set[str] = set()
+def prose_lines(markdown: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of every line outside fenced code blocks."""
     fence = ""
-    for line in markdown.splitlines():
+    for number, line in enumerate(markdown.splitlines(), start=1):
         opened = _FENCE.match(line)
         if opened:
             if not fence:
@@ -67,8 +66,16 @@ def headings(markdown: str) -> set[str]:
             elif opened.group(1) == fence:
                 fence = ""
             continue
+        if not fence:
+            yield number, line
+
+
+def headings(markdown: str) -> set[str]:
+    """The text of every ATX heading outside fenced code, as written and without markup."""
+    found: set[str] = set()
+    for _, line in prose_lines(markdown):
         heading = _HEADING.match(line)
-        if heading and not fence:
+        if heading:
             text = heading.group("text").strip()
             found.update({text, _MARKUP.sub("", text)})
     return found

@@ -64,29 +64,26 @@ class Check:
         events: queue.Queue[object],
         gen: int,
     ) -> None:
+        self.exercise, self.target, self.console, self.lang = exercise, target, console, lang
+        self.events, self.gen = events, gen
         self.cancel = Cancel()
-        self.thread = threading.Thread(
-            target=self._run, args=(exercise, target, console, lang, events, gen), daemon=True
-        )
+        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
-    def _run(
-        self,
-        exercise: Exercise,
-        target: Target,
-        console: Console,
-        lang: str,
-        events: queue.Queue[object],
-        gen: int,
-    ) -> None:
+    def _run(self) -> None:
         result: ExerciseResult | None = None
-        with contextlib.suppress(Cancelled), live_progress(console, lang) as observer:
+        with contextlib.suppress(Cancelled), live_progress(self.console, self.lang) as observer:
             result = run_exercise(  # like check: one hang costs one deadline
-                exercise, target, lang=lang, cancel=self.cancel, observer=observer, fast_hangs=True
+                self.exercise,
+                self.target,
+                lang=self.lang,
+                cancel=self.cancel,
+                observer=observer,
+                fast_hangs=True,
             )
-        events.put(Checked(gen, None if self.cancel.is_set() else result))
+        self.events.put(Checked(self.gen, None if self.cancel.is_set() else result))
 
     def stop(self) -> None:
         self.cancel.cancel()

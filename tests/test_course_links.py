@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from grader import readme_refs
 from grader.catalog import Exercise, load_catalog
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,6 @@ GIT_LS_FILES = [
     *("--cached", "--others", "--exclude-standard"),
 ]
 
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 _INLINE_LINK = re.compile(
@@ -121,25 +121,10 @@ def markdown_files() -> list[Path]:
 # --- Markdown: links and GitHub anchors ----------------------------------------------------
 
 
-def _prose_lines(markdown: str) -> Iterator[tuple[int, str]]:
-    """(line number, line) for every line outside fenced code blocks."""
-    fence = ""
-    for number, line in enumerate(markdown.splitlines(), start=1):
-        opened = _FENCE.match(line)
-        if opened:
-            if not fence:
-                fence = opened.group(1)
-            elif opened.group(1) == fence:
-                fence = ""
-            continue
-        if not fence:
-            yield number, line
-
-
 def links(markdown: str) -> list[tuple[int, str]]:
     """(line number, target) of every inline and reference link outside code."""
     found = []
-    for number, line in _prose_lines(markdown):
+    for number, line in readme_refs.prose_lines(markdown):
         line = _CODE_SPAN.sub("code", line)
         found += [(number, m.group("target")) for m in _INLINE_LINK.finditer(line)]
         reference = _REFERENCE_LINK.match(line)
@@ -166,7 +151,7 @@ def anchors(markdown: str) -> set[str]:
     """Every heading anchor of a Markdown file; a repeated one gets -1, -2, ... as on GitHub."""
     seen: dict[str, int] = {}
     found: set[str] = set()
-    for _, line in _prose_lines(markdown):
+    for _, line in readme_refs.prose_lines(markdown):
         heading = _HEADING.match(line)
         if not heading:
             continue
@@ -214,7 +199,7 @@ def broken_links(path: Path, root: Path = REPO) -> list[str]:
 def course_index(lang: str) -> dict[str, tuple[str, str]]:
     """Course section name -> (primer file, anchor), from the index's table rows."""
     rows: dict[str, tuple[str, str]] = {}
-    for _, line in _prose_lines(INDEX[lang].read_text(encoding="utf-8")):
+    for _, line in readme_refs.prose_lines(INDEX[lang].read_text(encoding="utf-8")):
         if not line.startswith("|"):
             continue
         cells = line.strip().strip("|").split("|")
