@@ -8,12 +8,14 @@ turn (a minute and a half for one bug). With ``--grader-fast-hangs`` (``grader c
 once with the status ``skipped`` ("not run: fix the hang in bump() first"), not a pass.
 
 "The same call" (:func:`find`) is a call of a student function that hung before, whatever its
-arguments — called directly, or named by a string argument of a scenario (specs pass the
-function's name to a generic scenario: ``_call(module, "parallel_map", ...)``) — or a run of
-the same scenario with the same string arguments. A scenario's hang is put on the student
-function its main thread had entered, when the stack dump says so. A started function (a
-server, ``start``/``start_scenario``) that makes such a call is skipped too, but a start is
-never remembered: how long it runs is the spec's business.
+arguments — called directly, named by a string argument of a scenario (specs pass the
+function's name to a generic scenario: ``_call(module, "parallel_map", ...)``), or called by
+name in a scenario's code (``module.bump(...)``) — or a run of the same scenario with the same
+string arguments. A scenario's hang is put on the student function its main thread had
+entered, when the stack dump says so. A started function (a server, ``start`` /
+``start_scenario``) that makes such a call is skipped too. A start is remembered only when
+the spec says its own deadline passed (``Running.time_out()``): otherwise how long it runs is
+the spec's business.
 
 The flow, all in trusted processes: the test process's :class:`~grader.sandbox.Student` lists
 the runs that timed out; the fixture puts them on the test's report (:data:`HUNG_KEY`, signed
@@ -23,6 +25,7 @@ finishes; the next test process is forked with that memory.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +75,24 @@ def find(
     if same is not None:
         return same
     hung = {hang.function: hang for hang in reversed(list(known.values())) if hang.function}
-    named = [function] if function is not None else _strings(args, kwargs, keys=False)
+    if function is not None:
+        named = [function]
+    else:  # named by a string argument, or called by name in the scenario's code
+        named = [*_strings(args, kwargs, keys=False), *sorted(names_used(scenario))]
     return next((hung[name] for name in named if name in hung), None)
+
+
+def names_used(code_owner: object) -> set[str]:
+    """The attribute and global names a function's code (nested functions included) uses:
+    a scenario that calls ``module.bump(...)`` uses ``bump``."""
+    code = getattr(code_owner, "__code__", None)
+    found: set[str] = set()
+    stack = [code] if isinstance(code, types.CodeType) else []
+    while stack:
+        current = stack.pop()
+        found.update(current.co_names)
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    return found
 
 
 def _strings(

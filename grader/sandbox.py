@@ -229,11 +229,16 @@ class Running:
     """
 
     def __init__(
-        self, sandbox: _Sandbox, watcher: Watcher, conclude: Callable[..., Outcome]
+        self,
+        sandbox: _Sandbox,
+        watcher: Watcher,
+        conclude: Callable[..., Outcome],
+        time_out: Callable[[], Outcome],
     ) -> None:
         self._sandbox = sandbox
         self._watcher = watcher
         self._conclude = conclude
+        self._time_out = time_out
         self.pid = sandbox.pid
         self.label = sandbox.label
         self.outcome: Outcome | None = None
@@ -297,6 +302,15 @@ class Running:
             return net.accepts(port)
 
         wait_until(ready, timeout, f"{self.label} did not accept connections on 127.0.0.1:{port}")
+
+    def time_out(self) -> Outcome:
+        """The spec's own deadline for this run has passed: end it as a call past its deadline
+        is ended. The sandbox is asked where the student's code is (``Outcome.stack``, shown
+        under the spec's message), everything is killed, and in ``grader check`` the hang is
+        remembered, so later tests that make the same call are not run (grader.hangs)."""
+        if self.outcome is None:
+            self.outcome = self._time_out()
+        return self.outcome
 
     def stop(self, grace: float = 1.0) -> Outcome:
         """SIGTERM the sandbox, SIGKILL it after ``grace`` seconds, kill what it started."""
@@ -460,7 +474,10 @@ class Student(Calls):
 
     def _start(self, job: sandbox_child.Job) -> Running:
         self._skip_known_hang(job)  # a start is never remembered, but may be skipped
-        running = Running(self._spawn(job), self.watcher, self._conclude)
+        box = self._spawn(job)
+        running = Running(
+            box, self.watcher, self._conclude, lambda: self._time_out(box, job, DUMP_WAIT)
+        )
         self._running.append(running)
         return running
 
@@ -480,14 +497,36 @@ class Student(Calls):
         rows = probe.table()
         zombies = tuple(probe.zombies(box.pid, rows)) if box.status is None else ()
         descendants = tuple(p for p in probe.descendants(box.pid, rows) if not p.zombie)
-        stack = None
         if timed_out:  # a short question, well inside the margin before the test's soft limit
-            stack = box.where(min(DUMP_WAIT, max(0.05, deadline / 10)), self.display_path)
+            outcome = self._time_out(
+                box, job, min(DUMP_WAIT, max(0.05, deadline / 10)), frame, rows, zombies,
+                descendants,
+            )  # fmt: skip
+        else:
+            outcome = self._conclude(
+                box, frame=frame, rows=rows, zombies=zombies, descendants=descendants
+            )
+        if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
+            raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
+        return outcome
+
+    def _time_out(
+        self,
+        box: _Sandbox,
+        job: sandbox_child.Job,
+        wait: float,
+        frame: bytes | None = None,
+        rows: dict[int, probe.Proc] | None = None,
+        zombies: tuple[probe.Proc, ...] = (),
+        descendants: tuple[probe.Proc, ...] = (),
+    ) -> Outcome:
+        """End ``box``, past its deadline: ask where it is, conclude, remember the hang."""
+        stack = box.where(wait, self.display_path)
         outcome = self._conclude(
             box,
             frame=frame,
             rows=rows,
-            timed_out=timed_out,
+            timed_out=True,
             zombies=zombies,
             descendants=descendants,
             stack=stack,
@@ -496,8 +535,6 @@ class Student(Calls):
             function = job.function or (stack.entry() if stack is not None else None) or ""
             key = hangs.key_of(job.function, job.scenario, job.args, job.kwargs)
             self.hung.append(hangs.Hang(key, outcome.label, function))
-        if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
-            raise outcome.as_problem()  # a stub or a broken file: nothing for the spec to inspect
         return outcome
 
     def _conclude(

@@ -13,6 +13,7 @@ import json
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Run, leftovers
@@ -82,6 +83,11 @@ def _wait_longer():
 
 def wait_there():
     _wait_longer()
+
+
+def settle():
+    while True:  # SETTLE
+        pass
 """
 
 BUMP_HANGS = """\
@@ -120,6 +126,10 @@ def ready():
 
 def wait_there():
     return "there"
+
+
+def settle():
+    return "settled"
 """
 
 BUMPS = ("test_bump_one", "test_bump_two", "test_bump_ten", "test_bump_negative")
@@ -209,6 +219,14 @@ def test_check_shows_where_each_hang_was_and_pays_for_bump_once(run_grader) -> N
     for name in ("test_scenario_bumps", "test_started_bump"):
         assert statuses[name] == "skipped"
         assert "Fix the hang in bump() first" in run.test(name)["message"]
+    # A started run the spec gave up on with time_out(): the stack under the spec's words, and
+    # a scenario that calls the same function in its code is not run.
+    assert statuses["test_started_settle_gives_up"] == "failed"
+    gave_up = run.test("test_started_settle_gives_up")["message"]
+    assert gave_up.startswith("settle() did not finish in 1.5 s\n"), gave_up
+    assert shows(gave_up, HANGING, "SETTLE", "settle")
+    assert statuses["test_scenario_calls_settle"] == "skipped"
+    assert "Fix the hang in settle() first" in run.test("test_scenario_calls_settle")["message"]
     assert "- not run" in run.output and "test_bump_two" in run.output
 
 
@@ -380,6 +398,13 @@ def test_the_same_call_is_the_same_function_or_the_same_scenario() -> None:
     assert hangs.find(known, None, _frame, ("bump", 3)) == bump, "a scenario told to call it"
     assert hangs.find(known, None, _frame, (), {"function": "bump"}) == bump
     assert hangs.find(known, "ready", None) is None
+
+    def calls_bump_in_its_code(module: Any) -> object:
+        return [module.ready(), (lambda: module.bump(1))()]  # nested code counts too
+
+    assert hangs.names_used(calls_bump_in_its_code) >= {"ready", "bump"}
+    assert hangs.find(known, None, calls_bump_in_its_code) == bump
+    assert hangs.find(known, None, lambda module: module.ready()) is None
     inside = hangs.Hang("scenario x", "parallel_map(f, [1], 2)", "parallel_map", "test_y")
     assert hangs.find({"scenario x": inside}, "parallel_map", None) == inside
     message = hangs.skip_message(inside)
