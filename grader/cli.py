@@ -394,6 +394,11 @@ def cmd_check(
             observer=observer,
             fast_hangs=True,  # one hang, one wait
         )
+    if options.keyword and not result.tests:
+        names = ", ".join(progress.test_names(exercise)) or "-"
+        raise UsageProblem(
+            "usage.k_matches_nothing", expr=options.keyword, exercise=exercise.name, tests=names
+        )
     if options.exitfirst:  # the tests after the first failure were never started: not errors
         kept = tuple(t for t in result.tests if (t.status, t.message) != NOT_STARTED)
         result = dataclasses.replace(result, tests=kept)

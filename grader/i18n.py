@@ -190,6 +190,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "--target {target}: not a folder (use exercises, solutions, or a path)",
         "zh": "--target {target}：不是文件夹（可以写 exercises、solutions 或一个文件夹路径）",
     },
+    "usage.k_matches_nothing": {
+        "en": "-k {expr}: no test of {exercise} matches (its tests: {tests})",
+        "zh": "-k {expr}：{exercise} 没有匹配的测试（它的测试有：{tests}）",
+    },
     "usage.target_no_module": {
         "en": "--target {target}: there is no {module}",
         "zh": "--target {target}：找不到 {module}",

@@ -35,6 +35,20 @@ def spec_points(exercise: Exercise) -> float:
         return 0.0
 
 
+def test_names(exercise: Exercise) -> list[str]:
+    """The names of the spec's test functions, in order (read from the source)."""
+    try:
+        tree = ast.parse(exercise.spec_path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+    ]
+
+
 def points_in_source(source: str) -> float:
     tree = ast.parse(source)
     sizes = {  # module-level NAME = [...] / (...): the case lists parametrize may name

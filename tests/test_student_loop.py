@@ -190,6 +190,15 @@ def test_check_k_runs_only_the_matching_tests_and_records_nothing(fixture_repo: 
     assert "started" in row(listed, "01_hostile"), "a partial run is not where you are"
 
 
+def test_check_k_that_matches_nothing_names_the_tests(fixture_repo: Path, capsys) -> None:
+    root = ["--root", str(fixture_repo)]
+    code, out = run(capsys, *root, "check", "01", "-k", "nomatch", "--target", "solutions")
+    assert code == 2, out
+    assert "-k nomatch: no test of 01_hostile matches (its tests: test_attack, test_after)" in out
+    code, out = run(capsys, *root, "check", "01", "-k", "nomatch", "--lang", "zh")
+    assert code == 2 and "01_hostile 没有匹配的测试" in out, out
+
+
 def test_check_x_stops_at_the_first_failure(fixture_repo: Path, capsys) -> None:
     code, out = run(capsys, "--root", str(fixture_repo), "check", "01", "-x")
     assert code == 1 and "test_after" not in out, out
