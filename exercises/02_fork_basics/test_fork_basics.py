@@ -133,7 +133,8 @@ def _scenario(
         if os.getpid() != caller:
             return None  # a child came back out of the student's function: the sandbox says so
         Path(gate, f"returned-{index}").touch()
-        _poll(lambda: Path(gate, f"looked-{index}").exists(), GATE_S)
+        looked = Path(gate, f"looked-{index}")
+        _poll(looked.exists, GATE_S)
         results.append(value)
     return results
 
@@ -296,8 +297,11 @@ def _only_child(watch: Watch, call: Seen, what: str, en_where: str, zh_where: st
         fail(
             en=f"{what} was to fork exactly one child. The judge watched the caller (pid "
             f"{caller}) and saw it fork {len(call.children)} child(ren) {call.children}"
-            + (f", and these processes further below: {call.others} (pid, parent)" if call.others
-               else "")
+            + (
+                f", and these processes further below: {call.others} (pid, parent)"
+                if call.others
+                else ""
+            )
             + f": one call to os.fork() in the caller, and the child ends with os._exit "
             f"{en_where}.",
             zh=f"{what} 应当正好 fork 一个子进程。评测程序一直在看调用者（pid {caller}），"
@@ -373,7 +377,7 @@ def _printed(lines: list[str]) -> str:
 @pytest.mark.points(3)
 def test_fork_returns_twice(student, tmp_path):
     _, caller, child, lines = _greet(student, tmp_path)
-    before, in_child, in_parent = _lines(caller, child)
+    _, in_child, in_parent = _lines(caller, child)
     check(
         in_child in lines,
         en=f"the child (pid {child}, forked by the caller pid {caller}) was to print\n"
@@ -406,9 +410,10 @@ def test_output_is_not_doubled(student, tmp_path):
             "copies that memory, buffer included, so the parent and the child each write the "
             "same text later. Call sys.stdout.flush() right before os.fork() "
             f"{FLUSH_EN}.",
-            zh=f"调用者在 fork 之前只打印了一次\n    {before}\n它却出现了 {lines.count(before)} 次：\n"
-            f"{_printed(lines)}\n输出重定向到管道或文件时，print() 只是把文字放进进程内存里的"
-            "缓冲区。os.fork() 会把这块内存连同缓冲区一起复制，于是父进程和子进程以后各写一遍"
+            zh=f"调用者在 fork 之前只打印了一次\n    {before}\n"
+            f"它却出现了 {lines.count(before)} 次：\n{_printed(lines)}\n"
+            "输出重定向到管道或文件时，print() 只是把文字放进进程内存里的缓冲区。"
+            "os.fork() 会把这块内存连同缓冲区一起复制，于是父进程和子进程以后各写一遍"
             f"同样的内容。在 os.fork() 之前调用 sys.stdout.flush(){FLUSH_ZH}。",
         )
     if in_child not in lines:
@@ -419,7 +424,8 @@ def test_output_is_not_doubled(student, tmp_path):
             f"sys.stdout.flush() in the child before os._exit() {FLUSH_EN}.",
             zh=f"子进程那一行\n    {in_child}\n根本没有输出：\n{_printed(lines)}\n"
             "os._exit() 会立即结束进程，不会刷新 Python 的缓冲区：输出重定向到管道或文件时，"
-            f"子进程打印的内容就丢了。在子进程里调用 os._exit() 之前先 sys.stdout.flush(){FLUSH_ZH}。",
+            "子进程打印的内容就丢了。在子进程里调用 os._exit() 之前先 "
+            f"sys.stdout.flush(){FLUSH_ZH}。",
         )
     counts = {line: lines.count(line) for line in (before, in_child, in_parent)}
     check(
@@ -582,8 +588,7 @@ def _check_pids(call: Seen, codes: list[int], got: object) -> None:
     what = f"fork_children({codes})"
     pids = call.children
     shape = isinstance(got, list) and all(
-        isinstance(r, list | tuple) and len(r) == 2 and all(type(x) is int for x in r)
-        for r in got
+        isinstance(r, list | tuple) and len(r) == 2 and all(type(x) is int for x in r) for r in got
     )
     check(
         shape and len(got) == len(codes),  # type: ignore[arg-type]
@@ -630,7 +635,7 @@ def _check_codes(call: Seen, asked: list[int], got: object, want: list[int]) -> 
         return
     head_en = f"{what} returned the exit codes {codes}, expected {want}. "
     head_zh = f"{what} 返回的退出码是 {codes}，应当是 {want}。"
-    for code, have in zip(want, codes):
+    for code, have in zip(want, codes, strict=True):
         if code > 0 and have == code << 8:
             fail(
                 en=head_en + f"For the child that ended with exit code {code} you returned "
@@ -675,10 +680,14 @@ def test_exit_codes_come_back_through_wait(student, tmp_path):
     imposed = rng.sample(range(100, 255), len(IMPOSED))
     runs = [CODES, [], AGAIN, IMPOSED]
     watch, results = _children(student, tmp_path, runs, imposed)
-    for codes, call, got, want in zip(runs, watch.calls, results, [CODES, [], AGAIN, imposed]):
-        if codes is IMPOSED and isinstance(got, list) and [
-            r[1] for r in got if isinstance(r, list | tuple) and len(r) == 2
-        ] == IMPOSED:
+    for codes, call, got, want in zip(
+        runs, watch.calls, results, [CODES, [], AGAIN, imposed], strict=True
+    ):
+        if (
+            codes is IMPOSED
+            and isinstance(got, list)
+            and [r[1] for r in got if isinstance(r, list | tuple) and len(r) == 2] == IMPOSED
+        ):
             fail(
                 en=f"the judge ended every child of fork_children({IMPOSED}) itself, right after "
                 f"the fork and before your code in the child ran, with the exit codes "

@@ -13,8 +13,9 @@ def fork_and_greet():
     pid = os.fork()
     if not pid:
         try:
-            print(f"child {os.getpid()}: fork returned {pid}, my parent is {os.getppid()}",
-                  flush=True)
+            print(
+                f"child {os.getpid()}: fork returned {pid}, my parent is {os.getppid()}", flush=True
+            )
         finally:
             os._exit(0)
     while os.waitpid(pid, os.WNOHANG) == (0, 0):

@@ -20,7 +20,7 @@ def fork_and_greet():
             _say(f"child {os.getpid()}: fork returned 0, my parent is {os.getppid()}")
         finally:
             os._exit(0)
-    _, status = os.waitpid(child, 0)
+    os.waitpid(child, 0)
     _say(f"parent {me}: fork returned {child}")
     return child
 
