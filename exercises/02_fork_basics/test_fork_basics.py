@@ -54,7 +54,7 @@ STATUS_EN = "(README: 'Exit codes and wait statuses')"
 STATUS_ZH = "（README.zh-CN:「退出码与等待状态」）"
 
 GATE_S = 4.0  # how long a forked process (or a fork in the caller) waits for the judge
-STALL_S = 0.4  # nothing new for this long: the judge lets the children go anyway
+STALL_S = 1.5  # nothing new for this long, the caller not running: let the children go
 STEP_S = 1.0  # a child let go that has not ended after this long: the next one goes too
 POLL_S = 0.002  # how often the judge looks, and the hooks look for its answer
 WATCH_S = 11.0  # the longest the judge watches one sandbox (the test's deadline is 15 s)
@@ -188,8 +188,16 @@ def _watch(
     calls: list[tuple[str, tuple[object, ...], list[int] | None]],
     expected: list[int],
     label: str,
+    wait_first: bool = False,
 ) -> Watch:
-    """Run the calls in one sandbox and watch every process below the caller."""
+    """Run the calls in one sandbox and watch every process below the caller.
+
+    The judge lets the children of a call go once the caller sleeps in wait() (it waits for
+    a child that cannot end before), or once all ``expected`` children are there (unless
+    ``wait_first``: then only once the caller waits), or, whatever the caller does instead
+    (it polls, it waits otherwise, /proc has no wait channel), once nothing has happened for
+    STALL_S while the caller was not running.
+    """
     gate.mkdir()
     rng = random.Random()
     running = student.options(label=label).start_scenario(_scenario, str(gate), calls)
@@ -229,8 +237,10 @@ def _watch(
             if row is None or row.zombie or now - active_since > STEP_S:
                 active = None
         if active is None and not queue and waiting and current < len(calls):
-            all_there = len(call.children) >= expected[current]
-            if (all_there and _in_wait(caller)) or now - last_event > STALL_S:
+            all_there = len(call.children) >= expected[current] and not wait_first
+            me = rows.get(caller)
+            stalled = now - last_event > STALL_S and (me is None or me.state != "R")
+            if all_there or stalled or _in_wait(caller):
                 queue, waiting = _order(rng, waiting), []
         if active is None and queue:
             active = queue.pop(0)
@@ -455,7 +465,7 @@ def _copy(student, tmp_path: Path) -> tuple[Watch, int, int, list[int], object]:
     label = f"change_in_child({ITEMS}, change, path)"
     change = functools.partial(_change, secret)
     call = ("change_in_child", (list(ITEMS), change, str(path)), None)
-    watch = _watch(student, tmp_path / "gate", [call], [1], label)
+    watch = _watch(student, tmp_path / "gate", [call], [1], label, wait_first=True)
     value = _results(watch, f" {P2_EN}", P2_ZH)[0]
     child = _only_child(watch, watch.calls[0], label, P2_EN, P2_ZH)
     caller = watch.caller
