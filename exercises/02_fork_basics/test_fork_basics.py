@@ -166,7 +166,11 @@ class Watch:
 
 
 def _in_wait(pid: int) -> bool:
-    """The caller sleeps in wait()/waitpid() (its kernel wait channel), as far as /proc says."""
+    """The caller sleeps in wait()/waitpid() (its kernel wait channel), as far as /proc says.
+
+    A running process has no wait channel: a caller woken by a child's end reads as not
+    waiting until it has collected that child and waits again.
+    """
     try:
         with open(f"/proc/{pid}/wchan") as f:
             return "wait" in f.read()
@@ -232,13 +236,18 @@ def _watch(
                 go(proc.pid)
         alive = sum(1 for p in rows.values() if p.ppid == caller and not p.zombie)
         call.most_alive = max(call.most_alive, alive)
+        me = rows.get(caller)
         if active is not None:
+            # The child let go last has ended: let the next one go, but only once the caller
+            # has collected it or is back asleep in wait(). A caller that waits for any child
+            # is woken by this one's end; letting the next end before it is collected would
+            # leave both for one wait() to choose from (and the order the judge chose lost).
             row = rows.get(active)
-            if row is None or row.zombie or now - active_since > STEP_S:
+            collected = row is None or (row.zombie and me is not None and _in_wait(caller))
+            if collected or now - active_since > STEP_S:
                 active = None
         if active is None and not queue and waiting and current < len(calls):
             all_there = len(call.children) >= expected[current] and not wait_first
-            me = rows.get(caller)
             stalled = now - last_event > STALL_S and (me is None or me.state != "R")
             if all_there or stalled or _in_wait(caller):
                 queue, waiting = _order(rng, waiting), []
