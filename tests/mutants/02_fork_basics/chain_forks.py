@@ -14,7 +14,8 @@ def fork_children(codes):
         pid = os.fork()
         if pid == 0:
             try:
-                os.close(r)
+                if i == 0:
+                    os.close(r)  # the later links inherit it closed
                 os.write(w, f"{os.getpid()}\n".encode())
                 if i + 1 < len(codes):
                     nxt = link(i + 1)
