@@ -170,6 +170,15 @@ def _set_name(name: str) -> None:
     libc.prctl(PR_SET_NAME, name.encode(), 0, 0, 0)
 
 
+def _keep_only(*fds: int) -> None:
+    """Close every descriptor but stdin, stdout, stderr and ``fds`` (in a judge's process)."""
+    low = 3
+    for fd in sorted(fds):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 65536)
+
+
 def _fork_quietly() -> int:
     with warnings.catch_warnings():  # 3.12+ warns about forking with threads
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -237,8 +246,7 @@ def family(busy: bool = False) -> Iterator[Family]:
     root = _fork_quietly()
     if root == 0:  # pragma: no cover - the family's root never returns
         try:
-            os.close(hold_w)
-            os.close(report_r)
+            _keep_only(hold_r, report_w)  # none of the judge's other pipes and files
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             _live(plan[0], plan, hold_r, report_w)
         finally:
@@ -317,7 +325,7 @@ def churner() -> Iterator[int]:
     pid = _fork_quietly()
     if pid == 0:  # pragma: no cover - never returns
         try:
-            os.close(stop_w)
+            _keep_only(stop_r)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             _set_name("churner")
             while not select.select([stop_r], [], [], 0)[0]:
