@@ -68,7 +68,7 @@ MEANINGS = {
     "P": "parked",
 }
 READY_S = 5.0  # how long the judge gives its own family to be built (a few ms when quiet)
-ROUNDS = 12  # children() + pstree() calls while the churner runs
+ROUNDS = 8  # children() + pstree() calls while the churner runs
 
 
 # -- the judge's family of processes ----------------------------------------------------------
