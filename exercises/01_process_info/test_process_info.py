@@ -154,7 +154,7 @@ def _plan(rng: random.Random, busy: bool) -> list[Member]:
         ("zombie", f"zombie-{tag}", "Z", "root", False),
         ("busy", f"busy-{tag}", "R", "root", False),  # nice 19, left out unless asked for
         ("odd", odd, "S", "root", False),
-        ("threaded", f"thread born {tag}", "S", "root", True),
+        ("threaded", f"thread-born-{tag}", "S", "root", True),
         ("last", f"last-{tag}", "S", "root", False),
         ("last-kid", f"last-kid-{tag}", "S", "last", False),
     ]
@@ -573,6 +573,19 @@ def test_a_name_with_spaces_and_parentheses(student):
 # -- children and the tree --------------------------------------------------------------------
 
 
+def _odd_note(fam: Family) -> tuple[str, str]:
+    """Why the process with the odd name goes astray (for messages)."""
+    pid, name = fam.pid("odd"), fam.members["odd"].name
+    return (
+        f"its name is {name!r}, so its stat line is '{pid} ({name}) S {fam.ppid('odd')} ...'. "
+        "A split() of the whole line, or a cut at the first ')', reads a piece of the name as "
+        "its state and its ppid. Cut at the LAST ')'.",
+        f"它的名字是 {name!r}，所以它的 stat 行是 '{pid} ({name}) S {fam.ppid('odd')} ……'。"
+        "对整行 split()，或者在第一个 ')' 处切开，都会把名字的一部分当成状态和 ppid。"
+        "要在最后一个 ')' 处切开。",
+    )
+
+
 def _children_problem(fam: Family, key: str, got: object) -> None:
     pid, want = fam.pid(key), fam.kids(key)
     if got == want:
@@ -600,6 +613,11 @@ def _children_problem(fam: Family, key: str, got: object) -> None:
             f"ppid is {pid} {KIDS_EN}.",
             zh=head_zh + f"{sorted(extra)} 是 pid {pid} 的线程（/proc/{pid}/task 下的目录），"
             f"不是它 fork 出来的进程。它的子进程是那些 ppid 等于 {pid} 的进程{KIDS_ZH}。",
+        )
+    if fam.pid("odd") in missing:
+        fail(
+            en=head_en + f"{fam.pid('odd')} is missing: {_odd_note(fam)[0]} {STAT_EN} {KIDS_EN}",
+            zh=head_zh + f"少了 {fam.pid('odd')}：{_odd_note(fam)[1]}{STAT_ZH}{KIDS_ZH}",
         )
     for mk in missing:
         m = fam.members[fam.key_of(mk) or ""]
@@ -692,6 +710,9 @@ def _tree_problem(fam: Family, key: str, got: object) -> None:
                 "缺的都是孙进程或更深的后代：列出子进程之后，"
                 "还要递归地进入每个子进程的子进程，一直到底。"
             )
+        if any(x.startswith(f"{fam.pid('odd')} ") for x in lost):
+            en_more, zh_more = (f" {fam.pid('odd')}: {_odd_note(fam)[0]}", _odd_note(fam)[1])
+            en_more, zh_more = en_more + f" {STAT_EN}", zh_more + STAT_ZH
         fail(
             en=head_en + f"Missing: {lost}.{en_more} {TREE_EN}",
             zh=head_zh + f"少了：{lost}。{zh_more}{TREE_ZH}",

@@ -1,6 +1,6 @@
 """process_info splits the whole stat line with split(): fine for "(bash)", wrong as soon as
 the name holds a space or a ')'. A name like "a) R 7 1 (w" gives state "R" and ppid 7, and
-"thread born 42" shifts every field after it.
+every field after it is shifted.
 
 Must fail: test_a_name_with_spaces_and_parentheses, test_children_of_a_process
 """
