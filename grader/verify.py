@@ -318,7 +318,8 @@ def _judge_passing(verdict: Verdict, what: str, runs: list[ExerciseResult], load
     slowest = max((sum(t.duration_s for t in r.tests) for r in runs), default=0.0)
     beside = f", {load} busy process(es) beside" if load else ""
     verdict.summary.append(
-        f"{what}: {good}/{len(runs)} runs all passed (slowest {slowest:.2f} s of tests{beside})"
+        f"{what}: {good}/{len(runs)} runs all passed (the slowest run's tests took "
+        f"{slowest:.2f} s together{beside})"
     )
 
 
