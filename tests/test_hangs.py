@@ -10,6 +10,7 @@ measured by benchmarks/hang.py, not here.
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import uuid
 from pathlib import Path
@@ -421,3 +422,27 @@ def test_the_same_call_is_the_same_function_or_the_same_scenario() -> None:
 def test_the_fixture_passes_its_solution_and_its_stub_is_todo(grade) -> None:
     assert set(grade("06_hang", target="solutions").statuses().values()) == {"passed"}
     assert set(grade("06_hang", target="exercises").statuses().values()) == {"todo"}
+
+
+def test_the_wait_for_a_stack_fits_before_the_soft_limit() -> None:
+    """The judge waits up to DUMP_WAIT for the stack, less when the test's soft limit is near."""
+    from grader.sandbox import DUMP_RESERVE, DUMP_WAIT, dump_wait
+
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    armed = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's own, given back after
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        assert dump_wait() == DUMP_WAIT, "no soft limit: the whole wait"
+        assert dump_wait(0.2) == pytest.approx(0.2), "no soft limit: what the caller gives"
+        assert dump_wait(60) == DUMP_WAIT, "never more than DUMP_WAIT"
+        signal.setitimer(signal.ITIMER_REAL, 100)
+        assert dump_wait(0.2) == DUMP_WAIT, "a far soft limit: the whole wait"
+        signal.setitimer(signal.ITIMER_REAL, 0.9)
+        assert 0.6 < dump_wait() <= 0.9 - DUMP_RESERVE, "a near one: what it leaves"
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        assert dump_wait() == 0.05, "past the reserve: still a short question"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if armed[0] > 0:
+            signal.setitimer(signal.ITIMER_REAL, *armed)
