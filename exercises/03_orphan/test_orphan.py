@@ -168,30 +168,32 @@ def _peer_pid(conn: socket.socket) -> int:
     return int(struct.unpack("3i", creds)[0])
 
 
-def _take_report(listener: socket.socket, seen: Seen, running) -> socket.socket | None:
-    """Accept a waiting report, if there is one: who sent it, in what state, and its line."""
+def _take_report(listener: socket.socket, seen: Seen, running) -> None:
+    """Take a waiting report, if there is one: who sent it, in what state, and its line; then
+    answer it (so the reporter is still there, and still as it was, while the judge looks)."""
     if seen.reporter is not None or not select.select([listener], [], [], 0)[0]:
-        return None
+        return
     try:
         conn, _ = listener.accept()
     except BlockingIOError:
-        return None
-    seen.caller_running = not running.finished()
-    seen.reporter = _peer_pid(conn)
-    seen.reporter_row = probe.read(seen.reporter)  # it waits for the answer: it stays as it is
-    conn.settimeout(LINE_S)
-    data = b""
-    end = time.monotonic() + LINE_S
-    try:
-        while b"\n" not in data and len(data) < 400 and time.monotonic() < end:
-            chunk = conn.recv(400)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
-    seen.line = data.decode(errors="replace").strip()
-    return conn
+        return
+    with conn:
+        seen.caller_running = not running.finished()
+        seen.reporter = _peer_pid(conn)
+        seen.reporter_row = probe.read(seen.reporter)  # it waits for the answer meanwhile
+        conn.settimeout(LINE_S)
+        data = b""
+        end = time.monotonic() + LINE_S
+        try:
+            while b"\n" not in data and len(data) < 400 and time.monotonic() < end:
+                chunk = conn.recv(400)
+                if not chunk:
+                    break
+                data += chunk
+            conn.sendall(b"ok")  # report() returns; the reporter may end now
+        except OSError:
+            pass
+        seen.line = data.decode(errors="replace").strip()
 
 
 def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
@@ -207,9 +209,7 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
     judge = os.getpid()
     before = {p.pid for p in probe.children(judge)}
     address = f"\0katas-03-orphan-{secrets.token_hex(8)}"  # abstract: no file, no permissions
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn: socket.socket | None = None
-    try:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(address)
         listener.listen(8)
         listener.setblocking(False)
@@ -220,6 +220,7 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
         if mode == HOLD:
             end = time.monotonic() + SEE_S
             while time.monotonic() < end and not running.finished():
+                _take_report(listener, seen, running)
                 kids = probe.children(seen.caller)  # zombies included: the caller is held
                 if kids:
                     seen.children = [p.pid for p in sorted(kids, key=lambda p: p.start)]
@@ -227,24 +228,24 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
                 time.sleep(POLL_S)
             if seen.children:
                 first = time.monotonic()
-                while True:
-                    conn = conn or _take_report(listener, seen, running)
+                while seen.reporter is None:
+                    _take_report(listener, seen, running)
                     row = probe.read(seen.children[0])
-                    if row is None or row.zombie or conn is not None:
+                    if row is None or row.zombie or seen.reporter is not None:
                         break  # it ended, or reported, while its parent was held
                     seen.asleep = seen.asleep or row.state == "S"
                     held = time.monotonic() - first
                     if (held >= hold_s and seen.asleep) or held >= HOLD_MAX_S:
                         break
                     time.sleep(POLL_S)
-                conn = conn or _take_report(listener, seen, running)
+                _take_report(listener, seen, running)  # the last look before letting it go
                 for kid in probe.children(seen.caller):
                     if kid.pid not in seen.children:
                         seen.children.append(kid.pid)
         (gate / "release").touch()
         end = time.monotonic() + LEAVE_S
         while time.monotonic() < end and not running.finished():
-            conn = conn or _take_report(listener, seen, running)
+            _take_report(listener, seen, running)
             time.sleep(POLL_S)
         seen.left = running.finished()
         if seen.left:
@@ -253,17 +254,9 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
             ]
         if seen.left and (seen.children or seen.orphans):
             end = time.monotonic() + REPORT_S
-            while conn is None and time.monotonic() < end:
-                conn = _take_report(listener, seen, running)
-                if conn is None:
-                    select.select([listener], [], [], POLL_S * 5)
-        if conn is not None:
-            try:
-                conn.sendall(b"ok")  # the report returns; the orphan may end now
-            except OSError:
-                pass
-            conn.close()
-            conn = None
+            while seen.reporter is None and time.monotonic() < end:
+                select.select([listener], [], [], POLL_S * 5)
+                _take_report(listener, seen, running)
         target = seen.reporter if seen.reporter is not None else seen.child
         if seen.left and target is not None:
             seen.waited_for = target
@@ -282,10 +275,6 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
                 time.sleep(POLL_S)
         seen.outcome = running.stop(grace=0.5)
         return seen
-    finally:
-        if conn is not None:
-            conn.close()
-        listener.close()
 
 
 # -- the judge's verdicts -----------------------------------------------------------------------
