@@ -53,6 +53,10 @@ EXIT_EN = "(README: 'End every child with `os._exit`')"
 EXIT_ZH = "（README.zh-CN:「每个子进程都用 `os._exit` 结束」）"
 ADOPT_EN = "(README: 'Who adopts an orphan')"
 ADOPT_ZH = "（README.zh-CN:「谁来收养孤儿进程」）"
+WAIT_ADOPT_EN = "(README: 'The orphan waits for the change' and 'Who adopts an orphan')"
+WAIT_ADOPT_ZH = "（README.zh-CN:「孤儿进程等待父进程变化」和「谁来收养孤儿进程」）"
+REPORT_ADOPT_EN = "(README: 'The orphan reports, then ends' and 'Who adopts an orphan')"
+REPORT_ADOPT_ZH = "（README.zh-CN:「孤儿进程先报告，再结束」和「谁来收养孤儿进程」）"
 
 LABEL = "make_orphan(report)"
 HOLD_S = 0.5  # test_the_orphan_waits_for_the_change: the caller is held at least this long ...
@@ -364,7 +368,7 @@ def _check_report_came(seen: Seen) -> None:
             quick_zh = (
                 "这次父进程在子进程的代码运行之前就退出了：子进程如果在 fork 之后才用 "
                 "os.getppid() 获取父进程的 pid，拿到的已经是新的父进程，于是会一直等一个早已"
-                "发生过的变化。要在 fork **之前**用 os.getpid() 记下父进程的 pid。"
+                "发生过的变化。要在 fork 之前用 os.getpid() 记下父进程的 pid。"
             )
         fail(
             en=f"the caller (pid {seen.caller}) ended, and its child pid {child}, now an orphan "
@@ -373,13 +377,13 @@ def _check_report_came(seen: Seen) -> None:
             f"that forked it, the orphan calls report(old_ppid, new_ppid). {quick_en}Do not "
             "wait for "
             "os.getppid() == 1: the orphan is adopted by the nearest subreaper, here the judge, "
-            f"not by init {WAIT_EN} {ADOPT_EN}.",
+            f"not by init {WAIT_ADOPT_EN}.",
             zh=f"调用者（pid {seen.caller}）已经结束，它的子进程 pid {child} 成了孤儿、被评测程序"
             f"（pid {seen.judge}）收养，可在 {REPORT_S:g} 秒内始终没有调用 report()（{how[1]}）。"
             "一旦 os.getppid() 不再是 fork 出它的那个父进程的 pid，孤儿进程就要调用 "
             f"report(old_ppid, new_ppid)。{quick_zh}不要等 os.getppid() == 1："
             "收养孤儿进程的是离它最近的 subreaper，这里就是评测程序，而不是 init"
-            f"{WAIT_ZH}{ADOPT_ZH}。",
+            f"{WAIT_ADOPT_ZH}。",
         )
     if seen.reporter != child:
         fail(
@@ -414,12 +418,14 @@ def _check_adopted_while_running(seen: Seen) -> None:
             f"{seen.caller}, was still running (the judge held the caller after its fork). "
             "At that moment it was not an orphan yet. The child must wait until its parent "
             "has really ended, which it sees as os.getppid() no longer returning the pid of "
-            "the process that forked it; only then does it call report() "
+            "the process that forked it; only then does it call report(). A sleep of a fixed "
+            "time is only a guess: on a busy machine the parent can outlive it "
             f"{WAIT_EN}.",
             zh=f"pid {seen.reporter} 调用 report() 的时候，它的父进程、也就是调用者 pid "
             f"{seen.caller}，还在运行（评测程序在 fork 之后把调用者拦住了一会儿）。那时它还"
             "不是孤儿进程。子进程必须等到父进程真正结束——表现为 os.getppid() 不再返回 fork 出"
-            f"它的那个进程的 pid——然后才能调用 report(){WAIT_ZH}。",
+            "它的那个进程的 pid——然后才能调用 report()。sleep 一段固定的时间只是在猜："
+            f"机器一忙，父进程完全可能比这段时间活得更久{WAIT_ZH}。",
         )
     if row is None or row.zombie or row.ppid != seen.judge:
         fail(
@@ -428,12 +434,12 @@ def _check_adopted_while_running(seen: Seen) -> None:
             + (f" with parent pid {row.ppid}" if row is not None else "")
             + f", not running as the judge's adopted child (pid {seen.judge}). The orphan "
             "keeps running after its parent has ended, and report() returns once the judge "
-            f"has answered {REPORT_EN} {ADOPT_EN}.",
+            f"has answered {REPORT_ADOPT_EN}.",
             zh=f"pid {seen.reporter} 调用 report() 并等待评测程序回复时，评测程序看到它是 "
             f"{_describe(row)}"
             + (f"，父进程 pid {row.ppid}" if row is not None else "")
             + f"，而不是作为评测程序（pid {seen.judge}）收养的子进程在运行。父进程结束以后，"
-            f"孤儿进程还要继续运行；评测程序回复之后 report() 才会返回{REPORT_ZH}{ADOPT_ZH}。",
+            f"孤儿进程还要继续运行；评测程序回复之后 report() 才会返回{REPORT_ADOPT_ZH}。",
         )
 
 
@@ -455,7 +461,7 @@ def _check_report_says(seen: Seen) -> None:
             zh=f"孤儿进程报告的是 report({old}, {new})，两次是同一个 pid：把新的父进程（评测程序，"
             f"pid {seen.judge}）也当成了原来的父进程。这次父进程在子进程的代码运行之前就退出了，"
             "所以子进程在 fork 之后再调用 os.getppid()，拿到的已经是新的父进程。要在 fork "
-            f"**之前**用 os.getpid() 记下父进程的 pid：子进程会得到这个变量的一份副本{WAIT_ZH}。",
+            f"之前用 os.getpid() 记下父进程的 pid：子进程会得到这个变量的一份副本{WAIT_ZH}。",
         )
     fail(
         en=f"the orphan reported report({old}, {new}); the judge saw its parent change from "
