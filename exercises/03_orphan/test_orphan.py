@@ -60,6 +60,7 @@ REPORT_ADOPT_ZH = "（README.zh-CN:「孤儿进程先报告，再结束」和「
 
 LABEL = "make_orphan(report)"
 HOLD_S = 0.5  # test_the_orphan_waits_for_the_change: the caller is held at least this long ...
+SHORT_HOLD_S = 0.1  # the other held runs: a child that reports at once is caught in the act
 HOLD_MAX_S = 2.0  # ... and until the judge has seen the child asleep (at most this long)
 GATE_S = 5.0  # the longest a fork hook in the sandbox waits for the judge
 SEE_S = 4.0  # the longest the judge waits for the caller's child to show up
@@ -490,7 +491,7 @@ def _run(student, tmp_path: Path, mode: str = HOLD, hold_s: float = 0.0) -> Seen
 
 @pytest.mark.points(3)
 def test_the_child_outlives_its_parent(student, tmp_path):
-    seen = _run(student, tmp_path)
+    seen = _run(student, tmp_path, HOLD, SHORT_HOLD_S)
     _check_adopted_while_running(seen)
 
 
@@ -510,7 +511,7 @@ def test_a_parent_that_leaves_at_once(student, tmp_path):
 
 @pytest.mark.points(2)
 def test_the_orphan_ends_cleanly(student, tmp_path):
-    seen = _run(student, tmp_path)
+    seen = _run(student, tmp_path, HOLD, SHORT_HOLD_S)
     _check_adopted_while_running(seen)
     pid = seen.reporter
     if seen.not_mine:
