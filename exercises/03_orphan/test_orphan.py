@@ -19,11 +19,13 @@ verdict rests on what the judge sees of it:
 
 How the judge provokes the classic mistakes: a trusted scenario registers fork hooks in the
 caller. In most runs the caller is held right after its fork until the judge has seen the
-child (and, in one test, until the child has been asleep for a while): a child that reports
-without waiting for its parent to leave is caught in the act, its parent still there. In one
-test the caller is not held but the child is, until its parent is gone: a child that asks
-``os.getppid()`` after the fork for its parent's pid gets its new parent's. Nothing waits
-with a sleep: the hooks and the judge poll with deadlines.
+child asleep and SHORT_HOLD_S has passed (HOLD_S in the test of waiting, long enough to
+outlast a short fixed sleep): a child that reports without waiting for its parent to leave
+is caught in the act, its parent still there. In one test the caller is not held but the
+child is, until its parent is gone: a child that asks ``os.getppid()`` after the fork for its
+parent's pid gets its new parent's. "The caller has ended" is the judge's own look at its
+child (a zombie, or reaped), never the arrival of its result. Nothing waits with a sleep:
+the hooks and the judge poll with deadlines.
 """
 
 from __future__ import annotations
@@ -173,7 +175,20 @@ def _peer_pid(conn: socket.socket) -> int:
     return int(struct.unpack("3i", creds)[0])
 
 
-def _take_report(listener: socket.socket, seen: Seen, running) -> None:
+def _gone(pid: int) -> bool:
+    """The judge's child ``pid`` has ended (a zombie, or reaped), looked at without reaping it.
+
+    Not ``Running.finished()``, which is true as soon as the result frame is in: a caller that
+    leaves with sys.exit() sends its frame before its process ends and its child is adopted.
+    A process is a zombie only once its children have been given to their new parent.
+    """
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True  # already reaped (by Running.finished())
+
+
+def _take_report(listener: socket.socket, seen: Seen) -> None:
     """Take a waiting report, if there is one: who sent it, in what state, and its line; then
     answer it (so the reporter is still there, and still as it was, while the judge looks)."""
     if seen.reporter is not None or not select.select([listener], [], [], 0)[0]:
@@ -183,7 +198,7 @@ def _take_report(listener: socket.socket, seen: Seen, running) -> None:
     except BlockingIOError:
         return
     with conn:
-        seen.caller_running = not running.finished()
+        seen.caller_running = not _gone(seen.caller)
         seen.reporter = _peer_pid(conn)
         seen.reporter_row = probe.read(seen.reporter)  # it waits for the answer meanwhile
         conn.settimeout(LINE_S)
@@ -225,7 +240,7 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
         if mode == HOLD:
             end = time.monotonic() + SEE_S
             while time.monotonic() < end and not running.finished():
-                _take_report(listener, seen, running)
+                _take_report(listener, seen)
                 kids = probe.children(seen.caller)  # zombies included: the caller is held
                 if kids:
                     seen.children = [p.pid for p in sorted(kids, key=lambda p: p.start)]
@@ -234,7 +249,7 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
             if seen.children:
                 first = time.monotonic()
                 while seen.reporter is None:
-                    _take_report(listener, seen, running)
+                    _take_report(listener, seen)
                     row = probe.read(seen.children[0])
                     if row is None or row.zombie or seen.reporter is not None:
                         break  # it ended, or reported, while its parent was held
@@ -243,16 +258,16 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
                     if (held >= hold_s and seen.asleep) or held >= HOLD_MAX_S:
                         break
                     time.sleep(POLL_S)
-                _take_report(listener, seen, running)  # the last look before letting it go
+                _take_report(listener, seen)  # the last look before letting it go
                 for kid in probe.children(seen.caller):
                     if kid.pid not in seen.children:
                         seen.children.append(kid.pid)
         (gate / "release").touch()
         end = time.monotonic() + LEAVE_S
-        while time.monotonic() < end and not running.finished():
-            _take_report(listener, seen, running)
+        while time.monotonic() < end and not _gone(seen.caller):
+            _take_report(listener, seen)
             time.sleep(POLL_S)
-        seen.left = running.finished()
+        seen.left = _gone(seen.caller)
         if seen.left:
             seen.orphans = [
                 p for p in probe.children(judge) if p.pid not in before and p.pid != seen.caller
@@ -261,7 +276,7 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
             end = time.monotonic() + REPORT_S
             while seen.reporter is None and time.monotonic() < end:
                 select.select([listener], [], [], POLL_S * 5)
-                _take_report(listener, seen, running)
+                _take_report(listener, seen)
         target = seen.reporter if seen.reporter is not None else seen.child
         if seen.left and target is not None:
             seen.waited_for = target
@@ -357,7 +372,7 @@ def _check_report_came(seen: Seen) -> None:
     """A report arrived, from the caller's child."""
     child = seen.child
     if seen.reporter is None:
-        how = _ended(seen)
+        how = _how_it_ended(seen)
         quick_en = quick_zh = ""
         if seen.mode == QUICK:
             quick_en = (
@@ -399,7 +414,7 @@ def _check_report_came(seen: Seen) -> None:
         )
 
 
-def _ended(seen: Seen) -> tuple[str, str]:
+def _how_it_ended(seen: Seen) -> tuple[str, str]:
     """How the orphan had ended when the judge looked (for messages)."""
     if seen.status is not None:
         status = ExitStatus.from_wait(seen.status)
