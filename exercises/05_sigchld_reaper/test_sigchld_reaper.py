@@ -411,8 +411,9 @@ def _work_answered(judge: _Judge, running: Running, alive: int, en_where: str, z
         "program it interrupted stops until then. Wait with os.waitpid(-1, os.WNOHANG): it "
         f"returns (0, 0) at once when no child has ended {BLOCK_EN}{en_where}.",
         zh=f"父进程在 {ANSWER_S:g} 秒内没有回应评测程序的工作请求，而当时它还有 {alive} 个子进程"
-        "在运行。父进程卡住了：处理函数里用 os.wait() 或 os.waitpid(pid, 0) 等待，会一直阻塞到下一个"
-        "子进程结束，被它打断的主程序也就跟着停在那里。要用 os.waitpid(-1, os.WNOHANG)：没有子进程"
+        "在运行。父进程卡住了：处理函数里用 os.wait() 或 os.waitpid(pid, 0) 等待，"
+        "会一直阻塞到下一个子进程结束，被它打断的主程序也就跟着停在那里。"
+        "要用 os.waitpid(-1, os.WNOHANG)：没有子进程"
         f"结束时它立即返回 (0, 0){BLOCK_ZH}{zh_where}。",
     )
     check(
@@ -473,7 +474,8 @@ def _check_every_child_used_os_exit(outcome: Outcome) -> None:
         f"ending there: {en}. A child that returns, raises or calls sys.exit() runs the "
         "parent's code a second time (here the grader stopped it). End every child with "
         f"os._exit(code), in a try/finally {EXIT_EN}.",
-        zh=f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在函数里结束，而是离开了函数：{zh}。"
+        zh=f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在函数里结束，"
+        f"而是离开了函数：{zh}。"
         "子进程一旦 return、抛出异常或调用 sys.exit()，就会把父进程后面的代码再执行一遍"
         "（这次是评测程序把它拦了下来）。每个子进程都要在 try/finally 里用 os._exit(code) 结束"
         f"{EXIT_ZH}。",
@@ -494,7 +496,8 @@ def _one_by_one(judge, running, pids, codes, en_where, zh_where) -> None:
                 "exit status: the SIGCHLD handler did not run, or did not wait for it. Install "
                 "a handler with signal.signal(signal.SIGCHLD, handler) and, in it, collect "
                 f"every ended child with os.waitpid(-1, os.WNOHANG) {en_where}.",
-                zh=f"评测程序结束了父进程的一个子进程（{state}），{REAPED_S:g} 秒后它仍然没有被回收，"
+                zh=f"评测程序结束了父进程的一个子进程（{state}），"
+                f"{REAPED_S:g} 秒后它仍然没有被回收，"
                 "而父进程一直在运行。没有人取走它的退出状态：SIGCHLD 处理函数没有运行，或者没有"
                 "等待它。用 signal.signal(signal.SIGCHLD, handler) 安装处理函数，在函数里用 "
                 f"os.waitpid(-1, os.WNOHANG) 回收每一个已经结束的子进程{zh_where}。",
@@ -646,7 +649,7 @@ def test_exit_statuses_are_the_ones_the_judge_chose(student):
         pids = _fork(judge, running, 6)
         codes = _codes(rng, 4)
         killed = {pids[4]: signal.SIGKILL, pids[5]: signal.SIGTERM}
-        expected = {str(pid): code for pid, code in zip(pids, codes)}
+        expected = {str(pid): code for pid, code in zip(pids, codes, strict=False)}
         expected.update({str(pid): -int(sig) for pid, sig in killed.items()})
         _burst(judge, running, pids[:2], codes[:2])
         _work_answered(judge, running, 4, f" {P1_EN}", P1_ZH)
@@ -681,10 +684,11 @@ def test_exit_statuses_are_the_ones_the_judge_chose(student):
             f"reaped, the statuses dict held {got}. Store statuses[pid] = "
             "os.waitstatus_to_exitcode(status) for every child the handler reaps, in the very "
             f"dict install_reaper was given (not a copy, not a new one) {STATUS_EN}.",
-            zh=f"每个子进程怎么结束是评测程序决定的：{shown}（pid: 退出码；评测程序亲手用 SIGKILL 和 "
-            f"SIGTERM 杀死的两个，是负的信号编号）。它们全部被回收以后，statuses 字典里是 {got}。"
-            "处理函数每回收一个子进程，就要在传给 install_reaper 的那个字典里（不是副本，也不是新建的"
-            f"字典）记下 statuses[pid] = os.waitstatus_to_exitcode(status){STATUS_ZH}。",
+            zh=f"每个子进程怎么结束是评测程序决定的：{shown}（pid: 退出码；评测程序亲手用 "
+            f"SIGKILL 和 SIGTERM 杀死的两个，是负的信号编号）。它们全部被回收以后，statuses "
+            f"字典里是 {got}。处理函数每回收一个子进程，就要在传给 install_reaper 的那个字典里"
+            "（不是副本，也不是新建的字典）记下 "
+            f"statuses[pid] = os.waitstatus_to_exitcode(status){STATUS_ZH}。",
         )
         _finish(judge, running)
     finally:
@@ -718,7 +722,8 @@ def test_restore_puts_the_old_disposition_back(student):
                 zh=f"调用 install_reaper 之前，SIGCHLD 的处理方式是{DISPOSITION_ZH[want]}；调用 "
                 f"restore() 之后却是{DISPOSITION_ZH[now]}（评测程序是从 /proc/{running.pid}/status "
                 "里读到的）。restore() 必须把原来的处理方式原样放回去：安装处理函数时把 "
-                f"signal.signal(...) 的返回值保存下来，恢复时再把它交给 signal.signal{RESTORE_ZH}。",
+                "signal.signal(...) 的返回值保存下来，恢复时再把它交给 "
+                f"signal.signal{RESTORE_ZH}。",
             )
             _finish(judge, running)
         finally:
@@ -790,14 +795,13 @@ def _end_serve(judge: _Judge, running: Running, jobs: int) -> Outcome:
         "what signal.signal(...) returned when you changed it, in a finally "
         f"{RESTORE_EN} {P2_EN}.",
         zh=f"调用 serve 之前 SIGCHLD 是 SIG_DFL；serve 返回以后却是{DISPOSITION_ZH[now]}"
-        f"（评测程序是从 /proc/{running.pid}/status 里读到的）。修改时把 signal.signal(...) 的返回值"
-        f"保存下来，在 finally 里恢复{RESTORE_ZH}{P2_ZH}。",
+        f"（评测程序是从 /proc/{running.pid}/status 里读到的）。修改时把 "
+        f"signal.signal(...) 的返回值保存下来，在 finally 里恢复{RESTORE_ZH}{P2_ZH}。",
     )
     left = running.zombies() + running.descendants()
     check(
         not left,
-        en=f"after serve returned, these processes were left: {probe.describe_all(left)} "
-        f"{P2_EN}.",
+        en=f"after serve returned, these processes were left: {probe.describe_all(left)} {P2_EN}.",
         zh=f"serve 返回以后，还剩下这些进程：{probe.describe_all(left)}{P2_ZH}。",
     )
     return _finish(judge, running)
