@@ -371,6 +371,20 @@ def _ended_run(running: Running) -> None:
     """The parent's run ended (or broke its connection) when the judge expected more: say why."""
     outcome = running.stop()
     _check_every_child_used_os_exit(outcome)
+    if outcome.raised("ChildProcessError") and not outcome.error.todo:
+        fail(
+            en=f"{running.label}: ChildProcessError came out of the program, in the middle of "
+            "its work:\n"
+            f"{outcome.error.traceback}\nOnce the last child is reaped, the next "
+            "os.waitpid(-1, os.WNOHANG) raises ChildProcessError (no child at all). An "
+            "exception that leaves a signal handler comes out of whatever line the program "
+            f"was running: catch it in the handler and return {BLOCK_EN}.",
+            zh=f"{running.label}：程序在干活的时候冒出了 ChildProcessError：\n"
+            f"{outcome.error.traceback}\n最后一个子进程被回收以后，下一次 "
+            "os.waitpid(-1, os.WNOHANG) 会抛出 ChildProcessError（一个子进程都没有了）。从信号处理"
+            "函数里跑出来的异常，会从程序当时正在执行的那一行冒出来：要在处理函数里捕获它，然后返回"
+            f"{BLOCK_ZH}。",
+        )
     if outcome.error is not None or not outcome.returned:
         raise outcome.as_problem()
     fail(
