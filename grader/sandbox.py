@@ -589,7 +589,8 @@ class Student(Calls):
             box.status = wait_child(box.pid, Deadline(5.0))
         del self._live[box.pid]
         for proc in self._kill_escaped(box.before):
-            escaped_alive.setdefault(proc.pid, proc)
+            if proc.running_code:  # as above: one already on its way out when listed is not one
+                escaped_alive.setdefault(proc.pid, proc)
         escaped = tuple(sorted(escaped_alive.values(), key=lambda p: p.pid))
         if frame is None and not timed_out:
             try:
