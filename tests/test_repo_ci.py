@@ -23,6 +23,8 @@ def test_tox_runs_every_python_and_verify_under_load_on_the_oldest_and_newest() 
     envs = [e.strip() for e in config["tox"]["env_list"].split(",")]
     for env in [*PYTHONS, "lint", "verify-py310", "verify-py313", "solutions"]:
         assert env in envs, env
+    # A plain `tox` (the README's test command) must fail, not pass, without one of them.
+    assert config["tox"].get("skip_missing_interpreters", "false").strip() == "false"
     for env, python in (("verify-py310", "py310"), ("verify-py313", "py313")):
         section = config[f"testenv:{env}"]
         assert section["base_python"] == python
