@@ -14,6 +14,8 @@ from grader.messages import Msg
 
 T = TypeVar("T")
 
+BACKOFF_LIMIT_S = 0.05  # the slowest pace of a poll that backs off
+
 
 class WaitTimeout(AssertionError):
     """The condition did not hold before the deadline (an assertion: the test fails).
@@ -26,10 +28,16 @@ class WaitTimeout(AssertionError):
         self.teaching = message
 
 
-def holds_within(condition: Callable[[], object], timeout: float) -> bool:
-    """True as soon as ``condition()`` holds, False if it did not within ``timeout``."""
+def holds_within(
+    condition: Callable[[], object], timeout: float, max_interval: float = BACKOFF_LIMIT_S
+) -> bool:
+    """True as soon as ``condition()`` holds, False if it did not within ``timeout``.
+
+    ``max_interval`` as in :func:`wait_until` (a gate that must open at once polls at a fixed
+    pace: ``max_interval=0.002``).
+    """
     try:
-        wait_until(condition, timeout)
+        wait_until(condition, timeout, max_interval=max_interval)
     except WaitTimeout:
         return False
     return True
@@ -40,11 +48,14 @@ def wait_until(
     timeout: float = 5.0,
     message: str | Msg = "condition did not hold",
     interval: float = 0.002,
+    max_interval: float = BACKOFF_LIMIT_S,
 ) -> T:
     """Poll ``condition`` until it returns a truthy value, and return that value.
 
-    The polling interval starts at ``interval`` and doubles up to 50 ms, so a condition
-    that is already true costs one call and a slow one costs few.
+    The polling interval starts at ``interval`` and doubles up to ``max_interval`` (50 ms), so
+    a condition that is already true costs one call and a slow one costs few. Where each
+    millisecond of latency counts (a gate another process waits on), pass
+    ``max_interval=interval``: a fixed pace.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -57,4 +68,4 @@ def wait_until(
             waited = f" (waited {timeout:g} s)"
             raise WaitTimeout(msg + Msg(waited, f"（等了 {timeout:g} 秒）"))
         time.sleep(min(interval, deadline - now))
-        interval = min(interval * 2, 0.05)
+        interval = min(interval * 2, max(max_interval, interval))
