@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import signal
 from dataclasses import dataclass, field
 
@@ -79,19 +80,41 @@ class StudentError:
     import_failed: bool = False
 
 
+# How a fork left the student's function, as the sandbox writes it (sandbox_child._run), and
+# the same in Chinese. A text the sandbox did not write stays as it came.
+_HOW_ZH = (
+    (re.compile(r"returned from the student's function"), "从函数里 return 了"),
+    (re.compile(r"raised (\w+)"), r"抛出了 \1"),
+    (re.compile(r"called sys\.exit\((.*)\)"), r"调用了 sys.exit(\1)"),
+    (re.compile(r"forked while the module was imported"), "在导入模块时 fork 出来，离开了模块"),
+    (
+        re.compile(r"forked during the import, then raised (\w+)"),
+        r"在导入模块时 fork 出来，然后抛出了 \1",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class FellThrough:
     """A process forked by student code that left the student's function into grader code.
 
-    The sandbox stops it there (it never runs the grader's machinery) and tells the judge:
-    ``how`` is ``returned`` or ``raised <Type>`` (or ``exited during import``).
+    The sandbox stops it there (it never runs the grader's machinery) and tells the judge
+    ``how``: ``returned from the student's function``, ``raised <Type>``, ``called
+    sys.exit(<code>)``, or that it was forked while the module was imported.
     """
 
     pid: int
     how: str
 
     def describe(self, lang: str = "en") -> str:
-        return f"pid {self.pid}（{self.how}）" if lang == "zh" else f"pid {self.pid} ({self.how})"
+        if lang != "zh":
+            return f"pid {self.pid} ({self.how})"
+        how = self.how
+        for pattern, chinese in _HOW_ZH:
+            if pattern.fullmatch(how):
+                how = pattern.sub(chinese, how)
+                break
+        return f"pid {self.pid}（{how}）"
 
 
 class StudentProblem(AssertionError):

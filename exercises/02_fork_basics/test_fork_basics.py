@@ -37,7 +37,16 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Ending, Outcome, check, fail, probe
+from grader.spec import (
+    Ending,
+    Msg,
+    Outcome,
+    check,
+    check_every_child_used_os_exit,
+    fail,
+    holds_within,
+    probe,
+)
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 EXIT_EN = "(README: 'End every child with `os._exit`')"
@@ -69,16 +78,6 @@ IMPOSED = [1, 2, 3, 4]  # the codes asked for while the judge imposes other endi
 # -- the sandbox side: a trusted scenario that only acts --------------------------------------
 
 
-def _poll(condition, timeout: float) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes (in the sandbox)."""
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= end:
-            return False
-        time.sleep(POLL_S)
-    return True
-
-
 def _change(secret: int, items: list[int]) -> None:
     """The change a child makes to its list: a number drawn by the judge, and its own pid."""
     items.append(secret)
@@ -105,11 +104,11 @@ def _scenario(
             return
         forks = int(state["forks"]) + 1  # type: ignore[call-overload]
         state["forks"] = forks
-        _poll(lambda: flagged() >= forks, GATE_S)  # the judge has seen the new child
+        holds_within(lambda: flagged() >= forks, GATE_S, POLL_S)  # the judge has seen the new child
 
     def in_child() -> None:
         me = os.getpid()
-        _poll(lambda: os.path.exists(os.path.join(gate, f"go-{me}")), GATE_S)
+        holds_within(lambda: os.path.exists(os.path.join(gate, f"go-{me}")), GATE_S, POLL_S)
         impose = state["impose"]
         if isinstance(impose, list) and os.getppid() == caller:
             k = int(state["forks"]) - int(state["first"])  # type: ignore[call-overload]
@@ -134,7 +133,7 @@ def _scenario(
             return None  # a child came back out of the student's function: the sandbox says so
         Path(gate, f"returned-{index}").touch()
         looked = Path(gate, f"looked-{index}")
-        _poll(looked.exists, GATE_S)
+        holds_within(looked.exists, GATE_S, POLL_S)
         results.append(value)
     return results
 
@@ -271,30 +270,11 @@ def _watch(
     return Watch(running.stop(), seen)
 
 
-def _check_os_exit(outcome: Outcome, en_where: str, zh_where: str) -> None:
-    """No forked child may come back out of the student's function into the caller's code."""
-    if not outcome.fell_through:
-        return
-    en = ", ".join(f.describe() for f in outcome.fell_through)
-    zh = "、".join(f.describe("zh") for f in outcome.fell_through)
-    fail(
-        en=f"{len(outcome.fell_through)} forked process(es) left your function instead of "
-        f"ending in it: {en}. A child runs the same code as its parent from the fork on: if it "
-        "returns, raises or calls sys.exit(), it climbs back into the caller's code and runs "
-        "it a second time (here the grader stopped it). End every child with os._exit(code), "
-        f"in a try/finally so that an exception cannot skip it {EXIT_EN}{en_where}.",
-        zh=f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在你的函数里结束，而是离开了"
-        f"函数：{zh}。fork 之后子进程和父进程执行的是同一份代码：子进程一旦 return、抛出异常"
-        "或调用 sys.exit()，就会回到调用者的代码里，把后面的程序再执行一遍（这次是评测程序把它"
-        "拦了下来）。每个子进程都要用 os._exit(code) 结束，并放在 try/finally 里，这样即使出了"
-        f"异常也不会跳过它{EXIT_ZH}{zh_where}。",
-    )
-
-
 def _results(watch: Watch, en_where: str, zh_where: str) -> list[object]:
     """The values of the calls, once no child fell through and every call returned."""
     outcome = watch.outcome
-    _check_os_exit(outcome, en_where, zh_where)
+    see = Msg(f" {EXIT_EN}{en_where}", f"{EXIT_ZH}{zh_where}")
+    check_every_child_used_os_exit(outcome.fell_through, see)
     if outcome.ending is Ending.STOPPED:
         fail(
             en=f"{outcome.label} did not return within {WATCH_S:g} s {en_where}.",

@@ -42,7 +42,16 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import ExitStatus, Outcome, check, fail, probe
+from grader.spec import (
+    ExitStatus,
+    Msg,
+    Outcome,
+    check,
+    check_every_child_used_os_exit,
+    fail,
+    holds_within,
+    probe,
+)
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 PARENT_EN = "(README: 'The parent leaves first')"
@@ -77,16 +86,6 @@ HOLD, QUICK = "hold", "quick"
 
 
 # -- the sandbox side: a trusted scenario that only acts --------------------------------------
-
-
-def _poll(condition, timeout: float) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes."""
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= end:
-            return False
-        time.sleep(POLL_S)
-    return True
 
 
 def _reporter(address: str):
@@ -125,11 +124,11 @@ def _scenario(module: ModuleType, address: str, gate: str, mode: str, hold: bool
             return
         state["forks"] += 1
         if hold and state["forks"] == 1:
-            _poll(lambda: os.path.exists(release), GATE_S)
+            holds_within(lambda: os.path.exists(release), GATE_S, POLL_S)
 
     def in_child() -> None:
         if mode == QUICK and state["forker"] == caller and state["forks"] == 0:
-            _poll(lambda: os.getppid() != caller, GATE_S)
+            holds_within(lambda: os.getppid() != caller, GATE_S, POLL_S)
 
     os.register_at_fork(before=before, after_in_parent=in_parent, after_in_child=in_child)
     module.make_orphan(_reporter(address))
@@ -304,28 +303,6 @@ def _describe(row: probe.Proc | None) -> str:
     return row.describe() if row is not None else "gone"
 
 
-def _check_os_exit(seen: Seen) -> None:
-    """No forked child may come back out of the student's function into the caller's code."""
-    outcome = seen.outcome
-    assert outcome is not None
-    if not outcome.fell_through:
-        return
-    en = ", ".join(f.describe() for f in outcome.fell_through)
-    zh = "、".join(f.describe("zh") for f in outcome.fell_through)
-    fail(
-        en=f"{len(outcome.fell_through)} forked process(es) left make_orphan instead of ending "
-        f"in it: {en}. The orphan runs the caller's code from the fork on: if it returns, "
-        "raises or calls sys.exit(), it climbs back into the caller's code and runs it a "
-        "second time (here the grader stopped it). End the child with os._exit(code), in a "
-        f"try/finally so that an exception cannot skip it {EXIT_EN}.",
-        zh=f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在 make_orphan 里结束，而是"
-        f"离开了函数：{zh}。fork 之后，孤儿进程执行的是和调用者同一份代码：它一旦 return、"
-        "抛出异常或调用 sys.exit()，就会回到调用者的代码里，把后面的程序再执行一遍（这次是评测"
-        "程序把它拦了下来）。子进程要用 os._exit(code) 结束，并放在 try/finally 里，这样即使"
-        f"出了异常也不会跳过它{EXIT_ZH}。",
-    )
-
-
 def _check_parent(seen: Seen) -> None:
     """The caller forked a child and then ended in make_orphan, without waiting for it."""
     outcome = seen.outcome
@@ -495,7 +472,9 @@ def _check_report_says(seen: Seen) -> None:
 def _run(student, tmp_path: Path, mode: str = HOLD, hold_s: float = 0.0) -> Seen:
     """One run, with the checks every test makes first."""
     seen = _watch(student, tmp_path, mode, hold_s)
-    _check_os_exit(seen)
+    assert seen.outcome is not None
+    see = Msg(f" {EXIT_EN}", EXIT_ZH)
+    check_every_child_used_os_exit(seen.outcome.fell_through, see, "make_orphan")
     _check_parent(seen)
     _check_report_came(seen)
     return seen

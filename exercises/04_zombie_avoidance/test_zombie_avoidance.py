@@ -38,7 +38,15 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, check, fail, holds_within, probe
+from grader.spec import (
+    Msg,
+    Outcome,
+    check,
+    check_every_child_used_os_exit,
+    fail,
+    holds_within,
+    probe,
+)
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 EXIT_EN = "(README: 'End every child with `os._exit`')"
@@ -59,28 +67,10 @@ class TaskFailed(Exception):
     """What the judge's failing tasks raise."""
 
 
-def _check_every_child_used_os_exit(outcome: Outcome, en_where: str, zh_where: str) -> None:
+def _check_os_exit(outcome: Outcome, en_where: str, zh_where: str) -> None:
     """No forked child may come back out of the student's function into the caller's code."""
-    if not outcome.fell_through:
-        return
-    en = ", ".join(f.describe() for f in outcome.fell_through)
-    zh = "、".join(f.describe("zh") for f in outcome.fell_through)
-    fail(
-        en=(
-            f"{len(outcome.fell_through)} forked process(es) left your function instead of "
-            f"ending there: {en}. A child that returns, raises or calls sys.exit() climbs back "
-            "into the caller's code and runs it a second time (here the grader stopped it). "
-            "End every child with os._exit(code), in a try/finally so that an exception cannot "
-            f"skip it {EXIT_EN}{en_where}."
-        ),
-        zh=(
-            f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在你的函数里结束，而是离开了"
-            f"函数：{zh}。子进程一旦 return、抛出异常或调用 sys.exit()，就会回到调用者的代码里，"
-            "把后面的程序再执行一遍（这次是评测程序把它拦了下来）。每个子进程都要用 "
-            "os._exit(code) 结束，并放在 try/finally 里，这样即使出了异常也不会跳过它"
-            f"{EXIT_ZH}{zh_where}。"
-        ),
-    )
+    see = Msg(f" {EXIT_EN}{en_where}", f"{EXIT_ZH}{zh_where}")
+    check_every_child_used_os_exit(outcome.fell_through, see)
 
 
 # -- Part 1: reap every child -----------------------------------------------------------------
@@ -162,7 +152,7 @@ def _reap(student, runs: list[list[int]], imposed: list[int | None] | None = Non
         imposed = [None] * (len(runs) - 1) + [_imposed_ending(random.Random(), False)]
     label = ", then ".join(f"reap_all({codes})" for codes in runs)
     outcome = student.options(label=label).run_scenario(_reap_scenario, runs, imposed)
-    _check_every_child_used_os_exit(outcome, f" {P1_EN}", P1_ZH)
+    _check_os_exit(outcome, f" {P1_EN}", P1_ZH)
     results = outcome.value_or_raise()
     check(
         isinstance(results, list) and len(results) == len(runs),
@@ -427,7 +417,7 @@ def _poll(student, order: list[int], raising: list[int] | None = None, more: boo
     label = _poll_label(order)
     outcome = student.options(label=label).run_scenario(_poll_scenario, order, raising, more, None)
     where_en = f" {P2_EN}" + (f" {RAISE_EN}" if raising else "")
-    _check_every_child_used_os_exit(outcome, where_en, P2_ZH + (RAISE_ZH if raising else ""))
+    _check_os_exit(outcome, where_en, P2_ZH + (RAISE_ZH if raising else ""))
     if outcome.timed_out:
         _not_in_time(label)
     seen = outcome.value_or_raise()
@@ -500,7 +490,7 @@ def test_poller_keeps_working_while_children_run(student, tmp_path):
     (tmp_path / SEEN).write_text("the judge saw every child at once")
     finished = holds_within(running.finished, GATE_S + 3.0)  # within the test's deadline
     outcome = running.stop()
-    _check_every_child_used_os_exit(outcome, f" {P2_EN}", P2_ZH)
+    _check_os_exit(outcome, f" {P2_EN}", P2_ZH)
     if outcome.error is not None:
         raise outcome.as_problem()  # not written yet, or raised: that says more than a count
     check(
@@ -733,7 +723,7 @@ def test_detached_grandchild_is_not_your_child(student):
 @pytest.mark.points(2)
 def test_detached_leaves_no_child_behind(student):
     outcome, seen = _detach(student)
-    _check_every_child_used_os_exit(outcome, f" {P3_EN}", P3_ZH)
+    _check_os_exit(outcome, f" {P3_EN}", P3_ZH)
     adopted = {p.pid for p in outcome.escaped}
     check(
         seen["pid"] in adopted,
@@ -805,7 +795,7 @@ def test_detached_task_that_raises(student):
             zh=f"任务应当在你返回的 pid {pid} 里运行并抛出异常，这个进程应当是调用者的二级子进程，"
             f"而不是它的子进程。{why_zh}{P3_ZH}",
         )
-    _check_every_child_used_os_exit(outcome, f" {RAISE_EN} {P3_EN}", RAISE_ZH + P3_ZH)
+    _check_os_exit(outcome, f" {RAISE_EN} {P3_EN}", RAISE_ZH + P3_ZH)
     left = outcome.zombies + outcome.descendants
     check(
         not left,
@@ -857,7 +847,7 @@ def test_detached_leaks_nothing(student):
     outcome = student.options(label=f"spawn_detached(task) x {CALLS}").run_scenario(
         _detach_many_scenario, CALLS, FD_ROOM
     )
-    _check_every_child_used_os_exit(outcome, f" {P3_EN}", P3_ZH)
+    _check_os_exit(outcome, f" {P3_EN}", P3_ZH)
     seen = outcome.value_or_raise()
     check(
         seen["error"] is None,

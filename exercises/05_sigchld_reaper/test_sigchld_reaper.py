@@ -33,7 +33,17 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, check, fail, holds_within, probe, wait_until
+from grader.spec import (
+    Msg,
+    Outcome,
+    Running,
+    check,
+    check_every_child_used_os_exit,
+    fail,
+    holds_within,
+    probe,
+    wait_until,
+)
 
 LOOPBACK = "127.0.0.1"
 GIVE_UP_S = 12.0  # a parent or child that hears nothing from the judge for this long gives up
@@ -370,7 +380,7 @@ def _start(student, scenario, *args) -> tuple[_Judge, Running]:
 def _ended_run(running: Running) -> None:
     """The parent's run ended (or broke its connection) when the judge expected more: say why."""
     outcome = running.stop()
-    _check_every_child_used_os_exit(outcome)
+    check_every_child_used_os_exit(outcome.fell_through, Msg(f" {EXIT_EN}", EXIT_ZH))
     if outcome.raised("ChildProcessError") and not outcome.error.todo:
         fail(
             en=f"{running.label}: ChildProcessError came out of the program, in the middle of "
@@ -478,24 +488,6 @@ def _children(
     return judge.order[have : have + count]
 
 
-def _check_every_child_used_os_exit(outcome: Outcome) -> None:
-    if not outcome.fell_through:
-        return
-    en = ", ".join(f.describe() for f in outcome.fell_through)
-    zh = "、".join(f.describe("zh") for f in outcome.fell_through)
-    fail(
-        en=f"{len(outcome.fell_through)} forked process(es) left the function instead of "
-        f"ending there: {en}. A child that returns, raises or calls sys.exit() runs the "
-        "parent's code a second time (here the grader stopped it). End every child with "
-        f"os._exit(code), in a try/finally {EXIT_EN}.",
-        zh=f"有 {len(outcome.fell_through)} 个 fork 出来的进程没有在函数里结束，"
-        f"而是离开了函数：{zh}。"
-        "子进程一旦 return、抛出异常或调用 sys.exit()，就会把父进程后面的代码再执行一遍"
-        "（这次是评测程序把它拦了下来）。每个子进程都要在 try/finally 里用 os._exit(code) 结束"
-        f"{EXIT_ZH}。",
-    )
-
-
 def _one_by_one(judge, running, pids, codes, en_where, zh_where) -> None:
     """End the children one at a time; each must be reaped, and work answered, before the next."""
     parent = running.pid
@@ -566,7 +558,7 @@ def _finish(judge: _Judge, running: Running) -> Outcome:
     judge.send("bye")
     holds_within(running.finished, ANSWER_S)
     outcome = running.stop()
-    _check_every_child_used_os_exit(outcome)
+    check_every_child_used_os_exit(outcome.fell_through, Msg(f" {EXIT_EN}", EXIT_ZH))
     if outcome.error is not None:
         raise outcome.as_problem()
     return outcome

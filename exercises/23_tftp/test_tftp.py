@@ -40,6 +40,7 @@ from grader.spec import (
     Running,
     WaitTimeout,
     check,
+    check_every_child_used_os_exit,
     connect,
     connection,
     delivered,
@@ -164,21 +165,8 @@ def _serve(student, folder: Path) -> tuple[Running, int]:
 
 def _no_fall_through(server: Running) -> None:
     """Stop the server and judge how its children ended: each with os._exit, none fell out."""
-    outcome = server.stop()
-    fell = outcome.fell_through
-    if fell:
-        how = "; ".join(f"pid {f.pid} {f.how}" for f in fell[:3])
-        fail(
-            en=f"{len(fell)} forked child process(es) of the server left serve() instead of "
-            f"ending with os._exit ({how}). A child that returns, raises or calls sys.exit() "
-            "runs on in the code that called serve() — in a real program, a second copy of the "
-            "parent's code. End the child with os._exit(0) in a try/finally, whatever "
-            f"happens {EN_FORK}.",
-            zh=f"服务器有 {len(fell)} 个 fork 出来的子进程没有用 os._exit 结束，而是离开了 "
-            f"serve()（{how}）。子进程一旦 return、抛出异常或调用 sys.exit()，就会接着执行调用 "
-            "serve() 的那段代码——在真实程序里，就等于多跑了一份父进程的代码。子进程要在 "
-            f"try/finally 里用 os._exit(0) 结束，无论发生什么{ZH_FORK}。",
-        )
+    see = Msg(f" {EN_FORK}", ZH_FORK)
+    check_every_child_used_os_exit(server.stop().fell_through, see, "serve()")
 
 
 # -- the spec's own client ---------------------------------------------------------------------
