@@ -335,6 +335,9 @@ class Running:
             stopped_by = "SIGTERM"
             try:
                 os.kill(self.pid, signal.SIGTERM)
+                # A sandbox stopped by SIGSTOP (a spec's or its own) would keep the SIGTERM
+                # pending for the whole grace and be SIGKILLed: let it run to take it.
+                os.kill(self.pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
             box.status = wait_child(self.pid, Deadline(grace))
