@@ -65,6 +65,7 @@ LINE_S = 2.0  # ... waits for the line of a connection it accepted
 ANSWER_S = 20.0  # the longest a target waits for the judge's answer (the judge always answers)
 HOLD_TIMEOUT = 0.5  # Part 2: the timeout given while the judge holds the child for ever
 GIVE_UP_S = 4.0  # Part 2: how long past that timeout the judge waits for the call to return
+DYING_S = 0.5  # Part 2: how long the held child takes to end once terminated
 QUICK_TIMEOUT = 8.0  # Part 2: the timeout given when the judge lets the child end at once
 QUICK_S = 3.0  # ... and the call must return this soon after the child was let go
 END_S = 4.0  # Part 4: the longest the main program may take to end once main() returned
@@ -108,7 +109,16 @@ def _task(item: object, *, address: str, greeting: str) -> None:
 
 
 def _held(address: str) -> None:
-    """Part 2's target (a partial): wait for the judge, which may never answer."""
+    """Part 2's target (a partial): wait for the judge, which may never answer. Like a real
+    program it cleans up for DYING_S when SIGTERM comes, then dies of it: terminate() only
+    sends the signal, and only a join() after it sees the end."""
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        time.sleep(DYING_S)  # the clean-up this child simulates
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     _obey(_talk(address, json.dumps({"held": True})))
 
 
@@ -179,11 +189,11 @@ spec.loader.exec_module(module)
 try:
     module.main(heartbeat, work)
 except NotImplementedError:
-    sys.exit(%d)
+    sys.exit(TODO_CODE)
 conn = connect("returned")
 conn.settimeout(20)
 conn.recv(64)
-""" % TODO_CODE  # noqa: UP031 - the program's own braces stay as they are
+""".replace("TODO_CODE", str(TODO_CODE))
 
 
 def _main_scenario(module: ModuleType, address: str) -> object:
@@ -435,7 +445,8 @@ def _check_children(seen: AllSeen) -> None:
             "args=(item,) - a tuple, with the comma: args=(item) is the string itself, and "
             "each of its letters becomes an argument. The options dict goes as kwargs="
             f"options.{_stderr(outcome)} {P1_EN}",
-            zh=f"target 一次也没有以 {missing} 为参数被调用过（被调用过的：{sorted(seen.workers)}）。"
+            zh=f"target 一次也没有以 {missing} 为参数被调用过"
+            f"（被调用过的：{sorted(seen.workers)}）。"
             "每个元素交给它自己的进程，作为唯一的位置参数：args=(item,)——是元组，要有逗号；"
             "args=(item) 就只是字符串本身，它的每个字母都会变成一个参数。options 字典通过 "
             f"kwargs=options 传入。{_stderr(outcome)}{P1_ZH}",
@@ -592,7 +603,8 @@ def _watch_timeout(student, hold: bool) -> TimeoutSeen:
     timeout = HOLD_TIMEOUT if hold else QUICK_TIMEOUT
     judge = Judge()
     try:
-        running: Running = student.options(label=f"run_with_timeout(target, {timeout})").start_scenario(
+        label = f"run_with_timeout(target, {timeout})"
+        running: Running = student.options(label=label).start_scenario(
             _timeout_scenario, judge.address, timeout
         )
         seen = TimeoutSeen(running.pid, hold, random.randint(2, 9))
@@ -678,10 +690,12 @@ def test_join_gives_up_after_the_timeout(student):
         en=f"when run_with_timeout returned, the child the judge held was "
         f"{'still there: ' + probe.describe_all(left) if left else 'still connected'}. "
         "After join(timeout) it is still running: end it with p.terminate() (SIGTERM), then "
-        f"p.join() to reap it {P2_EN}.",
+        "p.join() to wait until it has ended and reap it: terminate() only sends the signal, "
+        f"and this child takes {DYING_S:g} s to clean up before it dies {P2_EN}.",
         zh=f"run_with_timeout 返回时，被评测程序拦住的子进程"
         f"{'还在：' + probe.describe_all(left) if left else '还连着'}。join(timeout) 之后它"
-        f"仍在运行：要用 p.terminate()（SIGTERM）结束它，再 p.join() 回收它{P2_ZH}。",
+        f"仍在运行：要用 p.terminate()（SIGTERM）结束它，再用 p.join() 等它真正结束并回收它："
+        f"terminate() 只负责发信号，而这个子进程死前要花 {DYING_S:g} 秒做清理{P2_ZH}。",
     )
     want = [True, -signal.SIGTERM]
     check(
@@ -810,11 +824,9 @@ def _check_countdowns(seen: CountdownSeen) -> dict[str, int]:
     pids: dict[str, int] = {}
     for start_at, name in seen.plan:
         want = list(range(int(start_at), 0, -1))  # type: ignore[call-overload]
-        found = [
-            pid for pid, peers in seen.reports.items() if peers[0].data.get("name") == name
-        ]
+        found = [pid for pid, peers in seen.reports.items() if peers[0].data.get("name") == name]
         if not found:
-            got = {pid: [p.data.get("name") for p in peers][:1] for pid, peers in seen.reports.items()}
+            got = {pid: peers[0].data.get("name") for pid, peers in seen.reports.items()}
             fail(
                 en=f"no process named {name!r} called report() (the judge heard from: {got}). "
                 f"Countdown({start_at}, report, name={name!r}) must be a process of that name: "
@@ -864,7 +876,7 @@ def test_countdown_is_a_real_process(student):
     assert outcome is not None
     value = outcome.value_or_raise()
     rows = value if isinstance(value, (list, tuple)) else []
-    for (_, name), row in zip(seen.plan, rows):
+    for (_, name), row in zip(seen.plan, rows, strict=False):
         want = [name, pids[str(name)], 0, False]
         check(
             list(row) == want,
@@ -936,11 +948,11 @@ def _watch_main(student) -> MainSeen:
                 else:
                     continue
                 end = min(end, time.monotonic() + PAIR_S + END_S)  # every step is quick
-            if seen.worker is not None and not released:
-                if seen.daemon is not None or time.monotonic() - judge.began > PAIR_S:
-                    seen.beside = seen.daemon is not None and not seen.daemon.ended()
-                    seen.worker.answer("ok")
-                    released = True
+            waited = time.monotonic() - judge.began > PAIR_S
+            if seen.worker is not None and not released and (seen.daemon or waited):
+                seen.beside = seen.daemon is not None and not seen.daemon.ended()
+                seen.worker.answer("ok")
+                released = True
             if seen.program is not None:
                 row = probe.read(seen.program)
                 seen.program_ended = row is None or row.zombie
