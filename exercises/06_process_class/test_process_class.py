@@ -63,9 +63,9 @@ BARRIER_S = 5.0  # the longest the judge waits for every child to connect before
 RUN_S = 12.0  # the longest the judge watches one run
 LINE_S = 2.0  # ... waits for the line of a connection it accepted
 ANSWER_S = 20.0  # the longest a target waits for the judge's answer (the judge always answers)
-HOLD_TIMEOUT = 0.5  # Part 2: the timeout given while the judge holds the child for ever
+HOLD_TIMEOUT = 0.3  # Part 2: the timeout given while the judge holds the child for ever
 GIVE_UP_S = 4.0  # Part 2: how long past that timeout the judge waits for the call to return
-DYING_S = 0.5  # Part 2: how long the held child takes to end once terminated
+DYING_S = 0.4  # Part 2: how long the held child takes to end once terminated
 QUICK_TIMEOUT = 8.0  # Part 2: the timeout given when the judge lets the child end at once
 QUICK_S = 3.0  # ... and the call must return this soon after the child was let go
 END_S = 4.0  # Part 4: the longest the main program may take to end once main() returned
@@ -281,6 +281,10 @@ class Judge:
             self.peers.append(peer)
             new.append(peer)
         return new
+
+    def now(self) -> float:
+        """Seconds since the judge began listening (the clock of ``Peer.at``)."""
+        return time.monotonic() - self.began
 
     def close(self) -> None:
         for peer in self.peers:
@@ -948,7 +952,7 @@ def _watch_main(student) -> MainSeen:
                 else:
                     continue
                 end = min(end, time.monotonic() + PAIR_S + END_S)  # every step is quick
-            waited = time.monotonic() - judge.began > PAIR_S
+            waited = seen.worker is not None and judge.now() - seen.worker.at > PAIR_S
             if seen.worker is not None and not released and (seen.daemon or waited):
                 seen.beside = seen.daemon is not None and not seen.daemon.ended()
                 seen.worker.answer("ok")
