@@ -910,6 +910,7 @@ class MainSeen:
     worker: Peer | None = None
     returned: Peer | None = None
     beside: bool = False  # the daemon was connected when the judge let the worker go
+    worker_at_return: bool = False  # the worker had connected when main() returned
     worker_row_at_return: probe.Proc | None = None
     daemon_alive_at_return: bool = False
     program: int | None = None  # the main program's pid
@@ -940,6 +941,7 @@ def _watch_main(student) -> MainSeen:
                 elif peer.line == "returned" and seen.returned is None:
                     seen.returned = peer
                     if seen.worker is not None:
+                        seen.worker_at_return = True
                         seen.worker_row_at_return = probe.read(seen.worker.pid)
                     seen.daemon_alive_at_return = (
                         seen.daemon is not None
@@ -1057,6 +1059,15 @@ def test_main_waits_for_its_worker(student):
         fail(
             en=f"main() never returned normally.{_stderr(outcome)} {P4_EN}",
             zh=f"main() 没有正常返回。{_stderr(outcome)}{P4_ZH}",
+        )
+    if not seen.worker_at_return:
+        fail(
+            en="main() returned before work() had even begun (the judge heard from the worker "
+            "only afterwards; the program's exit waited for it). join() the worker before "
+            f"returning, so that the work is done when main() returns {P4_EN}.",
+            zh="main() 返回的时候，work() 甚至还没有开始（评测程序在那之后才收到工作进程的消息，"
+            "是程序退出时替你等了它）。返回之前要 join() 工作进程，这样 main() 返回时工作已经"
+            f"完成{P4_ZH}。",
         )
     row = seen.worker_row_at_return
     check(
