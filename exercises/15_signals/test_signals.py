@@ -869,7 +869,7 @@ def test_waits_for_the_answer_without_spinning(student):
         # times; without it (a kernel without schedstats) the CPU time the loop got.
         busy_before, cpu_before = _busy_s(pid), _cpu_s(pid)
         window = time.monotonic()
-        line, _ = judge.line(0.5)
+        line, _ = judge.line(0.35)
         window = time.monotonic() - window
         if line is not None:
             judge._unexpected(
