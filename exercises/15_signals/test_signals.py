@@ -9,7 +9,9 @@ the judge's words, one line at a time. The judge itself:
   program runs never end by themselves (they block on the judge's socket, or burn CPU);
 * reads ``/proc/<pid>/status`` itself: a signal's disposition (``SigCgt`` / ``SigIgn``),
   whether it is blocked (``SigBlk``) or pending (``SigPnd`` / ``ShdPnd``), the threads;
-* reads the CPU time of the program from ``/proc/<pid>/stat`` (a busy wait shows);
+* reads how long the program was running or queued to run from ``/proc/<pid>/schedstat``
+  (a busy loop is, the whole time, however loaded the machine; a sleeping wait is not),
+  falling back to its CPU time in ``/proc/<pid>/stat``;
 * sends the signals itself (SIGUSR1, SIGTERM, SIGUSR2) at moments it chooses, and collects
   the program's wait status: a timer that was put back ends the program with SIGALRM at the
   time the judge set it for;
