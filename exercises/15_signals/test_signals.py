@@ -1,0 +1,978 @@
+"""Spec for exercise 15 — signals. Run it with `grader check signals`.
+
+The judge observes; the sandbox only acts. Every run is a started scenario in a sandbox
+process (the *program*) that connects to a loopback socket the judge listens on and obeys
+the judge's words, one line at a time. The judge itself:
+
+* takes the time on its own clock: before it says "go" and when the answer arrives, so a
+  deadline met too early (nothing was waited for) or too late shows; the callables the
+  program runs never end by themselves (they block on the judge's socket, or burn CPU);
+* reads ``/proc/<pid>/status`` itself: a signal's disposition (``SigCgt`` / ``SigIgn``),
+  whether it is blocked (``SigBlk``) or pending (``SigPnd`` / ``ShdPnd``), the threads;
+* reads how long the program was running or queued to run from ``/proc/<pid>/schedstat``
+  (a busy loop is, the whole time, however loaded the machine; a sleeping wait is not),
+  falling back to its CPU time in ``/proc/<pid>/stat``;
+* sends the signals itself (SIGUSR1, SIGTERM, SIGUSR2) at moments it chooses, and collects
+  the program's wait status: a timer that was put back ends the program with SIGALRM at the
+  time the judge set it for;
+* sees the child the student's code signals in the process table and reads its pending
+  signals: the signal was really sent, not just reported.
+
+The values the program reports that a verdict reads are the results of work the judge asked
+for and can check, and "returned" / "timeout" lines whose time the judge takes. Nothing
+waits with a sleep. Linux only (``/proc``, ``sigtimedwait``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import signal
+import socket
+import threading
+import time
+from types import ModuleType
+
+import pytest
+
+from grader.spec import Running, check, fail, holds_within, probe, wait_until
+
+LOOPBACK = "127.0.0.1"
+GIVE_UP_S = 12.0  # a program that hears nothing from the judge for this long gives up
+ANSWER_S = 3.0  # how long the judge waits for the program to answer
+LATE_S = 2.5  # how late after its deadline an answer may come on a loaded machine
+RELEASE_S = 0.6  # after this, the judge lets a blocked callable go: the deadline never came
+TICKS = os.sysconf("SC_CLK_TCK")
+
+# README references (checked by `grader verify` against the headings of both READMEs).
+P1_EN = "(README: 'Part 1 — a deadline')"
+P1_ZH = "（README.zh-CN:「第一部分：限时运行」）"
+SUB_EN = "(README: 'Sub-second deadlines: setitimer, not alarm')"
+SUB_ZH = "（README.zh-CN:「不到一秒的时限：用 setitimer，不用 alarm」）"
+PUT_EN = "(README: 'Put back what you changed')"
+PUT_ZH = "（README.zh-CN:「改了什么，就恢复什么」）"
+P2_EN = "(README: 'Part 2 — handlers that set a flag')"
+P2_ZH = "（README.zh-CN:「第二部分：只设标志的处理函数」）"
+SAFE_EN = "(README: 'Why the handler only sets a flag')"
+SAFE_ZH = "（README.zh-CN:「为什么处理函数只设一个标志」）"
+P3_EN = "(README: 'Part 3 — signal a child, wait for its answer')"
+P3_ZH = "（README.zh-CN:「第三部分：给子进程发信号，等它回答」）"
+RACE_EN = "(README: 'Block first, then ask, then wait')"
+RACE_ZH = "（README.zh-CN:「先屏蔽，再发信号，再等待」）"
+
+
+def _work(n: int) -> int:
+    """A result only computing it produces."""
+    return sum(i * i % 97 for i in range(n))
+
+
+# -- the program's side --------------------------------------------------------------------------
+
+
+class _GiveUp(Exception):
+    """The judge is gone or silent: the program ends."""
+
+
+class _Link:
+    """The program's connection to the judge, a line at a time.
+
+    Waits with select(), never with a socket timeout: a TimeoutError raised by the student's
+    SIGALRM handler must come out of a blocked read exactly as it would out of any code.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection((LOOPBACK, port))
+        self.buf = b""
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(text.encode() + b"\n")
+
+    def read(self) -> str:
+        while b"\n" not in self.buf:
+            ready, _, _ = select.select([self.sock], [], [], GIVE_UP_S)
+            if not ready:
+                raise _GiveUp
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise _GiveUp
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode()
+
+
+def _plain(value: object) -> str:
+    if value is None or type(value) in (bool, int, str):
+        return json.dumps(value)
+    return json.dumps(repr(value)[:200])
+
+
+def _deadline_scenario(module: ModuleType, port: int, before: str) -> object:
+    """Part 1: SIGALRM set to ``before`` ("ignore" or "default"), then the judge's words.
+
+    ``arm S`` sets the program's own timer; ``call KIND SECONDS N`` runs
+    ``run_with_deadline(func, SECONDS)`` where func returns ``_work(N)`` (quick), blocks until
+    the judge says ``release`` (block), or burns CPU for ever (busy); ``bye`` ends.
+    """
+    link = _Link(port)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN if before == "ignore" else signal.SIG_DFL)
+    link.send("ready")
+    try:
+        while True:
+            word, *args = link.read().split()
+            if word == "bye":
+                return "bye"
+            if word == "arm":
+                signal.setitimer(signal.ITIMER_REAL, float(args[0]))
+                link.send("armed")
+                continue
+            kind, seconds, n = args[0], float(args[1]), int(args[2])
+
+            def func(kind: str = kind, n: int = n) -> object:
+                if kind == "quick":
+                    return _work(n)
+                if kind == "block":
+                    link.send("blocked")
+                    return link.read()
+                link.send("busy")
+                while True:
+                    _work(1000)
+
+            try:
+                value = module.run_with_deadline(func, seconds)
+            except TimeoutError:
+                link.send("timeout")
+                continue
+            link.send(f"returned {_plain(value)}")
+    except _GiveUp:
+        return None
+
+
+def _loop_scenario(module: ModuleType, port: int) -> object:
+    """Part 2: ``serve_until_stopped(step, report)``; SIGUSR1 ignored and SIGTERM default before.
+
+    ``step()`` holds a lock while it tells the judge ``step`` and waits for its ``go``;
+    ``report()`` takes the same lock and tells the judge ``report``. A report() called from a
+    handler that interrupted step() waits for that lock for ever, like print() in a handler
+    that interrupted a print().
+    """
+    link = _Link(port)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    lock = threading.Lock()
+
+    def step() -> None:
+        with lock:
+            link.send("step")
+            if link.read() != "go":
+                raise _GiveUp
+
+    def report() -> None:
+        with lock:
+            link.send("report")
+
+    try:
+        link.send("ready")
+        value = module.serve_until_stopped(step, report)
+        link.send(f"returned {_plain(value)}")
+        link.read()  # bye
+    except _GiveUp:
+        return None
+    return value
+
+
+def _ask_scenario(module: ModuleType, port: int, early: bool, seconds: float) -> object:
+    """Part 3: a child that keeps SIGUSR1 blocked (the judge sees it pending there), then
+    ``signal_and_wait(child, SIGUSR1, SIGUSR2, seconds)`` on the judge's ``go``.
+
+    With ``early`` the program blocks SIGUSR2 itself first and the judge sends it before the
+    call: an answer that came before the wait began.
+    """
+    link = _Link(port)
+    signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    child = os.fork()
+    if child == 0:
+        try:
+            link.sock.close()
+            while True:
+                signal.pause()  # SIGUSR1 stays pending here; the program kills us at the end
+        finally:
+            os._exit(0)
+    signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    try:
+        if early:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+        link.send("ready")
+        if link.read() != "go":
+            return None
+        got = module.signal_and_wait(child, signal.SIGUSR1, signal.SIGUSR2, seconds)
+        link.send(f"returned {_plain(got)}")
+        link.read()  # bye
+        return got
+    except _GiveUp:
+        return None
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
+# -- the judge's side ------------------------------------------------------------------------------
+
+
+def _masks(pid: int) -> dict[str, int]:
+    """The signal masks of ``pid`` as the kernel holds them (empty when it is gone)."""
+    masks: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for row in f:
+                name, _, value = row.partition(":")
+                if name in ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"):
+                    masks[name] = int(value.strip(), 16)
+    except OSError:
+        pass
+    return masks
+
+
+def _bit(sig: int) -> int:
+    return 1 << (sig - 1)
+
+
+def _disposition(pid: int, sig: int) -> str:
+    masks = _masks(pid)
+    if not masks:
+        return "gone"
+    if masks["SigCgt"] & _bit(sig):
+        return "handler"
+    if masks["SigIgn"] & _bit(sig):
+        return "ignored"
+    return "default"
+
+
+def _pending(pid: int, sig: int) -> bool:
+    masks = _masks(pid)
+    return bool((masks.get("SigPnd", 0) | masks.get("ShdPnd", 0)) & _bit(sig))
+
+
+def _blocked(pid: int, sig: int) -> bool:
+    return bool(_masks(pid).get("SigBlk", 0) & _bit(sig))
+
+
+def _cpu_s(pid: int) -> float:
+    row = probe.read(pid)
+    return row.cpu / TICKS if row is not None else 0.0
+
+
+def _busy_s(pid: int) -> float | None:
+    """Seconds ``pid`` has spent on a CPU or waiting in the run queue, from
+    ``/proc/<pid>/schedstat``; None where the kernel does not keep it."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            on_cpu, queued, _ = f.read().split()
+        return (int(on_cpu) + int(queued)) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+SHOWN_EN = {
+    "handler": "a handler",
+    "ignored": "SIG_IGN",
+    "default": "SIG_DFL",
+    "gone": "unknown: the program had ended",
+}
+SHOWN_ZH = {
+    "handler": "一个处理函数",
+    "ignored": "SIG_IGN",
+    "default": "SIG_DFL",
+    "gone": "未知：程序已经结束",
+}
+
+
+class _Judge:
+    """The judge's end of one program's connection. The test process owns both sockets and
+    closes them in :meth:`close`; nothing here runs in a thread."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind((LOOPBACK, 0))
+        self.server.listen(4)
+        self.port: int = self.server.getsockname()[1]
+        self.conn: socket.socket | None = None
+        self.running: Running | None = None
+        self.buf = b""
+        self.eof = False
+
+    def close(self) -> None:
+        self.server.close()
+        if self.conn is not None:
+            self.conn.close()
+
+    def start(self, student, label: str, scenario, *args) -> Running:
+        self.running = student.options(label=label).start_scenario(scenario, self.port, *args)
+        deadline = time.monotonic() + ANSWER_S
+        while self.conn is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.server], [], [], 0.05)
+            if ready:
+                self.conn, _ = self.server.accept()
+            elif self.running.finished():
+                break
+        if self.conn is None:
+            raise self.running.stop().as_problem()
+        return self.running
+
+    def send(self, line: str) -> None:
+        try:
+            self.conn.sendall(line.encode() + b"\n")
+        except OSError:
+            pass
+
+    def line(self, timeout: float) -> tuple[str | None, float]:
+        """The next line and the judge's time it arrived; (None, t) after ``timeout`` or at
+        the end of the connection (then ``eof`` is True)."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf and not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, time.monotonic()
+            ready, _, _ = select.select([self.conn], [], [], left)
+            if ready:
+                try:
+                    chunk = self.conn.recv(4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    self.eof = True
+                self.buf += chunk
+        now = time.monotonic()
+        if b"\n" not in self.buf:
+            return None, now
+        text, _, self.buf = self.buf.partition(b"\n")
+        return text.decode(errors="replace"), now
+
+    def expect(self, word: str, en: str, zh: str, timeout: float = ANSWER_S) -> tuple[str, float]:
+        """The next line, which must start with ``word``; fail with why it did not come."""
+        line, at = self.line(timeout)
+        if line is not None and line.split(" ", 1)[0] == word:
+            return line, at
+        self._unexpected(line, en, zh)
+        raise AssertionError  # not reached
+
+    def _unexpected(self, line: str | None, en: str, zh: str) -> None:
+        running = self.running
+        if line is not None:
+            fail(
+                en=f"{en} Instead the program said {line!r} to the judge.",
+                zh=f"{zh}程序却告诉评测程序：{line!r}。",
+            )
+        if self.eof or running.finished():
+            holds_within(running.finished, ANSWER_S)  # EOF comes a moment before the end
+            outcome = running.stop()
+            if outcome.error is not None:
+                raise outcome.as_problem()
+            fail(
+                en=f"{en} Instead the program ended: {outcome.exit.describe('en')}.",
+                zh=f"{zh}程序却结束了：{outcome.exit.describe('zh')}。",
+            )
+        running.time_out()
+        fail(
+            en=f"{en} The program said nothing for {ANSWER_S:g} s.",
+            zh=f"{zh}程序在 {ANSWER_S:g} 秒内什么都没有说。",
+        )
+
+    def finish(self) -> None:
+        self.send("bye")
+        holds_within(self.running.finished, ANSWER_S)
+        outcome = self.running.stop()
+        if outcome.error is not None:
+            raise outcome.as_problem()
+
+
+# -- Part 1: run_with_deadline ------------------------------------------------------------------
+
+
+def _deadline_run(student, before: str) -> _Judge:
+    judge = _Judge()
+    judge.start(student, "run_with_deadline(func, seconds)", _deadline_scenario, before)
+    judge.expect("ready", en="The program did not start.", zh="程序没有启动。")
+    return judge
+
+
+def _quick(judge: _Judge, seconds: float) -> None:
+    """A callable that returns at once: its value must come back."""
+    n = random.randint(20_000, 40_000)
+    judge.send(f"call quick {seconds} {n}")
+    line, _ = judge.expect(
+        "returned",
+        en=f"run_with_deadline(func, {seconds}) with a func that returns at once did not "
+        f"return func's value {P1_EN}.",
+        zh=f"run_with_deadline(func, {seconds}) 里的 func 立刻就返回了，可是 "
+        f"run_with_deadline 没有把 func 的返回值交回来{P1_ZH}。",
+    )
+    got = json.loads(line.partition(" ")[2])
+    check(
+        got == _work(n),
+        en=f"func returned {_work(n)} at once; run_with_deadline(func, {seconds}) returned "
+        f"{got!r}. Return what func() returned {P1_EN}.",
+        zh=f"func 立刻返回了 {_work(n)}；run_with_deadline(func, {seconds}) 却返回了 "
+        f"{got!r}。要把 func() 的返回值原样返回{P1_ZH}。",
+    )
+
+
+NO_DEADLINE_EN = (
+    "func blocked (it waits on a socket for ever) and run_with_deadline(func, {s}) had not "
+    "raised TimeoutError {late:g} s after the call began, so the judge let func go. The "
+    "deadline never interrupted it. signal.alarm() takes whole seconds: alarm(int({s})) is "
+    "alarm(0), which cancels instead of arming, and rounding up makes it 1 s. Arm "
+    "signal.setitimer(signal.ITIMER_REAL, seconds) with a SIGALRM handler that raises "
+    "TimeoutError; measuring the time and raising afterwards interrupts nothing "
+    f"{SUB_EN} {P1_EN}."
+)
+NO_DEADLINE_ZH = (
+    "func 阻塞了（它在一个套接字上永远等下去），run_with_deadline(func, {s}) 开始 {late:g} 秒后"
+    "仍然没有抛出 TimeoutError，评测程序只好放行 func。时限根本没有打断它。signal.alarm() 只接受"
+    "整数秒：alarm(int({s})) 就是 alarm(0)，那是取消闹钟而不是设置闹钟；向上取整又变成了 1 秒。"
+    "要用 signal.setitimer(signal.ITIMER_REAL, seconds)，再配一个抛出 TimeoutError 的 SIGALRM "
+    f"处理函数；先量时间、事后再抛异常，什么也打断不了{SUB_ZH}{P1_ZH}。"
+)
+
+
+def _blocked_call(judge: _Judge, seconds: float, baseline_threads: int) -> float:
+    """A callable that blocks until the judge releases it: the deadline must interrupt it.
+
+    Returns the time the call took on the judge's clock (from before the judge said go).
+    """
+    started = time.monotonic()
+    judge.send(f"call block {seconds} 0")
+    _, blocked_at = judge.expect(
+        "blocked",
+        en=f"run_with_deadline(func, {seconds}) did not call func {P1_EN}.",
+        zh=f"run_with_deadline(func, {seconds}) 没有调用 func{P1_ZH}。",
+    )
+    late = max(RELEASE_S, seconds + RELEASE_S - (blocked_at - started))
+    line, at = judge.line(late)
+    if line is None and not judge.eof:
+        # Whatever comes now (func's value, or a TimeoutError decided after the fact) came
+        # only because the judge let func go: the deadline interrupted nothing.
+        judge.send("release")
+        judge.line(ANSWER_S)
+        fail(
+            en=NO_DEADLINE_EN.format(s=seconds, late=seconds + RELEASE_S),
+            zh=NO_DEADLINE_ZH.format(s=seconds, late=seconds + RELEASE_S),
+        )
+    if line != "timeout":
+        judge._unexpected(
+            line,
+            en=f"run_with_deadline(func, {seconds}) with a func that blocks must raise "
+            f"TimeoutError after {seconds} s {P1_EN}.",
+            zh=f"func 阻塞时，run_with_deadline(func, {seconds}) 应当在 {seconds} 秒后抛出 "
+            f"TimeoutError{P1_ZH}。",
+        )
+    took = at - started
+    check(
+        took >= seconds - 0.005,
+        en=f"run_with_deadline(func, {seconds}) raised TimeoutError {took:.3f} s after the "
+        f"judge started it, before the deadline: the time was not waited for, only claimed. "
+        f"Let a timer interrupt func at the deadline {P1_EN}.",
+        zh=f"评测程序开始计时后仅 {took:.3f} 秒，run_with_deadline(func, {seconds}) 就抛出了 "
+        f"TimeoutError，比时限还早：时间根本没有等够，只是声称超时了。要让定时器在时限到达时打断 "
+        f"func{P1_ZH}。",
+    )
+    _no_thread_left(judge, baseline_threads)
+    return took
+
+
+def _no_thread_left(judge: _Judge, baseline: int) -> None:
+    now = probe.thread_count(judge.running.pid)
+    check(
+        now <= baseline,
+        en=f"after run_with_deadline raised TimeoutError the program had {now} threads, "
+        f"{baseline} before the call: func is still running in a thread nobody can stop. A "
+        "thread that waits with join(timeout) gives up waiting; it does not interrupt "
+        f"anything. A SIGALRM handler that raises interrupts func itself {P1_EN}.",
+        zh=f"run_with_deadline 抛出 TimeoutError 之后，程序里有 {now} 个线程，调用之前只有 "
+        f"{baseline} 个：func 还在一个谁也停不下来的线程里运行。join(timeout) 只是不再等了，"
+        f"并没有打断任何东西。只有抛出异常的 SIGALRM 处理函数才能打断 func 本身{P1_ZH}。",
+    )
+
+
+def _check_disposition(judge: _Judge, want: str, when: str, when_zh: str) -> None:
+    pid = judge.running.pid
+    now = _disposition(pid, signal.SIGALRM)
+    check(
+        now == want,
+        en=f"before run_with_deadline, SIGALRM was {SHOWN_EN[want]}; after {when} it was "
+        f"{SHOWN_EN[now]} (the judge read /proc/{pid}/status). Keep what "
+        "signal.signal(signal.SIGALRM, handler) returned and hand it back to signal.signal in "
+        f"a finally {PUT_EN}.",
+        zh=f"调用 run_with_deadline 之前，SIGALRM 的处理方式是{SHOWN_ZH[want]}；{when_zh}之后却是"
+        f"{SHOWN_ZH[now]}（评测程序读的是 /proc/{pid}/status）。把 "
+        "signal.signal(signal.SIGALRM, handler) 的返回值保存下来，在 finally 里再交给 "
+        f"signal.signal{PUT_ZH}。",
+    )
+
+
+@pytest.mark.points(2)
+def test_value_comes_back_and_the_handler_is_put_back(student):
+    for before, kind in (("ignore", "quick"), ("default", "block")):
+        judge = _deadline_run(student, before)
+        try:
+            want = "ignored" if before == "ignore" else "default"
+            if kind == "quick":
+                _quick(judge, 0.3)
+                _check_disposition(judge, want, "it returned func's value", "它返回 func 的值")
+            else:
+                _blocked_call(judge, 0.2, probe.thread_count(judge.running.pid))
+                _check_disposition(judge, want, "it raised TimeoutError", "它抛出 TimeoutError")
+            judge.finish()
+        finally:
+            judge.close()
+
+
+@pytest.mark.points(3)
+def test_a_blocked_call_ends_at_a_sub_second_deadline(student):
+    judge = _deadline_run(student, "ignore")
+    try:
+        threads = probe.thread_count(judge.running.pid)
+        for seconds in (0.2, 0.3):
+            _blocked_call(judge, seconds, threads)
+        judge.finish()
+    finally:
+        judge.close()
+
+
+@pytest.mark.points(2)
+def test_a_busy_call_ends_at_the_deadline(student):
+    judge = _deadline_run(student, "ignore")
+    try:
+        pid = judge.running.pid
+        threads = probe.thread_count(pid)
+        seconds = 0.25
+        busy_before, cpu_before = _busy_s(pid), _cpu_s(pid)
+        started = time.monotonic()
+        judge.send(f"call busy {seconds} 0")
+        judge.expect(
+            "busy",
+            en=f"run_with_deadline(func, {seconds}) did not call func {P1_EN}.",
+            zh=f"run_with_deadline(func, {seconds}) 没有调用 func{P1_ZH}。",
+        )
+        _, at = judge.expect(
+            "timeout",
+            en=f"func burns CPU for ever; run_with_deadline(func, {seconds}) must raise "
+            f"TimeoutError at the deadline (the judge waited {seconds + LATE_S:g} s). A "
+            f"SIGALRM handler that raises interrupts Python code between any two steps "
+            f"{P1_EN}.",
+            zh=f"func 一直在占用 CPU；run_with_deadline(func, {seconds}) 应当在时限到达时抛出 "
+            f"TimeoutError（评测程序等了 {seconds + LATE_S:g} 秒）。抛出异常的 SIGALRM 处理函数"
+            f"可以在任意两步 Python 代码之间打断它{P1_ZH}。",
+            timeout=seconds + LATE_S,
+        )
+        took = at - started
+        check(
+            took >= seconds - 0.005,
+            en=f"TimeoutError came {took:.3f} s after the judge started the call, before the "
+            f"{seconds} s deadline {P1_EN}.",
+            zh=f"评测程序开始计时后仅 {took:.3f} 秒就来了 TimeoutError，比 {seconds} 秒的时限"
+            f"还早{P1_ZH}。",
+        )
+        # func ran: a busy loop is on a CPU or queued for one the whole time (schedstat),
+        # however loaded the machine is; without schedstats, it got some CPU at least.
+        busy_after, worked = _busy_s(pid), _cpu_s(pid) - cpu_before
+        if busy_before is not None and busy_after is not None:
+            busy, least, source = busy_after - busy_before, seconds / 2, "schedstat"
+        else:
+            busy, least, source = worked, 0.01, "stat"
+        check(
+            busy >= least,
+            en=f"func burns CPU until it is interrupted, yet in the {took:.2f} s of the call "
+            f"the program was running or ready to run for only {busy:.2f} s (the judge read "
+            f"/proc/{pid}/{source}): func did not run until the deadline {P1_EN}.",
+            zh=f"func 在被打断之前一直占用 CPU，可是在这次调用的 {took:.2f} 秒里，程序只有 "
+            f"{busy:.2f} 秒在运行或等着运行（评测程序读的是 /proc/{pid}/{source}）：func 并没有"
+            f"一直运行到时限{P1_ZH}。",
+        )
+        _no_thread_left(judge, threads)
+        judge.finish()
+    finally:
+        judge.close()
+
+
+@pytest.mark.points(3)
+def test_the_callers_timer_is_put_back(student):
+    judge = _deadline_run(student, "default")
+    try:
+        timer = 0.6
+        armed = time.monotonic()
+        judge.send(f"arm {timer}")
+        judge.expect("armed", en="The program did not arm its timer.", zh="程序没有设置定时器。")
+        _quick(judge, 0.3)
+        _blocked_call(judge, 0.2, probe.thread_count(judge.running.pid))
+        # The caller's own timer, with SIGALRM back at SIG_DFL, must now end the program
+        # when it falls due: not earlier (a timer of run_with_deadline left armed), not never.
+        line, _ = judge.line(timer + LATE_S)
+        ended = time.monotonic() - armed
+        if line is not None:
+            judge._unexpected(line, en="The program said more than expected.", zh="程序多说了话。")
+        if not judge.eof:
+            judge.running.time_out()
+            fail(
+                en=f"the program had armed its own timer (setitimer, {timer} s) and SIGALRM was "
+                f"SIG_DFL; after two calls of run_with_deadline the timer never fired: the judge "
+                f"waited {timer + LATE_S:g} s. setitimer returns what was left of the timer it "
+                "replaces: after the call, arm it again with that time minus the time the call "
+                f"took {PUT_EN}.",
+                zh=f"程序自己设了一个 {timer} 秒的定时器（setitimer），SIGALRM 是 SIG_DFL；"
+                "调用两次 "
+                f"run_with_deadline 之后，这个定时器再也没有触发：评测程序等了 {timer + LATE_S:g} "
+                "秒。setitimer 会返回被它替换掉的定时器还剩多少时间：调用结束后，用这个时间减去调用"
+                f"花掉的时间，把定时器重新设上{PUT_ZH}。",
+            )
+        holds_within(judge.running.finished, ANSWER_S)  # EOF comes a moment before the end
+        outcome = judge.running.stop()
+        if outcome.error is not None:
+            raise outcome.as_problem()
+        check(
+            outcome.exit is not None and outcome.exit.killed_by(signal.SIGALRM),
+            en=f"the program's own timer should have ended it with SIGALRM (its disposition "
+            f"was SIG_DFL); it ended: {outcome.exit.describe('en') if outcome.exit else '?'} "
+            f"{PUT_EN}.",
+            zh=f"程序自己的定时器本应以 SIGALRM 结束它（处理方式是 SIG_DFL）；它却是这样结束的："
+            f"{outcome.exit.describe('zh') if outcome.exit else '?'}{PUT_ZH}。",
+        )
+        check(
+            ended >= timer - 0.1,
+            en=f"the program had armed a {timer} s timer before calling run_with_deadline; a "
+            f"SIGALRM ended it after {ended:.2f} s, too early: the timer of run_with_deadline "
+            "was still armed after it returned (and SIGALRM was SIG_DFL again, which kills). "
+            "Cancel your timer with signal.setitimer(signal.ITIMER_REAL, 0) in a finally, "
+            f"before you put the old handler and the old timer back {PUT_EN}.",
+            zh=f"程序在调用 run_with_deadline 之前设了一个 {timer} 秒的定时器；SIGALRM 却在 "
+            f"{ended:.2f} 秒时就结束了它，太早了：run_with_deadline 返回以后，它自己的定时器还没有"
+            "取消（而 SIGALRM 又变回了会杀死进程的 SIG_DFL）。要在 finally 里用 "
+            "signal.setitimer(signal.ITIMER_REAL, 0) 取消自己的定时器，再恢复原来的处理函数和"
+            f"定时器{PUT_ZH}。",
+        )
+    finally:
+        judge.close()
+
+
+# -- Part 2: serve_until_stopped -------------------------------------------------------------------
+
+
+def _loop_run(student) -> _Judge:
+    judge = _Judge()
+    judge.start(student, "serve_until_stopped(step, report)", _loop_scenario)
+    judge.expect("ready", en="The program did not start.", zh="程序没有启动。")
+    return judge
+
+
+def _step(judge: _Judge, after: str = "") -> None:
+    judge.expect(
+        "step",
+        en=f"serve_until_stopped(step, report) did not call step(){after} {P2_EN}.",
+        zh=f"serve_until_stopped(step, report) 没有调用 step(){after}{P2_ZH}。",
+    )
+
+
+def _signal_during_step(judge: _Judge, sig: int) -> None:
+    """Send ``sig`` while step() holds its lock, and wait until the kernel delivered it."""
+    pid = judge.running.pid
+    now = _disposition(pid, sig)
+    name = signal.Signals(sig).name
+    check(
+        now == "handler",
+        en=f"while step() ran, {name} was {SHOWN_EN[now]}, not a handler (the judge read "
+        f"/proc/{pid}/status): install handlers for SIGUSR1 and SIGTERM before the loop "
+        f"{P2_EN}.",
+        zh=f"step() 运行时，{name} 的处理方式是{SHOWN_ZH[now]}，而不是处理函数（评测程序读的是 "
+        f"/proc/{pid}/status）：要在循环开始之前给 SIGUSR1 和 SIGTERM 装好处理函数{P2_ZH}。",
+    )
+    judge.running.send_signal(sig)
+    # Delivered: the program's step() is interrupted and its handler runs before step() goes on.
+    wait_until(lambda: not _pending(pid, sig), ANSWER_S, f"{name} stayed pending")
+
+
+DEADLOCK_EN = (
+    "the judge sent SIGUSR1 while step() held a lock, then let step() go on; report() "
+    "never came (the judge waited {s:g} s). report() takes the same lock: called from the "
+    "handler, which runs in the middle of step(), it waits for a lock its own program holds, "
+    "for ever, as print() in a handler that interrupted a print() does. The handler must only "
+    "set a flag; the loop calls report() after step() has returned "
+    f"{SAFE_EN}."
+)
+DEADLOCK_ZH = (
+    "评测程序在 step() 持有锁的时候发出 SIGUSR1，然后让 step() 继续；report() 却一直没有来"
+    "（评测程序等了 {s:g} 秒）。report() 要拿同一把锁：在处理函数里调用它时，处理函数正插在 "
+    "step() 中间运行，它等的锁正被自己的程序拿着，只能永远等下去——就像在打断了 print() 的处理函数里"
+    "再调用 print()。处理函数只应该设一个标志；等 step() 返回以后，再由循环调用 report()"
+    f"{SAFE_ZH}。"
+)
+
+
+def _expect_report(judge: _Judge) -> None:
+    line, _ = judge.line(ANSWER_S)
+    if line == "report":
+        return
+    if line is None and not judge.eof:
+        judge.running.time_out()
+        fail(en=DEADLOCK_EN.format(s=ANSWER_S), zh=DEADLOCK_ZH.format(s=ANSWER_S))
+    judge._unexpected(
+        line,
+        en=f"after a SIGUSR1 that came during step(), the loop must call report() once step() "
+        f"has returned, before the next step() {P2_EN}.",
+        zh=f"step() 运行期间来了一个 SIGUSR1，那么 step() 返回以后、下一次 step() 之前，循环要调用"
+        f"一次 report(){P2_ZH}。",
+    )
+
+
+@pytest.mark.points(3)
+def test_report_runs_in_the_loop_not_in_the_handler(student):
+    judge = _loop_run(student)
+    try:
+        _step(judge)
+        for _ in range(2):
+            _signal_during_step(judge, signal.SIGUSR1)
+            judge.send("go")
+            _expect_report(judge)
+            _step(judge, " again after report()")
+        judge.send("go")  # a step with no signal: no report
+        line, _ = judge.line(ANSWER_S)
+        check(
+            line != "report",
+            en="report() ran after a step() during which no SIGUSR1 came: clear the flag "
+            f"before you call report() {P2_EN}.",
+            zh=f"这一次 step() 期间没有来 SIGUSR1，report() 却又运行了：调用 report() 之前要先把"
+            f"标志清掉{P2_ZH}。",
+        )
+        if line != "step":
+            judge._unexpected(
+                line,
+                en=f"the loop must go on calling step() {P2_EN}.",
+                zh=f"循环应当继续调用 step(){P2_ZH}。",
+            )
+    finally:
+        judge.close()
+
+
+@pytest.mark.points(2)
+def test_sigterm_ends_the_loop_and_the_handlers_are_put_back(student):
+    judge = _loop_run(student)
+    try:
+        steps = random.randint(2, 4)
+        for k in range(steps):
+            _step(judge)
+            if k == steps - 1:
+                _signal_during_step(judge, signal.SIGTERM)
+            judge.send("go")
+        line, _ = judge.expect(
+            "returned",
+            en=f"the judge sent SIGTERM during step() number {steps}; when that step() returned "
+            f"the loop must end and serve_until_stopped return {P2_EN}.",
+            zh=f"评测程序在第 {steps} 次 step() 期间发出了 SIGTERM；"
+            "这次 step() 返回以后，循环就应当"
+            f"结束，serve_until_stopped 返回{P2_ZH}。",
+        )
+        got = json.loads(line.partition(" ")[2])
+        check(
+            got == steps,
+            en=f"step() returned {steps} times, the last after SIGTERM came; "
+            f"serve_until_stopped returned {got!r}: return how many steps were done {P2_EN}.",
+            zh=f"step() 一共返回了 {steps} 次，最后一次是在 SIGTERM 到来之后；serve_until_stopped "
+            f"却返回了 {got!r}：要返回完成了多少次 step(){P2_ZH}。",
+        )
+        pid = judge.running.pid
+        for sig, want in ((signal.SIGUSR1, "ignored"), (signal.SIGTERM, "default")):
+            now = _disposition(pid, sig)
+            name = signal.Signals(sig).name
+            check(
+                now == want,
+                en=f"before serve_until_stopped, {name} was {SHOWN_EN[want]}; after it returned, "
+                f"{SHOWN_EN[now]} (the judge read /proc/{pid}/status). Put back what "
+                f"signal.signal returned, in a finally {PUT_EN}.",
+                zh=f"调用 serve_until_stopped 之前，{name} 的处理方式是{SHOWN_ZH[want]}；它返回以后"
+                f"却是{SHOWN_ZH[now]}（评测程序读的是 /proc/{pid}/status）。在 finally 里把 "
+                f"signal.signal 的返回值交还给 signal.signal{PUT_ZH}。",
+            )
+        judge.finish()
+    finally:
+        judge.close()
+
+
+# -- Part 3: signal_and_wait -----------------------------------------------------------------------
+
+
+def _ask_run(student, early: bool, seconds: float) -> tuple[_Judge, int]:
+    judge = _Judge()
+    label = f"signal_and_wait(child, SIGUSR1, SIGUSR2, {seconds})"
+    judge.start(student, label, _ask_scenario, early, seconds)
+    judge.expect("ready", en="The program did not start.", zh="程序没有启动。")
+    kids = probe.children(judge.running.pid)
+    if len(kids) != 1:
+        fail(en="The program's child did not start.", zh="程序的子进程没有启动。")
+    return judge, kids[0].pid
+
+
+def _check_asked(judge: _Judge, child: int) -> None:
+    asked = _pending(child, signal.SIGUSR1)
+    if not asked and judge.running.finished():
+        judge._unexpected(
+            None, en=f"The child was not asked {P3_EN}.", zh=f"子进程没有收到请求{P3_ZH}。"
+        )
+    check(
+        asked,
+        en=f"the child {child} never got SIGUSR1 (it keeps SIGUSR1 blocked; the judge read its "
+        f"pending signals in /proc/{child}/status): send it with os.kill(pid, ask) {P3_EN}.",
+        zh=f"子进程 {child} 一直没有收到 SIGUSR1（它屏蔽了 SIGUSR1，"
+        f"评测程序从 /proc/{child}/status "
+        f"里读它的未决信号）：要用 os.kill(pid, ask) 把信号发出去{P3_ZH}。",
+    )
+
+
+def _returned(judge: _Judge, seconds: float, what_en: str, what_zh: str) -> tuple[object, float]:
+    line, at = judge.expect(
+        "returned",
+        en=f"signal_and_wait(child, SIGUSR1, SIGUSR2, {seconds}) did not return {what_en} {P3_EN}.",
+        zh=f"signal_and_wait(child, SIGUSR1, SIGUSR2, {seconds}) 没有{what_zh}返回{P3_ZH}。",
+        timeout=seconds + LATE_S,
+    )
+    return json.loads(line.partition(" ")[2]), at
+
+
+def _mask_put_back(judge: _Judge, blocked_before: bool) -> None:
+    pid = judge.running.pid
+    blocked = _blocked(pid, signal.SIGUSR2)
+    now = _disposition(pid, signal.SIGUSR2)
+    want_en = "blocked" if blocked_before else "not blocked"
+    want_zh = "屏蔽" if blocked_before else "不屏蔽"
+    check(
+        blocked == blocked_before and now == "default",
+        en=f"before the call SIGUSR2 was SIG_DFL and {want_en}; after it returned, SIGUSR2 was "
+        f"{SHOWN_EN[now]} and {'blocked' if blocked else 'not blocked'} (the judge read "
+        f"/proc/{pid}/status). Keep the mask pthread_sigmask returned and set it back with "
+        f"SIG_SETMASK, and any handler you installed {PUT_EN}.",
+        zh=f"调用之前 SIGUSR2 是 SIG_DFL、{want_zh}；返回以后 SIGUSR2 却是{SHOWN_ZH[now]}、"
+        f"{'屏蔽' if blocked else '不屏蔽'}（评测程序读的是 /proc/{pid}/status）。把 "
+        "pthread_sigmask 返回的旧屏蔽字保存下来，最后用 SIG_SETMASK 设回去；装过的处理函数也要恢复"
+        f"{PUT_ZH}。",
+    )
+
+
+@pytest.mark.points(3)
+def test_waits_for_the_answer_without_spinning(student):
+    seconds = 5.0
+    judge, child = _ask_run(student, False, seconds)
+    try:
+        pid = judge.running.pid
+        judge.send("go")
+        holds_within(lambda: _pending(child, signal.SIGUSR1), ANSWER_S)
+        _check_asked(judge, child)
+        # A busy loop is on a CPU or queued for one all the time, however loaded the machine
+        # is; a process asleep in the kernel is neither. /proc/<pid>/schedstat holds both
+        # times; without it (a kernel without schedstats) the CPU time the loop got.
+        busy_before, cpu_before = _busy_s(pid), _cpu_s(pid)
+        window = time.monotonic()
+        line, _ = judge.line(0.35)
+        window = time.monotonic() - window
+        if line is not None:
+            judge._unexpected(
+                line,
+                en=f"the child had not answered yet, so signal_and_wait(..., {seconds}) must "
+                f"still be waiting {P3_EN}.",
+                zh=f"子进程还没有回答，signal_and_wait(..., {seconds}) 应当还在等待{P3_ZH}。",
+            )
+        busy_after, burnt = _busy_s(pid), _cpu_s(pid) - cpu_before
+        if busy_before is not None and busy_after is not None:
+            busy, limit, source = busy_after - busy_before, window / 4, "schedstat"
+        else:
+            busy, limit, source = burnt, 0.03, "stat"
+        check(
+            busy < limit,
+            en=f"while it waited for the answer, the program was running or ready to run for "
+            f"{busy:.2f} s of {window:.2f} s (the judge read /proc/{pid}/{source}): a busy loop "
+            "that checks again and again. Wait in the kernel: "
+            "signal.sigtimedwait({answer}, seconds) sleeps until the signal is pending "
+            f"{P3_EN}.",
+            zh=f"等待回答的 {window:.2f} 秒里，程序有 {busy:.2f} 秒在运行或等着运行"
+            "（评测程序读的是 "
+            f"/proc/{pid}/{source}）：这是一个反复检查的忙等循环。要让内核来等："
+            f"signal.sigtimedwait({{answer}}, seconds) 会一直睡到信号到来{P3_ZH}。",
+        )
+        judge.running.send_signal(signal.SIGUSR2)  # the child's answer, sent by the judge
+        got, _ = _returned(judge, seconds, "after the answer came", "在回答到来之后")
+        check(
+            got is True,
+            en=f"the answer (SIGUSR2) came {window:.1f} s into a {seconds:g} s wait; "
+            f"signal_and_wait returned {got!r}, not True {P3_EN}.",
+            zh=f"等待 {seconds:g} 秒，第 {window:.1f} 秒时回答（SIGUSR2）就来了；signal_and_wait "
+            f"却返回了 {got!r}，而不是 True{P3_ZH}。",
+        )
+        _mask_put_back(judge, False)
+        judge.finish()
+    finally:
+        judge.close()
+
+
+@pytest.mark.points(2)
+def test_no_answer_means_false_after_the_deadline(student):
+    seconds = 0.3
+    judge, child = _ask_run(student, False, seconds)
+    try:
+        started = time.monotonic()
+        judge.send("go")
+        got, at = _returned(judge, seconds, f"within {seconds + LATE_S:g} s", "按时")
+        took = at - started
+        check(
+            got is False and took >= seconds - 0.005,
+            en=f"no answer ever came; signal_and_wait(..., {seconds}) returned {got!r} after "
+            f"{took:.2f} s. It must wait the whole {seconds} s, then return False {P3_EN}.",
+            zh=f"回答一直没有来；signal_and_wait(..., {seconds}) 在 {took:.2f} 秒后返回了 {got!r}。"
+            f"它应当等满 {seconds} 秒，然后返回 False{P3_ZH}。",
+        )
+        _check_asked(judge, child)
+        _mask_put_back(judge, False)
+        judge.finish()
+    finally:
+        judge.close()
+
+
+@pytest.mark.points(3)
+def test_an_answer_that_came_first_is_not_lost(student):
+    seconds = 2.0
+    judge, child = _ask_run(student, True, seconds)
+    try:
+        pid = judge.running.pid
+        judge.running.send_signal(signal.SIGUSR2)  # blocked by the program: it stays pending
+        wait_until(lambda: _pending(pid, signal.SIGUSR2), ANSWER_S, "SIGUSR2 was not pending")
+        started = time.monotonic()
+        judge.send("go")
+        got, at = _returned(judge, seconds, f"within {seconds + LATE_S:g} s", "按时")
+        took = at - started
+        check(
+            got is True and took < seconds,
+            en=f"the answer (SIGUSR2) was already pending when signal_and_wait was called (the "
+            f"program had it blocked, as a program that waits for it must); the call returned "
+            f"{got!r} after {took:.2f} s. A signal that comes before the wait must count: "
+            "with a handler and signal.pause(), a signal delivered between your check and "
+            "pause() is lost and pause() sleeps for ever. Block the answer first, then ask, "
+            f"then signal.sigtimedwait takes a pending signal at once {RACE_EN}.",
+            zh="调用 signal_and_wait 时，回答（SIGUSR2）已经在未决状态了"
+            "（程序屏蔽了它——要等这个信号的程序本来就该这样做）；"
+            f"调用却在 {took:.2f} 秒后返回了 {got!r}。等待开始之前到来的信号"
+            "也必须算数：用处理函数加 signal.pause() 时，落在检查标志和 pause() 之间的信号会丢失，"
+            "pause() 就会永远睡下去。要先屏蔽回答的信号，再发信号，再用 signal.sigtimedwait 等待，"
+            f"它会立刻取走已经未决的信号{RACE_ZH}。",
+        )
+        check(
+            not _pending(pid, signal.SIGUSR2),
+            en="after signal_and_wait returned True, the answer was still pending (the judge "
+            "read /proc): it was never taken. sigwait / sigtimedwait take the signal they "
+            f"return {P3_EN}.",
+            zh="signal_and_wait 返回 True 以后，回答的信号仍然处于未决状态"
+            "（评测程序读的是 /proc）："
+            f"它根本没有被取走。sigwait / sigtimedwait 会取走它们返回的那个信号{P3_ZH}。",
+        )
+        _check_asked(judge, child)
+        _mask_put_back(judge, True)
+        judge.finish()
+    finally:
+        judge.close()
