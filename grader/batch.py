@@ -41,6 +41,7 @@ from grader.session import Target
 
 STUDENTS = "students"  # under --out: one JSON result per student
 GRADEBOOK = "gradebook.csv"
+REPORT = "report.html"
 RECORD_VERSION = 1
 
 
@@ -291,6 +292,12 @@ def in_order(submissions: list[Submission], rows: list[StudentRow]) -> list[Stud
     """``rows`` sorted as the submissions are (by student id)."""
     by_id = {row.student: row for row in rows}
     return [by_id[s.student] for s in submissions]
+
+
+def records(out: Path, submissions: list[Submission]) -> list[dict[str, Any]]:
+    """The record of every submission (as written by :func:`run`), in student order."""
+    found = (read_record(out, s.student) for s in submissions)
+    return [r for r in found if r is not None]
 
 
 def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:

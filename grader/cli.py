@@ -579,7 +579,7 @@ def _trusted_exercises(root: Path, args: argparse.Namespace) -> list[Exercise]:
 def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
     """Grade every student folder under SUBMISSIONS into --out (see grader.batch)."""
     from grader import batch
-    from grader.report import batch_text
+    from grader.report import batch_text, class_report
 
     if args.jobs < 1:
         raise UsageProblem("usage.jobs")
@@ -596,6 +596,8 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance)
     rows = batch.in_order(submissions, work.reused + graded)
     path = batch.write_gradebook(args.out, rows, exercises)
+    page = class_report.render(batch.records(args.out, submissions), exercises, lang)
+    (args.out / batch.REPORT).write_text(page, encoding="utf-8")
     batch_text.render_summary(console, rows, len(work.reused), path, lang)
     return 3 if any(row.error for row in rows) else 0
 

@@ -137,6 +137,30 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "grade.incomplete": {"en": "grading could not complete:", "zh": "评分没能完成："},
     # `grader batch`.
+    "report.title": {"en": "Class report", "zh": "全班成绩报告"},
+    "report.summary": {
+        "en": "{students} students: {graded} graded, {errors} not graded",
+        "zh": "共 {students} 名学生：{graded} 名已评分，{errors} 名未能评分",
+    },
+    "report.average": {
+        "en": "; mean {mean:.1f} %, median {median:.1f} %",
+        "zh": "；平均 {mean:.1f}%，中位数 {median:.1f}%",
+    },
+    "report.not_graded": {"en": "Not graded: ", "zh": "未能评分："},
+    "report.distribution": {"en": "Score distribution", "zh": "得分分布"},
+    "report.pass_rates": {"en": "Pass rate of every test", "zh": "每个测试的通过率"},
+    "report.failures": {"en": "Most common failure messages", "zh": "最常见的失败信息"},
+    "report.slowest": {"en": "Slowest submissions", "zh": "用时最长的作业"},
+    "report.no_failures": {"en": "No test failed.", "zh": "没有测试失败。"},
+    "report.count": {"en": "count", "zh": "次数"},
+    "report.message": {
+        "en": "test: first line of the message",
+        "zh": "测试：失败信息的第一行",
+    },
+    "report.student": {"en": "student", "zh": "学生"},
+    "report.seconds": {"en": "seconds", "zh": "用时（秒）"},
+    "report.score": {"en": "score", "zh": "得分"},
+    "report.error": {"en": "not graded", "zh": "未能评分"},
     "batch.progress": {"en": "grading the class", "zh": "正在给全班评分"},
     "batch.line": {
         "en": "{student}: {score}/{max_score} ({percent:.1f}%) in {seconds:.1f} s",

@@ -164,6 +164,9 @@ def test_a_class_becomes_one_gradebook_and_a_result_per_student(
         "test_adds",
         "test_adds_negatives",
     ]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "4 students: 3 graded, 1 not graded" in page and "张三" in page
+    assert "01_add · test_adds_negatives" in page  # every test's pass rate
     assert "graded 4, unchanged since the last batch 0, failed 1" in printed
     assert "alice: 6/6 (100.0%)" in printed and "carol: not graded" in printed
 
