@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import json
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader import batch, session
 from grader.cli import main
 
 SPEC = {
@@ -205,7 +206,11 @@ def test_an_interrupted_batch_loses_nothing(
         return real(submission, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "grade_submission", interrupted)
+    # Ctrl-C stops every later session of the process (session.stop_all): a private flag here.
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())
     assert _batch(fixture_repo, submissions, spec, out, "--jobs", "1") == 130
+    assert session._STOPPING.is_set()  # the sessions were stopped
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())  # a new grader process
     kept = {p.stem for p in (out / "students").iterdir()}
     assert "alice" in kept and "bob" not in kept
     assert not any(p.name.startswith(".") for p in (out / "students").iterdir())  # no partials
