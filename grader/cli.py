@@ -124,6 +124,15 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_grade.add_argument("--markdown", type=Path, help=h("markdown"))
     p_grade.add_argument("--fail-under", type=float, metavar="PERCENT", help=h("fail_under"))
 
+    p_batch = sub.add_parser("batch", help=h("batch"))
+    p_batch.add_argument("submissions", type=Path, help=h("submissions"))
+    p_batch.add_argument(
+        "--exercise", action="append", default=[], metavar="NAME", help=h("exercise")
+    )
+    p_batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=h("batch_jobs"))
+    p_batch.add_argument("--spec-from", type=Path, help=h("spec_from"))
+    p_batch.add_argument("--out", type=Path, default=Path("grades"), help=h("out"))
+
     p_verify = sub.add_parser(
         "verify", help="prove each spec fails the stub, passes the solution, rejects mutants"
     )
@@ -266,6 +275,8 @@ def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
             return cmd_solution(console, root, _find(exercises, problems, args.name), lang)
         if args.command == "grade":
             return cmd_grade(console, root, args, target_name, lang)
+        if args.command == "batch":
+            return cmd_batch(console, root, args, lang)
         if args.command == "verify":
             if problems:  # authors: every exercise must be valid
                 for problem in problems:
@@ -527,14 +538,7 @@ def cmd_grade(
         raise UsageProblem("usage.jobs")
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
         raise UsageProblem("usage.fail_under")
-    spec_root = root / "exercises"
-    if args.spec_from is not None:
-        if not args.spec_from.is_dir():
-            raise UsageProblem("usage.spec_from", path=args.spec_from)
-        spec_root = grading_mod.trusted_exercises_dir(args.spec_from.resolve())
-    exercises = catalog.load_catalog(spec_root)
-    named = {catalog.find(exercises, n).name for n in args.exercise}
-    chosen = [ex for ex in exercises if ex.name in named] if named else exercises  # catalogue order
+    chosen = _trusted_exercises(root, args)
     if args.exercism is not None and len(chosen) != 1:
         raise UsageProblem("usage.exercism")
     target = resolve_target(root, target_name)
@@ -556,6 +560,46 @@ def cmd_grade(
         console.print(Text(under, "red"))
         return 1
     return 0
+
+
+def _trusted_exercises(root: Path, args: argparse.Namespace) -> list[Exercise]:
+    """The exercises to grade, from ``--spec-from`` (or the repository), ``--exercise`` only."""
+    from grader import grade as grading_mod
+
+    spec_root = root / "exercises"
+    if args.spec_from is not None:
+        if not args.spec_from.is_dir():
+            raise UsageProblem("usage.spec_from", path=args.spec_from)
+        spec_root = grading_mod.trusted_exercises_dir(args.spec_from.resolve())
+    exercises = catalog.load_catalog(spec_root)
+    named = {catalog.find(exercises, n).name for n in args.exercise}
+    return [ex for ex in exercises if ex.name in named] if named else exercises  # catalogue order
+
+
+def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
+    """Grade every student folder under SUBMISSIONS into --out (see grader.batch)."""
+    from grader import batch
+    from grader.report import batch_text, class_report
+
+    if args.jobs < 1:
+        raise UsageProblem("usage.jobs")
+    exercises = _trusted_exercises(root, args)
+    try:
+        submissions = batch.find_submissions(args.submissions.resolve(), exercises)
+        args.out.mkdir(parents=True, exist_ok=True)
+    except batch.BatchProblem as exc:
+        raise UsageProblem(exc.key, path=exc.path) from None
+    except OSError as exc:
+        raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
+    work = batch.plan(submissions, exercises, args.out)
+    with batch_text.progress(console, lang, len(work.todo)) as advance:
+        graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance)
+    rows = batch.in_order(submissions, work.reused + graded)
+    path = batch.write_gradebook(args.out, rows, exercises)
+    page = class_report.render(batch.records(args.out, submissions), exercises, lang)
+    (args.out / batch.REPORT).write_text(page, encoding="utf-8")
+    batch_text.render_summary(console, rows, len(work.reused), path, lang)
+    return 3 if any(row.error for row in rows) else 0
 
 
 def _report_writers(

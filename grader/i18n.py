@@ -136,6 +136,46 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "总分 {score}/{max_score}（{percent:.1f}%），用时 {seconds:.1f} 秒",
     },
     "grade.incomplete": {"en": "grading could not complete:", "zh": "评分没能完成："},
+    # `grader batch`.
+    "report.title": {"en": "Class report", "zh": "全班成绩报告"},
+    "report.summary": {
+        "en": "{students} students: {graded} graded, {errors} not graded",
+        "zh": "共 {students} 名学生：{graded} 名已评分，{errors} 名未能评分",
+    },
+    "report.average": {
+        "en": "; mean {mean:.1f} %, median {median:.1f} %",
+        "zh": "；平均 {mean:.1f}%，中位数 {median:.1f}%",
+    },
+    "report.not_graded": {"en": "Not graded: ", "zh": "未能评分："},
+    "report.distribution": {"en": "Score distribution", "zh": "得分分布"},
+    "report.pass_rates": {"en": "Pass rate of every test", "zh": "每个测试的通过率"},
+    "report.failures": {"en": "Most common failure messages", "zh": "最常见的失败信息"},
+    "report.slowest": {"en": "Slowest submissions", "zh": "用时最长的作业"},
+    "report.no_failures": {"en": "No test failed.", "zh": "没有测试失败。"},
+    "report.count": {"en": "count", "zh": "次数"},
+    "report.message": {
+        "en": "test: first line of the message",
+        "zh": "测试：失败信息的第一行",
+    },
+    "report.student": {"en": "student", "zh": "学生"},
+    "report.seconds": {"en": "seconds", "zh": "用时（秒）"},
+    "report.score": {"en": "score", "zh": "得分"},
+    "report.error": {"en": "not graded", "zh": "未能评分"},
+    "batch.progress": {"en": "grading the class", "zh": "正在给全班评分"},
+    "batch.line": {
+        "en": "{student}: {score}/{max_score} ({percent:.1f}%) in {seconds:.1f} s",
+        "zh": "{student}：{score}/{max_score}（{percent:.1f}%），用时 {seconds:.1f} 秒",
+    },
+    "batch.error": {
+        "en": "{student}: not graded: {error}",
+        "zh": "{student}：没能评分：{error}",
+    },
+    "batch.summary": {
+        "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "
+        "gradebook: {path}",
+        "zh": "本次评分 {graded} 份，与上次相同而沿用 {reused} 份，失败 {errors} 份；"
+        "成绩册：{path}",
+    },
     "grade.under": {
         "en": "score {percent:.1f}% is under --fail-under {limit:g}%",
         "zh": "得分 {percent:.1f}% 低于 --fail-under 要求的 {limit:g}%",
@@ -203,6 +243,14 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "{path}：无法写入：{reason}",
     },
     "usage.jobs": {"en": "--jobs must be at least 1", "zh": "--jobs 至少为 1"},
+    "usage.not_submissions": {
+        "en": "{path}: not a folder of submissions",
+        "zh": "{path}：不是存放作业的文件夹",
+    },
+    "usage.no_students": {
+        "en": "{path}: no submission folders in it (one folder per student)",
+        "zh": "{path}：里面没有作业文件夹（应当每个学生一个文件夹）",
+    },
     "usage.fail_under": {
         "en": "--fail-under must be a percentage between 0 and 100",
         "zh": "--fail-under 必须是 0 到 100 之间的百分数",
@@ -317,6 +365,19 @@ WORDS: dict[str, dict[str, str]] = {
     "help.all": {"en": "show every hint", "zh": "显示全部提示"},
     "help.exercise": {"en": "only these (repeatable)", "zh": "只评这些练习（可重复指定）"},
     "help.jobs": {"en": "exercises graded at a time", "zh": "同时评分的练习数"},
+    "help.batch": {
+        "en": "grade a whole class into a gradebook (for instructors)",
+        "zh": "给全班评分，生成成绩册（供教师使用）",
+    },
+    "help.submissions": {
+        "en": "a folder with one folder per student (its name is the student id)",
+        "zh": "每个学生一个子文件夹的目录（子文件夹名就是学号）",
+    },
+    "help.batch_jobs": {"en": "students graded at a time", "zh": "同时评分的学生数"},
+    "help.out": {
+        "en": "where the gradebook and each student's JSON go (default: grades)",
+        "zh": "成绩册和每个学生的 JSON 写到哪里（默认：grades）",
+    },
     "help.spec_from": {
         "en": "trusted copy of the repository (or its exercises/)",
         "zh": "可信的仓库副本（或其中的 exercises/）",

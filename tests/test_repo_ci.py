@@ -54,3 +54,12 @@ def test_ci_fails_when_a_python_is_missing(tmp_path: Path) -> None:
     )
     assert run.returncode != 0
     assert "not found on PATH: python3.13" in run.stderr, run.stderr
+
+
+def test_ci_makes_the_browser_test_run_where_it_installed_a_browser() -> None:
+    """CI as root installs Debian's headless Chromium and says so to the tests through tox:
+    there the report's browser test fails instead of skipping when no browser is found."""
+    assert "GRADER_REQUIRE_BROWSER" in tox()["testenv"]["pass_env"]
+    script = (REPO / ".ci/run").read_text()
+    assert "apt-get install" in script and "chromium-headless-shell" in script
+    assert script.index("GRADER_REQUIRE_BROWSER=1") < script.index("&& tox")

@@ -1,0 +1,335 @@
+"""`grader batch`: grade a whole class into one gradebook, resumably.
+
+``SUBMISSIONS`` holds one folder per student; the folder's name is the student id. A
+student's work is found in any of the layouts exports have: laid out like ``exercises/``
+(``NN_slug/slug.py``), a whole repository (``exercises/NN_slug/slug.py``), or flat (``slug.py``).
+As in ``grader grade``, only each exercise's one module file is ever taken from it, and every
+spec comes from the trusted folder.
+
+The ``--out`` folder is this module's: ``students/<id>.json`` (the native JSON result with a
+``student`` record) is written the moment a student is graded, and ``gradebook.csv`` at the end.
+A student whose record carries the same fingerprint (their module files, the trusted specs and
+the grader's version) is not graded again, so a batch that was interrupted, or re-run after
+some students resubmitted, grades only what changed. A submission that breaks the grader is an
+error row of the gradebook; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from grader import grade as grading
+from grader import results, session
+from grader.catalog import Exercise
+from grader.results import ExerciseResult, Grading
+from grader.session import Target
+
+STUDENTS = "students"  # under --out: one JSON result per student
+GRADEBOOK = "gradebook.csv"
+REPORT = "report.html"
+RECORD_VERSION = 1
+
+
+class BatchProblem(Exception):
+    """The batch cannot start; ``key`` is the i18n key of the message (with ``path``)."""
+
+    def __init__(self, key: str, path: Path) -> None:
+        super().__init__(f"{path}: {key}")
+        self.key = key
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's folder. ``modules`` maps an exercise's name to the module file found."""
+
+    student: str
+    folder: Path
+    modules: dict[str, Path]
+
+
+@dataclass
+class StudentRow:
+    """One student's line of the gradebook: points per exercise, or why grading failed."""
+
+    student: str
+    points: dict[str, float] = field(default_factory=dict)
+    max_points: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+    reused: bool = False  # unchanged since the last batch: read from its record, not graded
+
+    @property
+    def total(self) -> float:
+        return sum(self.points.values())
+
+    @property
+    def max_total(self) -> float:
+        return sum(self.max_points.values())
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.total / self.max_total if self.max_total else 0.0
+
+
+def candidates(exercise: Exercise, folder: Path) -> tuple[Path, ...]:
+    """Where a student's module for ``exercise`` may be, in the order they are looked at."""
+    return (
+        exercise.module_in(folder),
+        exercise.module_in(folder / "exercises"),
+        folder / exercise.module_file,
+    )
+
+
+def find_submissions(root: Path, exercises: list[Exercise]) -> list[Submission]:
+    """Every student folder under ``root`` (hidden ones skipped), sorted by student id."""
+    if not root.is_dir():
+        raise BatchProblem("usage.not_submissions", root)
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        modules = {}
+        for exercise in exercises:
+            module = next((p for p in candidates(exercise, folder) if p.is_file()), None)
+            if module is not None:
+                modules[exercise.name] = module
+        found.append(Submission(folder.name, folder, modules))
+    if not found:
+        raise BatchProblem("usage.no_students", root)
+    return found
+
+
+def specs_fingerprint(exercises: list[Exercise]) -> str:
+    """A hash of everything trusted that grading depends on: each exercise folder, the grader."""
+    digest = hashlib.sha256(f"grader {_grader_version()} record {RECORD_VERSION}\n".encode())
+    for exercise in exercises:
+        for path in sorted(p for p in exercise.folder.rglob("*") if p.is_file()):
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(f"{exercise.name}/{path.relative_to(exercise.folder)}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(submission: Submission, exercises: list[Exercise], specs: str) -> str:
+    """A hash of what a grade of ``submission`` depends on: its module files and the specs."""
+    digest = hashlib.sha256(specs.encode())
+    for exercise in exercises:
+        module = submission.modules.get(exercise.name)
+        digest.update(f"\n{exercise.name} ".encode())
+        digest.update(module.read_bytes() if module is not None else b"<none>")
+    return digest.hexdigest()
+
+
+def _grader_version() -> str:
+    try:
+        return metadata.version("multitasking-katas")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a checkout
+        return "unknown"
+
+
+def record_path(out: Path, student: str) -> Path:
+    return out / STUDENTS / f"{student}.json"
+
+
+def read_record(out: Path, student: str) -> dict[str, Any] | None:
+    """The student's last record, or None when there is none or it cannot be read."""
+    try:
+        data = json.loads(record_path(out, student).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("student"), dict) else None
+
+
+def write_record(out: Path, student: str, data: dict[str, Any]) -> None:
+    """Write atomically: an interrupted batch never leaves half a record to be trusted."""
+    path = record_path(out, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def stage(submission: Submission, workdir: Path) -> Target:
+    """Copy only the student's module files into ``workdir``, laid out like exercises/."""
+    for name, module in submission.modules.items():
+        (workdir / name).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(module, workdir / name / module.name)
+    return Target(workdir, workdir)
+
+
+def grade_submission(
+    submission: Submission, exercises: list[Exercise], lang: str
+) -> tuple[Grading | None, str]:
+    """Grade one student (one exercise at a time); (grading, "") or (None, why it failed)."""
+    workdir = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+    try:
+        graded = grading.grade(exercises, stage(submission, workdir), 1, lang)
+        incomplete = graded.incomplete()  # a trusted spec could not run: retried next time
+        return graded, "; ".join(r.splitlines()[0] for r in incomplete)
+    except Exception as exc:  # a submission that breaks the grader is a row, not the end
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return None, f"the grader failed on this submission: {last}"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def row_from_record(data: dict[str, Any]) -> StudentRow:
+    meta = data["student"]
+    row = StudentRow(
+        str(meta["id"]), seconds=float(meta.get("seconds", 0.0)), error=meta.get("error", "")
+    )
+    for item in data.get("exercises", []):
+        result = ExerciseResult.from_json(item)
+        row.points[result.name] = result.score
+        row.max_points[result.name] = result.max_score
+    return row
+
+
+def record(
+    submission: Submission, fingerprint_: str, graded: Grading | None, error: str, seconds: float
+) -> dict[str, Any]:
+    """The student's JSON: the native result document with a ``student`` record on top."""
+    document = results.document(list(graded.results)) if graded is not None else {}
+    return {
+        "student": {
+            "id": submission.student,
+            "fingerprint": fingerprint_,
+            "seconds": round(seconds, 3),
+            "error": error,
+            "modules": sorted(submission.modules),
+        },
+        **document,
+    }
+
+
+@dataclass
+class Plan:
+    """What a batch has to do: students unchanged since their record (``reused``), the rest."""
+
+    reused: list[StudentRow]
+    todo: list[tuple[Submission, str]]  # (submission, its fingerprint)
+
+
+def plan(submissions: list[Submission], exercises: list[Exercise], out: Path) -> Plan:
+    """Reuse each record whose fingerprint still matches; a record with an error is retried."""
+    specs = specs_fingerprint(exercises)
+    reused, todo = [], []
+    for submission in submissions:
+        print_ = fingerprint(submission, exercises, specs)
+        old = read_record(out, submission.student)
+        meta = old["student"] if old is not None else {}
+        if meta.get("fingerprint") == print_ and not meta.get("error"):
+            row = row_from_record(old or {})
+            row.reused = True
+            reused.append(row)
+        else:
+            todo.append((submission, print_))
+    return Plan(reused, todo)
+
+
+def run(
+    todo: list[tuple[Submission, str]],
+    exercises: list[Exercise],
+    out: Path,
+    jobs: int,
+    lang: str = "en",
+    on_done: Callable[[StudentRow], None] = lambda row: None,
+) -> list[StudentRow]:
+    """Grade ``todo``, ``jobs`` students at a time; rows in the order they finished.
+
+    Each record is written as soon as its student is graded. On Ctrl-C every running session
+    is killed and reaped before the KeyboardInterrupt propagates; what was written stays, and
+    a grade that finishes after the interrupt is dropped (its sessions may have been killed).
+    """
+
+    stopping = threading.Event()
+
+    def one(submission: Submission, print_: str) -> StudentRow:
+        if stopping.is_set():
+            raise KeyboardInterrupt
+        started = time.monotonic()
+        graded, error = grade_submission(submission, exercises, lang)
+        data = record(submission, print_, graded, error, time.monotonic() - started)
+        if stopping.is_set():  # its sessions may have been killed: never kept as a grade
+            raise KeyboardInterrupt
+        write_record(out, submission.student, data)
+        return row_from_record(data)
+
+    rows = []
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        pending: set[Future[StudentRow]] = {pool.submit(one, s, p) for s, p in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                rows.append(future.result())
+                on_done(rows[-1])
+    except KeyboardInterrupt:
+        stopping.set()
+        session.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return rows
+
+
+def in_order(submissions: list[Submission], rows: list[StudentRow]) -> list[StudentRow]:
+    """``rows`` sorted as the submissions are (by student id)."""
+    by_id = {row.student: row for row in rows}
+    return [by_id[s.student] for s in submissions]
+
+
+def records(out: Path, submissions: list[Submission]) -> list[dict[str, Any]]:
+    """The record of every submission (as written by :func:`run`), in student order."""
+    found = (read_record(out, s.student) for s in submissions)
+    return [r for r in found if r is not None]
+
+
+def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
+    """The CSV: one row per student, one column per exercise's points, total, max, percent.
+
+    Points of an exercise that could not be graded are left empty; ``error`` says why.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    names = [ex.name for ex in exercises]
+    writer.writerow(["student", *names, "total", "max", "percent", "error"])
+    for row in rows:
+        points = [_number(row.points[n]) if n in row.points else "" for n in names]
+        writer.writerow(
+            [
+                row.student,
+                *points,
+                _number(row.total),
+                _number(row.max_total),
+                f"{row.percent:.1f}" if not row.error else "",
+                row.error,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def write_gradebook(out: Path, rows: list[StudentRow], exercises: list[Exercise]) -> Path:
+    path = out / GRADEBOOK
+    # utf-8-sig: spreadsheets that guess the encoding read the BOM and show names right.
+    path.write_text(gradebook(rows, exercises), encoding="utf-8-sig", newline="")
+    return path
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"

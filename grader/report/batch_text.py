@@ -1,0 +1,76 @@
+"""What `grader batch` prints: a line per graded student under a progress bar, and a summary."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from rich import progress as bars
+from rich.console import Console
+from rich.text import Text
+
+from grader.batch import StudentRow
+from grader.i18n import word
+from grader.report.text import shown_path
+
+
+def student_line(row: StudentRow, lang: str) -> Text:
+    """One graded student: id, points and time, or what went wrong."""
+    if row.error:
+        return Text(word("batch.error", lang, student=row.student, error=row.error), "red")
+    return Text(
+        word(
+            "batch.line",
+            lang,
+            student=row.student,
+            score=f"{row.total:g}",
+            max_score=f"{row.max_total:g}",
+            percent=row.percent,
+            seconds=row.seconds,
+        )
+    )
+
+
+@contextlib.contextmanager
+def progress(console: Console, lang: str, total: int) -> Iterator[Callable[[StudentRow], None]]:
+    """Say each student as they are graded; on a terminal, under a bar with done/total and ETA."""
+    if not console.is_terminal or total == 0:
+        yield lambda row: console.print(student_line(row, lang), highlight=False, markup=False)
+        return
+    columns = (
+        bars.TextColumn(word("batch.progress", lang)),
+        bars.BarColumn(),
+        bars.MofNCompleteColumn(),
+        bars.TextColumn("ETA"),
+        bars.TimeRemainingColumn(),
+    )
+    with bars.Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("grading", total=total)
+
+        def advance(row: StudentRow) -> None:
+            bar.console.print(student_line(row, lang), highlight=False, markup=False)
+            bar.advance(task)
+
+        yield advance
+
+
+def render_summary(
+    console: Console, rows: list[StudentRow], reused: int, gradebook: Path, lang: str
+) -> None:
+    """How many were graded, reused, failed; where the gradebook is; then each failure."""
+    errors = [row for row in rows if row.error]
+    console.print(
+        word(
+            "batch.summary",
+            lang,
+            graded=len(rows) - reused,
+            reused=reused,
+            errors=len(errors),
+            path=shown_path(gradebook),
+        ),
+        highlight=False,
+        markup=False,
+    )
+    for row in errors:
+        console.print(Text(f"  {row.student}: {row.error}", "red"), highlight=False)

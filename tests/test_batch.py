@@ -1,0 +1,239 @@
+"""`grader batch`: a whole class into one gradebook, in every export layout, resumably.
+
+The class is graded with a small trusted spec folder made here (two exercises, 6 points), so
+each batch costs a few sandboxed calls per student.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from grader import batch, session
+from grader.cli import main
+
+SPEC = {
+    "01_add": {
+        "add.py": "def add(a, b):\n    raise NotImplementedError\n",
+        "test_add.py": """
+            import pytest
+            from grader.spec import check
+
+            @pytest.mark.points(2)
+            def test_adds(student):
+                check(student.call("add", 2, 3) == 5, en="add(2, 3) is 5")
+
+            @pytest.mark.points(1)
+            def test_adds_negatives(student):
+                check(student.call("add", -2, -3) == -5, en="add(-2, -3) is -5")
+        """,
+    },
+    "02_twice": {
+        "twice.py": "def twice(x):\n    raise NotImplementedError\n",
+        "test_twice.py": """
+            import pytest
+            from grader.spec import check
+
+            @pytest.mark.points(3)
+            def test_twice(student):
+                check(student.call("twice", 4) == 8, en="twice(4) is 8")
+        """,
+    },
+}
+TOML = """\
+title = {{ en = "{name}", zh = "{name}" }}
+topics = ["batch"]
+seed_section = "none"
+timeout = 10
+
+[[hints]]
+en = "Read the spec."
+zh = "读一读测试。"
+"""
+GOOD_ADD = "def add(a, b):\n    return a + b\n"
+ABS_ADD = "def add(a, b):\n    return abs(a) + abs(b)\n"
+GOOD_TWICE = "def twice(x):\n    return 2 * x\n"
+THRICE = "def twice(x):\n    return 3 * x\n"
+BREAKS = "# BREAK THE GRADER\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    """The instructor's trusted exercises: 01_add (3 points) and 02_twice (3 points)."""
+    root = tmp_path / "trusted" / "exercises"
+    for name, files in SPEC.items():
+        for file, text in files.items():
+            _write(root / name / file, textwrap.dedent(text).lstrip())
+        _write(root / name / "exercise.toml", TOML.format(name=name))
+    return root.parent
+
+
+@pytest.fixture
+def submissions(tmp_path: Path) -> Path:
+    """A class in every layout exports have, a hidden folder, and one that breaks the grader."""
+    root = tmp_path / "class"
+    _write(root / "alice" / "01_add" / "add.py", GOOD_ADD)  # laid out like exercises/
+    _write(root / "alice" / "02_twice" / "twice.py", GOOD_TWICE)
+    _write(root / "张三" / "add.py", GOOD_ADD)  # flat, and a name that is not ASCII
+    _write(root / "张三" / "twice.py", THRICE)
+    _write(root / "bob" / "exercises" / "01_add" / "add.py", ABS_ADD)  # a whole repository
+    _write(root / "carol" / "add.py", BREAKS)
+    _write(root / ".git" / "add.py", GOOD_ADD)  # not a student
+    return root
+
+
+@pytest.fixture
+def graded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The students graded (not reused) in this test; a module saying BREAK THE GRADER does."""
+    seen: list[str] = []
+    real = batch.grade_submission
+
+    def counting(submission: batch.Submission, *args: object) -> object:
+        seen.append(submission.student)
+        return real(submission, *args)  # type: ignore[arg-type]
+
+    def grade(exercises: list[object], target: object, *args: object) -> object:
+        staged = target.folder  # type: ignore[attr-defined]
+        if any(BREAKS in p.read_text() for p in staged.rglob("*.py")):
+            raise RuntimeError("the grader broke")
+        return real_grade(exercises, target, *args)
+
+    real_grade = batch.grading.grade
+    monkeypatch.setattr(batch, "grade_submission", counting)
+    monkeypatch.setattr(batch.grading, "grade", grade)
+    return seen
+
+
+def _batch(fixture_repo: Path, submissions: Path, spec: Path, out: Path, *more: str) -> int:
+    argv = ["--root", str(fixture_repo), "batch", str(submissions), "--spec-from", str(spec)]
+    return main([*argv, "--out", str(out), *more])
+
+
+def _gradebook(out: Path) -> list[dict[str, str]]:
+    raw = (out / "gradebook.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a BOM, so that spreadsheets read UTF-8 names"
+    with open(out / "gradebook.csv", encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_class_becomes_one_gradebook_and_a_result_per_student(
+    fixture_repo, submissions, spec, tmp_path, graded, capsys
+) -> None:
+    out = tmp_path / "out"
+    code = _batch(fixture_repo, submissions, spec, out, "--jobs", "2")
+    printed = capsys.readouterr().out
+    assert code == 3, printed  # one submission broke the grader: said, and not a crash
+    rows = {row["student"]: row for row in _gradebook(out)}
+    assert list(rows) == ["alice", "bob", "carol", "张三"]  # sorted; .git is no student
+    assert rows["alice"] | {} == {
+        "student": "alice",
+        "01_add": "3",
+        "02_twice": "3",
+        "total": "6",
+        "max": "6",
+        "percent": "100.0",
+        "error": "",
+    }
+    assert (rows["张三"]["01_add"], rows["张三"]["02_twice"], rows["张三"]["percent"]) == (
+        "3",
+        "0",
+        "50.0",
+    )
+    assert (rows["bob"]["01_add"], rows["bob"]["02_twice"], rows["bob"]["total"]) == ("2", "0", "2")
+    assert rows["bob"]["max"] == "6"  # a missing exercise still counts toward the maximum
+    assert (
+        rows["carol"]["error"]
+        == "the grader failed on this submission: RuntimeError: the grader broke"
+    )
+    assert rows["carol"]["01_add"] == rows["carol"]["percent"] == ""
+    for student in rows:
+        data = json.loads((out / "students" / f"{student}.json").read_text(encoding="utf-8"))
+        assert data["student"]["id"] == student
+    alice = json.loads((out / "students" / "alice.json").read_text(encoding="utf-8"))
+    assert (alice["score"], alice["max_score"]) == (6, 6)
+    assert [t["name"] for t in alice["exercises"][0]["tests"]] == [
+        "test_adds",
+        "test_adds_negatives",
+    ]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "4 students: 3 graded, 1 not graded" in page and "张三" in page
+    assert "01_add · test_adds_negatives" in page  # every test's pass rate
+    assert "graded 4, unchanged since the last batch 0, failed 1" in printed
+    assert "alice: 6/6 (100.0%)" in printed and "carol: not graded" in printed
+
+
+def test_a_second_batch_grades_only_what_changed(
+    fixture_repo, submissions, spec, tmp_path, graded, capsys
+) -> None:
+    out = tmp_path / "out"
+    _batch(fixture_repo, submissions, spec, out)
+    first = _gradebook(out)
+    graded.clear()
+    _batch(fixture_repo, submissions, spec, out)
+    assert graded == ["carol"]  # only the error is tried again
+    assert _gradebook(out) == first
+    _write(submissions / "张三" / "twice.py", GOOD_TWICE)  # a resubmission
+    graded.clear()
+    _batch(fixture_repo, submissions, spec, out)
+    assert sorted(graded) == ["carol", "张三"]
+    assert {r["student"]: r["total"] for r in _gradebook(out)}["张三"] == "6"
+    assert "graded 2, unchanged since the last batch 2, failed 1" in capsys.readouterr().out
+    _write(spec / "exercises" / "02_twice" / "exercise.toml", TOML.format(name="twice") + "\n")
+    graded.clear()
+    _batch(fixture_repo, submissions, spec, out)  # a changed spec: every student again
+    assert sorted(graded) == ["alice", "bob", "carol", "张三"]
+
+
+def test_an_interrupted_batch_loses_nothing(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch, capsys
+) -> None:
+    out = tmp_path / "out"
+    real = batch.grade_submission
+
+    def interrupted(submission: batch.Submission, *args: object) -> object:
+        if submission.student == "bob":
+            raise KeyboardInterrupt
+        return real(submission, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "grade_submission", interrupted)
+    # Ctrl-C stops every later session of the process (session.stop_all): a private flag here.
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())
+    assert _batch(fixture_repo, submissions, spec, out, "--jobs", "1") == 130
+    assert session._STOPPING.is_set()  # the sessions were stopped
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())  # a new grader process
+    kept = {p.stem for p in (out / "students").iterdir()}
+    assert "alice" in kept and "bob" not in kept
+    assert not any(p.name.startswith(".") for p in (out / "students").iterdir())  # no partials
+    monkeypatch.setattr(batch, "grade_submission", real)
+    graded.clear()
+    assert _batch(fixture_repo, submissions, spec, out, "--jobs", "1") == 3
+    assert sorted(graded) == sorted({"alice", "bob", "carol", "张三"} - kept)
+    assert len(_gradebook(out)) == 4
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda root: root / "nowhere", "not a folder of submissions"),
+        (lambda root: root, "no submission folders in it"),
+    ],
+)
+def test_a_bad_submissions_folder_is_named(
+    fixture_repo, spec, tmp_path, capsys, make, said
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    folder = make(empty)
+    assert _batch(fixture_repo, folder, spec, tmp_path / "out") == 2
+    printed = capsys.readouterr().out
+    assert str(folder) in printed and said in printed
