@@ -64,8 +64,8 @@ TALK_S = 4.0  # the timeout given to run_captured elsewhere (it is never reached
 READER_S = 4.0  # the longest the judge waits for grep to open the FIFO
 POLL_S = 0.005
 GIVE_UP_S = 20.0  # a script that hears nothing from the judge for this long ends itself
-OUT_LINES = 4000  # Part 1: lines to stdout (about 200 KB: three pipes' worth)
-ERR_LINES = 2000  # Part 1: lines to stderr (about 100 KB)
+OUT_LINES = 9000  # Part 1: lines to stdout (about 200 KB: three pipes' worth)
+ERR_LINES = 5000  # Part 1: lines to stderr (about 110 KB: more than a pipe holds)
 HELD_LINES = 500  # Part 3: lines the second stage reads before it reports
 KILL_SIGNALS = (
     signal.SIGTERM,
@@ -861,6 +861,21 @@ def _pipeline(student, tmp_path: Path):
     return judge, outcome, results, held, label, first, second, nonce, code
 
 
+def _check_first_feeds_second(judge: Judge, h: Held, first: list[str], caller: int) -> None:
+    """The second stage's stdin is written by a child running ``first``, not by the caller."""
+    writers = sorted(w.pid for w in h.writers)
+    if caller in writers or not writers:
+        fail(
+            en=f"the second stage's stdin ({h.pipe}) was fed by the caller itself "
+            f"(pid {caller}), not by a process running {first!r}: run the first stage "
+            f"as a program, and connect it to the second with a pipe {P3_EN}.",
+            zh=f"第二级的标准输入（{h.pipe}）是由调用者自己（pid {caller}）写入的，而不是运行 "
+            f"{first!r} 的进程：第一级也要作为程序运行，再用管道把它和第二级连起来{P3_ZH}。",
+        )
+    for writer in h.writers:
+        _check_no_shell(judge, writer, first, P3_EN, P3_ZH)
+
+
 @pytest.mark.points(3)
 def test_the_parent_closes_its_copy_of_the_pipe(student, tmp_path):
     judge, outcome, results, held, label, first, second, _, _ = _pipeline(student, tmp_path)
@@ -879,17 +894,7 @@ def test_the_parent_closes_its_copy_of_the_pipe(student, tmp_path):
         outcome.value_or_raise()
     h = held[0]
     _check_no_shell(judge, h.second, second, P3_EN, P3_ZH)
-    writers = sorted(w.pid for w in h.writers)
-    if caller in writers or not writers:
-        fail(
-            en=f"the second stage's stdin ({h.pipe}) was fed by the caller itself "
-            f"(pid {caller}), not by a process running {first!r}: run the first stage "
-            f"as a program, and connect it to the second with a pipe {P3_EN}.",
-            zh=f"第二级的标准输入（{h.pipe}）是由调用者自己（pid {caller}）写入的，而不是运行 "
-            f"{first!r} 的进程：第一级也要作为程序运行，再用管道把它和第二级连起来{P3_ZH}。",
-        )
-    for writer in h.writers:
-        _check_no_shell(judge, writer, first, P3_EN, P3_ZH)
+    _check_first_feeds_second(judge, h, first, caller)
     readers = sorted(r.pid for r in h.readers)
     if caller in readers:
         fail(
@@ -916,7 +921,7 @@ def test_the_parent_closes_its_copy_of_the_pipe(student, tmp_path):
 
 @pytest.mark.points(3)
 def test_the_first_stage_ends_by_sigpipe(student, tmp_path):
-    judge, outcome, results, held, label, _, _, nonce, code = _pipeline(student, tmp_path)
+    judge, outcome, results, held, label, first, _, nonce, code = _pipeline(student, tmp_path)
     if not held:
         outcome.value_or_raise()
         fail(
@@ -933,6 +938,7 @@ def test_the_first_stage_ends_by_sigpipe(student, tmp_path):
         zh=f"第二级读到的并不是第一级输出的前 {HELD_LINES} 行：要把 p1.stdout 接到第二级的 "
         f"stdin{P3_ZH}。",
     )
+    _check_first_feeds_second(judge, h, first, outcome.pid)
     if outcome.timed_out and not results:
         fail(
             en=f"{label} did not return within {RUN_S:g} s after the second stage had exited. "
