@@ -47,6 +47,8 @@ import pytest
 from grader.spec import Outcome, Running, check, fail, probe
 
 # README references (checked by `grader verify` against the headings of both READMEs).
+API_EN = "(README: 'The API')"
+API_ZH = "（README.zh-CN:「接口」）"
 P1_EN = "(README: 'Part 1 — run a program and capture its output')"
 P1_ZH = "（README.zh-CN:「第一部分：运行程序并捕获输出」）"
 CODES_EN = "(README: 'Exit codes and signals')"
@@ -325,6 +327,15 @@ class Judge:
     def _look(self, peer: Peer) -> None:
         assert self.running is not None
         caller = self.running.pid
+        for other in self.peers:  # a program that has ended has closed its end: EOF waits
+            if other.closed is None and other is not peer:
+                try:
+                    if other.conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        other.closed = self.now()
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    other.closed = self.now()
         self.looks.append(
             Look(
                 zombies=probe.zombies(caller),
@@ -403,14 +414,18 @@ def _value(outcome: Outcome, results: list, index: int, label: str) -> dict:
                 en=f"{label} did not return within {RUN_S:g} s. Is it waiting for a child "
                 "whose output nobody reads (wait() before reading a full pipe), or reading one "
                 "stream to its end while the child is blocked writing the other? Use "
-                f"communicate() or subprocess.run(capture_output=True){outcome.where('en')}",
+                f"communicate() or subprocess.run(capture_output=True) {P1_EN}"
+                f"{outcome.where('en')}",
                 zh=f"{label} 在 {RUN_S:g} 秒内没有返回。是不是在等待一个输出没人读的子进程"
                 "（管道已经写满，却先调用了 wait()），或者在把一个流读到底的时候，子进程正卡在"
                 "写另一个流上？用 communicate() 或 subprocess.run(capture_output=True)"
-                f"{outcome.where('zh')}",
+                f"{P1_ZH}{outcome.where('zh')}",
             )
         outcome.value_or_raise()
-        fail(en=f"{label} did not return", zh=f"{label} 没有返回")
+        fail(
+            en=f"{label} did not return {API_EN}",
+            zh=f"{label} 没有返回{API_ZH}",
+        )
     return results[index]
 
 
@@ -418,9 +433,9 @@ def _returned(record: dict, label: str) -> object:
     if "raised" in record:
         fail(
             en=f"{label} raised subprocess.{record['raised']} "
-            f"(returncode {record.get('returncode')!r}) where it should have returned",
+            f"(returncode {record.get('returncode')!r}) where it should have returned {API_EN}",
             zh=f"{label} 抛出了 subprocess.{record['raised']}"
-            f"（returncode {record.get('returncode')!r}），这里应当正常返回",
+            f"（returncode {record.get('returncode')!r}），这里应当正常返回{API_ZH}",
         )
     return record["value"]
 
@@ -453,6 +468,20 @@ def test_output_and_exit_code_are_captured(student, tmp_path):
         f"subprocess.run(args, ...) 运行它，而且只运行一次{P1_ZH}。",
     )
     _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)
+    if record.get("raised") == "TimeoutExpired":
+        fail(
+            en=f"{label} raised TimeoutExpired, yet the program ends as soon as its output is "
+            f"read: it writes {ERR_LINES} lines to stderr and {OUT_LINES} to stdout, more than "
+            "a pipe holds (64 KiB), and blocks in write until someone reads. Waiting for it "
+            "(wait()) before reading, or reading stdout to its end before stderr, waits for "
+            "a program that waits for you. Read both at once: communicate(), or "
+            f"subprocess.run(capture_output=True) {P1_EN}.",
+            zh=f"{label} 抛出了 TimeoutExpired，可这个程序只要输出被读走就会立刻结束：它向 stderr "
+            f"写 {ERR_LINES} 行、向 stdout 写 {OUT_LINES} 行，超过了一个管道的容量（64 KiB），"
+            "写满后就阻塞在 write 上，等有人来读。先 wait() 再读，或者先把 stdout 读到底再读 "
+            "stderr，都是在等一个正在等你的程序。要同时读两个流：用 communicate()，或者 "
+            f"subprocess.run(capture_output=True){P1_ZH}。",
+        )
     got = _returned(record, label)
     want_out = "".join(f"{nonce} out {i}\n" for i in range(OUT_LINES))
     want_err = "".join(f"{nonce} err {i}\n" for i in range(ERR_LINES))
@@ -633,10 +662,17 @@ class Fifo:
         self.content = content
         self.readers: list[Holder] = []
         self.fed = False
+        self.argvs: dict[int, list[str] | None] = {}
 
     def tick(self) -> None:
         if self.fed:
             return
+        caller = self.judge.running.pid if self.judge.running else -1
+        own = _cmdline(caller)
+        for proc in probe.descendants(caller):  # what ran meanwhile, for the messages
+            argv = None if proc.zombie else _cmdline(proc.pid)
+            if argv and argv != own:  # a fork not yet exec'd still shows the caller's argv
+                self.argvs[proc.pid] = argv
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
         except OSError:
@@ -710,14 +746,18 @@ def _grep(student, tmp_path: Path, matches: int) -> tuple[Judge, Fifo, dict, str
             f"语法：数据变成了代码。命令要写成列表 {wanted!r}，不经过 shell{P2_ZH}。",
         )
     if not fifo.readers:
-        lives = outcome.timeline.lives
+        ran = "; ".join(
+            f"pid {life.pid} ({life.name})"
+            + (f" argv {fifo.argvs[life.pid]}" if life.pid in fifo.argvs else "")
+            for life in outcome.timeline.lives
+        )
         fail(
-            en=f"{label}: grep never opened the file within {RUN_S:g} s (the judge saw these "
-            f"processes below the caller: {_names(lives)}). The file name has spaces, quotes, "
-            "; and *: split into words, or read by a shell, it names other files. Run "
+            en=f"{label}: grep never opened the file (the judge saw these processes below the "
+            f"caller: {ran or 'none'}). The file name has spaces, quotes, ; and *: split into "
+            "words, or read by a shell, it names other files. Run "
             f"{wanted!r} as a list, without a shell, and let grep read the file {P2_EN}.",
-            zh=f"{label}：grep 在 {RUN_S:g} 秒内始终没有打开这个文件（评测程序在调用者下面看到的"
-            f"进程有：{_names(lives)}）。文件名里有空格、引号、; 和 *：按空白切开，或者交给 shell "
+            zh=f"{label}：grep 始终没有打开这个文件（评测程序在调用者下面看到的进程有："
+            f"{ran or '没有'}）。文件名里有空格、引号、; 和 *：按空白切开，或者交给 shell "
             f"解析，它指的就是别的文件了。把 {wanted!r} 作为列表运行，不经过 shell，"
             f"让 grep 自己去读这个文件{P2_ZH}。",
         )
