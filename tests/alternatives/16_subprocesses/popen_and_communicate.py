@@ -35,9 +35,11 @@ def count_matches(pattern: str, path: str) -> int:
 
 
 def pipeline(first: list[str], second: list[str]) -> tuple[str, int, int]:
-    with subprocess.Popen(first, stdout=subprocess.PIPE) as producer:
-        with subprocess.Popen(second, stdin=producer.stdout, stdout=subprocess.PIPE) as consumer:
-            producer.stdout.close()  # the consumer is now the pipe's only reader
-            out = consumer.stdout.read().decode()
+    with (
+        subprocess.Popen(first, stdout=subprocess.PIPE) as producer,
+        subprocess.Popen(second, stdin=producer.stdout, stdout=subprocess.PIPE) as consumer,
+    ):
+        producer.stdout.close()  # the consumer is now the pipe's only reader
+        out = consumer.stdout.read().decode()
     # Leaving both with-blocks waited for both processes.
     return out, producer.returncode, consumer.returncode
