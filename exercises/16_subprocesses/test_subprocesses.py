@@ -60,9 +60,9 @@ P2_ZH = "（README.zh-CN:「第二部分：不经过 shell 传参数」）"
 P3_EN = "(README: 'Part 3 — a pipeline')"
 P3_ZH = "（README.zh-CN:「第三部分：管道」）"
 
-RUN_S = 6.0  # the longest the judge lets one call run before it gives up on it
+RUN_S = 8.0  # the longest the judge lets one call run before it gives up on it
 TIMEOUT = 0.6  # the timeout given to run_captured in the test of timeouts
-TALK_S = 4.0  # the timeout given to run_captured elsewhere (it is never reached)
+TALK_S = 5.0  # the timeout given to run_captured elsewhere (it is never reached)
 READER_S = 4.0  # the longest the judge waits for grep to open the FIFO
 POLL_S = 0.005
 GIVE_UP_S = 20.0  # a script that hears nothing from the judge for this long ends itself
@@ -608,14 +608,19 @@ def test_the_timeout_kills_and_reaps_the_child(student, tmp_path):
         )
     record = _value(outcome, results, 0, label)
     kids = judge.kids()
+    # On a loaded machine the program may be killed before it has said hello: then the
+    # judge's own samples of the caller's children are the evidence that it ran.
+    children = [life for life in outcome.timeline.lives if life.ppid == outcome.pid]
     check(
-        len(kids) == 1,
-        en=f"{label}: the judge's program connected {len(kids)} time(s), not once: run it, "
-        f"once, and let the timeout end it {TIMEOUT_EN}.",
-        zh=f"{label}：评测程序提供的程序连接了 {len(kids)} 次，而不是 1 次：运行它一次，"
-        f"让超时来结束它{TIMEOUT_ZH}。",
+        len(kids) == 1 or (not kids and children),
+        en=f"{label}: the judge's program connected {len(kids)} time(s), not once, and the "
+        f"judge saw these children of the caller: {_names(children)}. Run it, once, and let "
+        f"the timeout end it {TIMEOUT_EN}.",
+        zh=f"{label}：评测程序提供的程序连接了 {len(kids)} 次，而不是 1 次；评测程序看到调用者的"
+        f"子进程有：{_names(children)}。运行它一次，让超时来结束它{TIMEOUT_ZH}。",
     )
-    _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)
+    if kids:
+        _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)
     check(
         record.get("raised") == "TimeoutExpired",
         en=f"the program never ends by itself, and {label} returned "
@@ -625,12 +630,13 @@ def test_the_timeout_kills_and_reaps_the_child(student, tmp_path):
         f"而没有抛出 subprocess.TimeoutExpired{TIMEOUT_ZH}。",
     )
     _check_nothing_left(judge, label, TIMEOUT_EN, TIMEOUT_ZH)
+    still = ", ".join(f"pid {kid.pid}" for kid in kids if kid.closed is None)
     check(
-        kids[0].closed is not None,
-        en=f"{label} raised TimeoutExpired, but the program (pid {kids[0].pid}) was still "
-        f"running: the timeout must kill it {TIMEOUT_EN}.",
-        zh=f"{label} 抛出了 TimeoutExpired，可程序（pid {kids[0].pid}）还在运行：超时以后必须"
-        f"杀死它{TIMEOUT_ZH}。",
+        not still,
+        en=f"{label} raised TimeoutExpired, but the program ({still}) was still running: the "
+        f"timeout must kill it {TIMEOUT_EN}.",
+        zh=f"{label} 抛出了 TimeoutExpired，可程序（{still}）还在运行：超时以后必须杀死它"
+        f"{TIMEOUT_ZH}。",
     )
 
 
