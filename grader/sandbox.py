@@ -53,7 +53,7 @@ from grader.outcome import (
     StudentTimeout,
     StudentTodo,
 )
-from grader.polling import wait_until
+from grader.polling import holds_within, wait_until
 from grader.timeline import Timeline, Watcher
 from grader.trim import head_tail
 
@@ -273,6 +273,16 @@ class Running:
 
     def alive(self) -> bool:
         return not self.finished()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the function to return or raise (or its process to
+        end); True if it did, and :meth:`stop` then concludes it without a signal.
+
+        Call it before ``stop()`` when the spec knows the function is returning (it said so on
+        the spec's own channel): its result may still be on its way, and a ``stop()`` at that
+        moment would SIGTERM a run that was about to end by itself.
+        """
+        return holds_within(self.finished, timeout, max_interval=0.01)
 
     def timeline(self) -> Timeline:
         """What the judge has seen of the process tree so far."""
