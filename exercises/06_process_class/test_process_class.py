@@ -312,9 +312,8 @@ def _gate(peer: Peer, caller: int, judge: Judge) -> Gate | None:
 def _stop(running: Running, returned: bool) -> Outcome:
     """End the run: once the student's function has returned, its result frame follows at
     once (the scenario only returns it): wait for it rather than stop the sandbox first."""
-    end = time.monotonic() + RUN_S / 2
-    while returned and not running.finished() and time.monotonic() < end:
-        time.sleep(POLL_S)
+    if returned:
+        running.wait(RUN_S / 2)
     return running.stop(grace=0.5)
 
 

@@ -366,7 +366,7 @@ class _Judge:
                 zh=f"{zh}程序却告诉评测程序：{line!r}。",
             )
         if self.eof or running.finished():
-            holds_within(running.finished, ANSWER_S)  # EOF comes a moment before the end
+            running.wait(ANSWER_S)  # EOF comes a moment before the end
             outcome = running.stop()
             if outcome.error is not None:
                 raise outcome.as_problem()
@@ -382,7 +382,7 @@ class _Judge:
 
     def finish(self) -> None:
         self.send("bye")
-        holds_within(self.running.finished, ANSWER_S)
+        self.running.wait(ANSWER_S)
         outcome = self.running.stop()
         if outcome.error is not None:
             raise outcome.as_problem()
@@ -627,7 +627,7 @@ def test_the_callers_timer_is_put_back(student):
                 "秒。setitimer 会返回被它替换掉的定时器还剩多少时间：调用结束后，用这个时间减去调用"
                 f"花掉的时间，把定时器重新设上{PUT_ZH}。",
             )
-        holds_within(judge.running.finished, ANSWER_S)  # EOF comes a moment before the end
+        judge.running.wait(ANSWER_S)  # EOF comes a moment before the end
         outcome = judge.running.stop()
         if outcome.error is not None:
             raise outcome.as_problem()
