@@ -55,6 +55,30 @@ class BatchProblem(Exception):
 
 
 @dataclass(frozen=True)
+class Shard:
+    """``--shard K/N``: the K-th of N disjoint parts of a class (1 <= K <= N).
+
+    A student belongs to the part its id hashes to, so the parts stay the same as students
+    are added or removed (each runner's records stay valid for the next run).
+    """
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``K/N``; ValueError naming the argument otherwise."""
+        k, slash, n = text.partition("/")
+        if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise ValueError(f"--shard {text}: not K/N with 1 <= K <= N (e.g. 2/4)")
+        return cls(int(k), int(n))
+
+    def holds(self, student: str) -> bool:
+        digest = hashlib.sha256(student.encode("utf-8", "surrogateescape")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+
+@dataclass(frozen=True)
 class Submission:
     """One student's folder. ``modules`` maps an exercise's name to the module file found."""
 
@@ -292,6 +316,35 @@ def in_order(submissions: list[Submission], rows: list[StudentRow]) -> list[Stud
     """``rows`` sorted as the submissions are (by student id)."""
     by_id = {row.student: row for row in rows}
     return [by_id[s.student] for s in submissions]
+
+
+def merge(shards: list[Path], out: Path) -> list[dict[str, Any]]:
+    """Gather the records of every shard's ``--out`` into ``out``; all records, by student id.
+
+    A student found in two shard folders is a :class:`BatchProblem` (the shards overlap);
+    a folder without ``students/`` is one too (not a batch's output).
+    """
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for shard in shards:
+        folder = shard / STUDENTS
+        if not folder.is_dir():
+            raise BatchProblem("usage.not_batch_output", shard)
+        for path in sorted(folder.glob("*.json")):
+            if path.name.startswith("."):
+                continue  # a partial record of an interrupted write
+            student = path.stem
+            data = read_record(shard, student)
+            if data is None:
+                raise BatchProblem("usage.bad_record", path)
+            if student in found:
+                raise BatchProblem("usage.merge_twice", path)
+            found[student] = (path, data)
+    merged = []
+    for student in sorted(found):
+        data = found[student][1]
+        write_record(out, student, data)
+        merged.append(data)
+    return merged
 
 
 def records(out: Path, submissions: list[Submission]) -> list[dict[str, Any]]:

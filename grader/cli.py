@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -34,6 +34,9 @@ from grader.report import text
 from grader.results import Grading
 from grader.session import Target, run_exercise
 from grader.state import State
+
+if TYPE_CHECKING:
+    from grader.batch import StudentRow
 
 
 class UsageProblem(Exception):
@@ -132,6 +135,15 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=h("batch_jobs"))
     p_batch.add_argument("--spec-from", type=Path, help=h("spec_from"))
     p_batch.add_argument("--out", type=Path, default=Path("grades"), help=h("out"))
+    p_batch.add_argument("--shard", metavar="K/N", help=h("shard"))
+
+    p_merge = sub.add_parser("merge", help=h("merge"))
+    p_merge.add_argument("shards", type=Path, nargs="+", help=h("shards"))
+    p_merge.add_argument(
+        "--exercise", action="append", default=[], metavar="NAME", help=h("exercise")
+    )
+    p_merge.add_argument("--spec-from", type=Path, help=h("spec_from"))
+    p_merge.add_argument("--out", type=Path, default=Path("grades"), help=h("out"))
 
     p_verify = sub.add_parser(
         "verify", help="prove each spec fails the stub, passes the solution, rejects mutants"
@@ -277,6 +289,8 @@ def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
             return cmd_grade(console, root, args, target_name, lang)
         if args.command == "batch":
             return cmd_batch(console, root, args, lang)
+        if args.command == "merge":
+            return cmd_merge(console, root, args, lang)
         if args.command == "verify":
             if problems:  # authors: every exercise must be valid
                 for problem in problems:
@@ -579,13 +593,21 @@ def _trusted_exercises(root: Path, args: argparse.Namespace) -> list[Exercise]:
 def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
     """Grade every student folder under SUBMISSIONS into --out (see grader.batch)."""
     from grader import batch
-    from grader.report import batch_text, class_report
+    from grader.report import batch_text
 
     if args.jobs < 1:
         raise UsageProblem("usage.jobs")
+    shard = None
+    if args.shard is not None:
+        try:
+            shard = batch.Shard.parse(args.shard)
+        except ValueError:
+            raise UsageProblem("usage.shard", value=args.shard) from None
     exercises = _trusted_exercises(root, args)
     try:
         submissions = batch.find_submissions(args.submissions.resolve(), exercises)
+        if shard is not None:
+            submissions = [s for s in submissions if shard.holds(s.student)]
         args.out.mkdir(parents=True, exist_ok=True)
     except batch.BatchProblem as exc:
         raise UsageProblem(exc.key, path=exc.path) from None
@@ -595,10 +617,44 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
     with batch_text.progress(console, lang, len(work.todo)) as advance:
         graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance)
     rows = batch.in_order(submissions, work.reused + graded)
-    path = batch.write_gradebook(args.out, rows, exercises)
-    page = class_report.render(batch.records(args.out, submissions), exercises, lang)
-    (args.out / batch.REPORT).write_text(page, encoding="utf-8")
+    path = _class_outputs(args.out, rows, batch.records(args.out, submissions), exercises, lang)
     batch_text.render_summary(console, rows, len(work.reused), path, lang)
+    return 3 if any(row.error for row in rows) else 0
+
+
+def _class_outputs(
+    out: Path,
+    rows: list[StudentRow],
+    records: list[dict[str, Any]],
+    exercises: list[Exercise],
+    lang: str,
+) -> Path:
+    """Write the gradebook and the class report into ``out``; the gradebook's path."""
+    from grader import batch
+    from grader.report import class_report
+
+    path = batch.write_gradebook(out, rows, exercises)
+    page = class_report.render(records, exercises, lang)
+    _write(out / batch.REPORT, lambda: page)
+    return path
+
+
+def cmd_merge(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
+    """Gather sharded batches' records into one --out, with its gradebook and report."""
+    from grader import batch
+    from grader.report import batch_text
+
+    exercises = _trusted_exercises(root, args)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        records = batch.merge([p.resolve() for p in args.shards], args.out)
+    except batch.BatchProblem as exc:
+        raise UsageProblem(exc.key, path=exc.path) from None
+    except OSError as exc:
+        raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
+    rows = [batch.row_from_record(r) for r in records]
+    path = _class_outputs(args.out, rows, records, exercises, lang)
+    batch_text.render_merged(console, rows, len(args.shards), path, lang)
     return 3 if any(row.error for row in rows) else 0
 
 

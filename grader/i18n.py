@@ -170,6 +170,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{student}: not graded: {error}",
         "zh": "{student}：没能评分：{error}",
     },
+    "batch.merged": {
+        "en": "merged {students} students from {shards} shards, failed {errors}; gradebook: {path}",
+        "zh": "从 {shards} 个分片合并了 {students} 名学生，失败 {errors} 名；成绩册：{path}",
+    },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "
         "gradebook: {path}",
@@ -246,6 +250,22 @@ WORDS: dict[str, dict[str, str]] = {
     "usage.not_submissions": {
         "en": "{path}: not a folder of submissions",
         "zh": "{path}：不是存放作业的文件夹",
+    },
+    "usage.not_batch_output": {
+        "en": "{path}: not the output of grader batch (no students/ folder in it)",
+        "zh": "{path}：不是 grader batch 的输出（里面没有 students/ 文件夹）",
+    },
+    "usage.bad_record": {
+        "en": "{path}: not a student record of grader batch (unreadable or not its JSON)",
+        "zh": "{path}：不是 grader batch 写的学生记录（读不出来，或者不是它的 JSON）",
+    },
+    "usage.merge_twice": {
+        "en": "{path}: this student is in another shard's output too: the shards overlap",
+        "zh": "{path}：这个学生也出现在另一个分片的输出里：分片有重叠",
+    },
+    "usage.shard": {
+        "en": "--shard {value}: not K/N with 1 <= K <= N (e.g. 2/4)",
+        "zh": "--shard {value}：应当是 K/N，且 1 <= K <= N（例如 2/4）",
     },
     "usage.no_students": {
         "en": "{path}: no submission folders in it (one folder per student)",
@@ -374,6 +394,15 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "每个学生一个子文件夹的目录（子文件夹名就是学号）",
     },
     "help.batch_jobs": {"en": "students graded at a time", "zh": "同时评分的学生数"},
+    "help.shard": {
+        "en": "grade only part K of N of the class (K/N; for N runners, then grader merge)",
+        "zh": "只给全班的第 K 份（共 N 份）评分（K/N；N 台机器分头评，再用 grader merge 合并）",
+    },
+    "help.merge": {
+        "en": "merge the --out folders of sharded batches into one gradebook and report",
+        "zh": "把分片评分的各个 --out 文件夹合并成一份成绩册和报告",
+    },
+    "help.shards": {"en": "the --out folders of the shards", "zh": "各分片的 --out 文件夹"},
     "help.out": {
         "en": "where the gradebook and each student's JSON go (default: grades)",
         "zh": "成绩册和每个学生的 JSON 写到哪里（默认：grades）",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -237,3 +239,59 @@ def test_a_bad_submissions_folder_is_named(
     assert _batch(fixture_repo, folder, spec, tmp_path / "out") == 2
     printed = capsys.readouterr().out
     assert str(folder) in printed and said in printed
+
+
+def test_shards_are_disjoint_cover_the_class_and_stay_put() -> None:
+    ids = [f"student-{i}" for i in range(200)] + ["张三", "O'Brien"]
+    parts = [[s for s in ids if batch.Shard(k, 3).holds(s)] for k in (1, 2, 3)]
+    assert sorted(s for part in parts for s in part) == sorted(ids)  # each in exactly one
+    assert all(40 < len(p) < 95 for p in parts), [len(p) for p in parts]  # roughly a third each
+    assert batch.Shard.parse("2/3") == batch.Shard(2, 3)
+    assert [s for s in ids[:50] if batch.Shard(2, 3).holds(s)] == [
+        s for s in parts[1] if s in ids[:50]
+    ]  # adding students moves nobody
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "2", "a/b", "1/0", "1/2/3"])
+def test_a_bad_shard_is_named(fixture_repo, submissions, spec, tmp_path, capsys, text) -> None:
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "out", "--shard", text) == 2
+    assert f"--shard {text}: not K/N" in capsys.readouterr().out
+
+
+def test_sharded_runners_merge_into_the_unsharded_gradebook(
+    fixture_repo, submissions, spec, tmp_path, capsys
+) -> None:
+    """The fan-out of the class workflow, run here: each shard a separate grader process."""
+    (submissions / "carol").rename(submissions / "dave")  # no grader-breaking module here:
+    _write(submissions / "dave" / "add.py", ABS_ADD)  # these graders run unpatched
+    _batch(fixture_repo, submissions, spec, tmp_path / "whole")
+    command = [sys.executable, "-m", "grader", "--root", str(fixture_repo), "batch"]
+    command += [str(submissions), "--spec-from", str(spec), "--jobs", "1"]
+    shards = [
+        subprocess.Popen(
+            [*command, "--shard", f"{k}/2", "--out", str(tmp_path / f"shard-{k}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for k in (1, 2)
+    ]
+    outputs = [proc.communicate(timeout=300)[0].decode() for proc in shards]
+    assert [proc.returncode for proc in shards] == [0, 0], outputs
+    held = [{p.stem for p in (tmp_path / f"shard-{k}" / "students").iterdir()} for k in (1, 2)]
+    assert not held[0] & held[1] and held[0] | held[1] == {"alice", "bob", "dave", "张三"}
+    capsys.readouterr()
+    argv = ["--root", str(fixture_repo), "merge", str(tmp_path / "shard-1")]
+    argv += [str(tmp_path / "shard-2"), "--spec-from", str(spec), "--out", str(tmp_path / "merged")]
+    assert main(argv) == 0
+    assert "merged 4 students from 2 shards, failed 0" in capsys.readouterr().out
+    whole = (tmp_path / "whole" / "gradebook.csv").read_bytes()
+    assert (tmp_path / "merged" / "gradebook.csv").read_bytes() == whole
+    assert "4 students: 4 graded" in (tmp_path / "merged" / "report.html").read_text("utf-8")
+    assert main([*argv[:4], str(tmp_path / "shard-1"), *argv[5:]]) == 2  # the same shard twice
+    assert "the shards overlap" in capsys.readouterr().out
+
+
+def test_merging_what_is_no_batch_output_is_named(fixture_repo, spec, tmp_path, capsys) -> None:
+    argv = ["--root", str(fixture_repo), "merge", str(tmp_path), "--spec-from", str(spec)]
+    assert main([*argv, "--out", str(tmp_path / "merged")]) == 2
+    assert f"{tmp_path}: not the output of grader batch" in capsys.readouterr().out

@@ -217,3 +217,32 @@ def test_run_autograder_grades_a_flat_upload(fixture_repo: Path, tmp_path: Path)
     assert scores["01_hostile: test_attack"] == (2, "passed")
     assert scores["01_hostile: test_after"] == (0, "failed")
     assert scores["02_hanging_spec: test_after"] == (1, "passed"), "every exercise is graded"
+
+
+def test_the_class_workflow_fans_out_over_shards_and_merges_them() -> None:
+    """The matrix and SHARDS agree, every shard is graded as root with trusted specs and keeps
+    its records in the cache, and the merge gathers exactly the artifacts the shards upload.
+    (tests/test_batch.py runs the same fan-out here, a grader process per shard.)"""
+    flow = yaml.safe_load((REPO / ".github/workflows/grade-class.yml").read_text())
+    grade, merge = flow["jobs"]["grade"], flow["jobs"]["merge"]
+    shards = grade["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(flow["env"]["SHARDS"]) + 1))
+    assert grade["strategy"]["fail-fast"] is False and merge["needs"] == "grade"
+    runs = [s["run"] for s in grade["steps"] if "run" in s]
+    batch = next(r for r in runs if " batch " in r)
+    assert f"sudo {SUDO_GRADER} --root . batch" in batch and "--spec-from ." in batch
+    assert '--shard "${{ matrix.shard }}/$SHARDS"' in batch
+    assert '--out "$RUNNER_TEMP/grades"' in batch and "chown" in batch
+    restore = next(s for s in grade["steps"] if s.get("uses", "").startswith("actions/cache/"))
+    save = next(s for s in grade["steps"] if s.get("uses", "").startswith("actions/cache/save"))
+    assert restore["with"]["path"] == save["with"]["path"] == "${{ runner.temp }}/grades"
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert save["if"] == "always()"
+    upload = next(s for s in grade["steps"] if s.get("uses", "").startswith("actions/upload"))
+    download = next(s for s in merge["steps"] if s.get("uses", "").startswith("actions/download"))
+    assert upload["with"]["name"] == "grades-${{ matrix.shard }}"
+    assert download["with"]["pattern"] == "grades-*"
+    merged = next(s["run"] for s in merge["steps"] if " merge " in s.get("run", ""))
+    assert '"$RUNNER_TEMP"/shards/grades-*' in merged and "--spec-from ." in merged
+    for script in [*runs, merged]:  # valid shell as written
+        subprocess.run(["bash", "-n", "-c", script], check=True)

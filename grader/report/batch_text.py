@@ -72,5 +72,29 @@ def render_summary(
         highlight=False,
         markup=False,
     )
+    _list_errors(console, errors)
+
+
+def render_merged(
+    console: Console, rows: list[StudentRow], shards: int, gradebook: Path, lang: str
+) -> None:
+    """How many students came from how many shards, how many failed; where the gradebook is."""
+    errors = [row for row in rows if row.error]
+    console.print(
+        word(
+            "batch.merged",
+            lang,
+            students=len(rows),
+            shards=shards,
+            errors=len(errors),
+            path=shown_path(gradebook),
+        ),
+        highlight=False,
+        markup=False,
+    )
+    _list_errors(console, errors)
+
+
+def _list_errors(console: Console, errors: list[StudentRow]) -> None:
     for row in errors:
         console.print(Text(f"  {row.student}: {row.error}", "red"), highlight=False)
