@@ -556,8 +556,9 @@ def cmd_grade(
     if args.exercism is not None and len(chosen) != 1:
         raise UsageProblem("usage.exercism")
     target = resolve_target(root, target_name)
-    grading = grading_mod.grade(chosen, target, args.jobs, lang)
-    for path, render in _report_writers(args, grading, chosen, lang):
+    full = grading_mod.grade(chosen, target, args.jobs, lang)
+    grading = full.for_student()  # what students see: hidden tests' messages withheld
+    for path, render in _report_writers(args, full, chosen, lang):
         _write(path, render)
     if args.markdown is not None and os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
@@ -662,25 +663,28 @@ def _report_writers(
     args: argparse.Namespace, grading: Grading, chosen: list[Exercise], lang: str
 ) -> list[tuple[Path, Callable[[], str]]]:
     """What to write where. Machine formats stay English; the summaries people read
-    (Gradescope's text at the top, the Markdown table) are in ``lang``."""
+    (Gradescope's text at the top, the Markdown table) are in ``lang``. Every format but
+    Gradescope's (which shows hidden tests only once grades are published) withholds what
+    hidden tests said."""
     from grader.report import exercism, gradescope, junit, markdown
 
     writers: list[tuple[Path, Callable[[], str]]] = []
+    seen = grading.for_student()  # Gradescope alone shows hidden tests, after publishing
     if args.json is not None:
-        writers.append((args.json, lambda: _dump(results.document(list(grading.results)))))
+        writers.append((args.json, lambda: _dump(results.document(list(seen.results)))))
     if args.gradescope is not None:
         writers.append((args.gradescope, lambda: _dump(gradescope.document(grading, lang))))
     if args.exercism is not None:
         writers.append(
             (
                 args.exercism,
-                lambda: _dump(exercism.document(grading.results[0], chosen[0].spec_path)),
+                lambda: _dump(exercism.document(seen.results[0], chosen[0].spec_path)),
             )
         )
     if args.junit is not None:
-        writers.append((args.junit, lambda: junit.render(grading)))
+        writers.append((args.junit, lambda: junit.render(seen)))
     if args.markdown is not None:
-        writers.append((args.markdown, lambda: markdown.render(grading, lang)))
+        writers.append((args.markdown, lambda: markdown.render(seen, lang)))
     return writers
 
 

@@ -16,6 +16,7 @@ limit inside the test process only (signal method, ``func_only``), below the har
 
 from __future__ import annotations
 
+import dataclasses
 import faulthandler
 import gc
 import json
@@ -131,6 +132,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "deadline(seconds): hard wall-clock deadline for this test, overriding the exercise's",
+    )
+    config.addinivalue_line(
+        "markers",
+        "hidden: an instructor's test: it counts, but students only learn that it failed",
     )
     isolation.become_subreaper()
     supervisor = config.getoption("grader_supervisor")
@@ -568,6 +573,7 @@ class Recorder:
         self.points: dict[str, float] = {}
         self.names: dict[str, str] = {}
         self.deadlines: dict[str, float] = {}
+        self.hidden: set[str] = set()
         self.phases: dict[str, list[pytest.TestReport]] = {}
         self.started: dict[str, float] = {}
 
@@ -581,12 +587,18 @@ class Recorder:
             self.points[item.nodeid] = points(item)
             self.names[item.nodeid] = item.name
             self.deadlines[item.nodeid] = hard_deadline(item)
+            if item.get_closest_marker("hidden") is not None:
+                self.hidden.add(item.nodeid)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for note in self.notes:
             self._emit({"type": "note", "message": note})
         tests = [
-            {"name": self.names[i.nodeid], "max_score": self.points[i.nodeid]}
+            {
+                "name": self.names[i.nodeid],
+                "max_score": self.points[i.nodeid],
+                "hidden": i.nodeid in self.hidden,
+            }
             for i in session.items
         ]
         self._emit({"type": "collected", "tests": tests})
@@ -610,6 +622,7 @@ class Recorder:
         result = summarise(
             self.names.get(nodeid, nodeid), self.points.get(nodeid, 1.0), reports, duration
         )
+        result = dataclasses.replace(result, hidden=nodeid in self.hidden)
         self._emit({"type": "test", **result.to_json()})
 
     def pytest_sessionfinish(self) -> None:

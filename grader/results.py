@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 # "skipped": not run, because a call it makes hung in an earlier test (`grader check` only).
 STATUSES = ("passed", "failed", "todo", "timeout", "crashed", "error", "skipped")
+HIDDEN_FAILED = "hidden test failed"  # all a student learns of a hidden test that did not pass
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class TestResult:
     message: str = ""
     output: str = ""
     duration_s: float = 0.0
+    hidden: bool = False  # @pytest.mark.hidden: its message is withheld from students
 
     __test__ = False  # not a pytest test class
 
@@ -44,7 +46,15 @@ class TestResult:
             message=str(data.get("message", "")),
             output=str(data.get("output", "")),
             duration_s=float(data.get("duration_s", 0.0)),
+            hidden=bool(data.get("hidden", False)),
         )
+
+    def for_student(self) -> TestResult:
+        """What a student may see: a hidden test keeps its name, status and points, and says
+        nothing more than that it failed."""
+        if not self.hidden:
+            return self
+        return replace(self, message="" if self.status == "passed" else HIDDEN_FAILED, output="")
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,10 @@ class ExerciseResult:
     @property
     def failed(self) -> int:
         return len(self.tests) - self.passed
+
+    def for_student(self) -> ExerciseResult:
+        """The result with every hidden test's message withheld (see TestResult.for_student)."""
+        return replace(self, tests=tuple(t.for_student() for t in self.tests))
 
     def first_failure(self) -> TestResult | None:
         return next((t for t in self.tests if t.status != "passed"), None)
@@ -147,6 +161,10 @@ class Grading:
     @property
     def failed(self) -> int:
         return sum(r.failed for r in self.results)
+
+    def for_student(self) -> Grading:
+        """The grading with every hidden test's message withheld."""
+        return replace(self, results=tuple(r.for_student() for r in self.results))
 
     def incomplete(self) -> list[str]:
         """Why grading could not complete: exercises whose trusted spec could not run at all."""

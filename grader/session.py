@@ -472,6 +472,7 @@ def read_results(
                 max_score,
                 message=f"not run: {reason or 'no result'}",
                 output=detail,
+                hidden=bool(entry.get("hidden", False)),
             )
         )
     error = ""

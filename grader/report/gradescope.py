@@ -40,7 +40,8 @@ def document(grading: Grading, lang: str = "en") -> dict[str, Any]:
                         else f"[{test.status}] {test.message}",
                         "" if test.status == "passed" else test.output,
                     ),
-                    "visibility": "visible",
+                    # an instructor's hidden test: shown to students once grades are published
+                    "visibility": "after_published" if test.hidden else "visible",
                 }
             )
     return {
