@@ -8,7 +8,7 @@ network helpers and waits are the judge's own eyes and hands. See docs/authoring
 
 from __future__ import annotations
 
-from grader import probe
+from grader import channel, probe
 from grader.lessons import check_every_child_used_os_exit
 from grader.messages import Msg, SpecFailure, check, fail
 from grader.net import (
@@ -49,6 +49,7 @@ __all__ = [
     "Timeline",
     "WaitTimeout",
     "accepts",
+    "channel",
     "check",
     "check_every_child_used_os_exit",
     "connect",

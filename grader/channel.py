@@ -1,0 +1,235 @@
+"""A channel the judge holds: a Unix socket that code in the sandbox connects to.
+
+Specs keep needing the same thing: a callable they hand to student code, or a trusted
+scenario, tells the judge "I am here", "I returned", "give me my next order", and the judge
+must know *which process* said it. The kernel says that (``SO_PEERCRED``), so no verdict rests
+on a pid the sandbox reports about itself.
+
+Who owns what:
+- The test owns the :class:`Channel` (``with Channel("06") as channel:``): it listens, accepts,
+  reads, and on :meth:`Channel.close` closes every connection and the listener (and removes the
+  socket's folder where the name is a file).
+- Each :class:`Peer` is one accepted connection; the channel closes it. A peer's end of file
+  means the process that held the other end closed it or ended.
+- Sandbox side, :func:`talk` (one line out, one answer back; the socket is closed on return)
+  and :func:`connect` (a connection the caller keeps, and closes or leaves to its own end).
+
+On Linux the address is an abstract name (no file, no permissions, gone with the listener);
+elsewhere it is a socket file in a private folder, and the peer's pid comes from
+``LOCAL_PEERPID`` (macOS; untested here).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TypeVar
+
+from grader import probe
+
+T = TypeVar("T")
+
+POLL_S = 0.003  # how long one poll waits for anything to arrive
+LINE_MAX = 65536  # a longer line is cut here (what follows up to its newline is dropped)
+_LINUX = sys.platform.startswith("linux")
+_SOL_LOCAL, _LOCAL_PEERPID = 0, 2  # macOS <sys/un.h>
+
+
+def peer_pid(conn: socket.socket) -> int:
+    """The pid of the process at the other end of a connected Unix socket, as the kernel says."""
+    if hasattr(socket, "SO_PEERCRED"):
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return int(struct.unpack("3i", creds)[0])
+    return int(struct.unpack("i", conn.getsockopt(_SOL_LOCAL, _LOCAL_PEERPID, 4))[0])
+
+
+@dataclass(eq=False)
+class Peer:
+    """One connection to the judge: the process that made it, as the kernel and /proc said."""
+
+    conn: socket.socket
+    pid: int
+    row: probe.Proc | None  # the process as the judge read it when it accepted the connection
+    at: float  # seconds from the channel's opening to the accept
+    lines: list[str] = field(default_factory=list)
+    closed_at: float | None = None  # when the judge read the end of file
+    _buffer: bytes = b""
+
+    @property
+    def line(self) -> str:
+        """The first line it sent ('' before one came)."""
+        return self.lines[0] if self.lines else ""
+
+    @property
+    def ended(self) -> bool:
+        """The other end is closed: the process closed it, or ended."""
+        return self.closed_at is not None
+
+    def answer(self, text: str) -> bool:
+        """Send one line back; False when the other end is gone."""
+        try:
+            self.conn.sendall(text.encode() + b"\n")
+        except OSError:
+            return False
+        return True
+
+    def _read(self, now: float) -> bool:
+        """Take what arrived; True if a line was completed or the end was reached."""
+        try:
+            chunk = self.conn.recv(65536)
+        except BlockingIOError:
+            return False
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.closed_at = now
+            if self._buffer:
+                self.lines.append(self._buffer.decode(errors="replace"))
+                self._buffer = b""
+            return True
+        data = self._buffer + chunk
+        *complete, rest = data.split(b"\n")
+        for raw in complete:
+            self.lines.append(raw[:LINE_MAX].decode(errors="replace"))
+        self._buffer = rest[: LINE_MAX + 1]
+        return bool(complete)
+
+
+class Channel:
+    """The judge's listening socket and every connection it accepted (see the module doc)."""
+
+    def __init__(self, tag: str = "spec", backlog: int = 128, abstract: bool = _LINUX) -> None:
+        name = f"katas-{tag}-{secrets.token_hex(8)}"
+        self._folder: str | None = None
+        if abstract:
+            self.address = "\0" + name
+        else:
+            self._folder = tempfile.mkdtemp(prefix="katas-")
+            os.chmod(self._folder, 0o755)  # a sandbox of another uid may connect
+            self.address = os.path.join(self._folder, "s")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.address)
+        if self._folder is not None:
+            os.chmod(self.address, 0o777)
+        self.listener.listen(backlog)
+        self.listener.setblocking(False)
+        self.peers: list[Peer] = []
+        self.began = time.monotonic()
+
+    def now(self) -> float:
+        """Seconds since the channel opened (the clock of ``Peer.at`` and ``closed_at``)."""
+        return time.monotonic() - self.began
+
+    def poll(self, wait: float = POLL_S) -> list[Peer]:
+        """Accept what connected and read what arrived, waiting at most ``wait`` for anything.
+
+        Returns the peers that are new, completed a line, or ended.
+        """
+        open_peers = [p for p in self.peers if not p.ended]
+        readable, _, _ = select.select([self.listener, *(p.conn for p in open_peers)], [], [], wait)
+        changed: list[Peer] = []
+        if self.listener in readable:
+            changed.extend(self._accept())
+        for peer in open_peers:
+            if peer.conn in readable and peer._read(self.now()):
+                changed.append(peer)
+        return list(dict.fromkeys(changed))
+
+    def wait_for(self, condition: Callable[[], T], timeout: float) -> T | None:
+        """Poll until ``condition()`` is truthy (its value) or ``timeout`` passes (None)."""
+        end = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            self.poll(min(POLL_S, left))
+
+    def _accept(self) -> list[Peer]:
+        new = []
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except BlockingIOError:
+                break
+            pid = peer_pid(conn)
+            row = probe.read(pid)  # it is connecting or waiting for an answer: as it was then
+            conn.setblocking(False)
+            peer = Peer(conn, pid, row, self.now())
+            peer._read(self.now())  # its first line is often there already
+            self.peers.append(peer)
+            new.append(peer)
+        return new
+
+    def close(self) -> None:
+        for peer in self.peers:
+            peer.conn.close()
+        self.listener.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def __enter__(self) -> Channel:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# -- the sandbox side ----------------------------------------------------------------------------
+
+
+def connect(address: str, line: str, timeout: float = 20.0) -> socket.socket:
+    """Connect to the judge and say ``line``; the caller owns the socket (its timeout set)."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.settimeout(timeout)
+        conn.connect(address)
+        conn.sendall(line.encode() + b"\n")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def read_line(conn: socket.socket, limit: int = LINE_MAX) -> str:
+    """One line from the judge ('' if it closed first); waits as the socket's timeout says.
+
+    ``select`` does the waiting, so a timeout is ``TimeoutError`` only from here, never from
+    inside student code that catches ``TimeoutError`` for its own reasons.
+    """
+    data = b""
+    timeout = conn.gettimeout()
+    end = None if timeout is None else time.monotonic() + timeout
+    while not data.endswith(b"\n") and len(data) <= limit:
+        left = None if end is None else max(0.0, end - time.monotonic())
+        if not select.select([conn], [], [], left)[0]:
+            raise TimeoutError(f"the judge did not answer within {timeout:g} s")
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").rstrip("\n")
+
+
+def talk(address: str, line: str, timeout: float = 20.0) -> str:
+    """Say ``line`` to the judge and return its one-line answer ('' if it closed instead)."""
+    with connect(address, line, timeout) as conn:
+        return read_line(conn)

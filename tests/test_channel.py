@@ -1,0 +1,104 @@
+"""grader.channel: the judge learns from the kernel which process said what, and when it ended."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from grader import channel
+from grader.isolation import Deadline, wait_child
+
+
+def _fork(body) -> int:  # type: ignore[no-untyped-def]
+    """Run ``body()`` in a child that ends with os._exit (its return value, 0 if None)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            code = body() or 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _status(pid: int) -> int:
+    status = wait_child(pid, Deadline(20.0))
+    assert status is not None, f"pid {pid} did not end"
+    return os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.parametrize("abstract", [True, False], ids=["abstract", "socket-file"])
+def test_the_kernel_names_who_talked_and_the_answer_comes_back(abstract: bool) -> None:
+    with channel.Channel("test", abstract=abstract) as judge:
+        address = judge.address
+        kid = _fork(lambda: 7 if channel.talk(address, f"hello from {os.getpid()}") == "go" else 3)
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
+        assert peer is not None
+        assert peer.pid == kid and peer.line == f"hello from {kid}"
+        assert peer.row is not None and peer.row.ppid == os.getpid()
+        assert peer.answer("go")
+        assert _status(kid) == 7
+        assert judge.wait_for(lambda: peer.ended, 20.0)
+    if not abstract:
+        assert not os.path.exists(address)  # the folder went with the channel
+
+
+def test_a_line_that_lies_about_its_sender_does_not_fool_the_judge() -> None:
+    """A grandchild speaks with its parent's pid in the line: the kernel says who it is."""
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def parent() -> int:
+            me = os.getpid()
+            grandchild = _fork(lambda: channel.talk(address, f"I am {me}") and 0)
+            return _status(grandchild)
+
+        kid = _fork(parent)
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
+        assert peer is not None and peer.line == f"I am {kid}"
+        assert peer.pid != kid and peer.row is not None and peer.row.ppid == kid
+        peer.answer("ok")
+        assert _status(kid) == 0
+
+
+def test_many_at_once_each_line_whole_and_the_end_of_each_seen() -> None:
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def hold() -> int:
+            conn = channel.connect(address, "x" * 100_000)  # longer than a line may be
+            conn.sendall(b"second\nthird, cut by the end")
+            return 0 if channel.read_line(conn) == "bye" else 5
+
+        kids = [_fork(hold) for _ in range(20)]
+        assert judge.wait_for(lambda: sum(len(p.lines) >= 2 for p in judge.peers) == 20, 20.0)
+        assert sorted(p.pid for p in judge.peers) == sorted(kids)
+        for peer in judge.peers:
+            assert peer.lines[0] == "x" * channel.LINE_MAX
+            assert peer.lines[1] == "second"
+            assert not peer.ended
+            peer.answer("bye")
+        assert [_status(k) for k in kids] == [0] * 20
+        assert judge.wait_for(lambda: all(p.ended for p in judge.peers), 20.0)
+        assert all(p.lines[2:] == ["third, cut by the end"] for p in judge.peers)
+
+
+def test_an_answer_that_never_comes_is_a_timeout_in_the_sandbox() -> None:
+    with channel.Channel("test") as judge:
+        with pytest.raises(TimeoutError):
+            channel.talk(judge.address, "anyone?", timeout=0.05)
+        judge.poll()
+        assert [p.line for p in judge.peers] == ["anyone?"]
+        assert judge.wait_for(lambda: judge.peers[0].ended, 5.0)
+
+
+def test_a_closed_channel_refuses_connections() -> None:
+    judge = channel.Channel("test")
+    address = judge.address
+    judge.close()
+    with pytest.raises(OSError):
+        channel.connect(address, "late", timeout=1.0)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock, pytest.raises(OSError):
+        sock.connect(address)
