@@ -237,36 +237,44 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
         )
         seen = Seen(caller=running.pid, judge=judge, mode=mode)
         if mode == HOLD:
-            end = time.monotonic() + SEE_S
-            while time.monotonic() < end and not running.finished():
+
+            def children_seen() -> bool:
+                if running.finished():
+                    return True
                 _take_report(listener, seen)
                 kids = probe.children(seen.caller)  # zombies included: the caller is held
-                if kids:
-                    seen.children = [p.pid for p in sorted(kids, key=lambda p: p.start)]
-                    break
-                time.sleep(POLL_S)
+                seen.children = [p.pid for p in sorted(kids, key=lambda p: p.start)]
+                return bool(kids)
+
+            holds_within(children_seen, SEE_S, POLL_S)
             if seen.children:
                 first = time.monotonic()
-                while seen.reporter is None:
+
+                def held_long_enough() -> bool:
+                    if seen.reporter is not None:
+                        return True
                     _take_report(listener, seen)
                     row = probe.read(seen.children[0])
                     if row is None or row.zombie or seen.reporter is not None:
-                        break  # it ended, or reported, while its parent was held
+                        return True  # it ended, or reported, while its parent was held
                     seen.asleep = seen.asleep or row.state == "S"
                     held = time.monotonic() - first
-                    if (held >= hold_s and seen.asleep) or held >= HOLD_MAX_S:
-                        break
-                    time.sleep(POLL_S)
+                    return (held >= hold_s and seen.asleep) or held >= HOLD_MAX_S
+
+                holds_within(held_long_enough, 2 * HOLD_MAX_S, POLL_S)
                 _take_report(listener, seen)  # the last look before letting it go
                 for kid in probe.children(seen.caller):
                     if kid.pid not in seen.children:
                         seen.children.append(kid.pid)
         (gate / "release").touch()
-        end = time.monotonic() + LEAVE_S
-        while time.monotonic() < end and not _gone(seen.caller):
+
+        def caller_gone() -> bool:
+            if _gone(seen.caller):
+                return True
             _take_report(listener, seen)
-            time.sleep(POLL_S)
-        seen.left = _gone(seen.caller)
+            return False
+
+        seen.left = holds_within(caller_gone, LEAVE_S, POLL_S)
         if seen.left:
             seen.orphans = [
                 p for p in probe.children(judge) if p.pid not in before and p.pid != seen.caller
@@ -279,19 +287,18 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
         target = seen.reporter if seen.reporter is not None else seen.child
         if seen.left and target is not None:
             seen.waited_for = target
-            end = time.monotonic() + (END_S if seen.reporter is not None else 0.0)
-            while True:
+
+            def reaped() -> bool:
                 try:
                     done, status = os.waitpid(target, os.WNOHANG)
                 except ChildProcessError:
                     seen.not_mine = True
-                    break
+                    return True
                 if done:
                     seen.status = status
-                    break
-                if time.monotonic() >= end:
-                    break
-                time.sleep(POLL_S)
+                return bool(done)
+
+            holds_within(reaped, END_S if seen.reporter is not None else 0.0, POLL_S)
         seen.outcome = running.stop(grace=0.5)
         return seen
 
