@@ -609,7 +609,8 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         submissions = batch.find_submissions(args.submissions.resolve(), exercises)
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
-        args.out.mkdir(parents=True, exist_ok=True)
+        # Even a shard that holds no student is a batch's output, which `grader merge` takes.
+        (args.out / batch.STUDENTS).mkdir(parents=True, exist_ok=True)
     except batch.BatchProblem as exc:
         raise UsageProblem(exc.key, path=exc.path) from None
     except OSError as exc:

@@ -291,6 +291,23 @@ def test_sharded_runners_merge_into_the_unsharded_gradebook(
     assert "the shards overlap" in capsys.readouterr().out
 
 
+def test_a_shard_that_holds_no_student_still_merges(
+    fixture_repo, submissions, spec, tmp_path, capsys
+) -> None:
+    """More runners than students (a small class on a wide matrix): the empty shards merge."""
+    ids = {p.name for p in submissions.iterdir() if not p.name.startswith(".")}
+    empty = next(k for k in range(1, 50) if not any(batch.Shard(k, 50).holds(i) for i in ids))
+    assert (
+        _batch(fixture_repo, submissions, spec, tmp_path / "empty", "--shard", f"{empty}/50") == 0
+    )
+    assert list((tmp_path / "empty" / "students").iterdir()) == []
+    whole = _batch(fixture_repo, submissions, spec, tmp_path / "whole")
+    capsys.readouterr()
+    argv = ["--root", str(fixture_repo), "merge", str(tmp_path / "whole"), str(tmp_path / "empty")]
+    assert main([*argv, "--spec-from", str(spec), "--out", str(tmp_path / "merged")]) == whole
+    assert f"merged {len(ids)} students from 2 shards" in capsys.readouterr().out
+
+
 def test_merging_what_is_no_batch_output_is_named(fixture_repo, spec, tmp_path, capsys) -> None:
     argv = ["--root", str(fixture_repo), "merge", str(tmp_path), "--spec-from", str(spec)]
     assert main([*argv, "--out", str(tmp_path / "merged")]) == 2
