@@ -154,6 +154,7 @@ class Seen:
     stalled: bool = False  # nothing moved for STALL_S: the judge ended the run
     hung_children: list[probe.Proc] = field(default_factory=list)  # at the stall
     caller_wait: str = ""  # the caller's wchan at the stall ("do_wait": in join())
+    hold_zero: bool = False  # the Order test's policy: item 0 is held until the others end
     outcome: Outcome | None = None
 
     def ended_tasks(self) -> int:
@@ -219,7 +220,7 @@ def _wchan(pid: int) -> str:
 
 def _watch(student: Any, call: str, task: Any, items: list[int], workers: int, policy: Any) -> Seen:
     """Run ``pool_map(task, items, workers)`` and answer its tasks as ``policy`` says."""
-    seen = Seen(call, items, workers)
+    seen = Seen(call, items, workers, hold_zero=policy is _zero_last)
     with channel.Channel("08") as judge:
         running = student.options(label=call).start_scenario(
             _call, judge.address, task, items, workers
@@ -309,7 +310,7 @@ def _fail_hung_after_the_work(seen: Seen) -> None:
     facts_en = (
         f"{seen.call}: every one of the {len(seen.items)} tasks had finished, but the call "
         f"had not returned {STALL_S:g} s later. The judge then saw below the caller "
-        f"{len(alive)} live process(es) and {len(zombies)} ended but not joined (zombies)"
+        f"{len(alive)} live process(es) and {len(zombies)} zombie(s) (ended, not yet joined)"
         + (", and the caller waiting in join() for a process to end" if joining else "")
         + ". "
     )
@@ -332,8 +333,8 @@ def _fail_hung_after_the_work(seen: Seen) -> None:
     drain_en = (
         "join() before reading the results: a process that has put data on a Queue cannot "
         "end until that data has gone into the pipe, and a pipe holds only 64 KiB until "
-        "somebody reads it. Read every result first, then join (README: 'Read before you "
-        "join')."
+        "somebody reads it. Read every result first, then join "
+        "(README: 'Read before you join')."
     )
     drain_zh = (
         "还没取结果就 join()：一个往 Queue 里放过数据的进程，要等这些数据全部写进管道才能结束，"
@@ -352,22 +353,50 @@ def _fail_hung_after_the_work(seen: Seen) -> None:
         "README：「异常」）；或者调用方读的结果比任务数多（恰好读 len(items) 个，见 "
         "README：「顺序」）。"
     )
-    if joining or alive:
-        causes = [(drain_en, drain_zh), (sentinel_en, sentinel_zh)]
-        if len(alive) < seen.workers:
-            causes.reverse()
-        causes.append((lost_en, lost_zh))
+    # The judge's reading of the process table says which classic mistake this most likely
+    # is; the others follow, shorter, in case the reading misled it.
+    if alive and len(alive) < seen.workers:
+        causes = [(sentinel_en, sentinel_zh), (drain_en, drain_zh), (lost_en, lost_zh)]
+    elif alive:
+        causes = [(drain_en, drain_zh), (sentinel_en, sentinel_zh), (lost_en, lost_zh)]
     else:
         causes = [(lost_en, lost_zh), (sentinel_en, sentinel_zh), (drain_en, drain_zh)]
+    first, *others = causes
     fail(
-        en=facts_en + "The classic causes: " + " ".join(c[0] for c in causes),
-        zh=facts_zh + "常见的原因：" + "".join(c[1] for c in causes),
+        en=facts_en
+        + "The likely cause: "
+        + first[0]
+        + " Other causes of a hang here: "
+        + " ".join(c[0] for c in others),
+        zh=facts_zh
+        + "最可能的原因："
+        + first[1]
+        + "其他可能造成卡住的原因："
+        + "".join(c[1] for c in others),
     )
 
 
 def _fail_tasks_held(seen: Seen) -> None:
     count = len(seen.processes())
     in_caller = seen.in_caller()
+    zero = [p for item, p in seen.tasks if item == 0 and id(p) not in seen.released]
+    if seen.hold_zero and zero and not in_caller:
+        others = sum(1 for item, p in seen.tasks if item != 0 and p.ended)
+        fail(
+            en=f"{seen.call}: the judge held item 0's task (in pid {zero[0].pid}) and let "
+            f"every other task go at once, but after {others} of the other "
+            f"{len(seen.items) - 1} tasks nothing moved for {STALL_S:g} s. While one worker "
+            "is busy, the other workers go on taking task after task from the one task "
+            "queue. A pool that waits for a whole round of tasks (a process per task, "
+            "started a round at a time) or hands tasks out to workers in advance stops "
+            "behind one slow task (README: 'Workers' and 'Order').",
+            zh=f"{seen.call}：评测程序扣住了第 0 项的任务（在 pid {zero[0].pid} 里），其余任务"
+            f"一到就放行；可是其他 {len(seen.items) - 1} 个任务完成了 {others} 个之后，"
+            f"{STALL_S:g} 秒内再没有任何进展。一个工作进程忙着的时候，其他工作进程应当继续从"
+            "同一个任务队列里一个接一个地取任务。如果进程池要等一整轮任务做完（每个任务一个"
+            "进程、一轮一轮地启动），或者事先把任务分配给各个工作进程，一个慢任务就会把它卡住"
+            "（见 README：「工作进程」和「顺序」）。",
+        )
     if in_caller:
         why_en = (
             f"item(s) {in_caller[:5]} ran in the calling process itself, not in a worker: "
@@ -381,9 +410,13 @@ def _fail_tasks_held(seen: Seen) -> None:
     elif not seen.tasks:
         why_en = (
             "no task ever started: are the workers started, and do the tasks reach them "
-            "through the task queue?"
+            "through the task queue? (The sentinels go AFTER the tasks: a worker that finds "
+            "a sentinel first ends before doing anything.)"
         )
-        why_zh = "一个任务都没有开始：工作进程启动了吗？任务有没有通过任务队列交给它们？"
+        why_zh = (
+            "一个任务都没有开始：工作进程启动了吗？任务有没有通过任务队列交给它们？（哨兵要放在"
+            "任务之后：先拿到哨兵的工作进程什么都不做就结束了。）"
+        )
     else:
         why_en = (
             f"the judge never saw more than {seen.most_waiting} task(s) running at the same "
