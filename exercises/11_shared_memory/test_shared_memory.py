@@ -55,7 +55,7 @@ CHILD_EN = "(README: 'Children and joining')"
 CHILD_ZH = "（见 README：「子进程与 join」）"
 
 LINUX = sys.platform.startswith("linux")
-BARRIER_S = 3.0  # the longest the judge waits for every index to be asked before answering
+BARRIER_S = 5.0  # the longest the judge waits for every index to be asked before answering
 RUN_S = 12.0  # the longest the judge watches one run
 ANSWER_S = 20.0  # the longest a sandbox callable waits for the judge (it always answers)
 SHM = "/dev/shm"
@@ -198,9 +198,8 @@ def _read_segment(name: str, uid: int | None) -> bytes | None:
             return os.pread(fd, min(info.st_size, 1 << 20), 0)
         finally:
             os.close(fd)
-    import mmap
-
     import _posixshmem  # type: ignore[import-not-found]
+    import mmap
 
     try:
         fd = _posixshmem.shm_open("/" + name, os.O_RDONLY, mode=0o600)
@@ -224,10 +223,17 @@ def _segment_exists(name: str) -> bool:
 
 def _is_tracker(pid: int) -> bool:
     """multiprocessing's resource tracker (a child SharedMemory starts): not a worker."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as file:
-            return b"resource_tracker" in file.read()
-    except OSError:
+    if LINUX:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                return b"resource_tracker" in file.read()
+        except OSError:
+            return False
+    try:  # macOS: the process table comes from psutil, as in grader.probe
+        import psutil
+
+        return any("resource_tracker" in part for part in psutil.Process(pid).cmdline())
+    except Exception:
         return False
 
 
@@ -262,9 +268,7 @@ def _watch(
     """Run ``scenario`` in the sandbox and answer its callables; what the judge saw."""
     with channel.Channel("11") as judge:
         before = _shm_files(None) if LINUX else set()
-        running: Running = student.options(label=label).start_scenario(
-            scenario, judge.address, arg
-        )
+        running: Running = student.options(label=label).start_scenario(scenario, judge.address, arg)
         seen = Seen(running.pid, len(answers))
         handled: set[int] = set()
         first_ask: float | None = None
@@ -389,8 +393,8 @@ def _check_children(seen: Seen, what: str, ref_en: str, ref_zh: str) -> None:
         not shared and not seen.again,
         en=f"one child did the work of several indexes ({shared or 'an index asked twice'}): "
         f"start one Process per index, each with its own index {ref_en}.",
-        zh=f"一个子进程干了好几个下标的活（{shared or '同一个下标被请求了两次'}）：每个下标启动一个 "
-        f"Process，各自带上自己的下标{ref_zh}。",
+        zh=f"一个子进程干了好几个下标的活（{shared or '同一个下标被请求了两次'}）："
+        f"每个下标启动一个 Process，各自带上自己的下标{ref_zh}。",
     )
     check(
         seen.at_once == seen.n,
@@ -471,9 +475,10 @@ def _check_readings(seen: Seen, rows: list[tuple[int, float]]) -> None:
                 "global); only a Value or an Array created BEFORE start() and passed to the "
                 "child is shared. And read it only after join() "
                 f"{P1_EN}.",
-                zh=f"第 {index} 项仍然是 (0, 0.0)：父进程根本没看到第 {index} 个子进程写的值。子进程"
-                "改的是普通变量（列表、全局变量）自己的那份拷贝；只有在 start() 之前创建、并传给子进程"
-                f"的 Value 或 Array 才是共享的。而且要在 join() 之后再读{P1_ZH}。",
+                zh=f"第 {index} 项仍然是 (0, 0.0)：父进程根本没看到第 {index} 个子进程"
+                "写的值。子进程改的是普通变量（列表、全局变量）自己的那份拷贝；只有在 start() "
+                "之前创建、并传给子进程的 Value 或 Array 才是共享的。"
+                f"而且要在 join() 之后再读{P1_ZH}。",
             )
         if got_count != count:
             hint_en = hint_zh = ""
@@ -482,7 +487,9 @@ def _check_readings(seen: Seen, rows: list[tuple[int, float]]) -> None:
                     " That is the count cut to 32 bits: typecode 'i' is a 4-byte C int and "
                     "wraps silently. Use 'q' (long long, 8 bytes)."
                 )
-                hint_zh = "这正是截断成 32 位之后的值：类型码 'i' 是 4 字节的 C int，溢出时不会报错，"
+                hint_zh = (
+                    "这正是截断成 32 位之后的值：类型码 'i' 是 4 字节的 C int，溢出时不会报错，"
+                )
                 hint_zh += "只会悄悄回绕。要用 'q'（long long，8 字节）。"
             fail(
                 en=f"entry {index}: the count is {got_count!r}, read({index}) gave {count}."
@@ -497,7 +504,9 @@ def _check_readings(seen: Seen, rows: list[tuple[int, float]]) -> None:
                     " That is the value rounded to a C float (typecode 'f': about 7 digits). "
                     "Use 'd', a C double: the same 64-bit float as Python's."
                 )
-                hint_zh = "这是被舍入成 C float 的值（类型码 'f'：只有大约 7 位有效数字）。要用 'd'，"
+                hint_zh = (
+                    "这是被舍入成 C float 的值（类型码 'f'：只有大约 7 位有效数字）。要用 'd'，"
+                )
                 hint_zh += "也就是 C double：和 Python 的 float 一样是 64 位。"
             elif isinstance(got_value, int) or got_value == int(real):
                 hint_en = " The fraction is gone: an integer typecode. Use 'd' for a float."
@@ -533,9 +542,9 @@ def _check_in_heap(seen: Seen, packed: list[bytes], what_en: str, what_zh: str, 
             "multiprocessing at all: no Value or Array was created. The children must write "
             f"into a Value or Array the parent created, not send through a Queue or a Pipe "
             f"{ref[0]}.",
-            zh=f"{what_zh}是拿回来了，可调用者根本没有映射 multiprocessing 的共享内存：没有创建任何 "
-            "Value 或 Array。子进程要写进父进程创建的 Value 或 Array，而不是通过 Queue 或 Pipe 发回来"
-            f"{ref[1]}。",
+            zh=f"{what_zh}是拿回来了，可调用者根本没有映射 multiprocessing 的共享内存："
+            "没有创建任何 Value 或 Array。子进程要写进父进程创建的 Value 或 Array，"
+            f"而不是通过 Queue 或 Pipe 发回来{ref[1]}。",
         )
     check(
         not missing,
@@ -581,8 +590,9 @@ def _watch_bytes(student) -> tuple[Seen, bytes]:
     sizes = list(SIZES2)
     random.shuffle(sizes)
     pieces = _pieces(sizes)
-    seen = _watch(student, f"gather_bytes(fetch, {sizes})", _bytes_scenario, sizes,
-                  [p.hex() for p in pieces])
+    seen = _watch(
+        student, f"gather_bytes(fetch, {sizes})", _bytes_scenario, sizes, [p.hex() for p in pieces]
+    )
     return seen, b"".join(pieces)
 
 
@@ -612,8 +622,8 @@ def _check_buffer(seen: Seen, want: bytes) -> None:
         fail(
             en=f"{label} returned {len(got)} bytes, not {len(want)} (the sum of sizes): make "
             f"the buffer Array('c', sum(sizes)) and return all of it {P2_EN}.",
-            zh=f"{label} 返回了 {len(got)} 个字节，而不是 {len(want)} 个（sizes 之和）：缓冲区要建成 "
-            f"Array('c', sum(sizes))，并把它整个返回{P2_ZH}。",
+            zh=f"{label} 返回了 {len(got)} 个字节，而不是 {len(want)} 个（sizes 之和）："
+            f"缓冲区要建成 Array('c', sum(sizes))，并把它整个返回{P2_ZH}。",
         )
     if not any(got):
         fail(
@@ -625,11 +635,11 @@ def _check_buffer(seen: Seen, want: bytes) -> None:
         )
     first = next(k for k in range(len(want)) if got[k] != want[k])
     fail(
-        en=f"{label}: the bytes differ from offset {first} on (got {got[first:first + 8]!r}, "
-        f"want {want[first:first + 8]!r}). Piece i goes at offset sizes[0] + ... + "
+        en=f"{label}: the bytes differ from offset {first} on (got {got[first : first + 8]!r}, "
+        f"want {want[first : first + 8]!r}). Piece i goes at offset sizes[0] + ... + "
         f"sizes[i-1], exactly as fetch(i) returned it {P2_EN}.",
-        zh=f"{label}：从偏移 {first} 开始字节就不对了（得到 {got[first:first + 8]!r}，应为 "
-        f"{want[first:first + 8]!r}）。第 i 块放在偏移 sizes[0] + ... + sizes[i-1] 处，原样写入 "
+        zh=f"{label}：从偏移 {first} 开始字节就不对了（得到 {got[first : first + 8]!r}，应为 "
+        f"{want[first : first + 8]!r}）。第 i 块放在偏移 sizes[0] + ... + sizes[i-1] 处，原样写入 "
         f"fetch(i) 返回的字节{P2_ZH}。",
     )
 
@@ -706,19 +716,21 @@ def _check_segment_read(seen: Seen, want: bytes) -> None:
                 "The children never wrote into it (or wrote into segments of their own, or "
                 "the reader was called before join()). Create the segment BEFORE start(), "
                 f"write through shm.buf in the children, join them, then call reader {P3_EN}.",
-                zh=f"reader() 被调用时，评测程序读了共享内存段 {name!r}：全是零字节。子进程根本没写进去"
-                "（或者各自写进了自己新建的段，或者在 join() 之前就调用了 reader）。要在 start() 之前"
-                f"创建共享内存段，在子进程里通过 shm.buf 写入，join() 之后再调用 reader{P3_ZH}。",
+                zh=f"reader() 被调用时，评测程序读了共享内存段 {name!r}：全是零字节。"
+                "子进程根本没写进去（或者各自写进了自己新建的段，或者在 join() 之前就调用了 "
+                "reader）。要在 start() 之前创建共享内存段，在子进程里通过 shm.buf 写入，"
+                f"join() 之后再调用 reader{P3_ZH}。",
             )
         first = next(k for k in range(len(want)) if got[k] != want[k])
         fail(
             en=f"the judge read segment {name!r} when reader() was called: the bytes differ "
-            f"from offset {first} on (got {got[first:first + 8]!r}, want "
-            f"{want[first:first + 8]!r}). Piece i goes at offset sizes[0] + ... + sizes[i-1], "
+            f"from offset {first} on (got {got[first : first + 8]!r}, want "
+            f"{want[first : first + 8]!r}). Piece i goes at offset sizes[0] + ... + sizes[i-1], "
             f"and every child is joined before reader() {P3_EN}.",
-            zh=f"reader() 被调用时，评测程序读了共享内存段 {name!r}：从偏移 {first} 开始字节就不对了"
-            f"（得到 {got[first:first + 8]!r}，应为 {want[first:first + 8]!r}）。第 i 块放在偏移 "
-            f"sizes[0] + ... + sizes[i-1] 处，而且调用 reader() 之前要 join() 所有子进程{P3_ZH}。",
+            zh=f"reader() 被调用时，评测程序读了共享内存段 {name!r}：从偏移 {first} "
+            f"开始字节就不对了（得到 {got[first : first + 8]!r}，"
+            f"应为 {want[first : first + 8]!r}）。第 i 块放在偏移 sizes[0] + ... + sizes[i-1] "
+            f"处，而且调用 reader() 之前要 join() 所有子进程{P3_ZH}。",
         )
 
 
@@ -728,15 +740,19 @@ def test_children_fill_a_segment_the_reader_finds_by_name(student):
     _check_children(seen, "fetch", P3_EN, P3_ZH)
     _check_segment_read(seen, want)
     if LINUX and seen.name is not None:
-        blind = [peer.pid for peer in seen.asks.values()
-                 if seen.name not in seen.child_maps.get(peer.pid, {seen.name})]
+        blind = [
+            peer.pid
+            for peer in seen.asks.values()
+            if seen.name not in seen.child_maps.get(peer.pid, {seen.name})
+        ]
         check(
             not blind,
             en=f"the children {blind} did not have segment {seen.name!r} mapped when they asked "
             "for their piece: create the segment in the parent before start(), and let each "
             f"child write into it (it inherits it, or attaches by name) {P3_EN}.",
-            zh=f"子进程 {blind} 请求数据时并没有映射共享内存段 {seen.name!r}：要在 start() 之前由父进程"
-            f"创建这个段，让每个子进程写进它（继承下来，或者按名字连接）{P3_ZH}。",
+            zh=f"子进程 {blind} 请求数据时并没有映射共享内存段 {seen.name!r}："
+            "要在 start() 之前由父进程创建这个段，让每个子进程写进它"
+            f"（继承下来，或者按名字连接）{P3_ZH}。",
         )
     outcome = seen.outcome
     assert outcome is not None
