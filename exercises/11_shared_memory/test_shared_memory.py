@@ -297,7 +297,7 @@ def _watch(
                     seen.segment = _read_segment(rest, seen.uid)
                     seen.receipt = secrets.token_hex(6)
                     peer.answer("fail" if reader_fails else seen.receipt)
-                elif verb == "done":
+                elif verb == "done" and peer.pid == seen.caller:  # the scenario, nobody else
                     seen.done = rest
                     kids = probe.children(seen.caller)
                     seen.left = [row for row in kids if not _is_tracker(row.pid)]
