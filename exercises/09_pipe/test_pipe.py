@@ -378,6 +378,7 @@ def _stuck(caller: int, more: Iterable[int] = (), with_caller: bool = True) -> W
             )
     if not en:
         return Who("", "")
+    en[-1], zh[-1] = en[-1][:-1] + ".", zh[-1][:-1] + "。"
     return Who(
         "The judge looked at the processes (README: 'Which end is left open'):\n" + "\n".join(en),
         "评测程序查看了这些进程（README.zh-CN:「哪一端没有关」）：\n" + "\n".join(zh),
@@ -531,8 +532,8 @@ def _not_hung(seen: Seen, lesson_en: str, lesson_zh: str, ref_en: str, ref_zh: s
     if seen.hung:
         fail(
             en=f"{seen.label} had not returned {HANG_S:g} s after it began (correct code takes "
-            f"a tenth of that). {seen.stuck.en}\n{lesson_en} {ref_en}",
-            zh=f"{seen.label} 开始 {HANG_S:g} 秒后还没有返回（正确的代码只需要十分之一的时间）。"
+            f"well under a second). {seen.stuck.en}\n{lesson_en} {ref_en}",
+            zh=f"{seen.label} 开始 {HANG_S:g} 秒后还没有返回（正确的代码用不了一秒）。"
             f"{seen.stuck.zh}\n{lesson_zh}{ref_zh}",
         )
     return outcome
