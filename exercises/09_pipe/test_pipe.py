@@ -360,8 +360,8 @@ def _stuck(caller: int, more: Iterable[int] = (), with_caller: bool = True) -> W
                     "every copy of the other end is closed;"
                 )
                 zh.append(
-                    f"- {who.zh}在 fd {fd}（{what_zh}的一端）上的 recv() 里等待；另一端还在"
-                    f"{holders.zh}处开着。只有另一端的所有副本都关闭了，recv() 才会抛出 "
+                    f"- {who.zh}在 fd {fd}（{what_zh}的一端）上的 recv() 里等待；另一端仍然开着，"
+                    f"持有它的是：{holders.zh}。只有另一端的所有副本都关闭了，recv() 才会抛出 "
                     "EOFError；"
                 )
             else:
@@ -886,13 +886,14 @@ def test_each_process_closes_the_end_it_does_not_use(student):
         fds = ", ".join(str(e.fd) for e in link.child_also)
         check(
             not link.child_also,
-            en=f"while the child (pid {child}) was sending on fd {link.child_fd}, it still "
+            en=f"when the child (pid {child}) was about to send on fd {link.child_fd}, it still "
             f"held the end that your process reads, as fd {fds}. The child never reads: close "
             "that copy first thing in the child (otherwise, should your process stop reading "
             f"or die, the child's send() would never fail, it would wait for ever) {CLOSE_EN}.",
-            zh=f"子进程（pid {child}）在 fd {link.child_fd} 上发送的时候，还持有你的进程用来读的"
-            f"那一端（fd {fds}）。子进程从来不读：要在子进程一开始就关闭这份副本（否则，万一你的"
-            f"进程不读了或者死了，子进程的 send() 不会出错，只会永远等下去）{CLOSE_ZH}。",
+            zh=f"子进程（pid {child}）正要在 fd {link.child_fd} 上发送的时候，还持有你的进程"
+            f"用来读的那一端（fd {fds}）。子进程从来不读：要在子进程一开始就关闭这份副本"
+            "（否则，万一你的进程不读了或者死了，子进程的 send() 不会出错，只会永远等下去）"
+            f"{CLOSE_ZH}。",
         )
         fds = ", ".join(str(e.fd) for e in link.caller_also)
         check(
