@@ -1,0 +1,911 @@
+"""Spec for exercise 09 — Pipe. Run it with `grader check pipe`.
+
+The judge observes; the sandbox only acts. The handlers and producers the student's code
+runs are trusted functions of this file, and every verdict rests on what the judge (this
+test process) sees itself:
+
+* which process ran a handler or a producer: each one talks to a channel the judge holds,
+  and the kernel names the process at the other end (``SO_PEERCRED``); the judge reads that
+  process's parent in /proc. A handler that ran in the caller, or in a thread of it, is seen
+  as the caller;
+* results only real work can produce: a handler answers with a token (a hash with a salt
+  drawn when the spec is loaded) or a transformation of a 1 MiB request, a producer yields
+  items drawn from a seed: a result cannot be made up without the handler or the producer;
+* how the worker ended: the handler registers, in the worker, a last word that
+  ``multiprocessing`` says on the channel only when the worker's function returns (not when
+  it is terminated or killed);
+* which process holds which pipe end: the judge reads ``/proc/<pid>/fd`` and
+  ``/proc/<pid>/fdinfo`` (a pipe's read and write ends share one inode and differ by their
+  access mode), asks the kernel for the peer of each Unix socket (``sock_diag``, as
+  ``ss -x`` does: a duplex ``Pipe()`` is a socket pair), and reads ``/proc/<pid>/syscall``
+  to see in which call, on which descriptor, a process waits;
+* a run that should end by itself and does not is given HANG_S seconds; then the judge says
+  which process waits where and which copy of the other end keeps it waiting.
+
+Nothing waits with a sleep: the judge polls with deadlines, and the producer's pause in the
+stream test is the slowness it simulates, timed by the judge.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import multiprocessing.util
+import os
+import platform
+import random
+import secrets
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from grader.spec import Ending, Outcome, channel, check, fail, holds_within, probe
+
+# README references (checked by `grader verify` against the headings of both READMEs).
+ONE_EN = "(README: 'One worker, one request at a time')"
+ONE_ZH = "（README.zh-CN:「一个工作进程，一问一答」）"
+BIG_EN = "(README: 'Big messages')"
+BIG_ZH = "（README.zh-CN:「大消息」）"
+END1_EN = "(README: 'The worker ends at EOF')"
+END1_ZH = "（README.zh-CN:「工作进程读到 EOF 就结束」）"
+DEAD_EN = "(README: 'A worker that dies')"
+DEAD_ZH = "（README.zh-CN:「工作进程中途退出」）"
+WHOLE_EN = "(README: 'The whole stream, in order')"
+WHOLE_ZH = "（README.zh-CN:「完整且按顺序」）"
+END2_EN = "(README: 'The reader ends at EOF')"
+END2_ZH = "（README.zh-CN:「读端靠 EOF 结束」）"
+CLOSE_EN = "(README: 'Close the end you do not use')"
+CLOSE_ZH = "（README.zh-CN:「关闭不用的那一端」）"
+OPEN_EN = "(README: 'Which end is left open')"
+OPEN_ZH = "（README.zh-CN:「哪一端没有关」）"
+
+HANG_S = 5.0  # how long a run that should end by itself may take (correct code: ~0.1 s quiet)
+PAUSE_S = 0.3  # the producer's pause in the middle of the stream (a slow producer)
+SETTLE_S = 2.0  # how long the judge waits for the caller to settle in a wait of some kind
+TALK_S = 10.0  # how long a handler or producer waits for the judge's answer
+BIG = 1 << 20  # Part 1's big requests and responses: 1 MiB, far above any pipe buffer
+STREAM_BIG = 256 * 1024  # Part 2's big items: four times a Linux pipe's 64 KiB buffer
+STOP = "stop"  # the request at which the fragile handler ends its worker
+
+_SALT = secrets.token_hex(8)  # drawn in the session, inherited by every test and sandbox
+
+
+def _token(x: object) -> str:
+    """A handler's answer to request ``x``: only the handler knows the salt."""
+    return "tok-" + hashlib.blake2b(f"{_SALT}:{x!r}".encode(), digest_size=6).hexdigest()
+
+
+def _show(x: object) -> str:
+    """One received value as plain text: bytes by their length and hash, others by repr."""
+    if isinstance(x, bytes) and len(x) > 64:
+        return f"<{len(x)} bytes {hashlib.blake2b(x, digest_size=6).hexdigest()}>"
+    return repr(x)
+
+
+# -- the sandbox side: trusted code that only acts --------------------------------------------
+
+_farewell_registered = False  # in a worker: its last word is registered
+
+
+def _farewell(address: str) -> None:
+    try:
+        channel.connect(address, "farewell", timeout=2.0).close()
+    except OSError:
+        pass
+
+
+def _register_farewell(address: str) -> None:
+    """Say 'farewell' when this multiprocessing child's function returns (not when killed)."""
+    global _farewell_registered
+    if not _farewell_registered:
+        _farewell_registered = True
+        multiprocessing.util.Finalize(None, _farewell, args=(address,), exitpriority=100)
+
+
+def _answer(address: str, request: object) -> str:
+    """Part 1's handler: tell the judge which request it handles (the kernel says where)."""
+    _register_farewell(address)
+    channel.talk(address, json.dumps(["handled", repr(request)]), timeout=TALK_S)
+    return _token(request)
+
+
+def _mirror(request: object) -> object:
+    """Part 1's big handler: a 1 MiB response that only this function computes."""
+    if not isinstance(request, bytes):
+        return f"not bytes: {type(request).__name__}"
+    return hashlib.blake2b(_SALT.encode() + request, digest_size=16).digest() + request[::-1]
+
+
+def _fragile(request: object) -> str:
+    """Part 1's handler that ends its process (exit code 7) at the request STOP."""
+    if request == STOP:
+        os._exit(7)
+    return _token(request)
+
+
+def _big_requests(seeds: list[int]) -> list[bytes]:
+    return [random.Random(seed).randbytes(BIG) for seed in seeds]
+
+
+def _stream_items(seed: int, count: int) -> list[object]:
+    """Part 2's stream: tokens, odd small values, and items bigger than the pipe's buffer."""
+    rng = random.Random(seed)
+    odd: list[object] = [None, 0, "", "管道 pipe", (1, "two"), [3.5, b"x"], {"k": "v"}]
+    items: list[object] = []
+    for i in range(count):
+        if i % 3 == 1:
+            items.append(rng.randbytes(STREAM_BIG))
+        else:
+            items.append((i, _token((seed, i)), rng.choice(odd)))
+    return items
+
+
+def _produce(address: str, seed: int, count: int, pause_at: int) -> Iterator[object]:
+    """Part 2's producer: show itself to the judge, then yield the stream (pausing once)."""
+    channel.talk(address, "producing", timeout=TALK_S)
+    for i, item in enumerate(_stream_items(seed, count)):
+        if i == pause_at:
+            channel.talk(address, "pause", timeout=TALK_S)  # the judge answers after PAUSE_S
+        yield item
+
+
+def _shown(value: object) -> object:
+    return [_show(x) for x in value] if isinstance(value, list) else value
+
+
+def _done(address: str) -> None:
+    """The caller: the student's function has returned or raised; wait while the judge looks."""
+    try:
+        channel.talk(address, "done", timeout=TALK_S)
+    except OSError:
+        pass
+
+
+def _ask_scenario(module: ModuleType, address: str, kind: str, requests: list[Any]) -> object:
+    handler: Callable[[Any], Any]
+    if kind == "answer":
+        handler = functools.partial(_answer, address)
+    elif kind == "mirror":
+        handler, requests = _mirror, _big_requests(requests)
+    else:
+        handler = _fragile
+    try:
+        return _shown(module.ask(handler, requests))
+    finally:
+        _done(address)
+
+
+def _collect_scenario(
+    module: ModuleType, address: str, seed: int, count: int, pause_at: int
+) -> object:
+    try:
+        return _shown(module.collect(functools.partial(_produce, address, seed, count, pause_at)))
+    finally:
+        _done(address)
+
+
+# -- the judge's eyes on descriptors ------------------------------------------------------------
+
+READ, WRITE, BOTH = 0, 1, 2  # a descriptor's access mode (O_ACCMODE of fdinfo's flags)
+
+_CALLS = {  # syscall numbers of /proc/<pid>/syscall that a waiting process may sit in
+    "x86_64": {0: "read", 1: "write", 7: "poll", 23: "select", 45: "recvfrom", 44: "sendto",
+               47: "recvmsg", 46: "sendmsg", 61: "wait4", 202: "futex", 232: "epoll_wait",
+               247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait"},
+    "aarch64": {63: "read", 64: "write", 207: "recvfrom", 206: "sendto", 212: "recvmsg",
+                211: "sendmsg", 260: "wait4", 98: "futex", 22: "epoll_pwait", 95: "waitid",
+                72: "pselect6", 73: "ppoll"},
+}  # fmt: skip
+_NUMBERS = _CALLS.get(platform.machine(), {})
+_READS = {"read", "recvfrom", "recvmsg"}
+_WRITES = {"write", "sendto", "sendmsg"}
+_WAITS = {"poll", "select", "pselect6", "ppoll", "epoll_wait", "epoll_pwait", "futex"}
+_REAPS = {"wait4", "waitid"}
+
+
+@dataclass(frozen=True)
+class End:
+    """One descriptor of a pipe or a socket, in one process."""
+
+    pid: int
+    fd: int
+    kind: str  # "pipe" or "socket"
+    inode: int
+    mode: int  # READ, WRITE or BOTH
+
+
+def _ends(pid: int) -> list[End]:
+    """The pipes and sockets ``pid`` holds open, from /proc/<pid>/fd and fdinfo."""
+    found: list[End] = []
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return found
+    for name in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{name}")
+            if not link.startswith(("pipe:[", "socket:[")):
+                continue
+            kind, _, rest = link.partition(":[")
+            mode = BOTH
+            with open(f"/proc/{pid}/fdinfo/{name}") as info:
+                for line in info:
+                    if line.startswith("flags:"):
+                        mode = int(line.split()[1], 8) & 3
+        except (OSError, ValueError):
+            continue
+        found.append(End(pid, int(name), kind, int(rest[:-1]), mode))
+    return found
+
+
+def _unix_peers(inodes: Iterable[int]) -> dict[int, int]:
+    """The peer of each Unix socket (inode -> inode), from the kernel's sock_diag."""
+    peers: dict[int, int] = {}
+    try:
+        diag = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
+    except (OSError, AttributeError):
+        return peers
+    with diag:
+        diag.settimeout(1.0)
+        for inode in inodes:
+            # unix_diag_req: family, protocol, pad, states, inode, UDIAG_SHOW_PEER, no cookie
+            req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, ~0 & 0xFFFFFFFF, inode, 4,
+                              0xFFFFFFFF, 0xFFFFFFFF)  # fmt: skip
+            try:
+                diag.send(struct.pack("=IHHII", 16 + len(req), 20, 1, inode, 0) + req)
+                data = diag.recv(65536)
+            except OSError:
+                continue
+            if len(data) < 32 or struct.unpack_from("=H", data, 4)[0] != 20:
+                continue  # an error: no such socket (any more)
+            offset, length = 32, min(len(data), struct.unpack_from("=I", data)[0])
+            while offset + 4 <= length:
+                size, kind = struct.unpack_from("=HH", data, offset)
+                if size < 4:
+                    break
+                if kind == 2 and size >= 8:  # UNIX_DIAG_PEER
+                    peers[inode] = struct.unpack_from("=I", data, offset + 4)[0]
+                offset += (size + 3) & ~3
+    return peers
+
+
+def _waiting_in(pid: int) -> tuple[str, int] | None:
+    """The call ``pid``'s main thread waits in, and its first argument; None if unknown."""
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            fields = f.read().split()
+    except OSError:
+        return None
+    if len(fields) < 2 or not fields[0].isdigit():
+        return None  # running, or no such process
+    name = _NUMBERS.get(int(fields[0]))
+    return None if name is None else (name, int(fields[1], 16))
+
+
+@dataclass(frozen=True)
+class Who:
+    en: str
+    zh: str
+
+
+def _who(pid: int, caller: int) -> Who:
+    if pid == caller:
+        return Who(f"your function's process (pid {pid})", f"你的函数所在的进程（pid {pid}）")
+    row = probe.read(pid)
+    if row is not None and row.ppid == caller:
+        return Who(f"its child (pid {pid})", f"它的子进程（pid {pid}）")
+    return Who(f"pid {pid}", f"pid {pid}")
+
+
+def _holders(ends: list[End], caller: int, me: int) -> Who:
+    parts = [
+        Who(
+            (f"{_who(e.pid, caller).en} itself" if e.pid == me else _who(e.pid, caller).en)
+            + f" as fd {e.fd}",
+            ("它自己" if e.pid == me else _who(e.pid, caller).zh) + f"的 fd {e.fd}",
+        )
+        for e in ends
+    ]
+    return Who(", ".join(p.en for p in parts), "、".join(p.zh for p in parts))
+
+
+def _stuck(caller: int, more: Iterable[int] = (), with_caller: bool = True) -> Who:
+    """What the judge sees of a run that does not end: who waits where, and why."""
+    below = [p.pid for p in probe.descendants(caller) if not p.zombie]
+    pids = [caller, *below] if with_caller else below
+    pids += [p for p in dict.fromkeys(more) if p not in pids and p != caller and probe.alive(p)]
+    ends = {pid: _ends(pid) for pid in pids}
+    every = [e for found in ends.values() for e in found]
+    peers = _unix_peers({e.inode for e in every if e.kind == "socket"})
+    en: list[str] = []
+    zh: list[str] = []
+    for pid in pids:
+        who = _who(pid, caller)
+        waiting = _waiting_in(pid)
+        if waiting is None:
+            continue
+        call, fd = waiting
+        if call in _REAPS:
+            en.append(f"- {who.en} waits in join() for a child to end;")
+            zh.append(f"- {who.zh}在 join() 里等子进程结束；")
+            continue
+        if call in _WAITS:
+            en.append(f"- {who.en} waits in {call}() (a poll() or a wait on several things);")
+            zh.append(f"- {who.zh}在 {call}() 里等待（poll() 或者同时等几样东西）；")
+            continue
+        end = next((e for e in ends[pid] if e.fd == fd), None)
+        if end is None:
+            continue
+        if end.kind == "pipe":
+            what_en, what_zh = "a one-way pipe", "单向管道"
+            other = [e for e in every if e.kind == "pipe" and e.inode == end.inode]
+            other = [e for e in other if e.mode != end.mode]
+        else:
+            what_en, what_zh = "a duplex pipe", "双向管道"
+            peer = peers.get(end.inode)
+            other = [e for e in every if e.kind == "socket" and e.inode == peer]
+        holders = _holders(other, caller, pid)
+        if call in _READS:
+            if other:
+                en.append(
+                    f"- {who.en} waits in recv() on fd {fd}, an end of {what_en}; the other "
+                    f"end is still open in {holders.en}. recv() raises EOFError only once "
+                    "every copy of the other end is closed;"
+                )
+                zh.append(
+                    f"- {who.zh}在 fd {fd}（{what_zh}的一端）上的 recv() 里等待；另一端仍然开着，"
+                    f"持有它的是：{holders.zh}。只有另一端的所有副本都关闭了，recv() 才会抛出 "
+                    "EOFError；"
+                )
+            else:
+                en.append(f"- {who.en} waits in recv() on fd {fd}, an end of {what_en};")
+                zh.append(f"- {who.zh}在 fd {fd}（{what_zh}的一端）上的 recv() 里等待；")
+        elif call in _WRITES:
+            en.append(
+                f"- {who.en} waits in send() on fd {fd}, an end of {what_en}: the pipe's "
+                f"buffer is full, and nobody reads the other end ({holders.en or 'closed'});"
+            )
+            zh.append(
+                f"- {who.zh}在 fd {fd}（{what_zh}的一端）上的 send() 里等待：管道的缓冲区满了，"
+                f"而另一端（{holders.zh or '已关闭'}）没有人在读；"
+            )
+    if not en:
+        return Who("", "")
+    en[-1], zh[-1] = en[-1][:-1] + ".", zh[-1][:-1] + "。"
+    return Who(
+        "The judge looked at the processes (README: 'Which end is left open'):\n" + "\n".join(en),
+        "评测程序查看了这些进程（README.zh-CN:「哪一端没有关」）：\n" + "\n".join(zh),
+    )
+
+
+@dataclass(frozen=True)
+class Link:
+    """A pipe or socket pair from a child to the caller, and the copies that should be gone."""
+
+    kind: str
+    child_fd: int
+    caller_fd: int
+    child_also: tuple[End, ...]  # the child's copies of the caller's end
+    caller_also: tuple[End, ...]  # the caller's copies of the child's end
+
+
+def _links(child: int, caller: int) -> list[Link]:
+    """Pipes the child writes and the caller reads; socket pairs between the two."""
+    mine, theirs = _ends(child), _ends(caller)
+    peers = _unix_peers({e.inode for e in mine + theirs if e.kind == "socket"})
+    links: list[Link] = []
+    for end in mine:
+        if end.kind == "pipe" and end.mode == WRITE:
+            reads = [e for e in theirs if e.kind == "pipe" and e.inode == end.inode]
+            reads = [e for e in reads if e.mode == READ]
+            if reads:
+                child_also = tuple(
+                    e for e in mine if e.kind == "pipe" and e.inode == end.inode and e.mode == READ
+                )
+                caller_also = tuple(
+                    e
+                    for e in theirs
+                    if e.kind == "pipe" and e.inode == end.inode and e.mode != READ
+                )
+                links.append(Link("pipe", end.fd, reads[0].fd, child_also, caller_also))
+        elif end.kind == "socket" and end.inode in peers:
+            peer = peers[end.inode]
+            other = [e for e in theirs if e.kind == "socket" and e.inode == peer]
+            if other:
+                child_also = tuple(e for e in mine if e.kind == "socket" and e.inode == peer)
+                caller_also = tuple(
+                    e for e in theirs if e.kind == "socket" and e.inode == end.inode
+                )
+                links.append(Link("socket", end.fd, other[0].fd, child_also, caller_also))
+    return links
+
+
+# -- the judge's side of a run ----------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    """One run, and what the judge saw of it."""
+
+    caller: int
+    label: str
+    lines: list[tuple[channel.Peer, str]] = field(default_factory=list)  # in arrival order
+    hung: bool = False
+    stuck: Who = field(default_factory=lambda: Who("", ""))
+    outcome: Outcome | None = None
+    links: list[Link] | None = None  # the closing test: what the judge found
+    settled: tuple[str, int] | None = None  # ... and where the caller waited then
+    gate: list[probe.Proc] | None = None  # the caller's children when the function was over
+    stop_now: bool = False
+
+    def from_(self, line: str) -> list[channel.Peer]:
+        return [peer for peer, said in self.lines if said == line]
+
+    def handled(self) -> list[tuple[channel.Peer, str]]:
+        found = []
+        for peer, said in self.lines:
+            if said.startswith('["handled"'):
+                found.append((peer, json.loads(said)[1]))
+        return found
+
+
+OnLine = Callable[[Seen, channel.Peer, str], "float | None"]
+
+
+def _at_once(seen: Seen, peer: channel.Peer, line: str) -> float | None:
+    return None if line == "farewell" else 0.0
+
+
+def _watch(
+    student: Any,
+    label: str,
+    scenario: Callable[..., object],
+    *args: Any,
+    on_line: OnLine = _at_once,
+) -> Seen:
+    """Run ``scenario`` and answer what its handlers say; give it HANG_S to end by itself.
+
+    ``on_line`` says, for each line a process says, how long to wait before answering it
+    (None: no answer).
+    """
+    with channel.Channel("09") as judge:
+        running = student.options(label=label).start_scenario(scenario, judge.address, *args)
+        seen = Seen(running.pid, label)
+        read: dict[int, int] = {}
+        due: list[tuple[float, channel.Peer]] = []
+
+        def take() -> None:
+            for peer in judge.peers:
+                start = read.get(id(peer), 0)
+                for line in peer.lines[start:]:
+                    seen.lines.append((peer, line))
+                    if line == "done" and peer.pid == seen.caller and seen.gate is None:
+                        # The function is over and the caller waits for our answer: what is
+                        # still below it now was left behind (the judge reads, never reaps).
+                        seen.gate = probe.children(seen.caller)
+                        if any(not p.zombie for p in seen.gate):
+                            seen.stuck = _stuck(seen.caller, with_caller=False)
+                    delay = on_line(seen, peer, line)
+                    if delay is not None:
+                        due.append((time.monotonic() + delay, peer))
+                read[id(peer)] = len(peer.lines)
+            now = time.monotonic()
+            for entry in [d for d in due if d[0] <= now]:
+                due.remove(entry)
+                entry[1].answer("ok")
+
+        def step() -> bool:
+            finished = running.finished()  # first: what was said before it finished is read
+            take()
+            return finished or seen.stop_now
+
+        if judge.wait_for(step, HANG_S):
+            for _ in range(3):  # last words said just before the end (the worker's farewell)
+                judge.poll(0.005)
+            take()
+            seen.outcome = running.stop(grace=0.5)
+        else:
+            seen.hung = True
+            seen.stuck = _stuck(running.pid, [p.pid for p, _ in seen.lines])
+            seen.outcome = running.time_out()
+        return seen
+
+
+def _outcome(seen: Seen) -> Outcome:
+    """The run's outcome; a stub or a file that does not import fails the test here."""
+    outcome = seen.outcome
+    assert outcome is not None
+    if outcome.error is not None and (outcome.error.todo or outcome.error.import_failed):
+        raise outcome.as_problem()
+    return outcome
+
+
+def _not_hung(seen: Seen, lesson_en: str, lesson_zh: str, ref_en: str, ref_zh: str) -> Outcome:
+    outcome = _outcome(seen)
+    if seen.hung:
+        fail(
+            en=f"{seen.label} had not returned {HANG_S:g} s after it began (correct code takes "
+            f"well under a second). {seen.stuck.en}\n{lesson_en} {ref_en}",
+            zh=f"{seen.label} 开始 {HANG_S:g} 秒后还没有返回（正确的代码用不了一秒）。"
+            f"{seen.stuck.zh}\n{lesson_zh}{ref_zh}",
+        )
+    return outcome
+
+
+def _left_behind(seen: Seen, ref_en: str, ref_zh: str) -> None:
+    """Nothing was below the caller when the student's function was over (the judge's gate)."""
+    if seen.gate is None:
+        raise _outcome(seen).as_problem()  # it never got there: ended the process, say
+    zombies = [p for p in seen.gate if p.zombie]
+    running = [p for p in seen.gate if not p.zombie]
+    if not seen.gate:
+        return
+    seen_en, seen_zh = [], []
+    if running:
+        seen_en.append(f"still running: {probe.describe_all(running)}")
+        seen_zh.append(f"还在运行的：{probe.describe_all(running)}")
+    if zombies:
+        seen_en.append(f"ended but never reaped (zombies): {probe.describe_all(zombies)}")
+        seen_zh.append(f"已经结束却没有被回收的（僵尸进程）：{probe.describe_all(zombies)}")
+    fail(
+        en=f"when {seen.label} was over, its child was still there; "
+        + "; ".join(seen_en)
+        + f". {seen.stuck.en}\nClose your end, so that the child's recv() raises EOFError "
+        "and its function returns, and join() the child before you return or raise (in a "
+        f"finally block): join() waits for it and reaps it {ref_en}",
+        zh=f"{seen.label} 结束时，它的子进程还在；"
+        + "；".join(seen_zh)
+        + f"。{seen.stuck.zh}\n关闭你这一端，让子进程的 recv() 抛出 EOFError、它的函数返回；"
+        "并在返回或抛出异常之前（放在 finally 里）join() 子进程：join() 会等它结束并回收它"
+        f"{ref_zh}",
+    )
+
+
+# -- Part 1: a worker you ask ---------------------------------------------------------------
+
+
+def _requests() -> list[Any]:
+    words = ["alpha", "管道", "", "delta", "kilo"]
+    pool: list[Any] = [random.randint(-9, 99), random.choice(words), None, (1, "two"), 0]
+    random.shuffle(pool)
+    return [*pool[: random.randint(4, 5)], secrets.token_hex(3)]
+
+
+EOF1_EN = (
+    "When every response is in, close your end: the worker's recv() then raises EOFError and "
+    "its function returns. That happens only once EVERY copy of your end is closed, and fork "
+    "gave the worker one too: the worker closes its copy of your end first thing, and you "
+    "close yours (and the worker's, which you do not use) right after start()."
+)
+EOF1_ZH = (
+    "收齐所有应答之后，关闭你这一端：工作进程的 recv() 就会抛出 EOFError，它的函数随之返回。"
+    "但只有你这一端的所有副本都关闭了才会这样，而 fork 也给了工作进程一份副本：工作进程一开始"
+    "就要关闭它手里你这一端的副本；你则在 start() 之后马上关闭你用不到的那一端"
+    "（工作进程的那一端）。"
+)
+
+
+def _check_answers(seen: Seen, requests: list[Any]) -> channel.Peer:
+    """ask() returned the handler's answers, computed by one worker, a child of the caller."""
+    outcome = _not_hung(seen, EOF1_EN, EOF1_ZH, END1_EN, END1_ZH)
+    handled = seen.handled()
+    if not handled:
+        if outcome.returned:
+            fail(
+                en=f"{seen.label} returned {outcome.value!r}, and the handler was never called. "
+                f"Send each request to the worker, which calls handler(request) {ONE_EN}.",
+                zh=f"{seen.label} 返回了 {outcome.value!r}，但 handler 一次也没有被调用。要把每个"
+                f"请求发给工作进程，由工作进程调用 handler(request){ONE_ZH}。",
+            )
+        raise outcome.as_problem()
+    pids = list(dict.fromkeys(peer.pid for peer, _ in handled))
+    if seen.caller in pids:
+        fail(
+            en=f"the handler ran in your function's own process (pid {seen.caller}): the "
+            "kernel says so. A thread, or calling handler() yourself, is not a worker process: "
+            "start a multiprocessing.Process that receives the requests on its end of the "
+            f"pipe and calls handler there {ONE_EN}.",
+            zh=f"handler 是在你的函数自己的进程（pid {seen.caller}）里运行的：内核是这么说的。"
+            "线程、或者自己直接调用 handler()，都不是工作进程：要启动一个 multiprocessing.Process，"
+            f"让它从自己那一端收请求，在那里调用 handler{ONE_ZH}。",
+        )
+    for peer, _ in handled:
+        check(
+            peer.row is not None and peer.row.ppid == seen.caller,
+            en=f"the handler ran in pid {peer.pid}, which is not a child of your function's "
+            f"process (pid {seen.caller}) {ONE_EN}.",
+            zh=f"handler 运行在 pid {peer.pid} 里，它不是你的函数所在进程（pid {seen.caller}）"
+            f"的子进程{ONE_ZH}。",
+        )
+    check(
+        len(pids) == 1,
+        en=f"the {len(requests)} requests were handled by {len(pids)} different processes "
+        f"(pids {pids}): start ONE worker and send it every request, one after another "
+        f"{ONE_EN}.",
+        zh=f"这 {len(requests)} 个请求由 {len(pids)} 个不同的进程处理（pid {pids}）：只启动"
+        f"一个工作进程，把所有请求依次发给它{ONE_ZH}。",
+    )
+    got = [said for _, said in handled]
+    want = [repr(r) for r in requests]
+    check(
+        got == want,
+        en=f"the worker handled the requests {got}; sent were {want}: each request exactly "
+        f"once, in order, as one object (a tuple stays one request) {ONE_EN}.",
+        zh=f"工作进程处理的请求依次是 {got}；发出的是 {want}：每个请求恰好处理一次，按顺序，"
+        f"作为一个整体（元组也只是一个请求）{ONE_ZH}。",
+    )
+    value = outcome.value_or_raise()
+    expected = [_show(_token(r)) for r in requests]
+    check(
+        value == expected,
+        en=f"{seen.label} returned {value!r}; the handler's responses were {expected!r}. "
+        f"Return what the worker sent back for each request, in the order of the requests "
+        f"{ONE_EN}.",
+        zh=f"{seen.label} 返回了 {value!r}；handler 的应答依次是 {expected!r}。要按请求的顺序"
+        f"返回工作进程为每个请求发回的结果{ONE_ZH}。",
+    )
+    return handled[0][0]
+
+
+@pytest.mark.points(3)
+def test_one_worker_answers_each_request(student):
+    requests = _requests()
+    seen = _watch(student, f"ask(handler, {requests!r})", _ask_scenario, "answer", requests)
+    _check_answers(seen, requests)
+
+
+@pytest.mark.points(3)
+def test_the_worker_ends_at_eof(student):
+    requests = _requests()
+    seen = _watch(student, f"ask(handler, {requests!r})", _ask_scenario, "answer", requests)
+    worker = _check_answers(seen, requests)
+    check(
+        worker.pid in {peer.pid for peer in seen.from_("farewell")},
+        en=f"the worker (pid {worker.pid}) never returned from its function: it was ended "
+        "from outside (terminate(), kill()) or left with os._exit(). A worker that is "
+        "killed may be in the middle of a response; let it end by itself: close your end, "
+        f"its recv() raises EOFError, its loop ends and its function returns {END1_EN}.",
+        zh=f"工作进程（pid {worker.pid}）的函数没有正常返回：它是被从外面结束的（terminate()、"
+        "kill()），或者用 os._exit() 退出的。被杀掉的工作进程可能正发着一半应答；要让它自己结束："
+        f"关闭你这一端，它的 recv() 抛出 EOFError，循环结束，函数返回{END1_ZH}。",
+    )
+    _left_behind(seen, END1_EN, END1_ZH)
+
+
+@pytest.mark.points(2)
+def test_big_messages_one_at_a_time(student):
+    seeds = [random.randrange(1 << 30) for _ in range(3)]
+    label = f"ask(handler, [three requests of {BIG >> 20} MiB])"
+    seen = _watch(student, label, _ask_scenario, "mirror", seeds)
+    outcome = _not_hung(
+        seen,
+        "Each request and each response here is 1 MiB, far more than a pipe's buffer holds: "
+        "send() returns only once the other side has read most of it. If you send every "
+        "request before you read any response, the worker, whose response nobody reads, "
+        "stops in send(), and so do you: each waits for the other for ever. Send one "
+        "request, receive its response, then send the next.",
+        "这里每个请求、每个应答都有 1 MiB，远远超过管道缓冲区的容量：只有对方读走了大部分数据，"
+        "send() 才会返回。如果你先把所有请求都发出去再读应答，工作进程的应答没人读，它就停在 "
+        "send() 里，你也停在 send() 里：双方永远互相等待。应当发一个请求，收它的应答，再发下一个。",
+        BIG_EN,
+        BIG_ZH,
+    )
+    value = outcome.value_or_raise()
+    expected = [_show(_mirror(r)) for r in _big_requests(seeds)]
+    check(
+        value == expected,
+        en=f"{label} returned {value!r}; the handler's responses were {expected!r} {BIG_EN}.",
+        zh=f"{label} 返回了 {value!r}；handler 的应答是 {expected!r}{BIG_ZH}。",
+    )
+
+
+@pytest.mark.points(2)
+def test_a_dead_worker_is_an_eof_error(student):
+    requests = ["one", "two", STOP, "four"]
+    label = f"ask(handler, {requests!r})"
+    seen = _watch(student, label, _ask_scenario, "fragile", requests)
+    outcome = _not_hung(
+        seen,
+        f"The handler ends the worker (exit code 7) at the request {STOP!r}, so its answer "
+        "never comes. Your recv() raises EOFError only if no process holds the worker's end "
+        "any more: close your copy of it right after start(), and the worker's death closes "
+        "the last one.",
+        f"handler 在处理请求 {STOP!r} 时结束了工作进程（退出码 7），它的应答永远不会来了。只有当"
+        "任何进程都不再持有工作进程那一端时，你的 recv() 才会抛出 EOFError：start() 之后马上关闭"
+        "你手里的那份副本，工作进程一死，最后一份副本也就关闭了。",
+        DEAD_EN,
+        DEAD_ZH,
+    )
+    if outcome.ending is Ending.CRASHED and outcome.exit is not None and outcome.exit.code == 7:
+        fail(
+            en=f"{label}: your function's own process ended with exit code 7, the handler's: "
+            f"the handler ran in your process, not in a worker {ONE_EN}.",
+            zh=f"{label}：你的函数自己的进程以退出码 7 结束了，这正是 handler 的退出码：handler "
+            f"是在你的进程里运行的，而不是在工作进程里{ONE_ZH}。",
+        )
+    if outcome.returned:
+        fail(
+            en=f"{label} returned {outcome.value!r}, though the worker died at {STOP!r} and "
+            "never answered it. Let the EOFError that recv() raises propagate: a caller that "
+            f"gets a list cannot tell that answers are missing {DEAD_EN}.",
+            zh=f"{label} 返回了 {outcome.value!r}，可是工作进程在处理 {STOP!r} 时就死了，根本没有"
+            "应答。让 recv() 抛出的 EOFError 传出去：拿到一个列表的调用者无从知道少了应答"
+            f"{DEAD_ZH}。",
+        )
+    error = outcome.error
+    if error is None:
+        raise outcome.as_problem()
+    check(
+        error.type == "EOFError",
+        en=f"{label} raised {error.type}: {error.message}; expected the EOFError that recv() "
+        f"raises when the worker is gone. Don't catch it or replace it {DEAD_EN}.\n"
+        f"{error.traceback}",
+        zh=f"{label} 抛出了 {error.type}: {error.message}；应当是工作进程不在了时 recv() 抛出的 "
+        f"EOFError。不要捕获它，也不要换成别的异常{DEAD_ZH}。\n{error.traceback}",
+    )
+    _left_behind(seen, DEAD_EN, DEAD_ZH)
+
+
+# -- Part 2: a one-way stream ---------------------------------------------------------------
+
+EOF2_EN = (
+    "The loop ends when recv() raises EOFError, and that happens only once EVERY copy of the "
+    "send end is closed: fork gave your process one too, so close it right after start(). "
+    "And join the child only after the loop: a child with more to send than the pipe holds "
+    "waits in send() until you read."
+)
+EOF2_ZH = (
+    "循环在 recv() 抛出 EOFError 时结束，而只有发送端的所有副本都关闭了才会这样：fork 让你的进程"
+    "也持有一份，所以 start() 之后马上关闭它。另外，要在循环结束之后才 join() 子进程：要发送的数据"
+    "超过管道容量时，子进程会在 send() 里一直等到你去读。"
+)
+
+
+def _check_producer(seen: Seen, outcome: Outcome) -> None:
+    """produce() ran, in a child of the caller."""
+    producing = seen.from_("producing")
+    if not producing:
+        if outcome.returned:
+            fail(
+                en=f"{seen.label} returned {outcome.value!r}, and produce() was never called. "
+                f"Start a child Process that calls produce() and sends what it yields {WHOLE_EN}.",
+                zh=f"{seen.label} 返回了 {outcome.value!r}，但 produce() 一次也没有被调用。要启动"
+                f"一个子进程，由它调用 produce() 并把产生的每一项发出来{WHOLE_ZH}。",
+            )
+        raise outcome.as_problem()
+    peer = producing[0]
+    check(
+        peer.pid != seen.caller,
+        en=f"produce() ran in your function's own process (pid {seen.caller}): the kernel says "
+        "so. The items must come from a child Process, through the pipe; a thread is not a "
+        f"process {WHOLE_EN}.",
+        zh=f"produce() 是在你的函数自己的进程（pid {seen.caller}）里运行的：内核是这么说的。数据"
+        f"必须由子进程产生、经管道送过来；线程不是进程{WHOLE_ZH}。",
+    )
+    check(
+        peer.row is not None and peer.row.ppid == seen.caller,
+        en=f"produce() ran in pid {peer.pid}, which is not a child of your function's process "
+        f"(pid {seen.caller}) {WHOLE_EN}.",
+        zh=f"produce() 运行在 pid {peer.pid} 里，它不是你的函数所在进程（pid {seen.caller}）"
+        f"的子进程{WHOLE_ZH}。",
+    )
+
+
+def _pause_in_the_middle(seen: Seen, peer: channel.Peer, line: str) -> float | None:
+    return PAUSE_S if line == "pause" else 0.0
+
+
+@pytest.mark.points(3)
+def test_the_stream_arrives_whole_and_in_order(student):
+    seed, count = random.randrange(1 << 30), random.randint(6, 8)
+    pause_at = count - 2
+    label = "collect(produce)"
+    seen = _watch(
+        student, label, _collect_scenario, seed, count, pause_at, on_line=_pause_in_the_middle
+    )
+    outcome = _not_hung(seen, EOF2_EN, EOF2_ZH, END2_EN, END2_ZH)
+    _check_producer(seen, outcome)
+    value = outcome.value_or_raise()
+    expected = [_show(x) for x in _stream_items(seed, count)]
+    if isinstance(value, list) and value == expected[: len(value)] and len(value) < count:
+        fail(
+            en=f"{label} returned the first {len(value)} of the {count} items produce() yields. "
+            f"The producer only paused ({PAUSE_S:g} s) before item {pause_at}: a pipe with "
+            "nothing in it does not mean the stream is over. Don't stop on poll(timeout) or "
+            "on a count; only EOFError, once the child has closed the send end, says the "
+            f"stream is over {END2_EN}.",
+            zh=f"{label} 只返回了 produce() 产生的 {count} 项中的前 {len(value)} 项。生产者只是在"
+            f"第 {pause_at} 项之前停了一下（{PAUSE_S:g} 秒）：管道里暂时没有数据，并不代表数据流"
+            "结束了。不要靠 poll(timeout) 或者计数来判断结束；只有子进程关闭发送端之后 recv() "
+            f"抛出的 EOFError 才说明数据流结束了{END2_ZH}。",
+        )
+    check(
+        value == expected,
+        en=f"{label} returned {value!r}; produce() yielded {expected!r}: every item, in the "
+        f"order it was sent, each one whole {WHOLE_EN}.",
+        zh=f"{label} 返回了 {value!r}；produce() 产生的是 {expected!r}：每一项都要收到，按发送"
+        f"的顺序，每一项都完整{WHOLE_ZH}。",
+    )
+
+
+@pytest.mark.points(3)
+def test_the_reader_ends_at_eof(student):
+    label = "collect(produce)  # produce() yields nothing"
+    seen = _watch(student, label, _collect_scenario, 0, 0, -1)
+    outcome = _not_hung(seen, EOF2_EN, EOF2_ZH, END2_EN, END2_ZH)
+    _check_producer(seen, outcome)
+    value = outcome.value_or_raise()
+    check(
+        value == [],
+        en=f"{label} returned {value!r}: an empty stream is an empty list. The first recv() "
+        f"raises EOFError at once {END2_EN}.",
+        zh=f"{label} 返回了 {value!r}：空的数据流就是空列表。第一次 recv() 就会抛出 EOFError"
+        f"{END2_ZH}。",
+    )
+    _left_behind(seen, END2_EN, END2_ZH)
+
+
+def _look_at_the_ends(seen: Seen, peer: channel.Peer, line: str) -> float | None:
+    """While the child waits in produce(), see which process holds which end."""
+    if line != "producing" or seen.links is not None:
+        return 0.0
+    if peer.pid == seen.caller:
+        seen.links = []
+        return 0.0
+
+    def settled() -> bool:
+        seen.settled = _waiting_in(seen.caller)
+        return seen.settled is not None and seen.settled[0] not in _WRITES
+
+    holds_within(settled, SETTLE_S)  # the caller is past its setup: it waits for the items
+    seen.links = _links(peer.pid, seen.caller)
+    seen.stop_now = any(link.child_also or link.caller_also for link in seen.links)
+    return 0.0
+
+
+@pytest.mark.points(2)
+def test_each_process_closes_the_end_it_does_not_use(student):
+    label = "collect(produce)"
+    seen = _watch(
+        student, label, _collect_scenario, random.randrange(1 << 30), 2, -1,
+        on_line=_look_at_the_ends,
+    )  # fmt: skip
+    outcome = _outcome(seen)
+    _check_producer(seen, outcome)
+    child = seen.from_("producing")[0].pid
+    for link in seen.links or []:
+        kind_en = "pipe" if link.kind == "pipe" else "duplex pipe"
+        kind_zh = "管道" if link.kind == "pipe" else "双向管道"
+        fds = ", ".join(str(e.fd) for e in link.child_also)
+        check(
+            not link.child_also,
+            en=f"when the child (pid {child}) was about to send on fd {link.child_fd}, it still "
+            f"held the end that your process reads, as fd {fds}. The child never reads: close "
+            "that copy first thing in the child (otherwise, should your process stop reading "
+            f"or die, the child's send() would never fail, it would wait for ever) {CLOSE_EN}.",
+            zh=f"子进程（pid {child}）正要在 fd {link.child_fd} 上发送的时候，还持有你的进程"
+            f"用来读的那一端（fd {fds}）。子进程从来不读：要在子进程一开始就关闭这份副本"
+            "（否则，万一你的进程不读了或者死了，子进程的 send() 不会出错，只会永远等下去）"
+            f"{CLOSE_ZH}。",
+        )
+        fds = ", ".join(str(e.fd) for e in link.caller_also)
+        check(
+            not link.caller_also,
+            en=f"while your function's process (pid {seen.caller}) waited for the items on fd "
+            f"{link.caller_fd}, it still held the {kind_en}'s send end, as fd {fds}. Your process "
+            "never sends: close it right after start(), or recv() never raises EOFError, "
+            f"because a copy of the send end is still open - your own {CLOSE_EN}.",
+            zh=f"你的函数所在的进程（pid {seen.caller}）在 fd {link.caller_fd} 上等数据的时候，"
+            f"还持有{kind_zh}的发送端（fd {fds}）。你的进程从来不发送：start() 之后马上关闭它，"
+            f"否则发送端还有一份副本开着——就在你自己手里——recv() 永远不会抛出 EOFError{CLOSE_ZH}。",
+        )
+    if seen.hung:
+        _not_hung(seen, EOF2_EN, EOF2_ZH, END2_EN, END2_ZH)
+    outcome.value_or_raise()
