@@ -254,8 +254,9 @@ def _check_workers(seen: Seen, items: list[str]) -> Outcome:
             en=f"task() ran in the caller itself (pid {seen.caller}), not in a child process: "
             "each item needs a multiprocessing.Process of its own, started with start() (no "
             f"threads, no direct call) {P1_EN}.",
-            zh=f"task() 是在调用者自己（pid {seen.caller}）里运行的，而不是在子进程里：每个元素都"
-            f"要有自己的 multiprocessing.Process，用 start() 启动（不要用线程，也不要直接调用）{P1_ZH}。",
+            zh=f"task() 是在调用者自己（pid {seen.caller}）里运行的，而不是在子进程里："
+            "每个元素都要有自己的 multiprocessing.Process，用 start() 启动"
+            f"（不要用线程，也不要直接调用）{P1_ZH}。",
         )
     for item in items:
         peers = found.get(item, [])
@@ -291,7 +292,7 @@ def _check_workers(seen: Seen, items: list[str]) -> Outcome:
 
 @pytest.mark.points(2)
 def test_every_item_runs_in_a_child_of_its_own(student):
-    seen, items = _watch_limited(student)
+    seen, items = _watch_limited(student, limit=2, count=5)
     _check_workers(seen, items)
 
 
@@ -327,27 +328,30 @@ def test_limit_workers_inside_at_once(student):
             zh="评测程序始终没有等到各进程安定下来：没进 task() 的工作进程应当阻塞在等待许可上，"
             f"调用者应当阻塞在 join() 里（不要忙等循环）{P1_ZH}。",
         )
+    one_en = one_zh = ""
+    if seen.full == 1:
+        one_en = "One at a time means a Lock, Semaphore(1), or join() right after start(). "
+        one_zh = "一次只放一个，说明用了 Lock、Semaphore(1)，或者 start() 之后紧接着 join()。"
     check(
         seen.full >= seen.limit,
         en=f"{seen.count} workers were started with limit = {seen.limit}, yet only {seen.full} "
         f"were inside task() while all the others waited: the section is over-serialised. "
-        f"{'One at a time means a Lock, Semaphore(1), or join() right after start(). ' if seen.full == 1 else ''}"
+        f"{one_en}"
         f"Use Semaphore(limit), start every process first, then join them all {P1_EN}.",
         zh=f"启动了 {seen.count} 个工作进程，limit = {seen.limit}，可其余进程都在等待时只有 "
         f"{seen.full} 个在 task() 里：临界区被过度串行化了。"
-        f"{'一次只放一个，说明用了 Lock、Semaphore(1)，或者 start() 之后紧接着 join()。' if seen.full == 1 else ''}"
+        f"{one_zh}"
         f"要用 Semaphore(limit)，先把所有进程都 start()，再逐个 join(){P1_ZH}。",
     )
 
 
 @pytest.mark.points(2)
 def test_a_failing_task_gives_back_its_permit(student):
-    seen, items = _watch_limited(student)
+    seen, items = _watch_limited(student, limit=2, count=5)
     outcome = _check_workers(seen, items)
     check(
         seen.raised is not None,
-        en="the judge never got to let a worker out of task() "
-        f"{P1_EN}.{_stderr(outcome)}",
+        en=f"the judge never got to let a worker out of task() {P1_EN}.{_stderr(outcome)}",
         zh=f"评测程序一直没能让任何工作进程离开 task(){P1_ZH}。{_stderr(outcome)}",
     )
     lost_en = (
