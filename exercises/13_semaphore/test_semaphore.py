@@ -154,8 +154,10 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
             judge.poll(0)  # reads every end that closed before those connections were made
             inside: list[channel.Peer] = []
             for peer in judge.peers[:known]:
-                if peer.line == DONE and peer.pid == seen.caller:
-                    if seen.gate is None:
+                if not peer.lines:
+                    continue  # its line is on its way (it waits for us): counted next round
+                if peer.line == DONE:
+                    if seen.gate is None and peer.pid == seen.caller:
                         seen.gate = probe.children(seen.caller, probe.subtree([seen.caller]))
                         peer.answer("ok")
                     continue
