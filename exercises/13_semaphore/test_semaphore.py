@@ -43,7 +43,7 @@ P2_ZH = "（见 README：「第二部分：多还一次就报错的信号量」�
 RUN_S = 12.0  # the longest the judge watches one run
 SETTLE_S = 0.03  # how long the sandbox must stay calm before the judge counts and lets one out
 SETTLE_SAMPLES = 3  # ... over at least this many samples in a row
-HOLD_S = 1.5  # never calm this long after the last change: let one out anyway (not judged)
+HOLD_S = 2.0  # nothing moved, yet never calm, this long: let one out anyway (not judged)
 ANSWER_S = 20.0  # the longest a task waits for the judge (the judge always answers)
 GO, RAISE, DONE = "out", "raise", "done"
 
@@ -121,17 +121,16 @@ class Seen:
         return found
 
 
-def _calm(caller: int, inside: set[int]) -> bool:
-    """The caller and every live child of it that is not inside are blocked (state S)."""
+def _calm(caller: int, inside: set[int]) -> tuple[bool, frozenset[int]]:
+    """Whether the caller and every live child of it that is not inside are blocked (state
+    S); and the live children's pids."""
     rows = probe.subtree([caller])
     me = rows.get(caller)
+    kids = [row for row in probe.children(caller, rows) if not row.zombie]
+    pids = frozenset(row.pid for row in kids)
     if me is None or me.state != "S":
-        return False
-    return all(
-        row.state == "S"
-        for row in probe.children(caller, rows)
-        if not row.zombie and row.pid not in inside
-    )
+        return False, pids
+    return all(row.state == "S" for row in kids if row.pid not in inside), pids
 
 
 def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, raise_first: bool):
@@ -145,6 +144,7 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
         calm_samples = 0
         pending: channel.Peer | None = None  # let out, its end not read yet
         before: frozenset[int] = frozenset()
+        children: frozenset[int] = frozenset()
         last_change = time.monotonic()
         finished = False
         while time.monotonic() < end and seen.gate is None:
@@ -175,7 +175,10 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
                 pending = None
             if pending is not None or seen.gate is not None:
                 continue
-            if _calm(seen.caller, {p.pid for p in inside}):
+            calm, kids = _calm(seen.caller, {p.pid for p in inside})
+            if kids != children:  # a process started or ended: something is still moving
+                children, last_change = kids, now
+            if calm:
                 calm_since = now if calm_since is None else calm_since
                 calm_samples += 1
             else:
