@@ -55,10 +55,11 @@ P4_ZH = "（README.zh-CN:「第四部分：停止事件」）"
 
 LANES = 3  # runners of a race: odd, and not this box's CPU count
 OPEN_TIMEOUT = 8.0  # the runners' timeout when the judge opens the gate
-HOLD_MIN = 0.25  # the judge keeps the gate shut this long once starter() is called ...
+HOLD_MIN = 0.2  # the judge keeps the gate shut this long once starter() is called ...
 HOLD_MAX = 3.0  # ... and longer, up to this, while a runner has not settled (below)
 SETTLE = 3  # a runner has settled when it was asleep in this many samples in a row ...
 SPIN_CPU = 0.1  # ... or has burnt this many CPU seconds while the gate was shut
+STARVED_CPU = 0.03  # ... or, at HOLD_MAX, this many while running in most of the looks
 SAMPLE_S = 0.008  # the pace of the judge's samples of the process table
 STARTER_S = 3.0  # how long the judge waits for starter() (or the next one) to be called
 PROMPT = 1.5  # every runner must call task() within this after the gate opened
@@ -196,11 +197,25 @@ class Sighting:
 
     @property
     def spinning(self) -> bool:
-        return self.burnt >= SPIN_CPU
+        """It burnt SPIN_CPU; or the hold ended with it never asleep for long and running
+        in most looks, having burnt some CPU (a spinner starved by a busy machine)."""
+        if self.burnt >= SPIN_CPU:
+            return True
+        running = sum(1 for state in self.states if state == "R")
+        return (
+            self.asleep_in_a_row < SETTLE
+            and len(self.states) >= 10
+            and running >= 0.8 * len(self.states)
+            and self.burnt >= STARVED_CPU
+        )
+
+    @property
+    def blocked(self) -> bool:
+        return self.asleep_in_a_row >= SETTLE
 
     @property
     def settled(self) -> bool:
-        return self.spinning or self.asleep_in_a_row >= SETTLE
+        return self.burnt >= SPIN_CPU or self.blocked
 
     def see(self, row: probe.Proc) -> None:
         asleep = row.state != "R" and row.cpu == self.cpu
@@ -545,6 +560,15 @@ def _check_starter(seen: GateSeen, index: int, call: str, see: tuple[str, str]) 
     heat = seen.heats[index] if index < len(seen.heats) else Heat()
     if heat.starter is not None:
         return heat
+    elsewhere = [s for s in seen.strays if s.kind == "starter" and s.pid != seen.caller]
+    if elsewhere:
+        who_en, who_zh = _who(elsewhere[0], seen.caller)
+        fail(
+            en=f"{call}: starter() was called in {who_en}: call it in the caller itself, "
+            f"after starting the runners, and open the gate when it returns {see[0]}.",
+            zh=f"{call}：starter() 是在 {who_zh} 里被调用的：要在调用者自己里、启动选手之后"
+            f"调用它，等它返回再打开闸门{see[1]}。",
+        )
     if index < len(seen.heats):
         _check_no_early(seen, index, call, see)
     called = sum(1 for h in seen.heats if h.starter is not None)
