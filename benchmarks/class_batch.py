@@ -1,0 +1,138 @@
+"""Grading a class: `grader batch` on a synthetic class, with 1 job, 2 jobs and 2 shards.
+
+Builds a class of ``--students`` submissions, each a copy of the reference solutions of the
+chosen exercises (laid out like exercises/, as GitHub Classroom clones are), and grades it
+three ways, each into a fresh --out folder:
+
+* ``--jobs 1``;
+* ``--jobs 2``;
+* ``--shard 1/2`` and ``--shard 2/2`` side by side (one job each), then ``grader merge``.
+
+It prints the wall time of each, the speed-up from 1 to 2 jobs, and the overhead of grading:
+the wall time of the 1-job run against the *spec time* of the class, the sum of every test's
+duration in the student records (what the specs themselves took).
+
+    python benchmarks/class_batch.py [--students 100] [--exercises 04 07 12 21 23]
+
+Run it on a quiet machine: it measures wall time. A class of 100 takes about twice its spec
+time in all (the 1-job run, then half that twice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIRST_FIVE = ("04", "07", "12", "21", "23")  # the exercises of the issue that set the goals
+
+
+def make_class(root: Path, students: int, exercises: list[Path]) -> Path:
+    """``students`` folders named s001, s002..., each holding every solution module."""
+    submissions = root / "class"
+    for number in range(1, students + 1):
+        for solution in exercises:
+            folder = submissions / f"s{number:03d}" / solution.name
+            folder.mkdir(parents=True)
+            for module in solution.glob("*.py"):
+                shutil.copyfile(module, folder / module.name)
+    return submissions
+
+
+def grader(*args: str) -> float:
+    """Run ``grader ARGS`` (from this checkout); its wall time. Exits if it fails."""
+    cmd = [sys.executable, "-m", "grader", *args]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def shards(submissions: Path, out: Path, chosen: list[str]) -> float:
+    """Both halves at once, as two runners would, then the merge; the wall time of it all."""
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "batch",
+                str(submissions),
+                "--jobs",
+                "1",
+                "--shard",
+                f"{k}/2",
+                "--out",
+                str(out / f"shard{k}"),
+                *chosen,
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in (1, 2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"a shard exited {proc.returncode}:\n{err[-3000:]}")
+    grader("merge", str(out / "shard1"), str(out / "shard2"), "--out", str(out / "merged"), *chosen)
+    return time.perf_counter() - started
+
+
+def spec_seconds(out: Path) -> tuple[float, int]:
+    """The sum of every test's duration in the student records, and how many were graded."""
+    total, count = 0.0, 0
+    for path in sorted((out / "students").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["student"]["error"]:
+            raise SystemExit(f"{path}: graded with an error: {data['student']['error']}")
+        total += sum(t["duration_s"] for ex in data["exercises"] for t in ex["tests"])
+        count += 1
+    return total, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--exercises", nargs="+", default=list(FIRST_FIVE), metavar="NN")
+    opts = parser.parse_args()
+    if opts.students < 2:
+        parser.error("--students must be at least 2 (two shards)")
+    solutions = sorted(
+        p for p in (REPO / "solutions").iterdir() if p.is_dir() and p.name[:2] in opts.exercises
+    )
+    found = {p.name[:2] for p in solutions}
+    if found != set(opts.exercises):
+        parser.error(f"--exercises: no solution for {sorted(set(opts.exercises) - found)}")
+    names = [p.name for p in solutions]
+    with tempfile.TemporaryDirectory(prefix="grader-bench-class-") as tmp:
+        root = Path(tmp)
+        submissions = make_class(root, opts.students, solutions)
+        chosen = [arg for name in names for arg in ("--exercise", name)]
+        common = ["batch", str(submissions), *chosen]
+        one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
+        spec, graded = spec_seconds(root / "jobs1")
+        two = grader(*common, "--jobs", "2", "--out", str(root / "jobs2"))
+        sharded = shards(submissions, root / "shards", chosen)
+    if graded != opts.students:
+        raise SystemExit(f"{graded} student records for {opts.students} students")
+    print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
+    print(f"  spec time (sum of test durations)  {spec:8.1f} s")
+    print(f"  grader batch --jobs 1              {one:8.1f} s   overhead {one / spec - 1:+.1%}")
+    print(f"  grader batch --jobs 2              {two:8.1f} s   speed-up {one / two:.2f}x")
+    print(f"  2 shards side by side + merge      {sharded:8.1f} s   speed-up {one / sharded:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
