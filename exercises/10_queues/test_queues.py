@@ -54,8 +54,8 @@ P2_ZH = "（README.zh-CN:「第二部分：带超时的等待」）"
 ANSWER_S = 20.0  # the longest a source or sink waits for the judge (the judge answers)
 FILL_S = 3.0  # the longest the judge waits for the queue to fill while consumers are held
 QUIET_S = 0.1  # the queue counts as full once nothing moved for this long at the full count
-WINDOW_S = 0.3  # how long the judge watches the blocked producers
-PAUSE_S = 0.6  # how long the judge pauses the producers once the queue was drained
+WINDOW_S = 0.25  # how long the judge watches the blocked producers
+PAUSE_S = 0.5  # how long the judge pauses the producers once the queue was drained
 STALL_S = 2.0  # nothing moved for this long after the last item: the run is stuck
 RUN_S = 10.0  # the longest the judge watches one run
 TIMEOUT_S = 0.4  # Part 2: the timeout given when the producer stalls
@@ -288,7 +288,8 @@ def _watch_pipeline(
         while not done and time.monotonic() - began < FILL_S:
             finished = running.finished()
             done = j.step()
-            quiet = time.monotonic() - j.last_move >= QUIET_S
+            # Only the test that counts the full queue waits for it to stay quiet.
+            quiet = time.monotonic() - j.last_move >= (QUIET_S if window else 0.0)
             if quiet and len(j.held) >= consumers and seen.waiting() >= full_count:
                 break
             if quiet and j.all_handed():
@@ -394,10 +395,13 @@ def _check_roles(seen: Seen) -> None:
         fail(
             en=f"sink() was never called, though the producers took {len(seen.issued)} "
             f"item(s): start {seen.consumers} consumer processes that get the items from the "
-            f"queue and call sink(item) for each {P1_EN}.",
+            f"queue and call sink(item) for each, until their sentinels. A consumer that stops "
+            f"when the queue looks empty (q.empty(), qsize(), a get timeout) may end before the "
+            f"first item arrives {STOP_EN}. {P1_EN}",
             zh=f"生产者已经取了 {len(seen.issued)} 项数据，可 sink() 一次也没有被调用：要启动 "
-            f"{seen.consumers} 个消费者进程，从队列里 get 数据，每一项调用一次 sink(item)"
-            f"{P1_ZH}。",
+            f"{seen.consumers} 个消费者进程，从队列里 get 数据，每一项调用一次 sink(item)，"
+            f"直到拿到哨兵。队列看上去空了就停下的消费者（用 q.empty()、qsize() 或者 get 超时"
+            f"来判断）可能在第一项数据到达之前就结束了{STOP_ZH}。{P1_ZH}",
         )
     for pid, peer in sorted(seen.sinks.items()):
         row = peer.row
@@ -426,12 +430,15 @@ def _check_roles(seen: Seen) -> None:
         en=f"sink() was called from {len(seen.sinks)} process(es) (pids {sorted(seen.sinks)}), "
         f"not from {seen.consumers}: with consumers={seen.consumers}, start exactly "
         f"{seen.consumers} consumer processes, each taking items until its sentinel. (While "
-        f"the consumers are held in sink, each holds one item, so every one of them gets one.)"
-        f" {P1_EN}",
+        f"the consumers are held in sink, each holds one item, so every one of them gets one. "
+        f"A consumer that stops when the queue looks empty — q.empty(), qsize(), a get "
+        f"timeout — may end before the first item arrives {STOP_EN}.) {P1_EN}",
         zh=f"sink() 是从 {len(seen.sinks)} 个进程（pid {sorted(seen.sinks)}）里调用的，而不是 "
         f"{seen.consumers} 个：consumers={seen.consumers} 时，要恰好启动 {seen.consumers} 个"
         f"消费者进程，每个一直取数据，直到拿到自己的哨兵。（评测程序会把消费者卡在 sink 里，"
-        f"每个消费者手里各压着一项，所以每个消费者都一定能拿到数据。）{P1_ZH}",
+        f"每个消费者手里各压着一项，所以每个消费者都一定能拿到数据。队列看上去空了就停下的"
+        f"消费者——用 q.empty()、qsize() 或者 get 超时来判断——可能在第一项数据到达之前就"
+        f"结束了{STOP_ZH}。）{P1_ZH}",
     )
 
 
@@ -467,21 +474,25 @@ def _check_every_item(seen: Seen) -> None:
         falsy = [item for item in lost if item in ("0", '""')]
         why_en = why_zh = ""
         if falsy:
-            why_en = (
+            why_en += (
                 f" Among them the falsy item(s) {', '.join(falsy)}: a consumer that stops on "
                 "`if not item` takes a real item for the sentinel. Compare with the sentinel "
                 "itself: `if item is None`."
             )
-            why_zh = (
+            why_zh += (
                 f"其中有假值数据 {', '.join(falsy)}：用 `if not item` 判断结束的消费者，会把"
                 "真正的数据当成哨兵。要和哨兵本身比较：`if item is None`。"
             )
-        elif seen.early:
-            why_en = (
-                f" The consumer(s) {seen.early} ended while the producers still had items: "
-                "see the test of sentinels."
+        if seen.early:
+            why_en += (
+                f" The consumer(s) {seen.early} ended while the producers still had items: a "
+                "consumer stops only at its sentinel, never because the queue looked empty "
+                f"{STOP_EN}."
             )
-            why_zh = f"消费者 {seen.early} 在生产者还有数据的时候就结束了：参见哨兵那个测试。"
+            why_zh += (
+                f"消费者 {seen.early} 在生产者还有数据的时候就结束了：消费者只有拿到哨兵才能停，"
+                f"不能因为队列看上去空了就停{STOP_ZH}。"
+            )
         if unread:
             why_en += (
                 f" source(k) was not iterated to its end for k = {unread} (the producers were "
