@@ -52,16 +52,16 @@ P2_EN = "(README: 'Part 2 — waiting with a timeout')"
 P2_ZH = "（README.zh-CN:「第二部分：带超时的等待」）"
 
 ANSWER_S = 20.0  # the longest a source or sink waits for the judge (the judge answers)
-FILL_S = 3.0  # the longest the judge waits for the queue to fill while consumers are held
+FILL_S = 4.0  # the longest the judge waits for the queue to fill while consumers are held
 QUIET_S = 0.1  # the queue counts as full once nothing moved for this long at the full count
 WINDOW_S = 0.25  # how long the judge watches the blocked producers
-PAUSE_S = 0.5  # how long the judge pauses the producers once the queue was drained
-STALL_S = 2.0  # nothing moved for this long after the last item: the run is stuck
+PAUSE_S = 0.5  # how long the queue stays empty while the judge pauses the producers
+STALL_S = 3.0  # nothing moved for this long after the last item: the run is stuck
 RUN_S = 10.0  # the longest the judge watches one run
 TIMEOUT_S = 0.4  # Part 2: the timeout given when the producer stalls
 LATE_S = 2.5  # ... how long past it collect() may take to return
-QUICK_TIMEOUT_S = 3.0  # Part 2: the timeout given when collect() must not wait for it
-QUICK_S = 1.2  # ... how soon it must return after its last item
+QUICK_TIMEOUT_S = 4.0  # Part 2: the timeout given when collect() must not wait for it
+QUICK_S = 2.0  # ... how soon it must return after its last item
 
 
 # -- the sandbox side: trusted code that only acts ---------------------------------------------
@@ -190,7 +190,7 @@ class _Judge:
         self.pending: list[channel.Peer] = []  # sources waiting for an item
         self.held: list[channel.Peer] = []  # sinks waiting for the judge's go
         self.hold_sinks = True
-        self.pause_until = 0.0
+        self.paused = False  # hand out nothing until the consumers waited PAUSE_S for items
         self.last_move = time.monotonic()
 
     def all_handed(self) -> bool:
@@ -224,7 +224,9 @@ class _Judge:
             ended = peer.ended and peer.line == "sink" and not self.all_handed()
             if ended and peer.pid not in self.seen.early:
                 self.seen.early.append(peer.pid)
-        if time.monotonic() >= self.pause_until:
+        if self.paused and time.monotonic() - self.last_move >= PAUSE_S:
+            self.paused = False  # the queue has been empty, the consumers idle, for PAUSE_S
+        if not self.paused:
             while self.pending:
                 self._hand(self.pending.pop(0))
         return done
@@ -257,6 +259,7 @@ class _Judge:
 
     def release(self) -> None:
         self.hold_sinks = False
+        self.last_move = time.monotonic()
         for peer in self.held:
             peer.answer("ok")
         self.held.clear()
@@ -288,8 +291,7 @@ def _watch_pipeline(
         while not done and time.monotonic() - began < FILL_S:
             finished = running.finished()
             done = j.step()
-            # Only the test that counts the full queue waits for it to stay quiet.
-            quiet = time.monotonic() - j.last_move >= (QUIET_S if window else 0.0)
+            quiet = time.monotonic() - j.last_move >= QUIET_S
             if quiet and len(j.held) >= consumers and seen.waiting() >= full_count:
                 break
             if quiet and j.all_handed():
@@ -311,9 +313,10 @@ def _watch_pipeline(
                 full.waiting = seen.waiting()
             seen.full = full
         # 2. Let the consumers go; pause the producers once the queue is empty.
+        # The pause lasts until no item was consumed for PAUSE_S: by then the consumers have
+        # drained the queue and waited that long in get(), however slow the machine.
+        j.paused = pause
         j.release()
-        if pause:
-            j.pause_until = time.monotonic() + PAUSE_S
         while not done and time.monotonic() - began < RUN_S:
             finished = running.finished()
             done = j.step()
