@@ -595,14 +595,16 @@ def test_put_blocks_while_the_queue_is_full(student):
     spinning = {pid: s for pid, s in full.busy.items() if s > full.window / 2}
     check(
         not spinning,
-        en=f"while the queue was full, the producer(s) {sorted(spinning)} were running or "
-        f"waiting to run for {max(spinning.values(), default=0):.2f} s of the "
-        f"{full.window:.2f} s the judge watched (/proc/<pid>/task/*/schedstat): a busy loop "
+        en=f"while the queue was full, the producer(s) {sorted(spinning)} kept running: in the "
+        f"{full.window:.2f} s the judge watched, their threads were running or waiting to run "
+        f"for up to {max(spinning.values(), default=0):.2f} s (/proc/<pid>/task/*/schedstat), "
+        f"where a blocked producer sleeps. That is a busy loop "
         f"around put_nowait(), full() or put(block=False). A plain q.put(item) sleeps in the "
         f"kernel until there is room, and costs no CPU {FULL_EN}.",
-        zh=f"队列满的时候，生产者 {sorted(spinning)} 在评测程序观察的 {full.window:.2f} 秒里，有 "
-        f"{max(spinning.values(), default=0):.2f} 秒在运行或等待运行"
-        f"（/proc/<pid>/task/*/schedstat）：这是围着 put_nowait()、full() 或 "
+        zh=f"队列满的时候，生产者 {sorted(spinning)} 一直在跑：评测程序观察的 {full.window:.2f} "
+        f"秒里，它们的线程在运行或等待运行的时间多达 {max(spinning.values(), default=0):.2f} 秒"
+        f"（/proc/<pid>/task/*/schedstat），而被阻塞的生产者应当在睡眠。这是围着 put_nowait()、"
+        f"full() 或 "
         f"put(block=False) 的忙等循环。直接 q.put(item) 会在内核里睡眠，直到有空位，不占 CPU"
         f"{FULL_ZH}。",
     )
