@@ -45,42 +45,48 @@ def make_class(root: Path, students: int, exercises: list[Path]) -> Path:
     return submissions
 
 
+def command(*args: str) -> list[str]:
+    """``grader ARGS`` run from this checkout with this Python."""
+    return [sys.executable, "-m", "grader", *args]
+
+
 def grader(*args: str) -> float:
-    """Run ``grader ARGS`` (from this checkout); its wall time. Exits if it fails."""
-    cmd = [sys.executable, "-m", "grader", *args]
+    """Run ``grader ARGS``; its wall time. Exits if it fails."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command(*args), cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+        raise SystemExit(
+            f"grader {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+        )
     return elapsed
 
 
 def shards(submissions: Path, out: Path, chosen: list[str]) -> float:
     """Both halves at once, as two runners would, then the merge; the wall time of it all."""
     started = time.perf_counter()
+    halves = [
+        [
+            "batch",
+            str(submissions),
+            "--jobs",
+            "1",
+            "--shard",
+            f"{k}/2",
+            "--out",
+            str(out / f"shard{k}"),
+        ]
+        for k in (1, 2)
+    ]
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "grader",
-                "batch",
-                str(submissions),
-                "--jobs",
-                "1",
-                "--shard",
-                f"{k}/2",
-                "--out",
-                str(out / f"shard{k}"),
-                *chosen,
-            ],
+            command(*half, *chosen),
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for k in (1, 2)
+        for half in halves
     ]
     for proc in procs:
         _, err = proc.communicate()
