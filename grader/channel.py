@@ -244,6 +244,7 @@ def connect(address: str, line: str, timeout: float = 20.0) -> socket.socket:
 def read_line(conn: socket.socket, limit: int = LINE_MAX) -> str:
     """One line from the judge ('' if it closed first); waits as the socket's timeout says.
 
+    It takes the line and nothing after it: the judge's next line stays for the next call.
     ``select`` does the waiting, so a timeout is ``TimeoutError`` only from here, never from
     inside student code that catches ``TimeoutError`` for its own reasons.
     """
@@ -254,10 +255,11 @@ def read_line(conn: socket.socket, limit: int = LINE_MAX) -> str:
         left = None if end is None else max(0.0, end - time.monotonic())
         if not select.select([conn], [], [], left)[0]:
             raise TimeoutError(f"the judge did not answer within {timeout:g} s")
-        chunk = conn.recv(4096)
-        if not chunk:
+        ahead = conn.recv(4096, socket.MSG_PEEK)
+        if not ahead:
             break
-        data += chunk
+        newline = ahead.find(b"\n")
+        data += conn.recv(len(ahead) if newline < 0 else newline + 1)
     return data.decode(errors="replace").rstrip("\n")
 
 

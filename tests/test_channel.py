@@ -183,3 +183,20 @@ def test_new_lines_gives_each_line_once_in_order_with_the_time_it_was_read() -> 
             peer.answer("bye")
         assert judge.new_lines(0) == []
         assert [_status(k) for k in kids] == [0, 0, 0]
+
+
+def test_read_line_leaves_the_next_line_for_the_next_call() -> None:
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def two_answers() -> int:
+            conn = channel.connect(address, "ask")
+            answers = [channel.read_line(conn), channel.read_line(conn), channel.read_line(conn)]
+            return 0 if answers == ["first", "second", ""] else 5
+
+        kid = _fork(two_answers)
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
+        assert peer is not None
+        peer.conn.sendall(b"first\nsecond\n")  # one write: both lines arrive together
+        peer.conn.shutdown(socket.SHUT_WR)
+        assert _status(kid) == 0
