@@ -120,6 +120,12 @@ class Said(NamedTuple):
     peer: Peer
     text: str
     at: float
+    position: int  # its place among the peer's lines: 0 for the first it sent
+
+    @property
+    def first(self) -> bool:
+        """The first line its peer sent (what it said it is, or wants)."""
+        return self.position == 0
 
 
 class Channel:
@@ -160,9 +166,11 @@ class Channel:
         changed: list[Peer] = []
         accepted = self._accept() if self.listener in readable else []
         changed.extend(accepted)
-        for peer in open_peers:
-            # After an accept, every older peer: what it did before that connect is in now.
-            if (accepted or peer.conn in readable) and peer._read(self.now()):
+        # After an accept, every older peer, and those accepted before the last one of this
+        # batch: what each did before the newest connect is in now.
+        again = [*open_peers, *accepted[:-1]] if accepted else open_peers
+        for peer in again:
+            if (accepted or peer.conn in readable) and not peer.ended and peer._read(self.now()):
                 changed.append(peer)
         return list(dict.fromkeys(changed))
 
@@ -173,7 +181,7 @@ class Channel:
         fresh: list[Said] = []
         for peer in self.peers:
             for index in range(peer._taken, len(peer.lines)):
-                fresh.append(Said(peer, peer.lines[index], peer.line_at[index]))
+                fresh.append(Said(peer, peer.lines[index], peer.line_at[index], index))
             peer._taken = len(peer.lines)
         return fresh
 

@@ -200,3 +200,48 @@ def test_read_line_leaves_the_next_line_for_the_next_call() -> None:
         peer.conn.sendall(b"first\nsecond\n")  # one write: both lines arrive together
         peer.conn.shutdown(socket.SHUT_WR)
         assert _status(kid) == 0
+
+
+def test_a_peer_that_ends_while_later_ones_are_accepted_is_seen_ended_in_that_poll() -> None:
+    # Two connections wait in the backlog; the first ends between its accept and the next.
+    with channel.Channel("test") as judge:
+        first = channel.connect(judge.address, "in")
+        second = channel.connect(judge.address, "in")
+        listener = judge.listener
+
+        class ClosingFirstOnSecondAccept:
+            accepts = 0
+
+            def fileno(self) -> int:
+                return listener.fileno()
+
+            def accept(self):  # type: ignore[no-untyped-def]
+                self.accepts += 1
+                if self.accepts == 2:
+                    first.close()
+                return listener.accept()
+
+        judge.listener = ClosingFirstOnSecondAccept()  # type: ignore[assignment]
+        try:
+            judge.poll(5.0)  # once
+        finally:
+            judge.listener = listener
+        assert [p.lines for p in judge.peers] == [["in"], ["in"]]
+        assert judge.peers[0].ended and not judge.peers[1].ended
+        second.close()
+
+
+def test_said_tells_a_peers_first_line_from_a_repeat_of_it() -> None:
+    with channel.Channel("test") as judge:
+        conn = channel.connect(judge.address, "x")
+        conn.sendall(b"x\nx\n")
+        said: list[channel.Said] = []
+        deadline = time.monotonic() + 20.0
+        while len(said) < 3 and time.monotonic() < deadline:
+            said.extend(judge.new_lines())
+        assert [(s.text, s.position, s.first) for s in said] == [
+            ("x", 0, True),
+            ("x", 1, False),
+            ("x", 2, False),
+        ]
+        conn.close()

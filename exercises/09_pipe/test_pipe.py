@@ -481,7 +481,7 @@ def _watch(
         due: list[tuple[float, channel.Peer]] = []
 
         def take() -> None:
-            for peer, line, _ in judge.new_lines(0):  # wait_for does the waiting
+            for peer, line, *_ in judge.new_lines(0):  # wait_for does the waiting
                 seen.lines.append((peer, line))
                 if line == "done" and peer.pid == seen.caller and seen.gate is None:
                     # The function is over and the caller waits for our answer: what is

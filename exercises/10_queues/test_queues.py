@@ -200,7 +200,7 @@ class _Judge:
         done = False
         for said in self.judge.new_lines(wait):
             peer, line = said.peer, said.text
-            first = line is peer.line  # that very line, its first (not a repeat of it)
+            first = said.first  # its first line, not a repeat of it
             if first and line == "done" and peer.pid == self.seen.caller:
                 self.seen.done_children = probe.children(self.seen.caller)
                 peer.answer("ok")

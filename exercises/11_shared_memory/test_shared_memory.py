@@ -276,7 +276,7 @@ def _watch(
             finished = running.finished()
             for said in judge.new_lines():
                 peer = said.peer
-                if said.text is not peer.line:
+                if not said.first:
                     continue  # its first line (that very one) says what it wants: only that
                 verb, _, rest = said.text.partition(" ")
                 if verb == "ask" and rest.isdigit() and int(rest) < len(answers):

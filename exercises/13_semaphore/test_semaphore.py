@@ -150,7 +150,7 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
         while time.monotonic() < end and seen.gate is None:
             finished = running.finished()
             for said in judge.new_lines():  # a peer's first line says who it is
-                if said.text != said.peer.line or said.peer in seen.holders:
+                if not said.first or said.peer in seen.holders:
                     continue
                 if said.text != DONE:
                     seen.holders.append(said.peer)

@@ -173,7 +173,7 @@ def _heard(judge: channel.Channel) -> list[Said]:
     callable says one line per connection: what may follow it is not heard)."""
     heard = []
     for line in judge.new_lines():
-        if line.text is not line.peer.line:  # that very line, not a repeat of it
+        if not line.first:  # its first line, not a repeat of it
             continue
         try:
             data = json.loads(line.text)
