@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from grader import probe
 
@@ -41,6 +41,7 @@ T = TypeVar("T")
 
 POLL_S = 0.003  # how long one poll waits for anything to arrive
 LINE_MAX = 65536  # a longer line is cut here (what follows up to its newline is dropped)
+READ_CHUNKS = 16  # reads of one peer per poll: a flood cannot keep the judge from the others
 _LINUX = sys.platform.startswith("linux")
 _SOL_LOCAL, _LOCAL_PEERPID = 0, 2  # macOS <sys/un.h>
 
@@ -62,8 +63,10 @@ class Peer:
     row: probe.Proc | None  # the process as the judge read it when it accepted the connection
     at: float  # seconds from the channel's opening to the accept
     lines: list[str] = field(default_factory=list)
+    line_at: list[float] = field(default_factory=list)  # when the judge read each line
     closed_at: float | None = None  # when the judge read the end of file
     _buffer: bytes = b""
+    _taken: int = 0  # lines already returned by Channel.new_lines
 
     @property
     def line(self) -> str:
@@ -84,25 +87,45 @@ class Peer:
         return True
 
     def _read(self, now: float) -> bool:
-        """Take what arrived; True if a line was completed or the end was reached."""
-        try:
-            chunk = self.conn.recv(65536)
-        except BlockingIOError:
-            return False
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self.closed_at = now
-            if self._buffer:
-                self.lines.append(self._buffer.decode(errors="replace"))
-                self._buffer = b""
-            return True
-        data = self._buffer + chunk
-        *complete, rest = data.split(b"\n")
-        for raw in complete:
-            self.lines.append(raw[:LINE_MAX].decode(errors="replace"))
-        self._buffer = rest[: LINE_MAX + 1]
-        return bool(complete)
+        """Take all that has arrived (up to READ_CHUNKS reads) and the end, if it came; True
+        if a line was completed or the end was reached."""
+        changed = False
+        for _ in range(READ_CHUNKS):
+            try:
+                chunk = self.conn.recv(65536)
+            except BlockingIOError:
+                return changed
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.closed_at = now
+                if self._buffer:
+                    self.lines.append(self._buffer.decode(errors="replace"))
+                    self.line_at.append(now)
+                    self._buffer = b""
+                return True
+            data = self._buffer + chunk
+            *complete, rest = data.split(b"\n")
+            for raw in complete:
+                self.lines.append(raw[:LINE_MAX].decode(errors="replace"))
+                self.line_at.append(now)
+            self._buffer = rest[: LINE_MAX + 1]
+            changed = changed or bool(complete)
+        return changed
+
+
+class Said(NamedTuple):
+    """One line a peer sent, and when the judge read it (seconds from the channel's opening)."""
+
+    peer: Peer
+    text: str
+    at: float
+    position: int  # its place among the peer's lines: 0 for the first it sent
+
+    @property
+    def first(self) -> bool:
+        """The first line its peer sent (what it said it is, or wants)."""
+        return self.position == 0
 
 
 class Channel:
@@ -133,17 +156,34 @@ class Channel:
     def poll(self, wait: float = POLL_S) -> list[Peer]:
         """Accept what connected and read what arrived, waiting at most ``wait`` for anything.
 
-        Returns the peers that are new, completed a line, or ended.
+        Returns the peers that are new, completed a line, or ended. Older peers are read
+        after the new ones are accepted, so an end that came before a newer connection is
+        never missed: counting open peers after a poll cannot count a process that left
+        before another one came (a holder of a section, say, and the next one in).
         """
         open_peers = [p for p in self.peers if not p.ended]
         readable, _, _ = select.select([self.listener, *(p.conn for p in open_peers)], [], [], wait)
         changed: list[Peer] = []
-        if self.listener in readable:
-            changed.extend(self._accept())
-        for peer in open_peers:
-            if peer.conn in readable and peer._read(self.now()):
+        accepted = self._accept() if self.listener in readable else []
+        changed.extend(accepted)
+        # After an accept, every older peer, and those accepted before the last one of this
+        # batch: what each did before the newest connect is in now.
+        again = [*open_peers, *accepted[:-1]] if accepted else open_peers
+        for peer in again:
+            if (accepted or peer.conn in readable) and not peer.ended and peer._read(self.now()):
                 changed.append(peer)
         return list(dict.fromkeys(changed))
+
+    def new_lines(self, wait: float = POLL_S) -> list[Said]:
+        """Poll, then every line no earlier call returned: each line once, a peer's lines in
+        the order it sent them, peers in the order they connected."""
+        self.poll(wait)
+        fresh: list[Said] = []
+        for peer in self.peers:
+            for index in range(peer._taken, len(peer.lines)):
+                fresh.append(Said(peer, peer.lines[index], peer.line_at[index], index))
+            peer._taken = len(peer.lines)
+        return fresh
 
     def wait_for(self, condition: Callable[[], T], timeout: float) -> T | None:
         """Poll until ``condition()`` is truthy (its value) or ``timeout`` passes (None)."""
@@ -212,6 +252,7 @@ def connect(address: str, line: str, timeout: float = 20.0) -> socket.socket:
 def read_line(conn: socket.socket, limit: int = LINE_MAX) -> str:
     """One line from the judge ('' if it closed first); waits as the socket's timeout says.
 
+    It takes the line and nothing after it: the judge's next line stays for the next call.
     ``select`` does the waiting, so a timeout is ``TimeoutError`` only from here, never from
     inside student code that catches ``TimeoutError`` for its own reasons.
     """
@@ -222,10 +263,11 @@ def read_line(conn: socket.socket, limit: int = LINE_MAX) -> str:
         left = None if end is None else max(0.0, end - time.monotonic())
         if not select.select([conn], [], [], left)[0]:
             raise TimeoutError(f"the judge did not answer within {timeout:g} s")
-        chunk = conn.recv(4096)
-        if not chunk:
+        ahead = conn.recv(4096, socket.MSG_PEEK)
+        if not ahead:
             break
-        data += chunk
+        newline = ahead.find(b"\n")
+        data += conn.recv(len(ahead) if newline < 0 else newline + 1)
     return data.decode(errors="replace").rstrip("\n")
 
 

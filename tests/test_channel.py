@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 import pytest
 
@@ -102,3 +103,145 @@ def test_a_closed_channel_refuses_connections() -> None:
         channel.connect(address, "late", timeout=1.0)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock, pytest.raises(OSError):
         sock.connect(address)
+
+
+def _connected_then_gone(address: str) -> int:
+    """A process that connects, says "in", and ends; its pid once it has been reaped."""
+    kid = _fork(lambda: channel.connect(address, "in").close())
+    assert _status(kid) == 0
+    return kid
+
+
+def test_one_poll_sees_an_end_that_came_before_a_newer_connection() -> None:
+    # Both wait in the backlog: the first peer's line and end are read at its accept.
+    with channel.Channel("test") as judge:
+        address = judge.address
+        gone = _connected_then_gone(address)
+        ready_r, ready_w = os.pipe()
+
+        def newcomer() -> int:
+            conn = channel.connect(address, "in")
+            os.write(ready_w, b"!")  # connected: it is in the backlog now
+            return 0 if channel.read_line(conn) == "out" else 5
+
+        here = _fork(newcomer)
+        os.close(ready_w)
+        with os.fdopen(ready_r, "rb", buffering=0) as ready:
+            assert ready.read(1) == b"!"
+        judge.poll(5.0)  # once
+        first, second = judge.peers
+        assert (first.pid, first.lines, first.ended) == (gone, ["in"], True)
+        assert second.pid == here and not second.ended
+        second.answer("out")
+        assert _status(here) == 0
+
+
+def test_an_older_peer_is_read_after_an_accept_even_if_select_said_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The end arrives between select() and accept(): select's answer is stale by then.
+    with channel.Channel("test") as judge:
+        address = judge.address
+        held = channel.connect(address, "in")
+        assert judge.wait_for(lambda: judge.peers and judge.peers[0].lines, 20.0)
+        held.close()
+        here = _fork(lambda: 0 if channel.talk(address, "in") == "out" else 5)
+        real_select = channel.select.select
+
+        def stale(read, write, error, timeout):  # type: ignore[no-untyped-def]
+            real_select([judge.listener], [], [], 20.0)  # wait for the newcomer only
+            return [judge.listener], [], []
+
+        monkeypatch.setattr(channel.select, "select", stale)
+        changed = judge.poll()
+        monkeypatch.undo()
+        assert judge.peers[0].ended and judge.peers[0] in changed
+        assert judge.peers[1].pid == here
+        judge.peers[1].answer("out")
+        assert _status(here) == 0
+
+
+def test_new_lines_gives_each_line_once_in_order_with_the_time_it_was_read() -> None:
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def two_lines() -> int:
+            conn = channel.connect(address, "one")
+            conn.sendall(b"two\n")
+            return 0 if channel.read_line(conn) == "bye" else 5
+
+        kids = [_fork(two_lines) for _ in range(3)]
+        said: list[channel.Said] = []
+        deadline = time.monotonic() + 20.0
+        while len(said) < 6 and time.monotonic() < deadline:
+            said.extend(judge.new_lines())
+        assert sorted(s.peer.pid for s in said) == sorted(kids * 2)
+        for peer in judge.peers:
+            mine = [s for s in said if s.peer is peer]
+            assert [s.text for s in mine] == ["one", "two"]
+            assert 0 <= peer.at <= mine[0].at <= mine[1].at <= judge.now()
+            peer.answer("bye")
+        assert judge.new_lines(0) == []
+        assert [_status(k) for k in kids] == [0, 0, 0]
+
+
+def test_read_line_leaves_the_next_line_for_the_next_call() -> None:
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def two_answers() -> int:
+            conn = channel.connect(address, "ask")
+            answers = [channel.read_line(conn), channel.read_line(conn), channel.read_line(conn)]
+            return 0 if answers == ["first", "second", ""] else 5
+
+        kid = _fork(two_answers)
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
+        assert peer is not None
+        peer.conn.sendall(b"first\nsecond\n")  # one write: both lines arrive together
+        peer.conn.shutdown(socket.SHUT_WR)
+        assert _status(kid) == 0
+
+
+def test_a_peer_that_ends_while_later_ones_are_accepted_is_seen_ended_in_that_poll() -> None:
+    # Two connections wait in the backlog; the first ends between its accept and the next.
+    with channel.Channel("test") as judge:
+        first = channel.connect(judge.address, "in")
+        second = channel.connect(judge.address, "in")
+        listener = judge.listener
+
+        class ClosingFirstOnSecondAccept:
+            accepts = 0
+
+            def fileno(self) -> int:
+                return listener.fileno()
+
+            def accept(self):  # type: ignore[no-untyped-def]
+                self.accepts += 1
+                if self.accepts == 2:
+                    first.close()
+                return listener.accept()
+
+        judge.listener = ClosingFirstOnSecondAccept()  # type: ignore[assignment]
+        try:
+            judge.poll(5.0)  # once
+        finally:
+            judge.listener = listener
+        assert [p.lines for p in judge.peers] == [["in"], ["in"]]
+        assert judge.peers[0].ended and not judge.peers[1].ended
+        second.close()
+
+
+def test_said_tells_a_peers_first_line_from_a_repeat_of_it() -> None:
+    with channel.Channel("test") as judge:
+        conn = channel.connect(judge.address, "x")
+        conn.sendall(b"x\nx\n")
+        said: list[channel.Said] = []
+        deadline = time.monotonic() + 20.0
+        while len(said) < 3 and time.monotonic() < deadline:
+            said.extend(judge.new_lines())
+        assert [(s.text, s.position, s.first) for s in said] == [
+            ("x", 0, True),
+            ("x", 1, False),
+            ("x", 2, False),
+        ]
+        conn.close()

@@ -3,11 +3,17 @@
 The judge observes; the sandbox only acts. Every run is a started scenario in a sandbox
 process, the *parent*; the judge holds the other end of every conversation:
 
-* a listening socket on 127.0.0.1 that the parent and each of its children connect to. The
-  parent answers the judge's work requests on its connection (sums only computing them
-  produces); each child says hello and then waits for the judge's word: it ends only when the
-  judge tells it to, with the exit code the judge chose. So the judge decides when children
-  end, alone or in a burst, and which exit status each one has;
+* a channel (``grader.spec.channel``, a Unix socket the judge holds) that the parent and each
+  of its children connect to. The kernel names the process at the other end of each
+  connection (``SO_PEERCRED``); the judge reads that process in /proc when it accepts it, and
+  never believes a pid it is told. The parent speaks one line per connection (``talk``) and
+  the judge's answer is its next order: the parent answers the judge's work requests (sums
+  only computing them produces). Each child says hello and then waits for the judge's word:
+  it ends only when the judge tells it to, with the exit code the judge chose. So the judge
+  decides when children end, alone or in a burst, and which exit status each one has. A line
+  from a process that is not who it must be (the parent is the sandbox process; a child is a
+  child of it that has not said hello before), or a second line on one connection (written by
+  another process that inherited it), fails the test;
 * the process table (``probe``): a child is *reaped* when it is gone from the table, a zombie
   while it shows state Z; the parent's SIGCHLD disposition is read from
   ``/proc/<pid>/status`` (``SigCgt`` / ``SigIgn``), not asked of the parent;
@@ -25,9 +31,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import select
 import signal
-import socket
 import time
 from types import ModuleType
 
@@ -37,6 +41,7 @@ from grader.spec import (
     Msg,
     Outcome,
     Running,
+    channel,
     check,
     check_every_child_used_os_exit,
     fail,
@@ -45,7 +50,6 @@ from grader.spec import (
     wait_until,
 )
 
-LOOPBACK = "127.0.0.1"
 GIVE_UP_S = 12.0  # a parent or child that hears nothing from the judge for this long gives up
 ANSWER_S = 4.0  # how long the judge waits for the parent to answer or ask
 REAPED_S = 3.0  # how long the judge waits for an ended child to leave the process table
@@ -80,56 +84,41 @@ def _work(n: int) -> int:
 # -- the sandbox side: the parent's and the children's ends of the conversation -------------
 
 
-class _Link:
-    """One connection to the judge, read a line at a time (scenario side)."""
+def _say(address: str, line: str) -> str | None:
+    """Say one line to the judge on a connection of its own; its answer, or None when the
+    judge is gone or silent for GIVE_UP_S.
 
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((LOOPBACK, port), timeout=GIVE_UP_S)
-        self.buf = b""
-
-    def send(self, text: str) -> None:
-        self.sock.sendall(text.encode() + b"\n")
-
-    def read(self) -> str | None:
-        """The next line from the judge; None when it is gone or silent for GIVE_UP_S.
-
-        A signal handler that raises (ChildProcessError from a wait...) raises out of here:
-        it interrupted this read, as it would interrupt any code of the program.
-        """
-        while b"\n" not in self.buf:
-            try:
-                chunk = self.sock.recv(4096)
-            except (TimeoutError, ConnectionError):
-                return None
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.decode()
-
-    def serve_work(self) -> str | None:
-        """Answer the judge's work requests; the first other line (or None) is returned."""
-        while True:
-            line = self.read()
-            if line is None or not line.startswith("work "):
-                return line
-            self.send(f"done {_work(int(line.split()[1]))}")
+    A signal handler that raises (ChildProcessError from a wait...) raises out of here: it
+    interrupted this wait, as it would interrupt any code of the program.
+    """
+    try:
+        answer = channel.talk(address, line, timeout=GIVE_UP_S)
+    except (TimeoutError, ConnectionError):  # silent, or gone (not ChildProcessError)
+        return None
+    return answer or None
 
 
-def _child_life(port: int) -> int:
+def _obey(address: str, line: str) -> str | None:
+    """Say ``line``, then answer the judge's work requests; the first other order (or None)."""
+    order = _say(address, line)
+    while order is not None and order.startswith("work "):
+        order = _say(address, f"done {_work(int(order.split()[1]))}")
+    return order
+
+
+def _child_life(address: str) -> int:
     """A child's whole life: say hello to the judge, wait for its word, return its exit code.
 
     The judge answers ``exit <code>``; a child that hears nothing for GIVE_UP_S ends with 99.
+    The pid in the hello is only a cross-check: the judge asks the kernel who connected.
     """
     try:
-        link = _Link(port)
-        link.send(f"child {os.getpid()}")
-        line = link.read()
+        order = _say(address, f"child {os.getpid()}")
     except OSError:
         return 99
-    if line is None or not line.startswith("exit "):
+    if order is None or not order.startswith("exit "):
         return 99
-    return int(line.split()[1])
+    return int(order.split()[1])
 
 
 def _describe(statuses: object) -> str:
@@ -141,49 +130,49 @@ def _describe(statuses: object) -> str:
     return json.dumps(repr(statuses)[:300])
 
 
-def _reaper_scenario(module: ModuleType, port: int, before: str) -> object:
+def _reaper_scenario(module: ModuleType, address: str, before: str) -> object:
     """Scenario, Part 1: the judge's program around ``install_reaper``.
 
     Sets SIGCHLD to ``before`` ("default" or "ignore"), installs the student's reaper with a
     fresh dict, then obeys the judge: ``fork N`` (N children that live as the judge says),
-    ``work N``, ``statuses``, ``restore``, ``bye``.
+    ``work N``, ``statuses``, ``restore``, ``bye``. Each line it says is answered with the
+    next order.
     """
     caller = os.getpid()
-    link = _Link(port)
-    link.send("control")
     signal.signal(signal.SIGCHLD, signal.SIG_IGN if before == "ignore" else signal.SIG_DFL)
     statuses: dict[int, int] = {}
     restore = module.install_reaper(statuses)
     if os.getpid() != caller:
         return None
-    link.send("installed")
+    say = "installed"
     while True:
-        line = link.serve_work()
-        if line is None:
+        order = _obey(address, say)
+        if order is None:
             return None
-        word, _, arg = line.partition(" ")
+        word, _, arg = order.partition(" ")
         if word == "fork":
             for _ in range(int(arg)):
                 if os.fork() == 0:
                     code = 99
                     try:
-                        link.sock.close()
-                        code = _child_life(port)
+                        code = _child_life(address)
                     finally:
                         os._exit(code)
-            link.send("forked")
+            say = "forked"
         elif word == "statuses":
-            link.send(f"statuses {_describe(statuses)}")
+            say = f"statuses {_describe(statuses)}"
         elif word == "restore":
             restore()
             if os.getpid() != caller:
                 return None
-            link.send("restored")
+            say = "restored"
         elif word == "bye":
             return "bye"
+        else:
+            return None
 
 
-def _serve_scenario(module: ModuleType, port: int) -> object:
+def _serve_scenario(module: ModuleType, address: str) -> object:
     """Scenario, Part 2: ``serve(next_job)`` where each job is a child's life the judge rules.
 
     ``next_job()`` says ``next`` to the judge, answers its work requests, and returns a job on
@@ -191,25 +180,21 @@ def _serve_scenario(module: ModuleType, port: int) -> object:
     returns, the parent says ``returned <value>`` and waits for ``bye``.
     """
     caller = os.getpid()
-    link = _Link(port)
-    link.send("control")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
     def job() -> None:
-        _child_life(port)
+        _child_life(address)
 
     def next_job():
         if os.getpid() != caller:
             return None  # a child running the parent's loop gets no job
-        link.send("next")
-        line = link.serve_work()
-        return job if line == "job" else None
+        return job if _obey(address, "next") == "job" else None
 
     value = module.serve(next_job)
     if os.getpid() != caller:
         return None
-    link.send(f"returned {json.dumps(value) if type(value) is int else json.dumps(repr(value))}")
-    link.serve_work()  # until bye
+    shown = json.dumps(value) if type(value) is int else json.dumps(repr(value))
+    _obey(address, f"returned {shown}")  # then answers work until the judge says bye
     return value
 
 
@@ -249,93 +234,118 @@ DISPOSITION_ZH = {
 
 
 class _Judge:
-    """The judge's end: a listening socket the parent and every child connect to.
+    """The judge's end of every conversation: a channel the parent and every child connect to.
 
-    The test process owns every socket here and closes them all in :meth:`close`. Nothing of
-    it runs in a thread: :meth:`pump` accepts and reads whatever is ready, with a deadline.
+    The test owns the channel and closes it (every connection with it) in :meth:`close`.
+    Nothing of it runs in a thread: :meth:`pump` accepts and reads whatever came, with a
+    deadline. Who said a line is what the kernel says (``peer.pid``) and what /proc showed at
+    the accept (``peer.row``): the parent is the sandbox process (``running.pid``); a child is
+    a process whose parent it is, saying hello once. Anything else is an impostor, and the
+    test fails on it.
     """
 
-    def __init__(self) -> None:
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.bind((LOOPBACK, 0))
-        self.server.listen(64)
-        self.server.setblocking(False)
-        self.port: int = self.server.getsockname()[1]
+    def __init__(self, where: tuple[str, str]) -> None:
+        self.channel = channel.Channel("05")
+        self.address = self.channel.address
+        self.where = where  # the README section the run is about: (en, zh)
         self.running: Running | None = None
-        self.control: socket.socket | None = None
-        self.lines: list[str] = []
-        self.children: dict[int, socket.socket] = {}  # pid -> its connection
+        self.lines: list[channel.Said] = []  # the parent's lines, not yet taken
+        self.asking: channel.Peer | None = None  # the parent's connection awaiting an order
+        self.children: dict[int, channel.Peer] = {}  # pid -> its connection
         self.order: list[int] = []  # children in the order they said hello
-        self.strangers: list[str] = []  # hellos from processes that are not the parent's child
-        self._new: dict[socket.socket, bytes] = {}  # accepted, not yet said who they are
-        self._buf = b""
 
     def close(self) -> None:
-        for sock in [self.server, *self._new, *self.children.values()]:
-            sock.close()
-        if self.control is not None:
-            self.control.close()
+        self.channel.close()
 
     def pump(self, timeout: float) -> None:
-        """Accept and read what is ready within ``timeout`` seconds (at most one wait)."""
-        watched = [self.server, *self._new] + ([self.control] if self.control else [])
-        ready, _, _ = select.select(watched, [], [], max(0.0, timeout))
-        for sock in ready:
-            if sock is self.server:
-                try:
-                    conn, _ = self.server.accept()
-                except BlockingIOError:
-                    continue
-                conn.setblocking(False)
-                self._new[conn] = b""
-            elif sock is self.control:
-                data = self._recv(sock)
-                if data is None:
-                    continue
-                self._take(data)
-                if not data:
-                    self.control.close()
-                    self.control = None
+        """Accept and read what came within ``timeout`` seconds; judge who said each line."""
+        assert self.running is not None
+        caller = self.running.pid
+        for said in self.channel.new_lines(max(0.0, timeout)):
+            peer = said.peer
+            if len(peer.lines) > 1:
+                self._second_line(peer, caller)
+            if said.text.startswith("child"):
+                self._hello(peer, said.text, caller)
+            elif peer.pid == caller:
+                self.lines.append(said)
             else:
-                self._hello(sock)
+                self._not_the_parent(peer, said.text, caller)
 
-    def _take(self, data: bytes) -> None:
-        self._buf += data
-        while b"\n" in self._buf:
-            line, _, self._buf = self._buf.partition(b"\n")
-            self.lines.append(line.decode(errors="replace"))
+    def _second_line(self, peer: channel.Peer, caller: int) -> None:
+        en_where, zh_where = self.where
+        first, second = peer.lines[0][:60], peer.lines[1][:60]
+        fail(
+            en=f"a second line came on one connection to the judge: pid {peer.pid} opened it "
+            f"to say {first!r}, then {second!r} came on it. Here every line has a connection "
+            "of its own, and the judge's answer to it is the next order: a second line was "
+            "written by another process, one that inherited the connection (a child forked "
+            "while the parent waited on it), speaking for the parent. The judge asks the "
+            "kernel who connected (SO_PEERCRED), not who writes: only the parent answers for "
+            "the parent. If it is stuck (a handler that blocks in os.waitpid(-1, 0)), a "
+            f"stand-in does not unstick it {BLOCK_EN}{en_where}.",
+            zh=f"评测程序的一个连接上来了第二行：pid {peer.pid} 建立这个连接说了 {first!r}，"
+            f"随后这个连接上又来了 {second!r}。这里每一行都有自己的连接，评测程序对它的回答就是"
+            "下一条指令：第二行是另一个进程写的——它继承了这个连接（父进程在这个连接上等待时"
+            "fork 出来的子进程），在替父进程说话。评测程序问的是内核谁建立了连接（SO_PEERCRED），"
+            "而不是谁在写：父进程的话只能由父进程自己说。父进程如果卡住了（处理函数阻塞在 "
+            f"os.waitpid(-1, 0) 里），找个替身也解决不了问题{BLOCK_ZH}{zh_where}。",
+        )
 
-    def _recv(self, sock: socket.socket) -> bytes | None:
-        """What is there to read (b"" at EOF), or None when nothing is, after all."""
-        try:
-            return sock.recv(4096)
-        except (BlockingIOError, InterruptedError):
-            return None
-        except OSError:
-            return b""
+    def _not_the_parent(self, peer: channel.Peer, text: str, caller: int) -> None:
+        en_where, zh_where = self.where
+        who = peer.row.describe() if peer.row is not None else f"pid {peer.pid}"
+        fail(
+            en=f"the judge heard {text[:60]!r} from {who}, not from the parent (pid "
+            f"{caller}, your function's process): the kernel names the process that connects "
+            "(SO_PEERCRED). Another process spoke for the parent; only the parent itself "
+            f"answers the judge, and only a child it forked for a job says hello{en_where}.",
+            zh=f"评测程序收到的 {text[:60]!r} 来自 {who}，而不是父进程（pid {caller}，"
+            "也就是你的函数所在的进程）：连接是哪个进程建立的，内核会告诉评测程序（SO_PEERCRED）。"
+            "有别的进程在替父进程说话；只有父进程自己能回应评测程序，也只有它为任务 fork 出来的"
+            f"子进程才会来打招呼{zh_where}。",
+        )
 
-    def _hello(self, sock: socket.socket) -> None:
-        data = self._recv(sock)
-        if data is None:
-            return
-        self._new[sock] += data
-        if b"\n" not in self._new[sock] and data:
-            return
-        first, _, rest = self._new.pop(sock).partition(b"\n")
-        hello = first.decode(errors="replace")
-        if hello == "control" and self.control is None:
-            self.control = sock
-            self._take(rest)
-            return
-        word, _, pid_text = hello.partition(" ")
-        parent = self.running.pid if self.running else -1
-        row = probe.read(int(pid_text)) if word == "child" and pid_text.isdigit() else None
-        if row is None or row.ppid != parent or row.pid in self.children:
-            self.strangers.append(pid_text if word == "child" else hello[:40])
-            sock.close()
-            return
-        self.children[row.pid] = sock
-        self.order.append(row.pid)
+    def _hello(self, peer: channel.Peer, text: str, caller: int) -> None:
+        en_where, zh_where = self.where
+        row = peer.row
+        if row is None or row.ppid != caller or row.zombie:
+            what = "the parent itself" if peer.pid == caller else "not a child of the parent"
+            zh_what = "就是父进程本身" if peer.pid == caller else "并不是父进程的子进程"
+            fail(
+                en=f"a job said hello from pid {peer.pid}, which was {what} (pid {caller}; the "
+                "kernel named the process that connected, and /proc its parent): run each "
+                "job in a child you fork, where os.fork() returned 0, never in the parent or "
+                f"in a thread{en_where}.",
+                zh=f"有任务是从 pid {peer.pid} 里发来问候的，它{zh_what}（父进程的 pid 是 "
+                f"{caller}；连接是哪个进程建立的由内核告诉评测程序，它的父进程由 /proc 给出）：每个"
+                "任务都要在你 fork 出来的子进程里运行（os.fork() 返回 0 的那一边），不能在父进程"
+                f"里或线程里运行{zh_where}。",
+            )
+        if text != f"child {peer.pid}":
+            fail(
+                en=f"a job in pid {peer.pid}, a child of the parent, said hello as "
+                f"{text[:40]!r}: its os.getpid() did not name its own process (a thread id, or "
+                "os.getpid replaced). The judge asks the kernel which process connected "
+                "(SO_PEERCRED), and that process is the job's child: run each job in a child "
+                f"of its own, and leave os.getpid alone{en_where}.",
+                zh=f"pid {peer.pid}（父进程的一个子进程）里的任务打招呼时说的是 {text[:40]!r}："
+                "它的 os.getpid() 给出的不是它自己的进程号（是线程号，或者 os.getpid 被替换了）。"
+                "评测程序问的是内核哪个进程建立了连接（SO_PEERCRED），那个进程才是这个任务的"
+                f"子进程：每个任务都要有自己的子进程，也不要去动 os.getpid{zh_where}。",
+            )
+        if peer.pid in self.children:
+            fail(
+                en=f"pid {peer.pid}, a child of the parent, said hello for a second job: one "
+                "process ran two jobs. The judge counts the processes that connect (the "
+                "kernel names each one), not the hellos: fork a child for every job, and "
+                f"end it with os._exit when its job is done{en_where}.",
+                zh=f"pid {peer.pid}（父进程的一个子进程）为第二个任务又打了一次招呼：一个进程"
+                "跑了两个任务。评测程序数的是建立连接的进程（每一个都由内核说出是谁），而不是"
+                f"招呼：每个任务 fork 一个子进程，任务完成后用 os._exit 结束它{zh_where}。",
+            )
+        self.children[peer.pid] = peer
+        self.order.append(peer.pid)
 
     def wait(self, condition, timeout: float) -> bool:
         """Pump until ``condition()`` holds (True) or ``timeout`` passes, or the run ends."""
@@ -343,36 +353,38 @@ class _Judge:
         while not condition():
             left = deadline - time.monotonic()
             if left <= 0 or (self.running is not None and self.running.finished()):
+                self.pump(0)
                 return bool(condition())
             self.pump(min(left, 0.05))
         return True
 
     def send(self, line: str) -> None:
-        if self.control is not None:
-            try:
-                self.control.setblocking(True)
-                self.control.sendall(line.encode() + b"\n")
-            except OSError:
-                pass
-            finally:
-                if self.control is not None:
-                    self.control.setblocking(False)
+        """The judge's next order: the answer to what the parent said last."""
+        if self.asking is not None:
+            self.asking.answer(line)
+            self.asking = None
 
     def tell(self, pid: int, code: int) -> None:
         """Tell child ``pid`` to end now with exit code ``code``."""
-        self.children[pid].setblocking(True)
-        self.children[pid].sendall(f"exit {code}\n".encode())
+        self.children[pid].answer(f"exit {code}")
 
     def next_line(self, timeout: float) -> str | None:
         if self.wait(lambda: bool(self.lines), timeout):
-            return self.lines.pop(0)
+            said = self.lines.pop(0)
+            self.asking = said.peer
+            return said.text
         return None
 
 
 def _start(student, scenario, *args) -> tuple[_Judge, Running]:
-    judge = _Judge()
-    label = "install_reaper(statuses)" if scenario is _reaper_scenario else "serve(next_job)"
-    running = student.options(label=label).start_scenario(scenario, judge.port, *args)
+    part1 = scenario is _reaper_scenario
+    judge = _Judge((f" {P1_EN}", P1_ZH) if part1 else (f" {P2_EN}", P2_ZH))
+    label = "install_reaper(statuses)" if part1 else "serve(next_job)"
+    try:
+        running = student.options(label=label).start_scenario(scenario, judge.address, *args)
+    except BaseException:
+        judge.close()
+        raise
     judge.running = running
     return judge, running
 
@@ -408,7 +420,7 @@ def _expect(judge: _Judge, running: Running, word: str, en: str, zh: str) -> str
     """The parent's next line, which must start with ``word``; else fail with en/zh."""
     line = judge.next_line(ANSWER_S)
     if line is None:
-        if running.finished() or judge.control is None:
+        if running.finished():
             _ended_run(running)
         running.time_out()
         fail(en=en, zh=zh)
@@ -467,16 +479,7 @@ def _children(
     judge: _Judge, running: Running, have: int, count: int, en_where: str, zh_where: str
 ) -> list[int]:
     """Wait until ``count`` children more than ``have`` have said hello; their pids, in order."""
-    if not judge.wait(lambda: len(judge.order) >= have + count or judge.strangers, ANSWER_S):
-        if judge.strangers:
-            fail(
-                en=f"a job said hello from pid(s) {judge.strangers}, which were not children "
-                f"of the parent (pid {running.pid}): run each job in a child you fork, where "
-                f"os.fork() returned 0, never in the parent or in a thread {en_where}.",
-                zh=f"有任务是从 pid {judge.strangers} 里发来问候的，它们并不是父进程（pid "
-                f"{running.pid}）的子进程：每个任务都要在你 fork 出来的子进程里运行（os.fork() "
-                f"返回 0 的那一边），不能在父进程里或线程里运行{zh_where}。",
-            )
+    if not judge.wait(lambda: len(judge.order) >= have + count, ANSWER_S):
         if running.finished():
             _ended_run(running)
         fail(

@@ -478,24 +478,20 @@ def _watch(
     with channel.Channel("09") as judge:
         running = student.options(label=label).start_scenario(scenario, judge.address, *args)
         seen = Seen(running.pid, label)
-        read: dict[int, int] = {}
         due: list[tuple[float, channel.Peer]] = []
 
         def take() -> None:
-            for peer in judge.peers:
-                start = read.get(id(peer), 0)
-                for line in peer.lines[start:]:
-                    seen.lines.append((peer, line))
-                    if line == "done" and peer.pid == seen.caller and seen.gate is None:
-                        # The function is over and the caller waits for our answer: what is
-                        # still below it now was left behind (the judge reads, never reaps).
-                        seen.gate = probe.children(seen.caller)
-                        if any(not p.zombie for p in seen.gate):
-                            seen.stuck = _stuck(seen.caller, with_caller=False)
-                    delay = on_line(seen, peer, line)
-                    if delay is not None:
-                        due.append((time.monotonic() + delay, peer))
-                read[id(peer)] = len(peer.lines)
+            for peer, line, *_ in judge.new_lines(0):  # wait_for does the waiting
+                seen.lines.append((peer, line))
+                if line == "done" and peer.pid == seen.caller and seen.gate is None:
+                    # The function is over and the caller waits for our answer: what is
+                    # still below it now was left behind (the judge reads, never reaps).
+                    seen.gate = probe.children(seen.caller)
+                    if any(not p.zombie for p in seen.gate):
+                        seen.stuck = _stuck(seen.caller, with_caller=False)
+                delay = on_line(seen, peer, line)
+                if delay is not None:
+                    due.append((time.monotonic() + delay, peer))
             now = time.monotonic()
             for entry in [d for d in due if d[0] <= now]:
                 due.remove(entry)

@@ -186,7 +186,6 @@ class _Judge:
     def __init__(self, seen: Seen, judge: channel.Channel) -> None:
         self.seen = seen
         self.judge = judge
-        self.read: dict[int, int] = {}  # id(peer) -> lines taken
         self.pending: list[channel.Peer] = []  # sources waiting for an item
         self.held: list[channel.Peer] = []  # sinks waiting for the judge's go
         self.hold_sinks = True
@@ -199,31 +198,30 @@ class _Judge:
     def step(self, wait: float = channel.POLL_S) -> bool:
         """One poll; True once the caller said done."""
         done = False
-        for peer in self.judge.poll(wait):
-            lines = peer.lines[self.read.get(id(peer), 0) :]
-            self.read[id(peer)] = len(peer.lines)
-            for index, line in enumerate(lines):
-                first = index == 0 and self.read[id(peer)] == len(lines)
-                if first and line == "done" and peer.pid == self.seen.caller:
-                    self.seen.done_children = probe.children(self.seen.caller)
+        for said in self.judge.new_lines(wait):
+            peer, line = said.peer, said.text
+            first = said.first  # its first line, not a repeat of it
+            if first and line == "done" and peer.pid == self.seen.caller:
+                self.seen.done_children = probe.children(self.seen.caller)
+                peer.answer("ok")
+                done = True
+            elif first and line.startswith("source "):
+                self._new_source(peer, line)
+            elif first and line == "sink":
+                self.seen.sinks.setdefault(peer.pid, peer)
+            elif line == "next" and peer in self.seen.sources.values():
+                self.pending.append(peer)
+            elif not first and peer.line == "sink":
+                self.seen.consumed.append((line, peer.pid))
+                self.last_move = time.monotonic()
+                if self.hold_sinks:
+                    self.held.append(peer)
+                else:
                     peer.answer("ok")
-                    done = True
-                elif first and line.startswith("source "):
-                    self._new_source(peer, line)
-                elif first and line == "sink":
-                    self.seen.sinks.setdefault(peer.pid, peer)
-                elif line == "next" and peer in self.seen.sources.values():
-                    self.pending.append(peer)
-                elif not first and peer.line == "sink":
-                    self.seen.consumed.append((line, peer.pid))
-                    self.last_move = time.monotonic()
-                    if self.hold_sinks:
-                        self.held.append(peer)
-                    else:
-                        peer.answer("ok")
-            ended = peer.ended and peer.line == "sink" and not self.all_handed()
-            if ended and peer.pid not in self.seen.early:
-                self.seen.early.append(peer.pid)
+        if not self.all_handed():  # a consumer that ended while items were still to come
+            for peer in self.judge.peers:
+                if peer.ended and peer.line == "sink" and peer.pid not in self.seen.early:
+                    self.seen.early.append(peer.pid)
         if self.paused and time.monotonic() - self.last_move >= PAUSE_S:
             self.paused = False  # the queue has been empty, the consumers idle, for PAUSE_S
         if not self.paused:
@@ -650,8 +648,8 @@ class Collected:
     end_after: int | None  # hand out this many, then say "no more"
     source: channel.Peer | None = None
     handed_at: list[float] = field(default_factory=list)  # the judge's clock, per item
-    end_at: float | None = None  # when the judge said "no more"
-    done_at: float | None = None
+    end_at: float | None = None  # when the judge said "no more" (its clock)
+    done_at: float | None = None  # when the judge read "done" (its clock: Said.at)
     done_children: list[probe.Proc] | None = None
     outcome: Outcome | None = None
 
@@ -667,38 +665,35 @@ def _watch_collect(
             _collect_scenario, judge.address, count, timeout
         )
         seen = Collected(running.pid, items, stall_after, end_after)
-        read: dict[int, int] = {}
         end = time.monotonic() + RUN_S
         while time.monotonic() < end and seen.done_at is None:
             finished = running.finished()
-            for peer in judge.poll():
-                lines = peer.lines[read.get(id(peer), 0) :]
-                read[id(peer)] = len(peer.lines)
-                for line in lines:
-                    if line == "done" and peer.pid == seen.caller:
-                        seen.done_at = time.monotonic()
-                        seen.done_children = probe.children(seen.caller)
-                        peer.answer("ok")
-                    elif line.startswith("source") and seen.source is None:
-                        seen.source = peer
-                    elif line.startswith("source"):
-                        peer.answer("")
-                        continue
-                    if peer is not seen.source or line == "done":
-                        continue
-                    handed = len(seen.handed_at)
-                    if end_after is not None and handed >= end_after:
-                        peer.answer("")
-                        seen.end_at = time.monotonic()
-                    elif stall_after is not None and handed >= stall_after:
-                        pass  # stalled: never answered
-                    elif handed < len(items):
-                        peer.answer(json.dumps(items[handed]))
-                        seen.handed_at.append(time.monotonic())
+            for said in judge.new_lines():
+                peer, line = said.peer, said.text
+                if line == "done" and peer.pid == seen.caller:
+                    seen.done_at = said.at
+                    seen.done_children = probe.children(seen.caller)
+                    peer.answer("ok")
+                elif line.startswith("source") and seen.source is None:
+                    seen.source = peer
+                elif line.startswith("source"):
+                    peer.answer("")
+                    continue
+                if peer is not seen.source or line == "done":
+                    continue
+                handed = len(seen.handed_at)
+                if end_after is not None and handed >= end_after:
+                    peer.answer("")
+                    seen.end_at = judge.now()
+                elif stall_after is not None and handed >= stall_after:
+                    pass  # stalled: never answered
+                elif handed < len(items):
+                    peer.answer(json.dumps(items[handed]))
+                    seen.handed_at.append(judge.now())
             if finished:
                 break
             last = seen.end_at or (seen.handed_at[-1] if seen.handed_at else None)
-            if last is not None and time.monotonic() - last > timeout + LATE_S:
+            if last is not None and judge.now() - last > timeout + LATE_S:
                 break
         if seen.done_at is not None:
             running.wait(RUN_S / 2)

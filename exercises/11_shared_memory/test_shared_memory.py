@@ -270,16 +270,15 @@ def _watch(
         before = _shm_files(None) if LINUX else set()
         running: Running = student.options(label=label).start_scenario(scenario, judge.address, arg)
         seen = Seen(running.pid, len(answers))
-        handled: set[int] = set()
         first_ask: float | None = None
         end = time.monotonic() + RUN_S
         while time.monotonic() < end:
             finished = running.finished()
-            for peer in judge.poll():
-                if id(peer) in handled or not peer.lines:
-                    continue
-                handled.add(id(peer))
-                verb, _, rest = peer.line.partition(" ")
+            for said in judge.new_lines():
+                peer = said.peer
+                if not said.first:
+                    continue  # its first line (that very one) says what it wants: only that
+                verb, _, rest = said.text.partition(" ")
                 if verb == "ask" and rest.isdigit() and int(rest) < len(answers):
                     index = int(rest)
                     if LINUX:

@@ -15,9 +15,9 @@ judge lets anyone out. Then, at each calm moment, the judge counts who is inside
 than ``limit``, and exactly ``min(limit, left)``) and lets the oldest one out. The first one
 it lets out raises, so a permit that is not given back shows at the next calm moment.
 
-Counting is exact: the judge counts the connections it accepted up to one poll only after a
-second poll, which has read every end that closed before those connections were made (a
-worker leaves the section — closes — before it gives its permit back).
+Counting is exact: a poll reads the ends of older connections after it accepts newer ones,
+so a worker that left the section (closed) before the next one came in is never counted with
+it (a worker leaves the section before it gives its permit back).
 """
 
 from __future__ import annotations
@@ -149,22 +149,15 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
         finished = False
         while time.monotonic() < end and seen.gate is None:
             finished = running.finished()
-            judge.poll()
-            known = len(judge.peers)
-            judge.poll(0)  # reads every end that closed before those connections were made
-            inside: list[channel.Peer] = []
-            for peer in judge.peers[:known]:
-                if not peer.lines:
-                    continue  # its line is on its way (it waits for us): counted next round
-                if peer.line == DONE:
-                    if seen.gate is None and peer.pid == seen.caller:
-                        seen.gate = probe.children(seen.caller, probe.subtree([seen.caller]))
-                        peer.answer("ok")
+            for said in judge.new_lines():  # a peer's first line says who it is
+                if not said.first or said.peer in seen.holders:
                     continue
-                if peer not in seen.holders:
-                    seen.holders.append(peer)
-                if not peer.ended:
-                    inside.append(peer)
+                if said.text != DONE:
+                    seen.holders.append(said.peer)
+                elif seen.gate is None and said.peer.pid == seen.caller:
+                    seen.gate = probe.children(seen.caller, probe.subtree([seen.caller]))
+                    said.peer.answer("ok")
+            inside = [p for p in judge.peers if p in seen.holders and not p.ended]
             now = time.monotonic()
             ids = frozenset(id(p) for p in inside)
             if ids != before:

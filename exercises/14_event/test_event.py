@@ -151,33 +151,39 @@ def _patrol_scenario(module: ModuleType, address: str, workers: int, interval: f
 
 @dataclass
 class Said:
-    """One line the judge received: what it said, who said it (the kernel's pid), and when."""
+    """One line the judge received: what it said, who said it (the kernel's pid), and when the
+    judge read it (``channel.Said.at``: the clock of ``judge.now()``)."""
 
     peer: channel.Peer
     kind: str
     value: object
+    at: float
 
     @property
     def pid(self) -> int:
         return self.peer.pid
 
     @property
-    def at(self) -> float:
-        return self.peer.at
-
-    @property
     def start(self) -> int | None:
         return self.peer.row.start if self.peer.row is not None else None
 
 
-def _parse(peer: channel.Peer) -> Said:
-    try:
-        data = json.loads(peer.line)
-    except ValueError:
-        data = None
-    if isinstance(data, list) and len(data) == 2 and isinstance(data[0], str):
-        return Said(peer, data[0], data[1])
-    return Said(peer, "?", peer.line)
+def _heard(judge: channel.Channel) -> list[Said]:
+    """Poll; the first line of each peer that sent one since the last call, parsed (every
+    callable says one line per connection: what may follow it is not heard)."""
+    heard = []
+    for line in judge.new_lines():
+        if not line.first:  # its first line, not a repeat of it
+            continue
+        try:
+            data = json.loads(line.text)
+        except ValueError:
+            data = None
+        if isinstance(data, list) and len(data) == 2 and isinstance(data[0], str):
+            heard.append(Said(line.peer, data[0], data[1], line.at))
+        else:
+            heard.append(Said(line.peer, "?", line.text, line.at))
+    return heard
 
 
 @dataclass
@@ -228,7 +234,7 @@ class Sighting:
 class Heat:
     """One opening of the gate: who waited, who ran, and when."""
 
-    starter: channel.Peer | None = None
+    starter: Said | None = None
     go_at: float | None = None  # when the judge answered starter(): the gate may open
     waiting: dict[tuple[int, int], Sighting] = field(default_factory=dict)
     early: list[Said] = field(default_factory=list)  # task/give_up before the gate opened
@@ -288,21 +294,17 @@ def _watch_gate(
         args = (count, lanes, timeout) if scenario is _heats_scenario else (lanes, timeout)
         running = student.options(label=label).start_scenario(scenario, judge.address, *args)
         seen = GateSeen(running.pid, lanes, timeout, count, began=judge.began)
-        handled: set[int] = set()
         held: list[channel.Peer] = []
         phase, since, sampled = "await", judge.now(), 0.0
         while True:
             finished = running.finished()
-            judge.poll()
+            heard = _heard(judge)
             now = judge.now()
             heat = seen.heats[-1]
-            for peer in judge.peers:
-                if id(peer) in handled or not peer.lines:
-                    continue
-                handled.add(id(peer))
-                said = _parse(peer)
+            for said in heard:
+                peer = said.peer
                 if said.kind == "starter" and said.pid == seen.caller and phase == "await":
-                    heat.starter, phase, since = peer, "hold", now
+                    heat.starter, phase, since = said, "hold", now
                     _sample(heat, seen.caller)
                     sampled = now
                     continue
@@ -337,7 +339,7 @@ def _watch_gate(
                     settled = all(s.settled for s in heat.waiting.values())
                     ready = (held_s >= HOLD_MIN and settled) or held_s >= HOLD_MAX
                 if ready and heat.starter is not None:
-                    heat.starter.answer("go")
+                    heat.starter.peer.answer("go")
                     heat.go_at, phase, since = now, "open", now
             elif phase == "open":
                 pids = {s.pid for s in heat.tasks}
@@ -776,16 +778,12 @@ def _watch_patrol(student, label: str, workers: int, interval: float, want: int)
             _patrol_scenario, judge.address, workers, interval
         )
         seen = PatrolSeen(running.pid, workers, interval)
-        handled: set[int] = set()
         while True:
             finished = running.finished()
-            judge.poll()
+            heard = _heard(judge)
             now = judge.now()
-            for peer in judge.peers:
-                if id(peer) in handled or not peer.lines:
-                    continue
-                handled.add(id(peer))
-                said = _parse(peer)
+            for said in heard:
+                peer = said.peer
                 if said.kind == "stop?" and said.pid == seen.caller and seen.stop_call is None:
                     seen.stop_call = peer
                     continue

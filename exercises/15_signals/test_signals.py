@@ -1,12 +1,18 @@
 """Spec for exercise 15 — signals. Run it with `grader check signals`.
 
 The judge observes; the sandbox only acts. Every run is a started scenario in a sandbox
-process (the *program*) that connects to a loopback socket the judge listens on and obeys
-the judge's words, one line at a time. The judge itself:
+process (the *program*) that connects to a channel the judge holds (``grader.spec.channel``)
+and obeys the judge's words, one line at a time. The judge itself:
 
-* takes the time on its own clock: before it says "go" and when the answer arrives, so a
-  deadline met too early (nothing was waited for) or too late shows; the callables the
-  program runs never end by themselves (they block on the judge's socket, or burn CPU);
+* knows who speaks: the kernel names the process at the other end of each connection
+  (``SO_PEERCRED``). The program's connection is the one its pid made; a connection from any
+  other process (a helper the student's code forked, say), or a second one from the program,
+  fails the test: nobody but the test's own code speaks for the program;
+
+* takes the time on its own clock (``judge.now()``): before it says "go", and when it read
+  the answer (``Said.at``) or the end of the connection (``Peer.closed_at``), so a deadline
+  met too early (nothing was waited for) or too late shows; the callables the program runs
+  never end by themselves (they block on the judge's channel, or burn CPU);
 * reads ``/proc/<pid>/status`` itself: a signal's disposition (``SigCgt`` / ``SigIgn``),
   whether it is blocked (``SigBlk``) or pending (``SigPnd`` / ``ShdPnd``), the threads;
 * reads how long the program was running or queued to run from ``/proc/<pid>/schedstat``
@@ -30,16 +36,14 @@ import os
 import random
 import select
 import signal
-import socket
 import threading
-import time
+from collections import deque
 from types import ModuleType
 
 import pytest
 
-from grader.spec import Running, check, fail, holds_within, probe, wait_until
+from grader.spec import Running, channel, check, fail, holds_within, probe, wait_until
 
-LOOPBACK = "127.0.0.1"
 GIVE_UP_S = 12.0  # a program that hears nothing from the judge for this long gives up
 ANSWER_S = 3.0  # how long the judge waits for the program to answer
 LATE_S = 2.5  # how late after its deadline an answer may come on a loaded machine
@@ -61,6 +65,8 @@ P3_EN = "(README: 'Part 3 — signal a child, wait for its answer')"
 P3_ZH = "（README.zh-CN:「第三部分：给子进程发信号，等它回答」）"
 RACE_EN = "(README: 'Block first, then ask, then wait')"
 RACE_ZH = "（README.zh-CN:「先屏蔽，再发信号，再等待」）"
+GRADED_EN = "(README: 'What is graded')"
+GRADED_ZH = "（README.zh-CN:「评分标准」）"
 
 
 def _work(n: int) -> int:
@@ -76,14 +82,17 @@ class _GiveUp(Exception):
 
 
 class _Link:
-    """The program's connection to the judge, a line at a time.
+    """The program's connection to the judge's channel, a line at a time; ``first`` is the
+    first line it says.
 
     Waits with select(), never with a socket timeout: a TimeoutError raised by the student's
-    SIGALRM handler must come out of a blocked read exactly as it would out of any code.
+    SIGALRM handler must come out of a blocked read exactly as it would out of any code (and
+    none may come from the grader's own waiting: channel.read_line raises one).
     """
 
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((LOOPBACK, port))
+    def __init__(self, address: str, first: str) -> None:
+        self.sock = channel.connect(address, first, timeout=GIVE_UP_S)
+        self.sock.settimeout(None)  # blocking again: select() does the waiting
         self.buf = b""
 
     def send(self, text: str) -> None:
@@ -108,16 +117,15 @@ def _plain(value: object) -> str:
     return json.dumps(repr(value)[:200])
 
 
-def _deadline_scenario(module: ModuleType, port: int, before: str) -> object:
+def _deadline_scenario(module: ModuleType, address: str, before: str) -> object:
     """Part 1: SIGALRM set to ``before`` ("ignore" or "default"), then the judge's words.
 
     ``arm S`` sets the program's own timer; ``call KIND SECONDS N`` runs
     ``run_with_deadline(func, SECONDS)`` where func returns ``_work(N)`` (quick), blocks until
     the judge says ``release`` (block), or burns CPU for ever (busy); ``bye`` ends.
     """
-    link = _Link(port)
     signal.signal(signal.SIGALRM, signal.SIG_IGN if before == "ignore" else signal.SIG_DFL)
-    link.send("ready")
+    link = _Link(address, "ready")
     try:
         while True:
             word, *args = link.read().split()
@@ -149,7 +157,7 @@ def _deadline_scenario(module: ModuleType, port: int, before: str) -> object:
         return None
 
 
-def _loop_scenario(module: ModuleType, port: int) -> object:
+def _loop_scenario(module: ModuleType, address: str) -> object:
     """Part 2: ``serve_until_stopped(step, report)``; SIGUSR1 ignored and SIGTERM default before.
 
     ``step()`` holds a lock while it tells the judge ``step`` and waits for its ``go``;
@@ -157,10 +165,10 @@ def _loop_scenario(module: ModuleType, port: int) -> object:
     handler that interrupted step() waits for that lock for ever, like print() in a handler
     that interrupted a print().
     """
-    link = _Link(port)
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     lock = threading.Lock()
+    link = _Link(address, "ready")
 
     def step() -> None:
         with lock:
@@ -173,7 +181,6 @@ def _loop_scenario(module: ModuleType, port: int) -> object:
             link.send("report")
 
     try:
-        link.send("ready")
         value = module.serve_until_stopped(step, report)
         link.send(f"returned {_plain(value)}")
         link.read()  # bye
@@ -182,20 +189,18 @@ def _loop_scenario(module: ModuleType, port: int) -> object:
     return value
 
 
-def _ask_scenario(module: ModuleType, port: int, early: bool, seconds: float) -> object:
+def _ask_scenario(module: ModuleType, address: str, early: bool, seconds: float) -> object:
     """Part 3: a child that keeps SIGUSR1 blocked (the judge sees it pending there), then
     ``signal_and_wait(child, SIGUSR1, SIGUSR2, seconds)`` on the judge's ``go``.
 
     With ``early`` the program blocks SIGUSR2 itself first and the judge sends it before the
     call: an answer that came before the wait began.
     """
-    link = _Link(port)
     signal.signal(signal.SIGUSR2, signal.SIG_DFL)
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     child = os.fork()
     if child == 0:
         try:
-            link.sock.close()
             while True:
                 signal.pause()  # SIGUSR1 stays pending here; the program kills us at the end
         finally:
@@ -204,7 +209,7 @@ def _ask_scenario(module: ModuleType, port: int, early: bool, seconds: float) ->
     try:
         if early:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
-        link.send("ready")
+        link = _Link(address, "ready")  # after the fork: the child holds no copy of it
         if link.read() != "go":
             return None
         got = module.signal_and_wait(child, signal.SIGUSR1, signal.SIGUSR2, seconds)
@@ -290,65 +295,106 @@ SHOWN_ZH = {
 
 
 class _Judge:
-    """The judge's end of one program's connection. The test process owns both sockets and
-    closes them in :meth:`close`; nothing here runs in a thread."""
+    """The judge's end of one program's conversation, on a channel the test process holds and
+    closes in :meth:`close`; nothing here runs in a thread.
+
+    The program is the process the judge started: its connection is the one the kernel says
+    that pid made. Any other connection fails the test (:meth:`_intruder`), whoever made it.
+    Every time is on the channel's clock: :meth:`now`, and when the judge read a line.
+    """
 
     def __init__(self) -> None:
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.bind((LOOPBACK, 0))
-        self.server.listen(4)
-        self.port: int = self.server.getsockname()[1]
-        self.conn: socket.socket | None = None
+        self.channel = channel.Channel("15")
+        self.peer: channel.Peer | None = None  # the program's one connection
         self.running: Running | None = None
-        self.buf = b""
-        self.eof = False
+        self.heard: deque[channel.Said] = deque()  # the program's lines not yet taken
+
+    def now(self) -> float:
+        return self.channel.now()
+
+    @property
+    def eof(self) -> bool:
+        """The program's end of the connection is closed (it closed it, or ended)."""
+        return self.peer is not None and self.peer.ended
 
     def close(self) -> None:
-        self.server.close()
-        if self.conn is not None:
-            self.conn.close()
+        """A last look, then close every connection. A connection that should not be there
+        fails the test here even if the test failed already: it explains what went wrong."""
+        try:
+            if self.running is not None:
+                self._poll(0)
+        finally:
+            self.channel.close()
+
+    def _program(self) -> channel.Peer | None:
+        """The first connection the program's own process made, as the kernel says."""
+        pid = self.running.pid
+        return next((p for p in self.channel.peers if p.pid == pid), None)
 
     def start(self, student, label: str, scenario, *args) -> Running:
-        self.running = student.options(label=label).start_scenario(scenario, self.port, *args)
-        deadline = time.monotonic() + ANSWER_S
-        while self.conn is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.server], [], [], 0.05)
-            if ready:
-                self.conn, _ = self.server.accept()
-            elif self.running.finished():
-                break
-        if self.conn is None:
-            raise self.running.stop().as_problem()
-        return self.running
+        self.running = running = student.options(label=label).start_scenario(
+            scenario, self.channel.address, *args
+        )
+        self.channel.wait_for(lambda: self._program() is not None or running.finished(), ANSWER_S)
+        self.peer = self._program()
+        if self.peer is None:
+            raise running.stop().as_problem()
+        self._poll(0)
+        return running
+
+    def _poll(self, wait: float) -> None:
+        """Read what arrived: the program's lines are kept; anyone else fails the test."""
+        for said in self.channel.new_lines(wait):
+            if said.peer is self.peer:
+                self.heard.append(said)
+        for peer in self.channel.peers:
+            if peer is not self.peer:
+                self._intruder(peer)
+
+    def _intruder(self, peer: channel.Peer) -> None:
+        pid = self.running.pid
+        said = f" and said {peer.line!r}" if peer.lines else ""
+        said_zh = f"，还说了 {peer.line!r}" if peer.lines else ""
+        if peer.pid == pid:
+            fail(
+                en=f"the program (pid {pid}) connected to the judge's channel a second "
+                f"time{said}. The one connection the judge talks to is opened by the test's own "
+                "code; the code you write must never connect to the judge or speak for the "
+                f"program {GRADED_EN}.",
+                zh=f"程序（pid {pid}）第二次连接了评测程序的通道{said_zh}。评测程序只和测试自己的"
+                "代码打开的那一个连接对话；你写的代码绝不能去连接评测程序，也不能替程序说话"
+                f"{GRADED_ZH}。",
+            )
+        row = peer.row
+        who = f"process {peer.pid}"
+        who_zh = f"进程 {peer.pid}"
+        if row is not None:
+            who += f" ({row.name!r}, child of {row.ppid})"
+            who_zh += f"（{row.name!r}，父进程 {row.ppid}）"
+        fail(
+            en=f"{who} connected to the judge's channel{said}, but the program the judge "
+            f"started is pid {pid}. The kernel tells the judge which process is at the other end "
+            "of every connection (SO_PEERCRED), so no other process can speak for the program: "
+            f"the code you write must never connect to the judge {GRADED_EN}.",
+            zh=f"{who_zh}连接了评测程序的通道{said_zh}，可评测程序启动的程序是 pid {pid}。"
+            "每个连接的另一端是哪个进程，内核都会告诉评测程序（SO_PEERCRED），所以别的进程"
+            f"没法替程序说话：你写的代码绝不能去连接评测程序{GRADED_ZH}。",
+        )
 
     def send(self, line: str) -> None:
-        try:
-            self.conn.sendall(line.encode() + b"\n")
-        except OSError:
-            pass
+        self.peer.answer(line)  # False when the program is gone: its end shows that
 
     def line(self, timeout: float) -> tuple[str | None, float]:
-        """The next line and the judge's time it arrived; (None, t) after ``timeout`` or at
-        the end of the connection (then ``eof`` is True)."""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf and not self.eof:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None, time.monotonic()
-            ready, _, _ = select.select([self.conn], [], [], left)
-            if ready:
-                try:
-                    chunk = self.conn.recv(4096)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    self.eof = True
-                self.buf += chunk
-        now = time.monotonic()
-        if b"\n" not in self.buf:
-            return None, now
-        text, _, self.buf = self.buf.partition(b"\n")
-        return text.decode(errors="replace"), now
+        """The program's next line and when the judge read it (``now()``'s clock); (None, t)
+        after ``timeout`` or at the end of the connection (then ``eof`` is True)."""
+        end = self.now() + timeout
+        while not self.heard:
+            left = end - self.now()
+            if self.eof or left <= 0:
+                return None, self.now()
+            self._poll(min(left, 0.05))
+        said = self.heard.popleft()
+        return said.text, said.at
 
     def expect(self, word: str, en: str, zh: str, timeout: float = ANSWER_S) -> tuple[str, float]:
         """The next line, which must start with ``word``; fail with why it did not come."""
@@ -383,6 +429,7 @@ class _Judge:
     def finish(self) -> None:
         self.send("bye")
         self.running.wait(ANSWER_S)
+        self._poll(0)  # a last look: nobody else spoke for the program
         outcome = self.running.stop()
         if outcome.error is not None:
             raise outcome.as_problem()
@@ -442,7 +489,7 @@ def _blocked_call(judge: _Judge, seconds: float, baseline_threads: int) -> float
 
     Returns the time the call took on the judge's clock (from before the judge said go).
     """
-    started = time.monotonic()
+    started = judge.now()
     judge.send(f"call block {seconds} 0")
     _, blocked_at = judge.expect(
         "blocked",
@@ -549,7 +596,7 @@ def test_a_busy_call_ends_at_the_deadline(student):
         threads = probe.thread_count(pid)
         seconds = 0.25
         busy_before, cpu_before = _busy_s(pid), _cpu_s(pid)
-        started = time.monotonic()
+        started = judge.now()
         judge.send(f"call busy {seconds} 0")
         judge.expect(
             "busy",
@@ -602,7 +649,7 @@ def test_the_callers_timer_is_put_back(student):
     judge = _deadline_run(student, "default")
     try:
         timer = 0.6
-        armed = time.monotonic()
+        armed = judge.now()
         judge.send(f"arm {timer}")
         judge.expect("armed", en="The program did not arm its timer.", zh="程序没有设置定时器。")
         _quick(judge, 0.3)
@@ -610,7 +657,7 @@ def test_the_callers_timer_is_put_back(student):
         # The caller's own timer, with SIGALRM back at SIG_DFL, must now end the program
         # when it falls due: not earlier (a timer of run_with_deadline left armed), not never.
         line, _ = judge.line(timer + LATE_S)
-        ended = time.monotonic() - armed
+        ended = (judge.peer.closed_at if judge.eof else judge.now()) - armed
         if line is not None:
             judge._unexpected(line, en="The program said more than expected.", zh="程序多说了话。")
         if not judge.eof:
@@ -870,9 +917,9 @@ def test_waits_for_the_answer_without_spinning(student):
         # is; a process asleep in the kernel is neither. /proc/<pid>/schedstat holds both
         # times; without it (a kernel without schedstats) the CPU time the loop got.
         busy_before, cpu_before = _busy_s(pid), _cpu_s(pid)
-        window = time.monotonic()
+        window = judge.now()
         line, _ = judge.line(0.35)
-        window = time.monotonic() - window
+        window = judge.now() - window
         if line is not None:
             judge._unexpected(
                 line,
@@ -917,7 +964,7 @@ def test_no_answer_means_false_after_the_deadline(student):
     seconds = 0.3
     judge, child = _ask_run(student, False, seconds)
     try:
-        started = time.monotonic()
+        started = judge.now()
         judge.send("go")
         got, at = _returned(judge, seconds, f"within {seconds + LATE_S:g} s", "按时")
         took = at - started
@@ -943,7 +990,7 @@ def test_an_answer_that_came_first_is_not_lost(student):
         pid = judge.running.pid
         judge.running.send_signal(signal.SIGUSR2)  # blocked by the program: it stays pending
         wait_until(lambda: _pending(pid, signal.SIGUSR2), ANSWER_S, "SIGUSR2 was not pending")
-        started = time.monotonic()
+        started = judge.now()
         judge.send("go")
         got, at = _returned(judge, seconds, f"within {seconds + LATE_S:g} s", "按时")
         took = at - started
