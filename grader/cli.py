@@ -32,7 +32,7 @@ from grader.grade import grade
 from grader.live import live_progress
 from grader.report import text
 from grader.results import Grading
-from grader.session import Target, run_exercise
+from grader.session import Target, run_exercise, warm_sessions
 from grader.state import State
 
 if TYPE_CHECKING:
@@ -215,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = i18n.detect_lang(getattr(args, "lang", None))
     with interrupts_once():
         try:
-            return _dispatch(console, args, lang)
+            with warm_sessions():
+                return _dispatch(console, args, lang)
         except KeyboardInterrupt:
             # Every session was killed and reaped on the way out (see session.run_exercise);
             # this last sweep catches what an interrupt in the middle of that cleanup missed

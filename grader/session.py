@@ -29,11 +29,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
-from grader import isolation, probe, secret, users
+from grader import isolation, probe, secret, users, zygote
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
 from grader.live import Observer, Tail
@@ -227,7 +228,7 @@ def _run_session(
     log = OutputFile()
     cmd = session_command(exercise, spec_dir, staged, shown, only, pytest_args)
     extra = [
-        "--grader-results", str(results_path), "--grader-key-fd", str(key_r),
+        "--grader-results", str(results_path),
         "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
         "--grader-isolate", "--grader-lang", lang,
         *(["--grader-fast-hangs"] if fast_hangs else []),
@@ -245,16 +246,7 @@ def _run_session(
         with _ACTIVE_LOCK:
             if _STOPPING.is_set() or (cancel is not None and cancel.is_set()):
                 raise Cancelled
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log.fd,
-                stderr=subprocess.STDOUT,
-                pass_fds=(key_r,),
-                cwd=workdir,  # holds only our own folders: nothing there to import by accident
-                env=env,
-                start_new_session=True,
-            )
+            proc = _start(cmd, workdir, env, log.fd, key_r)
             _ACTIVE.add(proc.pid)
         os.close(key_r)
         key_r = -1
@@ -287,6 +279,104 @@ def _run_session(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _start(
+    cmd: list[str], workdir: Path, env: dict[str, str], output_fd: int, key_r: int
+) -> SessionHandle:
+    """Start the session (``cmd``: ``python <flags> -m pytest ...``, the spec last): forked by
+    the run's zygote, or where there is none, executed afresh. The caller holds _ACTIVE_LOCK."""
+    warm = _zygote()
+    if warm is not None:
+        args = cmd[cmd.index("pytest") + 1 :]
+        args[-1:-1] = ["--grader-key-fd", str(zygote.KEY_FD)]
+        try:
+            return SessionProcess(warm.spawn(args, str(workdir), env, output_fd, key_r))
+        except zygote.ZygoteError:
+            pass  # it died (a sweep of the caller's, say): this session is executed, and
+            # the next one gets a new zygote (_zygote sees that this one is gone)
+    cmd = [*cmd[:-1], "--grader-key-fd", str(key_r), cmd[-1]]
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=output_fd,
+        stderr=subprocess.STDOUT,
+        pass_fds=(key_r,),
+        cwd=workdir,  # holds only our own folders: nothing there to import by accident
+        env=env,
+        start_new_session=True,
+    )
+
+
+class SessionHandle(Protocol):
+    """A session process: a :class:`subprocess.Popen` or a :class:`SessionProcess`."""
+
+    pid: int
+    returncode: int | Any
+
+    def wait(self) -> int: ...
+
+
+class SessionProcess:
+    """A session process, our child (started here or re-parented to us): its pid and, once
+    it has been waited for, its exit code."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def wait(self) -> int:
+        """Wait for it to end (it is being killed), unless that has been seen already."""
+        if self.returncode is None:
+            status = isolation.wait_child(self.pid, Deadline(3600.0))
+            self.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
+        return self.returncode
+
+
+_ZYGOTE: list[zygote.Zygote] = []  # the one this run uses, once started
+_WARM = threading.Event()  # set inside warm_sessions(): sessions are forked by a zygote
+
+
+@contextlib.contextmanager
+def warm_sessions() -> Iterator[None]:
+    """Within this block (one grader command), sessions are forked by one zygote (Linux),
+    started when the first session is due and ended when the block ends: pytest and the
+    grader are imported once, not once per session. Outside it each session is executed."""
+    _WARM.set()
+    try:
+        yield
+    finally:
+        with _ACTIVE_LOCK:
+            _WARM.clear()
+            if _ZYGOTE:
+                _stop_zygote()
+
+
+def _zygote() -> zygote.Zygote | None:
+    """The zygote of this warm_sessions() block, started the first time; None outside one,
+    off Linux, or if it cannot start. It is a helper: sweeps after sessions leave it alone.
+    The caller holds _ACTIVE_LOCK.
+    """
+    if not _WARM.is_set() or not sys.platform.startswith("linux"):
+        return None
+    if _ZYGOTE and _ZYGOTE[0].alive():
+        return _ZYGOTE[0]
+    if _ZYGOTE:
+        _stop_zygote()
+    try:
+        warm = zygote.Zygote.start([sys.executable, *isolation_flags()])
+    except (OSError, zygote.ZygoteError):
+        return None
+    _HELPERS.add(warm.proc.pid)
+    _ZYGOTE.append(warm)
+    return warm
+
+
+def _stop_zygote() -> None:
+    """End the zygote (gone or not) and forget it. The caller holds _ACTIVE_LOCK."""
+    warm = _ZYGOTE.pop()
+    warm.close()
+    _HELPERS.discard(warm.proc.pid)
+
+
 class Cancelled(Exception):
     """The session was not started: the run was cancelled (Cancel) or is stopping (stop_all)."""
 
@@ -302,12 +392,12 @@ class Cancel:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: SessionHandle | None = None
 
     def is_set(self) -> bool:
         return self._event.is_set()
 
-    def attach(self, proc: subprocess.Popen[bytes]) -> None:
+    def attach(self, proc: SessionHandle) -> None:
         with self._lock:
             self._proc = proc
             cancelled = self._event.is_set()
@@ -366,9 +456,7 @@ def stop_helper(proc: subprocess.Popen[bytes]) -> None:
             _HELPERS.discard(proc.pid)
 
 
-def _wait(
-    proc: subprocess.Popen[bytes], budget: float, tick: Callable[[], object] | None = None
-) -> str:
+def _wait(proc: SessionHandle, budget: float, tick: Callable[[], object] | None = None) -> str:
     """Wait for the session; '' if it ended normally, else why it did not.
 
     ``tick`` is called about ten times a second while the session runs (live progress).
@@ -408,7 +496,7 @@ def _wait(
     return ""
 
 
-def _kill_session(proc: subprocess.Popen[bytes]) -> None:
+def _kill_session(proc: SessionHandle) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:

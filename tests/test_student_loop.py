@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import leftovers
 
-from grader import catalog, progress
+from grader import catalog, probe, progress
 from grader.cli import main
 from grader.polling import wait_until
 
@@ -70,19 +70,27 @@ def named(name: str) -> list[int]:
     return found
 
 
-def in_session_of(grader_pid: int) -> list[int]:
-    """Pids whose command line names a session folder of this grader (readable even for the
-    grader's non-dumpable processes, whose environment is not)."""
+def in_session_of(grader_pid: int, with_zygote: bool = True) -> list[int]:
+    """Pids of this grader's sessions and what runs below them, by their command line: it names
+    a session folder of this grader, or it is this grader's zygote's, which the sessions it
+    forks keep (readable even for the grader's non-dumpable processes, whose environment is
+    not). ``with_zygote=False`` leaves out the zygote itself: the first of them to start."""
     needle = f"grader-session-{grader_pid}-".encode()
-    found = []
+    zygote_tail = f"\0{grader_pid}\0".encode()
+    found: list[tuple[probe.Proc, bool]] = []  # (row, forked by the zygote or the zygote)
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if needle in f.read():
-                    found.append(int(entry))
-        except (OSError, ValueError):
+                cmdline = f.read()
+        except OSError:
             continue
-    return found
+        forked = b"\0grader.zygote\0" in cmdline and cmdline.endswith(zygote_tail)
+        row = probe.read(int(entry)) if needle in cmdline or forked else None
+        if row is not None:
+            found.append((row, forked))
+    tops = [row for row, forked in found if forked and row.ppid == grader_pid]
+    zygote = min(tops, key=lambda row: row.start, default=None)
+    return [row.pid for row, _ in found if with_zygote or row is not zygote]
 
 
 class Grader:
@@ -287,7 +295,8 @@ def test_ctrl_c_during_check_is_one_line_exit_130_and_nothing_left(
     grader = Grader(tmp_path, "check", "01", "--root", str(fixture_repo), "--lang", "zh")
     try:
         wait_until(lambda: len(named(name)) == 3, timeout=60)  # the student's children run
-        assert in_session_of(grader.proc.pid), "the session and its test process run"
+        running = in_session_of(grader.proc.pid, with_zygote=False)
+        assert len(running) >= 2, "the session and its test process run"
         grader.proc.send_signal(signal.SIGINT)
     finally:
         code = grader.finish()

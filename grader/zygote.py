@@ -1,0 +1,246 @@
+"""A warm process that forks the grading sessions: pytest and the grader are imported once
+per grader run instead of once per session (about 0.3 s of CPU each, most of a short
+session's cost; a class of 100 students and 5 exercises has 500 sessions).
+
+Who owns what:
+
+* The supervisor (:mod:`grader.session`) starts one zygote per grader run, when the first
+  session is due, owns our end of the socket pair to it, and ends it with :meth:`Zygote.close`
+  (closing the socket makes it exit; it is also SIGKILLed if the supervisor dies first).
+* For each session the supervisor sends the command line, folder and environment, and two
+  descriptors (the output file and the results key's pipe), which the zygote closes once the
+  session has its copies. The zygote forks a middle process, which forks the session and exits
+  at once: the session is re-parented to the supervisor (a child subreaper), which then waits
+  for it, sweeps below it and kills it exactly as a session it had started itself. The
+  session starts running only once that has happened (it waits on a pipe the zygote closes
+  after reaping the middle process), so it never sees another parent.
+
+Linux only (the re-parenting needs a child subreaper); elsewhere sessions are started as
+before, with exec.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+
+KEY_FD = 3  # where a session forked here finds the results key (--grader-key-fd)
+_STARTED_IN = "/"  # the zygote's folder: where its module search path may start
+_MESSAGE_MAX = 1 << 20  # a request: the command line and the environment
+WARM = (  # imported once by the zygote: what every session would import for itself
+    "pytest",
+    "pytest.__main__",
+    "_pytest.assertion.rewrite",
+    "_pytest.python",
+    "_pytest.runner",
+    "_pytest.terminal",
+    "pytest_timeout",
+    "grader.plugin",
+    "grader.spec",
+)
+
+
+class ZygoteError(Exception):
+    """The zygote is gone or answered nonsense: start the session another way."""
+
+
+class Zygote:
+    """The supervisor's handle: the zygote process and our end of the socket pair to it."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+        self.proc = proc
+        self.sock = sock
+        self._lock = threading.Lock()  # one request at a time (grading runs sessions in threads)
+
+    @classmethod
+    def start(cls, python: Sequence[str]) -> Zygote:
+        """Start ``python -m grader.zygote`` (``python``: the interpreter and its flags)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            proc = subprocess.Popen(
+                [*python, "-m", "grader.zygote", str(theirs.fileno()), str(os.getpid())],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                cwd=_STARTED_IN,  # each session puts its own folder in its place
+                start_new_session=True,  # a Ctrl-C in the terminal reaches the grader only
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        zygote = cls(proc, ours)
+        try:
+            zygote._answer()  # "ready": everything is imported
+        except ZygoteError:
+            zygote.close()
+            raise
+        return zygote
+
+    def spawn(
+        self, argv: Sequence[str], cwd: str, env: dict[str, str], output_fd: int, key_fd: int
+    ) -> int:
+        """Start a session (``argv`` after ``python -m pytest``); its pid, our child now.
+
+        The session's stdout and stderr go to ``output_fd``, the key pipe is its KEY_FD.
+        """
+        request = json.dumps({"argv": list(argv), "cwd": cwd, "env": env}).encode()
+        with self._lock:
+            try:
+                socket.send_fds(self.sock, [request], [output_fd, key_fd])
+            except OSError as exc:
+                raise ZygoteError(f"the zygote is gone: {exc}") from exc
+            answer = self._answer()
+        pid = answer.get("pid")
+        if not isinstance(pid, int):
+            raise ZygoteError(f"the zygote could not start a session: {answer.get('error')}")
+        return pid
+
+    def _answer(self) -> dict[str, object]:
+        try:
+            data = self.sock.recv(_MESSAGE_MAX)
+            answer = json.loads(data) if data else None
+        except (OSError, ValueError) as exc:
+            raise ZygoteError(f"no answer from the zygote: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise ZygoteError("the zygote ended")
+        return answer
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """End the zygote (it reads the end of file and exits) and reap it."""
+        self.sock.close()
+        try:
+            self.proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# -- the zygote's side -----------------------------------------------------------------------
+
+
+def serve(sock: socket.socket) -> None:
+    """Answer "ready", then fork one session per request until the supervisor hangs up."""
+    sock.send(json.dumps({"ready": True}).encode())
+    while True:
+        try:
+            request, fds, _, _ = socket.recv_fds(sock, _MESSAGE_MAX, 2)
+        except OSError:
+            return
+        if not request:
+            return  # the supervisor closed its end
+        try:
+            if len(fds) != 2:
+                raise ValueError(f"{len(fds)} descriptors instead of 2")
+            answer: dict[str, object] = {"pid": _fork_session(json.loads(request), fds, sock)}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        sock.send(json.dumps(answer).encode())
+
+
+def _fork_session(request: dict[str, object], fds: list[int], sock: socket.socket) -> int:
+    """Fork a session through a middle process that exits; the session's pid."""
+    gate_r, gate_w = os.pipe()
+    pid_r, pid_w = os.pipe()
+    middle = os.fork()
+    if middle == 0:  # pragma: no cover - the middle process
+        code = 1
+        try:
+            os.close(gate_w)
+            os.close(pid_r)
+            session = os.fork()
+            if session == 0:
+                os.close(pid_w)
+                sock.close()
+                _become_session(request, fds[0], fds[1], gate_r)
+            os.write(pid_w, str(session).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(gate_r)
+    os.close(pid_w)
+    try:
+        with os.fdopen(pid_r, "rb") as told:
+            text = told.read()
+        os.waitpid(middle, 0)  # gone: the session is the supervisor's child from now on
+    finally:
+        os.close(gate_w)  # the session may start
+    return int(text)
+
+
+def _become_session(request: dict[str, object], output_fd: int, key_fd: int, gate_r: int) -> None:
+    """In the forked session: wait to be re-parented, take the descriptors, run pytest."""
+    code = 1
+    try:
+        os.setsid()
+        os.read(gate_r, 1)  # end of file once the middle process has been reaped
+        os.close(gate_r)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        os.dup2(key_fd, KEY_FD)
+        os.closerange(KEY_FD + 1, os.sysconf("SC_OPEN_MAX"))
+        os.chdir(str(request["cwd"]))
+        env, argv = request["env"], request["argv"]
+        if not isinstance(env, dict) or not isinstance(argv, list):
+            raise TypeError("env and argv")
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+        args = [str(a) for a in argv]
+        # As under `python -m pytest` run in that folder: the module search path starts
+        # there (when the interpreter's flags put a folder first at all), and __main__ is
+        # pytest's (multiprocessing's spawn imports it again in its children).
+        if sys.path and sys.path[0] == _STARTED_IN:
+            sys.path[0] = os.getcwd()
+        main_module = sys.modules["pytest.__main__"]
+        sys.modules["__main__"] = main_module
+        sys.argv = [main_module.__file__ or "pytest", *args]
+        import pytest
+
+        code = int(pytest.main(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _warm() -> None:
+    """Import what every session imports (pytest, its plugins, the grader's plugin)."""
+    for name in WARM:
+        importlib.import_module(name)
+
+
+def main(argv: list[str]) -> None:
+    from grader import isolation
+
+    sock_fd, supervisor = int(argv[0]), int(argv[1])
+    isolation.die_with_parent(supervisor)
+    sock = socket.socket(fileno=sock_fd)
+    _warm()
+    serve(sock)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,165 @@
+"""grader.zygote: sessions forked from a warm process see what executed sessions see."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import catalog, isolation, probe, session, zygote
+from grader.isolation import Deadline, OutputFile
+
+FIXTURE = Path(__file__).parent / "fixtures" / "repo"
+LINUX = sys.platform.startswith("linux")
+pytestmark = pytest.mark.skipif(not LINUX, reason="the zygote needs a child subreaper (Linux)")
+
+FACTS_TEST = textwrap.dedent(
+    """
+    import json, os, sys
+
+    def test_facts():
+        fds = os.listdir("/proc/self/fd")
+        facts = {
+            "ppid": os.getppid(),
+            "own_session": os.getsid(0) == os.getpid(),
+            "cwd": os.getcwd(),
+            "path": sys.path,
+            "main": sys.modules["__main__"].__spec__.name,
+            "argv0": os.path.basename(sys.argv[0]),
+            "flags": [sys.flags.isolated, sys.flags.ignore_environment, sys.flags.no_user_site],
+            "key": os.read(int(os.environ["KEY_FD"]), 100).decode(),
+            "mark": os.environ.get("ZYGOTE_TEST_MARK"),
+            "stdin": os.readlink("/proc/self/fd/0"),
+            "descriptors": len(fds),
+        }
+        with open(os.environ["FACTS_OUT"], "w") as out:
+            json.dump(facts, out)
+    """
+)
+
+
+def _facts(tmp_path: Path, how: str, warm: zygote.Zygote | None) -> dict[str, Any]:
+    """Run the facts test in a session started ``how`` ("exec" or "zygote"); its facts."""
+    folder = tmp_path / how
+    folder.mkdir()
+    spec = folder / "test_facts.py"
+    spec.write_text(FACTS_TEST)
+    out = folder / "facts.json"
+    key_r, key_w = os.pipe()
+    os.write(key_w, b"the key")
+    os.close(key_w)
+    args = ["-q", "-s", "-p", "no:cacheprovider", str(spec)]
+    key_fd = zygote.KEY_FD if warm is not None else key_r
+    env = dict(os.environ, ZYGOTE_TEST_MARK="m", FACTS_OUT=str(out), KEY_FD=str(key_fd))
+    log = OutputFile()
+    try:
+        if warm is not None:
+            pid = warm.spawn(args, str(folder), env, log.fd, key_r)
+        else:
+            pid = subprocess.Popen(
+                [sys.executable, *session.isolation_flags(), "-m", "pytest", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=log.fd,
+                stderr=subprocess.STDOUT,
+                pass_fds=(key_r,),
+                cwd=folder,
+                env=env,
+                start_new_session=True,
+            ).pid
+        os.close(key_r)
+        status = isolation.wait_child(pid, Deadline(120.0))  # only a child can be waited for
+        assert status is not None and os.waitstatus_to_exitcode(status) == 0, log.read().text
+        facts: dict[str, Any] = json.loads(out.read_text())
+    finally:
+        log.close()
+    facts["cwd_is_folder"] = facts.pop("cwd") == str(folder)
+    facts["path"] = [p if p != str(folder) else "<folder>" for p in facts["path"]]
+    return facts
+
+
+def test_a_forked_session_sees_what_an_executed_one_sees(tmp_path: Path) -> None:
+    isolation.become_subreaper()  # as the supervisor is: the session is re-parented to us
+    warm = zygote.Zygote.start([sys.executable, *session.isolation_flags()])
+    try:
+        forked = _facts(tmp_path, "zygote", warm)
+    finally:
+        warm.close()
+    executed = _facts(tmp_path, "exec", None)
+    assert forked == executed
+    assert forked["ppid"] == os.getpid() and forked["own_session"] and forked["cwd_is_folder"]
+    assert forked["key"] == "the key" and forked["mark"] == "m"
+    assert forked["main"] == "pytest.__main__" and forked["stdin"] == "/dev/null"
+
+
+def _run_echo() -> str:
+    exercise = catalog.load_exercise(FIXTURE / "exercises" / "03_echo")
+    target = session.Target(FIXTURE / "solutions", FIXTURE)
+    result = session.run_exercise(exercise, target)
+    assert result.tests and not result.error, result.error
+    return " ".join(t.status for t in result.tests)
+
+
+def test_sessions_of_a_warm_block_share_one_zygote_which_ends_with_the_block() -> None:
+    with session.warm_sessions():
+        first = _run_echo()
+        (warm,) = session._ZYGOTE
+        assert _run_echo() == first and session._ZYGOTE[0] is warm and len(session._ZYGOTE) == 1
+    assert not session._ZYGOTE and warm.proc.returncode is not None
+    assert "failed" not in first
+
+
+def test_outside_a_warm_block_sessions_are_executed() -> None:
+    _run_echo()
+    assert not session._ZYGOTE
+
+
+def test_a_killed_zygote_is_replaced_and_a_failed_spawn_falls_back_to_exec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with session.warm_sessions():
+        expected = _run_echo()
+        (first,) = session._ZYGOTE
+        os.kill(first.proc.pid, signal.SIGKILL)  # as a careless sweep of the caller's would
+        assert _run_echo() == expected
+        (second,) = session._ZYGOTE
+        assert second is not first
+
+        def gone(*args: object, **kwargs: object) -> int:
+            raise zygote.ZygoteError("gone")
+
+        monkeypatch.setattr(zygote.Zygote, "spawn", gone)
+        assert _run_echo() == expected
+
+
+def test_the_zygote_dies_with_its_supervisor(tmp_path: Path) -> None:
+    isolation.become_subreaper()  # the orphaned zygote comes back to us, to be reaped
+    script = (
+        "import sys, time\n"
+        "from grader import session, zygote\n"
+        "z = zygote.Zygote.start([sys.executable, *session.isolation_flags()])\n"
+        "print(z.proc.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    supervisor = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert supervisor.stdout is not None
+    pid = int(supervisor.stdout.readline())
+    supervisor.kill()
+    supervisor.wait()
+    deadline = time.monotonic() + 20.0
+    while time.monotonic() < deadline:
+        row = probe.read(pid)
+        if row is None or row.zombie:
+            break
+        time.sleep(0.01)  # polling the process table for its end
+    row = probe.read(pid)
+    assert row is None or row.zombie, f"the zygote {pid} outlived its supervisor"
+    if row is not None:
+        os.waitpid(pid, 0)
