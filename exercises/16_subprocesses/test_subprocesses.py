@@ -212,7 +212,7 @@ class Kid:
     it before answering it (it was waiting for the answer: still the same program)."""
 
     peer: channel.Peer
-    argv: list[str] | None
+    argv: list[str] | None  # None: it had ended before the judge could read it
 
     @property
     def pid(self) -> int:
@@ -302,7 +302,9 @@ class Judge:
         (the kernel says it is the caller) is the judge's own look."""
         fresh = self.channel.new_lines(wait)
         for peer in self.channel.peers[len(self.peers) :]:
-            self.peers.append(Kid(peer, _cmdline(peer.pid)))  # it waits for our answer
+            # It waits for our answer, so this is its argv; a program already killed (the
+            # timeout test, on a loaded machine) shows none: unknown, never "no arguments".
+            self.peers.append(Kid(peer, _cmdline(peer.pid) or None))
         kids = {id(kid.peer): kid for kid in self.peers}
         for said in fresh:
             kid = kids[id(said.peer)]
@@ -622,8 +624,8 @@ def test_the_timeout_kills_and_reaps_the_child(student, tmp_path):
         zh=f"{label}：评测程序提供的程序连接了 {len(kids)} 次，而不是 1 次；评测程序看到调用者的"
         f"子进程有：{_names(children)}。运行它一次，让超时来结束它{TIMEOUT_ZH}。",
     )
-    if kids:
-        _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)
+    if kids and kids[0].argv is not None and kids[0].ppid is not None:
+        _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)  # (else killed before the look)
     check(
         record.get("raised") == "TimeoutExpired",
         en=f"the program never ends by itself, and {label} returned "
