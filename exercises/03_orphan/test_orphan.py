@@ -11,33 +11,31 @@ verdict rests on what the judge sees of it:
 * the caller's end, collected by the judge with ``waitpid`` (it is the judge's child), and the
   orphan's end, collected by the judge with ``waitpid`` too: only a process's parent can wait
   for it, so this status proves the orphan was adopted, and tells how it ended;
-* the report itself arrives on a Unix socket the judge listens on; the kernel tells the judge
-  which process connected (``SO_PEERCRED``), so a report sent by another process is seen as
-  such. What the report says (the old and the new parent pid) is only compared with what the
-  judge saw;
+* the report itself arrives on the channel the judge holds (``grader.spec.channel``); the
+  kernel tells the judge which process connected (``SO_PEERCRED``, ``peer.pid``) and the judge
+  read that process in /proc as it accepted it (``peer.row``), so a report sent by another
+  process is seen as such. What the report says (the old and the new parent pid) is only
+  compared with what the judge saw;
 * ``Running.fell_through()``: a forked child that left the student's function.
 
 How the judge provokes the classic mistakes: a trusted scenario registers fork hooks in the
-caller. In most runs the caller is held right after its fork until the judge has seen the
-child asleep and SHORT_HOLD_S has passed (HOLD_S in the test of waiting, long enough to
-outlast a short fixed sleep): a child that reports without waiting for its parent to leave
-is caught in the act, its parent still there. In one test the caller is not held but the
-child is, until its parent is gone: a child that asks ``os.getppid()`` after the fork for its
-parent's pid gets its new parent's. "The caller has ended" is the judge's own look at its
-child (a zombie, or reaped), never the arrival of its result. Nothing waits with a sleep:
+caller. In most runs the caller's first fork says so on the channel and waits there, in the
+caller, until the judge answers, which it does once it has seen the child asleep and
+SHORT_HOLD_S has passed (HOLD_S in the test of waiting, long enough to outlast a short fixed
+sleep): a child that reports without waiting for its parent to leave is caught in the act, its
+parent still there. Only the caller's own connection (``peer.pid``) counts as its fork, and a
+caller that forked yet ended before the judge let it go was not held (its fork ran no hook):
+that is failed too, never taken as a child that waited. In one test the caller is not held
+but the child is, until its parent is gone: a child that asks ``os.getppid()`` after the fork
+for its parent's pid gets its new parent's. "The caller has ended" is the judge's own look at
+its child (a zombie, or reaped), never the arrival of its result. Nothing waits with a sleep:
 the hooks and the judge poll with deadlines.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import select
-import socket
-import struct
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -46,6 +44,7 @@ from grader.spec import (
     ExitStatus,
     Msg,
     Outcome,
+    channel,
     check,
     check_every_child_used_os_exit,
     fail,
@@ -73,14 +72,15 @@ LABEL = "make_orphan(report)"
 HOLD_S = 0.5  # test_the_orphan_waits_for_the_change: the caller is held at least this long ...
 SHORT_HOLD_S = 0.1  # the other held runs: a child that reports at once is caught in the act
 HOLD_MAX_S = 2.0  # ... and until the judge has seen the child asleep (at most this long)
-GATE_S = 5.0  # the longest a fork hook in the sandbox waits for the judge
+GATE_S = 12.0  # the longest a fork hook in the sandbox waits for the judge (it always answers)
 SEE_S = 4.0  # the longest the judge waits for the caller's child to show up
 LEAVE_S = 3.0  # ... for the caller to end once it is let go
 REPORT_S = 3.0  # ... for the orphan's report once the caller has ended
-LINE_S = 2.0  # ... for the report's line once the orphan has connected
+LINE_S = 2.0  # ... for a report's line once a process has connected
 END_S = 3.0  # ... for the orphan to end once its report is answered
 ANSWER_S = 8.0  # the longest the report waits for the judge's answer (in the orphan)
-POLL_S = 0.002  # how often the judge looks, and the hooks look for what they wait for
+POLL_S = 0.002  # how often the child's hook looks for its parent's end
+FORKED, GO, OK = "forked", "go", "ok"  # the fork hook says; the judge answers it, and a report
 
 HOLD, QUICK = "hold", "quick"
 
@@ -89,32 +89,31 @@ HOLD, QUICK = "hold", "quick"
 
 
 def _reporter(address: str):
-    """The ``report(old, new)`` the student's orphan calls: one line to the judge's socket,
-    then wait for the judge's answer (so that the orphan is still there when the judge looks)."""
+    """The ``report(old, new)`` the student's orphan calls: one line on the judge's channel,
+    then wait for the judge's answer (so that the orphan is still there when the judge looks).
+    """
 
     def report(old: object, new: object) -> None:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(ANSWER_S)
-            conn.connect(address)
-            conn.sendall(f"{old!r} {new!r}\n".encode()[:200])
-            try:
-                conn.recv(16)
-            except OSError:
-                pass
+        conn = channel.connect(address, f"{old!r} {new!r}"[:200], timeout=ANSWER_S)
+        try:
+            channel.read_line(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
 
     return report
 
 
-def _scenario(module: ModuleType, address: str, gate: str, mode: str, hold: bool) -> object:
+def _scenario(module: ModuleType, address: str, mode: str, hold: bool) -> object:
     """Scenario: ``make_orphan(report)`` in the caller, with fork hooks.
 
-    With ``hold``: the caller's first fork waits, in the caller, until the judge lets it go
-    (a ``release`` file). With ``mode == QUICK``: the caller's first child waits, before its
-    own code runs, until its parent (the caller) is gone.
+    With ``hold``: the caller's first fork says FORKED on the channel and waits, in the
+    caller, until the judge answers. With ``mode == QUICK``: the caller's first child waits,
+    before its own code runs, until its parent (the caller) is gone.
     """
     caller = os.getpid()
     state = {"forker": 0, "forks": 0}
-    release = os.path.join(gate, "release")
 
     def before() -> None:
         state["forker"] = os.getpid()
@@ -124,7 +123,10 @@ def _scenario(module: ModuleType, address: str, gate: str, mode: str, hold: bool
             return
         state["forks"] += 1
         if hold and state["forks"] == 1:
-            holds_within(lambda: os.path.exists(release), GATE_S, POLL_S)
+            try:
+                channel.talk(address, FORKED, timeout=GATE_S)  # held until the judge answers
+            except OSError:
+                pass
 
     def in_child() -> None:
         if mode == QUICK and state["forker"] == caller and state["forks"] == 0:
@@ -149,10 +151,14 @@ class Seen:
     mode: str
     children: list[int] = field(default_factory=list)  # the caller's children, as first seen
     asleep: bool = False  # the first child was seen asleep while its parent was held
+    forks: list[channel.Peer] = field(default_factory=list)  # the caller's fork hook, held
+    let_go: bool = False  # the judge has answered the caller's fork (or would have)
+    unheld: bool = False  # when the judge came to let the caller go, it had not been held
     left: bool = False  # the caller ended (the judge collected its status) in time
     orphans: list[probe.Proc] = field(default_factory=list)  # adopted by the judge, then
-    reporter: int | None = None  # the pid that sent the report (from the kernel)
-    reporter_row: probe.Proc | None = None  # that process, while it waited for the answer
+    caller_ran: list[bool] = field(default_factory=list)  # per peer: the caller ran as it came
+    reporter: int | None = None  # the pid that sent the report (peer.pid: from the kernel)
+    reporter_row: probe.Proc | None = None  # that process, as the judge accepted it
     caller_running: bool = False  # the caller had not ended when the report came
     line: str | None = None  # what the report said
     status: int | None = None  # the orphan's wait status, collected by the judge
@@ -168,12 +174,6 @@ class Seen:
         return self.orphans[0].pid if self.orphans else None
 
 
-def _peer_pid(conn: socket.socket) -> int:
-    """The pid of the process that connected, as the kernel recorded it at connect()."""
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", creds)[0])
-
-
 def _gone(pid: int) -> bool:
     """The judge's child ``pid`` has ended (a zombie, or reaped), looked at without reaping it.
 
@@ -187,35 +187,53 @@ def _gone(pid: int) -> bool:
         return True  # already reaped (by Running.finished())
 
 
-def _take_report(listener: socket.socket, seen: Seen) -> None:
-    """Take a waiting report, if there is one: who sent it, in what state, and its line; then
-    answer it (so the reporter is still there, and still as it was, while the judge looks)."""
-    if seen.reporter is not None or not select.select([listener], [], [], 0)[0]:
-        return
-    try:
-        conn, _ = listener.accept()
-    except BlockingIOError:
-        return
-    with conn:
-        seen.caller_running = not _gone(seen.caller)
-        seen.reporter = _peer_pid(conn)
-        seen.reporter_row = probe.read(seen.reporter)  # it waits for the answer meanwhile
-        conn.settimeout(LINE_S)
-        data = b""
-        end = time.monotonic() + LINE_S
-        try:
-            while b"\n" not in data and len(data) < 400 and time.monotonic() < end:
-                chunk = conn.recv(400)
-                if not chunk:
-                    break
-                data += chunk
-            conn.sendall(b"ok")  # report() returns; the reporter may end now
-        except OSError:
-            pass
-        seen.line = data.decode(errors="replace").strip()
+def _is_fork(seen: Seen, peer: channel.Peer) -> bool:
+    """The caller's fork hook (the kernel names the caller; what it says only names the line)."""
+    return peer.pid == seen.caller and peer.line == FORKED
 
 
-def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
+def _look(chan: channel.Channel, seen: Seen) -> bool:
+    """Read the channel: note whether the caller still ran as each new process connected,
+    answer the caller's fork hook once the judge lets it go, and take the first report (any
+    other process's first line, or its silence for LINE_S), answering it (so the reporter is
+    still there, and still as it was, while the judge looks). True once a report is taken."""
+    chan.poll(0)
+    if len(seen.caller_ran) < len(chan.peers):
+        running = not _gone(seen.caller)
+        seen.caller_ran.extend([running] * (len(chan.peers) - len(seen.caller_ran)))
+    for peer in chan.peers:
+        if _is_fork(seen, peer) and peer not in seen.forks:
+            seen.forks.append(peer)
+            if seen.let_go:
+                peer.answer(GO)
+    if seen.reporter is not None:
+        return True
+    for index, peer in enumerate(chan.peers):
+        if _is_fork(seen, peer):
+            continue
+        if not peer.lines and not peer.ended and chan.now() - peer.at < LINE_S:
+            return False  # its line is on its way: the first report is decided in order
+        seen.reporter = peer.pid
+        seen.reporter_row = peer.row  # read as it connected, then it waits for the answer
+        seen.caller_running = seen.caller_ran[index]
+        seen.line = peer.line.strip()
+        peer.answer(OK)  # report() returns; the reporter may end now
+        return True
+    return False
+
+
+def _let_go(chan: channel.Channel, seen: Seen) -> None:
+    """Answer the caller's fork hook; in a held run, note a caller that was not held then:
+    one that never said it forked, or had already ended (its fork ran no hook)."""
+    _look(chan, seen)
+    if seen.mode == HOLD:
+        seen.unheld = not seen.forks or _gone(seen.caller)
+    seen.let_go = True
+    for peer in seen.forks:
+        peer.answer(GO)
+
+
+def _watch(student, mode: str, hold_s: float = 0.0) -> Seen:
     """Run make_orphan once and watch the caller, its child and the report.
 
     ``mode == HOLD``: the caller is held after its fork until the judge has seen the child,
@@ -223,17 +241,11 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
     HOLD_MAX_S). ``mode == QUICK``: the caller is not held, the child is held until its
     parent is gone.
     """
-    gate = tmp_path / "gate"
-    gate.mkdir()
     judge = os.getpid()
     before = {p.pid for p in probe.children(judge)}
-    address = f"\0katas-03-orphan-{secrets.token_hex(8)}"  # abstract: no file, no permissions
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-        listener.bind(address)
-        listener.listen(8)
-        listener.setblocking(False)
+    with channel.Channel("03") as chan:
         running = student.options(label=LABEL).start_scenario(
-            _scenario, address, str(gate), mode, mode == HOLD
+            _scenario, chan.address, mode, mode == HOLD
         )
         seen = Seen(caller=running.pid, judge=judge, mode=mode)
         if mode == HOLD:
@@ -241,49 +253,43 @@ def _watch(student, tmp_path: Path, mode: str, hold_s: float = 0.0) -> Seen:
             def children_seen() -> bool:
                 if running.finished():
                     return True
-                _take_report(listener, seen)
+                _look(chan, seen)
                 kids = probe.children(seen.caller)  # zombies included: the caller is held
                 seen.children = [p.pid for p in sorted(kids, key=lambda p: p.start)]
                 return bool(kids)
 
-            holds_within(children_seen, SEE_S, POLL_S)
+            chan.wait_for(children_seen, SEE_S)
             if seen.children:
-                first = time.monotonic()
+                first = chan.now()
 
                 def held_long_enough() -> bool:
-                    if seen.reporter is not None:
-                        return True
-                    _take_report(listener, seen)
+                    if _look(chan, seen):
+                        return True  # it reported while its parent was held
                     row = probe.read(seen.children[0])
-                    if row is None or row.zombie or seen.reporter is not None:
-                        return True  # it ended, or reported, while its parent was held
+                    if row is None or row.zombie:
+                        return True  # it ended while its parent was held
                     seen.asleep = seen.asleep or row.state == "S"
-                    held = time.monotonic() - first
+                    held = chan.now() - first
                     return (held >= hold_s and seen.asleep) or held >= HOLD_MAX_S
 
-                holds_within(held_long_enough, 2 * HOLD_MAX_S, POLL_S)
-                _take_report(listener, seen)  # the last look before letting it go
+                chan.wait_for(held_long_enough, 2 * HOLD_MAX_S)
+                _look(chan, seen)  # the last look before letting it go
                 for kid in probe.children(seen.caller):
                     if kid.pid not in seen.children:
                         seen.children.append(kid.pid)
-        (gate / "release").touch()
+        _let_go(chan, seen)
 
         def caller_gone() -> bool:
-            if _gone(seen.caller):
-                return True
-            _take_report(listener, seen)
-            return False
+            _look(chan, seen)
+            return _gone(seen.caller)
 
-        seen.left = holds_within(caller_gone, LEAVE_S, POLL_S)
+        seen.left = bool(chan.wait_for(caller_gone, LEAVE_S))
         if seen.left:
             seen.orphans = [
                 p for p in probe.children(judge) if p.pid not in before and p.pid != seen.caller
             ]
         if seen.left and (seen.children or seen.orphans):
-            end = time.monotonic() + REPORT_S
-            while seen.reporter is None and time.monotonic() < end:
-                select.select([listener], [], [], POLL_S * 5)
-                _take_report(listener, seen)
+            chan.wait_for(lambda: _look(chan, seen), REPORT_S)
         target = seen.reporter if seen.reporter is not None else seen.child
         if seen.left and target is not None:
             seen.waited_for = target
@@ -350,6 +356,26 @@ def _check_parent(seen: Seen) -> None:
             "fork，要么没有留下可以收养的进程。make_orphan 要 fork 一个子进程，在父进程（调用者）"
             f"结束之后它还要继续运行{PARENT_ZH}。",
         )
+
+
+def _check_held(seen: Seen) -> None:
+    """In a held run, the caller was held after its fork until the judge let it go."""
+    if seen.mode != HOLD or not seen.unheld:
+        return
+    child = seen.child
+    fail(
+        en=f"the caller (pid {seen.caller}) forked pid {child}, but the judge never held it: "
+        "the judge keeps the caller alive for a while after its fork (a hook of os.fork) to see "
+        "whether the child waits for its parent to leave, and this caller had ended, or never "
+        "said it forked, when the judge came to let it go. Its fork ran no hook: fork with "
+        "os.fork(), and let the child wait for os.getppid() to change, whatever the parent "
+        f"does {WAIT_EN}.",
+        zh=f"调用者（pid {seen.caller}）fork 出了 pid {child}，可评测程序根本没能拦住它：评测程序"
+        "会在 fork 之后让调用者多活一会儿（通过 os.fork 的钩子），看子进程是否等父进程离开；"
+        "而评测程序要放行时，这个调用者已经结束，或者从来没有报告过自己 fork 了。它的 fork "
+        "没有经过钩子：请用 os.fork() 创建子进程，并让子进程等待 os.getppid() 发生变化，"
+        f"不管父进程怎么做{WAIT_ZH}。",
+    )
 
 
 def _check_report_came(seen: Seen) -> None:
@@ -476,13 +502,14 @@ def _check_report_says(seen: Seen) -> None:
     )
 
 
-def _run(student, tmp_path: Path, mode: str = HOLD, hold_s: float = 0.0) -> Seen:
+def _run(student, mode: str = HOLD, hold_s: float = 0.0) -> Seen:
     """One run, with the checks every test makes first."""
-    seen = _watch(student, tmp_path, mode, hold_s)
+    seen = _watch(student, mode, hold_s)
     assert seen.outcome is not None
     see = Msg(f" {EXIT_EN}", EXIT_ZH)
     check_every_child_used_os_exit(seen.outcome.fell_through, see, "make_orphan")
     _check_parent(seen)
+    _check_held(seen)
     _check_report_came(seen)
     return seen
 
@@ -491,28 +518,28 @@ def _run(student, tmp_path: Path, mode: str = HOLD, hold_s: float = 0.0) -> Seen
 
 
 @pytest.mark.points(3)
-def test_the_child_outlives_its_parent(student, tmp_path):
-    seen = _run(student, tmp_path, HOLD, SHORT_HOLD_S)
+def test_the_child_outlives_its_parent(student):
+    seen = _run(student, HOLD, SHORT_HOLD_S)
     _check_adopted_while_running(seen)
 
 
 @pytest.mark.points(2)
-def test_the_orphan_waits_for_the_change(student, tmp_path):
-    seen = _run(student, tmp_path, HOLD, HOLD_S)
-    _check_adopted_while_running(seen)
-    _check_report_says(seen)
-
-
-@pytest.mark.points(2)
-def test_a_parent_that_leaves_at_once(student, tmp_path):
-    seen = _run(student, tmp_path, QUICK)
+def test_the_orphan_waits_for_the_change(student):
+    seen = _run(student, HOLD, HOLD_S)
     _check_adopted_while_running(seen)
     _check_report_says(seen)
 
 
 @pytest.mark.points(2)
-def test_the_orphan_ends_cleanly(student, tmp_path):
-    seen = _run(student, tmp_path, HOLD, SHORT_HOLD_S)
+def test_a_parent_that_leaves_at_once(student):
+    seen = _run(student, QUICK)
+    _check_adopted_while_running(seen)
+    _check_report_says(seen)
+
+
+@pytest.mark.points(2)
+def test_the_orphan_ends_cleanly(student):
+    seen = _run(student, HOLD, SHORT_HOLD_S)
     _check_adopted_while_running(seen)
     pid = seen.reporter
     if seen.not_mine:

@@ -1,24 +1,27 @@
 """Spec for exercise 06 — the Process class. Run it with `grader check process_class`.
 
 The judge observes; the sandbox only acts. Every target the student's code starts is a
-trusted function of this file that, wherever it runs, connects to a Unix socket the judge
-(this test process) listens on and waits there for the judge's answer. So every verdict
-rests on what the judge sees itself:
+trusted function of this file that, wherever it runs, says one line on the channel the
+judge (this test process) holds (``grader.spec.channel``) and waits there for the judge's
+answer. So every verdict rests on what the judge sees itself:
 
-* who connected: the kernel names the process at the other end (``SO_PEERCRED``), and the
-  judge reads that process's row (its parent) while it waits for the answer. A target that
-  ran in the caller (``run()`` instead of ``start()``, a thread) is seen as the caller;
+* who connected: the kernel names the process at the other end (``SO_PEERCRED``:
+  ``peer.pid``), and the judge read that process's row (its parent) as it accepted it, while
+  it waits for the answer (``peer.row``). A target that ran in the caller (``run()`` instead
+  of ``start()``, a thread) is seen as the caller;
 * how many were alive at once: every child waits for the judge's answer, and the judge
-  answers only once all of them are connected (or gives up after BARRIER_S);
+  answers only once all of them are connected (or gives up after BARRIER_S); a child whose
+  connection had already closed (it ended) when the judge answered is not counted;
 * how each child ends: the judge decides it, at random, for each run (return, an exit code
   of its choosing, or a SIGKILL it sends itself), so the exit codes the student's function
   reports can only be right if they come from the children;
 * the caller's children at the moment the student's function returned: the scenario
-  reports "done" on the socket and waits for the answer while the judge reads the process
-  table (no zombie, nothing still running);
+  reports "done" on the channel and waits for the answer while the judge reads the process
+  table (no zombie, nothing still running); only the caller's "done" counts;
 * Part 4 runs ``main`` as a real program (a fresh ``python`` the scenario starts), so that
   the program really ends and ``multiprocessing`` does what it does at exit; the judge sees
-  the daemon vanish, or stay, when that program ends.
+  the daemon vanish, or stay, when that program ends. "main() returned" counts only from
+  that program's own process, never from one of its children.
 
 What the targets send (the item, the process name) is only compared with what the judge
 expects; nothing a sandbox process records is evidence. Nothing waits with a sleep: the
@@ -33,10 +36,7 @@ import multiprocessing
 import os
 import random
 import secrets
-import select
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import time
@@ -45,7 +45,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, check, fail, probe
+from grader.spec import Outcome, Running, channel, check, fail, probe
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — one process per item')"
@@ -61,7 +61,6 @@ CODES_ZH = "（README.zh-CN:「退出码」）"
 
 BARRIER_S = 5.0  # the longest the judge waits for every child to connect before answering
 RUN_S = 12.0  # the longest the judge watches one run
-LINE_S = 2.0  # ... waits for the line of a connection it accepted
 ANSWER_S = 20.0  # the longest a target waits for the judge's answer (the judge always answers)
 HOLD_TIMEOUT = 0.3  # Part 2: the timeout given while the judge holds the child for ever
 GIVE_UP_S = 4.0  # Part 2: how long past that timeout the judge waits for the call to return
@@ -70,7 +69,6 @@ QUICK_TIMEOUT = 8.0  # Part 2: the timeout given when the judge lets the child e
 QUICK_S = 3.0  # ... and the call must return this soon after the child was let go
 END_S = 4.0  # Part 4: the longest the main program may take to end once main() returned
 PAIR_S = 4.0  # Part 4: the longest the worker is held waiting for the daemon to show up
-POLL_S = 0.003
 KILL = "kill"
 TODO_CODE = 86  # Part 4: the program's exit code when main() raised NotImplementedError
 
@@ -80,20 +78,13 @@ TODO_CODE = 86  # Part 4: the program's exit code when main() raised NotImplemen
 
 def _talk(address: str, line: str) -> str:
     """Send one line to the judge and wait for its one-line answer ('' if it closed)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(ANSWER_S)
-        conn.connect(address)
-        conn.sendall(line.encode()[:900] + b"\n")
-        data = b""
-        try:
-            while not data.endswith(b"\n") and len(data) < 200:
-                chunk = conn.recv(200)
-                if not chunk:
-                    break
-                data += chunk
-        except OSError:
-            pass
-    return data.decode(errors="replace").strip()
+    conn = channel.connect(address, line[:900], timeout=ANSWER_S)
+    try:
+        return channel.read_line(conn, 200).strip()
+    except OSError:
+        return ""
+    finally:
+        conn.close()
 
 
 def _obey(answer: str) -> None:
@@ -162,25 +153,18 @@ def _countdown_scenario(module: ModuleType, address: str, plan: list[list[object
 # The main program of Part 4, run by a fresh interpreter: argv = module path, module name,
 # the judge's abstract socket name (without its leading NUL byte).
 PROGRAM = r"""
-import importlib.util, multiprocessing, socket, sys
+import importlib.util, multiprocessing, sys
+from grader.channel import connect, read_line
 path, name, address = sys.argv[1], sys.argv[2], "\0" + sys.argv[3]
 multiprocessing.set_start_method("fork", force=True)
 
-def connect(line):
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.connect(address)
-    conn.sendall(line.encode() + b"\n")
-    return conn
-
 def heartbeat():
-    conn = connect("daemon")
-    while conn.recv(64):  # the judge never answers: this runs until something ends it
-        pass
+    conn = connect(address, "daemon")
+    conn.settimeout(None)
+    read_line(conn)  # the judge never answers: this runs until something ends it
 
 def work():
-    conn = connect("work")
-    conn.settimeout(20)
-    conn.recv(64)  # the judge lets the work finish
+    read_line(connect(address, "work"))  # the judge lets the work finish
 
 spec = importlib.util.spec_from_file_location(name, path)
 module = importlib.util.module_from_spec(spec)
@@ -190,9 +174,7 @@ try:
     module.main(heartbeat, work)
 except NotImplementedError:
     sys.exit(TODO_CODE)
-conn = connect("returned")
-conn.settimeout(20)
-conn.recv(64)
+read_line(connect(address, "returned"))
 """.replace("TODO_CODE", str(TODO_CODE))
 
 
@@ -207,89 +189,13 @@ def _main_scenario(module: ModuleType, address: str) -> object:
 # -- the judge's side ---------------------------------------------------------------------------
 
 
-@dataclass
-class Peer:
-    """One connection to the judge: who made it (the kernel says), its row then, its line."""
-
-    conn: socket.socket
-    pid: int
-    row: probe.Proc | None
-    line: str
-    at: float
-
-    @property
-    def data(self) -> dict[str, object]:
-        try:
-            data = json.loads(self.line)
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def answer(self, text: str) -> None:
-        try:
-            self.conn.sendall(text.encode() + b"\n")
-        except OSError:
-            pass
-
-    def ended(self) -> bool:
-        """The other end is closed: the process that held it has ended."""
-        if not select.select([self.conn], [], [], 0)[0]:
-            return False  # nothing to read, not even an end of file: the other end is open
-        try:
-            return self.conn.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
-
-
-class Judge:
-    """The judge's abstract Unix socket (no file, no permissions) and what connected to it."""
-
-    def __init__(self) -> None:
-        self.address = f"\0katas-06-{secrets.token_hex(8)}"
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.address)
-        self.listener.listen(64)
-        self.listener.setblocking(False)
-        self.peers: list[Peer] = []
-        self.began = time.monotonic()
-
-    def poll(self, wait: float = POLL_S) -> list[Peer]:
-        """The connections that came in (waiting at most ``wait`` for one), lines read."""
-        new: list[Peer] = []
-        if not select.select([self.listener], [], [], wait)[0]:
-            return new
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except BlockingIOError:
-                break
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-            pid = int(struct.unpack("3i", creds)[0])
-            row = probe.read(pid)  # it waits for the answer meanwhile: still as it was
-            conn.settimeout(LINE_S)
-            data = b""
-            try:
-                while b"\n" not in data and len(data) < 1000:
-                    chunk = conn.recv(1000)
-                    if not chunk:
-                        break
-                    data += chunk
-            except OSError:
-                pass
-            line = data.decode(errors="replace").strip()
-            peer = Peer(conn, pid, row, line, time.monotonic() - self.began)
-            self.peers.append(peer)
-            new.append(peer)
-        return new
-
-    def now(self) -> float:
-        """Seconds since the judge began listening (the clock of ``Peer.at``)."""
-        return time.monotonic() - self.began
-
-    def close(self) -> None:
-        for peer in self.peers:
-            peer.conn.close()
-        self.listener.close()
+def _data(peer: channel.Peer) -> dict[str, object]:
+    """What a target said, as a dict ({} for anything else)."""
+    try:
+        data = json.loads(peer.line)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @dataclass
@@ -300,11 +206,13 @@ class Gate:
     children: list[probe.Proc]
 
 
-def _gate(peer: Peer, caller: int, judge: Judge) -> Gate | None:
-    """The caller says 'done': read its children while it waits, then let it go."""
-    if peer.pid != caller or peer.line != "done":
+def _gate(said: channel.Said, caller: int) -> Gate | None:
+    """The caller (the kernel says so) says 'done': read its children while it waits, then
+    let it go."""
+    peer = said.peer
+    if peer.pid != caller or said.text != "done":
         return None
-    gate = Gate(peer.at, probe.children(caller))
+    gate = Gate(said.at, probe.children(caller))
     peer.answer("ok")
     return gate
 
@@ -328,7 +236,7 @@ def _stderr(outcome: Outcome) -> str:
     return f"\n--- stderr ---\n{text[-1500:]}" if text else ""
 
 
-def _names(peers: list[Peer]) -> str:
+def _names(peers: list[channel.Peer]) -> str:
     return ", ".join(f"pid {p.pid} ({p.row.describe() if p.row else 'gone'})" for p in peers)
 
 
@@ -342,9 +250,9 @@ class AllSeen:
     greeting: str
     prefix: str
     endings: list[object]  # per item: KILL, or the exit code the judge asks for
-    workers: dict[str, Peer] = field(default_factory=dict)  # item -> its connection
-    others: list[Peer] = field(default_factory=list)
-    at_once: int = 0  # distinct child pids connected before the judge answered any
+    workers: dict[str, channel.Peer] = field(default_factory=dict)  # item -> its connection
+    others: list[channel.Peer] = field(default_factory=list)
+    at_once: int = 0  # distinct child pids connected, and still so, before the judge answered any
     gate: Gate | None = None
     outcome: Outcome | None = None
 
@@ -352,10 +260,12 @@ class AllSeen:
         return [-signal.SIGKILL if e == KILL else int(e) for e in self.endings]  # type: ignore[call-overload]
 
 
-def _let_go(seen: AllSeen, peer: Peer) -> None:
-    ending = seen.endings[seen.items.index(str(peer.data.get("item")))]
+def _let_go(seen: AllSeen, peer: channel.Peer) -> None:
+    ending = seen.endings[seen.items.index(str(_data(peer).get("item")))]
     mine = peer.pid != seen.caller and peer.row is not None and peer.row.ppid == seen.caller
-    if ending == KILL and mine:
+    now = probe.read(peer.pid) if mine and not peer.ended else None
+    same = now is not None and peer.row is not None and now.start == peer.row.start
+    if ending == KILL and same and not now.zombie:  # type: ignore[union-attr]
         os.kill(peer.pid, signal.SIGKILL)  # the judge's own signal: the child cannot know it
     elif ending in (0, KILL):
         peer.answer("return")
@@ -369,11 +279,10 @@ def _watch_all(student, count: int = 3) -> AllSeen:
     codes = random.sample(range(2, 10), count)
     endings: list[object] = [KILL, 0, *codes[2:]]
     random.shuffle(endings)
-    judge = Judge()
     prefix = f"w{secrets.token_hex(2)}"
     greeting = secrets.token_hex(3)
     label = f"run_all(target, {items!r}, options, {prefix!r})"
-    try:
+    with channel.Channel("06") as judge:
         running = student.options(label=label).start_scenario(
             _run_all_scenario, judge.address, items, greeting, prefix
         )
@@ -382,31 +291,30 @@ def _watch_all(student, count: int = 3) -> AllSeen:
         end = time.monotonic() + RUN_S
         while time.monotonic() < end and seen.gate is None:
             finished = running.finished()  # what it sent before it finished is in the backlog
-            for peer in judge.poll():
-                gate = _gate(peer, seen.caller, judge)
+            for said in judge.new_lines():
+                peer = said.peer
+                gate = _gate(said, seen.caller)
                 if gate is not None:
                     seen.gate = gate
-                elif str(peer.data.get("item")) in items:
-                    seen.workers.setdefault(str(peer.data["item"]), peer)
+                elif str(_data(peer).get("item")) in items:
+                    seen.workers.setdefault(str(_data(peer)["item"]), peer)
                     if released:
                         _let_go(seen, peer)
                 else:
                     seen.others.append(peer)
                     peer.answer("return")
-            if not released and (
-                len(seen.workers) == count or time.monotonic() - judge.began > BARRIER_S
-            ):
+            if not released and (len(seen.workers) == count or judge.now() > BARRIER_S):
                 released = True
-                pids = {p.pid for p in seen.workers.values() if p.pid != seen.caller}
-                seen.at_once = len(pids)
+                # Alive at once: connected, and still waiting (its end not closed, as of the
+                # poll just made). A child that connected and then ended does not count.
+                waiting = [p for p in seen.workers.values() if not p.ended]
+                seen.at_once = len({p.pid for p in waiting if p.pid != seen.caller})
                 for peer in seen.workers.values():
                     _let_go(seen, peer)
             if finished:
                 break
         seen.outcome = _stop(running, seen.gate is not None)
         return seen
-    finally:
-        judge.close()
 
 
 def _check_children(seen: AllSeen) -> None:
@@ -455,10 +363,10 @@ def _check_children(seen: AllSeen) -> None:
             f"kwargs=options 传入。{_stderr(outcome)}{P1_ZH}",
         )
     pids = [p.pid for p in peers]
-    wrong = [p for p in peers if p.data.get("greeting") != seen.greeting]
+    wrong = [p for p in peers if _data(p).get("greeting") != seen.greeting]
     check(
         not wrong,
-        en=f"the target got greeting={wrong[0].data.get('greeting') if wrong else None!r}, not "
+        en=f"the target got greeting={_data(wrong[0]).get('greeting') if wrong else None!r}, not "
         f"{seen.greeting!r}: pass the options dict unchanged as kwargs=options {P1_EN}.",
         zh=f"target 收到的 greeting 不是 {seen.greeting!r}：要把 options 字典原样作为 "
         f"kwargs=options 传进去{P1_ZH}。",
@@ -526,11 +434,11 @@ def test_names_and_pids_are_reported(student):
         name = f"{seen.prefix}-{index}"
         peer = seen.workers[item]
         check(
-            peer.data.get("name") == name,
-            en=f"the child that ran item {item!r} was named {peer.data.get('name')!r} "
+            _data(peer).get("name") == name,
+            en=f"the child that ran item {item!r} was named {_data(peer).get('name')!r} "
             f"(multiprocessing.current_process().name in the child), not {name!r}: "
             f"Process(..., name=f'{{prefix}}-{{index}}') {P1_EN}.",
-            zh=f"运行元素 {item!r} 的子进程名字是 {peer.data.get('name')!r}（子进程里 "
+            zh=f"运行元素 {item!r} 的子进程名字是 {_data(peer).get('name')!r}（子进程里 "
             f"multiprocessing.current_process().name 的值），而不是 {name!r}："
             f"Process(..., name=f'{{prefix}}-{{index}}'){P1_ZH}。",
         )
@@ -594,8 +502,8 @@ class TimeoutSeen:
     caller: int
     hold: bool
     code: int
-    child: Peer | None = None
-    others: list[Peer] = field(default_factory=list)
+    child: channel.Peer | None = None
+    others: list[channel.Peer] = field(default_factory=list)
     let_go: float | None = None
     gate: Gate | None = None
     child_ended_at_gate: bool = False
@@ -604,8 +512,7 @@ class TimeoutSeen:
 
 def _watch_timeout(student, hold: bool) -> TimeoutSeen:
     timeout = HOLD_TIMEOUT if hold else QUICK_TIMEOUT
-    judge = Judge()
-    try:
+    with channel.Channel("06") as judge:
         label = f"run_with_timeout(target, {timeout})"
         running: Running = student.options(label=label).start_scenario(
             _timeout_scenario, judge.address, timeout
@@ -614,18 +521,20 @@ def _watch_timeout(student, hold: bool) -> TimeoutSeen:
         give_up = judge.began + RUN_S
         while time.monotonic() < give_up and seen.gate is None:
             finished = running.finished()
-            for peer in judge.poll():
-                gate = _gate(peer, seen.caller, judge)
+            for said in judge.new_lines():
+                peer = said.peer
+                gate = _gate(said, seen.caller)
                 if gate is not None:
                     seen.gate = gate
-                    seen.child_ended_at_gate = seen.child is None or seen.child.ended()
-                elif peer.data.get("held") and seen.child is None:
+                    # its end, if it came before the caller's "done", was read in this poll
+                    seen.child_ended_at_gate = seen.child is None or seen.child.ended
+                elif _data(peer).get("held") and seen.child is None:
                     seen.child = peer
                     if hold:  # never answered: the child would wait for ever
                         give_up = min(give_up, time.monotonic() + HOLD_TIMEOUT + GIVE_UP_S)
                     else:
                         peer.answer(f"exit {seen.code}")
-                        seen.let_go = time.monotonic() - judge.began
+                        seen.let_go = judge.now()
                         give_up = min(give_up, time.monotonic() + QUICK_S)
                 else:
                     seen.others.append(peer)
@@ -637,8 +546,6 @@ def _watch_timeout(student, hold: bool) -> TimeoutSeen:
         else:
             seen.outcome = _stop(running, seen.gate is not None)
         return seen
-    finally:
-        judge.close()
 
 
 def _check_timeout_child(seen: TimeoutSeen) -> None:
@@ -757,7 +664,7 @@ def test_a_quick_child_is_joined_at_once(student):
 class CountdownSeen:
     caller: int
     plan: list[list[object]]
-    reports: dict[int, list[Peer]] = field(default_factory=dict)  # pid -> its reports
+    reports: dict[int, list[channel.Peer]] = field(default_factory=dict)  # pid -> its reports
     gate: Gate | None = None
     outcome: Outcome | None = None
 
@@ -768,8 +675,7 @@ def _watch_countdown(student) -> CountdownSeen:
         [first, f"count-{secrets.token_hex(2)}"],
         [second, f"count-{secrets.token_hex(2)}"],
     ]
-    judge = Judge()
-    try:
+    with channel.Channel("06") as judge:
         running = student.options(label="Countdown(start_at, report, name)").start_scenario(
             _countdown_scenario, judge.address, plan
         )
@@ -777,19 +683,17 @@ def _watch_countdown(student) -> CountdownSeen:
         end = judge.began + RUN_S
         while time.monotonic() < end and seen.gate is None:
             finished = running.finished()
-            for peer in judge.poll():
-                gate = _gate(peer, seen.caller, judge)
+            for said in judge.new_lines():
+                gate = _gate(said, seen.caller)
                 if gate is not None:
                     seen.gate = gate
                     continue
-                seen.reports.setdefault(peer.pid, []).append(peer)
-                peer.answer("ok")
+                seen.reports.setdefault(said.peer.pid, []).append(said.peer)
+                said.peer.answer("ok")
             if finished:
                 break
         seen.outcome = _stop(running, seen.gate is not None)
         return seen
-    finally:
-        judge.close()
 
 
 def _check_countdowns(seen: CountdownSeen) -> dict[str, int]:
@@ -827,9 +731,9 @@ def _check_countdowns(seen: CountdownSeen) -> dict[str, int]:
     pids: dict[str, int] = {}
     for start_at, name in seen.plan:
         want = list(range(int(start_at), 0, -1))  # type: ignore[call-overload]
-        found = [pid for pid, peers in seen.reports.items() if peers[0].data.get("name") == name]
+        found = [pid for pid, peers in seen.reports.items() if _data(peers[0]).get("name") == name]
         if not found:
-            got = {pid: peers[0].data.get("name") for pid, peers in seen.reports.items()}
+            got = {pid: _data(peers[0]).get("name") for pid, peers in seen.reports.items()}
             fail(
                 en=f"no process named {name!r} called report() (the judge heard from: {got}). "
                 f"Countdown({start_at}, report, name={name!r}) must be a process of that name: "
@@ -841,7 +745,7 @@ def _check_countdowns(seen: CountdownSeen) -> dict[str, int]:
         pid = found[0]
         peers = seen.reports[pid]
         row = peers[0].row
-        numbers = [p.data.get("n") for p in peers]
+        numbers = [_data(p).get("n") for p in peers]
         check(
             row is not None and row.ppid == seen.caller,
             en=f"Countdown {name!r} ran in pid {pid}, which is not a child of the process that "
@@ -905,9 +809,10 @@ def test_countdown_is_a_real_process(student):
 @dataclass
 class MainSeen:
     sandbox: int
-    daemon: Peer | None = None
-    worker: Peer | None = None
-    returned: Peer | None = None
+    daemon: channel.Peer | None = None
+    worker: channel.Peer | None = None
+    returned: channel.Peer | None = None  # the main program's own "main() returned"
+    pretenders: list[channel.Peer] = field(default_factory=list)  # "returned" from another pid
     beside: bool = False  # the daemon was connected when the judge let the worker go
     worker_at_return: bool = False  # the worker had connected when main() returned
     worker_row_at_return: probe.Proc | None = None
@@ -919,8 +824,7 @@ class MainSeen:
 
 
 def _watch_main(student) -> MainSeen:
-    judge = Judge()
-    try:
+    with channel.Channel("06") as judge:
         running = student.options(label="main(heartbeat, work)").start_scenario(
             _main_scenario, judge.address
         )
@@ -932,19 +836,24 @@ def _watch_main(student) -> MainSeen:
             if seen.program is None:  # the fresh interpreter the scenario started
                 kids = probe.children(seen.sandbox)
                 seen.program = kids[0].pid if kids else None
-            for peer in judge.poll():
-                if peer.line == "daemon" and seen.daemon is None:
+            for said in judge.new_lines():
+                peer, line = said.peer, said.text
+                if line == "daemon" and seen.daemon is None:
                     seen.daemon = peer
-                elif peer.line == "work" and seen.worker is None:
+                elif line == "work" and seen.worker is None:
                     seen.worker = peer
-                elif peer.line == "returned" and seen.returned is None:
+                elif line == "returned" and seen.returned is None and peer.pid != seen.program:
+                    seen.pretenders.append(peer)  # only the main program itself returns main()
+                    peer.answer("ok")
+                    continue
+                elif line == "returned" and seen.returned is None:
                     seen.returned = peer
                     if seen.worker is not None:
                         seen.worker_at_return = True
                         seen.worker_row_at_return = probe.read(seen.worker.pid)
                     seen.daemon_alive_at_return = (
                         seen.daemon is not None
-                        and not seen.daemon.ended()
+                        and not seen.daemon.ended
                         and probe.alive(seen.daemon.pid)
                     )
                     peer.answer("ok")
@@ -955,7 +864,7 @@ def _watch_main(student) -> MainSeen:
                 end = min(end, time.monotonic() + PAIR_S + END_S)  # every step is quick
             waited = seen.worker is not None and judge.now() - seen.worker.at > PAIR_S
             if seen.worker is not None and not released and (seen.daemon or waited):
-                seen.beside = seen.daemon is not None and not seen.daemon.ended()
+                seen.beside = seen.daemon is not None and not seen.daemon.ended
                 seen.worker.answer("ok")
                 released = True
             if seen.program is not None:
@@ -968,11 +877,9 @@ def _watch_main(student) -> MainSeen:
                 break
         seen.outcome = _stop(running, seen.program_ended)
         return seen
-    finally:
-        judge.close()
 
 
-def _check_main_started(seen: MainSeen, role: str) -> Peer:
+def _check_main_started(seen: MainSeen, role: str) -> channel.Peer:
     outcome = seen.outcome
     assert outcome is not None
     _problem_first(outcome)
@@ -1037,6 +944,29 @@ def test_the_daemon_ends_with_the_main_program(student):
         "主程序正常结束时，multiprocessing 会结束守护进程；用 os._exit() 离开的程序跳过了"
         f"这一步，它的子进程就成了孤儿，继续活着{P4_ZH}。",
     )
+    if seen.returned is None:
+        said_en = said_zh = ""
+        if seen.pretenders:
+            pids = ", ".join(str(p.pid) for p in seen.pretenders)
+            said_en = (
+                f' The judge heard "main() returned" from pid {pids}, which is not the main '
+                f"program (pid {seen.program}): the kernel names who connects, and only the "
+                "program says that, after main() has returned."
+            )
+            said_zh = (
+                f"评测程序从 pid {pids} 那里收到了“main() 已返回”，可它并不是主程序（pid "
+                f"{seen.program}）：是谁连上来的，内核会告诉评测程序；只有主程序自己会在 main() "
+                "返回之后这样说。"
+            )
+        fail(
+            en=f"main() never returned normally, so the judge never saw the daemon (pid "
+            f"{daemon.pid}) still running at that moment.{said_en} Do not stop the daemon "
+            "yourself, and do not leave the program with os._exit(): return from main(), and "
+            f"multiprocessing ends the daemon as the program ends.{_stderr(outcome)} {P4_EN}",
+            zh=f"main() 没有正常返回，所以评测程序没能看到守护进程（pid {daemon.pid}）在那一刻"
+            f"还在运行。{said_zh}不要自己去结束守护进程，也不要用 os._exit() 离开程序：从 "
+            f"main() 返回，程序结束时 multiprocessing 会结束守护进程。{_stderr(outcome)}{P4_ZH}",
+        )
 
 
 @pytest.mark.points(2)

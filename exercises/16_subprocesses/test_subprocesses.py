@@ -5,11 +5,14 @@ process, the *caller*, which calls the student's function; the judge holds the o
 every conversation and reads the process table itself:
 
 * the programs the student runs are small Python scripts this spec writes into a temporary
-  folder (and, in Part 2, the real ``grep``). Each script connects to a Unix socket the judge
-  listens on; the kernel tells the judge which process connected (``SO_PEERCRED``), and the
-  judge reads that process's parent and command line from ``/proc`` while the script waits
-  for its answer: a program started through a shell has the shell as its parent, and an
-  argument split or mangled on the way shows in the kernel's own copy of ``argv``;
+  folder (and, in Part 2, the real ``grep``). Each script says a line on the channel the
+  judge holds (``grader.spec.channel``); the kernel tells the judge which process connected
+  (``SO_PEERCRED``: ``peer.pid``), and the judge reads that process's parent (``peer.row``,
+  at the accept) and command line from ``/proc`` while the script waits for its answer: a
+  program started through a shell has the shell as its parent, and an argument split or
+  mangled on the way shows in the kernel's own copy of ``argv``. A process that says the
+  program's lines without running the program (its ``argv`` is not the program's) is not
+  believed: the judge does not kill it for the program, and does not count it as the program;
 * what the programs print, the exit code they end with and the signal that kills them are
   drawn at random by the judge, sent to the script only once it runs (or, for a signal, sent
   by the judge itself): a result nobody can know without running the program and waiting;
@@ -31,20 +34,18 @@ import hashlib
 import os
 import random
 import secrets
-import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, check, fail, probe
+from grader.spec import Outcome, Running, channel, check, fail, probe
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 API_EN = "(README: 'The API')"
@@ -80,22 +81,23 @@ KILL_SIGNALS = (
 
 # -- the programs the student runs ------------------------------------------------------------
 
+# The scripts run with -I -S (no site, no PYTHONPATH): they find the grader's channel here.
+_GRADER_ROOT = str(Path(channel.__file__).resolve().parents[1])
+
 _PREAMBLE = f"""\
-import os, signal, socket, sys
-def judge(name):
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.settimeout({GIVE_UP_S!r})
-    conn.connect("\\0" + name)
-    return conn
+import os, signal, sys
+sys.path.append({_GRADER_ROOT!r})
+from grader.channel import connect, read_line
+def heard(conn):
+    answer = read_line(conn)
+    if not answer:
+        os._exit(99)  # the judge closed: it is done with us
+    return answer.split()
+def judge(name, line):
+    return connect("\\0" + name, line, timeout={GIVE_UP_S!r})
 def ask(conn, line):
     conn.sendall(line.encode() + b"\\n")
-    data = b""
-    while not data.endswith(b"\\n"):
-        chunk = conn.recv(4096)
-        if not chunk:
-            os._exit(99)
-        data += chunk
-    return data.decode().split()
+    return heard(conn)
 """
 
 # talk: print what the judge says to stdout and stderr, then exit with its code.
@@ -105,8 +107,8 @@ KID = (
     _PREAMBLE
     + """\
 name, mode = sys.argv[1], sys.argv[2]
-conn = judge(name)
-answer = ask(conn, "hello " + mode)
+conn = judge(name, "hello " + mode)
+answer = heard(conn)
 if mode == "talk":
     nonce, outs, errs, code = answer[0], int(answer[1]), int(answer[2]), int(answer[3])
     out, err = sys.stdout.buffer, sys.stderr.buffer
@@ -120,7 +122,7 @@ if mode == "hold":
     sys.stdout.write(nonce + " out\\n"); sys.stdout.flush()
     sys.stderr.write(nonce + " err\\n"); sys.stderr.flush()
     ask(conn, "ready")
-conn.recv(1)
+read_line(conn)
 os._exit(98)
 """
 )
@@ -144,8 +146,8 @@ import hashlib
 name, count = sys.argv[1], int(sys.argv[2])
 lines = [sys.stdin.buffer.readline() for _ in range(count)]
 digest = hashlib.sha256(b"".join(lines)).hexdigest()
-conn = judge(name)
-nonce, code = ask(conn, "held " + digest)
+conn = judge(name, "held " + digest)
+nonce, code = heard(conn)
 sys.stdout.write(f"{nonce} {count} {digest}\\n"); sys.stdout.flush()
 os._exit(int(code))
 """
@@ -169,7 +171,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
 # -- the sandbox side: a trusted scenario that only acts --------------------------------------
 
 
-def _scenario(module: ModuleType, name: str, calls: list[tuple[str, list, dict]]) -> object:
+def _scenario(module: ModuleType, address: str, calls: list[tuple[str, list, dict]]) -> object:
     """Scenario: each call in turn; after each, tell the judge and wait for its answer (the
     judge looks at the caller's children meanwhile). Exceptions of subprocess are results."""
     caller = os.getpid()
@@ -184,11 +186,7 @@ def _scenario(module: ModuleType, name: str, calls: list[tuple[str, list, dict]]
             result = {"raised": "CalledProcessError", "returncode": exc.returncode}
         if os.getpid() != caller:
             os._exit(0)  # a forked copy came back: it must not talk for the caller
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(GIVE_UP_S)
-            conn.connect("\0" + name)
-            conn.sendall(b"returned\n")
-            conn.recv(16)
+        channel.talk(address, "returned", timeout=GIVE_UP_S)
         if isinstance(result.get("value"), tuple):
             result["value"] = list(result["value"])
         results.append(result)
@@ -196,11 +194,6 @@ def _scenario(module: ModuleType, name: str, calls: list[tuple[str, list, dict]]
 
 
 # -- the judge's side ---------------------------------------------------------------------------
-
-
-def _peer_pid(conn: socket.socket) -> int:
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", creds)[0])
 
 
 def _cmdline(pid: int) -> list[str] | None:
@@ -213,17 +206,40 @@ def _cmdline(pid: int) -> list[str] | None:
 
 
 @dataclass
-class Peer:
-    """A connection to the judge's socket: who made it, and what the judge saw of it."""
+class Kid:
+    """A process that connected to the judge's channel: who it is (``peer.pid``, from the
+    kernel), its parent as the judge read it at the accept, and its ``argv`` as the judge read
+    it before answering it (it was waiting for the answer: still the same program)."""
 
-    conn: socket.socket
-    pid: int
-    ppid: int | None
-    argv: list[str] | None
-    opened: float
-    buf: bytes = b""
-    closed: float | None = None  # when the judge saw EOF (the process ended)
-    lines: list[str] = field(default_factory=list)
+    peer: channel.Peer
+    argv: list[str] | None  # None: it had ended before the judge could read it
+
+    @property
+    def pid(self) -> int:
+        return self.peer.pid
+
+    @property
+    def ppid(self) -> int | None:
+        return self.peer.row.ppid if self.peer.row is not None else None
+
+    @property
+    def lines(self) -> list[str]:
+        return self.peer.lines
+
+    @property
+    def ended(self) -> bool:
+        """The judge has read its end: the process closed the connection, or ended."""
+        return self.peer.ended
+
+    def answer(self, text: str) -> None:
+        self.peer.answer(text)
+
+    def refuse(self) -> None:
+        """Shut the connection without an answer: the judge does not talk to an impostor."""
+        try:
+            self.peer.conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 @dataclass
@@ -235,20 +251,16 @@ class Look:
 
 
 class Judge:
-    """The judge's socket, the run it watches, and what it saw."""
+    """The judge's channel, the run it watches, and what it saw."""
 
     def __init__(self, student, tmp_path: Path) -> None:
         self.student = student
         self.tmp = tmp_path
-        self.name = f"katas-16-{secrets.token_hex(8)}"
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind("\0" + self.name)
-        self.listener.listen(16)
-        self.listener.setblocking(False)
-        self.peers: list[Peer] = []
+        self.channel = channel.Channel("16")
+        self.name = self.channel.address.lstrip("\0")  # the scripts add the NUL byte back
+        self.peers: list[Kid] = []
         self.looks: list[Look] = []
         self.running: Running | None = None
-        self.began = time.monotonic()
         self.on_line = lambda peer, line: None  # the test's handler of a script's line
         self.on_tick = lambda: None  # the test's own look, every turn of the loop
 
@@ -258,93 +270,63 @@ class Judge:
     def kid(self, mode: str) -> list[str]:
         return [*_python(self.script("kid.py", KID)), self.name, mode]
 
-    def now(self) -> float:
-        return time.monotonic() - self.began
-
     def run(self, label: str, calls: list[tuple[str, list, dict]]) -> tuple[Outcome, list]:
         """Run the calls in one sandbox; serve the scripts until the last call has returned."""
-        running = self.student.options(label=label).start_scenario(_scenario, self.name, calls)
-        self.running = running
-        self.began = time.monotonic()
-        end = self.began + RUN_S * len(calls)
-        hung = True
-        while time.monotonic() < end:
-            self._serve()
-            self.on_tick()
-            if len(self.looks) == len(calls) or running.finished():
-                hung = False
-                break
-        if hung:
-            outcome = running.time_out()
-        else:
-            deadline = time.monotonic() + 5.0  # the scenario returns at once: a busy machine
-            while not running.finished() and time.monotonic() < deadline:
+        try:
+            running = self.student.options(label=label).start_scenario(
+                _scenario, self.channel.address, calls
+            )
+            self.running = running
+            end = time.monotonic() + RUN_S * len(calls)
+            hung = True
+            while time.monotonic() < end:
                 self._serve()
-                time.sleep(POLL_S)
-            outcome = running.stop(grace=0.5)
-        self.listener.close()
-        for peer in self.peers:
-            peer.conn.close()
+                self.on_tick()
+                if len(self.looks) == len(calls) or running.finished():
+                    hung = False
+                    break
+            if hung:
+                outcome = running.time_out()
+            else:
+                self.channel.wait_for(  # the scenario returns at once: a busy machine
+                    lambda: self._serve(0) or running.finished(), 5.0
+                )
+                outcome = running.stop(grace=0.5)
+        finally:
+            self.channel.close()
         results = outcome.value if outcome.returned and isinstance(outcome.value, list) else []
         return outcome, results
 
-    def _serve(self) -> None:
-        socks = [self.listener, *(p.conn for p in self.peers if p.closed is None)]
-        readable, _, _ = select.select(socks, [], [], POLL_S)
-        for sock in readable:
-            if sock is self.listener:
-                self._accept()
-                continue
-            peer = next(p for p in self.peers if p.conn is sock)
-            try:
-                chunk = sock.recv(4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                peer.closed = self.now()
-                continue
-            peer.buf += chunk
-            while b"\n" in peer.buf:
-                line, _, peer.buf = peer.buf.partition(b"\n")
-                text = line.decode(errors="replace")
-                peer.lines.append(text)
-                if text == "returned" and self.running and peer.pid == self.running.pid:
-                    self._look(peer)
-                else:
-                    self.on_line(peer, text)
+    def _serve(self, wait: float = POLL_S) -> None:
+        """Poll the channel and hand each new line to its handler; the caller's "returned"
+        (the kernel says it is the caller) is the judge's own look."""
+        fresh = self.channel.new_lines(wait)
+        for peer in self.channel.peers[len(self.peers) :]:
+            # It waits for our answer, so this is its argv; a program already killed (the
+            # timeout test, on a loaded machine) shows none: unknown, never "no arguments".
+            self.peers.append(Kid(peer, _cmdline(peer.pid) or None))
+        kids = {id(kid.peer): kid for kid in self.peers}
+        for said in fresh:
+            kid = kids[id(said.peer)]
+            if said.text == "returned" and self.running and kid.pid == self.running.pid:
+                self._look(kid)
+            else:
+                self.on_line(kid, said.text)
 
-    def _accept(self) -> None:
-        try:
-            conn, _ = self.listener.accept()
-        except BlockingIOError:
-            return
-        pid = _peer_pid(conn)
-        row = probe.read(pid)  # the process waits for our answer: it is surely there
-        self.peers.append(
-            Peer(conn, pid, row.ppid if row else None, _cmdline(pid), opened=self.now())
-        )
-
-    def _look(self, peer: Peer) -> None:
+    def _look(self, peer: Kid) -> None:
+        """The caller said a call returned; it waits while the judge reads what is below it.
+        (A program that had ended before that was read ended by the same poll.)"""
         assert self.running is not None
         caller = self.running.pid
-        for other in self.peers:  # a program that has ended has closed its end: EOF waits
-            if other.closed is None and other is not peer:
-                try:
-                    if other.conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
-                        other.closed = self.now()
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    other.closed = self.now()
         self.looks.append(
             Look(
                 zombies=probe.zombies(caller),
                 running=[p for p in probe.descendants(caller) if not p.zombie],
             )
         )
-        peer.conn.sendall(b"ok\n")
+        peer.answer("ok")
 
-    def kids(self) -> list[Peer]:
+    def kids(self) -> list[Kid]:
         """The scripts that connected (not the caller's own 'returned' reports)."""
         caller = self.running.pid if self.running else -1
         return [p for p in self.peers if p.pid != caller]
@@ -355,7 +337,7 @@ def _names(lives) -> str:
 
 
 def _check_no_shell(
-    judge: Judge, peer: Peer | Holder, wanted: list[str], en_where: str, zh_where: str
+    judge: Judge, peer: Kid | Holder, wanted: list[str], en_where: str, zh_where: str
 ) -> None:
     """The program ran as the caller's own child, with exactly the arguments it was given."""
     caller = judge.running.pid if judge.running else -1
@@ -450,9 +432,9 @@ def test_output_and_exit_code_are_captured(student, tmp_path):
     nonce = secrets.token_hex(6)
     code = rng.choice([3, 7, 42, 100, 201])
 
-    def on_line(peer: Peer, line: str) -> None:
+    def on_line(peer: Kid, line: str) -> None:
         if line == "hello talk":
-            peer.conn.sendall(f"{nonce} {OUT_LINES} {ERR_LINES} {code}\n".encode())
+            peer.answer(f"{nonce} {OUT_LINES} {ERR_LINES} {code}")
 
     judge.on_line = on_line
     args = judge.kid("talk")
@@ -527,24 +509,47 @@ def test_a_signal_gives_a_negative_returncode(student, tmp_path):
     nonce = secrets.token_hex(6)
     sig = random.choice(KILL_SIGNALS)
 
-    def on_line(peer: Peer, line: str) -> None:
+    def is_the_program(peer: Kid) -> bool:
+        """A process below the caller running exactly args (the kernel's argv, the judge's
+        look at the process tree): only the program is killed for the program."""
+        caller = judge.running.pid if judge.running else -1
+        below = {proc.pid for proc in probe.descendants(caller)}
+        return peer.pid in below and peer.argv == args
+
+    def on_line(peer: Kid, line: str) -> None:
         if line == "hello hold":
-            peer.conn.sendall(f"{nonce}\n".encode())
-        elif line == "ready":
+            peer.answer(nonce)
+        elif line == "ready" and is_the_program(peer):
             os.kill(peer.pid, sig)  # the judge itself ends the program
+        elif line == "ready":
+            peer.refuse()
 
     judge.on_line = on_line
     args = judge.kid("hold")
     label = f"run_captured({args!r}, timeout={TALK_S})"
     outcome, results = judge.run(label, [("run_captured", [args, TALK_S], {})])
     record = _value(outcome, results, 0, label)
-    kids = [p for p in judge.kids() if "ready" in p.lines]
+    ready = [p for p in judge.kids() if "ready" in p.lines]
+    kids = [p for p in ready if p.argv == args]
+    others_en = others_zh = ""
+    if len(kids) != len(ready):
+        others = ", ".join(
+            f"pid {p.pid} (argv {str(p.argv)[:60]}...)" for p in ready if p.argv != args
+        )
+        others_en = (
+            f". Another process said the program's lines in its place: {others}; the judge "
+            "reads the argv of whoever connects from the kernel, and kills only the program"
+        )
+        others_zh = (
+            f"。另有进程冒充这个程序说了它的话：{others}；评测程序从内核读取每个连接者的 argv，"
+            "只会杀死真正的程序"
+        )
     check(
         len(kids) == 1,
         en=f"{label}: the judge's program never got to run (it connected "
-        f"{len(judge.kids())} time(s)): run args with subprocess.run {P1_EN}.",
+        f"{len(judge.kids())} time(s)): run args with subprocess.run{others_en} {P1_EN}.",
         zh=f"{label}：评测程序提供的程序根本没有运行起来（它连接了 {len(judge.kids())} 次）："
-        f"用 subprocess.run 运行 args{P1_ZH}。",
+        f"用 subprocess.run 运行 args{others_zh}{P1_ZH}。",
     )
     got = _returned(record, label)
     name = signal.Signals(sig).name
@@ -588,9 +593,9 @@ def test_a_signal_gives_a_negative_returncode(student, tmp_path):
 def test_the_timeout_kills_and_reaps_the_child(student, tmp_path):
     judge = Judge(student, tmp_path)
 
-    def on_line(peer: Peer, line: str) -> None:
+    def on_line(peer: Kid, line: str) -> None:
         if line == "hello hang":
-            peer.conn.sendall(b"hang\n")
+            peer.answer("hang")
 
     judge.on_line = on_line
     args = judge.kid("hang")
@@ -619,8 +624,8 @@ def test_the_timeout_kills_and_reaps_the_child(student, tmp_path):
         zh=f"{label}：评测程序提供的程序连接了 {len(kids)} 次，而不是 1 次；评测程序看到调用者的"
         f"子进程有：{_names(children)}。运行它一次，让超时来结束它{TIMEOUT_ZH}。",
     )
-    if kids:
-        _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)
+    if kids and kids[0].argv is not None and kids[0].ppid is not None:
+        _check_no_shell(judge, kids[0], args, P1_EN, P1_ZH)  # (else killed before the look)
     check(
         record.get("raised") == "TimeoutExpired",
         en=f"the program never ends by itself, and {label} returned "
@@ -630,7 +635,7 @@ def test_the_timeout_kills_and_reaps_the_child(student, tmp_path):
         f"而没有抛出 subprocess.TimeoutExpired{TIMEOUT_ZH}。",
     )
     _check_nothing_left(judge, label, TIMEOUT_EN, TIMEOUT_ZH)
-    still = ", ".join(f"pid {kid.pid}" for kid in kids if kid.closed is None)
+    still = ", ".join(f"pid {kid.pid}" for kid in kids if not kid.ended)
     check(
         not still,
         en=f"{label} raised TimeoutExpired, but the program ({still}) was still running: the "
@@ -850,7 +855,7 @@ def test_no_match_is_zero_and_trouble_raises(student, tmp_path):
 class Held:
     """What the judge saw while the second stage was held."""
 
-    second: Peer
+    second: Kid
     digest: str
     readers: list[Holder]  # the processes holding the read end of the stages' pipe
     writers: list[Holder]  # those holding its write end
@@ -889,7 +894,7 @@ def _pipeline(student, tmp_path: Path):
     second = [*_python(judge.script("stage2.py", STAGE2)), judge.name, str(HELD_LINES)]
     held: list[Held] = []
 
-    def on_line(peer: Peer, line: str) -> None:
+    def on_line(peer: Kid, line: str) -> None:
         if not line.startswith("held "):
             return
         caller = judge.running.pid if judge.running else -1
@@ -899,7 +904,7 @@ def _pipeline(student, tmp_path: Path):
                 pipe = target
         readers, writers = _pipe_holders(caller, pipe) if pipe else ([], [])
         held.append(Held(peer, line.split()[1], readers, writers, pipe))
-        peer.conn.sendall(f"{nonce} {code}\n".encode())
+        peer.answer(f"{nonce} {code}")
 
     judge.on_line = on_line
     label = f"pipeline({first!r}, {second!r})"
