@@ -1,10 +1,12 @@
 """Run one exercise's spec in its own pytest session and read back what it reported.
 
 The supervisor (this module's caller) never imports student code and never runs a spec test
-itself. It starts ``python -I -m pytest -p grader.plugin`` in a subprocess, hands it a fresh
-results key through an inherited pipe, reads the signed results file, and then kills whatever
-the session left behind (the supervisor is a child subreaper). As root it also leases the
-session's sandbox uid (:mod:`grader.users`) and holds it until the session is swept.
+itself. It starts ``python -I -m pytest -p grader.plugin`` in a subprocess (within
+:func:`warm_sessions`, forked by a zygote that has pytest imported: :mod:`grader.zygote`),
+hands it a fresh results key through an inherited pipe, reads the signed results file, and
+then kills whatever the session left behind (the supervisor is a child subreaper). As root
+it also leases the session's sandbox uid (:mod:`grader.users`) and holds it until the
+session is swept.
 
 It owns the session folder and everything in it, the session's output file and the session
 process, and removes, closes and reaps them here. The session folder (0711 as root, so a
