@@ -438,11 +438,7 @@ def _test_process(
         if os.getpid() == me:  # a fault of the grader itself: its trace is in the test's output
             traceback.print_exc()
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        isolation.flush_and_exit(code)
 
 
 def _default_alarm() -> None:

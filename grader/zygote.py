@@ -31,6 +31,8 @@ import threading
 import traceback
 from collections.abc import Sequence
 
+from grader import isolation
+
 KEY_FD = 3  # where a session forked here finds the results key (--grader-key-fd)
 _STARTED_IN = "/"  # the zygote's folder: where its module search path may start
 _MESSAGE_MAX = 1 << 20  # a request: the command line and the environment
@@ -215,15 +217,11 @@ def _become_session(request: dict[str, object], output_fd: int, key_fd: int, gat
 
         code = int(pytest.main(args))
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = isolation.system_exit_code(exc)
     except BaseException:
         traceback.print_exc()
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        isolation.flush_and_exit(code)
 
 
 def _warm() -> None:
@@ -233,8 +231,6 @@ def _warm() -> None:
 
 
 def main(argv: list[str]) -> None:
-    from grader import isolation
-
     sock_fd, supervisor = int(argv[0]), int(argv[1])
     isolation.die_with_parent(supervisor)
     sock = socket.socket(fileno=sock_fd)
