@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 
 from grader import catalog, isolation, probe, session, zygote
 from grader.isolation import Deadline, OutputFile
+from grader.polling import holds_within
 
 FIXTURE = Path(__file__).parent / "fixtures" / "repo"
 LINUX = sys.platform.startswith("linux")
@@ -153,13 +153,12 @@ def test_the_zygote_dies_with_its_supervisor(tmp_path: Path) -> None:
     pid = int(supervisor.stdout.readline())
     supervisor.kill()
     supervisor.wait()
-    deadline = time.monotonic() + 20.0
-    while time.monotonic() < deadline:
+
+    def ended() -> bool:
         row = probe.read(pid)
-        if row is None or row.zombie:
-            break
-        time.sleep(0.01)  # polling the process table for its end
+        return row is None or row.zombie
+
+    assert holds_within(ended, 20.0), f"the zygote {pid} outlived its supervisor"
     row = probe.read(pid)
-    assert row is None or row.zombie, f"the zygote {pid} outlived its supervisor"
     if row is not None:
         os.waitpid(pid, 0)
