@@ -177,16 +177,22 @@ def _scenario(module: ModuleType, address: str, calls: list[tuple[str, list, dic
     caller = os.getpid()
     results: list[object] = []
     for function, args, kwargs in calls:
+        # What the call raised, kept until the judge has looked: its traceback holds the
+        # function's frames, and dropping them would let a Popen's __del__ reap a child that
+        # the function killed and never waited for (a zombie the judge must see).
+        raised: BaseException | None = None
         try:
             value = getattr(module, function)(*args, **kwargs)
             result: dict[str, object] = {"value": value}
-        except subprocess.TimeoutExpired:
-            result = {"raised": "TimeoutExpired"}
+        except subprocess.TimeoutExpired as exc:
+            result, raised = {"raised": "TimeoutExpired"}, exc
         except subprocess.CalledProcessError as exc:
             result = {"raised": "CalledProcessError", "returncode": exc.returncode}
+            raised = exc
         if os.getpid() != caller:
             os._exit(0)  # a forked copy came back: it must not talk for the caller
         channel.talk(address, "returned", timeout=GIVE_UP_S)
+        del raised
         if isinstance(result.get("value"), tuple):
             result["value"] = list(result["value"])
         results.append(result)
