@@ -293,8 +293,9 @@ def _start(
         try:
             return SessionProcess(warm.spawn(args, str(workdir), env, output_fd, key_r))
         except zygote.ZygoteError:
-            pass  # it died (a sweep of the caller's, say): this session is executed, and
-            # the next one gets a new zygote (_zygote sees that this one is gone)
+            # It is dying (a sweep of the caller's, say: alive() may not see that yet) or
+            # cannot fork: this session is executed, and the next one starts a new zygote.
+            _stop_zygote()
     cmd = [*cmd[:-1], "--grader-key-fd", str(key_r), cmd[-1]]
     return subprocess.Popen(
         cmd,

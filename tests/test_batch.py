@@ -219,7 +219,9 @@ def test_an_interrupted_batch_loses_nothing(
     monkeypatch.setattr(batch, "grade_submission", real)
     graded.clear()
     assert _batch(fixture_repo, submissions, spec, out, "--jobs", "1") == 3
-    assert sorted(graded) == sorted({"alice", "bob", "carol", "张三"} - kept)
+    # What was written before the interrupt was seen stays (the one worker may have finished
+    # carol and 张三 by then); carol's error row, kept or not, is tried again as in any batch.
+    assert sorted(graded) == sorted({"alice", "bob", "carol", "张三"} - kept | {"carol"})
     assert len(_gradebook(out)) == 4
 
 

@@ -128,6 +128,8 @@ def test_a_killed_zygote_is_replaced_and_a_failed_spawn_falls_back_to_exec(
         expected = _run_echo()
         (first,) = session._ZYGOTE
         os.kill(first.proc.pid, signal.SIGKILL)  # as a careless sweep of the caller's would
+        # kill() only queues the signal: the next session must find the zygote dead, not dying
+        assert holds_within(lambda: not first.alive(), 20.0)
         assert _run_echo() == expected
         (second,) = session._ZYGOTE
         assert second is not first
@@ -137,6 +139,8 @@ def test_a_killed_zygote_is_replaced_and_a_failed_spawn_falls_back_to_exec(
 
         monkeypatch.setattr(zygote.Zygote, "spawn", gone)
         assert _run_echo() == expected
+        # a zygote that failed a spawn (dying while asked, say) is never asked again
+        assert not session._ZYGOTE and second.proc.returncode is not None
 
 
 def test_the_zygote_dies_with_its_supervisor(tmp_path: Path) -> None:
