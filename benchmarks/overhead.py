@@ -11,11 +11,13 @@ pytest-forked, if it is installed (it needs pytest < 9.2: use `tox -e bench-fork
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import users
@@ -30,7 +32,17 @@ SANDBOX_SPEC = (
 )
 
 
-def session(args: list[str], folder: Path) -> float:
+@dataclass(frozen=True)
+class Cost:
+    """What one session cost: wall time, and CPU time and minor page faults of the session
+    and every process it waited for (on a busy machine the CPU columns stay comparable)."""
+
+    wall: float
+    cpu: float
+    faults: int
+
+
+def session(args: list[str], folder: Path) -> Cost:
     cmd = [
         sys.executable,
         "-m",
@@ -43,15 +55,34 @@ def session(args: list[str], folder: Path) -> float:
         *args,
     ]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return elapsed
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            out.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{out.read()[-4000:].decode()}")
+    return Cost(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_minflt)
 
 
-def median_time(args: list[str], folder: Path, repeats: int) -> float:
-    return statistics.median(session(args, folder) for _ in range(repeats))
+def median_cost(args: list[str], folder: Path, repeats: int) -> Cost:
+    costs = [session(args, folder) for _ in range(repeats)]
+    return Cost(
+        statistics.median(c.wall for c in costs),
+        statistics.median(c.cpu for c in costs),
+        int(statistics.median(c.faults for c in costs)),
+    )
+
+
+def _row(label: str, cost: Cost, base: Cost, tests: int, what: str) -> str:
+    wall = (cost.wall - base.wall) / tests * 1000
+    cpu = (cost.cpu - base.cpu) / tests * 1000
+    faults = (cost.faults - base.faults) / tests
+    return (
+        f"  {label:<32} {cost.wall:7.3f} s  {wall:+6.2f} ms/{what}  "
+        f"CPU {cost.cpu:6.3f} s  {cpu:+6.2f} ms/{what}  {faults:+6.0f} faults/{what}"
+    )
 
 
 def main() -> None:
@@ -70,52 +101,42 @@ def main() -> None:
         many, calls = str(ex / "test_many.py"), str(ex / "test_calls.py")
         empty = ["--collect-only"]
         rows = [
-            ("plain pytest", median_time([many], root, opts.repeats)),
+            ("plain pytest", median_cost([many], root, opts.repeats)),
             (
                 "grader plugin (fork per test)",
-                median_time(["-p", "grader.plugin", many], root, opts.repeats),
+                median_cost(["-p", "grader.plugin", many], root, opts.repeats),
             ),
         ]
         if opts.forked:
             rows.append(
                 (
                     "pytest-forked",
-                    median_time(["--forked", many], root, opts.repeats),
+                    median_cost(["--forked", many], root, opts.repeats),
                 )
             )
-        collect = median_time([*empty, many], root, opts.repeats)
-        sandbox = median_time(["-p", "grader.plugin", calls], root, opts.repeats)
+        collect = median_cost([*empty, many], root, opts.repeats)
+        sandbox = median_cost(["-p", "grader.plugin", calls], root, opts.repeats)
         as_uid = None
         if users.separate_uid_applies():  # root: what the separate uid and its sweeps add
             root.chmod(0o755)  # the sandbox uid reads the module in place (no staging here)
             with users.lease() as uid:
                 flags = ["-p", "grader.plugin", "--grader-isolate", f"--grader-sandbox-uid={uid}"]
                 as_uid = (
-                    median_time([*flags, many], root, opts.repeats),
-                    median_time([*flags, calls], root, opts.repeats),
+                    median_cost([*flags, many], root, opts.repeats),
+                    median_cost([*flags, calls], root, opts.repeats),
                 )
     base = rows[0][1]
     print(
         f"{opts.tests} trivial tests, median of {opts.repeats} sessions "
-        f"(collection alone: {collect:.3f} s)"
+        f"(collection alone: {collect.wall:.3f} s); per test or call, over the row named"
     )
-    for label, seconds in rows:
-        extra = (seconds - base) / opts.tests * 1000
-        print(f"  {label:<32} {seconds:7.3f} s   {extra:+6.2f} ms/test vs plain")
-    per_call = (sandbox - rows[1][1]) / opts.tests * 1000
-    print(
-        f"  {'+ one sandboxed student call':<32} {sandbox:7.3f} s   {per_call:+6.2f} ms/call on top"
-    )
+    for label, cost in rows:
+        print(_row(label, cost, base, opts.tests, "test") + "  (over plain pytest)")
+    print(_row("+ one sandboxed student call", sandbox, rows[1][1], opts.tests, "call"))
     if as_uid is not None:
         many_uid, calls_uid = as_uid
-        extra = (many_uid - base) / opts.tests * 1000
-        label = "as root: own uid, view, sweeps"
-        print(f"  {label:<32} {many_uid:7.3f} s   {extra:+6.2f} ms/test vs plain")
-        per_call = (calls_uid - many_uid) / opts.tests * 1000
-        print(
-            f"  {'+ one call as the sandbox uid':<32} {calls_uid:7.3f} s   "
-            f"{per_call:+6.2f} ms/call on top"
-        )
+        print(_row("as root: own uid, view, sweeps", many_uid, base, opts.tests, "test"))
+        print(_row("+ one call as the sandbox uid", calls_uid, many_uid, opts.tests, "call"))
 
 
 if __name__ == "__main__":
