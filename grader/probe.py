@@ -249,6 +249,24 @@ def thread_count(pid: int) -> int:
         return 0
 
 
+def cmdline(pid: int) -> list[str] | None:
+    """The arguments ``pid`` runs with; None if it is gone, a zombie, or not ours to read
+    (a process that has not exec'd shows the arguments of the program it was forked from)."""
+    if _HAS_PROC:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        return [os.fsdecode(part) for part in data.split(b"\0")[:-1]] or None
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline() or None
+    except (psutil.Error, OSError):
+        return None
+
+
 def open_fds(pid: int) -> list[int]:
     """The open file descriptor numbers of ``pid``."""
     if _HAS_PROC:

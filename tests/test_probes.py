@@ -6,6 +6,8 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -58,6 +60,21 @@ def test_children_descendants_and_zombies(family: dict[str, int]) -> None:
     assert not outside & {child, family["grandchild"], zombie.pid}, "skip leaves out the subtree"
     assert probe.alive(child) and probe.read(child).ppid == os.getpid()  # type: ignore[union-attr]
     assert "state Z" in probe.describe_all([zombie])
+    # A zombie has no arguments left to read: unknown, not "no arguments"; a fork that has not
+    # exec'd shows the arguments of the program it was forked from.
+    assert probe.cmdline(zombie.pid) is None
+    assert probe.cmdline(child) == probe.cmdline(os.getpid()) and probe.cmdline(child)
+
+
+def test_cmdline_is_the_kernels_copy_of_argv() -> None:
+    argv = [sys.executable, "-c", "import time; time.sleep(30)", "a b; $(x) 'q'", "naïve", ""]
+    proc = subprocess.Popen(argv)
+    try:
+        assert polling.holds_within(lambda: probe.cmdline(proc.pid) == argv, 10.0)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert probe.cmdline(proc.pid) is None  # gone
 
 
 def test_subtree_walks_down_from_its_roots(family: dict[str, int]) -> None:

@@ -223,18 +223,7 @@ def _segment_exists(name: str) -> bool:
 
 def _is_tracker(pid: int) -> bool:
     """multiprocessing's resource tracker (a child SharedMemory starts): not a worker."""
-    if LINUX:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as file:
-                return b"resource_tracker" in file.read()
-        except OSError:
-            return False
-    try:  # macOS: the process table comes from psutil, as in grader.probe
-        import psutil
-
-        return any("resource_tracker" in part for part in psutil.Process(pid).cmdline())
-    except Exception:
-        return False
+    return any("resource_tracker" in part for part in probe.cmdline(pid) or [])
 
 
 # -- watching one run --------------------------------------------------------------------------
