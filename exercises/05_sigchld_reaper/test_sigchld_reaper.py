@@ -807,7 +807,9 @@ def _end_serve(judge: _Judge, running: Running, jobs: int) -> Outcome:
         f"（评测程序是从 /proc/{running.pid}/status 里读到的）。修改时把 "
         f"signal.signal(...) 的返回值保存下来，在 finally 里恢复{RESTORE_ZH}{P2_ZH}。",
     )
-    left = running.zombies() + running.descendants()
+    # One reading of the process table (zombies included): a child that turns into a
+    # zombie between two readings would be in neither.
+    left = probe.descendants(running.pid)
     check(
         not left,
         en=f"after serve returned, these processes were left: {probe.describe_all(left)} {P2_EN}.",

@@ -202,15 +202,6 @@ def _scenario(module: ModuleType, address: str, calls: list[tuple[str, list, dic
 # -- the judge's side ---------------------------------------------------------------------------
 
 
-def _cmdline(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return [os.fsdecode(part) for part in data.split(b"\0")[:-1]]
-
-
 @dataclass
 class Kid:
     """A process that connected to the judge's channel: who it is (``peer.pid``, from the
@@ -310,7 +301,7 @@ class Judge:
         for peer in self.channel.peers[len(self.peers) :]:
             # It waits for our answer, so this is its argv; a program already killed (the
             # timeout test, on a loaded machine) shows none: unknown, never "no arguments".
-            self.peers.append(Kid(peer, _cmdline(peer.pid) or None))
+            self.peers.append(Kid(peer, probe.cmdline(peer.pid)))
         kids = {id(kid.peer): kid for kid in self.peers}
         for said in fresh:
             kid = kids[id(said.peer)]
@@ -324,10 +315,13 @@ class Judge:
         (A program that had ended before that was read ended by the same poll.)"""
         assert self.running is not None
         caller = self.running.pid
+        # One reading of the process table for both lists: a killed child that turns into a
+        # zombie between two readings would be in neither.
+        rows = probe.table()
         self.looks.append(
             Look(
-                zombies=probe.zombies(caller),
-                running=[p for p in probe.descendants(caller) if not p.zombie],
+                zombies=probe.zombies(caller, rows),
+                running=[p for p in probe.descendants(caller, rows) if not p.zombie],
             )
         )
         peer.answer("ok")
@@ -349,7 +343,7 @@ def _check_no_shell(
     caller = judge.running.pid if judge.running else -1
     parent = probe.read(peer.ppid) if peer.ppid else None
     if peer.ppid != caller:
-        via = _cmdline(peer.ppid) if peer.ppid else None
+        via = probe.cmdline(peer.ppid) if peer.ppid else None
         fail(
             en=f"the program ran as pid {peer.pid}, whose parent was pid {peer.ppid} "
             f"({parent.name if parent else 'gone'}: {via}), not the caller (pid {caller}): "
@@ -685,9 +679,9 @@ class Fifo:
         if self.fed:
             return
         caller = self.judge.running.pid if self.judge.running else -1
-        own = _cmdline(caller)
+        own = probe.cmdline(caller)
         for proc in probe.descendants(caller):  # what ran meanwhile, for the messages
-            argv = None if proc.zombie else _cmdline(proc.pid)
+            argv = None if proc.zombie else probe.cmdline(proc.pid)
             if argv and argv != own:  # a fork not yet exec'd still shows the caller's argv
                 self.argvs[proc.pid] = argv
         try:
@@ -718,7 +712,7 @@ class Fifo:
                 continue
             for fd in _fds(proc.pid):
                 if fd[1] == str(self.path):
-                    found.append(Holder(proc.pid, proc.ppid, _cmdline(proc.pid)))
+                    found.append(Holder(proc.pid, proc.ppid, probe.cmdline(proc.pid)))
                     break
         return found
 
@@ -884,7 +878,7 @@ def _pipe_holders(caller: int, pipe: str) -> tuple[list[Holder], list[Holder]]:
         if proc is None or proc.zombie:
             continue
         modes = {mode for _, target, mode in _fds(proc.pid) if target == pipe}
-        holder = Holder(proc.pid, proc.ppid, _cmdline(proc.pid))
+        holder = Holder(proc.pid, proc.ppid, probe.cmdline(proc.pid))
         if os.O_WRONLY in modes:
             writers.append(holder)
         if os.O_RDONLY in modes:
