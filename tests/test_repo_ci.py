@@ -4,8 +4,10 @@ the oldest and the newest of them."""
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).parents[1]
@@ -62,4 +64,41 @@ def test_ci_makes_the_browser_test_run_where_it_installed_a_browser() -> None:
     assert "GRADER_REQUIRE_BROWSER" in tox()["testenv"]["pass_env"]
     script = (REPO / ".ci/run").read_text()
     assert "apt-get install" in script and "chromium-headless-shell" in script
-    assert script.index("GRADER_REQUIRE_BROWSER=1") < script.index("&& tox")
+    assert script.index("GRADER_REQUIRE_BROWSER=1") < script.index("\ntox ")
+
+
+def test_a_red_run_ends_with_the_tests_the_solutions_failed(tmp_path: Path) -> None:
+    """CI's log is read from its end: after a red tox run, .ci/run prints there the tests
+    that a reference solution failed, from the JSON the solutions env writes."""
+    assert "--json {toxworkdir}/solutions.json" in tox()["testenv:solutions"]["commands"]
+    script = (REPO / ".ci/run").read_text()
+    assert script.index("\ntox ") < script.index(".ci/failed_tests.py .tox/solutions.json")
+    results = {
+        "exercises": [
+            {
+                "name": "09_pipe",
+                "tests": [
+                    {"name": "test_fine", "status": "passed", "message": ""},
+                    {
+                        "name": "test_eof",
+                        "status": "timeout",
+                        "message": "the reader never saw EOF",
+                        "output": "stack of every thread",
+                        "duration_s": 10.1,
+                    },
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "solutions.json"
+    path.write_text(json.dumps(results))
+    run = subprocess.run(
+        [sys.executable, str(REPO / ".ci/failed_tests.py"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0
+    assert "09_pipe::test_eof: timeout" in run.stdout
+    assert "the reader never saw EOF" in run.stdout and "stack of every thread" in run.stdout
+    assert "test_fine" not in run.stdout
