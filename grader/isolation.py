@@ -176,6 +176,8 @@ def kill_tree(
     is our child, the caller waits for it by name and reads its status.
     ``rows`` is a process table the caller has just read, used for the first look.
     """
+    if rows is None and not include_root and root == os.getpid() and _no_child_outside(spare):
+        return []  # the common case after a test or a call: no process-table scan
     killed: dict[int, probe.Proc] = {}
     deadline = Deadline(timeout)
     while True:
@@ -195,17 +197,25 @@ def kill_tree(
         rows = None  # look again (a scan takes about a millisecond: the kills land meanwhile)
 
 
-def sweep_descendants() -> list[probe.Proc]:
-    """Kill and reap everything below this process, which keeps no child it still needs.
+def sweep_descendants(spare: frozenset[int] = frozenset()) -> list[probe.Proc]:
+    """Kill and reap everything below this process but ``spare`` (children it still needs,
+    and what is below them); see :func:`kill_tree`."""
+    return kill_tree(os.getpid(), spare=spare)
 
-    The common case costs one system call: with no child at all (orphans of our descendants
-    would be our children: we are a subreaper) there is no descendant to look for.
-    """
+
+def _no_child_outside(spare: frozenset[int]) -> bool:
+    """True when this process has no child (a zombie included) outside ``spare``: then
+    nothing can be below it but ``spare`` and what is below them. False when it has one, or
+    when that cannot be told cheaply."""
+    if probe.HAS_CHILDREN_FILES:
+        return not set(probe.child_pids(os.getpid())) - spare
+    if spare:
+        return False
     try:
-        os.waitpid(-1, os.WNOHANG)
+        os.waitpid(-1, os.WNOHANG)  # one system call
     except ChildProcessError:
-        return []
-    return kill_tree(os.getpid())
+        return True
+    return False
 
 
 def reap_own_children(

@@ -158,6 +158,14 @@ HAS_CHILDREN_FILES = _HAS_PROC and os.path.exists(
 )
 
 
+def child_pids(pid: int) -> list[int]:
+    """The pids of ``pid``'s children, zombies included: from its threads' ``children``
+    files (a few reads) where the kernel has them, else from the whole table."""
+    if HAS_CHILDREN_FILES:
+        return _child_pids(pid)
+    return [p.pid for p in children(pid)]
+
+
 def subtree(roots: Iterable[int], skip: frozenset[int] = frozenset()) -> dict[int, Proc]:
     """The rows of ``roots`` and everything below them, by pid, but ``skip`` and below.
 

@@ -490,7 +490,7 @@ class Student(Calls):
     def _spawn(self, job: sandbox_child.Job) -> _Sandbox:
         # Children the test had before this run (e.g. a trusted server the spec forked, or
         # another sandbox) are not this run's escapees.
-        before = frozenset(p.pid for p in probe.children(os.getpid()))
+        before = frozenset(probe.child_pids(os.getpid()))
         if self.identity is not None:
             for folder in self.shared:
                 users.share_tree(folder, self.identity.uid)
