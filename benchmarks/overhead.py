@@ -1,8 +1,10 @@
 """Per-test isolation overhead: the grader's fork-per-test plugin against plain pytest.
 
 Runs the same N trivial tests (``assert True``) under plain pytest and under the grader's
-plugin (one fork per test, deadline, report over a pipe, leftover sweep), each R times,
-and prints the median wall time and the per-test overhead. With ``--forked`` it also runs
+plugin (one process per test, deadline, signed report over a pipe, leftover sweep), each R
+times, and prints the median wall time and the per-test overhead. The plugin's test
+processes are forked one test ahead by its launcher; the row "session forks each test"
+runs them as before the launcher (``--grader-no-launcher``). With ``--forked`` it also runs
 pytest-forked, if it is installed (it needs pytest < 9.2: use `tox -e bench-forked`).
 
     python benchmarks/overhead.py [--tests 300] [--repeats 5] [--forked]
@@ -103,8 +105,14 @@ def main() -> None:
         rows = [
             ("plain pytest", median_cost([many], root, opts.repeats)),
             (
-                "grader plugin (fork per test)",
+                "grader plugin (launcher)",
                 median_cost(["-p", "grader.plugin", many], root, opts.repeats),
+            ),
+            (
+                "grader, session forks each test",
+                median_cost(
+                    ["-p", "grader.plugin", "--grader-no-launcher", many], root, opts.repeats
+                ),
             ),
         ]
         if opts.forked:

@@ -139,6 +139,14 @@ class Memory:
         """Hangs so far, by key (a copy: the test process gets it when it is forked)."""
         return dict(self._known)
 
+    def to_json(self) -> list[list[str]]:
+        """Hangs so far, for a test process forked before they were known (the launcher's)."""
+        return [[*hang.to_json(), hang.test] for hang in self._known.values()]
+
+    def adopt(self, known: list[list[str]]) -> None:
+        """In a test process: take the session's hangs (from :meth:`to_json`) as known."""
+        self._known = {entry[0]: Hang(*entry[:4]) for entry in known if len(entry) == 4}
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
             self._failed.add(report.nodeid)

@@ -1,13 +1,17 @@
 """The grader's pytest plugin: one fork per test, a hard deadline, the ``student`` fixture.
 
-Loaded with ``-p grader.plugin`` by the session the supervisor starts. For each test the
-session process (the parent) forks a *test process*, which runs pytest's normal protocol for
-that one item and sends its reports back as JSON — signed with a per-test key — over a pipe.
-The parent owns the pipe's read end, the test's output file and its temporary directory, and
-closes or removes them when the test ends. It waits with a wall-clock deadline; on overrun it
-asks the test process for a stack dump of every thread and then SIGKILLs it. After every test,
-pass or fail, it kills and reaps every process left below it (it is a child subreaper, so
-double-forked daemons come back to it) and names them in the report.
+Loaded with ``-p grader.plugin`` by the session the supervisor starts. Each test runs in its
+own *test process*, which runs pytest's normal protocol for that one item and sends its
+reports back as JSON — signed with a per-test key — over a pipe. On Linux the test processes
+are forked one test ahead by the session's launcher (:mod:`grader.launcher`, a copy of the
+session made once after collection) and handed their test; elsewhere, or with
+``--grader-no-launcher``, the session forks each one itself. The session owns the pipe's read
+end, the test's output file and its temporary directory, and closes or removes them when the
+test ends. It waits with a wall-clock deadline; on overrun it asks the test process for a stack
+dump of every thread and then SIGKILLs it. Before it reports, a test process kills and reaps
+every process the test left below it (it is their subreaper) and names them; after every
+test, pass or fail, the session kills and reaps whatever else came back to it (it is a child
+subreaper too: a test process that died leaves its orphans to it) and names them as well.
 
 Markers: ``points(n)`` (default 1) and ``deadline(seconds)`` (the hard wall-clock limit for one
 test, default the exercise's ``timeout``). pytest-timeout, when loaded, is set up as the soft
@@ -29,12 +33,12 @@ import time
 import traceback
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from _pytest.runner import runtestprotocol
 
-from grader import hangs, isolation, namespaces, secret, users, wire
+from grader import hangs, isolation, launcher, namespaces, probe, secret, users, wire
 from grader.isolation import Deadline, OutputFile
 from grader.messages import LANGS, SpecFailure
 from grader.outcome import StudentProblem, StudentSkipped, StudentTimeout
@@ -58,6 +62,7 @@ IDENTITY = pytest.StashKey["Identity | None"]()  # the sandboxes' uid (root only
 SCRATCH = pytest.StashKey[str]()  # where each test's working folder is made
 NOTES = pytest.StashKey[list[str]]()  # what the supervisor should tell about this session
 HANGS = pytest.StashKey[hangs.Memory]()  # with --grader-fast-hangs: calls that hung so far
+LAUNCHER = pytest.StashKey["launcher.Launcher | None"]()  # forks the test processes, if any
 
 
 def budgets(hard: float) -> tuple[float, float]:
@@ -89,6 +94,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--grader-no-fork", action="store_true", help="run tests in-process (debugging)"
+    )
+    group.addoption(
+        "--grader-no-launcher",
+        action="store_true",
+        help="fork each test process from the session itself, not from a launcher forked "
+        "once after collection (slower; for comparison)",
     )
     group.addoption(
         "--grader-lang",
@@ -167,6 +178,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    forker = config.stash.get(LAUNCHER, None)
+    if forker is not None:
+        forker.close()
     identity = config.stash.get(IDENTITY, None)
     if identity is not None and identity.view_fd is not None:
         os.close(identity.view_fd)
@@ -390,16 +404,11 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
         os.chown(workdir, identity.uid, identity.uid)
     report_r, report_w = os.pipe()
     started = time.monotonic()
-    # Objects that exist now are never collected in the child: without this, the child's
-    # first garbage collection writes to every page and copies the whole heap.
-    gc.freeze()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the test process, which never returns
-        os.close(report_r)
-        _test_process(item, key, report_w, output.fd, workdir)
-    os.close(report_w)
     try:
-        reports = _judge_test_process(item, pid, key, report_r, output, started)
+        forker = _launcher(item)
+        pid, reaper = _start_test_process(item, forker, key, (report_r, report_w), output, workdir)
+        os.close(report_w)
+        reports = _judge_test_process(item, pid, reaper, key, report_r, output, started)
     finally:
         secret.discard(key)
         os.close(report_r)
@@ -408,9 +417,79 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
     return reports
 
 
+def _start_test_process(
+    item: pytest.Item,
+    forker: launcher.Launcher | None,
+    key: bytearray,
+    report: tuple[int, int],
+    output: OutputFile,
+    workdir: str,
+) -> tuple[int, launcher.Launcher | None]:
+    """The test process's pid, and the launcher that forked it ahead and reaps it (None: it
+    was forked here). ``report``: the report pipe's ends (the test process gets the write end)."""
+    report_r, report_w = report
+    if forker is not None:
+        memory = item.config.stash.get(HANGS, None)
+        handover = launcher.Handover(
+            nodeid=item.nodeid,
+            key=key,
+            workdir=workdir,
+            hangs=memory.to_json() if memory is not None else [],
+        )
+        try:
+            pid = forker.start_test(handover, report_w, output.fd, Deadline(hard_deadline(item)))
+            return pid, forker
+        except launcher.LauncherGone as exc:
+            _drop_launcher(item.config, f"{exc}: forking the tests from the session")
+    # Objects that exist now are never collected in the child: without this, the child's
+    # first garbage collection writes to every page and copies the whole heap.
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the test process, which never returns
+        os.close(report_r)
+        _test_process(item, key, report_w, output.fd, workdir)
+    return pid, None
+
+
+def _launcher(item: pytest.Item) -> launcher.Launcher | None:
+    """The session's launcher, forked at its first test (None where it is not used)."""
+    config = item.config
+    if LAUNCHER in config.stash:
+        return config.stash[LAUNCHER]
+    forker = None
+    if launcher.supported() and not config.getoption("grader_no_launcher"):
+        items = {each.nodeid: each for each in item.session.items}
+
+        def run_test(handover: launcher.Handover, report_w: int, out_fd: int) -> NoReturn:
+            memory = config.stash.get(HANGS, None)
+            if memory is not None:
+                memory.adopt(handover.hangs)
+            target = items.get(handover.nodeid)
+            if target is None:  # the session asked for a test it never collected
+                isolation.flush_and_exit(1)
+            _test_process(target, handover.key, report_w, out_fd, handover.workdir)
+
+        gc.freeze()  # before the fork: see _start_test_process
+        try:
+            forker = launcher.Launcher.start(run_test)
+        except OSError as exc:
+            print(f"grader: no launcher ({exc}): the session forks every test", file=sys.stderr)
+    config.stash[LAUNCHER] = forker
+    return forker
+
+
+def _drop_launcher(config: pytest.Config, why: str) -> None:
+    """The launcher failed: end it and fork the rest of the tests from the session."""
+    forker = config.stash.get(LAUNCHER, None)
+    config.stash[LAUNCHER] = None
+    if forker is not None:
+        forker.close()
+    print(f"grader: the test launcher failed ({why})", file=sys.stderr)
+
+
 def _test_process(
     item: pytest.Item, key: bytearray, report_w: int, out_fd: int, workdir: str
-) -> None:
+) -> NoReturn:
     me = os.getpid()
     code = 0
     try:
@@ -424,12 +503,19 @@ def _test_process(
         os.register_at_fork(after_in_child=_default_alarm)
         reports = runtestprotocol(item, log=False, nextitem=None)
         isolation.exit_now_if_not(me)
+        # Whatever the test started ends before it reports (this process is their subreaper:
+        # nothing it started can leave its tree while it lives), so the session need not
+        # wait for this process's exit to know that nothing was left behind.
+        _name_left_behind(reports[-1], isolation.sweep_descendants())
         hook = item.config.hook
         payload = json.dumps(
             [hook.pytest_report_to_serializable(config=item.config, report=r) for r in reports]
         ).encode()
         sys.stdout.flush()  # all output is in the file before the parent may read it
         sys.stderr.flush()
+        # Sockets and locks the test still holds are let go before the next test may start.
+        os.closerange(3, report_w)
+        os.closerange(report_w + 1, os.sysconf("SC_OPEN_MAX"))
         wire.write_frame(report_w, secret.sign(key, payload))
     except SystemExit as exc:
         code = isolation.system_exit_code(exc) if os.getpid() == me else 0
@@ -447,45 +533,69 @@ def _default_alarm() -> None:
 
 
 def _judge_test_process(
-    item: pytest.Item, pid: int, key: bytearray, report_r: int, output: OutputFile, started: float
+    item: pytest.Item,
+    pid: int,
+    reaper: launcher.Launcher | None,
+    key: bytearray,
+    report_r: int,
+    output: OutputFile,
+    started: float,
 ) -> list[pytest.TestReport]:
+    """Wait for the test process's report, kill it at its deadline, sweep what it left; its
+    reports, or one synthesised failure report. ``reaper``: the launcher that reaps it, or
+    None if it is our child."""
     deadline_s = hard_deadline(item)
     reader = wire.FrameReader(report_r, REPORT_BUDGET)
+    wait = reaper.wait_exit if reaper is not None else isolation.wait_child
     problem: tuple[str, str] | None = None  # (status, message)
-    try:
-        frame, status = wire.await_frame(reader, pid, Deadline(deadline_s))
-    except wire.FrameError as exc:
-        frame, status = None, None
-        problem = ("error", f"the test process sent an unreadable report: {exc}")
-    if frame is None and status is None and problem is None:
-        problem = (
-            "timeout",
-            f"the test did not finish within its deadline of {deadline_s:g} s; "
-            "stack of every thread at that moment is in the output",
-        )
-        _dump_stacks(pid, output)
-    # Read the report while the test process exits on the other core.
     reports: list[pytest.TestReport] = []
-    if frame is not None and problem is None:
-        payload = secret.open_signed(key, frame)
-        if payload is None:
-            problem = ("error", "the report of the test process was forged or damaged: not trusted")
-        else:
-            reports = _load_reports(item, payload)
-            if not reports:
-                problem = ("error", "the report of the test process could not be read")
-    if status is None and frame is not None and problem is None:
-        status = isolation.wait_child(pid, Deadline(EXIT_GRACE))  # it exits right after sending
-    if status is None:
+    status: int | None = None
+    try:
         try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        status = isolation.wait_child(pid, Deadline(5.0))
+            frame, status = wire.await_frame(reader, pid, Deadline(deadline_s), wait)
+        except wire.FrameError as exc:
+            frame, status = None, None
+            problem = ("error", f"the test process sent an unreadable report: {exc}")
+        if frame is None and status is None and problem is None:
+            problem = (
+                "timeout",
+                f"the test did not finish within its deadline of {deadline_s:g} s; "
+                "stack of every thread at that moment is in the output",
+            )
+            _dump_stacks(pid, output)
+        # Read the report while the test process exits on the other core.
+        if frame is not None and problem is None:
+            payload = secret.open_signed(key, frame)
+            if payload is None:
+                problem = (
+                    "error",
+                    "the report of the test process was forged or damaged: not trusted",
+                )
+            else:
+                reports = _load_reports(item, payload)
+                if not reports:
+                    problem = ("error", "the report of the test process could not be read")
+        if status is None and frame is not None and problem is None:
+            if reaper is not None:  # it has swept, and the launcher reaps it: no need to wait
+                reaper.forget(pid)
+                status = 0
+            else:
+                status = wait(pid, Deadline(EXIT_GRACE), None)  # it exits right after sending
+        if status is None:
+            _kill_test_process(pid)
+            status = wait(pid, Deadline(5.0), None)
+    except launcher.LauncherGone as exc:  # the sweep below kills and reaps what it left
+        _drop_launcher(item.config, str(exc))
+        _kill_test_process(pid)
+        if problem is None and not reports:
+            problem = ("error", f"the grader's test launcher failed during this test: {exc}")
     identity = item.config.stash[IDENTITY]
     if identity is not None:  # everything of the sandbox uid, however it hid or hopped
         users.kill_all(identity.uid)
-    killed = isolation.sweep_descendants()
+    running = item.config.stash.get(LAUNCHER, None)  # the launcher, unless it just failed
+    killed = isolation.sweep_descendants(
+        spare=frozenset({running.pid}) if running is not None else frozenset()
+    )
     if identity is not None:
         users.remove_files(identity.uid)
     elapsed = time.monotonic() - started
@@ -502,11 +612,25 @@ def _judge_test_process(
     last = reports[-1]
     if captured.text:
         last.sections.append(("Captured output of the test process", captured.text))
+    _name_left_behind(last, killed)
+    return reports
+
+
+def _name_left_behind(report: pytest.TestReport, killed: list[probe.Proc]) -> None:
+    """Name the processes a test left behind (and the grader killed) in its last report."""
     if killed:
         names = [p.describe() for p in killed]
-        last.user_properties.append((KILLED_KEY, names))
-        last.sections.append(("Processes left behind (killed by the grader)", "\n".join(names)))
-    return reports
+        report.user_properties.append((KILLED_KEY, names))
+        report.sections.append(("Processes left behind (killed by the grader)", "\n".join(names)))
+
+
+def _kill_test_process(pid: int) -> None:
+    """SIGKILL the test process and its process group (it leads one once it has started)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _dump_stacks(pid: int, output: OutputFile) -> None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import errno
 import os
 import struct
+from collections.abc import Callable
 
 from grader.isolation import Deadline, wait_child
+
+Waiter = Callable[[int, Deadline, int | None], int | None]
 
 _HEADER = struct.Struct(">Q")
 
@@ -73,9 +76,12 @@ class FrameReader:
 
 
 def await_frame(
-    reader: FrameReader, pid: int, deadline: Deadline
+    reader: FrameReader, pid: int, deadline: Deadline, wait: Waiter = wait_child
 ) -> tuple[bytes | None, int | None]:
     """Wait for our child ``pid`` to send its frame or to end, whichever comes first.
+
+    ``wait(pid, deadline, readable)`` waits for the end as :func:`grader.isolation.wait_child`
+    does (another waiter: for a test process the launcher forked and reaps).
 
     Returns ``(frame, status)``: the frame if it arrived (or None), and the child's wait
     status if it has ended and was reaped here (or None: still running — with no frame,
@@ -90,4 +96,4 @@ def await_frame(
         if deadline.expired():
             return None, None
         # Once the pipe is at EOF (the child or a student closed it) only the exit matters.
-        status = wait_child(pid, deadline, readable=None if reader.eof else reader.fd)
+        status = wait(pid, deadline, None if reader.eof else reader.fd)

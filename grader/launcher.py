@@ -1,0 +1,296 @@
+"""The launcher: a copy of the session, made once after collection, that forks the test
+processes one test ahead (Linux).
+
+Forking the session for every test costs the session too: a fork write-protects all its
+pages, so afterwards every page the session writes faults and is copied (about 750 per test
+here), and the fork itself (about 2 ms) stands between two tests. The launcher is forked
+from the session once, when the first test is due, and does nothing but fork: while one
+test runs on one core, it forks the process for the next test on the other, and that
+process waits until the session hands it a test. The session never forks again, so its
+pages stay its own.
+
+Who owns what:
+
+* The session owns the launcher (its child), our end of the control socket, and the one
+  prepared test process's hand-over socket until it hands a test over (then closes it).
+  :meth:`Launcher.close` ends the launcher, which kills an unused prepared process, reaps
+  it and exits; the session reaps the launcher.
+* The launcher owns and reaps the test processes it forks, and tells the session each one's
+  wait status; the session decides when one is killed (it signals the test's process group).
+* A prepared test process owns nothing of the session's: it closes the control socket at
+  once, and on the hand-over receives the test's name and key, its report pipe's write end
+  and its output file, as the session's direct fork would have had them.
+
+Student code never runs in the launcher: it runs in sandboxes below a test process, which
+run as another uid when the grader is root. The launcher holds no key (it scrubs the
+results key at once) and is not dumpable, like the session. If it dies anyway (a student
+of the same uid can kill it), the test that was running fails with an error that says so,
+and the session forks the rest of its tests itself, as it did before.
+"""
+
+from __future__ import annotations
+
+import array
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, NoReturn
+
+from grader import isolation, secret
+from grader.isolation import Deadline
+
+_MESSAGE_MAX = 1 << 16
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returned
+
+
+class LauncherGone(Exception):
+    """The launcher died or broke its protocol: the session must fork tests itself."""
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What a prepared test process receives: the test and everything the session keeps."""
+
+    nodeid: str
+    key: bytearray  # never copied into an immutable object: sandboxes scrub this one
+    workdir: str
+    hangs: list[list[str]]  # [[key, label, function, test], ...] known to the session
+
+
+@dataclass
+class _Prepared:
+    pid: int
+    sock: socket.socket
+
+
+class Launcher:
+    """The session's handle on its launcher (see the module's docstring for ownership)."""
+
+    def __init__(self, pid: int, control: socket.socket) -> None:
+        self.pid = pid
+        self._control = control
+        self._prepared: deque[_Prepared] = deque()
+        self._statuses: dict[int, int] = {}
+        self._forgotten: set[int] = set()  # test processes whose end nobody will ask for
+
+    @classmethod
+    def start(cls, run_test: Callable[[Handover, int, int], NoReturn]) -> Launcher:
+        """Fork the launcher from this session. ``run_test(handover, report_w, output_fd)``
+        runs in each test process once it has its test, and never returns."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        session = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the launcher never returns
+            ours.close()
+            _serve(theirs, session, run_test)
+        theirs.close()
+        return cls(pid, ours)
+
+    def start_test(
+        self, handover: Handover, report_w: int, output_fd: int, deadline: Deadline
+    ) -> int:
+        """Hand a test to the prepared process; its pid. The caller keeps its descriptors."""
+        prepared = self._next_prepared(deadline)
+        if len(handover.key) != secret.MAC_BYTES:
+            raise ValueError(f"a key of {len(handover.key)} bytes")
+        payload = json.dumps(
+            {"nodeid": handover.nodeid, "workdir": handover.workdir, "hangs": handover.hangs}
+        ).encode()
+        try:
+            # The key goes first, as it is: the test process receives it straight into a
+            # bytearray of its own that it can scrub (see _await_test).
+            socket.send_fds(prepared.sock, [handover.key, payload], [report_w, output_fd])
+        except OSError as exc:
+            raise LauncherGone(f"the prepared test process {prepared.pid} is gone: {exc}") from exc
+        finally:
+            prepared.sock.close()
+        try:
+            self._control.send(f"go {prepared.pid}".encode())
+        except OSError as exc:
+            # It has its test, and no launcher to reap it: it must not run beside the retry.
+            try:
+                os.kill(prepared.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            raise LauncherGone(f"the launcher is gone: {exc}") from exc
+        return prepared.pid
+
+    def wait_exit(self, pid: int, deadline: Deadline, readable: int | None = None) -> int | None:
+        """Like :func:`grader.isolation.wait_child` for a test process of the launcher's: its
+        wait status once it has ended, or None when the deadline passed or ``readable`` has
+        data first."""
+        poller = select.poll()
+        poller.register(self._control.fileno(), select.POLLIN)
+        if readable is not None:
+            poller.register(readable, select.POLLIN | select.POLLHUP)
+        while True:
+            if pid in self._statuses:
+                return self._statuses.pop(pid)
+            if deadline.expired():
+                return None
+            events = poller.poll(deadline.remaining() * 1000)
+            if any(fd == self._control.fileno() for fd, _ in events):
+                self._receive()
+            elif readable is not None and events:
+                return self._statuses.pop(pid, None)
+
+    def forget(self, pid: int) -> None:
+        """Nobody will ask for this test process's wait status (it reported and swept)."""
+        if self._statuses.pop(pid, None) is None:
+            self._forgotten.add(pid)
+
+    def _next_prepared(self, deadline: Deadline) -> _Prepared:
+        while not self._prepared:
+            if deadline.expired():
+                raise LauncherGone("the launcher did not prepare a test process in time")
+            ready, _, _ = select.select([self._control], [], [], deadline.remaining())
+            if ready:
+                self._receive()
+        return self._prepared.popleft()
+
+    def _receive(self) -> None:
+        """Read one message of the launcher's: a prepared process or a test process's end."""
+        try:
+            data, fds, _, _ = socket.recv_fds(self._control, _MESSAGE_MAX, 1)
+        except OSError as exc:
+            raise LauncherGone(f"the launcher is gone: {exc}") from exc
+        words = data.decode(errors="replace").split()
+        if words[:1] == ["ready"] and len(words) == 2 and len(fds) == 1:
+            self._prepared.append(_Prepared(int(words[1]), socket.socket(fileno=fds[0])))
+            return
+        for fd in fds:
+            os.close(fd)
+        if words[:1] == ["exit"] and len(words) == 3:
+            pid = int(words[1])
+            if pid in self._forgotten:
+                self._forgotten.discard(pid)
+            else:
+                self._statuses[pid] = int(words[2])
+            return
+        if not data:
+            raise LauncherGone("the launcher ended")
+        raise LauncherGone(f"the launcher said {data[:200]!r}")
+
+    def close(self) -> None:
+        """End the launcher: it kills its unused prepared process, reaps it and exits."""
+        for prepared in self._prepared:
+            prepared.sock.close()
+        self._prepared.clear()
+        self._control.close()
+        status = isolation.wait_child(self.pid, Deadline(5.0))
+        if status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            isolation.wait_child(self.pid, Deadline(5.0))
+
+
+# -- the launcher's side -----------------------------------------------------------------------
+
+
+def _serve(
+    control: socket.socket, session: int, run_test: Callable[[Handover, int, int], NoReturn]
+) -> NoReturn:
+    """Keep one test process prepared; when the session starts it, prepare the next and
+    wait for the started one to end. Ends when the session closes the control socket."""
+    prepared: int | None = None
+    try:
+        isolation.die_with_parent(session)
+        secret.scrub_all()  # the results key stays with the session
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's
+        gc.freeze()  # what every test process inherits is never collected there
+        prepared = _prepare(control, run_test, interrupt)
+        while True:
+            message = control.recv(_MESSAGE_MAX)
+            words = message.decode(errors="replace").split()
+            if words != ["go", str(prepared)]:
+                break  # the session hung up (or is confused): we are done
+            started, prepared = prepared, None
+            prepared = _prepare(control, run_test, interrupt)
+            _, status = os.waitpid(started, 0)
+            control.send(f"exit {started} {status}".encode())
+    except BaseException:
+        pass  # the session sees the control socket close and says so
+    finally:
+        if prepared is not None:
+            try:
+                os.kill(prepared, signal.SIGKILL)
+                os.waitpid(prepared, 0)
+            except OSError:
+                pass
+        os._exit(0)
+
+
+def _prepare(
+    control: socket.socket,
+    run_test: Callable[[Handover, int, int], NoReturn],
+    interrupt: SignalHandler,
+) -> int:
+    """Fork a test process that waits for its test; tell the session. Its pid."""
+    launcher = os.getpid()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the test process never returns
+        control.close()
+        ours.close()
+        _await_test(theirs, launcher, run_test, interrupt)
+    theirs.close()
+    try:
+        socket.send_fds(control, [f"ready {pid}".encode()], [ours.fileno()])
+    finally:
+        ours.close()
+    return pid
+
+
+def _await_test(
+    sock: socket.socket,
+    launcher: int,
+    run_test: Callable[[Handover, int, int], NoReturn],
+    interrupt: SignalHandler,
+) -> NoReturn:
+    """In a prepared test process: wait for the test, then run it (never returns)."""
+    try:
+        isolation.die_with_parent(launcher)
+        key, body = bytearray(secret.MAC_BYTES), bytearray(_MESSAGE_MAX)
+        size, fds = _receive_into(sock, [key, body], 2)
+        sock.close()
+        if size == 0 or len(fds) != 2:
+            os._exit(0)  # not needed after all
+        request = json.loads(body[: size - secret.MAC_BYTES])
+        handover = Handover(
+            nodeid=str(request["nodeid"]),
+            key=secret.adopt(key),
+            workdir=str(request["workdir"]),
+            hangs=[[str(part) for part in hang] for hang in request["hangs"]],
+        )
+        signal.signal(signal.SIGINT, interrupt if interrupt is not None else signal.SIG_DFL)
+    except BaseException:
+        os._exit(1)  # the session sees no report and names the exit
+    run_test(handover, fds[0], fds[1])
+
+
+def _receive_into(
+    sock: socket.socket, buffers: list[bytearray], max_fds: int
+) -> tuple[int, list[int]]:
+    """One message straight into ``buffers`` (no copy made on the way), and the descriptors
+    that came with it: (bytes received, descriptors)."""
+    fds = array.array("i")
+    size, ancillary, _, _ = sock.recvmsg_into(buffers, socket.CMSG_SPACE(max_fds * fds.itemsize))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    return size, list(fds)
+
+
+def supported() -> bool:
+    """The launcher needs Linux: a child subreaper session and descriptor passing."""
+    return sys.platform.startswith("linux")

@@ -1,0 +1,236 @@
+"""The launcher (grader.launcher): test processes forked one test ahead from a copy of the
+session, and what happens when it or a prepared process dies.
+
+Each spec here is written into a private copy of the fixture repository as exercise
+`07_launched` and checked with `grader check` (the `grade` fixture also fails a test that
+leaves any process behind). The specs observe their own process tree from the inside; the
+verdicts come from the session as always.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader import isolation, probe
+from grader.polling import holds_within
+
+TOML = """title = { en = "Launcher", zh = "启动器" }
+topics = ["grader self-test"]
+seed_section = "none"
+timeout = 10
+
+[[hints]]
+en = "There is nothing to do."
+zh = "无事可做。"
+"""
+
+# Every test writes who its parent is; the session's pid is the launcher's parent.
+PARENTS = """
+import os
+from pathlib import Path
+
+import pytest
+
+LOG = Path({log!r})
+STATE = []
+
+
+def parent_of(pid):
+    with open(f"/proc/{{pid}}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[1])
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_parent(n):
+    me, parent = os.getpid(), os.getppid()
+    with LOG.open("a") as f:
+        session = parent_of(parent)
+        f.write(f"{{n}} {{me}} {{parent}} {{session}} {{parent_of(session)}} {{len(STATE)}}\\n")
+    STATE.append(n)  # a fresh process per test: the next test must not see this
+"""
+
+KILLS = """
+import os
+import signal
+import time
+
+import pytest
+
+
+def siblings():
+    launcher = os.getppid()
+    with open(f"/proc/{{launcher}}/task/{{launcher}}/children") as f:
+        return [int(p) for p in f.read().split() if int(p) != os.getpid()]
+
+
+def test_first():
+    {attack}
+
+
+def test_second():
+    assert True
+
+
+def test_third():
+    assert True
+"""
+
+
+def _exercise(repo: Path, spec: str) -> None:
+    folder = repo / "exercises" / "07_launched"
+    folder.mkdir()
+    (folder / "exercise.toml").write_text(TOML, encoding="utf-8")
+    (folder / "launched.py").write_text("def nothing():\n    return None\n", encoding="utf-8")
+    (folder / "test_launched.py").write_text(textwrap.dedent(spec), encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_every_test_process_is_forked_by_one_launcher_from_a_clean_copy(
+    grade, fixture_repo: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "parents.log"
+    _exercise(fixture_repo, PARENTS.format(log=str(log)))
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert set(run.statuses().values()) == {"passed"}, run.output
+    rows = [line.split() for line in log.read_text().splitlines()]
+    assert [row[0] for row in rows] == ["0", "1", "2", "3"]
+    pids = {row[1] for row in rows}
+    launchers = {row[2] for row in rows}
+    sessions = {row[3] for row in rows}
+    assert len(pids) == 4, "one process per test"
+    assert len(launchers) == 1, f"every test process has the same parent (the launcher): {rows}"
+    assert len(sessions) == 1
+    # The session's parent is this process (the grader's supervisor): the launcher is below it.
+    assert {row[4] for row in rows} == {str(os.getpid())}, f"the launcher is the session: {rows}"
+    assert {row[5] for row in rows} == {"0"}, "every test starts from the state before tests"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_killed_launcher_fails_that_test_and_the_session_goes_on(
+    grade, fixture_repo: Path
+) -> None:
+    # It dies with its launcher (a report sent before that would still count: not here).
+    attack = "os.kill(os.getppid(), signal.SIGKILL)\n    time.sleep(5)"
+    _exercise(fixture_repo, KILLS.format(attack=attack))
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    first = run.test("test_first")
+    assert first["status"] == "error", first
+    assert "launcher" in first["message"], first["message"]
+    assert run.statuses()["test_second"] == "passed"
+    assert run.statuses()["test_third"] == "passed"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_killed_prepared_process_costs_no_test(grade, fixture_repo: Path) -> None:
+    attack = (
+        "prepared = []\n"
+        "    deadline = time.monotonic() + 5\n"
+        "    while not prepared and time.monotonic() < deadline:  # it is forked meanwhile\n"
+        "        prepared = siblings()\n"
+        "        time.sleep(0.001)\n"
+        "    assert prepared, 'the launcher has a process ready for the next test'\n"
+        "    for pid in prepared:\n"
+        "        os.kill(pid, signal.SIGKILL)"
+    )
+    _exercise(fixture_repo, KILLS.format(attack=attack))
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert set(run.statuses().values()) == {"passed"}, run.data
+
+
+def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path) -> None:
+    attack = "if os.fork() == 0:\n        os.setsid()\n        signal.pause()\n        os._exit(0)"
+    _exercise(fixture_repo, KILLS.format(attack=attack))
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert set(run.statuses().values()) == {"passed"}, run.data
+    output = run.test("test_first")["output"]
+    assert "Processes left behind (killed by the grader)" in output, output
+    assert "Processes left behind" not in run.test("test_second")["output"]
+
+
+def test_a_sweep_with_no_child_but_the_spared_reads_no_table(monkeypatch) -> None:
+    """After a test the session's only child is its launcher: the sweep asks the kernel for
+    its children, sees none outside ``spare``, and reads no process table. A zombie child
+    outside ``spare`` is seen, and the sweep reaps it."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child ends at once (a zombie is still a child)
+        os._exit(0)
+    assert pid in probe.child_pids(os.getpid())
+    assert not isolation._no_child_outside(frozenset())
+    assert isolation._no_child_outside(frozenset({pid})) is probe.HAS_CHILDREN_FILES
+    if probe.HAS_CHILDREN_FILES:
+        tables: list[int] = []
+        monkeypatch.setattr(probe, "table", lambda: tables.append(1) or {})
+        assert isolation.sweep_descendants(spare=frozenset({pid})) == []
+        assert not tables, "the spared child alone made the sweep read the whole table"
+        monkeypatch.undo()
+    assert holds_within(lambda: not isolation.sweep_descendants() and not _is_child(pid), 10.0)
+
+
+def _is_child(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return False
+
+
+KEY_SCAN = """
+import os
+import time
+from pathlib import Path
+
+from grader import secret
+
+
+def wait_scrubbed(module, flag):
+    Path(flag).write_text("ready")  # the sandbox has scrubbed its keys before it runs this
+    time.sleep(30)
+
+
+def regions(pid):
+    with open(f"/proc/{{pid}}/maps") as f:
+        for line in f:
+            span, perms = line.split()[:2]
+            if perms.startswith("r"):
+                start, end = (int(x, 16) for x in span.split("-"))
+                yield start, end
+
+
+def test_the_key_of_the_test_is_not_in_the_sandbox(student, tmp_path):
+    flag = tmp_path / "flag"
+    running = student.start_scenario(wait_scrubbed, str(flag))
+    deadline = time.monotonic() + 10
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert flag.exists(), "the sandbox never started"
+    # Copies made only now, after the fork: the sandbox cannot have them from us.
+    keys = [bytes(k) for k in secret._LIVE if any(k)]
+    assert len(keys) == 1, "the test process holds its report key"
+    found = []
+    with open(f"/proc/{{running.pid}}/mem", "rb", buffering=0) as mem:
+        for start, end in regions(running.pid):
+            try:
+                data = os.pread(mem.fileno(), end - start, start)
+            except OSError:
+                continue
+            for form in (keys[0], keys[0].hex().encode()):
+                if form in data:
+                    found.append(hex(start))
+    running.stop()
+    assert not found, f"the test's key is readable in the sandbox at {{found}}"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reads another process's memory: root only")
+def test_no_copy_of_the_report_key_reaches_a_sandbox(grade, fixture_repo: Path) -> None:
+    """The key that signs a test's report reaches the test process through the launcher; the
+    sandbox forked from it scrubs it, and no other copy (a string, a message) is left there."""
+    _exercise(fixture_repo, KEY_SCAN.format())
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert run.statuses() == {"test_the_key_of_the_test_is_not_in_the_sandbox": "passed"}, run.data[
+        "exercises"
+    ][0]["tests"][0]
