@@ -170,18 +170,20 @@ def kill_tree(
     """SIGKILL every descendant of ``root`` (and ``root`` if asked); return who was live.
 
     Loops because a dying parent's children are re-parented and a forking process can add
-    new ones between a look and a kill. Our own exited children are reaped as they appear.
-    Processes in ``spare`` are neither killed nor reaped, nor is anything below them: other
-    sessions or sandboxes that are still in use. ``root`` itself is never reaped here: if it
-    is our child, the caller waits for it by name and reads its status.
-    ``rows`` is a process table the caller has just read, used for the first look.
+    new ones between a look and a kill. A look reads only the tree below ``root``
+    (:func:`grader.probe.settled_subtree`), not the whole process table. Our own exited
+    children that a look finds are reaped. Processes in ``spare`` are neither killed nor
+    reaped, nor is anything below them: other sessions or sandboxes that are still in use.
+    ``root`` itself is never reaped here: if it is our child, the caller waits for it by name
+    and reads its status. ``rows`` is what the caller has just read (the table, or a subtree
+    holding ``root``'s), used for the first look.
     """
     if rows is None and not include_root and root == os.getpid() and _no_child_outside(spare):
         return []  # the common case after a test or a call: no process-table scan
     killed: dict[int, probe.Proc] = {}
     deadline = Deadline(timeout)
     while True:
-        rows = probe.table() if rows is None else rows
+        rows = probe.settled_subtree([root], skip=spare) if rows is None else rows
         targets = [p for p in probe.descendants(root, rows, skip=spare) if not p.zombie]
         if include_root and root in rows and not rows[root].zombie:
             targets.append(rows[root])
@@ -194,7 +196,7 @@ def kill_tree(
         reap_own_children(exclude=spare | {root}, rows=rows)
         if not targets or deadline.expired():
             return sorted(killed.values(), key=lambda p: p.pid)
-        rows = None  # look again (a scan takes about a millisecond: the kills land meanwhile)
+        rows = None  # look again (the kills land meanwhile)
 
 
 def sweep_descendants(spare: frozenset[int] = frozenset()) -> list[probe.Proc]:

@@ -172,13 +172,13 @@ def subtree(roots: Iterable[int], skip: frozenset[int] = frozenset()) -> dict[in
     Costs in proportion to the tree, not to the machine: a judge sampling a sandbox every few
     milliseconds must not read a thousand unrelated processes each time. Falls back to a full
     table where the kernel has no per-thread ``children`` files.
+
+    One walk is not a snapshot: a process re-parented while the walk goes on (its parent
+    died) can be missed. Who must not miss one (a kill loop) uses :func:`settled_subtree`.
     """
+    roots = list(roots)
     if not HAS_CHILDREN_FILES:
-        rows = table()
-        chosen = {r: rows[r] for r in roots if r in rows and r not in skip}
-        for root in list(chosen):
-            chosen.update((p.pid, p) for p in descendants(root, rows, skip=skip))
-        return chosen
+        return _subtree_from_table(roots, skip)
     found: dict[int, Proc] = {}
     frontier = [r for r in roots if r not in skip]
     while frontier:
@@ -192,6 +192,35 @@ def subtree(roots: Iterable[int], skip: frozenset[int] = frozenset()) -> dict[in
         if not row.zombie:
             frontier.extend(c for c in _child_pids(pid) if c not in skip and c not in found)
     return found
+
+
+def settled_subtree(
+    roots: Iterable[int], skip: frozenset[int] = frozenset(), tries: int = 4
+) -> dict[int, Proc]:
+    """:func:`subtree`, walked again until two walks in a row find the same processes.
+
+    A process missed by one walk because it was being re-parented is found by the next,
+    under its new parent; a tree that keeps changing is read from the whole table instead.
+    Two walks of a small tree cost a tenth of one table read.
+    """
+    roots = list(roots)
+    rows = subtree(roots, skip)
+    if not HAS_CHILDREN_FILES:
+        return rows
+    for _ in range(tries):
+        again = subtree(roots, skip)
+        if again.keys() == rows.keys():
+            return again
+        rows = again
+    return _subtree_from_table(roots, skip)
+
+
+def _subtree_from_table(roots: list[int], skip: frozenset[int]) -> dict[int, Proc]:
+    rows = table()
+    chosen = {r: rows[r] for r in roots if r in rows and r not in skip}
+    for root in list(chosen):
+        chosen.update((p.pid, p) for p in descendants(root, rows, skip=skip))
+    return chosen
 
 
 def children(pid: int, rows: dict[int, Proc] | None = None) -> list[Proc]:

@@ -520,7 +520,7 @@ class Student(Calls):
         frame, timed_out = box.wait_result(Deadline(deadline))
         # Observe before killing anything: zombies and live descendants at return.
         self.watcher.sample_now()
-        rows = probe.table()
+        rows = probe.settled_subtree([os.getpid()])  # everything below this test process
         zombies = tuple(probe.zombies(box.pid, rows)) if box.status is None else ()
         descendants = tuple(p for p in probe.descendants(box.pid, rows) if not p.zombie)
         if timed_out:  # a question, inside the margin before the test's soft limit
@@ -582,7 +582,7 @@ class Student(Calls):
         # Orphans re-parented to us (a double-forked daemon) are this run's escapees. Those
         # still in the sandbox's process group die with the group signal below: note them first.
         keep = spare | box.before
-        found = rows if rows is not None else probe.subtree([os.getpid()], skip=keep)
+        found = rows if rows is not None else probe.settled_subtree([os.getpid()], skip=keep)
         escaped_alive = {
             p.pid: p for p in probe.descendants(os.getpid(), found, skip=keep) if p.running_code
         }

@@ -88,6 +88,42 @@ def test_subtree_walks_down_from_its_roots(family: dict[str, int]) -> None:
     assert probe.subtree([child], skip=frozenset({child})) == {}
 
 
+@pytest.mark.skipif(not probe.HAS_CHILDREN_FILES, reason="the kernel lists no children")
+def test_a_walk_that_missed_a_moving_process_is_walked_again(
+    family: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk misses a process re-parented while it went on; the next walk finds it, and
+    settled_subtree returns only once two walks in a row agree."""
+    child, grandchild = family["child"], family["grandchild"]
+    full = probe.subtree([child])
+    missed = {pid: row for pid, row in full.items() if pid != grandchild}
+    walks = [missed, full, full]
+    with monkeypatch.context() as patch:  # undone before `family` kills its processes
+        patch.setattr(probe, "subtree", lambda roots, skip=frozenset(): walks.pop(0))
+        assert set(probe.settled_subtree([child])) == set(full)
+    assert not walks
+
+
+@pytest.mark.skipif(not probe.HAS_CHILDREN_FILES, reason="the kernel lists no children")
+def test_a_tree_that_keeps_changing_is_read_from_the_table(
+    family: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child = family["child"]
+    full = probe.subtree([child])
+    walks = iter(range(100))
+    tables: list[int] = []
+    real_table = probe.table
+    with monkeypatch.context() as patch:  # undone before `family` kills its processes
+        patch.setattr(
+            probe,
+            "subtree",
+            lambda roots, skip=frozenset(): full if next(walks) % 2 else {child: full[child]},
+        )
+        patch.setattr(probe, "table", lambda: tables.append(1) or real_table())
+        assert set(probe.settled_subtree([child])) == set(full)
+    assert tables == [1], "read from the whole table once the walks disagreed every time"
+
+
 def test_kill_tree_leaves_nothing_and_names_what_it_killed(family: dict[str, int]) -> None:
     child = family["child"]
     killed = kill_tree(child, include_root=True)
