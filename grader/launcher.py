@@ -48,6 +48,7 @@ from grader import isolation, secret
 from grader.isolation import Deadline
 
 _MESSAGE_MAX = 1 << 16
+PREPARE_WAIT = 3.0  # seconds to wait for a prepared process before forking the test here
 SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returned
 
 
@@ -148,6 +149,8 @@ class Launcher:
             self._forgotten.add(pid)
 
     def _next_prepared(self, deadline: Deadline) -> _Prepared:
+        if not self._prepared and deadline.remaining() > PREPARE_WAIT:
+            deadline = Deadline(PREPARE_WAIT)  # a fork takes milliseconds: it is stuck
         while not self._prepared:
             if deadline.expired():
                 raise LauncherGone("the launcher did not prepare a test process in time")
@@ -179,13 +182,15 @@ class Launcher:
             raise LauncherGone("the launcher ended")
         raise LauncherGone(f"the launcher said {data[:200]!r}")
 
-    def close(self) -> None:
-        """End the launcher: it kills its unused prepared process, reaps it and exits."""
+    def close(self, broken: bool = False) -> None:
+        """End the launcher: it kills its unused prepared process, reaps it and exits. One
+        that is ``broken`` (stopped, say) is SIGKILLed at once; its prepared process dies
+        with it."""
         for prepared in self._prepared:
             prepared.sock.close()
         self._prepared.clear()
         self._control.close()
-        status = isolation.wait_child(self.pid, Deadline(5.0))
+        status = None if broken else isolation.wait_child(self.pid, Deadline(5.0))
         if status is None:
             try:
                 os.kill(self.pid, signal.SIGKILL)

@@ -483,7 +483,7 @@ def _drop_launcher(config: pytest.Config, why: str) -> None:
     forker = config.stash.get(LAUNCHER, None)
     config.stash[LAUNCHER] = None
     if forker is not None:
-        forker.close()
+        forker.close(broken=True)
     print(f"grader: the test launcher failed ({why})", file=sys.stderr)
 
 

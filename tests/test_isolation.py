@@ -173,8 +173,8 @@ def test_session_killed_by_student_code(grade) -> None:
     source = (
         "import os, signal\n\ndef attack():\n"
         "    test_process = os.getppid()\n"
-        "    with open(f'/proc/{test_process}/stat') as f:\n"
-        "        session = int(f.read().rpartition(')')[2].split()[1])\n"
+        "    with open(f'/proc/{test_process}/stat') as f:\n"  # the session leads its session
+        "        session = int(f.read().rpartition(')')[2].split()[3])\n"
         "    os.kill(session, signal.SIGKILL)\n    return 'ok'\n"
     )
     run = grade("01_hostile", source + FINE)

@@ -46,6 +46,12 @@ def ancestors():
         with open(f"/proc/{pid}/stat") as f:
             pid = int(f.read().rpartition(")")[2].split()[1])
     return found
+
+
+def pytest_session():
+    """The session's pid: it leads the session (setsid) its launcher and test processes are in."""
+    with open(f"/proc/{os.getppid()}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[3])
 '''
 
 # The start of an attack() that knows where the spec (and so the repository) lies.
@@ -157,7 +163,7 @@ import signal
 
 
 def attack():
-    os.kill(ancestors()[1], signal.SIGSTOP)  # the pytest session
+    os.kill(pytest_session(), signal.SIGSTOP)
     return "ok"
 """
     )

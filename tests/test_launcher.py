@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation, probe
+from grader import isolation, launcher, probe
 from grader.polling import holds_within
 
 TOML = """title = { en = "Launcher", zh = "启动器" }
@@ -140,6 +140,16 @@ def test_a_killed_prepared_process_costs_no_test(grade, fixture_repo: Path) -> N
     _exercise(fixture_repo, KILLS.format(attack=attack))
     run = grade("07_launched", "def nothing():\n    return None\n")
     assert set(run.statuses().values()) == {"passed"}, run.data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_stopped_launcher_costs_no_test_and_holds_up_nothing_for_long(
+    grade, fixture_repo: Path
+) -> None:
+    _exercise(fixture_repo, KILLS.format(attack="os.kill(os.getppid(), signal.SIGSTOP)"))
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert set(run.statuses().values()) == {"passed"}, run.data
+    assert run.seconds < launcher.PREPARE_WAIT + 10, f"took {run.seconds:.1f} s"
 
 
 def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path) -> None:
