@@ -7,6 +7,7 @@ process table, output from files whose size the judge checks.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -14,7 +15,9 @@ import select
 import signal
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -159,6 +162,23 @@ def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int
             os.close(pidfd)
 
 
+_IN_USE: set[int] = set()  # short-lived helpers another thread is waiting for: never swept
+_IN_USE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def in_use(pid: int) -> Iterator[None]:
+    """While the block runs, every :func:`kill_tree` in this process spares ``pid`` (a helper
+    a thread forked and waits for; a sweep by another thread must not kill it)."""
+    with _IN_USE_LOCK:
+        _IN_USE.add(pid)
+    try:
+        yield
+    finally:
+        with _IN_USE_LOCK:
+            _IN_USE.discard(pid)
+
+
 def kill_tree(
     root: int,
     *,
@@ -178,6 +198,8 @@ def kill_tree(
     and reads its status. ``rows`` is what the caller has just read (the table, or a subtree
     holding ``root``'s), used for the first look.
     """
+    with _IN_USE_LOCK:
+        spare = spare | _IN_USE
     if rows is None and not include_root and root == os.getpid() and _no_child_outside(spare):
         return []  # the common case after a test or a call: no process-table scan
     killed: dict[int, probe.Proc] = {}

@@ -36,7 +36,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.isolation import libc
+from grader.isolation import in_use, libc
 
 DEFAULT_RANGE = "61000-61999"
 RANGE_ENV = "GRADER_SANDBOX_UIDS"
@@ -222,14 +222,17 @@ def _send_kill_as(uid: int) -> bool:
         finally:
             os._exit(0)
     os.close(done_w)
-    try:
-        done = os.read(done_r, 1)  # EOF when the killer exits: it holds the only write end
-    finally:
-        os.close(done_r)
+    # Another thread's sweep spares it from now on (it could only catch it in the moment
+    # since the fork, and then this try fails and the next one is made).
+    with in_use(pid):
         try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass  # another thread's sweep reaped it first; the pipe already told us how it went
+            done = os.read(done_r, 1)  # EOF when the killer exits: it holds the only write end
+        finally:
+            os.close(done_r)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass  # a sweep reaped it first; the pipe already told us how it went
     return done == b"k"
 
 

@@ -214,3 +214,27 @@ def test_exiting_is_read_from_the_flags_of_the_process() -> None:
         assert row.exiting and not row.running_code, row
     finally:
         assert wait_child(pid, Deadline(10.0)) is not None
+
+
+def test_a_helper_in_use_is_spared_by_every_sweep_until_released() -> None:
+    """users.kill_all's sender is a fork of the supervisor that one thread waits for; a sweep
+    by another thread (a session that just ended) must not kill it meanwhile."""
+    from grader import isolation
+
+    hold_r, hold_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - waits until the test lets go or kills it
+        os.close(hold_w)
+        os.read(hold_r, 1)
+        os._exit(0)
+    os.close(hold_r)
+    others = frozenset(probe.child_pids(os.getpid())) - {pid}  # the runner's own, if any
+    try:
+        with isolation.in_use(pid):
+            assert isolation.sweep_descendants(spare=others) == []
+            assert probe.alive(pid)
+        assert [p.pid for p in isolation.sweep_descendants(spare=others)] == [pid]
+    finally:
+        os.close(hold_w)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
