@@ -575,15 +575,15 @@ def _judge_test_process(
                 reports = _load_reports(item, payload)
                 if not reports:
                     problem = ("error", "the report of the test process could not be read")
-        if status is None and frame is not None and problem is None:
-            if reaper is not None:  # it has swept, and the launcher reaps it: no need to wait
-                reaper.forget(pid)
-                status = 0
-            else:
+        reported = frame is not None and problem is None
+        if status is None and reported and reaper is not None:
+            reaper.forget(pid)  # it has swept, and the launcher reaps it: no need to wait
+        else:
+            if status is None and reported:
                 status = wait(pid, Deadline(EXIT_GRACE), None)  # it exits right after sending
-        if status is None:
-            _kill_test_process(pid)
-            status = wait(pid, Deadline(5.0), None)
+            if status is None:
+                _kill_test_process(pid)
+                status = wait(pid, Deadline(5.0), None)
     except launcher.LauncherGone as exc:  # the sweep below kills and reaps what it left
         _drop_launcher(item.config, str(exc))
         _kill_test_process(pid)
