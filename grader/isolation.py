@@ -7,7 +7,6 @@ process table, output from files whose size the judge checks.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import os
@@ -17,7 +16,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -163,20 +161,27 @@ def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int
 
 
 _IN_USE: set[int] = set()  # short-lived helpers another thread is waiting for: never swept
+# Held across a helper's fork and its registration, and across each kill pass of a sweep: a
+# helper is either not yet forked when a pass kills or already known to be spared by it.
 _IN_USE_LOCK = threading.Lock()
 
 
-@contextlib.contextmanager
-def in_use(pid: int) -> Iterator[None]:
-    """While the block runs, every :func:`kill_tree` in this process spares ``pid`` (a helper
-    a thread forked and waits for; a sweep by another thread must not kill it)."""
+def fork_in_use() -> int:
+    """``os.fork()`` for a short-lived helper one thread forks and waits for: in the parent,
+    every :func:`kill_tree` of this process spares the child from the moment it exists until
+    :func:`done_with` (the caller's ``finally``). A sweep by another thread must not kill it.
+    In the child (0 is returned) nothing is registered; it must end with ``os._exit``."""
     with _IN_USE_LOCK:
-        _IN_USE.add(pid)
-    try:
-        yield
-    finally:
-        with _IN_USE_LOCK:
-            _IN_USE.discard(pid)
+        pid = os.fork()
+        if pid:
+            _IN_USE.add(pid)
+    return pid
+
+
+def done_with(pid: int) -> None:
+    """Sweeps may kill ``pid`` again (a helper from :func:`fork_in_use`, reaped or not)."""
+    with _IN_USE_LOCK:
+        _IN_USE.discard(pid)
 
 
 def kill_tree(
@@ -193,29 +198,38 @@ def kill_tree(
     new ones between a look and a kill. A look reads only the tree below ``root``
     (:func:`grader.probe.settled_subtree`), not the whole process table. Our own exited
     children that a look finds are reaped. Processes in ``spare`` are neither killed nor
-    reaped, nor is anything below them: other sessions or sandboxes that are still in use.
+    reaped, nor is anything below them: other sessions or sandboxes that are still in use;
+    nor are helpers from :func:`fork_in_use`, even one forked while this sweep runs.
     ``root`` itself is never reaped here: if it is our child, the caller waits for it by name
     and reads its status. ``rows`` is what the caller has just read (the table, or a subtree
     holding ``root``'s), used for the first look.
     """
     with _IN_USE_LOCK:
-        spare = spare | _IN_USE
-    if rows is None and not include_root and root == os.getpid() and _no_child_outside(spare):
+        in_use_now = frozenset(_IN_USE)
+    if (
+        rows is None
+        and not include_root
+        and root == os.getpid()
+        and _no_child_outside(spare | in_use_now)
+    ):
         return []  # the common case after a test or a call: no process-table scan
     killed: dict[int, probe.Proc] = {}
     deadline = Deadline(timeout)
     while True:
-        rows = probe.settled_subtree([root], skip=spare) if rows is None else rows
+        rows = probe.settled_subtree([root], skip=spare | in_use_now) if rows is None else rows
         targets = [p for p in probe.descendants(root, rows, skip=spare) if not p.zombie]
         if include_root and root in rows and not rows[root].zombie:
             targets.append(rows[root])
-        for proc in targets:
-            killed.setdefault(proc.pid, proc)
-            try:
-                os.kill(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        reap_own_children(exclude=spare | {root}, rows=rows)
+        with _IN_USE_LOCK:  # a helper forked since the look is spared too
+            in_use_now = frozenset(_IN_USE)
+            targets = [p for p in targets if p.pid not in in_use_now]
+            for proc in targets:
+                killed.setdefault(proc.pid, proc)
+                try:
+                    os.kill(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            reap_own_children(exclude=spare | in_use_now | {root}, rows=rows)
         if not targets or deadline.expired():
             return sorted(killed.values(), key=lambda p: p.pid)
         rows = None  # look again (the kills land meanwhile)

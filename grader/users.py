@@ -36,7 +36,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.isolation import in_use, libc
+from grader.isolation import done_with, fork_in_use, libc
 
 DEFAULT_RANGE = "61000-61999"
 RANGE_ENV = "GRADER_SANDBOX_UIDS"
@@ -194,9 +194,9 @@ def kill_all(uid: int, attempts: int = 5) -> None:
     ``kill(-1, SIGKILL)`` sent *as* ``uid`` reaches every process the kernel lets that uid
     signal — all of its own — in one pass under the kernel's task-list lock, and a process
     with a SIGKILL pending cannot fork. No walk of the process table can be outrun like that.
-    The sender is a short-lived fork of the caller (the only way to send as another uid); in a
-    supervisor grading several exercises at once another thread's sweep may kill that fork
-    before it reports, so a sender that died silently is sent again.
+    The sender is a short-lived fork of the caller (the only way to send as another uid),
+    spared by the sweeps of the caller's other threads (:func:`grader.isolation.fork_in_use`);
+    one that died before it reported anyway is sent again.
     """
     for _ in range(attempts):
         if _send_kill_as(uid):
@@ -207,7 +207,7 @@ def kill_all(uid: int, attempts: int = 5) -> None:
 def _send_kill_as(uid: int) -> bool:
     """One try of :func:`kill_all`: True if the sender reported that it sent."""
     done_r, done_w = os.pipe()
-    pid = os.fork()
+    pid = fork_in_use()  # another thread's sweep spares it from the moment it exists
     if pid == 0:  # pragma: no cover - the killer child
         try:
             os.setgroups([])
@@ -222,17 +222,15 @@ def _send_kill_as(uid: int) -> bool:
         finally:
             os._exit(0)
     os.close(done_w)
-    # Another thread's sweep spares it from now on (it could only catch it in the moment
-    # since the fork, and then this try fails and the next one is made).
-    with in_use(pid):
+    try:
+        done = os.read(done_r, 1)  # EOF when the killer exits: it holds the only write end
+    finally:
+        os.close(done_r)
         try:
-            done = os.read(done_r, 1)  # EOF when the killer exits: it holds the only write end
-        finally:
-            os.close(done_r)
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass  # a sweep reaped it first; the pipe already told us how it went
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # reaped by someone else; the pipe already told us how it went
+        done_with(pid)
     return done == b"k"
 
 

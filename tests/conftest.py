@@ -8,6 +8,7 @@ import shutil
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,22 @@ import pytest
 from grader.cli import main
 
 FIXTURE_REPO = Path(__file__).parent / "fixtures" / "repo"
+
+
+def fork_child(body: Callable[[], object]) -> int:
+    """Run ``body()`` in a forked child that always ends with ``os._exit``: its return value
+    as the exit code if it is an int (0 if None, 1 if it raised). A child that let an
+    exception out would go on running the rest of the test session as a second pytest.
+    The caller reaps it."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            got = body()
+            code = got if isinstance(got, int) else 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 @dataclass

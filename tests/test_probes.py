@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from conftest import fork_child
 
 from grader import net, polling, probe
 from grader.isolation import Deadline, kill_tree, reap_own_children, wait_child
@@ -22,18 +23,15 @@ from grader.isolation import Deadline, kill_tree, reap_own_children, wait_child
 def family() -> Iterator[dict[str, int]]:
     """A child that forks a grandchild and a zombie child of its own, then waits to be killed."""
     ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
+
+    def child() -> None:  # pragma: no cover - the child
         os.close(ready_r)
-        if os.fork() == 0:
-            os._exit(3)  # becomes a zombie: its parent never waits
-        grandchild = os.fork()
-        if grandchild == 0:
-            signal.pause()
-            os._exit(0)
+        fork_child(lambda: 3)  # becomes a zombie: its parent never waits
+        grandchild = fork_child(signal.pause)
         os.write(ready_w, f"{grandchild}\n".encode())
         signal.pause()
-        os._exit(0)
+
+    pid = fork_child(child)
     os.close(ready_w)
     with os.fdopen(ready_r) as ready:
         grandchild = int(ready.readline())
@@ -216,25 +214,73 @@ def test_exiting_is_read_from_the_flags_of_the_process() -> None:
         assert wait_child(pid, Deadline(10.0)) is not None
 
 
+def _held_helper() -> tuple[int, int]:
+    """A helper from fork_in_use that waits until its pipe closes; (pid, write end)."""
+    from grader import isolation
+
+    hold_r, hold_w = os.pipe()
+    pid = isolation.fork_in_use()
+    if pid == 0:  # pragma: no cover - waits until the test lets go or kills it
+        try:
+            os.close(hold_w)
+            os.read(hold_r, 1)
+        finally:
+            os._exit(0)
+    os.close(hold_r)
+    return pid, hold_w
+
+
+def _let_go(pid: int, hold_w: int) -> None:
+    from grader import isolation
+
+    os.close(hold_w)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    isolation.done_with(pid)
+
+
 def test_a_helper_in_use_is_spared_by_every_sweep_until_released() -> None:
     """users.kill_all's sender is a fork of the supervisor that one thread waits for; a sweep
     by another thread (a session that just ended) must not kill it meanwhile."""
     from grader import isolation
 
-    hold_r, hold_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - waits until the test lets go or kills it
-        os.close(hold_w)
-        os.read(hold_r, 1)
-        os._exit(0)
-    os.close(hold_r)
+    pid, hold_w = _held_helper()
     others = frozenset(probe.child_pids(os.getpid())) - {pid}  # the runner's own, if any
     try:
-        with isolation.in_use(pid):
-            assert isolation.sweep_descendants(spare=others) == []
-            assert probe.alive(pid)
+        assert isolation.sweep_descendants(spare=others) == []
+        assert probe.alive(pid)
+        isolation.done_with(pid)
         assert [p.pid for p in isolation.sweep_descendants(spare=others)] == [pid]
     finally:
-        os.close(hold_w)
+        _let_go(pid, hold_w)
+
+
+def test_a_helper_forked_while_a_sweep_loops_is_spared(monkeypatch) -> None:
+    """A sweep that keeps looking (it found something to kill) must spare a helper another
+    thread forked after the sweep began: CI failed with "could not kill the processes of
+    sandbox uid 61000" when one sweep's loop killed all five kill_all senders in a row."""
+    from grader import isolation
+
+    victim = fork_child(signal.pause)  # left behind, for the sweep to kill
+    others = frozenset(probe.child_pids(os.getpid())) - {victim}
+    helper: list[tuple[int, int]] = []
+    real_look = probe.settled_subtree
+
+    def look(*args: object, **kwargs: object) -> dict[int, probe.Proc]:
+        if not helper:  # between the sweep's start and its first look, as another thread can
+            helper.append(_held_helper())
+        return real_look(*args, **kwargs)  # type: ignore[arg-type]
+
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(probe, "settled_subtree", look)
+            killed = isolation.sweep_descendants(spare=others)
+        assert [p.pid for p in killed] == [victim], killed
+        assert helper and probe.alive(helper[0][0]), "the sweep killed a helper in use"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+            os.waitpid(victim, 0)
+        if helper:
+            _let_go(*helper[0])
