@@ -7,21 +7,10 @@ import socket
 import time
 
 import pytest
+from conftest import fork_child
 
 from grader import channel
 from grader.isolation import Deadline, wait_child
-
-
-def _fork(body) -> int:  # type: ignore[no-untyped-def]
-    """Run ``body()`` in a child that ends with os._exit (its return value, 0 if None)."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        code = 1
-        try:
-            code = body() or 0
-        finally:
-            os._exit(code)
-    return pid
 
 
 def _status(pid: int) -> int:
@@ -34,7 +23,9 @@ def _status(pid: int) -> int:
 def test_the_kernel_names_who_talked_and_the_answer_comes_back(abstract: bool) -> None:
     with channel.Channel("test", abstract=abstract) as judge:
         address = judge.address
-        kid = _fork(lambda: 7 if channel.talk(address, f"hello from {os.getpid()}") == "go" else 3)
+        kid = fork_child(
+            lambda: 7 if channel.talk(address, f"hello from {os.getpid()}") == "go" else 3
+        )
         peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
         assert peer is not None
         assert peer.pid == kid and peer.line == f"hello from {kid}"
@@ -53,10 +44,10 @@ def test_a_line_that_lies_about_its_sender_does_not_fool_the_judge() -> None:
 
         def parent() -> int:
             me = os.getpid()
-            grandchild = _fork(lambda: channel.talk(address, f"I am {me}") and 0)
+            grandchild = fork_child(lambda: channel.talk(address, f"I am {me}") and 0)
             return _status(grandchild)
 
-        kid = _fork(parent)
+        kid = fork_child(parent)
         peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
         assert peer is not None and peer.line == f"I am {kid}"
         assert peer.pid != kid and peer.row is not None and peer.row.ppid == kid
@@ -73,7 +64,7 @@ def test_many_at_once_each_line_whole_and_the_end_of_each_seen() -> None:
             conn.sendall(b"second\nthird, cut by the end")
             return 0 if channel.read_line(conn) == "bye" else 5
 
-        kids = [_fork(hold) for _ in range(20)]
+        kids = [fork_child(hold) for _ in range(20)]
         assert judge.wait_for(lambda: sum(len(p.lines) >= 2 for p in judge.peers) == 20, 20.0)
         assert sorted(p.pid for p in judge.peers) == sorted(kids)
         for peer in judge.peers:
@@ -107,7 +98,7 @@ def test_a_closed_channel_refuses_connections() -> None:
 
 def _connected_then_gone(address: str) -> int:
     """A process that connects, says "in", and ends; its pid once it has been reaped."""
-    kid = _fork(lambda: channel.connect(address, "in").close())
+    kid = fork_child(lambda: channel.connect(address, "in").close())
     assert _status(kid) == 0
     return kid
 
@@ -124,7 +115,7 @@ def test_one_poll_sees_an_end_that_came_before_a_newer_connection() -> None:
             os.write(ready_w, b"!")  # connected: it is in the backlog now
             return 0 if channel.read_line(conn) == "out" else 5
 
-        here = _fork(newcomer)
+        here = fork_child(newcomer)
         os.close(ready_w)
         with os.fdopen(ready_r, "rb", buffering=0) as ready:
             assert ready.read(1) == b"!"
@@ -145,7 +136,7 @@ def test_an_older_peer_is_read_after_an_accept_even_if_select_said_nothing(
         held = channel.connect(address, "in")
         assert judge.wait_for(lambda: judge.peers and judge.peers[0].lines, 20.0)
         held.close()
-        here = _fork(lambda: 0 if channel.talk(address, "in") == "out" else 5)
+        here = fork_child(lambda: 0 if channel.talk(address, "in") == "out" else 5)
         real_select = channel.select.select
 
         def stale(read, write, error, timeout):  # type: ignore[no-untyped-def]
@@ -170,7 +161,7 @@ def test_new_lines_gives_each_line_once_in_order_with_the_time_it_was_read() -> 
             conn.sendall(b"two\n")
             return 0 if channel.read_line(conn) == "bye" else 5
 
-        kids = [_fork(two_lines) for _ in range(3)]
+        kids = [fork_child(two_lines) for _ in range(3)]
         said: list[channel.Said] = []
         deadline = time.monotonic() + 20.0
         while len(said) < 6 and time.monotonic() < deadline:
@@ -194,7 +185,7 @@ def test_read_line_leaves_the_next_line_for_the_next_call() -> None:
             answers = [channel.read_line(conn), channel.read_line(conn), channel.read_line(conn)]
             return 0 if answers == ["first", "second", ""] else 5
 
-        kid = _fork(two_answers)
+        kid = fork_child(two_answers)
         peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
         assert peer is not None
         peer.conn.sendall(b"first\nsecond\n")  # one write: both lines arrive together

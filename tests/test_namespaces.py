@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import fork_child
 
 from grader import isolation, namespaces, polling, session, users
 
@@ -139,13 +140,17 @@ def test_the_kernel_refuses_fork_past_the_process_limit() -> None:
 def test_kill_all_stops_a_forking_hopper() -> None:
     with users.lease() as uid:
         assert uid is not None
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the hopper
+
+        def hop() -> None:  # pragma: no cover - the hopper
             users.drop_to(uid)
             while True:
-                if os.fork():
-                    os._exit(0)
-        os.waitpid(pid, 0)
+                try:
+                    if os.fork():
+                        os._exit(0)
+                except BlockingIOError:
+                    continue  # at the process limit until the subreaper reaps: hop on
+
+        os.waitpid(fork_child(hop), 0)
         users.kill_all(uid)
 
         def mine() -> list[int]:
