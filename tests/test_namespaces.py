@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,8 +137,23 @@ def test_the_kernel_refuses_fork_past_the_process_limit() -> None:
     assert 0 < started < users.PROCESS_LIMIT, f"{started} forks before the kernel said no"
 
 
+def _real_effective_saved(pid: int) -> tuple[int, ...]:
+    with open(f"/proc/{pid}/status") as f:
+        line = next(x for x in f if x.startswith("Uid:"))
+    return tuple(int(x) for x in line.split()[1:4])
+
+
+def _no_fork() -> int:
+    raise AssertionError("kill_all forked a sender where a thread can send")
+
+
 @root_only
-def test_kill_all_stops_a_forking_hopper() -> None:
+@pytest.mark.parametrize("sender", ["thread", "fork"])
+def test_kill_all_stops_a_forking_hopper(sender: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if sender == "fork":  # as on an architecture whose setresuid call number we do not know
+        monkeypatch.setattr(users, "_SETRESUID_CALL", None)
+    else:
+        monkeypatch.setattr(users, "fork_in_use", _no_fork)
     with users.lease() as uid:
         assert uid is not None
 
@@ -173,6 +189,40 @@ def test_kill_all_stops_a_forking_hopper() -> None:
         assert polling.holds_within(lambda: mine() == [], 10.0), (
             f"a hopper outran kill_all: {mine()}"
         )
+
+
+@root_only
+def test_kill_all_from_a_thread_leaves_us_and_root_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread that becomes the sandbox uid changes no other thread's uid, and its
+    kill(-1) reaches that uid's processes only: not this process, not a root child."""
+    monkeypatch.setattr(users, "fork_in_use", _no_fork)
+    seen: list[tuple[int, int, int]] = []
+    stop = threading.Event()
+
+    def bystander() -> None:  # another thread of ours, running all along
+        while not stop.is_set():
+            seen.append(os.getresuid())
+            stop.wait(0.001)
+
+    with users.lease() as uid:
+        assert uid is not None
+        victim = fork_child(lambda: users.drop_to(uid) or signal.pause())
+        root_child = fork_child(signal.pause)
+        watcher = threading.Thread(target=bystander)
+        watcher.start()
+        try:
+            assert polling.holds_within(lambda: _real_effective_saved(victim) == (uid,) * 3, 10.0)
+            users.kill_all(uid)
+            _, status = os.waitpid(victim, 0)
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+            assert os.waitpid(root_child, os.WNOHANG) == (0, 0), "a root process was killed"
+        finally:
+            stop.set()
+            watcher.join()
+            os.kill(root_child, signal.SIGKILL)
+            os.waitpid(root_child, 0)
+    assert os.getresuid() == (0, 0, 0)
+    assert seen and set(seen) == {(0, 0, 0)}, set(seen)
 
 
 @pytest.mark.skipif(
