@@ -108,6 +108,11 @@ def spec_seconds(out: Path) -> tuple[float, int]:
     return total, count
 
 
+def say(label: str, seconds: float, note: str = "") -> None:
+    """One line of the table, printed at once (a stopped hour-long run keeps what it has)."""
+    print(f"  {label:<34} {seconds:8.1f} s   {note}".rstrip(), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
@@ -127,17 +132,17 @@ def main() -> None:
         submissions = make_class(root, opts.students, solutions)
         chosen = [arg for name in names for arg in ("--exercise", name)]
         common = ["batch", str(submissions), *chosen]
+        print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
         one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
         spec, graded = spec_seconds(root / "jobs1")
+        if graded != opts.students:
+            raise SystemExit(f"{graded} student records for {opts.students} students")
+        say("spec time (sum of test durations)", spec)
+        say("grader batch --jobs 1", one, f"overhead {one / spec - 1:+.1%}")
         two = grader(*common, "--jobs", "2", "--out", str(root / "jobs2"))
+        say("grader batch --jobs 2", two, f"speed-up {one / two:.2f}x")
         sharded = shards(submissions, root / "shards", chosen)
-    if graded != opts.students:
-        raise SystemExit(f"{graded} student records for {opts.students} students")
-    print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
-    print(f"  spec time (sum of test durations)  {spec:8.1f} s")
-    print(f"  grader batch --jobs 1              {one:8.1f} s   overhead {one / spec - 1:+.1%}")
-    print(f"  grader batch --jobs 2              {two:8.1f} s   speed-up {one / two:.2f}x")
-    print(f"  2 shards side by side + merge      {sharded:8.1f} s   speed-up {one / sharded:.2f}x")
+        say("2 shards side by side + merge", sharded, f"speed-up {one / sharded:.2f}x")
 
 
 if __name__ == "__main__":
