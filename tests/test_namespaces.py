@@ -18,6 +18,7 @@ import pytest
 from conftest import fork_child
 
 from grader import isolation, namespaces, polling, session, users
+from grader.isolation import Deadline, wait_child
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here")
@@ -213,7 +214,8 @@ def test_kill_all_from_a_thread_leaves_us_and_root_alone(monkeypatch: pytest.Mon
         try:
             assert polling.holds_within(lambda: _real_effective_saved(victim) == (uid,) * 3, 10.0)
             users.kill_all(uid)
-            _, status = os.waitpid(victim, 0)
+            status = wait_child(victim, Deadline(10.0))
+            assert status is not None, "kill_all left a process of the sandbox uid alive"
             assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
             assert os.waitpid(root_child, os.WNOHANG) == (0, 0), "a root process was killed"
         finally:
