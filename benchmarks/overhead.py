@@ -128,7 +128,7 @@ def main() -> None:
         if users.separate_uid_applies():  # root: what the separate uid and its sweeps add
             root.chmod(0o755)  # the sandbox uid reads the module in place (no staging here)
             with users.lease() as uid:
-                flags = ["-p", "grader.plugin", "--grader-isolate", f"--grader-sandbox-uid={uid}"]
+                flags = ["-p", "grader.plugin", "--grader-isolate", *users.session_options(uid)]
                 as_uid = (
                     median_cost([*flags, many], root, opts.repeats),
                     median_cost([*flags, calls], root, opts.repeats),

@@ -125,6 +125,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="(root) run sandboxes as this unprivileged uid, killed and cleaned after each test",
     )
     group.addoption(
+        "--grader-killer-uid",
+        type=int,
+        default=None,
+        help="(with --grader-sandbox-uid) a second leased uid, that nothing runs as, from which "
+        "the sandbox uid's processes are killed after each test",
+    )
+    group.addoption(
         "--grader-fast-hangs",
         action="store_true",
         help="do not call again a student function that hung in an earlier failed test: "
@@ -201,6 +208,12 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
         return None
     if os.geteuid() != 0:
         raise pytest.UsageError("--grader-sandbox-uid needs the grader to run as root")
+    killer = config.getoption("grader_killer_uid")
+    if killer is not None:
+        try:
+            users.pair_killer(uid, killer)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--grader-killer-uid: {exc}") from None
     try:
         return Identity(uid=uid, view_fd=namespaces.hidden_view(config.getoption("grader_hide")))
     except OSError as exc:

@@ -236,7 +236,7 @@ def _run_session(
         *(["--grader-fast-hangs"] if fast_hangs else []),
     ]  # fmt: skip
     if uid is not None:
-        extra += ["--grader-sandbox-uid", str(uid)]
+        extra += users.session_options(uid)
         for path in hidden_paths(exercise, spec_dir, target):
             extra += ["--grader-hide", path]
     cmd[-1:-1] = extra

@@ -10,8 +10,9 @@ kernel drops the lock if the supervisor dies. No ``/etc/passwd`` entry is needed
 
 Who does what:
 
-* the supervisor leases a uid (:func:`lease`) and, on taking it, clears whatever a crashed
-  earlier run left under it;
+* the supervisor leases a uid (:func:`lease`), and a second one that nothing runs as, its
+  *killer* uid (see :func:`become_sender`), and on taking them clears whatever a crashed
+  earlier run left under the first;
 * each sandbox process calls :func:`drop_to` before it imports a byte of student code;
 * the session calls :func:`kill_all` and :func:`remove_files` after every test, so a hopping
   or daemonised process and the files it left are gone before the next test starts;
@@ -128,15 +129,42 @@ def _lock_dir() -> str:
 def lease() -> Iterator[int | None]:
     """A sandbox uid no other grading session holds, for the life of the ``with`` block.
 
-    Yields None when sandboxes do not change uid (not root, or not Linux). Raises
-    UidRangeError when every uid of the range is taken.
+    A second uid of the range is leased with it, where one is free, as its *killer* uid
+    (:func:`killer_of`): what :func:`kill_all`'s sending thread takes as its real and saved
+    uid. Nothing ever runs as it. Yields None when sandboxes do not change uid (not root, or
+    not Linux). Raises UidRangeError when every uid of the range is taken.
     """
     if not separate_uid_applies():
         yield None
         return
-    folder = _lock_dir()
     chosen = uid_range()
+    with _lock_free_uid(chosen, skip=None) as uid:
+        if uid is None:
+            raise UidRangeError(
+                f"every sandbox uid in {chosen} is in use by another grading session; "
+                f"widen the range with --sandbox-uids or {RANGE_ENV}"
+            )
+        with _lock_free_uid(chosen, skip=uid) as killer:
+            if killer is not None:
+                pair_killer(uid, killer)
+            try:
+                kill_all(uid)  # a grader that died mid-run may have left processes and files
+                remove_files(uid)
+                yield uid
+            finally:
+                kill_all(uid)
+                remove_files(uid)
+                _KILLERS.pop(uid, None)
+
+
+@contextlib.contextmanager
+def _lock_free_uid(chosen: UidRange, skip: int | None) -> Iterator[int | None]:
+    """The first uid of ``chosen`` (but ``skip``) whose lock no one holds, locked for the
+    ``with`` block; None if every one is held."""
+    folder = _lock_dir()
     for uid in chosen:
+        if uid == skip:
+            continue
         fd = os.open(os.path.join(folder, f"uid-{uid}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -144,18 +172,36 @@ def lease() -> Iterator[int | None]:
             os.close(fd)
             continue
         try:
-            kill_all(uid)  # a grader that died mid-run may have left processes and files
-            remove_files(uid)
             yield uid
         finally:
-            kill_all(uid)
-            remove_files(uid)
             os.close(fd)  # releases the lock
         return
-    raise UidRangeError(
-        f"every sandbox uid in {chosen} is in use by another grading session; "
-        f"widen the range with --sandbox-uids or {RANGE_ENV}"
-    )
+    yield None
+
+
+_KILLERS: dict[int, int] = {}  # sandbox uid -> its killer uid, in this process
+
+
+def pair_killer(uid: int, killer: int) -> None:
+    """Let :func:`kill_all` of ``uid`` in this process send from a thread whose real and saved
+    uid is ``killer`` (a leased uid that nothing runs as; see :func:`lease`)."""
+    if killer == uid:
+        raise ValueError(f"the killer uid of sandbox uid {uid} must be another uid")
+    _KILLERS[uid] = killer
+
+
+def killer_of(uid: int) -> int | None:
+    return _KILLERS.get(uid)
+
+
+def session_options(uid: int) -> list[str]:
+    """The pytest options that make a grading session's sandboxes run as ``uid`` (and tell it
+    the killer uid leased with it)."""
+    options = ["--grader-sandbox-uid", str(uid)]
+    killer = killer_of(uid)
+    if killer is not None:
+        options += ["--grader-killer-uid", str(killer)]
+    return options
 
 
 def drop_to(uid: int) -> None:
@@ -196,12 +242,13 @@ def kill_all(uid: int, attempts: int = 5) -> None:
     ``kill(-1, SIGKILL)`` sent *as* ``uid`` reaches every process the kernel lets that uid
     signal — all of its own — in one pass under the kernel's task-list lock, and a process
     with a SIGKILL pending cannot fork. No walk of the process table can be outrun like that.
-    The sender is a thread of ours that alone becomes ``uid`` (:func:`_send_kill_from_thread`),
-    or where that cannot be done, a short-lived fork of ours (:func:`_send_kill_from_fork`);
+    The sender is a thread of ours (:func:`_send_kill_from_thread`) where ``uid`` has a killer
+    uid (:func:`pair_killer`), else a short-lived fork of ours (:func:`_send_kill_from_fork`);
     one that did not report that it sent is sent again.
     """
+    killer = killer_of(uid)
     for _ in range(attempts):
-        sent = _send_kill_from_thread(uid)
+        sent = None if killer is None else _send_kill_from_thread(uid, killer)
         if sent is None:
             sent = _send_kill_from_fork(uid)
         if sent:
@@ -222,22 +269,33 @@ def _kill_every_process_we_may() -> None:
 _SETRESUID_CALL = {"x86_64": 117, "aarch64": 147}.get(platform.machine())
 
 
-def _send_kill_from_thread(uid: int) -> bool | None:
-    """One try of :func:`kill_all`, sent by a new thread that becomes ``uid`` for good and
-    ends; True if it sent, None where this cannot be done (then nothing was tried).
+def become_sender(uid: int, killer: int) -> bool:
+    """Make the calling thread, and it alone, able to signal the processes of ``uid`` while
+    they cannot signal it; for good (it loses root). False if the kernel would not.
 
-    About 0.1 ms against about 6 ms for forking a large grader process. Only that thread
-    changes uid: ``kill(-1)`` from it spares every thread of this process, and the other
-    threads stay root all along. While it is ``uid``, processes of ``uid`` still cannot
-    trace or signal this process (it is not dumpable, and a signal to a process is checked
-    against its leader's uid).
+    The kernel lets a process signal another when the sender's real or effective uid is the
+    target's real or saved uid. So the thread takes ``uid`` as its effective uid only, and
+    ``killer`` as its real and saved uids: a process of ``uid`` matches neither, so it cannot
+    send this thread a signal (with ``tgkill``, to its thread id) — and a SIGKILL or SIGSTOP
+    to one thread would end or stop the whole grader. ``kill(-1)`` from the thread reaches
+    the processes of ``uid`` and of ``killer``, and nothing runs as ``killer``.
     """
     if _SETRESUID_CALL is None or not sys.platform.startswith("linux"):
-        return None
+        return False
+    wanted = (killer, uid, killer)
+    return libc().syscall(_SETRESUID_CALL, *wanted) == 0 and os.getresuid() == wanted
+
+
+def _send_kill_from_thread(uid: int, killer: int) -> bool | None:
+    """One try of :func:`kill_all`, sent by a new thread that takes the identity of
+    :func:`become_sender` and ends; True if it sent, None where this cannot be done (then
+    nothing was sent). About 0.5 ms, against about 6 ms for forking a large grader process;
+    every other thread of ours stays root all along, and ``kill(-1)`` spares them all.
+    """
     outcome: list[bool] = []
 
     def sender() -> None:
-        if libc().syscall(_SETRESUID_CALL, uid, uid, uid) != 0 or os.getresuid() != (uid,) * 3:
+        if not become_sender(uid, killer):
             outcome.append(False)
             return
         _kill_every_process_we_may()
@@ -247,7 +305,7 @@ def _send_kill_from_thread(uid: int) -> bool | None:
     thread.start()
     thread.join()
     if outcome == [False]:
-        return None  # this kernel did not let one thread change its uid: nothing was sent
+        return None  # this kernel did not let one thread change its uids: nothing was sent
     return outcome == [True]
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import socket
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 from conftest import fork_child
 
 from grader import isolation, namespaces, polling, session, users
-from grader.isolation import Deadline, wait_child
+from grader.isolation import Deadline, libc, wait_child
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the grader is not root here")
@@ -225,6 +227,69 @@ def test_kill_all_from_a_thread_leaves_us_and_root_alone(monkeypatch: pytest.Mon
             os.waitpid(root_child, 0)
     assert os.getresuid() == (0, 0, 0)
     assert seen and set(seen) == {(0, 0, 0)}, set(seen)
+
+
+_TGKILL_CALL = {"x86_64": 234, "aarch64": 131}.get(platform.machine())
+
+
+@root_only
+@pytest.mark.skipif(_TGKILL_CALL is None, reason="tgkill's call number is not known here")
+def test_the_sandbox_uid_cannot_signal_the_thread_that_kills_it() -> None:
+    """One SIGKILL or SIGSTOP to a thread ends or stops its whole process: a process of the
+    sandbox uid must not be able to signal kill_all's sending thread, even during the moment
+    it has the sandbox uid. The control: a thread that took the sandbox uid as all its uids
+    can be signalled."""
+    with users.lease() as uid:
+        assert uid is not None
+        killer = users.killer_of(uid)
+        assert killer is not None and killer != uid, killer
+
+        def may_signal(become: Callable[[], bool]) -> bool:
+            """Whether a process of the sandbox uid may signal a thread of ours that made
+            itself someone else with ``become`` (signal 0: the permission check alone)."""
+            ready, release = threading.Event(), threading.Event()
+            tid: list[int] = []
+
+            def hold() -> None:
+                if become():
+                    tid.append(threading.get_native_id())
+                ready.set()
+                release.wait()
+
+            thread = threading.Thread(target=hold)
+            thread.start()
+            me = os.getpid()
+            try:
+                assert ready.wait(10.0) and tid, "the thread could not change its uids"
+
+                def knock() -> int:
+                    users.drop_to(uid)
+                    return 0 if libc().syscall(_TGKILL_CALL, me, tid[0], 0) == 0 else 1
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork, threads
+                    status = wait_child(fork_child(knock), Deadline(10.0))
+            finally:
+                release.set()
+                thread.join()
+            assert status is not None
+            return os.waitstatus_to_exitcode(status) == 0
+
+        as_the_sandbox = (uid, uid, uid)
+        assert may_signal(lambda: libc().syscall(users._SETRESUID_CALL, *as_the_sandbox) == 0)
+        assert not may_signal(lambda: users.become_sender(uid, killer))
+
+
+@root_only
+def test_a_lease_holds_a_killer_uid_of_its_range_until_it_ends() -> None:
+    with users.lease() as uid, users.lease() as other:
+        assert uid is not None and other is not None
+        held = {uid, other, users.killer_of(uid), users.killer_of(other)}
+        assert len(held) == 4 and all(u in users.uid_range() for u in held), held
+        assert users.session_options(uid) == [
+            "--grader-sandbox-uid", str(uid), "--grader-killer-uid", str(users.killer_of(uid))
+        ]  # fmt: skip
+    assert users.killer_of(uid) is None and users.session_options(uid)[2:] == []
 
 
 @pytest.mark.skipif(
