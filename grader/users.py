@@ -146,6 +146,9 @@ def lease() -> Iterator[int | None]:
             )
         with _lock_free_uid(chosen, skip=uid) as killer:
             if killer is not None:
+                # What a crashed run left as this uid could signal the sending thread.
+                kill_all(killer)
+                remove_files(killer)
                 pair_killer(uid, killer)
             try:
                 kill_all(uid)  # a grader that died mid-run may have left processes and files

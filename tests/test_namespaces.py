@@ -155,10 +155,10 @@ def _no_fork() -> int:
 def test_kill_all_stops_a_forking_hopper(sender: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if sender == "fork":  # as on an architecture whose setresuid call number we do not know
         monkeypatch.setattr(users, "_SETRESUID_CALL", None)
-    else:
-        monkeypatch.setattr(users, "fork_in_use", _no_fork)
     with users.lease() as uid:
         assert uid is not None
+        if sender == "thread":  # (the lease itself forks to clear its killer uid)
+            monkeypatch.setattr(users, "fork_in_use", _no_fork)
 
         def hop() -> None:  # pragma: no cover - the hopper
             users.drop_to(uid)
@@ -198,7 +198,6 @@ def test_kill_all_stops_a_forking_hopper(sender: str, monkeypatch: pytest.Monkey
 def test_kill_all_from_a_thread_leaves_us_and_root_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """The thread that becomes the sandbox uid changes no other thread's uid, and its
     kill(-1) reaches that uid's processes only: not this process, not a root child."""
-    monkeypatch.setattr(users, "fork_in_use", _no_fork)
     seen: list[tuple[int, int, int]] = []
     stop = threading.Event()
 
@@ -210,6 +209,7 @@ def test_kill_all_from_a_thread_leaves_us_and_root_alone(monkeypatch: pytest.Mon
     with users.lease() as uid:
         assert uid is not None
         victim = fork_child(lambda: users.drop_to(uid) or signal.pause())
+        monkeypatch.setattr(users, "fork_in_use", _no_fork)  # (the lease forked to clear)
         root_child = fork_child(signal.pause)
         watcher = threading.Thread(target=bystander)
         watcher.start()
@@ -281,7 +281,12 @@ def test_the_sandbox_uid_cannot_signal_the_thread_that_kills_it() -> None:
 
 
 @root_only
-def test_a_lease_holds_a_killer_uid_of_its_range_until_it_ends() -> None:
+def test_a_lease_holds_a_killer_uid_of_its_range_until_it_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cleared: list[int] = []
+    real_kill_all = users.kill_all
+    monkeypatch.setattr(users, "kill_all", lambda u: cleared.append(u) or real_kill_all(u))
     with users.lease() as uid, users.lease() as other:
         assert uid is not None and other is not None
         held = {uid, other, users.killer_of(uid), users.killer_of(other)}
@@ -289,6 +294,8 @@ def test_a_lease_holds_a_killer_uid_of_its_range_until_it_ends() -> None:
         assert users.session_options(uid) == [
             "--grader-sandbox-uid", str(uid), "--grader-killer-uid", str(users.killer_of(uid))
         ]  # fmt: skip
+        # What a crashed run left under the killer uid is cleared before it is used.
+        assert users.killer_of(uid) in cleared and users.killer_of(other) in cleared
     assert users.killer_of(uid) is None and users.session_options(uid)[2:] == []
 
 
