@@ -2,8 +2,8 @@
 
 As root, student code must not share the judge's uid: a same-uid process (with root's
 capabilities, at that) can read the judge's memory, signal it and write its files. Each
-grading session in flight therefore *leases* one uid from a range (default 61000-61999,
-``GRADER_SANDBOX_UIDS`` or ``grader --sandbox-uids`` to change it). The lease is an
+grading session in flight therefore *leases* a uid (two, see below) from a range (default
+61000-61999, ``GRADER_SANDBOX_UIDS`` or ``grader --sandbox-uids`` to change it). The lease is an
 ``flock`` on a file in a root-only folder, held by the supervisor for the life of the
 session, so parallel ``--jobs`` slots and concurrent ``grader`` runs never share a uid; the
 kernel drops the lock if the supervisor dies. No ``/etc/passwd`` entry is needed.
