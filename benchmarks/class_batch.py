@@ -10,7 +10,10 @@ three ways, each into a fresh --out folder:
 
 It prints the wall time of each, the speed-up from 1 to 2 jobs, and the overhead of grading:
 the wall time of the 1-job run against the *spec time* of the class, the sum of every test's
-duration in the student records (what the specs themselves took).
+duration in the student records. A test's duration there runs from its start to its end as
+the session sees them, so it holds the test's own isolation too (its process, report and
+sweeps: `benchmarks/overhead.py` measures that per test); the overhead printed is what each
+*session* adds (its start, collection, lease, records).
 
     python benchmarks/class_batch.py [--students 100] [--exercises 04 07 12 21 23]
 
