@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import fork_child
 
-from grader import isolation, namespaces, polling, session, users
+from grader import isolation, namespaces, polling, probe, session, users
 from grader.isolation import Deadline, libc, wait_child
 
 AS_ROOT = os.geteuid() == 0
@@ -174,17 +174,14 @@ def test_kill_all_stops_a_forking_hopper(sender: str, monkeypatch: pytest.Monkey
 
         def mine() -> list[int]:
             found = []
-            for entry in filter(str.isdigit, os.listdir("/proc")):
+            for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
                 try:
-                    with open(f"/proc/{entry}/status") as f:
-                        line = next(x for x in f if x.startswith("Uid:"))
-                        state = ""
-                    with open(f"/proc/{entry}/stat") as f:
-                        state = f.read().rpartition(")")[2].split()[0]
+                    real_uid = _real_effective_saved(pid)[0]
                 except (OSError, StopIteration):
-                    continue
-                if int(line.split()[1]) == uid and state != "Z":
-                    found.append(int(entry))
+                    continue  # gone meanwhile
+                row = probe.read(pid)
+                if real_uid == uid and row is not None and not row.zombie:
+                    found.append(pid)
             return found
 
         # SIGKILL is delivered when each target next runs: on a loaded machine a killed hopper

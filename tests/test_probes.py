@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import fork_child
 
-from grader import net, polling, probe
+from grader import isolation, net, polling, probe
 from grader.isolation import Deadline, kill_tree, reap_own_children, wait_child
 
 
@@ -216,8 +216,6 @@ def test_exiting_is_read_from_the_flags_of_the_process() -> None:
 
 def _held_helper() -> tuple[int, int]:
     """A helper from fork_in_use that waits until its pipe closes; (pid, write end)."""
-    from grader import isolation
-
     hold_r, hold_w = os.pipe()
     pid = isolation.fork_in_use()
     if pid == 0:  # pragma: no cover - waits until the test lets go or kills it
@@ -231,8 +229,6 @@ def _held_helper() -> tuple[int, int]:
 
 
 def _let_go(pid: int, hold_w: int) -> None:
-    from grader import isolation
-
     os.close(hold_w)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
@@ -242,8 +238,6 @@ def _let_go(pid: int, hold_w: int) -> None:
 def test_a_helper_in_use_is_spared_by_every_sweep_until_released() -> None:
     """users.kill_all's sender is a fork of the supervisor that one thread waits for; a sweep
     by another thread (a session that just ended) must not kill it meanwhile."""
-    from grader import isolation
-
     pid, hold_w = _held_helper()
     others = frozenset(probe.child_pids(os.getpid())) - {pid}  # the runner's own, if any
     try:
@@ -259,8 +253,6 @@ def test_a_helper_forked_while_a_sweep_loops_is_spared(monkeypatch) -> None:
     """A sweep that keeps looking (it found something to kill) must spare a helper another
     thread forked after the sweep began: CI failed with "could not kill the processes of
     sandbox uid 61000" when one sweep's loop killed all five kill_all senders in a row."""
-    from grader import isolation
-
     victim = fork_child(signal.pause)  # left behind, for the sweep to kill
     others = frozenset(probe.child_pids(os.getpid())) - {victim}
     helper: list[tuple[int, int]] = []
