@@ -66,6 +66,14 @@ class Handover:
     hangs: list[list[str]]  # [[key, label, function, test], ...] known to the session
 
 
+@dataclass(frozen=True)
+class _Roles:
+    """What a test process runs: ``ready()`` before it waits for its test, then ``run_test``."""
+
+    run_test: Callable[[Handover, int, int], NoReturn]
+    ready: Callable[[], None]
+
+
 @dataclass
 class _Prepared:
     pid: int
@@ -83,15 +91,18 @@ class Launcher:
         self._forgotten: set[int] = set()  # test processes whose end nobody will ask for
 
     @classmethod
-    def start(cls, run_test: Callable[[Handover, int, int], NoReturn]) -> Launcher:
-        """Fork the launcher from this session. ``run_test(handover, report_w, output_fd)``
-        runs in each test process once it has its test, and never returns."""
+    def start(
+        cls, run_test: Callable[[Handover, int, int], NoReturn], ready: Callable[[], None]
+    ) -> Launcher:
+        """Fork the launcher from this session. ``ready()`` runs in each test process before
+        it waits for its test; ``run_test(handover, report_w, output_fd)`` once it has its
+        test, and never returns."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         session = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the launcher never returns
             ours.close()
-            _serve(theirs, session, run_test)
+            _serve(theirs, session, _Roles(run_test, ready))
         theirs.close()
         return cls(pid, ours)
 
@@ -202,9 +213,7 @@ class Launcher:
 # -- the launcher's side -----------------------------------------------------------------------
 
 
-def _serve(
-    control: socket.socket, session: int, run_test: Callable[[Handover, int, int], NoReturn]
-) -> NoReturn:
+def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
     """Keep one test process prepared; when the session starts it, prepare the next and
     wait for the started one to end. Ends when the session closes the control socket."""
     prepared: int | None = None
@@ -213,14 +222,14 @@ def _serve(
         secret.scrub_all()  # the results key stays with the session
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's
         gc.freeze()  # what every test process inherits is never collected there
-        prepared = _prepare(control, run_test, interrupt)
+        prepared = _prepare(control, roles, interrupt)
         while True:
             message = control.recv(_MESSAGE_MAX)
             words = message.decode(errors="replace").split()
             if words != ["go", str(prepared)]:
                 break  # the session hung up (or is confused): we are done
             started, prepared = prepared, None
-            prepared = _prepare(control, run_test, interrupt)
+            prepared = _prepare(control, roles, interrupt)
             _, status = os.waitpid(started, 0)
             control.send(f"exit {started} {status}".encode())
     except BaseException:
@@ -235,11 +244,7 @@ def _serve(
         os._exit(0)
 
 
-def _prepare(
-    control: socket.socket,
-    run_test: Callable[[Handover, int, int], NoReturn],
-    interrupt: SignalHandler,
-) -> int:
+def _prepare(control: socket.socket, roles: _Roles, interrupt: SignalHandler) -> int:
     """Fork a test process that waits for its test; tell the session. Its pid."""
     launcher = os.getpid()
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -247,7 +252,7 @@ def _prepare(
     if pid == 0:  # pragma: no cover - the test process never returns
         control.close()
         ours.close()
-        _await_test(theirs, launcher, run_test, interrupt)
+        _await_test(theirs, launcher, roles, interrupt)
     theirs.close()
     try:
         socket.send_fds(control, [f"ready {pid}".encode()], [ours.fileno()])
@@ -257,14 +262,12 @@ def _prepare(
 
 
 def _await_test(
-    sock: socket.socket,
-    launcher: int,
-    run_test: Callable[[Handover, int, int], NoReturn],
-    interrupt: SignalHandler,
+    sock: socket.socket, launcher: int, roles: _Roles, interrupt: SignalHandler
 ) -> NoReturn:
-    """In a prepared test process: wait for the test, then run it (never returns)."""
+    """In a prepared test process: get ready, wait for the test, then run it (never returns)."""
     try:
         isolation.die_with_parent(launcher)
+        roles.ready()
         key, body = bytearray(secret.MAC_BYTES), bytearray(_MESSAGE_MAX)
         size, fds = _receive_into(sock, [key, body], 2)
         sock.close()
@@ -280,7 +283,7 @@ def _await_test(
         signal.signal(signal.SIGINT, interrupt if interrupt is not None else signal.SIG_DFL)
     except BaseException:
         os._exit(1)  # the session sees no report and names the exit
-    run_test(handover, fds[0], fds[1])
+    roles.run_test(handover, fds[0], fds[1])
 
 
 def _receive_into(

@@ -460,7 +460,7 @@ def _start_test_process(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the test process, which never returns
         os.close(report_r)
-        _test_process(item, key, report_w, output.fd, workdir)
+        _test_process(item, key, report_w, output.fd, workdir, ready=False)
     return pid, None
 
 
@@ -480,11 +480,15 @@ def _launcher(item: pytest.Item) -> launcher.Launcher | None:
             target = items.get(handover.nodeid)
             if target is None:  # the session asked for a test it never collected
                 isolation.flush_and_exit(1)
-            _test_process(target, handover.key, report_w, out_fd, handover.workdir)
+            _test_process(target, handover.key, report_w, out_fd, handover.workdir, ready=True)
 
+        for each in items.values():
+            # A cached property the session reads for every test anyway (logstart), and
+            # each test process for its report: computed once here, no process repeats it.
+            each.location  # noqa: B018
         gc.freeze()  # before the fork: see _start_test_process
         try:
-            forker = launcher.Launcher.start(run_test)
+            forker = launcher.Launcher.start(run_test, _ready_test_process)
         except OSError as exc:
             print(f"grader: no launcher ({exc}): the session forks every test", file=sys.stderr)
     config.stash[LAUNCHER] = forker
@@ -500,20 +504,32 @@ def _drop_launcher(config: pytest.Config, why: str) -> None:
     print(f"grader: the test launcher failed ({why})", file=sys.stderr)
 
 
+def _ready_test_process() -> None:
+    """What a test process does before it knows its test. A process the launcher prepared
+    does it while the previous test runs, so it is off the path from one test to the next."""
+    os.setpgid(0, 0)
+    isolation.become_subreaper()
+    faulthandler.register(DUMP_SIGNAL, file=sys.stderr, all_threads=True, chain=False)
+    os.register_at_fork(after_in_child=_default_alarm)
+    # A first sweep finds nothing (nothing runs below us yet); it loads the code and pages
+    # of the sweep every test ends with, as a first call would during the test's report.
+    isolation.sweep_descendants()
+
+
 def _test_process(
-    item: pytest.Item, key: bytearray, report_w: int, out_fd: int, workdir: str
+    item: pytest.Item, key: bytearray, report_w: int, out_fd: int, workdir: str, *, ready: bool
 ) -> NoReturn:
+    """Run ``item`` and send its signed reports; ``ready``: :func:`_ready_test_process` has
+    run in this process already."""
     me = os.getpid()
     code = 0
     try:
         secret.scrub_all(keep=key)  # the session's results key stays with the session
-        os.setpgid(0, 0)
+        if not ready:
+            _ready_test_process()
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.chdir(workdir)
-        isolation.become_subreaper()
-        faulthandler.register(DUMP_SIGNAL, file=sys.stderr, all_threads=True, chain=False)
-        os.register_at_fork(after_in_child=_default_alarm)
         reports = runtestprotocol(item, log=False, nextitem=None)
         isolation.exit_now_if_not(me)
         # Whatever the test started ends before it reports (this process is their subreaper:

@@ -7,7 +7,6 @@ trusted code does is :func:`scrub_all`, which zeroes every key it inherited.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -42,27 +41,32 @@ def discard(key: bytearray) -> None:
     _LIVE[:] = [k for k in _LIVE if k is not key]
 
 
+def mac(key: bytearray, payload: bytes) -> bytes:
+    """The HMAC-SHA256 of ``payload``: one call into OpenSSL (``hmac.new`` builds an object
+    in Python first, which cost a test process 0.3 ms of cold code per report)."""
+    return hmac.digest(bytes(key), payload, "sha256")
+
+
 def sign(key: bytearray, payload: bytes) -> bytes:
     """``payload`` followed by its HMAC-SHA256."""
-    return payload + hmac.new(bytes(key), payload, hashlib.sha256).digest()
+    return payload + mac(key, payload)
 
 
 def sign_line(key: bytearray, payload: str) -> str:
     """One text line: the hex HMAC-SHA256 of ``payload``, a space, ``payload``."""
-    return f"{hmac.new(bytes(key), payload.encode(), hashlib.sha256).hexdigest()} {payload}"
+    return f"{mac(key, payload.encode()).hex()} {payload}"
 
 
 def open_line(key: bytearray, line: str) -> str | None:
     """The payload of a line written by :func:`sign_line` if its MAC is right, else None."""
-    mac, _, payload = line.partition(" ")
-    expected = hmac.new(bytes(key), payload.encode(), hashlib.sha256).hexdigest()
-    return payload if hmac.compare_digest(mac, expected) else None
+    given, _, payload = line.partition(" ")
+    expected = mac(key, payload.encode()).hex()
+    return payload if hmac.compare_digest(given, expected) else None
 
 
 def open_signed(key: bytearray, message: bytes) -> bytes | None:
     """The payload if the trailing MAC is right, else None."""
     if len(message) < MAC_BYTES:
         return None
-    payload, mac = message[:-MAC_BYTES], message[-MAC_BYTES:]
-    expected = hmac.new(bytes(key), payload, hashlib.sha256).digest()
-    return payload if hmac.compare_digest(mac, expected) else None
+    payload, given = message[:-MAC_BYTES], message[-MAC_BYTES:]
+    return payload if hmac.compare_digest(given, mac(key, payload)) else None
