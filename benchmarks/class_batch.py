@@ -10,10 +10,10 @@ three ways, each into a fresh --out folder:
 
 It prints the wall time of each, the speed-up from 1 to 2 jobs, and the overhead of grading:
 the wall time of the 1-job run against the *spec time* of the class, the sum of every test's
-duration in the student records. A test's duration there runs from its start to its end as
-the session sees them, so it holds the test's own isolation too (its process, report and
-sweeps: `benchmarks/overhead.py` measures that per test); the overhead printed is what each
-*session* adds (its start, collection, lease, records).
+``spec_s`` in the student records (its setup, call and teardown as pytest timed them in the
+test's own process). It splits that overhead in two: the tests' isolation (the sum of their
+``duration_s``, each test's time from start to end as its session saw it, less the spec
+time) and the sessions' (the rest: each session's start, collection, lease and records).
 
     python benchmarks/class_batch.py [--students 100] [--exercises 04 07 12 21 23]
 
@@ -99,16 +99,19 @@ def shards(submissions: Path, out: Path, chosen: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def spec_seconds(out: Path) -> tuple[float, int]:
-    """The sum of every test's duration in the student records, and how many were graded."""
-    total, count = 0.0, 0
+def test_seconds(out: Path) -> tuple[float, float, int]:
+    """Sums over every test in the student records: its spec time (``spec_s``) and its time
+    as its session saw it (``duration_s``); and how many students were graded."""
+    spec, seen, count = 0.0, 0.0, 0
     for path in sorted((out / "students").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["student"]["error"]:
             raise SystemExit(f"{path}: graded with an error: {data['student']['error']}")
-        total += sum(t["duration_s"] for ex in data["exercises"] for t in ex["tests"])
+        tests = [t for ex in data["exercises"] for t in ex["tests"]]
+        spec += sum(t["spec_s"] for t in tests)
+        seen += sum(t["duration_s"] for t in tests)
         count += 1
-    return total, count
+    return spec, seen, count
 
 
 def say(label: str, seconds: float, note: str = "") -> None:
@@ -137,11 +140,13 @@ def main() -> None:
         common = ["batch", str(submissions), *chosen]
         print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
         one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
-        spec, graded = spec_seconds(root / "jobs1")
+        spec, seen, graded = test_seconds(root / "jobs1")
         if graded != opts.students:
             raise SystemExit(f"{graded} student records for {opts.students} students")
-        say("spec time (sum of test durations)", spec)
+        say("spec time (sum of spec_s)", spec)
         say("grader batch --jobs 1", one, f"overhead {one / spec - 1:+.1%}")
+        say("  of which the tests' isolation", seen - spec, f"{(seen - spec) / spec:+.1%}")
+        say("  and the sessions'", one - seen, f"{(one - seen) / spec:+.1%}")
         two = grader(*common, "--jobs", "2", "--out", str(root / "jobs2"))
         say("grader batch --jobs 2", two, f"speed-up {one / two:.2f}x")
         sharded = shards(submissions, root / "shards", chosen)

@@ -808,4 +808,7 @@ def summarise(
         message=message,
         output=output,
         duration_s=round(duration, 4),
+        # What the spec itself took: pytest times each phase inside the test process, so
+        # duration_s minus this is the test's isolation (its process, report and sweeps).
+        spec_s=round(sum(report.duration for report in reports), 4),
     )

@@ -21,7 +21,8 @@ class TestResult:
     max_score: float
     message: str = ""
     output: str = ""
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # from the test's start to its end as the session saw them
+    spec_s: float = 0.0  # of that, its setup, call and teardown as timed in its test process
     hidden: bool = False  # @pytest.mark.hidden: its message is withheld from students
 
     __test__ = False  # not a pytest test class
@@ -46,6 +47,7 @@ class TestResult:
             message=str(data.get("message", "")),
             output=str(data.get("output", "")),
             duration_s=float(data.get("duration_s", 0.0)),
+            spec_s=float(data.get("spec_s", 0.0)),
             hidden=bool(data.get("hidden", False)),
         )
 

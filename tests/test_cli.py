@@ -64,6 +64,7 @@ def test_check_writes_the_native_json(fixture_repo: Path, tmp_path: Path, capsys
             "message",
             "output",
             "duration_s",
+            "spec_s",
         }
 
 

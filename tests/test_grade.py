@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
+from grader.plugin import summarise
+from grader.results import TestResult
 
 PASSING_CONFTEST = """
 import pytest
@@ -37,6 +39,18 @@ def submission(tmp_path: Path, repo: Path, attack: str = "'nope'") -> Path:
         f"def attack():\n    return {attack}\n\n\ndef fine():\n    return 42\n"
     )
     return target
+
+
+def test_spec_time_is_the_sum_of_the_phases_the_test_process_timed() -> None:
+    def report(when: str, duration: float) -> pytest.TestReport:
+        return pytest.TestReport(
+            "t.py::test_x", ("t.py", 1, "test_x"), {}, "passed", None, when, duration=duration
+        )
+
+    phases = [report("setup", 0.25), report("call", 1.5), report("teardown", 0.125)]
+    result = summarise("test_x", 2.0, phases, duration=1.9)
+    assert (result.duration_s, result.spec_s) == (1.9, 1.875)
+    assert TestResult.from_json(result.to_json()) == result, "the field survives the records"
 
 
 def test_grade_prints_a_table_in_catalogue_order_and_the_count(fixture_repo: Path, capsys) -> None:
@@ -91,6 +105,8 @@ def test_every_format_is_written_and_parses(
         "failed",
         "passed",
     ]
+    # Both tests call the student (a sandbox each): their phases take time, within the test's.
+    assert all(0 < t["spec_s"] <= t["duration_s"] for t in exercise["tests"])
 
     scope = json.loads(out["gradescope"].read_text())
     assert scope["score"] == 1 and scope["execution_time"] > 0 and "total: 1/3" in scope["output"]
