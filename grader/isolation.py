@@ -115,7 +115,8 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _pidfd(pid: int) -> int | None:
+def pidfd(pid: int) -> int | None:
+    """A pidfd of ``pid`` (readable once it has exited), or None where there is none."""
     opener = getattr(os, "pidfd_open", None)
     if opener is None:
         return None
@@ -133,11 +134,11 @@ def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int
     first (the child is then still running and unreaped). Uses a pidfd where the kernel has
     one; otherwise polls with a short, growing interval.
     """
-    pidfd = _pidfd(pid)
+    exited = pidfd(pid)
     try:
         poller = select.poll()
-        if pidfd is not None:
-            poller.register(pidfd, select.POLLIN)
+        if exited is not None:
+            poller.register(exited, select.POLLIN)
         if readable is not None:
             poller.register(readable, select.POLLIN | select.POLLHUP)
         interval = 0.0005
@@ -148,7 +149,7 @@ def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int
             if deadline.expired():
                 return None
             slice_s = (
-                deadline.remaining() if pidfd is not None else min(interval, deadline.remaining())
+                deadline.remaining() if exited is not None else min(interval, deadline.remaining())
             )
             events = poller.poll(slice_s * 1000)
             if readable is not None and any(fd == readable for fd, _ in events):
@@ -156,8 +157,8 @@ def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int
                 return status if done else None
             interval = min(interval * 2, 0.01)
     finally:
-        if pidfd is not None:
-            os.close(pidfd)
+        if exited is not None:
+            os.close(exited)
 
 
 _IN_USE: set[int] = set()  # short-lived helpers another thread is waiting for: never swept

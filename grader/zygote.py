@@ -6,7 +6,8 @@ Who owns what:
 
 * The supervisor (:mod:`grader.session`) starts one zygote per grader run, when the first
   session is due, owns our end of the socket pair to it, and ends it with :meth:`Zygote.close`
-  (closing the socket makes it exit; it is also SIGKILLed if the supervisor dies first).
+  (closing the socket makes it exit; so does the end of the supervisor's process, whichever
+  of its threads started the zygote).
 * For each session the supervisor sends the command line, folder and environment, and two
   descriptors (the output file and the results key's pipe), which the zygote closes once the
   session has its copies. The zygote forks a middle process, which forks the session and exits
@@ -24,6 +25,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -133,10 +135,22 @@ class Zygote:
 # -- the zygote's side -----------------------------------------------------------------------
 
 
-def serve(sock: socket.socket) -> None:
-    """Answer "ready", then fork one session per request until the supervisor hangs up."""
+def serve(sock: socket.socket, supervisor: int) -> None:
+    """Answer "ready", then fork one session per request until the supervisor hangs up or
+    its process ends."""
     sock.send(json.dumps({"ready": True}).encode())
+    # Not a parent-death signal: that follows the *thread* that started us, and `grader
+    # batch` starts each student's sessions from a new thread that soon ends. The socket
+    # reads end of file when the supervisor's process dies; its pidfd says so even if a
+    # short-lived fork of it still holds the socket.
+    watch = select.poll()
+    watch.register(sock, select.POLLIN)
+    supervisor_ended = isolation.pidfd(supervisor)
+    if supervisor_ended is not None:
+        watch.register(supervisor_ended, select.POLLIN)
     while True:
+        if any(fd == supervisor_ended for fd, _ in watch.poll()):
+            return
         try:
             request, fds, _, _ = socket.recv_fds(sock, _MESSAGE_MAX, 2)
         except OSError:
@@ -232,10 +246,11 @@ def _warm() -> None:
 
 def main(argv: list[str]) -> None:
     sock_fd, supervisor = int(argv[0]), int(argv[1])
-    isolation.die_with_parent(supervisor)
+    if os.getppid() != supervisor:
+        return  # it died before we could watch it
     sock = socket.socket(fileno=sock_fd)
     _warm()
-    serve(sock)
+    serve(sock, supervisor)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,20 @@ def test_sessions_of_a_warm_block_share_one_zygote_which_ends_with_the_block() -
     assert "failed" not in first
 
 
+def test_the_zygote_outlives_the_thread_that_started_it() -> None:
+    """`grader batch` grades each student from a new worker thread: the zygote one of them
+    started must serve the next student too (a parent-death signal is tied to a thread)."""
+    with session.warm_sessions():
+        seen: list[str] = []
+        worker = threading.Thread(target=lambda: seen.append(_run_echo()))
+        worker.start()
+        worker.join()
+        (warm,) = session._ZYGOTE
+        # A signal the thread's end sent would land within microseconds; a second session
+        # started from this thread must find the same zygote, alive.
+        assert _run_echo() == seen[0] and session._ZYGOTE[0] is warm and warm.alive()
+
+
 def test_outside_a_warm_block_sessions_are_executed() -> None:
     _run_echo()
     assert not session._ZYGOTE
@@ -143,18 +158,27 @@ def test_a_killed_zygote_is_replaced_and_a_failed_spawn_falls_back_to_exec(
         assert not session._ZYGOTE and second.proc.returncode is not None
 
 
-def test_the_zygote_dies_with_its_supervisor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("socket_held", [False, True], ids=["alone", "socket-held-by-a-fork"])
+def test_the_zygote_dies_with_its_supervisor(socket_held: bool) -> None:
+    """Its end of the socket reads end of file, or (while a fork of the supervisor still
+    holds the socket) its pidfd of the supervisor says that process has ended."""
     isolation.become_subreaper()  # the orphaned zygote comes back to us, to be reaped
+    hold = (  # a fork of the supervisor that keeps a copy of its end of the socket
+        "holder = os.fork()\nif holder == 0:\n    time.sleep(60)\n    os._exit(0)\n"
+        if socket_held
+        else "holder = 0\n"
+    )
     script = (
-        "import sys, time\n"
+        "import os, sys, time\n"
         "from grader import session, zygote\n"
         "z = zygote.Zygote.start([sys.executable, *session.isolation_flags()])\n"
-        "print(z.proc.pid, flush=True)\n"
+        f"{hold}"
+        "print(z.proc.pid, holder, flush=True)\n"
         "time.sleep(60)\n"
     )
     supervisor = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert supervisor.stdout is not None
-    pid = int(supervisor.stdout.readline())
+    pid, holder = (int(word) for word in supervisor.stdout.readline().split())
     supervisor.kill()
     supervisor.wait()
 
@@ -162,7 +186,12 @@ def test_the_zygote_dies_with_its_supervisor(tmp_path: Path) -> None:
         row = probe.read(pid)
         return row is None or row.zombie
 
-    assert holds_within(ended, 20.0), f"the zygote {pid} outlived its supervisor"
+    try:
+        assert holds_within(ended, 20.0), f"the zygote {pid} outlived its supervisor"
+    finally:
+        if holder:  # re-parented to us with the supervisor gone
+            os.kill(holder, signal.SIGKILL)
+            os.waitpid(holder, 0)
     row = probe.read(pid)
     if row is not None:
         os.waitpid(pid, 0)
