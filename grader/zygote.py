@@ -45,10 +45,19 @@ WARM = (  # imported once by the zygote: what every session would import for its
     "_pytest.python",
     "_pytest.runner",
     "_pytest.terminal",
+    "_pytest._argcomplete",  # its command line parser's
     "pytest_timeout",
     "grader.plugin",
     "grader.spec",
+    # What each session's pytest imports once it runs (besides its plugins, below): the
+    # debugger and readline (configure), unittest (collection), JUnit XML, assertion diffs.
+    # Without them every session imported these 45 modules again (three with C libraries).
+    "pdb",
+    "unittest",
+    "xml.etree.ElementTree",
+    "difflib",
 )
+OPTIONAL_WARM = ("readline",)  # not built into every Python
 
 
 class ZygoteError(Exception):
@@ -242,6 +251,15 @@ def _warm() -> None:
     """Import what every session imports (pytest, its plugins, the grader's plugin)."""
     for name in WARM:
         importlib.import_module(name)
+    for name in OPTIONAL_WARM:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    from _pytest.config import default_plugins, essential_plugins
+
+    for name in {*essential_plugins, *default_plugins}:  # loaded by every session's config
+        importlib.import_module(f"_pytest.{name}")
 
 
 def main(argv: list[str]) -> None:

@@ -100,6 +100,35 @@ def test_a_forked_session_sees_what_an_executed_one_sees(tmp_path: Path) -> None
     assert forked["main"] == "pytest.__main__" and forked["stdin"] == "/dev/null"
 
 
+def test_a_session_forked_by_the_zygote_imports_only_its_spec(tmp_path: Path) -> None:
+    """What a session would import, the zygote imported once: its own start is only pytest's
+    work. (Forty-five modules each session imported were found this way: the debugger,
+    readline, unittest, JUnit XML and twelve of pytest's own plugins.)"""
+    spec = tmp_path / "test_alone.py"
+    spec.write_text("def test_one():\n    assert True\n")
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from grader import zygote
+        zygote._warm()
+        before = set(sys.modules)
+        import pytest
+        code = pytest.main(["-q", "-s", "-p", "grader.plugin", "-p", "pytest_timeout",
+                            "-p", "no:cacheprovider", "--noconftest",
+                            "-c", {str(session.SESSION_INI)!r},
+                            "--rootdir", {str(tmp_path)!r}, {str(spec)!r}])
+        print(json.dumps([int(code), sorted(set(sys.modules) - before)]))
+        """
+    )
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    code, imported = json.loads(done.stdout.splitlines()[-1])
+    assert code == 0, done.stdout
+    assert imported == ["test_alone"]
+
+
 def _run_echo() -> str:
     exercise = catalog.load_exercise(FIXTURE / "exercises" / "03_echo")
     target = session.Target(FIXTURE / "solutions", FIXTURE)
