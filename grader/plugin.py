@@ -138,6 +138,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "report those tests as not run (for `grader check`; grading runs every test)",
     )
     group.addoption(
+        "--grader-compiled-specs",
+        default=None,
+        help="keep the specs as pytest rewrote them in this folder, the grader run's own, so "
+        "that the run's later sessions read them instead of rewriting them",
+    )
+    group.addoption(
         "--grader-hide",
         action="append",
         default=[],
@@ -175,6 +181,14 @@ def pytest_configure(config: pytest.Config) -> None:
         scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=isolation.scratch())
     config.stash[SCRATCH] = scratch
     sys.dont_write_bytecode = True  # no __pycache__ next to specs (the session runs with -I)
+    compiled = config.getoption("grader_compiled_specs")
+    if compiled:
+        # pytest rewrites a spec's asserts whenever it is imported (parse, rewrite, compile:
+        # about 40 ms of a session). While the session collects, compiled modules go to the
+        # run's own folder instead (the supervisor's; no sandbox may write there when the
+        # grader is root), where the run's next sessions find them.
+        sys.pycache_prefix = compiled
+        sys.dont_write_bytecode = False
     results = config.getoption("grader_results")
     if results:
         key_fd = config.getoption("grader_key_fd")
@@ -182,6 +196,12 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("--grader-results needs --grader-key-fd")
         recorder = Recorder(results, _read_key(key_fd), config.stash[NOTES])
         config.pluginmanager.register(recorder, "grader-recorder")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.getoption("grader_compiled_specs"):
+        sys.pycache_prefix = None  # what is imported from now on, tests included: as before
+        sys.dont_write_bytecode = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -235,6 +235,8 @@ def _run_session(
         "--grader-isolate", "--grader-lang", lang,
         *(["--grader-fast-hangs"] if fast_hangs else []),
     ]  # fmt: skip
+    if _COMPILED_SPECS:
+        extra += ["--grader-compiled-specs", _COMPILED_SPECS[0]]
     if uid is not None:
         extra += users.session_options(uid)
         for path in hidden_paths(exercise, spec_dir, target):
@@ -336,14 +338,23 @@ class SessionProcess:
 
 _ZYGOTE: list[zygote.Zygote] = []  # the one this run uses, once started
 _WARM = threading.Event()  # set inside warm_sessions(): sessions are forked by a zygote
+_COMPILED_SPECS: list[str] = []  # the run's folder of specs as pytest rewrote them
 
 
 @contextlib.contextmanager
 def warm_sessions() -> Iterator[None]:
     """Within this block (one grader command), sessions are forked by one zygote (Linux),
     started when the first session is due and ended when the block ends: pytest and the
-    grader are imported once, not once per session. Outside it each session is executed."""
+    grader are imported once, not once per session. Outside it each session is executed.
+
+    The block also owns a folder where its sessions keep the specs as pytest rewrote them
+    (``--grader-compiled-specs``): each spec is rewritten once per run, not once per
+    session. It is ours alone (mode 0700) and goes with the block; one a killed run left
+    is removed with its stale sessions (it is named like them)."""
     _WARM.set()
+    _COMPILED_SPECS.append(
+        tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-specs-", dir=isolation.scratch())
+    )
     try:
         yield
     finally:
@@ -351,6 +362,7 @@ def warm_sessions() -> Iterator[None]:
             _WARM.clear()
             if _ZYGOTE:
                 _stop_zygote()
+            shutil.rmtree(_COMPILED_SPECS.pop(), ignore_errors=True)
 
 
 def _zygote() -> zygote.Zygote | None:

@@ -160,6 +160,23 @@ def test_the_zygote_outlives_the_thread_that_started_it() -> None:
         assert _run_echo() == seen[0] and session._ZYGOTE[0] is warm and warm.alive()
 
 
+def test_a_warm_block_rewrites_each_spec_once_and_never_beside_it(fixture_repo: Path) -> None:
+    exercise = catalog.load_exercise(fixture_repo / "exercises" / "03_echo")
+    target = session.Target(fixture_repo / "solutions", fixture_repo)
+    with session.warm_sessions():
+        (folder,) = session._COMPILED_SPECS
+        first = session.run_exercise(exercise, target)
+        (compiled,) = Path(folder).rglob("test_echo.*pytest*.pyc")
+        before = compiled.stat()
+        second = session.run_exercise(exercise, target)
+        after = compiled.stat()
+    statuses = [[t.status for t in r.tests] for r in (first, second)]
+    assert statuses[0] == statuses[1] and set(statuses[0]) == {"passed"}, statuses
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "rewritten"
+    assert not list(fixture_repo.rglob("__pycache__")), "written beside the specs"
+    assert not Path(folder).exists(), "the folder outlived its block"
+
+
 def test_outside_a_warm_block_sessions_are_executed() -> None:
     _run_echo()
     assert not session._ZYGOTE
