@@ -19,7 +19,9 @@ Who owns what:
   wait status; the session decides when one is killed (it signals the test's process group).
 * A prepared test process owns nothing of the session's: it closes the control socket at
   once, and on the hand-over receives the test's name and key, its report pipe's write end
-  and its output file, as the session's direct fork would have had them.
+  and its output file, as the session's direct fork would have had them. It answers on the
+  hand-over socket once it has them: one that dies before that (a kill that was on its
+  way) never took its test, and the session forks that test itself.
 
 Student code never runs in the launcher: it runs in sandboxes below a test process, which
 run as another uid when the grader is root. The launcher holds no key (it scrubs the
@@ -48,6 +50,7 @@ from grader import isolation, secret
 from grader.isolation import Deadline
 
 _MESSAGE_MAX = 1 << 16
+_TAKEN = b"taken"  # what a prepared process answers once it has its test
 PREPARE_WAIT = 3.0  # seconds to wait for a prepared process before forking the test here
 SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returned
 
@@ -120,10 +123,19 @@ class Launcher:
             # The key goes first, as it is: the test process receives it straight into a
             # bytearray of its own that it can scrub (see _await_test).
             socket.send_fds(prepared.sock, [handover.key, payload], [report_w, output_fd])
+            # It says when it has its test. Until then a kill already on its way (a
+            # sibling's, say) may still end it, and a test it never took costs no test.
+            taken = _taken(prepared.sock, Deadline(PREPARE_WAIT))
         except OSError as exc:
             raise LauncherGone(f"the prepared test process {prepared.pid} is gone: {exc}") from exc
         finally:
             prepared.sock.close()
+        if not taken:
+            try:
+                os.kill(prepared.pid, signal.SIGKILL)  # stopped, perhaps: never to run it now
+            except OSError:
+                pass
+            raise LauncherGone(f"the prepared test process {prepared.pid} did not take its test")
         try:
             self._control.send(f"go {prepared.pid}".encode())
         except OSError as exc:
@@ -270,7 +282,6 @@ def _await_test(
         roles.ready()
         key, body = bytearray(secret.MAC_BYTES), bytearray(_MESSAGE_MAX)
         size, fds = _receive_into(sock, [key, body], 2)
-        sock.close()
         if size == 0 or len(fds) != 2:
             os._exit(0)  # not needed after all
         request = json.loads(body[: size - secret.MAC_BYTES])
@@ -281,9 +292,18 @@ def _await_test(
             hangs=[[str(part) for part in hang] for hang in request["hangs"]],
         )
         signal.signal(signal.SIGINT, interrupt if interrupt is not None else signal.SIG_DFL)
+        sock.send(_TAKEN)
+        sock.close()
     except BaseException:
         os._exit(1)  # the session sees no report and names the exit
     roles.run_test(handover, fds[0], fds[1])
+
+
+def _taken(sock: socket.socket, deadline: Deadline) -> bool:
+    """Whether the prepared process at the other end of ``sock`` says it took its test
+    before ``deadline``; False at end of file (it died) or when the deadline passes."""
+    ready, _, _ = select.select([sock], [], [], deadline.remaining())
+    return bool(ready) and sock.recv(len(_TAKEN)) == _TAKEN
 
 
 def _receive_into(

@@ -9,6 +9,7 @@ verdicts come from the session as always.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import textwrap
@@ -31,6 +32,7 @@ zh = "无事可做。"
 
 # Every test writes who its parent is; the session's pid is the launcher's parent.
 PARENTS = """
+import json
 import os
 from pathlib import Path
 
@@ -55,6 +57,7 @@ def test_parent(n):
 """
 
 KILLS = """
+import json
 import os
 import signal
 import time
@@ -137,7 +140,7 @@ def test_a_killed_prepared_process_costs_no_test(grade, fixture_repo: Path) -> N
     )
     _exercise(fixture_repo, KILLS.format(attack=attack))
     run = grade("07_launched", "def nothing():\n    return None\n")
-    assert set(run.statuses().values()) == {"passed"}, run.data
+    assert set(run.statuses().values()) == {"passed"}, json.dumps(run.data)[:3000]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -146,7 +149,7 @@ def test_a_stopped_launcher_costs_no_test_and_holds_up_nothing_for_long(
 ) -> None:
     _exercise(fixture_repo, KILLS.format(attack="os.kill(os.getppid(), signal.SIGSTOP)"))
     run = grade("07_launched", "def nothing():\n    return None\n")
-    assert set(run.statuses().values()) == {"passed"}, run.data
+    assert set(run.statuses().values()) == {"passed"}, json.dumps(run.data)[:3000]
     assert run.seconds < launcher.PREPARE_WAIT + 10, f"took {run.seconds:.1f} s"
 
 
@@ -154,7 +157,7 @@ def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path)
     attack = "if os.fork() == 0:\n        os.setsid()\n        signal.pause()\n        os._exit(0)"
     _exercise(fixture_repo, KILLS.format(attack=attack))
     run = grade("07_launched", "def nothing():\n    return None\n")
-    assert set(run.statuses().values()) == {"passed"}, run.data
+    assert set(run.statuses().values()) == {"passed"}, json.dumps(run.data)[:3000]
     output = run.test("test_first")["output"]
     assert "Processes left behind (killed by the grader)" in output, output
     assert "Processes left behind" not in run.test("test_second")["output"]
@@ -187,6 +190,7 @@ def _is_child(pid: int) -> bool:
 
 
 KEY_SCAN = """
+import json
 import os
 import time
 from pathlib import Path
