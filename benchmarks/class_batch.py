@@ -99,7 +99,7 @@ def shards(submissions: Path, out: Path, chosen: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def test_seconds(out: Path) -> tuple[float, float, int]:
+def time_sums(out: Path) -> tuple[float, float, int]:
     """Sums over every test in the student records: its spec time (``spec_s``) and its time
     as its session saw it (``duration_s``); and how many students were graded."""
     spec, seen, count = 0.0, 0.0, 0
@@ -140,7 +140,7 @@ def main() -> None:
         common = ["batch", str(submissions), *chosen]
         print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
         one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
-        spec, seen, graded = test_seconds(root / "jobs1")
+        spec, seen, graded = time_sums(root / "jobs1")
         if graded != opts.students:
             raise SystemExit(f"{graded} student records for {opts.students} students")
         say("spec time (sum of spec_s)", spec)
