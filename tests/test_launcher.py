@@ -32,7 +32,6 @@ zh = "无事可做。"
 
 # Every test writes who its parent is; the session's pid is the launcher's parent.
 PARENTS = """
-import json
 import os
 from pathlib import Path
 
@@ -57,7 +56,6 @@ def test_parent(n):
 """
 
 KILLS = """
-import json
 import os
 import signal
 import time
@@ -190,7 +188,6 @@ def _is_child(pid: int) -> bool:
 
 
 KEY_SCAN = """
-import json
 import os
 import time
 from pathlib import Path
