@@ -214,6 +214,37 @@ def test_exiting_is_read_from_the_flags_of_the_process() -> None:
         assert wait_child(pid, Deadline(10.0)) is not None
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's CPU-time clocks")
+def test_cpu_seconds_are_exact_for_a_live_process_and_a_zombie() -> None:
+    """A child burns 15 ms of CPU (one tick and a half: /proc's ticks would say 0.01 or 0) and
+    tells its own count; the judge reads the same to within 3 ms, also once it is a zombie,
+    and nothing once it is reaped. Another user's process (pid 1) is readable too."""
+    told_r, told_w = os.pipe()
+
+    def child() -> None:  # pragma: no cover - the child
+        while time.process_time() < 0.015:
+            pass
+        os.write(told_w, f"{time.process_time()}\n".encode())
+        signal.pause()
+
+    pid = fork_child(child)
+    os.close(told_w)
+    try:
+        with os.fdopen(told_r) as told:
+            own = float(told.readline())
+        seen = probe.cpu_seconds(pid)
+        assert seen is not None and abs(seen - own) < 0.003, (seen, own)
+        os.kill(pid, signal.SIGKILL)
+        polling.wait_until(lambda: (r := probe.read(pid)) is not None and r.zombie, 5.0)
+        dead = probe.cpu_seconds(pid)
+        assert dead is not None and abs(dead - own) < 0.003, (dead, own)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        assert wait_child(pid, Deadline(10.0)) is not None
+    assert probe.cpu_seconds(pid) is None
+    assert probe.cpu_seconds(1) is not None
+
+
 def _held_helper() -> tuple[int, int]:
     """A helper from fork_in_use that waits until its pipe closes; (pid, write end)."""
     hold_r, hold_w = os.pipe()
