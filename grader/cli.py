@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     console = Console(highlight=False, soft_wrap=True)
     lang = i18n.detect_lang(getattr(args, "lang", None))
-    with interrupts_once():
+    with interrupts_once() as received:
         try:
             with warm_sessions():
                 return _dispatch(console, args, lang)
@@ -223,26 +223,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             # (the grader is a child subreaper: anything it started is below it).
             isolation.kill_tree(os.getpid())
             console.print(Text(i18n.word("interrupted", lang), "yellow"))
-            return 130
+            return 128 + (received[0] if received else signal.SIGINT)
+
+
+# Ctrl-C; kill, `timeout`, a cancelled CI job, `docker stop`; a closed terminal. Without a
+# handler the last two end the grader at once, and the student's processes, which run as
+# their own user and ignore the grader's end, run on.
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
-def interrupts_once() -> Iterator[None]:
-    """The first Ctrl-C raises KeyboardInterrupt; later ones are ignored so that the cleanup it
-    starts (killing and reaping a session's whole tree) is never cut short."""
+def interrupts_once() -> Iterator[list[int]]:
+    """The first ending signal raises KeyboardInterrupt; later ones are ignored so that the
+    cleanup it starts (killing and reaping a session's whole tree) is never cut short. Yields
+    a list that then holds the signal's number (exit status 128 + it, as the shell's)."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def first(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for ending in ENDING_SIGNALS:
+            signal.signal(ending, signal.SIG_IGN)
+        received.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, first)
+    previous = {ending: signal.signal(ending, first) for ending in ENDING_SIGNALS}
     try:
-        yield
+        yield received
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for ending, handler in previous.items():
+            signal.signal(ending, handler)
 
 
 def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:

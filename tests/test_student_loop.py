@@ -319,6 +319,24 @@ def test_ctrl_c_during_grade_stops_every_session(fixture_repo: Path, tmp_path: P
     assert grader.left() == [] and named(name) == []
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_terminated_grader_ends_every_process_of_its_run(
+    fixture_repo: Path, tmp_path: Path, signum: int
+) -> None:
+    """kill (a CI job cancelled, `timeout`, `docker stop`) or a closed terminal ends the run as
+    Ctrl-C does: the student's processes run as their own user and would outlive it."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    module(fixture_repo).write_text(long_running(fixture_repo, name))
+    grader = Grader(tmp_path, "check", "01", "--root", str(fixture_repo))
+    try:
+        wait_until(lambda: len(named(name)) == 3, timeout=60)
+        grader.proc.send_signal(signum)
+    finally:
+        code = grader.finish()
+    assert code == 128 + signum and grader.output().strip() == "interrupted", grader.output()
+    assert grader.left() == [] and named(name) == [], "every process of the run is gone"
+
+
 # -- watch -----------------------------------------------------------------------------------
 
 
