@@ -25,9 +25,12 @@ pytestmark = pytest.mark.skipif(not LINUX, reason="the zygote needs a child subr
 FACTS_TEST = textwrap.dedent(
     """
     import json, os, sys
+    from grader import zygote
 
-    def test_facts():
+    def test_facts(pytestconfig):
         fds = os.listdir("/proc/self/fd")
+        invoked = pytestconfig.invocation_params
+        plugins = pytestconfig.pluginmanager.list_name_plugin()
         facts = {
             "ppid": os.getppid(),
             "own_session": os.getsid(0) == os.getpid(),
@@ -40,6 +43,10 @@ FACTS_TEST = textwrap.dedent(
             "mark": os.environ.get("ZYGOTE_TEST_MARK"),
             "stdin": os.readlink("/proc/self/fd/0"),
             "descriptors": len(fds),
+            "invoked": [list(invoked.args), str(invoked.dir) == os.getcwd(), invoked.plugins],
+            "plugins": sorted(n for n, p in plugins if p is not None and not n.isdigit()),
+            "options": sorted(vars(pytestconfig.option)),
+            "premade": pytestconfig.stash.get(zygote.PREMADE, False),
         }
         with open(os.environ["FACTS_OUT"], "w") as out:
             json.dump(facts, out)
@@ -47,8 +54,11 @@ FACTS_TEST = textwrap.dedent(
 )
 
 
-def _facts(tmp_path: Path, how: str, warm: zygote.Zygote | None) -> dict[str, Any]:
-    """Run the facts test in a session started ``how`` ("exec" or "zygote"); its facts."""
+def _facts(
+    tmp_path: Path, how: str, warm: zygote.Zygote | None, blocks: tuple[str, ...]
+) -> dict[str, Any]:
+    """Run the facts test in a session started ``how`` ("exec" or "zygote") with ``blocks``
+    (-p no:NAME options) on its command line; its facts."""
     folder = tmp_path / how
     folder.mkdir()
     spec = folder / "test_facts.py"
@@ -57,7 +67,7 @@ def _facts(tmp_path: Path, how: str, warm: zygote.Zygote | None) -> dict[str, An
     key_r, key_w = os.pipe()
     os.write(key_w, b"the key")
     os.close(key_w)
-    args = ["-q", "-s", "-p", "no:cacheprovider", str(spec)]
+    args = ["-q", "-s", *blocks, str(spec)]
     key_fd = zygote.KEY_FD if warm is not None else key_r
     env = dict(os.environ, ZYGOTE_TEST_MARK="m", FACTS_OUT=str(out), KEY_FD=str(key_fd))
     log = OutputFile()
@@ -83,18 +93,33 @@ def _facts(tmp_path: Path, how: str, warm: zygote.Zygote | None) -> dict[str, An
         log.close()
     facts["cwd_is_folder"] = facts.pop("cwd") == str(folder)
     facts["path"] = [p if p != str(folder) else "<folder>" for p in facts["path"]]
+    facts["invoked"][0] = [a if a != str(spec) else "<spec>" for a in facts["invoked"][0]]
     return facts
 
 
-def test_a_forked_session_sees_what_an_executed_one_sees(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "blocks",
+    [zygote.SESSION_BLOCKS, (*zygote.SESSION_BLOCKS, "-p", "no:doctest")],
+    ids=["as-sessions-block", "blocking-more"],
+)
+def test_a_forked_session_sees_what_an_executed_one_sees(
+    tmp_path: Path, blocks: tuple[str, ...]
+) -> None:
+    """Down to pytest's configuration: made once in the zygote for sessions that block what
+    every session blocks, made afresh by one that blocks more, the same as an executed one's."""
     isolation.become_subreaper()  # as the supervisor is: the session is re-parented to us
     warm = zygote.Zygote.start([sys.executable, *session.isolation_flags()])
     try:
-        forked = _facts(tmp_path, "zygote", warm)
+        forked = _facts(tmp_path, "zygote", warm, blocks)
     finally:
         warm.close()
-    executed = _facts(tmp_path, "exec", None)
+    executed = _facts(tmp_path, "exec", None, blocks)
+    assert forked.pop("premade") == (blocks == zygote.SESSION_BLOCKS)
+    assert executed.pop("premade") is False
     assert forked == executed
+    assert ("doctest" in forked["plugins"]) == ("no:doctest" not in blocks)
+    assert "cacheprovider" not in forked["plugins"]
+    assert forked["invoked"] == [["-q", "-s", *blocks, "<spec>"], True, None]
     assert forked["ppid"] == os.getpid() and forked["own_session"] and forked["cwd_is_folder"]
     assert forked["key"] == "the key" and forked["mark"] == "m"
     assert forked["main"] == "pytest.__main__" and forked["stdin"] == "/dev/null"
@@ -127,6 +152,36 @@ def test_a_session_forked_by_the_zygote_imports_only_its_spec(tmp_path: Path) ->
     code, imported = json.loads(done.stdout.splitlines()[-1])
     assert code == 0, done.stdout
     assert imported == ["test_alone"]
+
+
+def test_the_premade_configuration_goes_only_to_the_call_it_was_made_for() -> None:
+    """pytest.main's first get_config, once, and only as pytest.main called it in the zygote."""
+    script = textwrap.dedent(
+        """
+        import json
+        from _pytest import config as pytest_config
+        from grader import zygote
+        zygote._warm()
+        premade = zygote._premade_config()
+        zygote._PREMADE = premade
+        args, passes = ["-p", "no:cacheprovider", "x.py"], premade.passes
+        got = []
+        for plugins, more in ((None, passes), (None, {"prog": "another"}), (["p"], passes)):
+            zygote._use_premade_config(args)
+            config = pytest_config.get_config(args, plugins, **more)
+            got.append(config is premade.config)
+        got.append(pytest_config.get_config(args, None, **passes) is premade.config)
+        print(json.dumps([got, list(premade.config.invocation_params.args)]))
+        """
+    )
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    got, invoked = json.loads(done.stdout.splitlines()[-1])
+    assert got == [True, False, False, False]  # as made, then another prog, plugins, a 2nd main
+    assert invoked == ["-p", "no:cacheprovider", "x.py"]
 
 
 def _run_echo() -> str:
