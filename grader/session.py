@@ -119,7 +119,7 @@ def session_command(
     return [
         sys.executable, *isolation_flags(), "-m", "pytest",
         # Only our plugins: nothing autoloaded, no ini file, no conftest.py, no cache.
-        "-p", "grader.plugin", "-p", "pytest_timeout", *zygote.SESSION_BLOCKS, "--noconftest",
+        *zygote.SESSION_PLUGINS, "--noconftest",
         "-c", str(SESSION_INI), "--rootdir", str(spec_dir), "--confcutdir", str(spec_dir),
         "-q", "-s", "--no-header",
         "--grader-target", str(staged),

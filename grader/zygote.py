@@ -64,9 +64,9 @@ WARM = (  # imported once by the zygote: what every session would import for its
     "difflib",
 )
 OPTIONAL_WARM = ("readline",)  # not built into every Python
-# The "-p no:NAME" options of every session's command line (grader.session): pytest's
+# The plugins every session's command line loads and blocks (grader.session): pytest's
 # configuration is made once here with them, before any session (see _premade_config).
-SESSION_BLOCKS = ("-p", "no:cacheprovider")
+SESSION_PLUGINS = ("-p", "grader.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider")
 
 
 class ZygoteError(Exception):
@@ -296,11 +296,12 @@ _PREMADE: _Premade | None = None
 
 
 def _premade_config() -> _Premade | None:
-    """What pytest's ``get_config`` makes first in every session: a plugin manager with
-    pytest's 34 default plugins imported and registered and their options declared, the same
-    for every session (made here, a session starts 4-9 ms of CPU sooner, measured in turns).
-    How ``pytest.main`` calls it (its ``prog``) is learnt by calling it once with a stand-in.
-    None where this pytest does it differently: sessions then make their own."""
+    """What pytest makes first in every session: a plugin manager with pytest's 34 default
+    plugins and the session's own (``-p``) registered and their options declared, the same
+    for every session. Each ``-p`` plugin also costs a search of every installed package's
+    entry points. How ``pytest.main`` calls ``get_config`` (its ``prog``) is learnt by
+    calling it once with a stand-in. None where this pytest does it differently: sessions
+    then make their own."""
     try:
         import pytest
         from _pytest import config as pytest_config
@@ -312,11 +313,12 @@ def _premade_config() -> _Premade | None:
 
         pytest_config.get_config = ask
         try:
-            pytest.main(list(SESSION_BLOCKS))
+            pytest.main(list(SESSION_PLUGINS))
         except _Asked as asked:
             if asked.plugins:
                 return None
-            config = made_by_pytest(list(SESSION_BLOCKS), None, **asked.more)
+            config = made_by_pytest(list(SESSION_PLUGINS), None, **asked.more)
+            config.pluginmanager.consider_preparse(list(SESSION_PLUGINS), exclude_only=False)
             config.stash[PREMADE] = True
             return _Premade(config, asked.more)
         finally:
@@ -326,19 +328,18 @@ def _premade_config() -> _Premade | None:
     return None
 
 
-def _blocked(args: Sequence[str]) -> set[str]:
-    """The plugins ``args`` block (``-p no:NAME`` and ``-pno:NAME``)."""
-    names = [b for a, b in itertools.pairwise(args) if a == "-p"]
-    names += [a[2:] for a in args if a.startswith("-p") and len(a) > 2]
-    return {name for name in names if name.startswith("no:")}
+def _plugin_options(args: Sequence[str]) -> set[str]:
+    """The plugins ``args`` load or block (``-p NAME``, ``-p no:NAME``, ``-pNAME``)."""
+    names = {b for a, b in itertools.pairwise(args) if a == "-p"}
+    return names | {a[2:] for a in args if a.startswith("-p") and len(a) > 2}
 
 
 def _use_premade_config(args: list[str]) -> None:
     """Make pytest's next ``get_config`` return this session's copy of the zygote's, if the
-    session blocks the same plugins (the only arguments it reads there), debugs nothing and
-    is called as the zygote's was."""
+    session loads and blocks the same plugins, debugs nothing and is called as the zygote's
+    was (pytest then finds each ``-p`` plugin registered and searches no entry points)."""
     premade = _PREMADE
-    if premade is None or _blocked(args) != _blocked(SESSION_BLOCKS):
+    if premade is None or _plugin_options(args) != _plugin_options(SESSION_PLUGINS):
         return
     if os.environ.get("PYTEST_DEBUG"):
         return  # its plugin manager would have traced from the start

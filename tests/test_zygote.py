@@ -67,9 +67,10 @@ def _facts(
     key_r, key_w = os.pipe()
     os.write(key_w, b"the key")
     os.close(key_w)
-    args = ["-q", "-s", *blocks, str(spec)]
+    args = ["-q", "-s", *blocks, "--grader-no-fork", str(spec)]
     key_fd = zygote.KEY_FD if warm is not None else key_r
     env = dict(os.environ, ZYGOTE_TEST_MARK="m", FACTS_OUT=str(out), KEY_FD=str(key_fd))
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # as in sessions: only the plugins named
     log = OutputFile()
     try:
         if warm is not None:
@@ -99,14 +100,14 @@ def _facts(
 
 @pytest.mark.parametrize(
     "blocks",
-    [zygote.SESSION_BLOCKS, (*zygote.SESSION_BLOCKS, "-p", "no:doctest")],
-    ids=["as-sessions-block", "blocking-more"],
+    [zygote.SESSION_PLUGINS, (*zygote.SESSION_PLUGINS, "-p", "no:doctest")],
+    ids=["as-sessions", "blocking-more"],
 )
 def test_a_forked_session_sees_what_an_executed_one_sees(
     tmp_path: Path, blocks: tuple[str, ...]
 ) -> None:
-    """Down to pytest's configuration: made once in the zygote for sessions that block what
-    every session blocks, made afresh by one that blocks more, the same as an executed one's."""
+    """Down to pytest's configuration: made once in the zygote for sessions that load and
+    block what every session does, afresh for one that blocks more, the same as executed."""
     isolation.become_subreaper()  # as the supervisor is: the session is re-parented to us
     warm = zygote.Zygote.start([sys.executable, *session.isolation_flags()])
     try:
@@ -114,12 +115,13 @@ def test_a_forked_session_sees_what_an_executed_one_sees(
     finally:
         warm.close()
     executed = _facts(tmp_path, "exec", None, blocks)
-    assert forked.pop("premade") == (blocks == zygote.SESSION_BLOCKS)
+    assert forked.pop("premade") == (blocks == zygote.SESSION_PLUGINS)
     assert executed.pop("premade") is False
     assert forked == executed
     assert ("doctest" in forked["plugins"]) == ("no:doctest" not in blocks)
     assert "cacheprovider" not in forked["plugins"]
-    assert forked["invoked"] == [["-q", "-s", *blocks, "<spec>"], True, None]
+    assert forked["invoked"] == [["-q", "-s", *blocks, "--grader-no-fork", "<spec>"], True, None]
+    assert {"grader.plugin", "pytest_timeout"} <= set(forked["plugins"])
     assert forked["ppid"] == os.getpid() and forked["own_session"] and forked["cwd_is_folder"]
     assert forked["key"] == "the key" and forked["mark"] == "m"
     assert forked["main"] == "pytest.__main__" and forked["stdin"] == "/dev/null"
@@ -164,7 +166,7 @@ def test_the_premade_configuration_goes_only_to_the_call_it_was_made_for() -> No
         zygote._warm()
         premade = zygote._premade_config()
         zygote._PREMADE = premade
-        args, passes = ["-p", "no:cacheprovider", "x.py"], premade.passes
+        args, passes = [*zygote.SESSION_PLUGINS, "x.py"], premade.passes
         got = []
         for plugins, more in ((None, passes), (None, {"prog": "another"}), (["p"], passes)):
             zygote._use_premade_config(args)
@@ -181,7 +183,7 @@ def test_the_premade_configuration_goes_only_to_the_call_it_was_made_for() -> No
     assert done.returncode == 0, done.stderr
     got, invoked = json.loads(done.stdout.splitlines()[-1])
     assert got == [True, False, False, False]  # as made, then another prog, plugins, a 2nd main
-    assert invoked == ["-p", "no:cacheprovider", "x.py"]
+    assert invoked == [*zygote.SESSION_PLUGINS, "x.py"]
 
 
 def _run_echo() -> str:
