@@ -128,11 +128,6 @@ def _busy_s(pid: int) -> float | None:
     return total
 
 
-def _cpu_s(pid: int) -> float:
-    row = probe.read(pid)
-    return row.cpu / probe.TICKS if row else 0.0
-
-
 @dataclass
 class Full:
     """The queue as the judge found it with every consumer held."""
