@@ -371,8 +371,8 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    # Run as grader.zygote, not as __main__: sessions forked here import grader.zygote (the
-    # plugin does), and must find its state (the premade configuration), not a second copy.
+    # Run as grader.zygote, not as __main__: code in a session forked here that imports
+    # grader.zygote (a test reading PREMADE) must find this module's state, not a copy.
     from grader import zygote
 
     zygote.main(sys.argv[1:])
