@@ -64,9 +64,17 @@ WARM = (  # imported once by the zygote: what every session would import for its
     "difflib",
 )
 OPTIONAL_WARM = ("readline",)  # not built into every Python
+# pytest's plugins a grading session never uses: no cache between runs, no doctests,
+# JUnit XML or pastebin (the grader writes its own reports), no --setup-show/--setup-plan
+# or --stepwise (a session is only ever given -k and -x). Each would cost every session
+# the fixture manager's scan of its module (about 1 ms) and some every test a hook call.
+SESSION_BLOCKS = (
+    "cacheprovider", "doctest", "junitxml", "pastebin", "setuponly", "setupplan", "stepwise",
+)  # fmt: skip
 # The plugins every session's command line loads and blocks (grader.session): pytest's
 # configuration is made once here with them, before any session (see _premade_config).
-SESSION_PLUGINS = ("-p", "grader.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider")
+_BLOCKED = tuple(arg for name in SESSION_BLOCKS for arg in ("-p", f"no:{name}"))
+SESSION_PLUGINS = ("-p", "grader.plugin", "-p", "pytest_timeout", *_BLOCKED)
 
 
 class ZygoteError(Exception):
