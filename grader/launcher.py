@@ -41,7 +41,7 @@ import signal
 import socket
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, NoReturn
@@ -95,16 +95,22 @@ class Launcher:
 
     @classmethod
     def start(
-        cls, run_test: Callable[[Handover, int, int], NoReturn], ready: Callable[[], None]
+        cls,
+        run_test: Callable[[Handover, int, int], NoReturn],
+        ready: Callable[[], None],
+        sessions_own: Sequence[int] = (),
     ) -> Launcher:
         """Fork the launcher from this session. ``ready()`` runs in each test process before
         it waits for its test; ``run_test(handover, report_w, output_fd)`` once it has its
-        test, and never returns."""
+        test, and never returns. ``sessions_own``: descriptors the launcher closes at once,
+        so that no test process inherits them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         session = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the launcher never returns
             ours.close()
+            for fd in sessions_own:
+                os.close(fd)
             _serve(theirs, session, _Roles(run_test, ready))
         theirs.close()
         return cls(pid, ours)

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -63,6 +63,7 @@ SCRATCH = pytest.StashKey[str]()  # where each test's working folder is made
 NOTES = pytest.StashKey[list[str]]()  # what the supervisor should tell about this session
 HANGS = pytest.StashKey[hangs.Memory]()  # with --grader-fast-hangs: calls that hung so far
 LAUNCHER = pytest.StashKey["launcher.Launcher | None"]()  # forks the test processes, if any
+GATE = pytest.StashKey[int]()  # with --grader-gated: the key's descriptor, read once more
 
 
 def budgets(hard: float) -> tuple[float, float]:
@@ -87,6 +88,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--grader-results", default=None, help="append signed results to this file")
     group.addoption("--grader-key-fd", type=int, default=None, help="read the results key here")
+    group.addoption(
+        "--grader-gated",
+        action="store_true",
+        help="after collecting, wait for one more byte on the key's descriptor before testing",
+    )
     group.addoption(
         "--grader-module-shown-as",
         default=None,
@@ -194,7 +200,10 @@ def pytest_configure(config: pytest.Config) -> None:
         key_fd = config.getoption("grader_key_fd")
         if key_fd is None:
             raise pytest.UsageError("--grader-results needs --grader-key-fd")
-        recorder = Recorder(results, _read_key(key_fd), config.stash[NOTES])
+        gated = config.getoption("grader_gated")
+        recorder = Recorder(results, _read_key(key_fd, keep=gated), config.stash[NOTES])
+        if gated:
+            config.stash[GATE] = key_fd
         config.pluginmanager.register(recorder, "grader-recorder")
 
 
@@ -251,15 +260,45 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
     return Identity(uid=uid, view_fd=None)
 
 
-def _read_key(fd: int) -> bytearray:
+def _read_key(fd: int, keep: bool = False) -> bytearray:
+    """The results key from ``fd``, closed after unless ``keep`` (the gate is read there)."""
     key = bytearray(secret.MAC_BYTES)
     got = os.readv(fd, [key])
-    os.close(fd)
+    if not keep:
+        os.close(fd)
     if got != secret.MAC_BYTES:
         raise pytest.UsageError(
             f"--grader-key-fd {fd}: expected {secret.MAC_BYTES} key bytes, got {got}"
         )
     return secret.adopt(key)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """A prepared session (``--grader-gated``) has collected its tests while the previous
+    session ran; it waits here until the supervisor lets it go, and ends if it never will.
+    Its launcher is forked first, and the first test's process with it, so that they too
+    are ready when it goes; the launcher closes its copy of the gate at once, and the
+    session closes its own before any test runs."""
+    gate = session.config.stash.get(GATE, None)
+    if gate is None:
+        return
+    del session.config.stash[GATE]
+    forking = not session.config.getoption("grader_no_fork")
+    if (
+        forking
+        and session.items
+        and not session.testsfailed
+        and not session.config.option.collectonly
+    ):
+        # Its launcher and the first test's process are made while it waits too.
+        _launcher(session.items[0], sessions_own=(gate,))
+    try:
+        go = os.read(gate, 1)
+    finally:
+        os.close(gate)
+    if go != b"g":  # the supervisor abandoned it (it kills it too) or is gone
+        isolation.flush_and_exit(1)
 
 
 def hard_deadline(item: pytest.Item) -> float:
@@ -484,8 +523,9 @@ def _start_test_process(
     return pid, None
 
 
-def _launcher(item: pytest.Item) -> launcher.Launcher | None:
-    """The session's launcher, forked at its first test (None where it is not used)."""
+def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.Launcher | None:
+    """The session's launcher, forked at its first test or, in a prepared session, before
+    (None where it is not used). ``sessions_own``: descriptors it must not keep."""
     config = item.config
     if LAUNCHER in config.stash:
         return config.stash[LAUNCHER]
@@ -508,7 +548,7 @@ def _launcher(item: pytest.Item) -> launcher.Launcher | None:
             each.location  # noqa: B018
         gc.freeze()  # before the fork: see _start_test_process
         try:
-            forker = launcher.Launcher.start(run_test, _ready_test_process)
+            forker = launcher.Launcher.start(run_test, _ready_test_process, sessions_own)
         except OSError as exc:
             print(f"grader: no launcher ({exc}): the session forks every test", file=sys.stderr)
     config.stash[LAUNCHER] = forker

@@ -45,6 +45,7 @@ from grader.trim import tail
 
 SESSION_INI = Path(__file__).with_name("session.ini")
 SESSION_PREFIX = "grader-session-"
+GO = b"g"  # the byte after the key that lets a prepared session run its tests
 STOP_GRACE = 2.0  # seconds a session may stay stopped (SIGSTOP) before it is given up
 _ACTIVE: set[int] = set()  # session pids running now (grading runs several at once)
 _HELPERS: set[int] = set()  # the grader's own long-lived helpers (verify --load's busy processes)
@@ -190,97 +191,195 @@ def run_exercise(
     each results record as the session writes it (live progress). A KeyboardInterrupt
     while the session runs kills and reaps its whole tree before it propagates.
     """
-    spec_dir = spec_dir or exercise.folder
-    isolation.become_subreaper()
-    isolation.make_undumpable()
-    remove_stale_sessions()
-    with users.lease() as uid:
-        return _run_session(
-            exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer, fast_hangs
-        )
+    prepared = prepare_exercise(
+        exercise, target, spec_dir, lang, only, pytest_args, cancel, observer, fast_hangs
+    )
+    return prepared.result()
 
 
-def _run_session(
+def prepare_exercise(
     exercise: Exercise,
     target: Target,
-    spec_dir: Path,
-    uid: int | None,
-    lang: str,
-    only: Sequence[str],
+    spec_dir: Path | None = None,
+    lang: str = "en",
+    only: Sequence[str] = (),
     pytest_args: Sequence[str] = (),
     cancel: Cancel | None = None,
     observer: Observer | None = None,
     fast_hangs: bool = False,
-) -> ExerciseResult:
-    workdir = Path(
-        tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
-    )
-    results_dir = workdir / "results"
-    results_dir.mkdir(mode=0o700)
-    results_path = results_dir / "results.jsonl"
-    (workdir / "tests").mkdir()
-    if uid is not None:
-        os.chmod(workdir, 0o711)
-        os.chmod(workdir / "tests", 0o711)
-    staged, shown = stage(exercise, target, workdir, uid)
-    key = secret.new_key()
-    key_r, key_w = os.pipe()
-    os.write(key_w, bytes(key))
-    os.close(key_w)
-    log = OutputFile()
-    cmd = session_command(exercise, spec_dir, staged, shown, only, pytest_args)
-    extra = [
-        "--grader-results", str(results_path),
-        "--grader-scratch", str(workdir / "tests"), "--grader-supervisor", str(os.getpid()),
-        "--grader-isolate", "--grader-lang", lang,
-        *(["--grader-fast-hangs"] if fast_hangs else []),
-    ]  # fmt: skip
-    if _COMPILED_SPECS:
-        extra += ["--grader-compiled-specs", _COMPILED_SPECS[0]]
-    if uid is not None:
-        extra += users.session_options(uid)
-        for path in hidden_paths(exercise, spec_dir, target):
-            extra += ["--grader-hide", path]
-    cmd[-1:-1] = extra
-    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-    env.pop("PYTEST_ADDOPTS", None)
-    try:
-        # One lock covers starting a session and sweeping after one: a sweep must never see
-        # a session that has been forked but is not yet known to be active.
-        with _ACTIVE_LOCK:
-            if _STOPPING.is_set() or (cancel is not None and cancel.is_set()):
-                raise Cancelled
-            proc = _start(cmd, workdir, env, log.fd, key_r)
-            _ACTIVE.add(proc.pid)
-        os.close(key_r)
-        key_r = -1
-        if cancel is not None:
-            cancel.attach(proc)
-        tick = None if observer is None else Tail(results_path, key, observer).poll
-        try:
-            reason = _wait(proc, session_budget(exercise), tick)
-            if tick is not None:
-                tick()  # the last records, before the file goes
-        except BaseException:  # Ctrl-C (KeyboardInterrupt): nothing of the session may outlive us
-            _kill_session(proc)
-            with _ACTIVE_LOCK:
-                _ACTIVE.discard(proc.pid)
-                isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
-            raise
-        with _ACTIVE_LOCK:
-            _ACTIVE.discard(proc.pid)
-            killed = isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
-        return read_results(
-            exercise.name, results_path, key, reason, log.read().text, killed=len(killed)
+) -> PreparedSession:
+    """Start the session of :func:`run_exercise` and hold it just before its first test:
+    pytest starts and collects while the caller does something else (runs the previous
+    exercise's session, say). Its tests run, and its deadlines and budget start, only with
+    :meth:`PreparedSession.go` or :meth:`PreparedSession.result`. The caller must end it
+    with ``result()`` or ``abandon()``."""
+    spec_dir = spec_dir or exercise.folder
+    isolation.become_subreaper()
+    isolation.make_undumpable()
+    remove_stale_sessions()
+    with contextlib.ExitStack() as lease:
+        uid = lease.enter_context(users.lease())
+        prepared = PreparedSession(
+            exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer, fast_hangs
         )
-    finally:
-        if key_r >= 0:
-            os.close(key_r)
-        if cancel is not None:
-            cancel.detach()
-        secret.discard(key)
-        log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        prepared.lease = lease.pop_all()  # the session holds its uid until it is ended
+        return prepared
+
+
+class PreparedSession:
+    """One exercise's session, started and waiting at its gate (see :func:`prepare_exercise`).
+
+    It owns the session folder, the results key, the output file, the session process (in
+    ``_ACTIVE`` until it has been swept), the write end of the key pipe (the gate: the key,
+    then one byte that lets its tests run; closing it unwritten ends the session) and its
+    uid lease; :meth:`result` and :meth:`abandon` end, close and release them all.
+    """
+
+    lease: contextlib.ExitStack | None = None
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        target: Target,
+        spec_dir: Path,
+        uid: int | None,
+        lang: str,
+        only: Sequence[str],
+        pytest_args: Sequence[str] = (),
+        cancel: Cancel | None = None,
+        observer: Observer | None = None,
+        fast_hangs: bool = False,
+    ) -> None:
+        self.exercise = exercise
+        self._cancel = cancel
+        self._observer = observer
+        self._gate = -1
+        self._ended = False
+        self._proc: SessionHandle | None = None
+        self.workdir = Path(
+            tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
+        )
+        self.key = secret.new_key()
+        self.log = OutputFile()
+        key_r = -1
+        try:
+            results_dir = self.workdir / "results"
+            results_dir.mkdir(mode=0o700)
+            self.results_path = results_dir / "results.jsonl"
+            (self.workdir / "tests").mkdir()
+            if uid is not None:
+                os.chmod(self.workdir, 0o711)
+                os.chmod(self.workdir / "tests", 0o711)
+            staged, shown = stage(exercise, target, self.workdir, uid)
+            key_r, self._gate = os.pipe()
+            os.write(self._gate, bytes(self.key))
+            cmd = session_command(exercise, spec_dir, staged, shown, only, pytest_args)
+            extra = [
+                "--grader-results", str(self.results_path),
+                "--grader-scratch", str(self.workdir / "tests"),
+                "--grader-supervisor", str(os.getpid()),
+                "--grader-isolate", "--grader-lang", lang, "--grader-gated",
+                *(["--grader-fast-hangs"] if fast_hangs else []),
+            ]  # fmt: skip
+            if _COMPILED_SPECS:
+                extra += ["--grader-compiled-specs", _COMPILED_SPECS[0]]
+            if uid is not None:
+                extra += users.session_options(uid)
+                for path in hidden_paths(exercise, spec_dir, target):
+                    extra += ["--grader-hide", path]
+            cmd[-1:-1] = extra
+            env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+            env.pop("PYTEST_ADDOPTS", None)
+            # One lock covers starting a session and sweeping after one: a sweep must never
+            # see a session that has been forked but is not yet known to be active.
+            with _ACTIVE_LOCK:
+                if _STOPPING.is_set() or (cancel is not None and cancel.is_set()):
+                    raise Cancelled
+                self._proc = _start(cmd, self.workdir, env, self.log.fd, key_r)
+                _ACTIVE.add(self._proc.pid)
+            if cancel is not None:
+                cancel.attach(self._proc)
+        except BaseException:
+            self.abandon()
+            raise
+        finally:
+            if key_r >= 0:
+                os.close(key_r)
+
+    @property
+    def proc(self) -> SessionHandle:
+        if self._proc is None:
+            raise RuntimeError("the session was not started")
+        return self._proc
+
+    def go(self) -> None:
+        """Let the session's tests run (once; a session that died meanwhile is read as such)."""
+        if self._gate >= 0:
+            with contextlib.suppress(OSError):  # it died: result() says how
+                os.write(self._gate, GO)
+            os.close(self._gate)
+            self._gate = -1
+
+    def result(self) -> ExerciseResult:
+        """Let it run, wait for it within its budget, sweep what it left and read its results.
+        A KeyboardInterrupt meanwhile kills and reaps its whole tree before it propagates."""
+        self.go()
+        tick = (
+            None
+            if self._observer is None
+            else Tail(self.results_path, self.key, self._observer).poll
+        )
+        try:
+            try:
+                reason = _wait(self.proc, session_budget(self.exercise), tick)
+                if tick is not None:
+                    tick()  # the last records, before the file goes
+            except BaseException:  # Ctrl-C: nothing of the session may outlive us
+                self._sweep(kill=True)
+                raise
+            killed = self._sweep(kill=False)
+            return read_results(
+                self.exercise.name,
+                self.results_path,
+                self.key,
+                reason,
+                self.log.read().text,
+                killed=len(killed),
+            )
+        finally:
+            self._close()
+
+    def abandon(self) -> None:
+        """Kill it before or while it runs, sweep and reap what it started, release it all."""
+        try:
+            self._sweep(kill=True)
+        finally:
+            self._close()
+
+    def _sweep(self, kill: bool) -> list[probe.Proc]:
+        """Forget the session (killed first if ``kill``) and kill what it left below us."""
+        if self._proc is None:
+            return []
+        if kill:
+            _kill_session(self.proc)
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self.proc.pid)
+            return isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
+
+    def _close(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        if self._gate >= 0:
+            os.close(self._gate)
+            self._gate = -1
+        if self._cancel is not None:
+            self._cancel.detach()
+        secret.discard(self.key)
+        self.log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.lease is not None:
+            self.lease.close()
 
 
 def _start(

@@ -305,11 +305,15 @@ def test_ctrl_c_during_check_is_one_line_exit_130_and_nothing_left(
     assert grader.left() == [] and named(name) == [], "every process of the run is gone"
 
 
-def test_ctrl_c_during_grade_stops_every_session(fixture_repo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_during_grade_stops_every_session(
+    fixture_repo: Path, tmp_path: Path, jobs: str
+) -> None:
+    """Two sessions at once, or (one job) one running and the next prepared at its gate."""
     name = f"g{uuid.uuid4().hex[:10]}"
     module(fixture_repo).write_text(long_running(fixture_repo, name))
     argv = ["--root", str(fixture_repo), "grade", "--exercise", "01", "--exercise", "02"]
-    grader = Grader(tmp_path, *argv, "--jobs", "2")
+    grader = Grader(tmp_path, *argv, "--jobs", jobs)
     try:
         wait_until(lambda: len(named(name)) == 3, timeout=60)
         grader.proc.send_signal(signal.SIGINT)
