@@ -629,7 +629,8 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
     work = batch.plan(submissions, exercises, args.out)
     with batch_text.progress(console, lang, len(work.todo)) as advance:
-        graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance)
+        first_place = shard.index - 1 if shard is not None else 0
+        graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance, first_place)
     rows = batch.in_order(submissions, work.reused + graded)
     path = _class_outputs(args.out, rows, batch.records(args.out, submissions), exercises, lang)
     batch_text.render_summary(console, rows, len(work.reused), path, lang)

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,6 +173,52 @@ def test_a_class_becomes_one_gradebook_and_a_result_per_student(
     assert "01_add · test_adds_negatives" in page  # every test's pass rate
     assert "graded 4, unchanged since the last batch 0, failed 1" in printed
     assert "alice: 6/6 (100.0%)" in printed and "carol: not graded" in printed
+
+
+def test_each_student_starts_at_its_own_exercise_and_results_keep_their_order(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+) -> None:
+    """Students graded side by side rarely run the same spec at once: each starts at the
+    exercise of its place in the batch; its record and row stay in catalogue order."""
+    orders: list[list[str]] = []
+    counted = batch.grading.grade
+
+    def recording(exercises: list[Any], target: object, *args: object) -> object:
+        orders.append([e.name for e in exercises])
+        return counted(exercises, target, *args)
+
+    monkeypatch.setattr(batch.grading, "grade", recording)
+    out = tmp_path / "out"
+    assert _batch(fixture_repo, submissions, spec, out, "--jobs", "2") == 3
+    forward, turned = ["01_add", "02_twice"], ["02_twice", "01_add"]
+    assert sorted(orders) == [forward, forward, turned, turned]
+    for student in ("alice", "bob", "张三"):
+        data = json.loads((out / "students" / f"{student}.json").read_text(encoding="utf-8"))
+        assert [e["name"] for e in data["exercises"]] == forward
+    assert {r["student"]: r["total"] for r in _gradebook(out)} == {
+        "alice": "6", "bob": "2", "carol": "0", "张三": "3",
+    }  # fmt: skip
+
+
+def test_a_shard_starts_its_students_one_place_on_per_shard(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+) -> None:
+    """Shards graded side by side on one machine do not start in step either."""
+    orders: list[list[str]] = []
+    counted = batch.grading.grade
+
+    def recording(exercises: list[Any], target: object, *args: object) -> object:
+        orders.append([e.name for e in exercises])
+        return counted(exercises, target, *args)
+
+    monkeypatch.setattr(batch.grading, "grade", recording)
+    for k in (1, 2):
+        orders.clear()
+        _batch(
+            fixture_repo, submissions, spec, tmp_path / f"s{k}", "--jobs", "1", "--shard", f"{k}/2"
+        )
+        assert orders, f"shard {k}/2 holds students here"
+        assert orders[0][0] == ["01_add", "02_twice"][k - 1]
 
 
 def test_a_second_batch_grades_only_what_changed(
