@@ -175,19 +175,25 @@ def test_a_class_becomes_one_gradebook_and_a_result_per_student(
     assert "alice: 6/6 (100.0%)" in printed and "carol: not graded" in printed
 
 
-def test_each_student_starts_at_its_own_exercise_and_results_keep_their_order(
-    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
-) -> None:
-    """Students graded side by side rarely run the same spec at once: each starts at the
-    exercise of its place in the batch; its record and row stay in catalogue order."""
-    orders: list[list[str]] = []
+@pytest.fixture
+def orders(graded: list[str], monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The order of the exercises each student of this test was graded in."""
+    seen: list[list[str]] = []
     counted = batch.grading.grade
 
     def recording(exercises: list[Any], target: object, *args: object) -> object:
-        orders.append([e.name for e in exercises])
+        seen.append([e.name for e in exercises])
         return counted(exercises, target, *args)
 
     monkeypatch.setattr(batch.grading, "grade", recording)
+    return seen
+
+
+def test_each_student_starts_at_its_own_exercise_and_results_keep_their_order(
+    fixture_repo, submissions, spec, tmp_path, orders
+) -> None:
+    """Students graded side by side rarely run the same spec at once: each starts at the
+    exercise of its place in the batch; its record and row stay in catalogue order."""
     out = tmp_path / "out"
     assert _batch(fixture_repo, submissions, spec, out, "--jobs", "2") == 3
     forward, turned = ["01_add", "02_twice"], ["02_twice", "01_add"]
@@ -201,17 +207,9 @@ def test_each_student_starts_at_its_own_exercise_and_results_keep_their_order(
 
 
 def test_a_shard_starts_its_students_one_place_on_per_shard(
-    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+    fixture_repo, submissions, spec, tmp_path, orders
 ) -> None:
     """Shards graded side by side on one machine do not start in step either."""
-    orders: list[list[str]] = []
-    counted = batch.grading.grade
-
-    def recording(exercises: list[Any], target: object, *args: object) -> object:
-        orders.append([e.name for e in exercises])
-        return counted(exercises, target, *args)
-
-    monkeypatch.setattr(batch.grading, "grade", recording)
     for k in (1, 2):
         orders.clear()
         _batch(

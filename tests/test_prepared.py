@@ -76,9 +76,10 @@ def test_a_prepared_session_runs_no_test_before_it_goes(
             wait_until(lambda: _collected(prepared), timeout=60)
             # Its launcher and the first test's process are made before the gate, and hold
             # no copy of it (a process below that read the byte would let the session go).
+            # They are not dumpable: only root may read their descriptors.
             below = wait_until(lambda: len(b := _below(prepared.proc.pid)) >= 2 and b, 30)
             gate = os.fstat(prepared._gate).st_ino
-            for pid in below:
+            for pid in below if os.geteuid() == 0 else []:
                 links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in probe.open_fds(pid)]
                 assert f"pipe:[{gate}]" not in links, (pid, links)
             assert not holds_within(marker.exists, 0.5), "a test ran before the session went"
@@ -112,19 +113,25 @@ def test_a_session_never_let_go_ends_without_testing(gate_exercise, tmp_path: Pa
     assert not marker.exists()
 
 
-def test_grading_in_turn_keeps_the_order_and_ends_every_session(
-    gate_exercise, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first, _ = gate_exercise
-    exercises = [first, _make(tmp_path, "02_again"), _make(tmp_path, "03_more")]
-    made: list[session.PreparedSession] = []
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[session.PreparedSession]:
+    """Every session prepared in this test, in order."""
+    sessions: list[session.PreparedSession] = []
     real = session.prepare_exercise
 
     def recorded(*args: Any, **kwargs: Any) -> session.PreparedSession:
-        made.append(real(*args, **kwargs))
-        return made[-1]
+        sessions.append(real(*args, **kwargs))
+        return sessions[-1]
 
     monkeypatch.setattr(session, "prepare_exercise", recorded)
+    return sessions
+
+
+def test_grading_in_turn_keeps_the_order_and_ends_every_session(
+    gate_exercise, tmp_path: Path, made: list[session.PreparedSession]
+) -> None:
+    first, _ = gate_exercise
+    exercises = [first, _make(tmp_path, "02_again"), _make(tmp_path, "03_more")]
     graded = grade.grade(exercises, Target(tmp_path / "exercises", tmp_path), jobs=1)
     assert [r.name for r in graded.results] == ["01_gate", "02_again", "03_more"]
     assert all(t.status == "passed" for r in graded.results for t in r.tests), graded
@@ -132,23 +139,19 @@ def test_grading_in_turn_keeps_the_order_and_ends_every_session(
 
 
 def test_an_interrupted_grading_in_turn_ends_the_session_it_prepared(
-    gate_exercise, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gate_exercise,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    made: list[session.PreparedSession],
 ) -> None:
     """Ctrl-C while the first session runs: the second, prepared meanwhile, is ended too."""
     first, _ = gate_exercise
     exercises = [first, _make(tmp_path, "02_again")]
-    made: list[session.PreparedSession] = []
-    real = session.prepare_exercise
-
-    def recorded(*args: Any, **kwargs: Any) -> session.PreparedSession:
-        made.append(real(*args, **kwargs))
-        return made[-1]
 
     def interrupted(self: session.PreparedSession) -> None:
         self.abandon()  # as result() does on Ctrl-C
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(session, "prepare_exercise", recorded)
     monkeypatch.setattr(session.PreparedSession, "result", interrupted)
     with pytest.raises(KeyboardInterrupt):
         grade.grade(exercises, Target(tmp_path / "exercises", tmp_path), jobs=1)
