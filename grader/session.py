@@ -19,6 +19,7 @@ sandbox uid can reach the folders it is given but list nothing) holds:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
@@ -223,7 +224,21 @@ def prepare_exercise(
             exercise, target, spec_dir, uid, lang, only, pytest_args, cancel, observer, fast_hangs
         )
         prepared.lease = lease.pop_all()  # the session holds its uid until it is ended
+        _UNENDED.add(prepared)
         return prepared
+
+
+_UNENDED: set[PreparedSession] = set()  # prepared sessions not yet ended by their caller
+
+
+@atexit.register
+def _end_the_unended() -> None:
+    """A caller that never ended its prepared session (a bug, or an exit no handler saw)
+    must not leave it running; and its lease must not be released during the interpreter's
+    finalization, where the kill it sends from a thread could never start and would hang
+    the exit."""
+    for prepared in list(_UNENDED):
+        prepared.abandon()
 
 
 class PreparedSession:
@@ -370,6 +385,7 @@ class PreparedSession:
         if self._ended:
             return
         self._ended = True
+        _UNENDED.discard(self)
         if self._gate >= 0:
             os.close(self._gate)
             self._gate = -1

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +183,32 @@ def test_a_session_that_cannot_be_prepared_ends_the_one_running(
         grade.grade(exercises, Target(tmp_path / "exercises", tmp_path), jobs=1)
     assert len(made) == 1 and probe.read(made[0].proc.pid) is None and not session._ACTIVE
     assert not made[0].workdir.exists()
+
+
+LEFT_PREPARED = """
+import sys
+from pathlib import Path
+from grader import catalog, session
+
+exercise = catalog.load_exercise(Path(sys.argv[1]))
+prepared = session.prepare_exercise(exercise, session.Target(Path(sys.argv[2]), Path(sys.argv[2])))
+print(prepared.proc.pid, flush=True)
+"""
+
+
+def test_a_prepared_session_left_unended_is_ended_at_exit(gate_exercise, tmp_path: Path) -> None:
+    """A caller that forgets one: the grader still exits (releasing its lease from the
+    interpreter's finalization would hang it) and leaves no session behind."""
+    exercise, _ = gate_exercise
+    script = tmp_path / "leave.py"
+    script.write_text(LEFT_PREPARED)
+    done = subprocess.run(
+        [sys.executable, str(script), str(exercise.folder), str(tmp_path / "exercises")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[0])
+    assert probe.read(pid) is None, "killed and reaped by the process that prepared it"
