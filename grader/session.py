@@ -238,7 +238,8 @@ def _end_the_unended() -> None:
     finalization, where the kill it sends from a thread could never start and would hang
     the exit."""
     for prepared in list(_UNENDED):
-        prepared.abandon()
+        if prepared.owner == os.getpid():  # not in a fork of ours that exits normally
+            prepared.abandon()
 
 
 class PreparedSession:
@@ -266,6 +267,7 @@ class PreparedSession:
         fast_hangs: bool = False,
     ) -> None:
         self.exercise = exercise
+        self.owner = os.getpid()
         self._cancel = cancel
         self._observer = observer
         self._gate = -1
