@@ -297,7 +297,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         go = os.read(gate, 1)
     finally:
         os.close(gate)
-    if go != b"g":  # the supervisor abandoned it (it kills it too) or is gone
+    if go != secret.GO:  # the supervisor abandoned it (it kills it too) or is gone
         isolation.flush_and_exit(1)
 
 

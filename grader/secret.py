@@ -11,6 +11,7 @@ import hmac
 import os
 
 _LIVE: list[bytearray] = []
+GO = b"g"  # after the key on a gated session's key pipe: it may start testing
 MAC_BYTES = 32
 
 

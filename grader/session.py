@@ -46,7 +46,6 @@ from grader.trim import tail
 
 SESSION_INI = Path(__file__).with_name("session.ini")
 SESSION_PREFIX = "grader-session-"
-GO = b"g"  # the byte after the key that lets a prepared session run its tests
 STOP_GRACE = 2.0  # seconds a session may stay stopped (SIGSTOP) before it is given up
 _ACTIVE: set[int] = set()  # session pids running now (grading runs several at once)
 _HELPERS: set[int] = set()  # the grader's own long-lived helpers (verify --load's busy processes)
@@ -333,7 +332,7 @@ class PreparedSession:
         """Let the session's tests run (once; a session that died meanwhile is read as such)."""
         if self._gate >= 0:
             with contextlib.suppress(OSError):  # it died: result() says how
-                os.write(self._gate, GO)
+                os.write(self._gate, secret.GO)
             os.close(self._gate)
             self._gate = -1
 
@@ -375,12 +374,13 @@ class PreparedSession:
 
     def _sweep(self, kill: bool) -> list[probe.Proc]:
         """Forget the session (killed first if ``kill``) and kill what it left below us."""
-        if self._proc is None:
+        proc = self._proc
+        if proc is None:
             return []
         if kill:
-            _kill_session(self.proc)
+            _kill_session(proc)
         with _ACTIVE_LOCK:
-            _ACTIVE.discard(self.proc.pid)
+            _ACTIVE.discard(proc.pid)
             return isolation.kill_tree(os.getpid(), spare=frozenset(_ACTIVE | _HELPERS))
 
     def _close(self) -> None:
