@@ -33,7 +33,6 @@ and the session forks the rest of its tests itself, as it did before.
 from __future__ import annotations
 
 import array
-import gc
 import json
 import os
 import select
@@ -46,7 +45,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, NoReturn
 
-from grader import isolation, secret
+from grader import heap, isolation, secret
 from grader.isolation import Deadline
 
 _MESSAGE_MAX = 1 << 16
@@ -71,10 +70,12 @@ class Handover:
 
 @dataclass(frozen=True)
 class _Roles:
-    """What a test process runs: ``ready()`` before it waits for its test, then ``run_test``."""
+    """What a test process runs: ``ready()`` before it waits for its test, then ``run_test``;
+    and what the launcher runs once before its first fork: ``rehearse()``."""
 
     run_test: Callable[[Handover, int, int], NoReturn]
     ready: Callable[[], None]
+    rehearse: Callable[[], None]
 
 
 @dataclass
@@ -98,12 +99,14 @@ class Launcher:
         cls,
         run_test: Callable[[Handover, int, int], NoReturn],
         ready: Callable[[], None],
+        rehearse: Callable[[], None] = lambda: None,
         sessions_own: Sequence[int] = (),
     ) -> Launcher:
         """Fork the launcher from this session. ``ready()`` runs in each test process before
         it waits for its test; ``run_test(handover, report_w, output_fd)`` once it has its
-        test, and never returns. ``sessions_own``: descriptors the launcher closes at once,
-        so that no test process inherits them."""
+        test, and never returns. ``rehearse()`` runs in the launcher before its first fork,
+        so that every test process inherits what it warmed. ``sessions_own``: descriptors
+        the launcher closes at once, so that no test process inherits them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         session = os.getpid()
         pid = os.fork()
@@ -111,7 +114,7 @@ class Launcher:
             ours.close()
             for fd in sessions_own:
                 os.close(fd)
-            _serve(theirs, session, _Roles(run_test, ready))
+            _serve(theirs, session, _Roles(run_test, ready, rehearse))
         theirs.close()
         return cls(pid, ours)
 
@@ -239,7 +242,8 @@ def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
         isolation.die_with_parent(session)
         secret.scrub_all()  # the results key stays with the session
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's
-        gc.freeze()  # what every test process inherits is never collected there
+        roles.rehearse()
+        heap.freeze()  # what every test process inherits: never collected or counted there
         prepared = _prepare(control, roles, interrupt)
         while True:
             message = control.recv(_MESSAGE_MAX)

@@ -39,7 +39,7 @@ from typing import Any
 
 from _pytest.stash import StashKey
 
-from grader import isolation
+from grader import heap, isolation
 
 KEY_FD = 3  # where a session forked here finds the results key (--grader-key-fd)
 _STARTED_IN = "/"  # the zygote's folder: where its module search path may start
@@ -174,6 +174,7 @@ def serve(sock: socket.socket, supervisor: int) -> None:
     supervisor_ended = isolation.pidfd(supervisor)
     if supervisor_ended is not None:
         watch.register(supervisor_ended, select.POLLIN)
+    frozen = False
     while True:
         if any(fd == supervisor_ended for fd, _ in watch.poll()):
             return
@@ -193,6 +194,11 @@ def serve(sock: socket.socket, supervisor: int) -> None:
             for fd in fds:
                 os.close(fd)
         sock.send(json.dumps(answer).encode())
+        if not frozen:
+            # After the first fork, while that session runs: every later session starts
+            # from a heap it never collects and whose reference counts it never writes.
+            heap.freeze()
+            frozen = True
 
 
 def _fork_session(request: dict[str, object], fds: list[int], sock: socket.socket) -> int:
@@ -376,6 +382,7 @@ def main(argv: list[str]) -> None:
     _warm()
     _PREMADE = _premade_config()
     serve(sock, supervisor)
+    isolation.flush_and_exit(0)  # nothing to finalise (and its heap is immortal: grader.heap)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from grader import isolation, launcher, probe
+from grader import heap, isolation, launcher, plugin, probe
 from grader.polling import holds_within
 
 TOML = """title = { en = "Launcher", zh = "启动器" }
@@ -149,6 +150,84 @@ def test_a_stopped_launcher_costs_no_test_and_holds_up_nothing_for_long(
     run = grade("07_launched", "def nothing():\n    return None\n")
     assert set(run.statuses().values()) == {"passed"}, json.dumps(run.data)[:3000]
     assert run.seconds < launcher.PREPARE_WAIT + 10, f"took {run.seconds:.1f} s"
+
+
+WARMED = """
+import dis
+import sys
+
+from grader import heap, plugin
+
+
+def test_warmed():
+    immortal = heap.immortals_supported()
+    code = dis.get_instructions(plugin._rehearsed_fail, adaptive=True)
+    specialised = any(i.opname == "LOAD_GLOBAL_BUILTIN" for i in code)
+    assert specialised == immortal, "only the launcher's rehearsal runs it, twice"
+    assert (sys.getrefcount(plugin) == 0xFFFFFFFF) == immortal
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_test_processes_start_from_the_launchers_rehearsal_and_frozen_heap(
+    grade, fixture_repo: Path
+) -> None:
+    _exercise(fixture_repo, WARMED)
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert run.statuses() == {"test_warmed": "passed"}, json.dumps(run.data)[:3000]
+    assert "rehearsed" not in run.output + json.dumps(run.data)
+
+
+OBSERVER = """
+import os
+
+
+def pytest_runtest_setup(item):
+    with open(os.environ["OBSERVED"], "a") as log:
+        log.write(f"{os.getpid()} {item.nodeid}\\n")
+"""
+AUTOUSE = """
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def everywhere():
+    yield
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+@pytest.mark.skipif(not heap.immortals_supported(), reason="rehearsed on CPython 3.12-3.13")
+@pytest.mark.parametrize("conftest", [False, True], ids=["plain", "autouse-fixture"])
+def test_a_rehearsal_runs_once_per_session_unless_a_made_up_test_would_get_a_fixture(
+    tmp_path: Path, conftest: bool
+) -> None:
+    (tmp_path / "observer.py").write_text(OBSERVER)
+    (tmp_path / "test_real.py").write_text("def test_real():\n    assert True\n")
+    if conftest:
+        (tmp_path / "conftest.py").write_text(AUTOUSE)
+    observed = tmp_path / "observed.log"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "grader.plugin", "-p", "observer"],
+        cwd=tmp_path,
+        env=dict(os.environ, OBSERVED=str(observed), PYTHONPATH=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    rows = [line.split() for line in observed.read_text().splitlines()]
+    rehearsed = [node for _, node in rows if node.startswith(plugin.REHEARSAL)]
+    rehearsing = {pid for pid, node in rows if node.startswith(plugin.REHEARSAL)}
+    real = [pid for pid, node in rows if node == "test_real.py::test_real"]
+    if conftest:
+        assert rehearsed == [], "a made-up test would have run the conftest's fixture"
+    else:
+        names = [f"{plugin.REHEARSAL}::test_{n}" for n in ("passes", "fails")]
+        assert rehearsed == names * plugin.REHEARSALS
+        assert len(rehearsing) == 1, "all in one process: the launcher"
+    assert len(real) == 1 and real[0] not in rehearsing, rows
+    assert "rehearsed" not in run.stdout + run.stderr
 
 
 def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path) -> None:

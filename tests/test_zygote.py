@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from grader import catalog, isolation, probe, session, zygote
+from grader import catalog, heap, isolation, probe, session, zygote
 from grader.isolation import Deadline, OutputFile
 from grader.polling import holds_within
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not LINUX, reason="the zygote needs a child subr
 
 FACTS_TEST = textwrap.dedent(
     """
-    import json, os, sys
+    import gc, json, os, sys
     from grader import zygote
 
     def test_facts(pytestconfig):
@@ -47,6 +47,8 @@ FACTS_TEST = textwrap.dedent(
             "plugins": sorted(n for n, p in plugins if p is not None and not n.isdigit()),
             "options": sorted(vars(pytestconfig.option)),
             "premade": pytestconfig.stash.get(zygote.PREMADE, False),
+            "frozen": gc.get_freeze_count(),  # 3.12 starts with a few hundred
+            "immortal": sys.getrefcount(sys.modules["pytest"]) == 0xFFFFFFFF,
         }
         with open(os.environ["FACTS_OUT"], "w") as out:
             json.dump(facts, out)
@@ -125,6 +127,22 @@ def test_a_forked_session_sees_what_an_executed_one_sees(
     assert forked["ppid"] == os.getpid() and forked["own_session"] and forked["cwd_is_folder"]
     assert forked["key"] == "the key" and forked["mark"] == "m"
     assert forked["main"] == "pytest.__main__" and forked["stdin"] == "/dev/null"
+
+
+def test_sessions_after_the_first_start_from_the_zygotes_frozen_heap(tmp_path: Path) -> None:
+    """The zygote freezes its heap once it has forked its first session (grader.heap): the
+    sessions forked after that never collect its objects, and where CPython allows it never
+    count references to them either."""
+    isolation.become_subreaper()
+    warm = zygote.Zygote.start([sys.executable, *session.isolation_flags()])
+    try:
+        first = _facts(tmp_path, "first", warm, zygote.SESSION_PLUGINS)
+        second = _facts(tmp_path, "second", warm, zygote.SESSION_PLUGINS)
+    finally:
+        warm.close()
+    assert first["frozen"] < 1000 and not first["immortal"]
+    assert second["frozen"] > 10_000, "pytest, the grader and their modules"
+    assert second["immortal"] == heap.immortals_supported()
 
 
 def test_a_session_forked_by_the_zygote_imports_only_its_spec(tmp_path: Path) -> None:
