@@ -164,14 +164,18 @@ class Zygote:
 def serve(sock: socket.socket, supervisor: int) -> None:
     """Answer "ready", then fork one session per request until the supervisor hangs up or
     its process ends."""
-    sock.send(json.dumps({"ready": True}).encode())
     # Not a parent-death signal: that follows the *thread* that started us, and `grader
     # batch` starts each student's sessions from a new thread that soon ends. The socket
     # reads end of file when the supervisor's process dies; its pidfd says so even if a
-    # short-lived fork of it still holds the socket.
+    # short-lived fork of it still holds the socket. The pidfd is taken before "ready":
+    # a supervisor that dies after it (on a loaded machine, before we got to it) is then
+    # still seen, and one that died before it is no longer our parent.
+    supervisor_ended = isolation.pidfd(supervisor)
+    if os.getppid() != supervisor:
+        return
+    sock.send(json.dumps({"ready": True}).encode())
     watch = select.poll()
     watch.register(sock, select.POLLIN)
-    supervisor_ended = isolation.pidfd(supervisor)
     if supervisor_ended is not None:
         watch.register(supervisor_ended, select.POLLIN)
     frozen = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -277,6 +278,31 @@ def test_a_killed_zygote_is_replaced_and_a_failed_spawn_falls_back_to_exec(
         assert _run_echo() == expected
         # a zygote that failed a spawn (dying while asked, say) is never asked again
         assert not session._ZYGOTE and second.proc.returncode is not None
+
+
+def test_a_zygote_whose_supervisor_is_gone_before_it_is_ready_ends_without_a_word() -> None:
+    """Its pidfd of the supervisor is taken before it says "ready", then the supervisor must
+    still be its parent: on a loaded machine a supervisor could die after "ready" and before
+    a later pidfd, which then failed, and a fork holding the socket kept the zygote alive."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - a stand-in zygote whose "supervisor" is not its parent
+        ours.close()
+        try:
+            zygote.serve(theirs, supervisor=1)
+        finally:
+            os._exit(0)
+    theirs.close()
+    ended = False
+    try:
+        ended = holds_within(lambda: os.waitpid(child, os.WNOHANG)[0] == child, 10.0)
+        assert ended, "it waited for requests from a supervisor that was not its parent"
+        assert ours.recv(100) == b"", "it said ready"
+    finally:
+        ours.close()
+        if not ended:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
 
 
 @pytest.mark.parametrize("socket_held", [False, True], ids=["alone", "socket-held-by-a-fork"])
