@@ -23,6 +23,11 @@ Who owns what:
   hand-over socket once it has them: one that dies before that (a kill that was on its
   way) never took its test, and the session forks that test itself.
 
+Before its first fork the launcher *rehearses* (the session's ``rehearse()``: two made-up
+tests through a test process's path) and freezes its heap (:mod:`grader.heap`), so every
+test process starts from warm, specialised code and, where CPython allows, objects whose
+reference counts it never writes: fewer of its pages are copied during its test.
+
 Student code never runs in the launcher: it runs in sandboxes below a test process, which
 run as another uid when the grader is root. The launcher holds no key (it scrubs the
 results key at once) and is not dumpable, like the session. If it dies anyway (a student
