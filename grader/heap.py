@@ -77,7 +77,7 @@ def _immortalize() -> int:
     while todo:
         batch, todo = todo, []
         for obj in batch:
-            count = ctypes.c_uint32.from_address(id(obj))
+            count = _count_of(obj)
             if count.value != _IMMORTAL:
                 count.value = _IMMORTAL
                 made += 1

@@ -50,6 +50,7 @@ STOP_GRACE = 2.0  # seconds a session may stay stopped (SIGSTOP) before it is gi
 _ACTIVE: set[int] = set()  # session pids running now (grading runs several at once)
 _HELPERS: set[int] = set()  # the grader's own long-lived helpers (verify --load's busy processes)
 _ACTIVE_LOCK = threading.Lock()
+_UNENDED: set[PreparedSession] = set()  # prepared sessions not yet ended by their caller
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,6 @@ def prepare_exercise(
         prepared.lease = lease.pop_all()  # the session holds its uid until it is ended
         _UNENDED.add(prepared)
         return prepared
-
-
-_UNENDED: set[PreparedSession] = set()  # prepared sessions not yet ended by their caller
 
 
 @atexit.register
