@@ -161,7 +161,8 @@ from grader import heap, plugin
 
 def test_warmed():
     immortal = heap.immortals_supported()
-    code = dis.get_instructions(plugin._rehearsed_fail, adaptive=True)
+    adaptive = sys.version_info >= (3, 11)  # 3.10 neither specialises nor can show it
+    code = dis.get_instructions(plugin._rehearsed_fail, adaptive=True) if adaptive else []
     specialised = any(i.opname == "LOAD_GLOBAL_BUILTIN" for i in code)
     assert specialised == immortal, "only the launcher's rehearsal runs it, twice"
     assert (sys.getrefcount(plugin) == 0xFFFFFFFF) == immortal
