@@ -13,8 +13,9 @@ Who owns what:
 
 * The session owns the launcher (its child), our end of the control socket, and the one
   prepared test process's hand-over socket until it hands a test over (then closes it).
-  :meth:`Launcher.close` ends the launcher, which kills an unused prepared process, reaps
-  it and exits; the session reaps the launcher.
+  :meth:`Launcher.close` ends the launcher, which kills and reaps every test process it
+  still has (an unused prepared one, the last one still exiting) and exits; the session
+  reaps the launcher.
 * The launcher owns and reaps the test processes it forks, and tells the session each one's
   wait status; the session decides when one is killed (it signals the test's process group).
 * A prepared test process owns nothing of the session's: it closes the control socket at
@@ -38,6 +39,7 @@ and the session forks the rest of its tests itself, as it did before.
 from __future__ import annotations
 
 import array
+import contextlib
 import json
 import os
 import select
@@ -220,7 +222,7 @@ class Launcher:
         raise LauncherGone(f"the launcher said {data[:200]!r}")
 
     def close(self, broken: bool = False) -> None:
-        """End the launcher: it kills its unused prepared process, reaps it and exits. One
+        """End the launcher: it kills and reaps its test processes and exits. One
         that is ``broken`` (stopped, say) is SIGKILLed at once; its prepared process dies
         with it."""
         for prepared in self._prepared:
@@ -242,7 +244,6 @@ class Launcher:
 def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
     """Keep one test process prepared; when the session starts it, prepare the next and
     wait for the started one to end. Ends when the session closes the control socket."""
-    prepared: int | None = None
     try:
         isolation.die_with_parent(session)
         secret.scrub_all()  # the results key stays with the session
@@ -255,19 +256,20 @@ def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
             words = message.decode(errors="replace").split()
             if words != ["go", str(prepared)]:
                 break  # the session hung up (or is confused): we are done
-            started, prepared = prepared, None
+            started = prepared
             prepared = _prepare(control, roles, interrupt)
             _, status = os.waitpid(started, 0)
             control.send(f"exit {started} {status}".encode())
     except BaseException:
         pass  # the session sees the control socket close and says so
     finally:
-        if prepared is not None:
-            try:
-                os.kill(prepared, signal.SIGKILL)
-                os.waitpid(prepared, 0)
-            except OSError:
-                pass
+        # Every process of ours ends before we do, not only the prepared one: the test the
+        # session started may still be exiting, and a session that hung up while we were
+        # preparing never learnt of that process. Left to our parent-death signal they would
+        # still be dying after the session ended, and the grader would count them as left
+        # behind by the student's tests.
+        with contextlib.suppress(BaseException):
+            isolation.kill_tree(os.getpid())
         os._exit(0)
 
 

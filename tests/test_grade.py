@@ -70,7 +70,9 @@ def test_grade_prints_a_table_in_catalogue_order_and_the_count(fixture_repo: Pat
     assert code == 0
     assert lines[-1] == "3 passed, 2 failed"
     rows = [line.split()[0] for line in lines if line.startswith(("01_", "02_"))]
-    assert rows == ["01_hostile", "02_hanging_spec"], "catalogue order, whatever the timing"
+    assert rows == ["01_hostile", "02_hanging_spec"], (
+        f"catalogue order, whatever the timing:\n{out}"
+    )
     assert "total 4/6 points (66.7%)" in out
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import socket
 import subprocess
 import sys
 import textwrap
@@ -239,6 +241,46 @@ def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path)
     output = run.test("test_first")["output"]
     assert "Processes left behind (killed by the grader)" in output, output
     assert "Processes left behind" not in run.test("test_second")["output"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothing() -> None:
+    """CI once saw "1 process(es) left behind by the session were killed" under a spec whose
+    tests leave nothing: the session had ended while its launcher was still announcing the
+    next prepared process. The launcher now kills and reaps every process of its own before
+    it exits. Here a subreaper plays the session and closes the launcher exactly then; once
+    close() has returned, nothing may have been re-parented to it, alive or dead."""
+    forked_r, forked_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the stand-in session; its exit code is the verdict
+        code = 3
+        try:
+            isolation.become_subreaper()
+            real_send_fds = socket.send_fds
+
+            def announce_after_hang_up(sock, buffers, fds, *rest):  # runs in the launcher
+                os.write(forked_w, b"f")  # the prepared process exists now
+                select.select([sock], [], [], 30.0)  # readable: the session hung up
+                return real_send_fds(sock, buffers, fds, *rest)
+
+            socket.send_fds = announce_after_hang_up  # type: ignore[assignment]
+            forker = launcher.Launcher.start(lambda *_: os._exit(0), lambda: None)
+            select.select([forked_r], [], [], 30.0)
+            forker.close()
+            code = 1 if probe.child_pids(os.getpid()) else 0
+        finally:
+            isolation.kill_tree(os.getpid())
+            os._exit(code)
+    os.close(forked_w)
+    try:
+        status = isolation.wait_child(pid, isolation.Deadline(60.0))
+    finally:
+        os.close(forked_r)
+    assert status is not None and os.waitstatus_to_exitcode(status) == 0, (
+        "the launcher ended with a process of its own still there"
+        if status is not None and os.waitstatus_to_exitcode(status) == 1
+        else f"the stand-in session failed: {status}"
+    )
 
 
 def test_a_sweep_with_no_child_but_the_spared_reads_no_table(monkeypatch) -> None:
