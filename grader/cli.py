@@ -549,6 +549,12 @@ def cmd_verify(
     verdicts = verify(root, chosen, args.repeat, args.jobs, progress=show, load=args.load)
     good = sum(v.ok for v in verdicts)
     console.print(f"{good} passed, {len(verdicts) - good} failed")
+    # Again at the end, where a CI log's tail shows it: which exercise is weak, and why.
+    for verdict in verdicts:
+        if not verdict.ok:
+            console.print(f"[red]WEAK {verdict.exercise.name}[/red]")
+            for problem in verdict.problems:
+                console.print(f"    [red]{escape(problem)}[/red]")
     if layout:
         console.print(f"[red]{len(layout)} error(s) in tests/mutants or tests/alternatives[/red]")
     return 0 if good == len(verdicts) and not layout else 1

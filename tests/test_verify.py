@@ -120,10 +120,16 @@ def test_verify_reports_an_uncaught_mutant(fixture_repo: Path, capsys) -> None:
         '"""Breaks fine(), which test_attack does not look at.\n\nMust fail: test_attack\n"""\n\n\n'
         "def fine():\n    return 41\n"
     )
-    code = main(["--root", str(fixture_repo), "verify", "01"])
+    code = main(["--root", str(fixture_repo), "verify", "01", "03"])
     out = capsys.readouterr().out
     assert code == 1
     assert "mutant uncaught run 1: not caught by test_attack" in out
+    tail = out.strip().splitlines()
+    at = tail.index("1 passed, 1 failed")
+    assert tail[at + 1 :] == [
+        "WEAK 01_hostile",
+        "    mutant uncaught run 1: not caught by test_attack",
+    ], "a CI log's tail names the weak exercise and why, after the count"
 
 
 def test_verify_reports_a_mutant_that_names_no_or_unknown_tests(fixture_repo: Path, capsys) -> None:
