@@ -39,7 +39,18 @@ from typing import Any, NoReturn
 import pytest
 from _pytest.runner import runtestprotocol
 
-from grader import hangs, heap, isolation, launcher, namespaces, probe, secret, users, wire
+from grader import (
+    hangs,
+    heap,
+    isolation,
+    launcher,
+    namespaces,
+    probe,
+    sandbox_child,
+    secret,
+    users,
+    wire,
+)
 from grader.isolation import Deadline, OutputFile
 from grader.messages import LANGS, SpecFailure
 from grader.outcome import StudentProblem, StudentSkipped, StudentTimeout
@@ -177,6 +188,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # written through /proc/self, which a non-dumpable process no longer owns.
         namespaces.isolate_network()  # where it cannot be done, `grader doctor` says why
     isolation.make_undumpable()
+    sandbox_child.limit_arenas()  # once here, not in every sandbox (see there)
     config.stash[NOTES] = []
     config.stash[IDENTITY] = _sandbox_identity(config)
     if config.getoption("grader_fast_hangs"):
