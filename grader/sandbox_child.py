@@ -178,7 +178,7 @@ def _cut_off(result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int) 
 
 # Every signal but the two no process may handle, as plain ints. The child sets them through
 # _signal: signal.signal() converts each number and handler to and from enums, and in a fresh
-# fork that bookkeeping copied 62 pages (0.25 ms of every call here) instead of 19.
+# fork that bookkeeping copied 62 pages instead of 19.
 _C_SIGNAL: Any = importlib.import_module("_signal")  # its handlers are its own int objects
 _RESETTABLE = tuple(
     sorted(int(s) for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP))
@@ -227,10 +227,9 @@ def limit_arenas() -> None:
     Under the sandbox's address-space limit each new thread's arena (64 MiB reserved) would
     soon exhaust it. glibc read MALLOC_ARENA_MAX at start-up, so the live heap is told with
     mallopt(), which first consolidates the whole heap: in a fresh sandbox that copied 69
-    pages (0.19 ms of every call here). The session does it once (the plugin); its test
-    processes and their sandboxes inherit the setting, and the variable for programs they
-    exec (setting it cost another 33 pages); a sandbox forked from anywhere else does both
-    itself.
+    pages. The session does it once (the plugin); its test processes and their sandboxes
+    inherit the setting, and the variable for programs they exec (setting it copied another
+    33 pages); a sandbox forked from anywhere else does both itself.
     """
     global _ARENAS_LIMITED
     if not _ARENAS_LIMITED and sys.platform.startswith("linux") and hasattr(libc(), "mallopt"):

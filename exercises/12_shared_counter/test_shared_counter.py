@@ -498,8 +498,7 @@ def test_processes_count_exactly(student):
         f"counter, not be computed {PART1}",
         zh=f"{label} 返回了 {total}，但评测程序只看到 {busy} 个进程在你的函数之下真正干活"
         f"（每个至少占用 {ms} 毫秒 CPU，即本机上加锁加一 {INCREMENTS} 次所需时间的 "
-        f"{WORKER_SHARE:.0%}），"
-        f"而不是 {WORKERS} 个。这个数必须是 {WORKERS} 个 "
+        f"{WORKER_SHARE:.0%}），而不是 {WORKERS} 个。这个数必须是 {WORKERS} 个 "
         f"multiprocessing.Process 子进程往共享计数器上一次次加出来的，不能算出来{PART1_ZH}",
     )
 
