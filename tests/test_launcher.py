@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from grader import heap, isolation, launcher, plugin, probe
+from grader import heap, isolation, launcher, plugin, probe, secret
 from grader.polling import holds_within
 
 TOML = """title = { en = "Launcher", zh = "启动器" }
@@ -281,6 +283,58 @@ def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothi
     assert code == 0, {
         1: "the launcher ended with a process of its own still there",
         2: "the launcher never announced a prepared process: the case was not reached",
+    }.get(code, f"the stand-in session failed: {code}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_test_that_kills_its_launcher_as_it_starts_is_not_run_again() -> None:
+    """CI-like load once let a test's own code kill the launcher between the process taking
+    the test and the session's "go": the session took that for a launcher gone before the
+    test began, forked the test again itself, and the second run killed the session. A test
+    that has begun is never run again: start_test returns its process, and waiting for it
+    says the launcher is gone. A subreaper plays the session; it answers "taken" only once
+    the launcher is dead, so the "go" fails every time."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the stand-in session; its exit code is the verdict
+        code = 3
+        try:
+            isolation.become_subreaper()
+
+            def kill_the_launcher(*_: object) -> None:  # runs as the test, in the test process
+                os.kill(os.getppid(), signal.SIGKILL)
+                time.sleep(30)  # it dies with its launcher long before
+                os._exit(0)
+
+            forker = launcher.Launcher.start(kill_the_launcher, lambda: None)
+            real_taken = launcher._taken
+
+            def taken_once_the_launcher_is_dead(sock, deadline):  # type: ignore[no-untyped-def]
+                took = real_taken(sock, deadline)
+                isolation.wait_child(forker.pid, isolation.Deadline(20.0))
+                return took
+
+            launcher._taken = taken_once_the_launcher_is_dead  # type: ignore[assignment]
+            handover = launcher.Handover("t.py::test_x", secret.new_key(), "/", [])
+            out = os.open(os.devnull, os.O_WRONLY)
+            _report_r, report_w = os.pipe()  # the report never comes
+            try:
+                started = forker.start_test(handover, report_w, out, isolation.Deadline(20.0))
+            except launcher.LauncherGone:
+                code = 1  # the session would fork the test again
+            else:
+                try:
+                    forker.wait_exit(started, isolation.Deadline(20.0))
+                    code = 2  # the test's end was reported by a launcher that is dead
+                except launcher.LauncherGone:
+                    code = 0
+        finally:
+            isolation.kill_tree(os.getpid())
+            os._exit(code)
+    status = isolation.wait_child(pid, isolation.Deadline(60.0))
+    code = None if status is None else os.waitstatus_to_exitcode(status)
+    assert code == 0, {
+        1: "start_test raised LauncherGone for a test that had begun: it would run again",
+        2: "waiting for the test did not say that its launcher is gone",
     }.get(code, f"the stand-in session failed: {code}")
 
 
