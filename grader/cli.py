@@ -538,13 +538,16 @@ def cmd_verify(
     if args.load:
         console.print(f"load: {args.load} CPU-bound busy process(es) run beside the specs")
 
+    def problems(verdict: Verdict) -> None:
+        for problem in verdict.problems:
+            console.print(f"    [red]{escape(problem)}[/red]")
+
     def show(verdict: Verdict) -> None:
         mark = "[green]ok[/green]" if verdict.ok else "[red]WEAK[/red]"
         console.print(f"{mark} {verdict.exercise.name}")
         for line in verdict.summary:
             console.print(f"    {escape(line)}")
-        for problem in verdict.problems:
-            console.print(f"    [red]{escape(problem)}[/red]")
+        problems(verdict)
 
     verdicts = verify(root, chosen, args.repeat, args.jobs, progress=show, load=args.load)
     good = sum(v.ok for v in verdicts)
@@ -553,8 +556,7 @@ def cmd_verify(
     for verdict in verdicts:
         if not verdict.ok:
             console.print(f"[red]WEAK {verdict.exercise.name}[/red]")
-            for problem in verdict.problems:
-                console.print(f"    [red]{escape(problem)}[/red]")
+            problems(verdict)
     if layout:
         console.print(f"[red]{len(layout)} error(s) in tests/mutants or tests/alternatives[/red]")
     return 0 if good == len(verdicts) and not layout else 1

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -245,45 +245,56 @@ def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path)
     assert "Processes left behind" not in run.test("test_second")["output"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
-def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothing() -> None:
-    """CI once saw "1 process(es) left behind by the session were killed" under a spec whose
-    tests leave nothing: the session had ended while its launcher was still announcing the
-    next prepared process. The launcher now kills and reaps every process of its own before
-    it exits. Here a subreaper plays the session and closes the launcher exactly then; once
-    close() has returned, nothing may have been re-parented to it, alive or dead."""
-    forked_r, forked_w = os.pipe()
+def _as_stand_in_session(play: Callable[[], int], failures: dict[int, str]) -> None:
+    """Run ``play`` in a forked child that is a subreaper, as a session is; its return value
+    is the verdict (0: as it should be; else a key of ``failures``). Everything the child
+    started is killed and reaped before it exits."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the stand-in session; its exit code is the verdict
         code = 3
         try:
             isolation.become_subreaper()
-            real_send_fds = socket.send_fds
-
-            def announce_after_hang_up(sock, buffers, fds, *rest):  # runs in the launcher
-                os.write(forked_w, b"f")  # the prepared process exists now
-                select.select([sock], [], [], 30.0)  # readable: the session hung up
-                return real_send_fds(sock, buffers, fds, *rest)
-
-            socket.send_fds = announce_after_hang_up  # type: ignore[assignment]
-            forker = launcher.Launcher.start(lambda *_: os._exit(0), lambda: None)
-            announcing, _, _ = select.select([forked_r], [], [], 30.0)
-            forker.close()
-            # 2: the launcher never got to announce, so the case was not reached.
-            code = (1 if probe.child_pids(os.getpid()) else 0) if announcing else 2
+            code = play()
         finally:
             isolation.kill_tree(os.getpid())
             os._exit(code)
-    os.close(forked_w)
-    try:
-        status = isolation.wait_child(pid, isolation.Deadline(60.0))
-    finally:
-        os.close(forked_r)
+    status = isolation.wait_child(pid, isolation.Deadline(60.0))
     code = None if status is None else os.waitstatus_to_exitcode(status)
-    assert code == 0, {
-        1: "the launcher ended with a process of its own still there",
-        2: "the launcher never announced a prepared process: the case was not reached",
-    }.get(code, f"the stand-in session failed: {code}")
+    assert code == 0, failures.get(code, f"the stand-in session failed: {code}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothing() -> None:
+    """CI once saw "1 process(es) left behind by the session were killed" under a spec whose
+    tests leave nothing: the session had ended while its launcher was still announcing the
+    next prepared process. The launcher now kills and reaps every process of its own before
+    it exits. Here the stand-in session closes the launcher exactly then; once close() has
+    returned, nothing may have been re-parented to it, alive or dead."""
+
+    def play() -> int:
+        forked_r, forked_w = os.pipe()
+        real_send_fds = socket.send_fds
+
+        def announce_after_hang_up(sock, buffers, fds, *rest):  # runs in the launcher
+            os.write(forked_w, b"f")  # the prepared process exists now
+            select.select([sock], [], [], 30.0)  # readable: the session hung up
+            return real_send_fds(sock, buffers, fds, *rest)
+
+        socket.send_fds = announce_after_hang_up  # type: ignore[assignment]
+        forker = launcher.Launcher.start(lambda *_: os._exit(0), lambda: None)
+        announcing, _, _ = select.select([forked_r], [], [], 30.0)
+        forker.close()
+        if not announcing:
+            return 2
+        return 1 if probe.child_pids(os.getpid()) else 0
+
+    _as_stand_in_session(
+        play,
+        {
+            1: "the launcher ended with a process of its own still there",
+            2: "the launcher never announced a prepared process: the case was not reached",
+        },
+    )
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -292,50 +303,43 @@ def test_a_test_that_kills_its_launcher_as_it_starts_is_not_run_again() -> None:
     the test and the session's "go": the session took that for a launcher gone before the
     test began, forked the test again itself, and the second run killed the session. A test
     that has begun is never run again: start_test returns its process, and waiting for it
-    says the launcher is gone. A subreaper plays the session; it answers "taken" only once
-    the launcher is dead, so the "go" fails every time."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the stand-in session; its exit code is the verdict
-        code = 3
+    says the launcher is gone. The stand-in session answers "taken" only once the launcher
+    is dead, so the "go" fails every time."""
+
+    def kill_the_launcher(*_: object) -> None:  # runs as the test, in the test process
+        os.kill(os.getppid(), signal.SIGKILL)
+        signal.pause()  # until it dies with its launcher
+
+    def play() -> int:
+        forker = launcher.Launcher.start(kill_the_launcher, lambda: None)
+        real_taken = launcher._taken
+
+        def taken_once_the_launcher_is_dead(sock, deadline):  # type: ignore[no-untyped-def]
+            took = real_taken(sock, deadline)
+            isolation.wait_child(forker.pid, isolation.Deadline(20.0))
+            return took
+
+        launcher._taken = taken_once_the_launcher_is_dead  # type: ignore[assignment]
+        handover = launcher.Handover("t.py::test_x", secret.new_key(), "/", [])
+        out = os.open(os.devnull, os.O_WRONLY)
+        _report_r, report_w = os.pipe()  # the report never comes
         try:
-            isolation.become_subreaper()
+            started = forker.start_test(handover, report_w, out, isolation.Deadline(20.0))
+        except launcher.LauncherGone:
+            return 1
+        try:
+            forker.wait_exit(started, isolation.Deadline(20.0))
+        except launcher.LauncherGone:
+            return 0
+        return 2
 
-            def kill_the_launcher(*_: object) -> None:  # runs as the test, in the test process
-                os.kill(os.getppid(), signal.SIGKILL)
-                time.sleep(30)  # it dies with its launcher long before
-                os._exit(0)
-
-            forker = launcher.Launcher.start(kill_the_launcher, lambda: None)
-            real_taken = launcher._taken
-
-            def taken_once_the_launcher_is_dead(sock, deadline):  # type: ignore[no-untyped-def]
-                took = real_taken(sock, deadline)
-                isolation.wait_child(forker.pid, isolation.Deadline(20.0))
-                return took
-
-            launcher._taken = taken_once_the_launcher_is_dead  # type: ignore[assignment]
-            handover = launcher.Handover("t.py::test_x", secret.new_key(), "/", [])
-            out = os.open(os.devnull, os.O_WRONLY)
-            _report_r, report_w = os.pipe()  # the report never comes
-            try:
-                started = forker.start_test(handover, report_w, out, isolation.Deadline(20.0))
-            except launcher.LauncherGone:
-                code = 1  # the session would fork the test again
-            else:
-                try:
-                    forker.wait_exit(started, isolation.Deadline(20.0))
-                    code = 2  # the test's end was reported by a launcher that is dead
-                except launcher.LauncherGone:
-                    code = 0
-        finally:
-            isolation.kill_tree(os.getpid())
-            os._exit(code)
-    status = isolation.wait_child(pid, isolation.Deadline(60.0))
-    code = None if status is None else os.waitstatus_to_exitcode(status)
-    assert code == 0, {
-        1: "start_test raised LauncherGone for a test that had begun: it would run again",
-        2: "waiting for the test did not say that its launcher is gone",
-    }.get(code, f"the stand-in session failed: {code}")
+    _as_stand_in_session(
+        play,
+        {
+            1: "start_test raised LauncherGone for a test that had begun: it would run again",
+            2: "waiting for the test did not say that its launcher is gone",
+        },
+    )
 
 
 def test_a_sweep_with_no_child_but_the_spared_reads_no_table(monkeypatch) -> None:
