@@ -234,6 +234,8 @@ class Watcher:
             interval = min(INTERVAL, interval * 1.5)
             if idle:
                 self._wake.clear()
+                if self._stop:  # close() may have set the event just before the clear
+                    break
                 self._wake.wait()
                 interval = FIRST_INTERVAL
             else:
