@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import fork_child
 
-from grader import isolation, net, polling, probe
+from grader import isolation, net, polling, probe, timeline
 from grader.isolation import Deadline, kill_tree, reap_own_children, wait_child
 
 
@@ -315,3 +315,23 @@ def test_a_helper_forked_while_a_sweep_loops_is_spared(monkeypatch) -> None:
             os.waitpid(victim, 0)
         if helper:
             _let_go(*helper[0])
+
+
+def test_a_watcher_closed_as_its_sampler_goes_idle_stops_at_once() -> None:
+    # close() sets the sampler's stop flag and its event; landing just before the idle
+    # sampler cleared that event, it was lost, and close() waited out its 2 s join.
+    watcher = timeline.Watcher(os.getpid())
+
+    class CloseBeforeClear(threading.Event):
+        def clear(self) -> None:
+            watcher._stop = True  # what close() does, just before the sampler's clear
+            super().set()
+            super().clear()
+
+    watcher._wake = CloseBeforeClear()
+    sampler = threading.Thread(target=watcher._run, daemon=True)
+    sampler.start()  # nothing to watch: it goes idle at once
+    try:
+        assert polling.holds_within(lambda: not sampler.is_alive(), 1.0), "it waits on"
+    finally:
+        threading.Event.set(watcher._wake)
