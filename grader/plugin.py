@@ -46,6 +46,7 @@ from grader import (
     launcher,
     namespaces,
     probe,
+    sandbox,
     sandbox_child,
     secret,
     users,
@@ -553,21 +554,35 @@ def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.L
             target = items.get(handover.nodeid)
             if target is None:  # the session asked for a test it never collected
                 isolation.flush_and_exit(1)
+            if not _uses_student(target):
+                sandbox.discard_prepared(wait=False)  # dies during the test, reaped after
             _test_process(target, handover.key, report_w, out_fd, handover.workdir, ready=True)
 
         for each in items.values():
             # A cached property the session reads for every test anyway (logstart), and
             # each test process for its report: computed once here, no process repeats it.
             each.location  # noqa: B018
+        identity = config.stash.get(IDENTITY, None)
+        ahead = any(_uses_student(each) for each in items.values())
+
+        def ready() -> None:
+            _ready_test_process()
+            if ahead:  # this session's tests call the student's code: fork its sandbox now
+                sandbox.prepare(identity)
+
         try:
             forker = launcher.Launcher.start(
-                run_test, _ready_test_process, lambda: _rehearse(item.session), sessions_own
+                run_test, ready, lambda: _rehearse(item.session), sessions_own
             )
         except OSError as exc:
             print(f"grader: no launcher ({exc}): the session forks every test", file=sys.stderr)
         gc.freeze()  # this session's own pages: see _start_test_process
     config.stash[LAUNCHER] = forker
     return forker
+
+
+def _uses_student(item: pytest.Item) -> bool:
+    return "student" in getattr(item, "fixturenames", ())
 
 
 def _drop_launcher(config: pytest.Config, why: str) -> None:
@@ -627,6 +642,7 @@ def _run_for_report(item: pytest.Item, me: int) -> bytes:
     this process; its reports, serialised for the session (not yet signed)."""
     reports = runtestprotocol(item, log=False, nextitem=None)
     isolation.exit_now_if_not(me)
+    sandbox.discard_prepared()  # an unused sandbox forked ahead is not the test's leftover
     # Whatever the test started ends before it reports (this process is their subreaper:
     # nothing it started can leave its tree while it lives), so the session need not
     # wait for this process's exit to know that nothing was left behind.

@@ -14,7 +14,10 @@ The grader's own options are kept apart from the student function's arguments:
 Ownership: the test process forks each sandbox and is its only waiter. It owns the result
 pipe's read end, the fall-through pipe's read end, the stack-dump pipe's read end and the two
 unlinked output files, and closes them when the run is concluded (a call: when it returns; a
-started function: on ``stop``). :meth:`Student._conclude` is the one place a sandbox ends: it
+started function: on ``stop``). A test process the launcher prepared forks one sandbox before
+its test (:func:`prepare`), which waits for its job: the first run that pickles takes it over
+with its channels; an unused one is killed and reaped by :func:`discard_prepared` before the
+test's leftovers are looked for. :meth:`Student._conclude` is the one place a sandbox ends: it
 kills every process the sandbox started, kills orphans re-parented to the test process
 (``escaped``), reads what fell through, and builds the Outcome with the
 :class:`~grader.timeline.Timeline` the :class:`~grader.timeline.Watcher` recorded. Values come
@@ -28,8 +31,10 @@ called again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pickle
 import select
 import signal
 import time
@@ -62,6 +67,7 @@ FALL_BUDGET = 64 * 1024
 DUMP_WAIT = 1.5  # most seconds a timed-out sandbox gets to say where it is: it answers in
 # ms on a quiet machine, but on a loaded one a thread spinning with the GIL can keep the
 # handler waiting for tenths of a second; the wait ends as soon as the answer is in.
+TAKE_WAIT = 2.0  # seconds a sandbox forked ahead may take to read its job before one is forked
 DUMP_RESERVE = 0.2  # seconds kept, after the question, for ending the sandbox and the test
 
 __all__ = [
@@ -93,8 +99,117 @@ class Options:
     expect_raise: str | None = None
 
 
+@dataclass
+class _Ahead:
+    """A sandbox forked before its job is known (:func:`prepare`), and the judge's ends.
+
+    The test process that forked it (``owner``) owns it: the job pipe's write end, the
+    other pipes' read ends and the two output files pass to the :class:`_Sandbox` that
+    takes it, or :func:`discard_prepared` kills it and closes them.
+    """
+
+    pid: int
+    owner: int
+    job_w: int
+    result_r: int
+    fall_r: int
+    dump_r: int
+    out: OutputFile
+    err: OutputFile
+    killed: bool = False  # by discard_prepared(), its descriptors closed; not yet reaped
+
+    def kill(self) -> None:
+        # Its own process group once it is cut off; before that, only itself.
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(self.pid, signal.SIGKILL)
+        for fd in (self.job_w, self.result_r, self.fall_r, self.dump_r):
+            os.close(fd)
+        self.out.close()
+        self.err.close()
+        self.killed = True
+
+
+_ahead: _Ahead | None = None  # this test process's sandbox forked ahead, not yet used
+
+
+def prepare(identity: sandbox_child.Identity | None) -> None:
+    """Fork a sandbox that cuts itself off and waits for its job, so that the test's first
+    call skips the fork and the getting ready (about 4 ms a call on the CI VM).
+
+    Called in a test process the launcher prepared, while the previous test runs. The
+    sandbox is a copy of this process as it is *now*: it gets its job pickled (a scenario
+    by reference, the arguments by value), not inherited, so a job that cannot be pickled,
+    or is larger than a pipe holds, is forked as before (:class:`_Sandbox`). It does
+    nothing the job decides (limits, uid, working directory) before the job comes: no code
+    of an earlier test's student, which runs as the same uid, can reach a process of that
+    uid that a later test will trust.
+    """
+    global _ahead
+    discard_prepared()
+    out, err = OutputFile(), OutputFile()
+    job_r, job_w = os.pipe()
+    result_r, result_w = os.pipe()
+    fall_r, fall_w = os.pipe()
+    dump_r, dump_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child never returns
+        for fd in (job_w, result_r, fall_r, dump_r):
+            os.close(fd)
+        view = identity.view_fd if identity is not None else None
+        sandbox_child.wait_for_job(job_r, result_w, fall_w, dump_w, out.fd, err.fd, view)
+    for fd in (job_r, result_w, fall_w, dump_w):
+        os.close(fd)
+    _ahead = _Ahead(pid, os.getpid(), job_w, result_r, fall_r, dump_r, out, err)
+
+
+def discard_prepared(wait: bool = True) -> None:
+    """Kill this process's unused sandbox forked ahead, if any (it ran no student code);
+    ``wait``: reap it too, else only kill it now and reap it on the next call."""
+    global _ahead
+    ahead = _ahead
+    if ahead is None or ahead.owner != os.getpid():
+        _ahead = None  # a copy in a process forked from its owner: not ours to touch
+        return
+    if not ahead.killed:
+        ahead.kill()
+    if wait:
+        _ahead = None
+        with contextlib.suppress(ChildProcessError):  # the test's own os.wait() got it
+            wait_child(ahead.pid, Deadline(5.0))
+
+
+def _send_ahead(job: sandbox_child.Job) -> _Ahead | None:
+    """Hand ``job`` to this process's sandbox forked ahead and wait until it has it; None
+    (fork one) when there is none, or the job does not pickle or fit, or the sandbox could
+    not take it (gone, stopped, or unable to unpickle it: it ran no student code)."""
+    global _ahead
+    ahead = _ahead
+    if ahead is None or ahead.owner != os.getpid() or ahead.killed:
+        return None
+    try:
+        data = pickle.dumps(sandbox_child.Order.now(job))
+    except Exception:  # a lambda, a lock, a socket: this job is inherited through a fork
+        return None
+    if len(data) > sandbox_child.JOB_BUDGET:
+        return None
+    try:
+        wire.write_frame(ahead.job_w, data)
+        ready, _, _ = select.select([ahead.fall_r], [], [], TAKE_WAIT)
+        taken = bool(ready) and os.read(ahead.fall_r, 1) == sandbox_child.TAKEN
+    except OSError:  # it was killed (by the student's code of an earlier test, say)
+        taken = False
+    if not taken:
+        discard_prepared()
+        return None
+    os.close(ahead.job_w)
+    _ahead = None
+    return ahead
+
+
 class _Sandbox:
-    """One forked sandbox process and the judge's ends of its channels."""
+    """One sandbox process and the judge's ends of its channels: forked for its job, or
+    forked ahead and sent its job (:func:`prepare`)."""
 
     def __init__(self, job: sandbox_child.Job, watcher: Watcher, spare: frozenset[int]) -> None:
         self.label = job.label or (
@@ -102,12 +217,33 @@ class _Sandbox:
             if job.function
             else f"scenario {getattr(job.scenario, '__name__', '?')}"
         )
+        self.started = time.monotonic()
+        ahead = _send_ahead(job)
+        if ahead is not None:
+            pid, result_r, fall_r, dump_r = ahead.pid, ahead.result_r, ahead.fall_r, ahead.dump_r
+            self.out, self.err = ahead.out, ahead.err
+        else:
+            pid, result_r, fall_r, dump_r = self._fork(job, watcher)
+        self.pid = pid
+        self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
+        self.fall_fd = fall_r
+        self.fell: list[FellThrough] = []  # read so far from the fall-through pipe
+        os.set_blocking(fall_r, False)
+        self.dump_fd = dump_r
+        os.set_blocking(dump_r, False)
+        self.status: int | None = None
+        # The judge's children before this run (a sandbox forked ahead was one): not this
+        # run's escapees.
+        self.before = spare - {pid}
+        watcher.watch(pid, self.before)
+
+    def _fork(self, job: sandbox_child.Job, watcher: Watcher) -> tuple[int, int, int, int]:
+        """Fork the sandbox for ``job``: (pid, result, fall-through and dump read ends)."""
         self.out = OutputFile()
         self.err = OutputFile()
         result_r, result_w = os.pipe()
         fall_r, fall_w = os.pipe()
         dump_r, dump_w = os.pipe()
-        self.started = time.monotonic()
         with watcher.fork_guard(), warnings.catch_warnings():
             # 3.12+ warns about forking with threads: the watcher is parked by the guard.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -120,16 +256,7 @@ class _Sandbox:
         os.close(result_w)
         os.close(fall_w)
         os.close(dump_w)
-        self.pid = pid
-        self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
-        self.fall_fd = fall_r
-        self.fell: list[FellThrough] = []  # read so far from the fall-through pipe
-        os.set_blocking(fall_r, False)
-        self.dump_fd = dump_r
-        os.set_blocking(dump_r, False)
-        self.status: int | None = None
-        self.before = spare  # the judge's children before this run: not this run's escapees
-        watcher.watch(pid, spare)
+        return pid, result_r, fall_r, dump_r
 
     def close(self) -> None:
         os.close(self.reader.fd)
@@ -658,6 +785,7 @@ class Student(Calls):
 
     def close(self) -> list[probe.Proc]:
         """Stop everything still running (SIGKILL); the list of processes that were killed."""
+        discard_prepared()  # never the student's: not among what is killed here
         killed: list[probe.Proc] = []
         for running in self._running:
             if running.outcome is None:

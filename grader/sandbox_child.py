@@ -1,6 +1,7 @@
 """The inside of a sandbox: the process that imports and runs the student's code.
 
-:func:`enter` is called in a freshly forked child of the test process and never returns.
+:func:`enter` is called in a freshly forked child of the test process and never returns;
+:func:`wait_for_job`, in a child forked before its test, gets ready and then receives its job.
 It cuts the child off from the judge (new session, inherited descriptors closed, keys
 scrubbed, default signal dispositions), applies resource limits, imports the student's
 module, runs one function, and writes one frame describing what happened to the result
@@ -19,6 +20,7 @@ import json
 import math
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import sys
@@ -35,6 +37,8 @@ from grader.isolation import libc, system_exit_code
 RESULT_FD = 3
 FALL_FD = 4  # a forked child that falls out of the student's function says so here
 DUMP_FD = stackdump.DUMP_FD  # 5: where the sandbox answers the judge's "where are you?"
+JOB_FD = 6  # a sandbox forked ahead reads its job here (closed before student code runs)
+JOB_BUDGET = 32 * 1024  # a pickled job fits a pipe's buffer: sending it never blocks
 KEPT_VARIABLES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR",
      "MALLOC_ARENA_MAX",
@@ -94,24 +98,93 @@ def enter(job: Job, result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd
         if job.identity is not None and job.identity.view_fd is not None:
             namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
         _cut_off(result_w, fall_w, dump_w, out_fd, err_fd)
-        _apply_limits(job.limits)
-        _become_student(job.identity)
-        stackdump.install(job.module_path)  # before the import: a module-level loop is shown too
-        frame = _run(job, me)
-        if os.getpid() != me:  # a fork fell out of the student's function
-            _fell_through("returned from the student's function", 0)
-        _flush()
-        wire.write_frame(RESULT_FD, json.dumps(frame).encode())
-        code = 0
-        if job.linger:
-            while True:  # the judge looks at the process table, then kills us
-                signal.pause()
+        code = _run_job(job, me)
     except SystemExit as exc:
         code = system_exit_code(exc)
     except BaseException:
         code = 71
     finally:
         os._exit(code)
+
+
+@dataclass(frozen=True)
+class Order:
+    """What a sandbox forked ahead (:func:`wait_for_job`) is sent: the job, and what a
+    sandbox forked for its job would have inherited from the test process at the call:
+    its working directory, environment and umask."""
+
+    job: Job
+    cwd: str
+    environ: dict[str, str]
+    umask: int
+
+    @classmethod
+    def now(cls, job: Job) -> Order:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return cls(job, os.getcwd(), dict(os.environ), umask)
+
+
+TAKEN = b"+"  # a sandbox forked ahead has its job, before any student code runs
+
+
+def wait_for_job(
+    job_r: int,
+    result_w: int,
+    fall_w: int,
+    dump_w: int,
+    out_fd: int,
+    err_fd: int,
+    view_fd: int | None,
+) -> None:
+    """Get ready in this process, forked before its job is known, then wait for the job on
+    ``job_r`` and run it as :func:`enter` would; never returns. A job pipe that closes
+    without a job means the sandbox is not needed: it exits quietly. Once it has the job it
+    says so with one byte (:data:`TAKEN`) on the fall-through pipe, which nothing else has
+    written to yet: a sandbox that cannot take its job exits without it, before running
+    any student code, and the judge forks one instead."""
+    me = os.getpid()
+    code = 70
+    try:
+        secret.scrub_all()
+        if view_fd is not None:
+            namespaces.enter_view(view_fd)
+        _cut_off(result_w, fall_w, dump_w, out_fd, err_fd, job_r)
+        data = wire.read_frame(JOB_FD, JOB_BUDGET)
+        if data is None:
+            code = 0
+            return
+        # The only writer is the test process that forked us; no student code has run yet.
+        order = pickle.loads(data)
+        os.close(JOB_FD)
+        os.chdir(order.cwd)
+        os.environ.clear()
+        os.environ.update(order.environ)
+        os.umask(order.umask)
+        os.write(FALL_FD, TAKEN)
+        code = _run_job(order.job, me)
+    except SystemExit as exc:
+        code = system_exit_code(exc)
+    except BaseException:
+        code = 71
+    finally:
+        os._exit(code)
+
+
+def _run_job(job: Job, me: int) -> int:
+    """Become the student, run ``job``, send its frame (linger if asked); the exit code."""
+    _apply_limits(job.limits)
+    _become_student(job.identity)
+    stackdump.install(job.module_path)  # before the import: a module-level loop is shown too
+    frame = _run(job, me)
+    if os.getpid() != me:  # a fork fell out of the student's function
+        _fell_through("returned from the student's function", 0)
+    _flush()
+    wire.write_frame(RESULT_FD, json.dumps(frame).encode())
+    if job.linger:
+        while True:  # the judge looks at the process table, then kills us
+            signal.pause()
+    return 0
 
 
 def _become_student(identity: Identity | None) -> None:
@@ -149,13 +222,16 @@ def _clean_environment() -> None:
             del os.environ[name]
 
 
-def _cut_off(result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int) -> None:
+def _cut_off(
+    result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int, job_r: int | None = None
+) -> None:
     os.setsid()  # killpg(0) from student code reaches only its own tree
-    # Lift every source above the targets first: a source that happens to be fd 3, 4 or 5
+    # Lift every source above the targets first: a source that happens to be fd 3 to 6
     # would otherwise be overwritten before it is copied (closerange drops the lifted copies).
-    devnull, out, err, result, fall, dump = (
-        fcntl.fcntl(fd, fcntl.F_DUPFD, DUMP_FD + 1)
-        for fd in (os.open(os.devnull, os.O_RDONLY), out_fd, err_fd, result_w, fall_w, dump_w)
+    sources = [os.open(os.devnull, os.O_RDONLY), out_fd, err_fd, result_w, fall_w, dump_w]
+    devnull, out, err, result, fall, dump, *job = (
+        fcntl.fcntl(fd, fcntl.F_DUPFD, JOB_FD + 1)
+        for fd in (*sources, *([] if job_r is None else [job_r]))
     )
     os.dup2(devnull, 0)
     os.dup2(out, 1)
@@ -163,7 +239,9 @@ def _cut_off(result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int) 
     os.dup2(result, RESULT_FD)
     os.dup2(fall, FALL_FD)
     os.dup2(dump, DUMP_FD, inheritable=False)  # programs the student execs do not get it
-    os.closerange(DUMP_FD + 1, max(4096, _fd_ceiling()))
+    if job:
+        os.dup2(job[0], JOB_FD, inheritable=False)
+    os.closerange(DUMP_FD + 1 if not job else JOB_FD + 1, max(4096, _fd_ceiling()))
     _startup_signals()
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     signal.setitimer(signal.ITIMER_REAL, 0)

@@ -31,6 +31,24 @@ def write_frame(fd: int, payload: bytes) -> None:
         view = view[written:]
 
 
+def read_frame(fd: int, budget: int) -> bytes | None:
+    """Read one frame from a blocking descriptor; None at end of file before a whole frame.
+    Raises FrameError for a frame above ``budget``."""
+    data = bytearray()
+    wanted = _HEADER.size
+    while len(data) < wanted:
+        chunk = os.read(fd, wanted - len(data))
+        if not chunk:
+            return None
+        data += chunk
+        if wanted == _HEADER.size and len(data) == wanted:
+            (length,) = _HEADER.unpack_from(data)
+            if length > budget:
+                raise FrameError(f"a frame of {length} bytes exceeds the budget of {budget}")
+            wanted += length
+    return bytes(data[_HEADER.size :])
+
+
 class FrameReader:
     """Accumulates one frame from a non-blocking read end that the caller owns."""
 

@@ -27,6 +27,9 @@ def test_every_verb_and_observation_reports_what_happened(grade) -> None:
     assert run.test("test_a_message_in_two_languages")["message"] == "the English text"
     assert run.test("test_a_wait_speaks_both_languages")["message"] == "never true (waited 0.05 s)"
     assert "soft limit" in run.test("test_the_soft_limit_is_a_timeout")["message"]
+    tests = run.data["exercises"][0]["tests"]
+    left = {t["name"]: t["output"] for t in tests if "left behind" in t["output"]}
+    assert not left, f"a sandbox forked ahead counted as the student's: {left}"
 
 
 @pytest.mark.parametrize(("lang", "text"), [("en", "the English text"), ("zh", "中文的说明")])
