@@ -111,7 +111,8 @@ def enter(job: Job, result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd
 class Order:
     """What a sandbox forked ahead (:func:`wait_for_job`) is sent: the job, and what a
     sandbox forked for its job would have inherited from the test process at the call:
-    its working directory, environment and umask."""
+    its working directory, the variables of its environment that a sandbox keeps, and its
+    umask (none of the grader's own variables is sent)."""
 
     job: Job
     cwd: str
@@ -120,9 +121,23 @@ class Order:
 
     @classmethod
     def now(cls, job: Job) -> Order:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return cls(job, os.getcwd(), dict(os.environ), umask)
+        kept = {name: value for name, value in os.environ.items() if _kept(name)}
+        return cls(job, os.getcwd(), kept, _umask())
+
+
+def _umask() -> int:
+    """This process's umask, read without setting it where the kernel tells (Linux 4.7+):
+    setting it to read it would change it for a moment under the test's other threads."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 TAKEN = b"+"  # a sandbox forked ahead has its job, before any student code runs
@@ -218,8 +233,12 @@ def _fell_through(how: str, code: int) -> None:
 def _clean_environment() -> None:
     """Keep only the variables a program needs: the grader's own (tokens, keys) stay out."""
     for name in list(os.environ):
-        if name not in KEPT_VARIABLES and not name.startswith("LC_"):
+        if not _kept(name):
             del os.environ[name]
+
+
+def _kept(name: str) -> bool:
+    return name in KEPT_VARIABLES or name.startswith("LC_")
 
 
 def _cut_off(
