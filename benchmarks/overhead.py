@@ -44,7 +44,7 @@ class Cost:
     faults: int
 
 
-def session(args: list[str], folder: Path) -> Cost:
+def session(args: list[str], folder: Path, env: dict[str, str] | None = None) -> Cost:
     cmd = [
         sys.executable,
         "-m",
@@ -58,7 +58,7 @@ def session(args: list[str], folder: Path) -> Cost:
     ]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
@@ -87,6 +87,16 @@ def _row(label: str, cost: Cost, base: Cost, tests: int, what: str) -> str:
     )
 
 
+def bench_folder(root: Path, tests: int) -> tuple[str, str]:
+    """Write the benchmark's exercise under ``root``: (trivial tests, one-call tests)."""
+    ex = root / "exercises" / "01_bench"
+    ex.mkdir(parents=True)
+    (ex / "test_many.py").write_text(SPEC.format(n=tests))
+    (ex / "test_calls.py").write_text(SANDBOX_SPEC.format(n=tests))
+    (ex / "bench.py").write_text("def answer():\n    return 42\n")
+    return str(ex / "test_many.py"), str(ex / "test_calls.py")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=300)
@@ -95,12 +105,7 @@ def main() -> None:
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        ex = root / "exercises" / "01_bench"
-        ex.mkdir(parents=True)
-        (ex / "test_many.py").write_text(SPEC.format(n=opts.tests))
-        (ex / "test_calls.py").write_text(SANDBOX_SPEC.format(n=opts.tests))
-        (ex / "bench.py").write_text("def answer():\n    return 42\n")
-        many, calls = str(ex / "test_many.py"), str(ex / "test_calls.py")
+        many, calls = bench_folder(root, opts.tests)
         empty = ["--collect-only"]
         rows = [
             ("plain pytest", median_cost([many], root, opts.repeats)),

@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from grader import codec, isolation, namespaces, secret, stackdump, users, wire
 from grader.isolation import libc, system_exit_code
@@ -92,13 +92,23 @@ class Job:
 def enter(job: Job, result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd: int) -> None:
     """Run ``job`` in this (forked) process and exit; never returns."""
     me = os.getpid()
-    code = 70
-    try:
+
+    def run() -> int:
         secret.scrub_all()
         if job.identity is not None and job.identity.view_fd is not None:
             namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
         _cut_off(result_w, fall_w, dump_w, out_fd, err_fd)
-        code = _run_job(job, me)
+        return _run_job(job, me)
+
+    _exit_after(run)
+
+
+def _exit_after(run: Callable[[], int]) -> NoReturn:
+    """Exit this sandbox with the code ``run()`` returns, a SystemExit's, or 71 for anything
+    else it raised (70: it did not get that far); never returns to the grader's code."""
+    code = 70
+    try:
+        code = run()
     except SystemExit as exc:
         code = system_exit_code(exc)
     except BaseException:
@@ -159,16 +169,15 @@ def wait_for_job(
     written to yet: a sandbox that cannot take its job exits without it, before running
     any student code, and the judge forks one instead."""
     me = os.getpid()
-    code = 70
-    try:
+
+    def run() -> int:
         secret.scrub_all()
         if view_fd is not None:
             namespaces.enter_view(view_fd)
         _cut_off(result_w, fall_w, dump_w, out_fd, err_fd, job_r)
         data = wire.read_frame(JOB_FD, JOB_BUDGET)
         if data is None:
-            code = 0
-            return
+            return 0
         # The only writer is the test process that forked us; no student code has run yet.
         order = pickle.loads(data)
         os.close(JOB_FD)
@@ -177,13 +186,9 @@ def wait_for_job(
         os.environ.update(order.environ)
         os.umask(order.umask)
         os.write(FALL_FD, TAKEN)
-        code = _run_job(order.job, me)
-    except SystemExit as exc:
-        code = system_exit_code(exc)
-    except BaseException:
-        code = 71
-    finally:
-        os._exit(code)
+        return _run_job(order.job, me)
+
+    _exit_after(run)
 
 
 def _run_job(job: Job, me: int) -> int:
