@@ -135,7 +135,7 @@ _ahead: _Ahead | None = None  # this test process's sandbox forked ahead, not ye
 
 def prepare(identity: sandbox_child.Identity | None) -> None:
     """Fork a sandbox that cuts itself off and waits for its job, so that the test's first
-    call skips the fork and the getting ready (about 4 ms a call on the CI VM).
+    call skips the fork and the getting ready (about 3 ms of a call on the CI VM).
 
     Called in a test process the launcher prepared, while the previous test runs. The
     sandbox is a copy of this process as it is *now*: it gets its job pickled (a scenario
