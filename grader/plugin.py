@@ -20,6 +20,7 @@ limit inside the test process only (signal method, ``func_only``), below the har
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import faulthandler
 import gc
@@ -568,7 +569,8 @@ def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.L
         def ready() -> None:
             _ready_test_process()
             if ahead:  # this session's tests call the student's code: fork its sandbox now
-                sandbox.prepare(identity)
+                with contextlib.suppress(OSError):  # none (out of descriptors): forked at the call
+                    sandbox.prepare(identity)
 
         try:
             forker = launcher.Launcher.start(

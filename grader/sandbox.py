@@ -165,7 +165,7 @@ def prepare(identity: sandbox_child.Identity | None) -> None:
 
 def discard_prepared(wait: bool = True) -> None:
     """Kill this process's unused sandbox forked ahead, if any (it ran no student code);
-    ``wait``: reap it too, else only kill it now and reap it on the next call."""
+    ``wait``: reap it too, else only kill it now (the next discard reaps it)."""
     global _ahead
     ahead = _ahead
     if ahead is None or ahead.owner != os.getpid():
