@@ -297,17 +297,25 @@ def alive(pid: int) -> bool:
     return row is not None and not row.zombie
 
 
+def status_field(pid: int | str, name: str) -> str | None:
+    """The value of field ``name`` of ``/proc/<pid>/status`` (``pid`` may be "self"), e.g.
+    "12" for "Threads"; None when the process, the field or /proc is not there."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                field, _, value = line.partition(":")
+                if field == name:
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
 def thread_count(pid: int) -> int:
     """Number of threads of ``pid`` (0 if it is gone)."""
     if _HAS_PROC:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("Threads:"):
-                        return int(line.split()[1])
-        except FileNotFoundError:
-            return 0
-        return 0
+        threads = status_field(pid, "Threads")
+        return int(threads) if threads is not None else 0
     import psutil
 
     try:
@@ -383,14 +391,10 @@ def peak_memory_kib(pid: int) -> int:
     memory check pass for a server that died.
     """
     if _HAS_PROC:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        raise ProcessLookupError(f"pid {pid} is gone: no memory to read")
+        peak = status_field(pid, "VmHWM")  # "1234 kB"; none for a zombie
+        if peak is None:
+            raise ProcessLookupError(f"pid {pid} is gone: no memory to read")
+        return int(peak.split()[0])
     import psutil
 
     try:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, NoReturn
 
-from grader import codec, isolation, namespaces, secret, stackdump, users, wire
+from grader import codec, isolation, namespaces, probe, secret, stackdump, users, wire
 from grader.isolation import libc, system_exit_code
 
 RESULT_FD = 3
@@ -138,13 +138,9 @@ class Order:
 def _umask() -> int:
     """This process's umask, read without setting it where the kernel tells (Linux 4.7+):
     setting it to read it would change it for a moment under the test's other threads."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
+    umask = probe.status_field("self", "Umask")
+    if umask is not None:
+        return int(umask, 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -265,7 +261,8 @@ def _cut_off(
     os.dup2(dump, DUMP_FD, inheritable=False)  # programs the student execs do not get it
     if job:
         os.dup2(job[0], JOB_FD, inheritable=False)
-    os.closerange(DUMP_FD + 1 if not job else JOB_FD + 1, max(4096, _fd_ceiling()))
+    last = JOB_FD if job else DUMP_FD
+    os.closerange(last + 1, max(4096, _fd_ceiling()))
     _startup_signals()
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     signal.setitimer(signal.ITIMER_REAL, 0)

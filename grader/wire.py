@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import struct
 from collections.abc import Callable
 
@@ -29,24 +30,6 @@ def write_frame(fd: int, payload: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def read_frame(fd: int, budget: int) -> bytes | None:
-    """Read one frame from a blocking descriptor; None at end of file before a whole frame.
-    Raises FrameError for a frame above ``budget``."""
-    data = bytearray()
-    wanted = _HEADER.size
-    while len(data) < wanted:
-        chunk = os.read(fd, wanted - len(data))
-        if not chunk:
-            return None
-        data += chunk
-        if wanted == _HEADER.size and len(data) == wanted:
-            (length,) = _HEADER.unpack_from(data)
-            if length > budget:
-                raise FrameError(f"a frame of {length} bytes exceeds the budget of {budget}")
-            wanted += length
-    return bytes(data[_HEADER.size :])
 
 
 class FrameReader:
@@ -91,6 +74,17 @@ class FrameReader:
             self.buffer += chunk
             self._expected()  # raise early on an oversized header
         return self.frame() is not None
+
+
+def read_frame(fd: int, budget: int) -> bytes | None:
+    """Wait for one frame on ``fd`` (it is made non-blocking); None at end of file before a
+    whole frame. Raises FrameError for a frame above ``budget``."""
+    reader = FrameReader(fd, budget)
+    while not reader.pump():
+        if reader.eof:
+            return None
+        select.select([fd], [], [])
+    return reader.frame()
 
 
 def await_frame(
