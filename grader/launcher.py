@@ -22,7 +22,9 @@ Who owns what:
   once, and on the hand-over receives the test's name and key, its report pipe's write end
   and its output file, as the session's direct fork would have had them. It answers on the
   hand-over socket once it has them: one that dies before that (a kill that was on its
-  way) never took its test, and the session forks that test itself.
+  way) never took its test, and the session forks that test itself. What ``ready()``
+  starts in it (a sandbox forked ahead) is its own: one that is not needed kills and reaps
+  that before it exits.
 
 Before its first fork the launcher *rehearses* (the session's ``rehearse()``: two made-up
 tests through a test process's path) and freezes its heap (:mod:`grader.heap`), so every
@@ -299,7 +301,7 @@ def _await_test(
         key, body = bytearray(secret.MAC_BYTES), bytearray(_MESSAGE_MAX)
         size, fds = _receive_into(sock, [key, body], 2)
         if size == 0 or len(fds) != 2:
-            os._exit(0)  # not needed after all
+            _exit_unneeded(0)  # not needed after all
         request = json.loads(body[: size - secret.MAC_BYTES])
         handover = Handover(
             nodeid=str(request["nodeid"]),
@@ -311,8 +313,17 @@ def _await_test(
         sock.send(_TAKEN)
         sock.close()
     except BaseException:
-        os._exit(1)  # the session sees no report and names the exit
+        _exit_unneeded(1)  # the session sees no report and names the exit
     roles.run_test(handover, fds[0], fds[1])
+
+
+def _exit_unneeded(code: int) -> NoReturn:
+    """End a prepared process that runs no test, and first what ``ready()`` started in it (a
+    sandbox forked ahead): left to end on its own, it would be re-parented to the session and
+    could outlive it, and the grader would count it as left behind by the student's tests."""
+    with contextlib.suppress(BaseException):
+        isolation.sweep_descendants()
+    os._exit(code)
 
 
 def _taken(sock: socket.socket, deadline: Deadline) -> bool:

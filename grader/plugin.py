@@ -232,6 +232,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     forker = config.stash.get(LAUNCHER, None)
     if forker is not None:
         forker.close()
+        # A process of the launcher's that its last kill left still dying (a sandbox forked
+        # ahead) was re-parented to us, the subreaper: it ends before we do, or the grader
+        # would count it as left behind by the student's tests.
+        isolation.sweep_descendants()
     identity = config.stash.get(IDENTITY, None)
     if identity is not None and identity.view_fd is not None:
         os.close(identity.view_fd)

@@ -69,6 +69,7 @@ def test_grade_prints_a_table_in_catalogue_order_and_the_count(fixture_repo: Pat
     lines = out.strip().splitlines()
     assert code == 0
     assert lines[-1] == "3 passed, 2 failed"
+    assert "left behind" not in out, f"the solutions leave nothing, nor may the grader:\n{out}"
     rows = [line.split()[0] for line in lines if line.startswith(("01_", "02_"))]
     assert rows == ["01_hostile", "02_hanging_spec"], (
         f"catalogue order, whatever the timing:\n{out}"

@@ -298,6 +298,81 @@ def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothi
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_prepared_process_not_needed_ends_what_it_started_getting_ready() -> None:
+    """CI (Python 3.10) once saw "1 process(es) left behind by the session were killed"
+    under a solution that leaves nothing: the session's last prepared test process, not
+    needed, exited at once and left its sandbox forked ahead (what ``ready()`` started) to
+    the session, which ended before that sandbox did. A prepared process that is not needed
+    now kills and reaps what it started before it exits. Here ``ready()`` starts a process
+    that never ends on its own; once the prepared process has exited, nothing may have been
+    re-parented to the stand-in session, alive or dead."""
+
+    def play() -> int:
+        started_r, started_w = os.pipe()
+
+        def ready() -> None:  # runs in the prepared process
+            if os.fork() == 0:
+                signal.pause()  # a sandbox forked ahead, slow to end
+                os._exit(0)
+            os.write(started_w, b"s")
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        roles = launcher._Roles(lambda *_: os._exit(0), ready, lambda: None)
+        session = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the prepared process never returns
+            ours.close()
+            launcher._await_test(theirs, session, roles, None)
+        theirs.close()
+        got_ready, _, _ = select.select([started_r], [], [], 30.0)
+        ours.close()  # the session hangs up: its test is not needed
+        isolation.wait_child(pid, isolation.Deadline(30.0))
+        if not got_ready:
+            return 2
+        return 1 if probe.child_pids(os.getpid()) else 0
+
+    _as_stand_in_session(
+        play,
+        {
+            1: "the prepared process exited and left what it started to the session",
+            2: "ready() never ran: the case was not reached",
+        },
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_session_ends_what_its_launcher_left_to_it_before_it_ends() -> None:
+    """The launcher's last kill can leave a process of its own still dying (a prepared
+    process's sandbox forked ahead): re-parented to the session, which is their subreaper, it
+    must end before the session does. Here the launcher's close() leaves such an orphan on
+    purpose; once the session's pytest_unconfigure has run, nothing may be left below it."""
+
+    class Orphaning:
+        def close(self) -> None:
+            middle = os.fork()
+            if middle == 0:  # pragma: no cover - exits at once, leaving its child to us
+                if os.fork() == 0:
+                    signal.pause()
+                os._exit(0)
+            isolation.wait_child(middle, isolation.Deadline(30.0))
+
+    class Config:
+        stash = pytest.Stash()
+
+        def getoption(self, name: str) -> object:
+            return name == "grader_scratch"  # an instructor's own scratch: not removed
+
+    def play() -> int:
+        config = Config()
+        config.stash[plugin.LAUNCHER] = Orphaning()  # type: ignore[assignment]
+        config.stash[plugin.IDENTITY] = None
+        plugin.pytest_unconfigure(config)  # type: ignore[arg-type]
+        return 1 if probe.child_pids(os.getpid()) else 0
+
+    _as_stand_in_session(play, {1: "the session ended with its launcher's orphan still there"})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 def test_a_test_that_kills_its_launcher_as_it_starts_is_not_run_again() -> None:
     """CI-like load once let a test's own code kill the launcher between the process taking
     the test and the session's "go": the session took that for a launcher gone before the
