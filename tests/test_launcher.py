@@ -245,6 +245,14 @@ def test_processes_a_test_leaves_are_killed_and_named(grade, fixture_repo: Path)
     assert "Processes left behind" not in run.test("test_second")["output"]
 
 
+def _nothing_below_us(reached: bool = True) -> int:
+    """The verdict of a stand-in session that must have no child now, alive or dead: 0; 1
+    when it has one; 2 when the case under test was not ``reached``."""
+    if not reached:
+        return 2
+    return 1 if probe.child_pids(os.getpid()) else 0
+
+
 def _as_stand_in_session(play: Callable[[], int], failures: dict[int, str]) -> None:
     """Run ``play`` in a forked child that is a subreaper, as a session is; its return value
     is the verdict (0: as it should be; else a key of ``failures``). Everything the child
@@ -284,9 +292,7 @@ def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothi
         forker = launcher.Launcher.start(lambda *_: os._exit(0), lambda: None)
         announcing, _, _ = select.select([forked_r], [], [], 30.0)
         forker.close()
-        if not announcing:
-            return 2
-        return 1 if probe.child_pids(os.getpid()) else 0
+        return _nothing_below_us(reached=bool(announcing))
 
     _as_stand_in_session(
         play,
@@ -327,17 +333,10 @@ def test_a_prepared_process_not_needed_ends_what_it_started_getting_ready() -> N
         got_ready, _, _ = select.select([started_r], [], [], 30.0)
         ours.close()  # the session hangs up: its test is not needed
         isolation.wait_child(pid, isolation.Deadline(30.0))
-        if not got_ready:
-            return 2
-        return 1 if probe.child_pids(os.getpid()) else 0
+        return _nothing_below_us(reached=bool(got_ready))
 
-    _as_stand_in_session(
-        play,
-        {
-            1: "the prepared process exited and left what it started to the session",
-            2: "ready() never ran: the case was not reached",
-        },
-    )
+    left = "the prepared process exited and left what it started to the session"
+    _as_stand_in_session(play, {1: left, 2: "ready() never ran: the case was not reached"})
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -367,7 +366,7 @@ def test_a_session_ends_what_its_launcher_left_to_it_before_it_ends() -> None:
         config.stash[plugin.LAUNCHER] = Orphaning()  # type: ignore[assignment]
         config.stash[plugin.IDENTITY] = None
         plugin.pytest_unconfigure(config)  # type: ignore[arg-type]
-        return 1 if probe.child_pids(os.getpid()) else 0
+        return _nothing_below_us()
 
     _as_stand_in_session(play, {1: "the session ended with its launcher's orphan still there"})
 
