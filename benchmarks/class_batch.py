@@ -19,12 +19,22 @@ time) and the sessions' (the rest: each session's start, collection, lease and r
 
 Run it on a quiet machine: it measures wall time. A class of 100 takes about twice its spec
 time in all (the 1-job run, then half that twice).
+
+With ``--against OTHER`` it measures a change instead: the same class graded with ``--jobs 1``
+by this checkout and by the checkout OTHER (a git worktree of the commit before, say) in
+turns, ``--rounds`` times, each with its own specs and its checkout first on PYTHONPATH. It
+prints each run's wall time and overhead over its spec time: this VM drifts more within an
+hour than most changes save, so only runs in turns compare.
+
+    git worktree add ../before HEAD~1
+    python benchmarks/class_batch.py --students 8 --against ../before [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,14 +59,19 @@ def make_class(root: Path, students: int, exercises: list[Path]) -> Path:
 
 
 def command(*args: str) -> list[str]:
-    """``grader ARGS`` run from this checkout with this Python."""
+    """``grader ARGS`` run with this Python (from the checkout its caller runs it in)."""
     return [sys.executable, "-m", "grader", *args]
 
 
-def grader(*args: str) -> float:
-    """Run ``grader ARGS``; its wall time. Exits if it fails."""
+def grader(*args: str, checkout: Path = REPO) -> float:
+    """Run ``grader ARGS`` from ``checkout``, first on PYTHONPATH; its wall time. Exits if
+    it fails."""
+    path = [str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     started = time.perf_counter()
-    proc = subprocess.run(command(*args), cwd=REPO, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        command(*args), cwd=checkout, env=env, capture_output=True, text=True, check=False
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(
@@ -114,6 +129,24 @@ def time_sums(out: Path) -> tuple[float, float, int]:
     return spec, seen, count
 
 
+def in_turns(submissions: Path, out: Path, chosen: list[str], other: Path, rounds: int) -> None:
+    """Grade the class with one job by this checkout and by ``other``, in turns."""
+    for round_ in range(1, rounds + 1):
+        for name, checkout in (("this", REPO), ("other", other)):
+            folder = out / f"{name}{round_}"
+            wall = grader(
+                "batch", str(submissions), *chosen, "--jobs", "1", "--out", str(folder),
+                checkout=checkout,
+            )  # fmt: skip
+            spec, seen, _ = time_sums(folder)
+            say(
+                f"round {round_}, {name} ({checkout.name})",
+                wall,
+                f"spec time {spec:.1f} s, overhead {wall / spec - 1:+.1%} (isolation "
+                f"{(seen - spec) / spec:+.1%}, sessions {(wall - seen) / spec:+.1%})",
+            )
+
+
 def say(label: str, seconds: float, note: str = "") -> None:
     """One line of the table, printed at once (a stopped hour-long run keeps what it has)."""
     print(f"  {label:<34} {seconds:8.1f} s   {note}".rstrip(), flush=True)
@@ -123,9 +156,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--exercises", nargs="+", default=list(FIRST_FIVE), metavar="NN")
+    parser.add_argument("--against", type=Path, metavar="OTHER", help="another checkout")
+    parser.add_argument("--rounds", type=int, default=2, help="with --against: rounds of turns")
     opts = parser.parse_args()
     if opts.students < 2:
         parser.error("--students must be at least 2 (two shards)")
+    if opts.rounds < 1:
+        parser.error(f"--rounds must be at least 1, not {opts.rounds}")
+    if opts.against is not None:
+        opts.against = opts.against.resolve()
+        if not (opts.against / "grader" / "cli.py").is_file():
+            parser.error(f"--against: {opts.against} is not a checkout of the grader")
     solutions = sorted(
         p for p in (REPO / "solutions").iterdir() if p.is_dir() and p.name[:2] in opts.exercises
     )
@@ -139,6 +180,9 @@ def main() -> None:
         chosen = [arg for name in names for arg in ("--exercise", name)]
         common = ["batch", str(submissions), *chosen]
         print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
+        if opts.against is not None:
+            in_turns(submissions, root / "turns", chosen, opts.against, opts.rounds)
+            return
         one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
         spec, seen, graded = time_sums(root / "jobs1")
         if graded != opts.students:

@@ -56,7 +56,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> object:
 def split(spec: Path, log: Path) -> tuple[float, float, float, float]:
     """One session of ``spec`` against the solutions: (wall, all CPU, student CPU, spec CPU)."""
     log.write_text("")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    path = [str(Path(__file__).parent), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     env[LOG_VARIABLE] = str(log)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # as in a grading session: the named ones only
     cmd = [
