@@ -26,13 +26,12 @@ import argparse
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+from overhead import session
 
 from grader import catalog
 
@@ -60,24 +59,15 @@ def split(spec: Path, log: Path) -> tuple[float, float, float, float]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     env[LOG_VARIABLE] = str(log)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # as in a grading session: the named ones only
-    cmd = [
-        sys.executable, "-m", "pytest", "-q", "-s", "--noconftest",
-        "-p", "no:cacheprovider", "-p", "no:randomly",
-        "-p", "grader.plugin", "-p", "pytest_timeout", "-p", "cpu_split",
+    args = [
+        "-s", "--noconftest", "-p", "grader.plugin", "-p", "pytest_timeout", "-p", "cpu_split",
         "--grader-target", str(ROOT / "solutions"), str(spec),
     ]  # fmt: skip
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, cwd=spec.parent, stdout=out, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            out.seek(0)
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{out.read()[-4000:].decode()}")
+    cost = session(args, spec.parent, env)
     rows = [line.split(maxsplit=2) for line in log.read_text(encoding="utf-8").splitlines()]
     return (
-        wall,
-        usage.ru_utime + usage.ru_stime,
+        cost.wall,
+        cost.cpu,
         sum(float(row[1]) for row in rows),
         sum(float(row[0]) for row in rows),
     )
