@@ -57,13 +57,16 @@ class Timeline:
     ``lives`` are the processes below it (children, grandchildren, adopted orphans), in the
     order they were first seen. Peaks are over samples: ``peak_processes`` the most live
     processes below the root at once, ``peak_running`` the most of them running (state R)
-    at once, ``peak_threads`` the most threads the root had at once.
+    at once, ``peak_threads`` the most threads the root had at once. ``last_sample`` is when
+    the last sample was taken (seconds since the run began): for a call, the moment it
+    returned, before the judge killed anything.
     """
 
     root: Life | None = None
     lives: tuple[Life, ...] = ()
     samples: int = 0
     seconds: float = 0.0
+    last_sample: float = 0.0
     peak_processes: int = 0
     peak_running: int = 0
     peak_threads: int = 0
@@ -71,6 +74,17 @@ class Timeline:
     def busy(self, min_cpu_s: float = 0.0) -> list[Life]:
         """Processes below the root that used more than ``min_cpu_s`` seconds of CPU."""
         return [life for life in self.lives if life.cpu_s > min_cpu_s]
+
+    def at_end(self) -> list[Life]:
+        """The processes below the root that the last sample saw.
+
+        Judge a state that must last (a zombie kept by a running task) from these: one sample
+        can catch a state that lasts microseconds, such as a child the kernel reaps itself
+        (SIGCHLD ignored) between becoming a zombie and being released.
+        """
+        if not self.samples:
+            return []
+        return [life for life in self.lives if life.last_seen == self.last_sample]
 
     def most_at_once(self, lives: list[Life] | None = None) -> int:
         """The largest number of ``lives`` (default all) whose sightings overlap pairwise."""
@@ -113,6 +127,7 @@ class _Recording:
     spare: frozenset[int]
     seen: dict[tuple[int, int], _Seen] = field(default_factory=dict)
     samples: int = 0
+    last_at: float = 0.0
     peak_processes: int = 0
     peak_running: int = 0
     peak_threads: int = 0
@@ -120,6 +135,7 @@ class _Recording:
     def add(self, rows: dict[int, probe.Proc], adopted: list[int], now: float) -> None:
         at = now - self.began
         self.samples += 1
+        self.last_at = at
         root = rows.get(self.root_pid)
         below = probe.descendants(self.root_pid, rows, skip=self.spare)
         for pid in adopted:  # orphans re-parented to the judge: still this run's processes
@@ -153,6 +169,7 @@ class _Recording:
             lives=tuple(life for life in lives if life.pid != self.root_pid),
             samples=self.samples,
             seconds=now - self.began,
+            last_sample=self.last_at,
             peak_processes=self.peak_processes,
             peak_running=self.peak_running,
             peak_threads=self.peak_threads,

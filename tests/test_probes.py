@@ -335,3 +335,24 @@ def test_a_watcher_closed_as_its_sampler_goes_idle_stops_at_once() -> None:
         assert polling.holds_within(lambda: not sampler.is_alive(), 1.0), "it waits on"
     finally:
         threading.Event.set(watcher._wake)
+
+
+def test_a_timeline_at_its_end_holds_only_what_its_last_sample_saw() -> None:
+    # One sample can catch, as a zombie, a child the kernel reaps itself (SIGCHLD ignored):
+    # a state that must last is judged from the last sample, where only a kept zombie is.
+    def rows(*procs: probe.Proc) -> dict[int, probe.Proc]:
+        return {p.pid: p for p in procs}
+
+    root = probe.Proc(100, 1, "S", "caller", start=1)
+    task = probe.Proc(101, 100, "S", "task", start=2)
+    reaped = probe.Proc(102, 101, "Z", "reaped by the kernel", start=3)
+    kept = probe.Proc(103, 101, "Z", "kept", start=4)
+    recording = timeline._Recording(root.pid, began=0.0, spare=frozenset())
+    recording.add(rows(root, task, reaped, kept), [], now=1.0)
+    recording.add(rows(root, task, kept), [], now=2.0)
+    seen = recording.timeline(now=3.0)
+
+    assert sorted(life.pid for life in seen.lives if "Z" in life.states) == [102, 103]
+    assert seen.last_sample == 2.0
+    assert sorted(life.pid for life in seen.at_end()) == [101, 103]
+    assert timeline.Timeline().at_end() == []
