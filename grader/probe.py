@@ -86,6 +86,23 @@ def parse_stat(pid: int, data: bytes) -> Proc | None:
     )
 
 
+# psutil's names for the states, as /proc's letters ("stopped" must not read as sleeping).
+_PSUTIL_LETTERS = {
+    "running": "R",
+    "sleeping": "S",
+    "disk-sleep": "D",
+    "stopped": "T",
+    "tracing-stop": "t",
+    "zombie": "Z",
+    "dead": "X",
+    "idle": "I",
+    "waking": "W",
+    "parked": "P",
+    "locked": "L",
+    "waiting": "S",
+}
+
+
 def read(pid: int) -> Proc | None:
     """The row for ``pid``, or None when there is no such process (any more)."""
     if _HAS_PROC:
@@ -95,8 +112,7 @@ def read(pid: int) -> Proc | None:
     try:
         p = psutil.Process(pid)
         with p.oneshot():
-            status = p.status()
-            letter = "Z" if status == psutil.STATUS_ZOMBIE else status[:1].upper()
+            letter = _PSUTIL_LETTERS.get(p.status(), "?")
             times = p.cpu_times()
             return Proc(
                 pid=pid,

@@ -356,3 +356,24 @@ def test_a_timeline_at_its_end_holds_only_what_its_last_sample_saw() -> None:
     assert seen.last_sample == 2.0
     assert sorted(life.pid for life in seen.at_end()) == [101, 103]
     assert timeline.Timeline().at_end() == []
+
+
+@pytest.mark.skipif(not probe._HAS_PROC, reason="compares psutil's view with /proc's")
+def test_psutil_names_every_state_with_the_letter_proc_uses(monkeypatch) -> None:
+    # Elsewhere (macOS) the states come from psutil: a stopped process must read "T" there too,
+    # not "S" (the first letter of "stopped"), or a spec that continues stopped children waits.
+    import psutil
+
+    names = {getattr(psutil, n) for n in dir(psutil) if n.startswith("STATUS_")}
+    assert names <= set(probe._PSUTIL_LETTERS), names - set(probe._PSUTIL_LETTERS)
+    pid = fork_child(signal.pause)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        polling.wait_until(lambda: probe.read(pid).state == "T", 5.0, "the child stops")
+        monkeypatch.setattr(probe, "_HAS_PROC", False)
+        assert probe.read(pid).state == "T"
+        os.kill(pid, signal.SIGCONT)
+        polling.wait_until(lambda: probe.read(pid).state == "S", 5.0, "the child sleeps again")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        wait_child(pid, Deadline(5.0))
