@@ -10,7 +10,9 @@ real work produces:
 * the judge's own samples of the sandbox's tree: worker processes that used CPU, alive at the
   same time; threads alive at once in the sandbox; processes left when the function returned.
   Never pids, idents or counts recorded in the sandbox: thread idents are reused once a
-  thread ends, and a sandbox can fake any record;
+  thread ends, and a sandbox can fake any record. Where it matters (_held), each child is
+  kept stopped from birth until the caller next waits: workers started together are then
+  seen together even when a busy machine spreads their starts;
 * the run with the locks switched off: the grader replaces every lock the student's code
   makes (and the locks of its Values) with one that excludes nobody. Workers that really
   update one counter at the same time then lose updates, and the total comes out *short*;
@@ -62,6 +64,10 @@ BUSY_CPU_S = 0.020
 # bar is relative: WORKER_SHARE of what the cheapest honest worker's loop costs the judge here.
 WORKER_SHARE = 0.5
 SAMPLE_S = 0.005
+# _held keeps the workers stopped from birth until the caller waits: a caller that never
+# waits but spins until a worker does something gets them after this much of its own CPU
+# (starting a worker costs the caller a few ms).
+HOLD_CPU_S = 0.5
 THREAD_INCREMENTS = 500
 # The grader's bump() sleeps this long between its read and its write (the stub's sleeps 0 s).
 # With sleep(0), 4 threads x 500 unlocked calls were exact in 2 of 100 runs on 3.10 under load
@@ -353,6 +359,8 @@ class _Watch:
         self.peak_processes = 0
         self.peak_threads = 0
         self.left: list[str] | None = None  # below the sandbox when the function returned
+        self.now: list[Any] = []  # what the last sample saw below the sandbox
+        self.held_from: float | None = None  # the caller's CPU time when children were held
 
     def below(self) -> list[Any]:
         """Every process below the sandbox now (zombies included)."""
@@ -376,7 +384,8 @@ class _Watch:
         self.samples += 1
         self.peak_threads = max(self.peak_threads, root.threads)
         live = 0
-        for proc in self.below():
+        self.now = self.below()
+        for proc in self.now:
             life = self.lives.setdefault((proc.pid, proc.start), [self.samples, self.samples, 0])
             life[1] = self.samples
             cpu = probe.cpu_seconds(proc.pid)
@@ -384,6 +393,30 @@ class _Watch:
             live += not proc.zombie
         self.peak_processes = max(self.peak_processes, live)
         return root.state
+
+    def held_children(self) -> list[int]:
+        """Children of the sandbox stopped at birth by _held, as the last sample saw them."""
+        return [p.pid for p in self.now if p.ppid == self.root and p.state == "T"]
+
+    def held_too_long(self) -> bool:
+        """The caller has used HOLD_CPU_S of CPU since children were first seen held, without
+        waiting: it may be spinning until one of them does something (never a correct join)."""
+        if not self.held_children():
+            self.held_from = None
+            return False
+        cpu = probe.cpu_seconds(self.root) or 0.0
+        if self.held_from is None:
+            self.held_from = cpu
+        return cpu - self.held_from >= HOLD_CPU_S
+
+    def let_go_held(self) -> None:
+        """Continue the children held since birth (after the sample that saw them held)."""
+        for pid in self.held_children():
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.held_from = None
 
     def busy(self, at_least: float = BUSY_CPU_S) -> list[tuple[int, int]]:
         """Processes that used at least ``at_least`` seconds of CPU."""
@@ -417,9 +450,25 @@ def _honest_worker_cpu(increments: int) -> float:
 
 def _held(module: ModuleType, function: str, *args: object) -> object:
     """Scenario: call the student's function, then stop this process (SIGSTOP) so that the
-    judge sees what was left below it at that moment; the judge continues it (SIGCONT)."""
+    judge sees what was left below it at that moment; the judge continues it (SIGCONT).
+
+    Every child this process forks stops itself at birth (an at-fork hook, before any of the
+    student's code runs in it) and is held until this process next waits for anything (join)
+    or returns: the judge then looks, and continues them. So workers started before the
+    first join are seen together every time, however short their work and however long a
+    busy machine kept this process between two starts (a finished worker is reaped by the
+    next Process.start(), and would never be seen beside a later one); workers joined one
+    by one are seen one at a time. Holding only delays: what the judge sees is the kernel's.
+    """
+    caller = os.getpid()
+
+    def hold_at_birth() -> None:
+        if os.getppid() == caller:  # a child of the caller, not a worker's own child
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    os.register_at_fork(after_in_child=hold_at_birth)
     value = getattr(module, function)(*args)
-    os.kill(os.getpid(), signal.SIGSTOP)
+    os.kill(caller, signal.SIGSTOP)
     return value
 
 
@@ -429,9 +478,13 @@ def _watched(student: Any, label: str, scenario: Any, *args: object) -> tuple[Ou
     watch = _Watch(running.pid)
 
     def returned() -> bool:
-        if watch.sample() == "T" and watch.left is None:  # _held stopped: look, then go on
+        state = watch.sample()
+        if state == "T" and watch.left is None:  # _held stopped at the end: look, go on
             watch.left = [p.describe() for p in watch.below()]
+            watch.let_go_held()
             os.kill(running.pid, signal.SIGCONT)
+        elif state != "R" or watch.held_too_long():  # the caller waits: after this look
+            watch.let_go_held()
         return bool(running.finished())
 
     deadline = student.default_deadline

@@ -1,8 +1,9 @@
 """Correct, written another way than the reference: the locks of Parts 1 and 2 are made once
 at module level and taken with acquire()/release(); Part 1's counter is a Value without a
-lock of its own and its workers are a Process subclass; Part 2 imports Thread by name;
-Part 3 uses a fork context, account a's own lock as the one lock, a shared flag instead of an
-Event, and a Pipe for the auditor's findings.
+lock of its own and its workers are a Process subclass, started apart (the caller is busy
+between two starts); Part 2 imports Thread by name; Part 3 uses a fork context, account a's
+own lock as the one lock, a shared flag instead of an Event, and a Pipe for the auditor's
+findings.
 """
 
 from __future__ import annotations
@@ -40,9 +41,23 @@ def count_with_lock(workers: int, increments: int) -> int:
     adders = [Adder(counter, increments) for _ in range(workers)]
     for adder in adders:
         adder.start()
+        _busy_for(BETWEEN_STARTS_S)
     for adder in adders:
         adder.join()
     return int(counter.value)
+
+
+# A caller on a busy machine can be kept from the CPU between two starts for longer than this
+# fast worker's whole job; this one uses the CPU for that long. Its first worker is then done
+# (and reaped by the next start()) before the last starts: the spec must still see them all
+# started before any join (it holds each child from birth until the caller waits).
+BETWEEN_STARTS_S = 0.05
+
+
+def _busy_for(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
 
 
 # -- Part 2 -------------------------------------------------------------------------------------
