@@ -480,7 +480,7 @@ def _watched(student: Any, label: str, scenario: Any, *args: object) -> tuple[Ou
     def returned() -> bool:
         state = watch.sample()
         if state == "T" and watch.left is None:  # _held stopped at the end: look, go on
-            watch.left = [p.describe() for p in watch.below()]
+            watch.left = [p.describe() for p in watch.now]  # this sample, taken while stopped
             watch.let_go_held()
             os.kill(running.pid, signal.SIGCONT)
         elif state != "R" or watch.held_too_long():  # the caller waits: after this look
