@@ -18,6 +18,7 @@ from grader.net import (
     delivered,
     free_port,
     tcp_sockets,
+    tcp_visible,
     wait_listening,
 )
 from grader.outcome import (
@@ -60,6 +61,7 @@ __all__ = [
     "holds_within",
     "probe",
     "tcp_sockets",
+    "tcp_visible",
     "wait_listening",
     "wait_until",
 ]

@@ -187,6 +187,86 @@ def test_tcp_probes_follow_one_loopback_connection() -> None:
     assert not net.accepts(port)
 
 
+@contextlib.contextmanager
+def _loopback_pair(
+    family: int = socket.AF_INET,
+) -> Iterator[tuple[int, socket.socket, socket.socket]]:
+    """(the server's port, a client, the server's end), all on 127.0.0.1; closed after."""
+    host = net.LOOPBACK if family == socket.AF_INET else "::ffff:" + net.LOOPBACK
+    with socket.socket(family) as listener:
+        if family == socket.AF_INET6:
+            listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind((host, 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with net.connect(port) as client:
+            server_side, _ = listener.accept()
+            with server_side:
+                yield port, client, server_side
+
+
+def _linux_only() -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("sock_diag and /proc/net/tcp are Linux's")
+
+
+def test_sock_diag_reads_each_end_as_the_kernel_table_does() -> None:
+    _linux_only()
+    assert net._sock_diag_works(), "this kernel answers sock_diag (ss uses it)"
+    with _loopback_pair() as (port, client, server_side):
+        mine = client.getsockname()[1]
+        client.sendall(b"seven!!")
+
+        def settled() -> bool:  # then nothing moves until the server reads
+            theirs, ours = net.connection(port, mine), net.connection(mine, port)
+            return bool(theirs and ours and theirs.rx_queue == 7 and ours.tx_queue == 0)
+
+        polling.wait_until(settled, 5.0, "seven bytes arrived and were acknowledged")
+        table = net.tcp_sockets(port)
+        assert table is not None
+        for local, remote in ((port, mine), (mine, port)):
+            from_diag = net._sock_diag(local, remote)
+            assert from_diag == net.connection(local, remote, table)
+        theirs = net._sock_diag(port, mine)
+        assert theirs is not None and theirs.rx_queue == 7
+        assert theirs.inode == os.fstat(server_side.fileno()).st_ino
+        listening = net._sock_diag(port, 0)  # no such connection: the kernel finds the listener
+        assert listening is not None and listening.state == "0A"
+        assert net.connection(port, mine + 1 if mine < 65535 else 1) is None
+    after = net._sock_diag(port, mine)  # closed: gone, or on its way out
+    assert after is None or not after.established
+
+
+def test_without_sock_diag_the_table_gives_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _linux_only()
+    monkeypatch.setattr(net, "_sock_diag_works", lambda: False)
+    monkeypatch.setattr(net, "_sock_diag", lambda *_: pytest.fail("sock_diag was asked"))
+    with _loopback_pair() as (port, client, server_side):
+        mine = client.getsockname()[1]
+        client.sendall(b"five!")
+        polling.wait_until(lambda: net.connection(port, mine), 5.0, "the row appears")
+        assert net.delivered(mine, port) is None, "five bytes are waiting, unread"
+        assert server_side.recv(5) == b"five!"
+        theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
+        assert theirs.inode == os.fstat(server_side.fileno()).st_ino
+
+
+def test_a_dual_stack_server_end_is_found_by_its_ipv4_addresses() -> None:
+    _linux_only()
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    with _loopback_pair(socket.AF_INET6) as (port, client, server_side):
+        mine = client.getsockname()[1]
+        client.sendall(b"hi")
+        polling.wait_until(lambda: net.connection(port, mine), 5.0, "the server's end appears")
+        assert net.delivered(mine, port) is None, "two bytes are waiting, unread"
+        assert server_side.recv(2) == b"hi"
+        theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
+        assert theirs.inode == os.fstat(server_side.fileno()).st_ino
+
+
 def test_free_port_is_bindable_and_waiting_fails_with_the_message() -> None:
     port = net.free_port()
     with socket.socket() as sock:

@@ -28,12 +28,13 @@ from grader.spec import (
     StudentProblem,
     WaitTimeout,
     connect,
+    connection,
     delivered,
     fail,
     free_port,
     holds_within,
     probe,
-    tcp_sockets,
+    tcp_visible,
     wait_until,
 )
 
@@ -178,11 +179,12 @@ def wait_server_read(port: int, client: Client, what: str) -> int | None:
     """Wait until the server has read everything ``client`` sent; the server socket's inode.
 
     Read from the kernel's side: our socket has no unacknowledged bytes and the server's has no
-    unread ones. Where /proc/net is missing, give the server a moment by waiting for a reply
-    that must not come (a socket timeout); anything that does arrive stays in ``pending``.
+    unread ones. Where the kernel's sockets cannot be seen (macOS), give the server a moment by
+    waiting for a reply that must not come (a socket timeout); anything that does arrive stays
+    in ``pending``.
     """
     me = client.local_port
-    if tcp_sockets() is None:
+    if not tcp_visible():
         client.sock.settimeout(0.3)
         try:
             client.pending += client.sock.recv(65536)
@@ -1190,15 +1192,10 @@ def _first_difference(got: bytes, want: bytes) -> int:
 
 def _stuck_sending(server_port: int, client: Client) -> bool:
     """True when the server's side of ``client`` has unsent reply bytes and ours unread ones."""
-    sockets = tcp_sockets(server_port)
-    if sockets is None:
+    if not tcp_visible():
         return True
-    mine = theirs = None
-    for s in sockets:
-        if s.established and s.local_port == client.local_port:
-            mine = s
-        if s.established and s.remote_port == client.local_port:
-            theirs = s
+    mine = connection(client.local_port, server_port)
+    theirs = connection(server_port, client.local_port)
     return mine is not None and theirs is not None and mine.rx_queue > 0 and theirs.tx_queue > 0
 
 

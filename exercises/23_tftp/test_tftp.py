@@ -19,7 +19,6 @@ rewriting is off for this file (PYTEST_DONT_REWRITE).
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import itertools
 import json
@@ -48,7 +47,7 @@ from grader.spec import (
     free_port,
     holds_within,
     probe,
-    tcp_sockets,
+    tcp_visible,
     wait_until,
 )
 
@@ -333,22 +332,16 @@ def _tree(root: Path) -> dict[str, str]:
     return found
 
 
-@functools.cache
-def _proc_net() -> bool:
-    """True where the kernel's TCP table can be read (Linux); asked once, it is parsed whole."""
-    return tcp_sockets() is not None
-
-
 def _until_read(sender: int, receiver: int) -> str:
     """Wait until the peer has read every byte sent so far on the loopback connection from port
     ``sender`` to port ``receiver``, as the kernel sees it (nothing unacknowledged, nothing
     unread): then the next piece sent can only arrive in a later recv() of the peer.
 
     Returns "read"; "closed" when the connection is no longer established; "stalled" when the
-    bytes stayed unread for TIMEOUT seconds; "unproven" at once without /proc/net (macOS),
-    where the pieces are sent on without proof that they arrive separately.
+    bytes stayed unread for TIMEOUT seconds; "unproven" at once where the kernel's TCP sockets
+    cannot be seen (macOS): the pieces are then sent on without proof that they arrive apart.
     """
-    if not _proc_net():
+    if not tcp_visible():
         return "unproven"
 
     def settled() -> str | None:
@@ -961,7 +954,7 @@ def test_each_client_has_its_own_process(student, area):
             f"{server.pid}）同时有 {seen} 个子进程活着：每 accept 一个连接就 fork 一个子进程，"
             f"由这个子进程为它服务{ZH_FORK}。",
         )
-        if not _proc_net():  # no /proc/net/tcp: the timeline is all we can see
+        if not tcp_visible():  # no view of TCP sockets: the timeline is all we can see
             return
         family = [server.pid, *(p.pid for p in server.descendants())]
 
