@@ -88,6 +88,11 @@ def _random_bytes(seed: int, size: int = BIG_SIZE) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
+# Made once, when the session imports the spec: every test process inherits it instead of
+# making it again (18 ms of CPU each, and 13 tests serve it).
+SERVED_BIG = _random_bytes(23)
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
@@ -107,12 +112,23 @@ def _describe_zh(data: object) -> str:
 
 
 def _first_difference(expected: bytes, got: bytes) -> Msg:
-    for index, (a, b) in enumerate(zip(expected, got, strict=False)):
-        if a != b:
-            return Msg(f"; they first differ at byte {index}", f"；第一个不同的字节在偏移 {index}")
-    if expected != got:
+    """Where two byte strings first differ, for a message (NO_HINT when equal).
+
+    Found by halving, each step one C comparison of two prefixes: a byte-by-byte loop in
+    Python over a 5 MiB download took 0.25 s of the judge's CPU, in every passing test too.
+    """
+    if expected == got:
+        return NO_HINT
+    same, differ = 0, min(len(expected), len(got))  # prefixes of `same` bytes are equal
+    if expected[:differ] == got[:differ]:
         return Msg("; one is a prefix of the other", "；其中一个是另一个的前缀")
-    return NO_HINT
+    while differ - same > 1:  # the prefixes of `differ` bytes are not
+        middle = (same + differ) // 2
+        if expected[:middle] == got[:middle]:
+            same = middle
+        else:
+            differ = middle
+    return Msg(f"; they first differ at byte {same}", f"；第一个不同的字节在偏移 {same}")
 
 
 def _fail(msg: Msg) -> None:
@@ -141,7 +157,7 @@ def _make_served(area: Path) -> dict[str, bytes]:
     """area/served (what the server serves) and area/outside (what it must never touch)."""
     served = area / "served"
     served.mkdir()
-    files = {"a.txt": SMALL, "empty": b"", "big.bin": _random_bytes(23)}
+    files = {"a.txt": SMALL, "empty": b"", "big.bin": SERVED_BIG}
     for name, data in files.items():
         (served / name).write_bytes(data)
     (served / "sub").mkdir()
