@@ -152,12 +152,14 @@ def _sock_diag(local_port: int, remote_port: int) -> TcpSocket | None:
         link.settimeout(1.0)  # the kernel answers within send(); never wait on it for long
         link.send(header + body)
         reply = link.recv(8192)
-    _, kind, _, _, _ = _HEADER.unpack_from(reply)
+    kind = _HEADER.unpack_from(reply)[1] if len(reply) >= _HEADER.size + 4 else None
     if kind == _NLMSG_ERROR:
         (code,) = struct.unpack_from("=i", reply, _HEADER.size)
         if -code == errno.ENOENT:
             return None
         raise OSError(-code, f"sock_diag: {os.strerror(-code)}")
+    if kind != _SOCK_DIAG_BY_FAMILY or len(reply) < _HEADER.size + _REPLY.size:
+        raise OSError(errno.EPROTO, f"sock_diag: an unexpected reply of {len(reply)} bytes")
     _, state, _, _, sport, dport, _, _, _, _, _, rqueue, wqueue, _, inode = _REPLY.unpack_from(
         reply, _HEADER.size
     )

@@ -237,12 +237,21 @@ def test_sock_diag_reads_each_end_as_the_kernel_table_does() -> None:
     assert after is None or not after.established
 
 
+def _refused(*_: object) -> None:
+    raise OSError(13, "sock_diag: refused")
+
+
+@pytest.mark.parametrize("how", ["unusable", "refusing"])
 def test_without_sock_diag_the_table_gives_the_same_answers(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     _linux_only()
-    monkeypatch.setattr(net, "_sock_diag_works", lambda: False)
-    monkeypatch.setattr(net, "_sock_diag", lambda *_: pytest.fail("sock_diag was asked"))
+    if how == "unusable":  # found so when first asked: never asked again
+        monkeypatch.setattr(net, "_sock_diag_works", lambda: False)
+        monkeypatch.setattr(net, "_sock_diag", lambda *_: pytest.fail("sock_diag was asked"))
+    else:  # it worked, then a lookup fails
+        monkeypatch.setattr(net, "_sock_diag_works", lambda: True)
+        monkeypatch.setattr(net, "_sock_diag", _refused)
     with _loopback_pair() as (port, client, server_side):
         mine = client.getsockname()[1]
         client.sendall(b"five!")
