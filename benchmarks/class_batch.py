@@ -21,13 +21,14 @@ Run it on a quiet machine: it measures wall time. A class of 100 takes about twi
 time in all (the 1-job run, then half that twice).
 
 With ``--against OTHER`` it measures a change instead: the same class graded with ``--jobs 1``
-by this checkout and by the checkout OTHER (a git worktree of the commit before, say) in
-turns, ``--rounds`` times, each with its own specs and its checkout first on PYTHONPATH. It
-prints each run's wall time and overhead over its spec time: this VM drifts more within an
-hour than most changes save, so only runs in turns compare.
+and ``--jobs 2`` by this checkout and by the checkout OTHER (a git worktree of the commit
+before, say) in turns, ``--rounds`` times, each with its own specs and its checkout first on
+PYTHONPATH. It prints each run's wall time and overhead over its spec time, and each
+checkout's speed-up from one job to two within a round: this VM drifts more within an hour
+than most changes save, so only runs in turns compare. ``--jobs 1`` measures one job only.
 
     git worktree add ../before HEAD~1
-    python benchmarks/class_batch.py --students 8 --against ../before [--rounds 2]
+    python benchmarks/class_batch.py --students 8 --against ../before [--rounds 2] [--jobs 1]
 """
 
 from __future__ import annotations
@@ -129,22 +130,29 @@ def time_sums(out: Path) -> tuple[float, float, int]:
     return spec, seen, count
 
 
-def in_turns(submissions: Path, out: Path, chosen: list[str], other: Path, rounds: int) -> None:
-    """Grade the class with one job by this checkout and by ``other``, in turns."""
+def in_turns(
+    submissions: Path, out: Path, chosen: list[str], other: Path, rounds: int, most_jobs: int
+) -> None:
+    """Grade the class with one job (and two) by this checkout and by ``other``, in turns."""
     for round_ in range(1, rounds + 1):
         for name, checkout in (("this", REPO), ("other", other)):
-            folder = out / f"{name}{round_}"
-            wall = grader(
-                "batch", str(submissions), *chosen, "--jobs", "1", "--out", str(folder),
-                checkout=checkout,
-            )  # fmt: skip
-            spec, seen, _ = time_sums(folder)
-            say(
-                f"round {round_}, {name} ({checkout.name})",
-                wall,
-                f"spec time {spec:.1f} s, overhead {wall / spec - 1:+.1%} (isolation "
-                f"{(seen - spec) / spec:+.1%}, sessions {(wall - seen) / spec:+.1%})",
-            )
+            walls = {}
+            for jobs in range(1, most_jobs + 1):
+                folder = out / f"{name}{round_}-jobs{jobs}"
+                wall = grader(
+                    "batch", str(submissions), *chosen, "--jobs", str(jobs), "--out",
+                    str(folder), checkout=checkout,
+                )  # fmt: skip
+                walls[jobs] = wall
+                spec, seen, _ = time_sums(folder)
+                if jobs == 1:
+                    note = (
+                        f"spec time {spec:.1f} s, overhead {wall / spec - 1:+.1%} (isolation "
+                        f"{(seen - spec) / spec:+.1%}, sessions {(wall - seen) / spec:+.1%})"
+                    )
+                else:  # the jobs' spec times add up: only the speed-up compares
+                    note = f"spec time {spec:.1f} s, speed-up {walls[1] / wall:.2f}x"
+                say(f"round {round_}, {name} ({checkout.name}), --jobs {jobs}", wall, note)
 
 
 def say(label: str, seconds: float, note: str = "") -> None:
@@ -158,6 +166,9 @@ def main() -> None:
     parser.add_argument("--exercises", nargs="+", default=list(FIRST_FIVE), metavar="NN")
     parser.add_argument("--against", type=Path, metavar="OTHER", help="another checkout")
     parser.add_argument("--rounds", type=int, default=2, help="with --against: rounds of turns")
+    parser.add_argument(
+        "--jobs", type=int, default=2, choices=(1, 2), help="with --against: 1, or 1 and 2"
+    )
     opts = parser.parse_args()
     if opts.students < 2:
         parser.error("--students must be at least 2 (two shards)")
@@ -181,7 +192,7 @@ def main() -> None:
         common = ["batch", str(submissions), *chosen]
         print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")
         if opts.against is not None:
-            in_turns(submissions, root / "turns", chosen, opts.against, opts.rounds)
+            in_turns(submissions, root / "turns", chosen, opts.against, opts.rounds, opts.jobs)
             return
         one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
         spec, seen, graded = time_sums(root / "jobs1")
