@@ -167,23 +167,11 @@ def test_a_vanished_process_has_no_memory_to_read() -> None:
 
 
 def test_tcp_probes_follow_one_loopback_connection() -> None:
-    with socket.socket() as listener:
-        listener.bind((net.LOOPBACK, 0))
-        listener.listen()
-        port = listener.getsockname()[1]
+    with _loopback_pair() as (port, client, server_side):
         assert net.accepts(port)
-        listener.accept()[0].close()  # the probe connection
-        with net.connect(port) as client:
-            server_side, _ = listener.accept()
-            with server_side:
-                mine = client.getsockname()[1]
-                client.sendall(b"five!")
-                polling.wait_until(lambda: net.connection(port, mine), 5.0, "the row appears")
-                assert net.delivered(mine, port) is None, "five bytes are waiting, unread"
-                assert server_side.recv(5) == b"five!"
-                theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
-                assert theirs.inode in probe.socket_inodes(os.getpid())
-                assert probe.holders([os.getpid(), 1], theirs.inode) == [os.getpid()]
+        theirs = _seen_delivered_once_read(port, client, server_side)
+        assert theirs.inode in probe.socket_inodes(os.getpid())
+        assert probe.holders([os.getpid(), 1], theirs.inode) == [os.getpid()]
     assert not net.accepts(port)
 
 
@@ -237,6 +225,21 @@ def test_sock_diag_reads_each_end_as_the_kernel_table_does() -> None:
     assert after is None or not after.established
 
 
+def _seen_delivered_once_read(
+    port: int, client: socket.socket, server_side: socket.socket
+) -> net.TcpSocket:
+    """Five bytes sent to the server: not delivered until it reads them, then delivered, and
+    the receiving socket named is the server's; that socket."""
+    mine = client.getsockname()[1]
+    client.sendall(b"five!")
+    polling.wait_until(lambda: net.connection(port, mine), 5.0, "the server's end appears")
+    assert net.delivered(mine, port) is None, "five bytes are waiting, unread"
+    assert server_side.recv(5) == b"five!"
+    theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
+    assert theirs is not None and theirs.inode == os.fstat(server_side.fileno()).st_ino
+    return theirs
+
+
 def _refused(*_: object) -> None:
     raise OSError(13, "sock_diag: refused")
 
@@ -252,28 +255,16 @@ def test_without_sock_diag_the_table_gives_the_same_answers(
     else:  # it worked, then a lookup fails
         monkeypatch.setattr(net, "_sock_diag_works", lambda: True)
         monkeypatch.setattr(net, "_sock_diag", _refused)
-    with _loopback_pair() as (port, client, server_side):
-        mine = client.getsockname()[1]
-        client.sendall(b"five!")
-        polling.wait_until(lambda: net.connection(port, mine), 5.0, "the row appears")
-        assert net.delivered(mine, port) is None, "five bytes are waiting, unread"
-        assert server_side.recv(5) == b"five!"
-        theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
-        assert theirs.inode == os.fstat(server_side.fileno()).st_ino
+    with _loopback_pair() as pair:
+        _seen_delivered_once_read(*pair)
 
 
 def test_a_dual_stack_server_end_is_found_by_its_ipv4_addresses() -> None:
     _linux_only()
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this machine")
-    with _loopback_pair(socket.AF_INET6) as (port, client, server_side):
-        mine = client.getsockname()[1]
-        client.sendall(b"hi")
-        polling.wait_until(lambda: net.connection(port, mine), 5.0, "the server's end appears")
-        assert net.delivered(mine, port) is None, "two bytes are waiting, unread"
-        assert server_side.recv(2) == b"hi"
-        theirs = polling.wait_until(lambda: net.delivered(mine, port), 5.0, "read")
-        assert theirs.inode == os.fstat(server_side.fileno()).st_ino
+    with _loopback_pair(socket.AF_INET6) as pair:
+        _seen_delivered_once_read(*pair)
 
 
 def test_free_port_is_bindable_and_waiting_fails_with_the_message() -> None:
