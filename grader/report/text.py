@@ -103,14 +103,14 @@ def student_output(output: str) -> str:
     if start < 0:
         return ""
     body = output[start:]
-    headings = list(_SECTION.finditer(body))[1:]
+    headings = list(_SECTION.finditer(body))[1:]  # none: only the test process wrote
     kept = []
-    for heading, following in zip(headings, [*headings[1:], None], strict=True):
+    for number, heading in enumerate(headings, 1):
         title = heading.group("title")
         if title in ("setup", "call", "teardown") or title.startswith("Captured "):
             break
         if title.endswith((" stdout", " stderr")):
-            end = following.start() if following is not None else len(body)
+            end = headings[number].start() if number < len(headings) else len(body)
             kept.append(body[heading.start() : end].rstrip("\n"))
     return "\n".join(kept)
 
