@@ -54,3 +54,22 @@ def check(condition: object, en: str, zh: str | None = None) -> None:
 def fail(en: str, zh: str | None = None) -> NoReturn:
     """Fail the test with this message."""
     raise SpecFailure(Msg(en, zh))
+
+
+def first_difference(got: bytes, want: bytes) -> int:
+    """The offset of the first byte where ``got`` and ``want`` differ, for a message; the
+    shorter one's length when it is a prefix of the other (or both are equal).
+
+    Found by halving, each step one comparison of two prefixes in C: a loop in Python over
+    a download of megabytes costs a spec a quarter of a second.
+    """
+    same, differ = 0, min(len(got), len(want))  # prefixes of `same` bytes are equal
+    if got[:differ] == want[:differ]:
+        return differ
+    while differ - same > 1:  # prefixes of `differ` bytes are not
+        middle = (same + differ) // 2
+        if got[:middle] == want[:middle]:
+            same = middle
+        else:
+            differ = middle
+    return same

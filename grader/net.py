@@ -11,6 +11,7 @@ between threads or with forked children.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -191,7 +192,7 @@ def _sock_diag_works() -> bool:
 def tcp_visible() -> bool:
     """True where the judge can see the kernel's TCP sockets (Linux): sock_diag or
     ``/proc/net/tcp``. Off Linux, specs that need it fall back to what a client observes."""
-    return _sock_diag_works() or tcp_sockets(0, ("tcp",)) is not None
+    return _sock_diag_works() or tcp_sockets(tables=("tcp",)) is not None
 
 
 def connection(
@@ -202,21 +203,21 @@ def connection(
     Without ``sockets`` it asks the kernel now (sock_diag, else ``/proc/net/tcp``).
     """
     if sockets is None:
-        if _sock_diag_works():
-            try:
-                sockets = [end] if (end := _sock_diag(local_port, remote_port)) else []
-            except OSError:
-                sockets = _loopback_sockets(local_port)
-        else:
-            # Tests talk to 127.0.0.1: the IPv4 table first, IPv6 only if the pair is not there.
-            sockets = _loopback_sockets(local_port)
+        sockets = _loopback_sockets(local_port, remote_port)
     for sock in sockets:
         if sock.established and (sock.local_port, sock.remote_port) == (local_port, remote_port):
             return sock
     return None
 
 
-def _loopback_sockets(port: int) -> list[TcpSocket]:
+def _loopback_sockets(port: int, remote_port: int) -> list[TcpSocket]:
+    """The kernel's sockets that may be 127.0.0.1:port <-> 127.0.0.1:remote_port: the one
+    sock_diag finds, else the table's rows with ``port``."""
+    if _sock_diag_works():
+        with contextlib.suppress(OSError):  # refused now: the table answers instead
+            found = _sock_diag(port, remote_port)
+            return [found] if found is not None else []
+    # Tests talk to 127.0.0.1: the IPv4 table first, IPv6 only if the pair is not there.
     ipv4 = tcp_sockets(port, ("tcp",)) or []
     if any(s.established for s in ipv4):
         return ipv4

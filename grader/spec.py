@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from grader import channel, probe
 from grader.lessons import check_every_child_used_os_exit
-from grader.messages import Msg, SpecFailure, check, fail
+from grader.messages import Msg, SpecFailure, check, fail, first_difference
 from grader.net import (
     accepts,
     connect,
@@ -57,6 +57,7 @@ __all__ = [
     "connection",
     "delivered",
     "fail",
+    "first_difference",
     "free_port",
     "holds_within",
     "probe",

@@ -31,6 +31,7 @@ from grader.spec import (
     connection,
     delivered,
     fail,
+    first_difference,
     free_port,
     holds_within,
     probe,
@@ -1175,21 +1176,6 @@ def _larger_than_send_buffers() -> int:
     return min(max(most, 4 << 20), 16 << 20) + (2 << 20)
 
 
-def _first_difference(got: bytes, want: bytes) -> int:
-    """The offset of the first byte where ``got`` differs from ``want`` (bisecting: no loop
-    over millions of bytes in Python)."""
-    low, high = 0, min(len(got), len(want))
-    if got[:high] == want[:high]:
-        return high
-    while high - low > 1:  # got[:low] == want[:low], got[:high] != want[:high]
-        mid = (low + high) // 2
-        if got[:mid] == want[:mid]:
-            low = mid
-        else:
-            high = mid
-    return low
-
-
 def _stuck_sending(server_port: int, client: Client) -> bool:
     """True when the server's side of ``client`` has unsent reply bytes and ours unread ones."""
     if not tcp_visible():
@@ -1253,7 +1239,7 @@ def test_a_slow_reader_gets_every_byte_and_blocks_nobody(student):
                     break
                 got += chunk
             whole = bytes(got) == digits + b"\n"
-            first_bad = 0 if whole else _first_difference(bytes(got), digits + b"\n")
+            first_bad = 0 if whole else first_difference(bytes(got), digits + b"\n")
             ck(
                 whole,
                 f"a client sent ECHO with a {size} byte text and read the reply slowly; it got "

@@ -44,6 +44,7 @@ from grader.spec import (
     connection,
     delivered,
     fail,
+    first_difference,
     free_port,
     holds_within,
     probe,
@@ -112,23 +113,13 @@ def _describe_zh(data: object) -> str:
 
 
 def _first_difference(expected: bytes, got: bytes) -> Msg:
-    """Where two byte strings first differ, for a message (NO_HINT when equal).
-
-    Found by halving, each step one C comparison of two prefixes: a byte-by-byte loop in
-    Python over a 5 MiB download took 0.25 s of the judge's CPU, in every passing test too.
-    """
+    """Where two byte strings first differ, for a message (NO_HINT when equal)."""
     if expected == got:
         return NO_HINT
-    same, differ = 0, min(len(expected), len(got))  # prefixes of `same` bytes are equal
-    if expected[:differ] == got[:differ]:
+    at = first_difference(got, expected)
+    if at == min(len(expected), len(got)):
         return Msg("; one is a prefix of the other", "；其中一个是另一个的前缀")
-    while differ - same > 1:  # the prefixes of `differ` bytes are not
-        middle = (same + differ) // 2
-        if expected[:middle] == got[:middle]:
-            same = middle
-        else:
-            differ = middle
-    return Msg(f"; they first differ at byte {same}", f"；第一个不同的字节在偏移 {same}")
+    return Msg(f"; they first differ at byte {at}", f"；第一个不同的字节在偏移 {at}")
 
 
 def _fail(msg: Msg) -> None:
