@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _HAS_PROC = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # clock ticks per second
@@ -33,7 +33,11 @@ class Proc:
 
     @property
     def zombie(self) -> bool:
-        return self.state == "Z"
+        """Exited, every thread of it: it has no children left (they were re-parented) and
+        waits only to be reaped. A process whose first thread has exited while others run
+        on, or are still on their way out, shows state Z too; its children belong to those
+        threads, so a sweep that took it for a zombie would not look below it."""
+        return self.state == "Z" and self.threads <= 1
 
     @property
     def running_code(self) -> bool:
@@ -44,11 +48,11 @@ class Proc:
         return f"pid {self.pid} ({self.name}, state {self.state})"
 
 
-def _read_stat(pid: int) -> Proc | None:
+def _read_stat(pid: int, path: str | None = None) -> Proc | None:
     # Plain os-level reads: a file object per process would cost five times as much, and a
     # full scan runs after every test.
     try:
-        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        fd = os.open(path or f"/proc/{pid}/stat", os.O_RDONLY)
     except OSError:
         return None
     try:
@@ -57,7 +61,25 @@ def _read_stat(pid: int) -> Proc | None:
         return None
     finally:
         os.close(fd)
-    return parse_stat(pid, data)
+    row = parse_stat(pid, data)
+    if row is not None and path is None and row.threads > 1 and not row.running_code:
+        return _first_thread_gone(row)
+    return row
+
+
+def _first_thread_gone(row: Proc) -> Proc:
+    """``row`` as its other threads see it: the stat of a process is its first thread's,
+    which may have exited (state Z, PF_EXITING) while another thread runs code. Rare, so
+    only then are the threads read one by one."""
+    try:
+        tids = os.listdir(f"/proc/{row.pid}/task")
+    except OSError:
+        return row
+    for tid in tids:
+        thread = _read_stat(row.pid, f"/proc/{row.pid}/task/{tid}/stat")
+        if thread is not None and thread.running_code:
+            return replace(row, state=thread.state, exiting=False)
+    return row
 
 
 def parse_stat(pid: int, data: bytes) -> Proc | None:
