@@ -38,7 +38,6 @@ import pickle
 import select
 import signal
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +58,7 @@ from grader.outcome import (
     StudentTodo,
 )
 from grader.polling import holds_within, wait_until
-from grader.timeline import Timeline, Watcher
+from grader.timeline import Timeline, Watcher, fork_between_samples
 from grader.trim import head_tail
 
 FRAME_BUDGET = codec.MAX_BYTES + 64 * 1024
@@ -223,7 +222,7 @@ class _Sandbox:
             pid, result_r, fall_r, dump_r = ahead.pid, ahead.result_r, ahead.fall_r, ahead.dump_r
             self.out, self.err = ahead.out, ahead.err
         else:
-            pid, result_r, fall_r, dump_r = self._fork(job, watcher)
+            pid, result_r, fall_r, dump_r = self._fork(job)
         self.pid = pid
         self.reader = wire.FrameReader(result_r, FRAME_BUDGET)
         self.fall_fd = fall_r
@@ -237,17 +236,14 @@ class _Sandbox:
         self.before = spare - {pid}
         watcher.watch(pid, self.before)
 
-    def _fork(self, job: sandbox_child.Job, watcher: Watcher) -> tuple[int, int, int, int]:
+    def _fork(self, job: sandbox_child.Job) -> tuple[int, int, int, int]:
         """Fork the sandbox for ``job``: (pid, result, fall-through and dump read ends)."""
         self.out = OutputFile()
         self.err = OutputFile()
         result_r, result_w = os.pipe()
         fall_r, fall_w = os.pipe()
         dump_r, dump_w = os.pipe()
-        with watcher.fork_guard(), warnings.catch_warnings():
-            # 3.12+ warns about forking with threads: the watcher is parked by the guard.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        pid = fork_between_samples()
         if pid == 0:  # pragma: no cover - the child never returns
             os.close(result_r)
             os.close(fall_r)

@@ -31,7 +31,7 @@ from grader.outcome import (
 )
 from grader.polling import WaitTimeout, holds_within, wait_until
 from grader.sandbox import Calls, Options, Running, Student
-from grader.timeline import Life, Timeline
+from grader.timeline import Life, Timeline, fork_between_samples
 
 __all__ = [
     "Calls",
@@ -58,6 +58,7 @@ __all__ = [
     "delivered",
     "fail",
     "first_difference",
+    "fork_between_samples",
     "free_port",
     "holds_within",
     "probe",

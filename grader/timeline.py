@@ -8,15 +8,19 @@ CPU count the kernel reports. A process is named by (pid, start time), so a reus
 new process; threads are counted, never identified (idents are reused once a thread ends).
 
 Ownership: the :class:`Student` fixture owns one Watcher; it starts the thread at the first
-sandbox and stops it in its teardown. Forks of the test process happen under
-:meth:`Watcher.fork_guard`, so the sampling thread never holds a lock a child would inherit.
+sandbox and stops it in its teardown. Forks of the test process, the judge's and a spec's own,
+go through :func:`fork_between_samples`, so the sampling thread never holds a lock a child
+would inherit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
+import warnings
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -25,6 +29,10 @@ from grader import probe
 FIRST_INTERVAL = 0.002  # the first samples come fast: short-lived workers show up
 INTERVAL = 0.005
 MAX_SHARE = 0.1  # sampling may use at most this share of one core
+
+
+# Every Watcher of this process, for fork_between_samples (weak: a test's goes with it).
+_WATCHERS: weakref.WeakSet[Watcher] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,23 @@ class _Recording:
         )
 
 
+def fork_between_samples() -> int:
+    """``os.fork()`` in a test process, with the sampling thread of every live Watcher parked
+    between samples: the child inherits no lock it held. Python 3.12+ warns about any fork
+    in a process with threads, and a warning in a test's output reads as the student's
+    problem; this one is not raised (a caller that runs threads of its own must have
+    stopped them). In the child (0 is returned) the caller must end with ``os._exit``."""
+    me = os.getpid()
+    with contextlib.ExitStack() as parked, warnings.catch_warnings():
+        for watcher in list(_WATCHERS):
+            # A fork's copy of a Watcher has no thread, and its lock was held when it was
+            # copied: it would never be free.
+            if watcher.me == me:
+                parked.enter_context(watcher.fork_guard())
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
 class Watcher:
     """Samples the process trees of the sandboxes it is told about, on a thread of its own."""
 
@@ -186,6 +211,7 @@ class Watcher:
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
+        _WATCHERS.add(self)
 
     @contextlib.contextmanager
     def fork_guard(self) -> Iterator[None]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -469,6 +470,76 @@ def test_a_watcher_closed_as_its_sampler_goes_idle_stops_at_once() -> None:
         assert polling.holds_within(lambda: not sampler.is_alive(), 1.0), "it waits on"
     finally:
         threading.Event.set(watcher._wake)
+
+
+def test_a_spec_forks_between_samples_and_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the watcher samples, a fork waits for it to be between samples (holding its
+    lock) and raises no warning (3.12+ warns about any fork with threads, and a spec's
+    trusted server showed that warning in the student's output)."""
+    watcher = timeline.Watcher(os.getpid())
+    sleeper = fork_child(signal.pause)
+    watcher.watch(sleeper, frozenset())  # its sampling thread now runs
+    held_at_fork: list[bool] = []
+    real_fork = os.fork
+
+    def watched_fork() -> int:
+        held_at_fork.append(watcher._lock.locked())
+        return real_fork()
+
+    try:
+        with warnings.catch_warnings(record=True) as caught, monkeypatch.context() as patch:
+            warnings.simplefilter("always")
+            patch.setattr(os, "fork", watched_fork)
+            pid = timeline.fork_between_samples()
+            if pid == 0:  # pragma: no cover - the child
+                os._exit(7)
+        assert held_at_fork == [True], "the fork waited for the sampler to let go"
+        assert not [w for w in caught if issubclass(w.category, DeprecationWarning)]
+        status = wait_child(pid, Deadline(10.0))
+        assert status is not None and os.waitstatus_to_exitcode(status) == 7
+    finally:
+        watcher.close()
+        kill_tree(sleeper, include_root=True)
+        wait_child(sleeper, Deadline(5.0))
+
+
+def test_a_fork_copied_mid_sample_forks_without_waiting_on_the_copied_lock() -> None:
+    """A process forked without the guard (a student's, a spec's old code) while the
+    sampler held its lock has a copy of the watcher whose lock no thread will ever free;
+    its own forks between samples must not wait on it."""
+    watcher = timeline.Watcher(os.getpid())
+    sampling, forked = threading.Event(), threading.Event()
+
+    def mid_sample() -> None:
+        with watcher._lock:
+            sampling.set()
+            forked.wait(10.0)
+
+    sampler = threading.Thread(target=mid_sample)
+    sampler.start()
+    sampling.wait(10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child, whose copy of the lock stays held
+        code = 1
+        try:
+            grandchild = timeline.fork_between_samples()
+            if grandchild == 0:
+                os._exit(7)
+            code = os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1])
+        finally:
+            os._exit(code)
+    forked.set()
+    sampler.join()
+    try:
+        status = wait_child(pid, Deadline(10.0))
+        assert status is not None, "the child waited on a lock no thread of it would free"
+        assert os.waitstatus_to_exitcode(status) == 7
+    finally:
+        kill_tree(pid, include_root=True)
+        with contextlib.suppress(ChildProcessError):
+            wait_child(pid, Deadline(5.0))
 
 
 def test_a_timeline_at_its_end_holds_only_what_its_last_sample_saw() -> None:

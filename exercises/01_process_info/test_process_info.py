@@ -26,14 +26,13 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, check, fail, holds_within, probe
+from grader.spec import Outcome, check, fail, fork_between_samples, holds_within, probe
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"),
@@ -179,12 +178,6 @@ def _keep_only(*fds: int) -> None:
     os.closerange(low, 65536)
 
 
-def _fork_quietly() -> int:
-    with warnings.catch_warnings():  # 3.12+ warns about forking with threads
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return os.fork()
-
-
 def _live(me: Member, plan: list[Member], hold_r: int, report_w: int) -> None:
     """The life of one family member, in its own process (trusted code); never returns.
 
@@ -195,14 +188,13 @@ def _live(me: Member, plan: list[Member], hold_r: int, report_w: int) -> None:
     stops it). On EOF on the hold pipe (the judge closed it) it reaps its children and ends.
     """
     try:
-        warnings.simplefilter("ignore", DeprecationWarning)
         _set_name(me.name)
         for kid in (m for m in plan if m.parent == me.key):
             if kid.by_thread:
                 forked = threading.Event()
 
                 def from_thread(kid: Member = kid, forked: threading.Event = forked) -> None:
-                    pid = _fork_quietly()
+                    pid = fork_between_samples()
                     if pid == 0:
                         _live(kid, plan, hold_r, report_w)
                     os.write(report_w, f"{kid.key} {pid}\n".encode())
@@ -212,7 +204,7 @@ def _live(me: Member, plan: list[Member], hold_r: int, report_w: int) -> None:
                 threading.Thread(target=from_thread, daemon=True).start()
                 forked.wait(READY_S)
             else:
-                pid = _fork_quietly()
+                pid = fork_between_samples()
                 if pid == 0:
                     _live(kid, plan, hold_r, report_w)
                 os.write(report_w, f"{kid.key} {pid}\n".encode())
@@ -243,7 +235,7 @@ def family(busy: bool = False) -> Iterator[Family]:
     members = {m.key: m for m in plan}
     hold_r, hold_w = os.pipe()
     report_r, report_w = os.pipe()
-    root = _fork_quietly()
+    root = fork_between_samples()
     if root == 0:  # pragma: no cover - the family's root never returns
         try:
             _keep_only(hold_r, report_w)  # none of the judge's other pipes and files
@@ -322,7 +314,7 @@ def churner() -> Iterator[int]:
     """A process of the judge (not in the family) that forks children that end at once and
     reaps them, without pause, until the judge closes its pipe: processes come and go."""
     stop_r, stop_w = os.pipe()
-    pid = _fork_quietly()
+    pid = fork_between_samples()
     if pid == 0:  # pragma: no cover - never returns
         try:
             _keep_only(stop_r)
@@ -348,7 +340,7 @@ def churner() -> Iterator[int]:
 
 def _gone_pid() -> int:
     """The pid of a process that has just ended and been reaped: nothing has it now."""
-    pid = _fork_quietly()
+    pid = fork_between_samples()
     if pid == 0:  # pragma: no cover
         os._exit(0)
     os.waitpid(pid, 0)

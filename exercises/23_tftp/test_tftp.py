@@ -45,6 +45,7 @@ from grader.spec import (
     delivered,
     fail,
     first_difference,
+    fork_between_samples,
     free_port,
     holds_within,
     probe,
@@ -1188,7 +1189,7 @@ def trusted_server(folder: Path, style: str) -> Iterator[TrustedServer]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     port = listener.getsockname()[1]
-    pid = os.fork()
+    pid = fork_between_samples()
     if pid == 0:  # pragma: no cover - the trusted server process, never returns into pytest
         code = 0
         try:
