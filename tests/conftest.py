@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -57,13 +58,25 @@ def leftovers(mark: str) -> list[str]:
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if mark.encode() in f.read():
-                    with open(f"/proc/{entry}/stat") as s:
-                        found.append(s.read()[:80])
+            if mark.encode() in _environment(entry):
+                with open(f"/proc/{entry}/stat") as s:
+                    found.append(s.read()[:80])
         except OSError:
             continue
     return found
+
+
+def _environment(pid: str) -> bytes:
+    """The environment of process ``pid``. /proc/<pid>/environ is its first thread's view,
+    empty once that thread has exited; another thread that runs on still shows it."""
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        environ = f.read()
+    if environ:
+        return environ
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{tid}/environ", "rb") as f:
+            environ += f.read()
+    return environ
 
 
 @pytest.fixture(autouse=True)
