@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -165,6 +166,14 @@ _IN_USE: set[int] = set()  # short-lived helpers another thread is waiting for: 
 # Held across a helper's fork and its registration, and across each kill pass of a sweep: a
 # helper is either not yet forked when a pass kills or already known to be spared by it.
 _IN_USE_LOCK = threading.Lock()
+
+
+# fork_in_use is the one fork here, and it may run in a process with threads (the supervisor
+# runs sessions from threads): its child only makes system calls and exits, which is safe
+# however many threads the parent has, so 3.12+'s warning about it is noise.
+warnings.filterwarnings(
+    "ignore", message=r".*multi-threaded.*fork", category=DeprecationWarning, module=__name__
+)
 
 
 def fork_in_use() -> int:

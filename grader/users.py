@@ -35,7 +35,6 @@ import shutil
 import signal
 import sys
 import threading
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,12 +45,6 @@ RANGE_ENV = "GRADER_SANDBOX_UIDS"
 LOCK_DIR = "/run/multitasking-katas" if os.path.isdir("/run") else "/tmp/multitasking-katas-root"
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
 PROCESS_LIMIT = 512  # RLIMIT_NPROC per sandbox uid: 200 threads fit, a fork flood does not
-
-# kill_all may fork from the supervisor, which runs sessions from threads; the child only
-# makes system calls and exits, which is safe however many threads the parent has (3.12+ warns).
-warnings.filterwarnings(
-    "ignore", message=r".*multi-threaded.*fork", category=DeprecationWarning, module=__name__
-)
 
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
