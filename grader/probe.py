@@ -48,11 +48,19 @@ class Proc:
         return f"pid {self.pid} ({self.name}, state {self.state})"
 
 
-def _read_stat(pid: int, path: str | None = None) -> Proc | None:
+def _read_stat(pid: int) -> Proc | None:
+    row = _stat_file(pid, f"/proc/{pid}/stat")
+    if row is not None and row.threads > 1 and not row.running_code:
+        return _first_thread_gone(row)
+    return row
+
+
+def _stat_file(pid: int, path: str) -> Proc | None:
+    """The row in ``path``, a stat file of ``pid`` or of one of its threads."""
     # Plain os-level reads: a file object per process would cost five times as much, and a
     # full scan runs after every test.
     try:
-        fd = os.open(path or f"/proc/{pid}/stat", os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
     try:
@@ -61,10 +69,7 @@ def _read_stat(pid: int, path: str | None = None) -> Proc | None:
         return None
     finally:
         os.close(fd)
-    row = parse_stat(pid, data)
-    if row is not None and path is None and row.threads > 1 and not row.running_code:
-        return _first_thread_gone(row)
-    return row
+    return parse_stat(pid, data)
 
 
 def _first_thread_gone(row: Proc) -> Proc:
@@ -76,7 +81,7 @@ def _first_thread_gone(row: Proc) -> Proc:
     except OSError:
         return row
     for tid in tids:
-        thread = _read_stat(row.pid, f"/proc/{row.pid}/task/{tid}/stat")
+        thread = _stat_file(row.pid, f"/proc/{row.pid}/task/{tid}/stat")
         if thread is not None and thread.running_code:
             return replace(row, state=thread.state, exiting=False)
     return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -129,18 +130,20 @@ def test_kill_tree_leaves_nothing_and_names_what_it_killed(family: dict[str, int
     assert {child, family["grandchild"]} <= {p.pid for p in killed}
     assert wait_child(child, Deadline(5.0)) is not None
     grandchild = family["grandchild"]  # SIGKILLed; re-parented to us (a subreaper) as it dies
+    polling.wait_until(lambda: _dead(grandchild), 5.0, f"pid {grandchild} survived SIGKILL")
 
-    def gone() -> bool:
-        row = probe.read(grandchild)
-        return row is None or row.zombie
 
-    polling.wait_until(gone, 5.0, f"pid {grandchild} survived SIGKILL")
+def _dead(pid: int) -> bool:
+    """``pid`` is gone or a zombie."""
+    row = probe.read(pid)
+    return row is None or row.zombie
 
 
 def _stat_letter(pid: int) -> str:
     """The state letter of /proc/<pid>/stat as it is: the first thread's."""
     with open(f"/proc/{pid}/stat", "rb") as stat:
-        return stat.read().rpartition(b")")[2].split()[0].decode()
+        row = probe.parse_stat(pid, stat.read())
+    return "" if row is None else row.state
 
 
 # The exit system call ends only the calling thread (exit_group ends them all).
@@ -163,8 +166,6 @@ def test_a_process_whose_first_thread_exited_is_alive_and_swept_with_its_childre
             signal.pause()
 
         threading.Thread(target=second_thread).start()
-        import ctypes
-
         ctypes.CDLL(None).syscall(_SYS_EXIT, 0)  # this (the first) thread only
 
     pid = fork_child(child)
@@ -182,12 +183,7 @@ def test_a_process_whose_first_thread_exited_is_alive_and_swept_with_its_childre
     finally:
         kill_tree(pid, include_root=True)
         assert wait_child(pid, Deadline(5.0)) is not None
-
-    def gone() -> bool:
-        left = probe.read(grandchild)
-        return left is None or left.zombie
-
-    polling.wait_until(gone, 5.0, f"pid {grandchild} survived the sweep")
+    polling.wait_until(lambda: _dead(grandchild), 5.0, f"pid {grandchild} survived the sweep")
     reap_own_children()
 
 
