@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import grade as grading
-from grader import results, session
+from grader import results, session, submitted
 from grader.catalog import Exercise
 from grader.results import ExerciseResult, Grading
 from grader.session import Target
@@ -85,6 +85,12 @@ class Submission:
     student: str
     folder: Path
     modules: dict[str, Path]
+
+    def module(self, exercise: str) -> bytes | None:
+        """The content of the student's module of ``exercise`` (None if there is none); raises
+        submitted.Refused when it leads outside the student's folder or is not a module."""
+        path = self.modules.get(exercise)
+        return None if path is None else submitted.read_module(path, self.folder)
 
 
 @dataclass
@@ -153,9 +159,12 @@ def fingerprint(submission: Submission, exercises: list[Exercise], specs: str) -
     """A hash of what a grade of ``submission`` depends on: its module files and the specs."""
     digest = hashlib.sha256(specs.encode())
     for exercise in exercises:
-        module = submission.modules.get(exercise.name)
         digest.update(f"\n{exercise.name} ".encode())
-        digest.update(module.read_bytes() if module is not None else b"<none>")
+        try:
+            content = submission.module(exercise.name)
+        except submitted.Refused as refused:
+            content = f"<refused {refused.as_option()}>".encode()
+        digest.update(b"<none>" if content is None else content)
     return digest.hexdigest()
 
 
@@ -189,11 +198,19 @@ def write_record(out: Path, student: str, data: dict[str, Any]) -> None:
 
 
 def stage(submission: Submission, workdir: Path) -> Target:
-    """Copy only the student's module files into ``workdir``, laid out like exercises/."""
+    """Copy only the student's module files into ``workdir``, laid out like exercises/; a
+    module that cannot be read from inside the student's folder is passed on as refused."""
+    refused = {}
     for name, module in submission.modules.items():
-        (workdir / name).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(module, workdir / name / module.name)
-    return Target(workdir, workdir)
+        try:
+            content = submission.module(name)
+        except submitted.Refused as exc:
+            refused[name] = exc
+            continue
+        if content is not None:
+            (workdir / name).mkdir(parents=True, exist_ok=True)
+            (workdir / name / module.name).write_bytes(content)
+    return Target(workdir, workdir, refused)
 
 
 def grade_submission(

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from grader import session
+from grader import session, submitted
 from grader.catalog import Exercise
 from grader.results import ExerciseResult, Grading
 from grader.session import Target, run_exercise
@@ -22,9 +22,15 @@ SPEC_MODIFIED = "spec modified in the submission; graded with the trusted spec"
 
 
 def spec_modified(exercise: Exercise, target: Target) -> bool:
-    """True if the submission has its own copy of the spec and it differs from the trusted one."""
+    """True if the submission has its own copy of the spec and it differs from the trusted one.
+
+    Only a copy inside the submission counts: the judge compares no file a link leads to."""
     theirs = target.folder / exercise.name / exercise.spec_file
-    return theirs.is_file() and not filecmp.cmp(theirs, exercise.spec_path, shallow=False)
+    return (
+        theirs.is_file()
+        and submitted.inside(theirs, target.folder)
+        and not filecmp.cmp(theirs, exercise.spec_path, shallow=False)
+    )
 
 
 def grade_one(exercise: Exercise, target: Target, lang: str = "en") -> ExerciseResult:

@@ -50,6 +50,7 @@ from grader import (
     sandbox,
     sandbox_child,
     secret,
+    submitted,
     users,
     wire,
 )
@@ -111,6 +112,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--grader-module-shown-as",
         default=None,
         help="the student module's path as the student knows it (for messages)",
+    )
+    group.addoption(
+        "--grader-module-refused",
+        default=None,
+        help="the student module was not copied, and why (grader.submitted.Refused)",
     )
     group.addoption(
         "--grader-no-fork", action="store_true", help="run tests in-process (debugging)"
@@ -441,6 +447,9 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     target = Path(request.config.getoption("grader_target") or spec_dir.parent)
     module_path = (target / exercise / f"{slug}.py").resolve()
     display = request.config.getoption("grader_module_shown_as") or os.path.relpath(module_path)
+    refused = request.config.getoption("grader_module_refused")
+    if refused:
+        raise StudentProblem(submitted.Refused.from_option(refused).teaching(display))
     if not module_path.is_file():
         raise StudentProblem(f"there is no file {display}: create it from the exercise's stub")
     _, call_deadline = budgets(hard_deadline(request.node))

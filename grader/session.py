@@ -32,12 +32,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import isolation, probe, secret, users, zygote
+from grader import isolation, probe, secret, submitted, users, zygote
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
 from grader.live import Observer, Tail
@@ -55,10 +55,15 @@ _UNENDED: set[PreparedSession] = set()  # prepared sessions not yet ended by the
 
 @dataclass(frozen=True)
 class Target:
-    """Where the student modules come from: a folder laid out like exercises/."""
+    """Where the student modules come from: a folder laid out like exercises/.
+
+    ``refused``: modules already refused by whoever made the folder (``grader batch`` copies
+    each student's modules into one), by exercise name; the others are read from ``folder``.
+    """
 
     folder: Path
     display_root: Path
+    refused: Mapping[str, submitted.Refused] = field(default_factory=dict)
 
 
 def session_budget(exercise: Exercise) -> float:
@@ -68,28 +73,44 @@ def session_budget(exercise: Exercise) -> float:
     return 60.0 + tests * (exercise.timeout + 5.0)
 
 
-def stage(
-    exercise: Exercise, target: Target, workdir: Path, uid: int | None = None
-) -> tuple[Path, str]:
-    """Copy the one student module out of ``target``: (staged folder, path shown to the student).
+@dataclass(frozen=True)
+class Staged:
+    """The student's module as a session gets it: its copy's folder, its path as the student
+    knows it, and why it was not copied (None when it was, or when there is none)."""
+
+    folder: Path
+    shown: str
+    refused: submitted.Refused | None = None
+
+
+def stage(exercise: Exercise, target: Target, workdir: Path, uid: int | None = None) -> Staged:
+    """Copy the one student module out of ``target`` into ``workdir``.
 
     Nothing else from the target is ever used: a planted conftest.py, sitecustomize.py,
-    ``*.pth``, helper module or ``__pycache__`` beside the module has no effect. With a
+    ``*.pth``, helper module or ``__pycache__`` beside the module has no effect, and the
+    module itself is read only from inside the target (see grader.submitted). With a
     sandbox ``uid`` the copy and its folders belong to that uid (mode 0700: no other
     session's uid can read it).
     """
     source = exercise.module_in(target.folder)
     staged = workdir / "student"
     (staged / exercise.name).mkdir(parents=True, mode=0o700)
-    if source.is_file():
-        shutil.copyfile(source, staged / exercise.name / exercise.module_file)
+    refused = target.refused.get(exercise.name)
+    if refused is None:
+        try:
+            content = submitted.read_module(source, target.folder)
+        except submitted.Refused as exc:
+            refused = exc
+        else:
+            if content is not None:
+                (staged / exercise.name / exercise.module_file).write_bytes(content)
     if uid is not None:
         users.share_tree(str(staged), uid)
     try:
         shown = os.path.relpath(source, target.display_root)
     except ValueError:
         shown = str(source)
-    return staged, shown
+    return Staged(staged, shown, refused)
 
 
 @functools.cache
@@ -107,8 +128,7 @@ def isolation_flags() -> tuple[str, ...]:
 def session_command(
     exercise: Exercise,
     spec_dir: Path,
-    staged: Path,
-    shown: str,
+    staged: Staged,
     only: Sequence[str] = (),
     pytest_args: Sequence[str] = (),
 ) -> list[str]:
@@ -124,11 +144,12 @@ def session_command(
         *zygote.SESSION_PLUGINS, "--noconftest",
         "-c", str(SESSION_INI), "--rootdir", str(spec_dir), "--confcutdir", str(spec_dir),
         "-q", "-s", "--no-header",
-        "--grader-target", str(staged),
-        "--grader-module-shown-as", shown,
+        "--grader-target", str(staged.folder),
+        "--grader-module-shown-as", staged.shown,
+        *(["--grader-module-refused", staged.refused.as_option()] if staged.refused else []),
         "--grader-timeout", str(exercise.timeout),
         # tmp_path folders live in the session's scratch folder and go with it.
-        "--basetemp", str(staged.parent / "tmp"),
+        "--basetemp", str(staged.folder.parent / "tmp"),
         *pytest_args,
         *([f"{spec}::{name}" for name in only] or [spec]),
     ]  # fmt: skip
@@ -284,10 +305,10 @@ class PreparedSession:
             if uid is not None:
                 os.chmod(self.workdir, 0o711)
                 os.chmod(self.workdir / "tests", 0o711)
-            staged, shown = stage(exercise, target, self.workdir, uid)
+            staged = stage(exercise, target, self.workdir, uid)
             key_r, self._gate = os.pipe()
             os.write(self._gate, bytes(self.key))
-            cmd = session_command(exercise, spec_dir, staged, shown, only, pytest_args)
+            cmd = session_command(exercise, spec_dir, staged, only, pytest_args)
             extra = [
                 "--grader-results", str(self.results_path),
                 "--grader-scratch", str(self.workdir / "tests"),

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from grader import submitted
 from grader.results import ExerciseResult
 
 SECTIONS = ("results", "hints", "passed")
@@ -125,7 +126,9 @@ class State:
 
 
 def file_hash(path: Path) -> str:
+    """The module's hash; "" when it cannot be read as a module (a pipe would block a read)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        content = submitted.read_module(path, path.parent)
+    except (OSError, submitted.Refused):
         return ""
+    return "" if content is None else hashlib.sha256(content).hexdigest()

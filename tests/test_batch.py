@@ -175,6 +175,26 @@ def test_a_class_becomes_one_gradebook_and_a_result_per_student(
     assert "alice: 6/6 (100.0%)" in printed and "carol: not graded" in printed
 
 
+def test_a_module_that_leads_out_of_the_students_folder_earns_nothing(
+    fixture_repo, spec, tmp_path
+) -> None:
+    """A link to another student's module (or the instructor's) is refused, with a message
+    that says why; a link that stays in the student's own folder is followed."""
+    root = tmp_path / "class"
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    _write(root / "dave" / "mine" / "adding.py", GOOD_ADD)
+    (root / "dave" / "add.py").symlink_to(Path("mine") / "adding.py")
+    (root / "mallory").mkdir()
+    (root / "mallory" / "add.py").symlink_to(root / "alice" / "add.py")
+    out = tmp_path / "out"
+    assert _batch(fixture_repo, root, spec, out) == 0
+    totals = {r["student"]: (r["01_add"], r["error"]) for r in _gradebook(out)}
+    assert totals == {"alice": ("3", ""), "dave": ("3", ""), "mallory": ("0", "")}
+    data = json.loads((out / "students" / "mallory.json").read_text(encoding="utf-8"))
+    messages = [t["message"] for t in data["exercises"][0]["tests"]]
+    assert messages and all("leads outside your submission" in m for m in messages), messages
+
+
 @pytest.fixture
 def orders(graded: list[str], monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The order of the exercises each student of this test was graded in."""

@@ -271,6 +271,30 @@ def test_files_planted_beside_the_student_module_have_no_effect(
     assert code == 0
 
 
+@pytest.mark.parametrize("where", ["solution", "secret"])
+def test_a_module_that_leads_outside_the_submission_is_not_read(
+    fixture_repo: Path, tmp_path: Path, capsys, where: str
+) -> None:
+    """A link to the instructor's solution must not earn its points, and a link to a file
+    only the judge may read must not show its first line in a SyntaxError."""
+    target = submission(tmp_path, fixture_repo)
+    outside = fixture_repo / "solutions" / "01_hostile" / "hostile.py"
+    if where == "secret":
+        outside = tmp_path / "judge-only"
+        outside.write_text("SECRET_TOKEN_41 = (\n")
+        outside.chmod(0o600)
+    module = target / "01_hostile" / "hostile.py"
+    module.unlink()
+    module.symlink_to(outside)
+    result = tmp_path / "r.json"
+    grade(capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--json", str(result))
+    (exercise,) = json.loads(result.read_text())["exercises"]
+    assert [t["status"] for t in exercise["tests"]] == ["failed", "failed"]
+    for test in exercise["tests"]:
+        assert "leads outside your submission" in test["message"]
+        assert "SECRET_TOKEN_41" not in json.dumps(test)
+
+
 def test_report_writers_do_not_import_the_orchestrator() -> None:
     """report/* renders a Grading; it must not pull in grade, session or the sandbox."""
     import ast

@@ -33,7 +33,8 @@ def test_a_user_site_install_falls_back_to_ignoring_only_the_environment(
 
 def test_the_command_loads_no_ini_conftest_or_other_plugins(tmp_path: Path) -> None:
     exercise = catalog.load_exercise(FIXTURE_EXERCISES / "01_hostile")
-    cmd = session.session_command(exercise, exercise.folder, tmp_path, "hostile.py")
+    staged = session.Staged(tmp_path, "hostile.py")
+    cmd = session.session_command(exercise, exercise.folder, staged)
     for flag in ("--noconftest", "-c", "no:cacheprovider", "grader.plugin", "--basetemp"):
         assert flag in cmd
     assert cmd[cmd.index("-c") + 1].endswith("session.ini")
