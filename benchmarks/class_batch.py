@@ -22,10 +22,11 @@ time in all (the 1-job run, then half that twice).
 
 With ``--against OTHER`` it measures a change instead: the same class graded with ``--jobs 1``
 and ``--jobs 2`` by this checkout and by the checkout OTHER (a git worktree of the commit
-before, say) in turns, ``--rounds`` times, each with its own specs and its checkout first on
-PYTHONPATH. It prints each run's wall time and overhead over its spec time, and each
-checkout's speed-up from one job to two within a round: this VM drifts more within an hour
-than most changes save, so only runs in turns compare. ``--jobs 1`` measures one job only.
+before, say) in turns, ``--rounds`` times, each with its own specs and its own grader in
+every process, its sessions too (see :func:`python_for`). It prints each run's wall time
+and overhead over its spec time, and each checkout's speed-up from one job to two within a
+round: this VM drifts more within an hour than most changes save, so only runs in turns
+compare. ``--jobs 1`` measures one job only.
 
     git worktree add ../before HEAD~1
     python benchmarks/class_batch.py --students 8 --against ../before [--rounds 2] [--jobs 1]
@@ -35,12 +36,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
+import site
 import subprocess
-import sys
 import tempfile
 import time
+import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,20 +60,50 @@ def make_class(root: Path, students: int, exercises: list[Path]) -> Path:
     return submissions
 
 
-def command(*args: str) -> list[str]:
-    """``grader ARGS`` run with this Python (from the checkout its caller runs it in)."""
-    return [sys.executable, "-m", "grader", *args]
+PYTHONS: dict[Path, str] = {}  # a checkout -> the Python that runs its grader (python_for)
+
+
+def python_for(checkout: Path, folder: Path) -> str:
+    """A Python whose every process imports the grader from ``checkout``, and the rest from
+    this environment: a venv of this Python's base with two .pth files, the checkout first,
+    then this environment's site-packages.
+
+    PYTHONPATH would not do: the grader starts its sessions with ``-I``, which ignores it,
+    so they would import whichever grader this environment has installed, whatever checkout
+    the supervisor ran from. The .pth files of this environment are not read in the venv, so
+    an installed grader (an editable install's path or finder) is not on its path at all.
+    """
+    venv.create(folder, with_pip=False, symlinks=True)
+    python = folder / "bin" / "python"
+    site_dir = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (Path(site_dir) / "a_checkout.pth").write_text(f"{checkout}\n", encoding="utf-8")
+    ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(site_dir) / "b_packages.pth").write_text("".join(f"{p}\n" for p in ours))
+    found = subprocess.run(
+        [str(python), "-I", "-c", "import grader.plugin, pytest_timeout; print(grader.__file__)"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if found.returncode != 0 or Path(found.stdout.strip()) != checkout / "grader" / "__init__.py":
+        raise SystemExit(f"{python} does not import the grader of {checkout}: {found}")
+    return str(python)
+
+
+def command(*args: str, checkout: Path = REPO) -> list[str]:
+    """``grader ARGS`` run by the Python that imports the grader of ``checkout``."""
+    return [PYTHONS[checkout], "-m", "grader", *args]
 
 
 def grader(*args: str, checkout: Path = REPO) -> float:
-    """Run ``grader ARGS`` from ``checkout``, first on PYTHONPATH; its wall time. Exits if
+    """Run ``grader ARGS`` with the grader of ``checkout``, in it; its wall time. Exits if
     it fails."""
-    path = [str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     started = time.perf_counter()
     proc = subprocess.run(
-        command(*args), cwd=checkout, env=env, capture_output=True, text=True, check=False
-    )
+        command(*args, checkout=checkout), cwd=checkout, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(
@@ -187,6 +218,8 @@ def main() -> None:
     names = [p.name for p in solutions]
     with tempfile.TemporaryDirectory(prefix="grader-bench-class-") as tmp:
         root = Path(tmp)
+        for number, checkout in enumerate(filter(None, (REPO, opts.against))):
+            PYTHONS[checkout] = python_for(checkout, root / f"python{number}")
         submissions = make_class(root, opts.students, solutions)
         chosen = [arg for name in names for arg in ("--exercise", name)]
         common = ["batch", str(submissions), *chosen]
