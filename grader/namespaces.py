@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader import isolation
+from grader import isolation, submitted
 from grader.isolation import libc
 
 CLONE_NEWNS = 0x00020000
@@ -180,12 +180,6 @@ def unreachable(paths: Iterable[str]) -> list[str]:
     return sorted(_closed_ancestors(paths))
 
 
-def _inside(path: str, folder: str) -> bool:
-    return os.path.commonpath([os.path.realpath(path), os.path.realpath(folder)]) == (
-        os.path.realpath(folder)
-    )
-
-
 def _closed_ancestors(paths: Iterable[str]) -> dict[str, set[str]]:
     """Folders on the way to ``paths`` that others may not enter, with the names to keep."""
     closed: dict[str, set[str]] = {}
@@ -225,7 +219,7 @@ def _build_view(hide: Iterable[str], expose: Iterable[str]) -> None:
     for path in hide:
         # A folder that holds what sandboxes need (``--target .`` with an editable install)
         # stays: its hidden subfolders (exercises, solutions, tests, .git) are listed too.
-        if os.path.isdir(path) and not any(_inside(e, path) for e in expose):
+        if os.path.isdir(path) and not any(submitted.inside(e, path) for e in expose):
             flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
             _mount("tmpfs", path, "tmpfs", flags, "mode=0000,size=4k")
 

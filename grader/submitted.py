@@ -69,10 +69,9 @@ class Refused(Exception):
         )
 
 
-def inside(path: Path, root: Path) -> bool:
+def inside(path: str | Path, root: str | Path) -> bool:
     """True if ``path``'s real location (every link followed) is ``root``'s or below it."""
-    real, top = os.path.realpath(path), os.path.realpath(root)
-    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
 def read_module(path: Path, root: Path) -> bytes | None:
@@ -96,14 +95,10 @@ def read_module(path: Path, root: Path) -> bytes | None:
             raise Refused("not_a_file")
         if info.st_size > MAX_MODULE_BYTES:
             raise Refused("too_large", info.st_size)
-        chunks = []
-        left = MAX_MODULE_BYTES + 1
-        while left > 0 and (chunk := os.read(fd, min(left, 1 << 16))):
-            chunks.append(chunk)
-            left -= len(chunk)
+        with open(fd, "rb", closefd=False) as module:  # a file object reads until the end
+            data = module.read(MAX_MODULE_BYTES + 1)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     if len(data) > MAX_MODULE_BYTES:  # it grew after the fstat
         raise Refused("too_large", len(data))
     return data

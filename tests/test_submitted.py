@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -85,12 +84,11 @@ def test_a_module_in_a_linked_folder_outside_is_refused(submission: Path, outsid
     assert refusal(submission / "01_hostile" / "hostile.py", submission) == "outside"
 
 
+@pytest.mark.timeout(30)  # an open that waited for a writer would wait for ever
 def test_a_pipe_is_refused_without_waiting_for_a_writer(submission: Path) -> None:
     module = submission / "01_hostile" / "hostile.py"
     os.mkfifo(module)
-    started = time.monotonic()
     assert refusal(module, submission) == "not_a_file"
-    assert time.monotonic() - started < 5, "opening the pipe waited for a writer"
 
 
 def test_a_folder_named_like_the_module_is_refused(submission: Path) -> None:
@@ -131,6 +129,7 @@ def test_inside_compares_whole_path_parts(tmp_path: Path) -> None:
     assert not submitted.inside(tmp_path / "ab" / "b.py", tmp_path / "a")
 
 
+@pytest.mark.timeout(30)  # a read that waited for a writer would wait for ever
 def test_the_progress_hash_of_a_pipe_is_empty_and_does_not_block(submission: Path) -> None:
     module = submission / "01_hostile" / "hostile.py"
     os.mkfifo(module)
