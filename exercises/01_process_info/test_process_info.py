@@ -249,6 +249,9 @@ def family(busy: bool = False) -> Iterator[Family]:
     try:
         _read_reports(report_r, pids, len(plan))
         fam = Family(members=members, pids=pids, judge=os.getpid(), pgrp=os.getpgrp())
+        # Stopped only once it sleeps with its own name and nice: its pid is reported as it
+        # is forked, and a process stopped before it ran would keep its parent's name.
+        holds_within(lambda: _as_planned(fam, "stopped", state="S"), READY_S)
         os.kill(fam.pid("stopped"), signal.SIGSTOP)
         _wait_until_built(fam)
         yield fam
@@ -283,10 +286,12 @@ def _read_reports(report_r: int, pids: dict[str, int], count: int) -> None:
             pids[key] = int(pid)
 
 
-def _as_planned(fam: Family, key: str) -> bool:
+def _as_planned(fam: Family, key: str, state: str | None = None) -> bool:
+    """/proc shows member ``key`` as planned (in ``state`` instead of its own, if given)."""
     row = probe.read(fam.pid(key))
     m = fam.members[key]
-    if row is None or row.state != m.state or row.name != m.name or row.ppid != fam.ppid(key):
+    wanted = state or m.state
+    if row is None or row.state != wanted or row.name != m.name or row.ppid != fam.ppid(key):
         return False
     try:
         return os.getpriority(os.PRIO_PROCESS, fam.pid(key)) == m.nice
