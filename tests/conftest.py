@@ -37,6 +37,21 @@ def fork_child(body: Callable[[], object]) -> int:
     return pid
 
 
+def make_exercise(root: Path, name: str, spec: str, timeout: int = 5) -> Any:
+    """A one-module exercise ``root/exercises/<name>`` whose spec is ``spec``: its Exercise."""
+    from grader import catalog
+
+    folder = root / "exercises" / name
+    folder.mkdir(parents=True)
+    (folder / "exercise.toml").write_text(
+        'title = { en = "Made", zh = "做的" }\ntopics = ["self-test"]\n'
+        f'seed_section = "none"\ntimeout = {timeout}\n\n[[hints]]\nen = "Wait."\nzh = "等。"\n'
+    )
+    (folder / f"{name[3:]}.py").write_text("def nothing():\n    return None\n")
+    (folder / f"test_{name[3:]}.py").write_text(spec)
+    return catalog.load_exercise(folder)
+
+
 @dataclass
 class Run:
     code: int

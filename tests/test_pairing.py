@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from conftest import fork_child, make_exercise
 
 from grader import grade, pairing, session
 from grader.isolation import Deadline, wait_child
@@ -130,16 +131,10 @@ def _burn(seconds: float) -> None:
 
 
 def test_the_cpu_of_a_reaped_child_includes_what_its_own_children_used() -> None:
-    pid = os.fork()
-    if pid == 0:  # a child that reaps a grandchild which burns 0.3 s of CPU
-        try:
-            grandchild = os.fork()
-            if grandchild == 0:
-                _burn(0.3)
-                os._exit(0)
-            os.waitpid(grandchild, 0)
-        finally:
-            os._exit(0)
+    def reaps_a_burner() -> None:  # a child that reaps a grandchild which burns 0.3 s
+        os.waitpid(fork_child(lambda: _burn(0.3)), 0)
+
+    pid = fork_child(reaps_a_burner)
     cpu: list[float] = []
     assert wait_child(pid, Deadline(60.0), cpu=cpu) is not None
     assert len(cpu) == 1 and cpu[0] >= 0.29, cpu
@@ -162,17 +157,7 @@ def test_burns_in_a_child():
 
 
 def _make(root: Path, name: str, spec: str) -> Any:
-    from grader import catalog
-
-    folder = root / "exercises" / name
-    folder.mkdir(parents=True)
-    (folder / "exercise.toml").write_text(
-        'title = { en = "Burn", zh = "烧" }\ntopics = ["self-test"]\n'
-        'seed_section = "none"\ntimeout = 30\n\n[[hints]]\nen = "Wait."\nzh = "等。"\n'
-    )
-    (folder / f"{name[3:]}.py").write_text("def nothing():\n    return None\n")
-    (folder / f"test_{name[3:]}.py").write_text(spec)
-    return catalog.load_exercise(folder)
+    return make_exercise(root, name, spec, timeout=30)
 
 
 def test_a_session_that_ends_by_itself_costs_its_whole_trees_cpu(tmp_path: Path) -> None:

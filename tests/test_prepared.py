@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_exercise
 
 from grader import catalog, grade, probe, session, users
 from grader.polling import holds_within, wait_until
@@ -35,15 +36,8 @@ def test_second():
 
 
 def _make(root: Path, name: str) -> catalog.Exercise:
-    folder = root / "exercises" / name
-    folder.mkdir(parents=True)
-    (folder / "exercise.toml").write_text(
-        'title = { en = "Gate", zh = "门" }\ntopics = ["self-test"]\n'
-        'seed_section = "none"\ntimeout = 5\n\n[[hints]]\nen = "Wait."\nzh = "等。"\n'
-    )
-    (folder / f"{name[3:]}.py").write_text("def nothing():\n    return None\n")
-    (folder / f"test_{name[3:]}.py").write_text(SPEC)
-    return catalog.load_exercise(folder)
+    exercise: catalog.Exercise = make_exercise(root, name, SPEC)
+    return exercise
 
 
 @pytest.fixture
