@@ -407,6 +407,8 @@ def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
     """The CSV: one row per student, one column per exercise's points, total, max, percent.
 
     Points of an exercise that could not be graded are left empty; ``error`` says why.
+    Text cells go through :func:`_text_cell`: a student names its own folder, and an error
+    may quote what a submission holds.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -416,12 +418,12 @@ def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
         points = [_number(row.points[n]) if n in row.points else "" for n in names]
         writer.writerow(
             [
-                row.student,
+                _text_cell(row.student),
                 *points,
                 _number(row.total),
                 _number(row.max_total),
                 f"{row.percent:.1f}" if not row.error else "",
-                row.error,
+                _text_cell(row.error),
             ]
         )
     return buffer.getvalue()
@@ -432,6 +434,17 @@ def write_gradebook(out: Path, rows: list[StudentRow], exercises: list[Exercise]
     # utf-8-sig: spreadsheets that guess the encoding read the BOM and show names right.
     path.write_text(gradebook(rows, exercises), encoding="utf-8-sig", newline="")
     return path
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(text: str) -> str:
+    """``text``, with an apostrophe in front if a spreadsheet would run it as a formula: a
+    student folder named ``=HYPERLINK(...)`` must show as that name, not become a link. The
+    text is all there after the apostrophe (the JSON records hold it unchanged)."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 def _number(value: float) -> str:

@@ -7,6 +7,7 @@ each batch costs a few sandboxed calls per student.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from grader import batch, session
+from grader.catalog import Exercise, Text
 from grader.cli import main
 
 SPEC = {
@@ -173,6 +175,25 @@ def test_a_class_becomes_one_gradebook_and_a_result_per_student(
     assert "01_add · test_adds_negatives" in page  # every test's pass rate
     assert "graded 4, unchanged since the last batch 0, failed 1" in printed
     assert "alice: 6/6 (100.0%)" in printed and "carol: not graded" in printed
+
+
+def test_no_cell_of_the_gradebook_runs_as_a_formula_in_a_spreadsheet() -> None:
+    exercises = [Exercise(1, "add", Path("01_add"), Text("Add", "加"), (), "", 5.0, ())]
+    risky = ['=HYPERLINK("http://x","me")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    rows = [batch.StudentRow(s, {"01_add": 1.0}, {"01_add": 2.0}) for s in risky]
+    rows += [
+        batch.StudentRow("alice", {"01_add": 2.0}, {"01_add": 2.0}),
+        batch.StudentRow("bob", error="=1+1 in the student's file name"),
+        batch.StudentRow("carol", error="grading failed: -x"),
+    ]
+    read = list(csv.DictReader(io.StringIO(batch.gradebook(rows, exercises), newline="")))
+    assert [r["student"] for r in read] == [f"'{s}" for s in risky] + ["alice", "bob", "carol"]
+    assert [r["error"] for r in read[-3:]] == [
+        "",
+        "'=1+1 in the student's file name",
+        "grading failed: -x",
+    ]
+    assert [r["01_add"] for r in read[:2]] == ["1", "1"]  # numbers stay numbers
 
 
 def test_a_module_that_leads_out_of_the_students_folder_earns_nothing(
