@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
-from grader import catalog, doctor, i18n, isolation, pristine, progress, results, users
+from grader import catalog, doctor, i18n, isolation, pristine, progress, results, session, users
 from grader.catalog import CatalogError, Exercise, UnknownExercise
 from grader.grade import grade
 from grader.live import live_progress
@@ -256,6 +256,17 @@ def interrupts_once() -> Iterator[list[int]]:
             signal.signal(ending, handler)
 
 
+SESSION_COMMANDS = ("check", "watch", "grade", "batch", "verify")  # and `list --run`
+
+
+def _sessions_run_this_grader() -> None:
+    """Refuse to grade with sessions that would import another grader's code than ours."""
+    try:
+        session.isolation_flags()
+    except session.ForeignGrader as exc:
+        raise UsageProblem("usage.foreign_grader", ours=exc.ours, theirs=exc.theirs) from None
+
+
 def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
     try:
         users.configure(args.sandbox_uids)
@@ -267,6 +278,8 @@ def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
         return doctor.render(console, doctor.examine())
     target_name = getattr(args, "target", "exercises")
     try:
+        if args.command in SESSION_COMMANDS or getattr(args, "run", False):
+            _sessions_run_this_grader()
         root = _root(args.root)
         exercises, problems = catalog.scan(root / "exercises")
         if args.command in (None, "list"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import re
@@ -113,16 +114,47 @@ def stage(exercise: Exercise, target: Target, workdir: Path, uid: int | None = N
     return Staged(staged, shown, refused)
 
 
+class ForeignGrader(Exception):
+    """The sessions would import another grader than the one running: ``python -m grader``
+    in a checkout whose own code differs from the grader installed in this environment."""
+
+    def __init__(self, ours: Path, theirs: Path) -> None:
+        super().__init__(f"sessions would import the grader in {theirs}, not the one in {ours}")
+        self.ours = ours
+        self.theirs = theirs
+
+
 @functools.cache
 def isolation_flags() -> tuple[str, ...]:
     """``-I`` for the session, unless that hides the grader itself.
 
     ``-I`` ignores PYTHON* variables and the user's site-packages. A grader installed with
     ``pip install --user`` lives there, so then only ``-E`` is used (checked once per run).
+    ``-I`` also leaves out the current folder, so the sessions of ``python -m grader`` run in
+    a checkout import the installed grader: :class:`ForeignGrader` if its code differs from
+    this one's, whose plugin would then judge with other rules than this supervisor's.
     """
-    probe_cmd = [sys.executable, "-I", "-c", "import grader.plugin, pytest_timeout"]
+    probe_cmd = [
+        sys.executable, "-I", "-c", "import grader.plugin, pytest_timeout; print(grader.__file__)"
+    ]  # fmt: skip
     found = subprocess.run(probe_cmd, capture_output=True, timeout=60, check=False)
-    return ("-I",) if found.returncode == 0 else ("-E",)
+    if found.returncode != 0:
+        return ("-E",)
+    ours = Path(__file__).resolve().parent
+    theirs = Path(found.stdout.decode().strip()).resolve().parent
+    if theirs != ours and _package_digest(theirs) != _package_digest(ours):
+        raise ForeignGrader(ours, theirs)
+    return ("-I",)
+
+
+def _package_digest(folder: Path) -> str:
+    """A hash of the grader package's code in ``folder``: its modules and the session's ini."""
+    digest = hashlib.sha256()
+    for path in sorted([*folder.rglob("*.py"), folder / SESSION_INI.name]):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def session_command(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from grader import catalog, session
 
 FIXTURE_EXERCISES = Path(__file__).parent / "fixtures" / "repo" / "exercises"
+# The grader these tests import, as the sessions' Python (-I) finds it: the installed one.
+INSTALLED = Path(session.__file__).resolve().parent
 
 
 def test_sessions_run_isolated_when_the_grader_is_importable_so() -> None:
@@ -29,6 +33,61 @@ def test_a_user_site_install_falls_back_to_ignoring_only_the_environment(
         assert session.isolation_flags() == ("-E",)
     finally:
         session.isolation_flags.cache_clear()
+
+
+def _grader_copy(folder: Path, changed: bool) -> Path:
+    """A copy of the grader package in ``folder``, one module changed if ``changed``."""
+    copy = folder / "grader"
+    shutil.copytree(INSTALLED, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    if changed:
+        with open(copy / "plugin.py", "a", encoding="utf-8") as f:
+            f.write("\nGRADE_EVERYTHING_FULL = True\n")
+    return copy
+
+
+def _sessions_import(monkeypatch: pytest.MonkeyPatch, package: Path) -> None:
+    """Make the probe of the sessions' Python find the grader in ``package``."""
+
+    def found(cmd: list[str], **_: object) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.CompletedProcess(cmd, 0, f"{package / '__init__.py'}\n".encode(), b"")
+
+    monkeypatch.setattr(subprocess, "run", found)
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_sessions_that_would_import_another_graders_code_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, changed: bool
+) -> None:
+    copy = _grader_copy(tmp_path, changed)
+    _sessions_import(monkeypatch, copy)
+    session.isolation_flags.cache_clear()
+    try:
+        if changed:
+            with pytest.raises(session.ForeignGrader) as refused:
+                session.isolation_flags()
+            assert (refused.value.ours, refused.value.theirs) == (INSTALLED, copy)
+        else:  # the same code elsewhere (tox installs the checkout it tests): no matter
+            assert session.isolation_flags() == ("-I",)
+    finally:
+        session.isolation_flags.cache_clear()
+
+
+def test_python_m_grader_in_a_changed_checkout_says_which_grader_the_sessions_would_run(
+    tmp_path: Path,
+) -> None:
+    """``python -m grader`` imports the grader in the current folder; its sessions (``-I``)
+    the installed one. A grader whose code differs refuses to grade, naming both."""
+    checkout = tmp_path / "checkout"
+    copy = _grader_copy(checkout, changed=True)
+    ran = subprocess.run(
+        [sys.executable, "-m", "grader", "--root", str(FIXTURE_EXERCISES.parent), "--lang", "en",
+         "check", "01_hostile"],
+        cwd=checkout, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    said = " ".join(ran.stdout.split())
+    assert f"this grader runs from {copy}" in said and f"installed in {INSTALLED}" in said
+    assert "passed" not in said
 
 
 def test_the_command_loads_no_ini_conftest_or_other_plugins(tmp_path: Path) -> None:
