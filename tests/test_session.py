@@ -73,14 +73,14 @@ def test_sessions_that_would_import_another_graders_code_are_refused(
 
 
 def test_python_m_grader_in_a_changed_checkout_says_which_grader_the_sessions_would_run(
-    tmp_path: Path,
+    tmp_path: Path, fixture_repo: Path
 ) -> None:
     """``python -m grader`` imports the grader in the current folder; its sessions (``-I``)
     the installed one. A grader whose code differs refuses to grade, naming both."""
     checkout = tmp_path / "checkout"
     copy = _grader_copy(checkout, changed=True)
     ran = subprocess.run(
-        [sys.executable, "-m", "grader", "--root", str(FIXTURE_EXERCISES.parent), "--lang", "en",
+        [sys.executable, "-m", "grader", "--root", str(fixture_repo), "--lang", "en",
          "check", "01_hostile"],
         cwd=checkout, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
