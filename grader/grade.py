@@ -15,7 +15,6 @@ from pathlib import Path
 
 from grader import session, submitted
 from grader.catalog import Exercise
-from grader.pairing import Lane
 from grader.results import ExerciseResult, Grading
 from grader.session import Target, run_exercise
 
@@ -44,60 +43,35 @@ def _noted(exercise: Exercise, target: Target, result: ExerciseResult) -> Exerci
     return result
 
 
-def grade_in_turn(
-    exercises: list[Exercise], target: Target, lang: str = "en", lane: Lane | None = None
-) -> Grading:
+def grade_in_turn(exercises: list[Exercise], target: Target, lang: str = "en") -> Grading:
     """Grade ``exercises`` one session at a time, each next session prepared (pytest started,
     its spec collected) while the one before it runs its tests: on two cores that start
-    costs the grading nothing. The sessions run in the order given, or in the order ``lane``
-    picks (one job of a batch: see grader.pairing); the results are in the order given.
-    Every session is ended here, whatever happens."""
+    costs the grading nothing. Every session is ended here, whatever happens."""
     started = time.monotonic()
-    remaining = list(exercises)
-
-    def prepare_next() -> session.PreparedSession | None:
-        if not remaining:
-            return None
-        chosen = lane.pick(remaining) if lane is not None else remaining[0]
-        remaining.remove(chosen)
-        return session.prepare_exercise(chosen, target, lang=lang)
-
-    results: dict[str, ExerciseResult] = {}
-    following = prepare_next()
+    waiting = list(exercises)  # not prepared yet
+    results: list[ExerciseResult] = []
+    following = session.prepare_exercise(waiting.pop(0), target, lang=lang) if waiting else None
     try:
         while following is not None:
             current, following = following, None
             try:
                 current.go()
-                if lane is not None:
-                    lane.started(current.exercise)
-                following = prepare_next()
+                if waiting:
+                    following = session.prepare_exercise(waiting.pop(0), target, lang=lang)
             except BaseException:
                 current.abandon()
                 raise
-            result = current.result()
-            if lane is not None:
-                lane.ended(current.exercise, current.cost)
-            results[current.exercise.name] = _noted(current.exercise, target, result)
+            results.append(_noted(current.exercise, target, current.result()))
     finally:
         if following is not None:  # the run stopped (Ctrl-C, say) before it could go
             following.abandon()
-        if lane is not None:
-            lane.idle()
-    return Grading(tuple(results[e.name] for e in exercises), time.monotonic() - started)
+    return Grading(tuple(results), time.monotonic() - started)
 
 
-def grade(
-    exercises: list[Exercise],
-    target: Target,
-    jobs: int,
-    lang: str = "en",
-    lane: Lane | None = None,
-) -> Grading:
-    """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order.
-    With one job, ``lane`` (if given) picks the order the sessions run in."""
+def grade(exercises: list[Exercise], target: Target, jobs: int, lang: str = "en") -> Grading:
+    """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order."""
     if jobs <= 1:
-        return grade_in_turn(exercises, target, lang, lane)
+        return grade_in_turn(exercises, target, lang)
     started = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:

@@ -128,15 +128,12 @@ def pidfd(pid: int) -> int | None:
         return None
 
 
-def wait_child(
-    pid: int, deadline: Deadline, readable: int | None = None, cpu: list[float] | None = None
-) -> int | None:
+def wait_child(pid: int, deadline: Deadline, readable: int | None = None) -> int | None:
     """Wait until our child ``pid`` exits (reaping it) or, if given, ``readable`` has data.
 
     Returns the wait status, or None when the deadline passed or ``readable`` became ready
     first (the child is then still running and unreaped). Uses a pidfd where the kernel has
-    one; otherwise polls with a short, growing interval. Once it is reaped, the CPU seconds
-    (user + system) it and every descendant it reaped used are appended to ``cpu``, if given.
+    one; otherwise polls with a short, growing interval.
     """
     exited = pidfd(pid)
     try:
@@ -147,7 +144,7 @@ def wait_child(
             poller.register(readable, select.POLLIN | select.POLLHUP)
         interval = 0.0005
         while True:
-            done, status = _reap(pid, cpu)
+            done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status
             if deadline.expired():
@@ -157,22 +154,12 @@ def wait_child(
             )
             events = poller.poll(slice_s * 1000)
             if readable is not None and any(fd == readable for fd, _ in events):
-                done, status = _reap(pid, cpu)
+                done, status = os.waitpid(pid, os.WNOHANG)
                 return status if done else None
             interval = min(interval * 2, 0.01)
     finally:
         if exited is not None:
             os.close(exited)
-
-
-def _reap(pid: int, cpu: list[float] | None) -> tuple[int, int]:
-    """``waitpid(pid, WNOHANG)``; with ``cpu``, ``wait4``, whose usage is appended to it."""
-    if cpu is None:
-        return os.waitpid(pid, os.WNOHANG)
-    done, status, usage = os.wait4(pid, os.WNOHANG)
-    if done:
-        cpu.append(usage.ru_utime + usage.ru_stime)
-    return done, status
 
 
 _IN_USE: set[int] = set()  # short-lived helpers another thread is waiting for: never swept

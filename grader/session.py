@@ -292,16 +292,6 @@ def _end_the_unended() -> None:
             prepared.abandon()
 
 
-@dataclass(frozen=True)
-class Cost:
-    """What a session that ended by itself took from the moment its tests were let run to
-    its end: wall-clock seconds, and the CPU seconds of its whole tree (every process of it
-    that was reaped within it; its start before the tests counts too)."""
-
-    wall: float
-    cpu: float
-
-
 class PreparedSession:
     """One exercise's session, started and waiting at its gate (see :func:`prepare_exercise`).
 
@@ -333,9 +323,6 @@ class PreparedSession:
         self._gate = -1
         self._ended = False
         self._proc: SessionHandle | None = None
-        self._went = time.monotonic()  # when its tests were let run (go)
-        self._cpu: list[float] = []  # its tree's CPU seconds, once it has been reaped
-        self.cost: Cost | None = None  # set by result() if the session ended by itself
         self.workdir = Path(
             tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
         )
@@ -395,7 +382,6 @@ class PreparedSession:
     def go(self) -> None:
         """Let the session's tests run (once; a session that died meanwhile is read as such)."""
         if self._gate >= 0:
-            self._went = time.monotonic()
             with contextlib.suppress(OSError):  # it died: result() says how
                 os.write(self._gate, secret.GO)
             os.close(self._gate)
@@ -412,9 +398,7 @@ class PreparedSession:
         )
         try:
             try:
-                reason = _wait(self.proc, session_budget(self.exercise), tick, self._cpu)
-                if self._cpu:  # it ended by itself and was reaped, not killed
-                    self.cost = Cost(time.monotonic() - self._went, self._cpu[0])
+                reason = _wait(self.proc, session_budget(self.exercise), tick)
                 if tick is not None:
                     tick()  # the last records, before the file goes
             except BaseException:  # Ctrl-C: nothing of the session may outlive us
@@ -655,16 +639,10 @@ def stop_helper(proc: subprocess.Popen[bytes]) -> None:
             _HELPERS.discard(proc.pid)
 
 
-def _wait(
-    proc: SessionHandle,
-    budget: float,
-    tick: Callable[[], object] | None = None,
-    cpu: list[float] | None = None,
-) -> str:
+def _wait(proc: SessionHandle, budget: float, tick: Callable[[], object] | None = None) -> str:
     """Wait for the session; '' if it ended normally, else why it did not.
 
-    ``tick`` is called about ten times a second while the session runs (live progress);
-    the CPU seconds of a session that ended by itself (its whole tree's) go to ``cpu``.
+    ``tick`` is called about ten times a second while the session runs (live progress).
 
     A session that stays stopped (SIGSTOP from a student process that shares our uid) for
     ``STOP_GRACE`` seconds is given up at once rather than at the end of its budget.
@@ -676,9 +654,7 @@ def _wait(
     while status is None and not deadline.expired():
         if tick is not None:
             tick()
-        status = isolation.wait_child(
-            proc.pid, Deadline(min(slice_s, deadline.remaining())), cpu=cpu
-        )
+        status = isolation.wait_child(proc.pid, Deadline(min(slice_s, deadline.remaining())))
         if status is not None:
             break
         row = probe.read(proc.pid)
