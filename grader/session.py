@@ -138,10 +138,11 @@ def isolation_flags() -> tuple[str, ...]:
         sys.executable, "-I", "-c", "import grader.plugin, pytest_timeout; print(grader.__file__)"
     ]  # fmt: skip
     found = subprocess.run(probe_cmd, capture_output=True, timeout=60, check=False)
-    if found.returncode != 0:
+    printed = found.stdout.decode().splitlines()
+    if found.returncode != 0 or not printed:
         return ("-E",)
     ours = Path(__file__).resolve().parent
-    theirs = Path(found.stdout.decode().strip()).resolve().parent
+    theirs = Path(printed[-1]).resolve().parent  # the last line: a sitecustomize may print too
     if theirs != ours and _package_digest(theirs) != _package_digest(ours):
         raise ForeignGrader(ours, theirs)
     return ("-I",)

@@ -12,8 +12,17 @@ import pytest
 from grader import catalog, session
 
 FIXTURE_EXERCISES = Path(__file__).parent / "fixtures" / "repo" / "exercises"
-# The grader these tests import, as the sessions' Python (-I) finds it: the installed one.
-INSTALLED = Path(session.__file__).resolve().parent
+OURS = Path(session.__file__).resolve().parent  # the grader these tests import
+
+
+def _installed() -> Path:
+    """The grader the sessions' Python (``-I``) imports: the installed one, which is not
+    always ours (tests/run_as_user.sh imports the grader from its copy of the repository)."""
+    found = subprocess.run(
+        [sys.executable, "-I", "-c", "import grader; print(grader.__file__)"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return Path(found.stdout.splitlines()[-1]).resolve().parent
 
 
 def test_sessions_run_isolated_when_the_grader_is_importable_so() -> None:
@@ -38,7 +47,7 @@ def test_a_user_site_install_falls_back_to_ignoring_only_the_environment(
 def _grader_copy(folder: Path, changed: bool) -> Path:
     """A copy of the grader package in ``folder``, one module changed if ``changed``."""
     copy = folder / "grader"
-    shutil.copytree(INSTALLED, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(OURS, copy, ignore=shutil.ignore_patterns("__pycache__"))
     if changed:
         with open(copy / "plugin.py", "a", encoding="utf-8") as f:
             f.write("\nGRADE_EVERYTHING_FULL = True\n")
@@ -49,7 +58,8 @@ def _sessions_import(monkeypatch: pytest.MonkeyPatch, package: Path) -> None:
     """Make the probe of the sessions' Python find the grader in ``package``."""
 
     def found(cmd: list[str], **_: object) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.CompletedProcess(cmd, 0, f"{package / '__init__.py'}\n".encode(), b"")
+        printed = f"a sitecustomize says hello\n{package / '__init__.py'}\n"
+        return subprocess.CompletedProcess(cmd, 0, printed.encode(), b"")
 
     monkeypatch.setattr(subprocess, "run", found)
 
@@ -65,7 +75,7 @@ def test_sessions_that_would_import_another_graders_code_are_refused(
         if changed:
             with pytest.raises(session.ForeignGrader) as refused:
                 session.isolation_flags()
-            assert (refused.value.ours, refused.value.theirs) == (INSTALLED, copy)
+            assert (refused.value.ours, refused.value.theirs) == (OURS, copy)
         else:  # the same code elsewhere (tox installs the checkout it tests): no matter
             assert session.isolation_flags() == ("-I",)
     finally:
@@ -86,7 +96,7 @@ def test_python_m_grader_in_a_changed_checkout_says_which_grader_the_sessions_wo
     )  # fmt: skip
     assert ran.returncode == 2, ran.stdout + ran.stderr
     said = " ".join(ran.stdout.split())
-    assert f"this grader runs from {copy}" in said and f"installed in {INSTALLED}" in said
+    assert f"this grader runs from {copy}" in said and f"installed in {_installed()}" in said
     assert "passed" not in said
 
 
