@@ -26,7 +26,18 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.text import Text
 
-from grader import catalog, doctor, i18n, isolation, pristine, progress, results, session, users
+from grader import (
+    catalog,
+    cpus,
+    doctor,
+    i18n,
+    isolation,
+    pristine,
+    progress,
+    results,
+    session,
+    users,
+)
 from grader.catalog import CatalogError, Exercise, UnknownExercise
 from grader.grade import grade
 from grader.live import live_progress
@@ -118,7 +129,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_grade.add_argument(
         "--exercise", action="append", default=[], metavar="NAME", help=h("exercise")
     )
-    p_grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=h("jobs"))
+    p_grade.add_argument("--jobs", type=int, default=cpus.usable(), help=h("jobs"))
     p_grade.add_argument("--spec-from", type=Path, help=h("spec_from"))
     p_grade.add_argument("--json", type=Path, help=h("json"))
     p_grade.add_argument("--gradescope", type=Path, help=h("gradescope"))
@@ -132,7 +143,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_batch.add_argument(
         "--exercise", action="append", default=[], metavar="NAME", help=h("exercise")
     )
-    p_batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=h("batch_jobs"))
+    p_batch.add_argument("--jobs", type=int, default=cpus.usable(), help=h("batch_jobs"))
     p_batch.add_argument("--spec-from", type=Path, help=h("spec_from"))
     p_batch.add_argument("--out", type=Path, default=Path("grades"), help=h("out"))
     p_batch.add_argument("--shard", metavar="K/N", help=h("shard"))
@@ -152,9 +163,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_verify.add_argument(
         "--repeat", type=int, default=1, help="runs of the solution and of each mutant"
     )
-    p_verify.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time"
-    )
+    p_verify.add_argument("--jobs", type=int, default=cpus.usable(), help="sessions at a time")
     p_verify.add_argument(
         "--load",
         type=int,
@@ -389,7 +398,7 @@ def cmd_list(
     pristine.keep(root, exercises)
     if run:
         state = State(root)
-        grading = grade(exercises, target, os.cpu_count() or 1, lang)
+        grading = grade(exercises, target, cpus.usable(), lang)
         for ex, result in zip(exercises, grading.results, strict=True):
             state.record(ex.module_in(target.folder), result)
         state.save()

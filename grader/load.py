@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from grader import session
+from grader import cpus, session
 
 MAX_PER_CPU = 4
 DEFAULT_LIMIT_S = 4 * 3600.0
@@ -36,7 +36,7 @@ while os.getppid() == parent and time.monotonic() < end:
 
 def max_load() -> int:
     """The most busy processes ``--load`` accepts on this machine."""
-    return MAX_PER_CPU * (os.cpu_count() or 1)
+    return MAX_PER_CPU * cpus.usable()
 
 
 @contextmanager
