@@ -229,10 +229,10 @@ WORDS: dict[str, dict[str, str]] = {
     "usage.foreign_grader": {
         "en": "this grader runs from {ours}, but its grading sessions, which ignore the current "
         "folder and PYTHONPATH, would import the different grader installed in {theirs}: "
-        "install this one (pip install -e with its repository) or run the installed `grader`",
+        "install this one (`pip install -e .` in its repository) or run the installed `grader`",
         "zh": "当前运行的评测程序在 {ours}，但它的评测会话不看当前目录和 PYTHONPATH，"
         "会导入安装在 {theirs} 的另一个不同版本的评测程序：请安装当前这个（在它的仓库里 "
-        "pip install -e .），或者直接运行已安装的 `grader`",
+        "`pip install -e .`），或者直接运行已安装的 `grader`",
     },
     "usage.no_root": {
         "en": "no exercises/ folder in this folder or above it: run grader in the repository",
