@@ -140,15 +140,19 @@ def read(pid: int) -> Proc | None:
         p = psutil.Process(pid)
         with p.oneshot():
             letter = _PSUTIL_LETTERS.get(p.status(), "?")
-            times = p.cpu_times()
+            try:
+                times = p.cpu_times()
+                cpu, threads = int((times.user + times.system) * TICKS), p.num_threads()
+            except psutil.ZombieProcess:  # macOS keeps no task info for a zombie: still a row
+                cpu, threads = 0, 0
             return Proc(
                 pid=pid,
                 ppid=p.ppid(),
                 state=letter,
                 name=p.name(),
                 start=int(p.create_time() * TICKS),
-                cpu=int((times.user + times.system) * TICKS),
-                threads=p.num_threads(),
+                cpu=cpu,
+                threads=threads,
             )
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None

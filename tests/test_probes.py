@@ -578,3 +578,29 @@ def test_psutil_names_every_state_with_the_letter_proc_uses(monkeypatch) -> None
     finally:
         os.kill(pid, signal.SIGKILL)
         wait_child(pid, Deadline(5.0))
+
+
+@pytest.mark.skipif(not probe._HAS_PROC, reason="makes psutil act as on macOS, beside /proc")
+def test_a_zombie_is_seen_where_psutil_has_no_task_info_for_it(monkeypatch) -> None:
+    # On macOS psutil reads a process's CPU times and threads from its task, which a zombie
+    # no longer has (ZombieProcess); its state, parent and name it still reads. A probe that
+    # gave up on the whole row would not see the zombies spec 04 is about.
+    import psutil
+
+    pid = fork_child(lambda: None)
+    try:
+        polling.wait_until(lambda: probe.read(pid).state == "Z", 5.0, "the child is a zombie")
+
+        def no_task(self: object) -> object:
+            raise psutil.ZombieProcess(pid)
+
+        platform = psutil._psplatform.Process  # what psutil.Process asks, under its caches
+        monkeypatch.setattr(platform, "cpu_times", no_task)
+        monkeypatch.setattr(platform, "num_threads", no_task)
+        monkeypatch.setattr(probe, "_HAS_PROC", False)
+        row = probe.read(pid)
+        assert row is not None and (row.state, row.ppid) == ("Z", os.getpid())
+        assert pid in probe.table() and probe.table()[pid].state == "Z"
+        assert probe.thread_count(pid) == 0
+    finally:
+        wait_child(pid, Deadline(5.0))
