@@ -46,7 +46,8 @@ def cgroup_cpus(proc_cgroup: Path = PROC_CGROUP, mount: Path = CGROUP_MOUNT) -> 
         if hierarchy == "0" and not controllers:  # cgroup v2: "0::/path"
             limits += (_v2_limit(d / "cpu.max") for d in _up_from(mount, path))
         elif "cpu" in controllers.split(","):  # cgroup v1: "4:cpu,cpuacct:/path"
-            top = mount / controllers
+            top = mount / controllers  # mounted by that name, or by "cpu" (a link, often)
+            top = top if top.is_dir() else mount / "cpu"
             limits += (_v1_limit(d) for d in _up_from(top, path))
     found = [limit for limit in limits if limit is not None]
     return min(found) if found else None

@@ -46,6 +46,12 @@ def _tree(root: Path, proc_cgroup: str, files: dict[str, str]) -> tuple[Path, Pa
             },
             0.5,
         ),
+        # v1, mounted as "cpu" whatever /proc/self/cgroup calls it
+        (
+            "3:cpuacct,cpu:/job\n",
+            {"cpu/job/cpu.cfs_quota_us": "300000\n", "cpu/job/cpu.cfs_period_us": "100000\n"},
+            3.0,
+        ),
         # no quota anywhere, or nothing readable
         ("0::/a\n", {"a/cpu.max": "max 100000\n"}, None),
         ("1:cpu:/\n", {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
