@@ -143,12 +143,17 @@ def isolation_flags() -> tuple[str, ...]:
         return ("-E",)
     ours = Path(__file__).resolve().parent
     theirs = Path(printed[-1]).resolve().parent  # the last line: a sitecustomize may print too
-    if theirs != ours and _package_digest(theirs) != _package_digest(ours):
+    if theirs != ours and package_digest(theirs) != package_digest(ours):
         raise ForeignGrader(ours, theirs)
     return ("-I",)
 
 
-def _package_digest(folder: Path) -> str:
+def grader_digest() -> str:
+    """A hash of this grader's code (what the sessions run too: see isolation_flags)."""
+    return package_digest(Path(__file__).resolve().parent)
+
+
+def package_digest(folder: Path) -> str:
     """A hash of the grader package's code in ``folder``: its modules and the session's ini."""
     digest = hashlib.sha256()
     for path in sorted([*folder.rglob("*.py"), folder / SESSION_INI.name]):

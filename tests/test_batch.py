@@ -261,7 +261,7 @@ def test_a_shard_starts_its_students_one_place_on_per_shard(
 
 
 def test_a_second_batch_grades_only_what_changed(
-    fixture_repo, submissions, spec, tmp_path, graded, capsys
+    fixture_repo, submissions, spec, tmp_path, graded, capsys, monkeypatch
 ) -> None:
     out = tmp_path / "out"
     _batch(fixture_repo, submissions, spec, out)
@@ -279,6 +279,14 @@ def test_a_second_batch_grades_only_what_changed(
     _write(spec / "exercises" / "02_twice" / "exercise.toml", TOML.format(name="twice") + "\n")
     graded.clear()
     _batch(fixture_repo, submissions, spec, out)  # a changed spec: every student again
+    assert sorted(graded) == ["alice", "bob", "carol", "张三"]
+    graded.clear()
+    _batch(fixture_repo, submissions, spec, out)
+    assert graded == ["carol"]
+    fixed = session.grader_digest() + " and a fix in the judge"
+    monkeypatch.setattr(session, "grader_digest", lambda: fixed)
+    graded.clear()
+    _batch(fixture_repo, submissions, spec, out)  # a changed grader: every student again
     assert sorted(graded) == ["alice", "bob", "carol", "张三"]
 
 
