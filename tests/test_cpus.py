@@ -12,6 +12,7 @@ import pytest
 from conftest import fork_child
 
 from grader import cli, cpus, load
+from grader.isolation import Deadline, wait_child
 
 
 def _tree(root: Path, proc_cgroup: str, files: dict[str, str]) -> tuple[Path, Path]:
@@ -88,8 +89,8 @@ def _in_child(prepare: Callable[[], object] | None = None) -> int:
         return cpus.usable()
 
     pid = fork_child(body)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status), status
+    status = wait_child(pid, Deadline(10.0))
+    assert status is not None and os.WIFEXITED(status), status
     return os.WEXITSTATUS(status)
 
 
