@@ -947,12 +947,15 @@ class Recorder:
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         reports = self.phases.pop(nodeid, [])
-        duration = time.monotonic() - self.started.pop(nodeid, time.monotonic())
+        now = time.monotonic()
+        started = self.started.pop(nodeid, now)
         result = summarise(
-            self.names.get(nodeid, nodeid), self.points.get(nodeid, 1.0), reports, duration
+            self.names.get(nodeid, nodeid), self.points.get(nodeid, 1.0), reports, now - started
         )
         result = dataclasses.replace(result, hidden=nodeid in self.hidden)
-        self._emit({"type": "test", **result.to_json()})
+        # When it started, on the monotonic clock the supervisor shares (one machine): the
+        # supervisor counts the test's start_s from the moment it let the tests run.
+        self._emit({"type": "test", **result.to_json(), "started_at": started})
 
     def pytest_sessionfinish(self) -> None:
         self._emit({"type": "finished"})

@@ -23,6 +23,7 @@ class TestResult:
     output: str = ""
     duration_s: float = 0.0  # from the test's start to its end as the session saw them
     spec_s: float = 0.0  # of that, its setup, call and teardown as timed in its test process
+    start_s: float = 0.0  # when it started, in seconds after its session's tests were let run
     hidden: bool = False  # @pytest.mark.hidden: its message is withheld from students
 
     __test__ = False  # not a pytest test class
@@ -48,6 +49,7 @@ class TestResult:
             output=str(data.get("output", "")),
             duration_s=float(data.get("duration_s", 0.0)),
             spec_s=float(data.get("spec_s", 0.0)),
+            start_s=float(data.get("start_s", 0.0)),
             hidden=bool(data.get("hidden", False)),
         )
 
@@ -65,6 +67,8 @@ class ExerciseResult:
     tests: tuple[TestResult, ...] = ()
     error: str = ""  # set when the exercise could not be graded as a whole
     notes: tuple[str, ...] = field(default=())
+    # From letting its session's tests run to having read their results and swept after them.
+    session_s: float = 0.0
 
     @property
     def status(self) -> str:
@@ -109,6 +113,7 @@ class ExerciseResult:
             "score": self.score,
             "max_score": self.max_score,
             "tests": [t.to_json() for t in self.tests],
+            "session_s": self.session_s,
         }
         if self.error:
             data["error"] = self.error
@@ -123,6 +128,7 @@ class ExerciseResult:
             tests=tuple(TestResult.from_json(t) for t in data.get("tests", [])),
             error=str(data.get("error", "")),
             notes=tuple(str(n) for n in data.get("notes", [])),
+            session_s=float(data.get("session_s", 0.0)),
         )
 
 

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -327,6 +327,7 @@ class PreparedSession:
         self._cancel = cancel
         self._observer = observer
         self._gate = -1
+        self._went: float | None = None  # when go() let its tests run
         self._ended = False
         self._proc: SessionHandle | None = None
         self.workdir = Path(
@@ -388,6 +389,7 @@ class PreparedSession:
     def go(self) -> None:
         """Let the session's tests run (once; a session that died meanwhile is read as such)."""
         if self._gate >= 0:
+            self._went = time.monotonic()
             with contextlib.suppress(OSError):  # it died: result() says how
                 os.write(self._gate, secret.GO)
             os.close(self._gate)
@@ -411,16 +413,19 @@ class PreparedSession:
                 self._sweep(kill=True)
                 raise
             killed = self._sweep(kill=False)
-            return read_results(
+            result = read_results(
                 self.exercise.name,
                 self.results_path,
                 self.key,
                 reason,
                 self.log.read().text,
                 killed=len(killed),
+                went=self._went,
             )
         finally:
             self._close()
+        went = self._went if self._went is not None else time.monotonic()
+        return replace(result, session_s=round(time.monotonic() - went, 4))
 
     def abandon(self) -> None:
         """Kill it before or while it runs, sweep and reap what it started, release it all."""
@@ -695,9 +700,17 @@ def _kill_session(proc: SessionHandle) -> None:
 
 
 def read_results(
-    name: str, path: Path, key: bytearray, reason: str, log: str, killed: int = 0
+    name: str,
+    path: Path,
+    key: bytearray,
+    reason: str,
+    log: str,
+    killed: int = 0,
+    went: float | None = None,
 ) -> ExerciseResult:
-    """Rebuild an ExerciseResult from the signed lines; unreported tests become errors."""
+    """Rebuild an ExerciseResult from the signed lines; unreported tests become errors.
+    ``went``: when the session was let run (``time.monotonic()``), from which each test's
+    ``start_s`` counts."""
     collected: list[dict[str, object]] = []
     tests: dict[str, TestResult] = {}
     errors: list[str] = []
@@ -719,6 +732,9 @@ def read_results(
             collected = list(record["tests"])
         elif kind == "test":
             result = TestResult.from_json(record)
+            started_at = record.get("started_at")
+            if went is not None and isinstance(started_at, (int, float)):
+                result = replace(result, start_s=round(max(0.0, started_at - went), 4))
             tests.setdefault(result.name, result)
         elif kind == "collect_error":
             errors.append(str(record["message"]))

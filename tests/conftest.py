@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -50,6 +51,20 @@ def make_exercise(root: Path, name: str, spec: str, timeout: int = 5) -> Any:
     (folder / f"{name[3:]}.py").write_text("def nothing():\n    return None\n")
     (folder / f"test_{name[3:]}.py").write_text(spec)
     return catalog.load_exercise(folder)
+
+
+def assert_timeline(result: Any, slack: float = 0.001) -> None:
+    """An ExerciseResult's timeline holds together: its tests ran one after another, each
+    starting (``start_s``) at or after the end of the one before, and all within its
+    session's time (``session_s``), both counted from the moment the session was let run.
+    ``slack``: the records round to 0.1 ms."""
+    tests = result.tests
+    assert tests and result.session_s > 0, result
+    assert tests[0].start_s >= 0, result
+    for before, after in itertools.pairwise(tests):
+        assert after.start_s >= before.start_s + before.duration_s - slack, (before, after)
+    last = tests[-1]
+    assert last.start_s + last.duration_s <= result.session_s + slack, result
 
 
 @dataclass

@@ -9,10 +9,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import assert_timeline
 
+from grader import secret, session
 from grader.cli import main
 from grader.plugin import summarise
-from grader.results import TestResult
+from grader.results import ExerciseResult, TestResult
 
 PASSING_CONFTEST = """
 import pytest
@@ -51,6 +53,33 @@ def test_spec_time_is_the_sum_of_the_phases_the_test_process_timed() -> None:
     result = summarise("test_x", 2.0, phases, duration=1.9)
     assert (result.duration_s, result.spec_s) == (1.9, 1.875)
     assert TestResult.from_json(result.to_json()) == result, "the field survives the records"
+
+
+def test_the_timeline_survives_the_records_and_older_records_read_as_zero() -> None:
+    test = TestResult("test_x", "passed", 1.0, duration_s=0.5, spec_s=0.4, start_s=0.25)
+    exercise = ExerciseResult("01_x", tests=(test,), session_s=1.5)
+    assert ExerciseResult.from_json(exercise.to_json()) == exercise
+    older = {"name": "01_x", "tests": [{"name": "test_x", "status": "passed", "max_score": 1}]}
+    read = ExerciseResult.from_json(older)
+    assert (read.session_s, read.tests[0].start_s) == (0.0, 0.0)
+
+
+def test_each_test_starts_when_the_supervisor_let_the_session_run(tmp_path: Path) -> None:
+    """The session stamps each test's start on the monotonic clock; the supervisor counts
+    it from the moment it let the tests run (``went``). A line without a stamp (a session of
+    an older grader) starts at 0, as does one stamped before ``went``."""
+    key = secret.new_key()
+    path = tmp_path / "results.jsonl"
+    lines = [
+        {"type": "collected", "tests": [{"name": n, "max_score": 1} for n in "abc"]},
+        {"type": "test", "name": "a", "status": "passed", "max_score": 1, "started_at": 100.5},
+        {"type": "test", "name": "b", "status": "passed", "max_score": 1},
+        {"type": "test", "name": "c", "status": "passed", "max_score": 1, "started_at": 99.0},
+        {"type": "finished"},
+    ]
+    path.write_text("".join(secret.sign_line(key, json.dumps(r)) + "\n" for r in lines))
+    result = session.read_results("01_x", path, key, "", "", went=100.0)
+    assert [t.start_s for t in result.tests] == [0.5, 0.0, 0.0]
 
 
 def test_grade_prints_a_table_in_catalogue_order_and_the_count(fixture_repo: Path, capsys) -> None:
@@ -110,6 +139,7 @@ def test_every_format_is_written_and_parses(
     ]
     # Both tests call the student (a sandbox each): their phases take time, within the test's.
     assert all(0 < t["spec_s"] <= t["duration_s"] for t in exercise["tests"])
+    assert_timeline(ExerciseResult.from_json(exercise))
 
     scope = json.loads(out["gradescope"].read_text())
     assert scope["score"] == 1 and scope["execution_time"] > 0 and "total: 1/3" in scope["output"]

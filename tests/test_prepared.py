@@ -11,11 +11,12 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_exercise
+from conftest import assert_timeline, make_exercise
 
 from grader import catalog, grade, probe, session, users
 from grader.polling import holds_within, wait_until
@@ -80,9 +81,15 @@ def test_a_prepared_session_runs_no_test_before_it_goes(
         except BaseException:
             prepared.abandon()
             raise
+        going = time.monotonic()
         result = prepared.result()
+        went_for = time.monotonic() - going
     assert [t.status for t in result.tests] == ["passed", "passed"], result
     assert marker.read_text() == "ran"
+    # Its times count from the moment it went, not from its start half a second or more
+    # before (while it was held at the gate).
+    assert_timeline(result)
+    assert result.session_s <= went_for + 0.001, (result.session_s, went_for)
 
 
 def test_an_abandoned_session_leaves_nothing(gate_exercise, tmp_path: Path) -> None:
