@@ -11,9 +11,12 @@ three ways, each into a fresh --out folder:
 It prints the wall time of each, the speed-up from 1 to 2 jobs, and the overhead of grading:
 the wall time of the 1-job run against the *spec time* of the class, the sum of every test's
 ``spec_s`` in the student records (its setup, call and teardown as pytest timed them in the
-test's own process). It splits that overhead in two: the tests' isolation (the sum of their
-``duration_s``, each test's time from start to end as its session saw it, less the spec
-time) and the sessions' (the rest: each session's start, collection, lease and records).
+test's own process). It splits that overhead in three: the tests' isolation (the sum of
+their ``duration_s``, each test's time from start to end as its session saw it, less the spec
+time), the time in sessions around and between their tests (the sum of every exercise's
+``session_s``, from letting its tests run to having read their results, less the tests'),
+and the time outside any session (the rest: sessions that were not started and collected by
+the time they were due, staging, leases, records, the batch's own start).
 
     python benchmarks/class_batch.py [--students 100] [--exercises 04 07 12 21 23]
 
@@ -42,6 +45,7 @@ import subprocess
 import tempfile
 import time
 import venv
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -146,19 +150,48 @@ def shards(submissions: Path, out: Path, chosen: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def time_sums(out: Path) -> tuple[float, float, int]:
-    """Sums over every test in the student records: its spec time (``spec_s``) and its time
-    as its session saw it (``duration_s``); and how many students were graded."""
-    spec, seen, count = 0.0, 0.0, 0
+@dataclass(frozen=True)
+class TimeSums:
+    """Sums over a batch's student records: every test's spec time (``spec_s``) and its time
+    as its session saw it (``duration_s``), every session's time as the grader saw it
+    (``session_s``: from letting its tests run to having read their results; 0 in records of
+    a grader older than that field), and how many students were graded."""
+
+    spec: float
+    tests: float
+    sessions: float
+    students: int
+
+    def split(self, wall: float) -> str:
+        """The overhead of a one-job run that took ``wall``, over the spec time, and its parts:
+        the tests' isolation, the sessions' own time around and between their tests, and
+        what happened outside any session (starting and collecting sessions that were not
+        ready in time, staging, records)."""
+        parts = f"isolation {(self.tests - self.spec) / self.spec:+.1%}"
+        if self.sessions:
+            parts += (
+                f", in sessions {(self.sessions - self.tests) / self.spec:+.1%}"
+                f", outside {(wall - self.sessions) / self.spec:+.1%}"
+            )
+        else:
+            parts += f", sessions {(wall - self.tests) / self.spec:+.1%}"
+        return f"overhead {wall / self.spec - 1:+.1%} ({parts})"
+
+
+def time_sums(out: Path) -> TimeSums:
+    """The sums of :class:`TimeSums` over the student records in ``out``."""
+    spec = tests = sessions = 0.0
+    count = 0
     for path in sorted((out / "students").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["student"]["error"]:
             raise SystemExit(f"{path}: graded with an error: {data['student']['error']}")
-        tests = [t for ex in data["exercises"] for t in ex["tests"]]
-        spec += sum(t["spec_s"] for t in tests)
-        seen += sum(t["duration_s"] for t in tests)
+        for exercise in data["exercises"]:
+            spec += sum(t["spec_s"] for t in exercise["tests"])
+            tests += sum(t["duration_s"] for t in exercise["tests"])
+            sessions += exercise.get("session_s", 0.0)
         count += 1
-    return spec, seen, count
+    return TimeSums(spec, tests, sessions, count)
 
 
 def in_turns(
@@ -175,14 +208,11 @@ def in_turns(
                     str(folder), checkout=checkout,
                 )  # fmt: skip
                 walls[jobs] = wall
-                spec, seen, _ = time_sums(folder)
+                sums = time_sums(folder)
                 if jobs == 1:
-                    note = (
-                        f"spec time {spec:.1f} s, overhead {wall / spec - 1:+.1%} (isolation "
-                        f"{(seen - spec) / spec:+.1%}, sessions {(wall - seen) / spec:+.1%})"
-                    )
+                    note = f"spec time {sums.spec:.1f} s, {sums.split(wall)}"
                 else:  # the jobs' spec times add up: only the speed-up compares
-                    note = f"spec time {spec:.1f} s, speed-up {walls[1] / wall:.2f}x"
+                    note = f"spec time {sums.spec:.1f} s, speed-up {walls[1] / wall:.2f}x"
                 say(f"round {round_}, {name} ({checkout.name}), --jobs {jobs}", wall, note)
 
 
@@ -228,13 +258,11 @@ def main() -> None:
             in_turns(submissions, root / "turns", chosen, opts.against, opts.rounds, opts.jobs)
             return
         one = grader(*common, "--jobs", "1", "--out", str(root / "jobs1"))
-        spec, seen, graded = time_sums(root / "jobs1")
-        if graded != opts.students:
-            raise SystemExit(f"{graded} student records for {opts.students} students")
-        say("spec time (sum of spec_s)", spec)
-        say("grader batch --jobs 1", one, f"overhead {one / spec - 1:+.1%}")
-        say("  of which the tests' isolation", seen - spec, f"{(seen - spec) / spec:+.1%}")
-        say("  and the sessions'", one - seen, f"{(one - seen) / spec:+.1%}")
+        sums = time_sums(root / "jobs1")
+        if sums.students != opts.students:
+            raise SystemExit(f"{sums.students} student records for {opts.students} students")
+        say("spec time (sum of spec_s)", sums.spec)
+        say("grader batch --jobs 1", one, sums.split(one))
         two = grader(*common, "--jobs", "2", "--out", str(root / "jobs2"))
         say("grader batch --jobs 2", two, f"speed-up {one / two:.2f}x")
         sharded = shards(submissions, root / "shards", chosen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ def _class_batch() -> ModuleType:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
@@ -47,3 +49,27 @@ def test_a_checkouts_python_imports_its_grader_even_in_isolated_mode(tmp_path: P
 def test_a_folder_without_a_grader_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="does not import the grader of"):
         _class_batch().python_for(tmp_path / "empty", tmp_path / "venv")
+
+
+def _record(folder: Path, name: str, exercises: list[dict[str, object]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"student": {"id": name, "error": ""}, "exercises": exercises}
+    (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_the_overhead_splits_into_isolation_sessions_and_outside(tmp_path: Path) -> None:
+    students = tmp_path / "out" / "students"
+    tests = [{"spec_s": 4.0, "duration_s": 4.5}, {"spec_s": 1.0, "duration_s": 1.5}]
+    _record(students, "s001", [{"name": "01", "tests": tests, "session_s": 6.5}])
+    _record(students, "s002", [{"name": "01", "tests": tests, "session_s": 6.5}])
+    sums = _class_batch().time_sums(tmp_path / "out")
+    assert (sums.spec, sums.tests, sums.sessions, sums.students) == (10.0, 12.0, 13.0, 2)
+    assert sums.split(14.0) == (
+        "overhead +40.0% (isolation +20.0%, in sessions +10.0%, outside +10.0%)"
+    )
+    # Records of a grader without session_s: the sessions' part is all that is not the tests'.
+    older = [{"name": "01", "tests": tests}]
+    _record(tmp_path / "old" / "students", "s001", older)
+    assert _class_batch().time_sums(tmp_path / "old").split(7.0) == (
+        "overhead +40.0% (isolation +20.0%, sessions +20.0%)"
+    )
