@@ -21,13 +21,15 @@ import hashlib
 import io
 import json
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,8 +208,66 @@ def stage(submission: Submission, workdir: Path) -> Target:
     return Target(workdir, workdir, refused)
 
 
+@dataclass
+class Staged:
+    """A student's module files copied into ``workdir`` (owned until :meth:`end`) and, when
+    their job got them ready while it graded the student before, the prepared session of
+    the exercise they are graded from first (``first``, owned until handed to grading)."""
+
+    workdir: Path
+    target: Target
+    first: session.PreparedSession | None = None
+
+    @classmethod
+    def of(cls, submission: Submission) -> Staged:
+        workdir = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+        try:
+            return cls(workdir, stage(submission, workdir))
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+    def end(self) -> None:
+        """End the prepared session if it was never handed over; remove the copies. Once
+        is enough; more is harmless."""
+        if self.first is not None:
+            self.first.abandon()
+            self.first = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def in_turn(exercises: list[Exercise], start: int) -> list[Exercise]:
+    """The exercises from the ``start``-th on, round to the one before it."""
+    first = start % len(exercises) if exercises else 0
+    return exercises[first:] + exercises[:first]
+
+
+def get_ready(
+    submission: Submission, exercises: list[Exercise], lang: str, start: int
+) -> Staged | None:
+    """Stage a student and prepare the session of the first exercise they will be graded
+    from, so that it starts and collects while another session runs. None if that fails:
+    their own grading then stages them again and records why it fails, as their row."""
+    try:
+        staged = Staged.of(submission)
+    except Exception:
+        return None
+    order = in_turn(exercises, start)
+    if order:
+        try:
+            staged.first = session.prepare_exercise(order[0], staged.target, lang=lang)
+        except Exception:  # their grading prepares it again, and says why it fails
+            pass
+    return staged
+
+
 def grade_submission(
-    submission: Submission, exercises: list[Exercise], lang: str, start: int = 0
+    submission: Submission,
+    exercises: list[Exercise],
+    lang: str,
+    start: int = 0,
+    staged: Staged | None = None,
+    then: Callable[[], object] | None = None,
 ) -> tuple[Grading | None, str]:
     """Grade one student (one exercise at a time); (grading, "") or (None, why it failed).
 
@@ -216,12 +276,16 @@ def grade_submission(
     from its own place in the batch, then rarely run the same spec at once, and specs that
     keep both cores busy (pools, workers racing for a lock) less often run against each
     other (a class of 8 with two jobs: 5 % sooner).
+
+    ``staged``: the student got ready by :func:`get_ready` (ended here, whatever happens);
+    ``then()`` is called when their last session has been let run (see grade_in_turn).
     """
-    workdir = Path(tempfile.mkdtemp(prefix="grader-batch-"))
-    first = start % len(exercises) if exercises else 0
     try:
-        in_turn = exercises[first:] + exercises[:first]
-        graded = grading.grade(in_turn, stage(submission, workdir), 1, lang)
+        staged = staged or Staged.of(submission)
+        first, staged.first = staged.first, None  # grade_in_turn ends it from here on
+        graded = grading.grade_in_turn(
+            in_turn(exercises, start), staged.target, lang, first=first, then=then
+        )
         by_name = {result.name: result for result in graded.results}
         graded = Grading(tuple(by_name[e.name] for e in exercises), graded.seconds)
         incomplete = graded.incomplete()  # a trusted spec could not run: retried next time
@@ -230,7 +294,8 @@ def grade_submission(
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return None, f"the grader failed on this submission: {last}"
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if staged is not None:
+            staged.end()
 
 
 def row_from_record(data: dict[str, Any]) -> StudentRow:
@@ -299,38 +364,87 @@ def run(
     """Grade ``todo``, ``jobs`` students at a time; rows in the order they finished.
 
     The n-th student of ``todo`` is graded from the exercise of place ``first_place + n``
-    (see grade_submission); shards graded side by side pass their own number.
+    (see grade_submission); shards graded side by side pass their own number. Each job
+    takes the next student when its current student's last session starts, and gets them
+    ready (staged, their first session started and collected) while that session runs.
 
     Each record is written as soon as its student is graded. On Ctrl-C every running session
     is killed and reaped before the KeyboardInterrupt propagates; what was written stays, and
     a grade that finishes after the interrupt is dropped (its sessions may have been killed).
     """
-
     stopping = threading.Event()
+    waiting = deque(enumerate(todo, first_place))  # (place, (submission, fingerprint))
+    taking = threading.Lock()
+    # What the jobs tell the caller's thread: a row, a job's end (None) or why it failed.
+    done: queue.SimpleQueue[StudentRow | BaseException | None] = queue.SimpleQueue()
 
-    def one(submission: Submission, print_: str, place: int) -> StudentRow:
-        if stopping.is_set():
-            raise KeyboardInterrupt
-        started = time.monotonic()
-        graded, error = grade_submission(submission, exercises, lang, place)
-        data = record(submission, print_, graded, error, time.monotonic() - started)
-        if stopping.is_set():  # its sessions may have been killed: never kept as a grade
-            raise KeyboardInterrupt
-        write_record(out, submission.student, data)
-        return row_from_record(data)
+    def take() -> tuple[int, tuple[Submission, str]] | None:
+        with taking:
+            return waiting.popleft() if waiting and not stopping.is_set() else None
 
-    rows = []
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    def job() -> None:
+        """Grade students until none is left; each next one got ready during the last
+        session of the one before (``ahead``: ours to end if it is never graded)."""
+        ahead: list[tuple[tuple[int, tuple[Submission, str]], Staged | None]] = []
+
+        def then() -> None:
+            following = take()
+            if following is not None:
+                place, (submission, _) = following
+                ahead.append((following, get_ready(submission, exercises, lang, place)))
+
+        try:
+            while True:
+                if ahead:
+                    work, staged = ahead.pop()
+                else:
+                    taken = take()
+                    if taken is None:
+                        return
+                    work, staged = taken, None
+                place, (submission, print_) = work
+                started = time.monotonic()
+                try:
+                    if stopping.is_set():
+                        raise KeyboardInterrupt
+                    graded, error = grade_submission(
+                        submission, exercises, lang, place, staged, then
+                    )
+                finally:
+                    if staged is not None:  # ended there already, unless it never got there
+                        staged.end()
+                data = record(submission, print_, graded, error, time.monotonic() - started)
+                if stopping.is_set():  # its sessions may have been killed: never kept
+                    raise KeyboardInterrupt
+                write_record(out, submission.student, data)
+                done.put(row_from_record(data))
+        except BaseException as exc:  # Ctrl-C seen here, or a record that cannot be written
+            done.put(exc)
+            raise
+        finally:
+            for _, staged in ahead:
+                if staged is not None:
+                    staged.end()
+            done.put(None)
+
+    rows: list[StudentRow] = []
+    count = max(1, min(jobs, len(todo)))
+    pool = ThreadPoolExecutor(max_workers=count)
     try:
-        pending: set[Future[StudentRow]] = {
-            pool.submit(one, s, p, place) for place, (s, p) in enumerate(todo, first_place)
-        }
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                rows.append(future.result())
-                on_done(rows[-1])
-    except KeyboardInterrupt:
+        futures = [pool.submit(job) for _ in range(count)]
+        running = count
+        while running:
+            row = done.get()
+            if row is None:
+                running -= 1
+            elif isinstance(row, BaseException):
+                raise row
+            else:
+                rows.append(row)
+                on_done(row)
+        for future in futures:
+            future.result()
+    except BaseException:  # Ctrl-C, or a job failed: no session of the batch outlives it
         stopping.set()
         session.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)

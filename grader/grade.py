@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import filecmp
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -43,14 +44,31 @@ def _noted(exercise: Exercise, target: Target, result: ExerciseResult) -> Exerci
     return result
 
 
-def grade_in_turn(exercises: list[Exercise], target: Target, lang: str = "en") -> Grading:
+def grade_in_turn(
+    exercises: list[Exercise],
+    target: Target,
+    lang: str = "en",
+    first: session.PreparedSession | None = None,
+    then: Callable[[], object] | None = None,
+) -> Grading:
     """Grade ``exercises`` one session at a time, each next session prepared (pytest started,
     its spec collected) while the one before it runs its tests: on two cores that start
-    costs the grading nothing. Every session is ended here, whatever happens."""
+    costs the grading nothing. Every session is ended here, whatever happens.
+
+    ``first``: the session of ``exercises[0]``, prepared already by the caller (it is ours to
+    end from this call on). ``then()`` is called once, when the last session has been let
+    run, so that the caller can prepare what comes next while it runs; it must not raise."""
     started = time.monotonic()
     waiting = list(exercises)  # not prepared yet
+    if first is not None and (not waiting or first.exercise != waiting[0]):
+        first.abandon()
+        raise ValueError(f"the session prepared ahead is not {exercises[:1]}'s")
+    if first is not None:
+        waiting.pop(0)
+    following = first
+    if following is None and waiting:
+        following = session.prepare_exercise(waiting.pop(0), target, lang=lang)
     results: list[ExerciseResult] = []
-    following = session.prepare_exercise(waiting.pop(0), target, lang=lang) if waiting else None
     try:
         while following is not None:
             current, following = following, None
@@ -58,6 +76,8 @@ def grade_in_turn(exercises: list[Exercise], target: Target, lang: str = "en") -
                 current.go()
                 if waiting:
                     following = session.prepare_exercise(waiting.pop(0), target, lang=lang)
+                elif then is not None:
+                    then()
             except BaseException:
                 current.abandon()
                 raise
