@@ -249,6 +249,68 @@ def test_each_student_starts_at_its_own_exercise_and_results_keep_their_order(
     }  # fmt: skip
 
 
+def test_a_job_gets_its_next_student_ready_while_the_last_session_runs(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+) -> None:
+    """With one job, each student but the first is staged and the session of their first
+    exercise prepared while the student before runs their last session; the student is then
+    graded from that session. Nothing prepared is left over, even where a student breaks
+    the grader (carol)."""
+    events: list[tuple[str, str]] = []
+    real_ready, real_grade = batch.get_ready, batch.grading.grade_in_turn
+
+    def ready(submission: batch.Submission, *args: Any) -> object:
+        staged = real_ready(submission, *args)
+        assert staged is not None and staged.first is not None, submission
+        events.append(("ready", submission.student))
+        running = [s for s in session._UNENDED if s._gate < 0]  # let go, not yet ended
+        assert running, "the student before is still running their last session"
+        return staged
+
+    def grade(exercises: list[Any], target: Any, *args: Any, **kwargs: Any) -> object:
+        first = kwargs.get("first")
+        events.append(("graded from a prepared session" if first else "graded", ""))
+        if first is not None:
+            assert first.exercise == exercises[0], (first.exercise, exercises)
+        return real_grade(exercises, target, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "get_ready", ready)
+    monkeypatch.setattr(batch.grading, "grade_in_turn", grade)
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "out", "--jobs", "1") == 3
+    kinds = [kind for kind, _ in events]
+    # carol breaks the grader before her last session: the student after her is not got
+    # ready ahead, but taken afterwards.
+    assert kinds == [
+        "graded", "ready",
+        "graded from a prepared session", "ready",
+        "graded from a prepared session",
+        "graded",
+    ], events  # fmt: skip
+    assert [who for kind, who in events if kind == "ready"] == ["bob", "carol"]
+    assert not session._UNENDED, "every prepared session was ended"
+    rows = {r["student"]: r["total"] for r in _gradebook(tmp_path / "out")}
+    assert rows == {"alice": "6", "bob": "2", "carol": "0", "张三": "3"}
+
+
+def test_a_student_who_cannot_be_got_ready_ahead_is_graded_all_the_same(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+) -> None:
+    real = batch.Staged.of
+    refused: list[str] = []
+
+    def flaky(submission: batch.Submission) -> batch.Staged:
+        if submission.student == "bob" and not refused:
+            refused.append(submission.student)
+            raise OSError("no space left for bob's copy, this once")
+        return real(submission)
+
+    monkeypatch.setattr(batch.Staged, "of", flaky)
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "out", "--jobs", "1") == 3
+    assert refused == ["bob"]
+    assert {r["student"]: r["total"] for r in _gradebook(tmp_path / "out")}["bob"] == "2"
+    assert not session._UNENDED
+
+
 def test_a_shard_starts_its_students_one_place_on_per_shard(
     fixture_repo, submissions, spec, tmp_path, orders
 ) -> None:
@@ -319,6 +381,7 @@ def test_an_interrupted_batch_loses_nothing(
     # carol and 张三 by then); carol's error row, kept or not, is tried again as in any batch.
     assert sorted(graded) == sorted({"alice", "bob", "carol", "张三"} - kept | {"carol"})
     assert len(_gradebook(out)) == 4
+    assert not session._UNENDED, "the student got ready ahead was ended too"
 
 
 @pytest.mark.parametrize(
