@@ -102,6 +102,7 @@ class Launcher:
         self._prepared: deque[_Prepared] = deque()
         self._statuses: dict[int, int] = {}
         self._forgotten: set[int] = set()  # test processes whose end nobody will ask for
+        self._last_started = False  # the session's last test has its process: none is prepared
 
     @classmethod
     def start(
@@ -128,9 +129,18 @@ class Launcher:
         return cls(pid, ours)
 
     def start_test(
-        self, handover: Handover, report_w: int, output_fd: int, deadline: Deadline
+        self,
+        handover: Handover,
+        report_w: int,
+        output_fd: int,
+        deadline: Deadline,
+        last: bool = False,
     ) -> int:
-        """Hand a test to the prepared process; its pid. The caller keeps its descriptors."""
+        """Hand a test to the prepared process; its pid. The caller keeps its descriptors.
+        ``last``: no test comes after it, so the launcher prepares no process for one (a
+        process, and the sandbox it forks ahead, that the session's end would only kill)."""
+        if self._last_started:
+            raise LauncherGone("the launcher was told that the last test had started")
         prepared = self._next_prepared(deadline)
         if len(handover.key) != secret.MAC_BYTES:
             raise ValueError(f"a key of {len(handover.key)} bytes")
@@ -154,8 +164,9 @@ class Launcher:
             except OSError:
                 pass
             raise LauncherGone(f"the prepared test process {prepared.pid} did not take its test")
+        self._last_started = last
         try:
-            self._control.send(f"go {prepared.pid}".encode())
+            self._control.send(f"go {prepared.pid}{' last' if last else ''}".encode())
         except OSError:
             # The launcher is gone, but the test has begun: the process took it and runs it
             # (its own code may be what killed the launcher). It is never run a second time:
@@ -243,22 +254,24 @@ class Launcher:
 
 
 def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
-    """Keep one test process prepared; when the session starts it, prepare the next and
-    wait for the started one to end. Ends when the session closes the control socket."""
+    """Keep one test process prepared; when the session starts it, prepare the next (unless
+    the session said it starts its last test) and wait for the started one to end. Ends
+    when the session closes the control socket."""
     try:
         isolation.die_with_parent(session)
         secret.scrub_all()  # the results key stays with the session
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's
         roles.rehearse()
         heap.freeze()  # what every test process inherits: never collected or counted there
-        prepared = _prepare(control, roles, interrupt)
+        prepared: int | None = _prepare(control, roles, interrupt)
         while True:
             message = control.recv(_MESSAGE_MAX)
             words = message.decode(errors="replace").split()
-            if words != ["go", str(prepared)]:
-                break  # the session hung up (or is confused): we are done
+            go = ["go", str(prepared)]
+            if prepared is None or words not in (go, [*go, "last"]):
+                break  # the session hung up (or is confused, or had its last test): done
             started = prepared
-            prepared = _prepare(control, roles, interrupt)
+            prepared = _prepare(control, roles, interrupt) if words == go else None
             _, status = os.waitpid(started, 0)
             control.send(f"exit {started} {status}".encode())
     except BaseException:

@@ -488,14 +488,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return None  # pytest's own protocol runs the test in this process
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    for report in run_forked(item):
+    for report in run_forked(item, last=nextitem is None):
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 
 
-def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
-    """Run one test in its own process; its reports, or one synthesised failure report."""
+def run_forked(item: pytest.Item, last: bool = False) -> list[pytest.TestReport]:
+    """Run one test in its own process; its reports, or one synthesised failure report.
+    ``last``: the session's last test (its launcher need prepare no process after it)."""
     key = secret.new_key()
     output = OutputFile()
     workdir = tempfile.mkdtemp(prefix="grader-test-", dir=item.config.stash[SCRATCH])
@@ -506,7 +507,9 @@ def run_forked(item: pytest.Item) -> list[pytest.TestReport]:
     started = time.monotonic()
     try:
         forker = _launcher(item)
-        pid, reaper = _start_test_process(item, forker, key, (report_r, report_w), output, workdir)
+        pid, reaper = _start_test_process(
+            item, forker, key, (report_r, report_w), output, workdir, last
+        )
         os.close(report_w)
         reports = _judge_test_process(item, pid, reaper, key, report_r, output, started)
     finally:
@@ -524,9 +527,11 @@ def _start_test_process(
     report: tuple[int, int],
     output: OutputFile,
     workdir: str,
+    last: bool = False,
 ) -> tuple[int, launcher.Launcher | None]:
     """The test process's pid, and the launcher that forked it ahead and reaps it (None: it
-    was forked here). ``report``: the report pipe's ends (the test process gets the write end)."""
+    was forked here). ``report``: the report pipe's ends (the test process gets the write end);
+    ``last``: see :func:`run_forked`."""
     report_r, report_w = report
     if forker is not None:
         memory = item.config.stash.get(HANGS, None)
@@ -537,7 +542,8 @@ def _start_test_process(
             hangs=memory.to_json() if memory is not None else [],
         )
         try:
-            pid = forker.start_test(handover, report_w, output.fd, Deadline(hard_deadline(item)))
+            deadline = Deadline(hard_deadline(item))
+            pid = forker.start_test(handover, report_w, output.fd, deadline, last)
             return pid, forker
         except launcher.LauncherGone as exc:
             _drop_launcher(item.config, f"{exc}: forking the tests from the session")

@@ -118,6 +118,36 @@ def test_every_test_process_is_forked_by_one_launcher_from_a_clean_copy(
     assert {row[5] for row in rows} == {"0"}, "every test starts from the state before tests"
 
 
+LAST = """
+import os
+
+from grader.polling import holds_within, wait_until
+
+
+def siblings():
+    launcher = os.getppid()
+    with open(f"/proc/{launcher}/task/{launcher}/children") as f:
+        return [int(p) for p in f.read().split() if int(p) != os.getpid()]
+
+
+def test_first():
+    wait_until(siblings, timeout=30, message="the launcher prepares the next test's process")
+
+
+def test_last():
+    assert not holds_within(siblings, 1.0), "no test comes after this one: nothing prepared"
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_the_launcher_prepares_no_process_after_the_last_test(grade, fixture_repo: Path) -> None:
+    """Each test's process is forked while the test before runs, but none after the last:
+    it (and the sandbox it forks ahead) would only be killed when the session ends."""
+    _exercise(fixture_repo, LAST)
+    run = grade("07_launched", "def nothing():\n    return None\n")
+    assert run.statuses() == {"test_first": "passed", "test_last": "passed"}, run.output
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 def test_a_killed_launcher_fails_that_test_and_the_session_goes_on(
     grade, fixture_repo: Path
@@ -412,6 +442,40 @@ def test_a_test_that_kills_its_launcher_as_it_starts_is_not_run_again() -> None:
         {
             1: "start_test raised LauncherGone for a test that had begun: it would run again",
             2: "waiting for the test did not say that its launcher is gone",
+        },
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_test_after_the_last_is_refused_at_once() -> None:
+    """Once told that the last test has started, the launcher prepares nothing: a session
+    that starts one more anyway learns at once that it must fork it itself (it would
+    otherwise wait seconds for a process that never comes)."""
+
+    def play() -> int:
+        forker = launcher.Launcher.start(lambda *_: os._exit(0), lambda: None)
+        out = os.open(os.devnull, os.O_WRONLY)
+        _report_r, report_w = os.pipe()
+        handover = launcher.Handover("t.py::test_x", secret.new_key(), "/", [])
+        started = forker.start_test(handover, report_w, out, isolation.Deadline(20.0), last=True)
+        if forker.wait_exit(started, isolation.Deadline(20.0)) is None:
+            return 1
+        if probe.child_pids(forker.pid):
+            return 2
+        try:
+            forker.start_test(handover, report_w, out, isolation.Deadline(20.0))
+        except launcher.LauncherGone as exc:  # said at once, not after a wait for a process
+            forker.close()
+            return 0 if "last test had started" in str(exc) else 4
+        return 3
+
+    _as_stand_in_session(
+        play,
+        {
+            1: "the last test's process did not end",
+            2: "the launcher prepared a process after the last test",
+            3: "a test after the last was handed to a process",
+            4: "the session waited for a process the launcher would never prepare",
         },
     )
 
