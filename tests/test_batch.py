@@ -384,6 +384,36 @@ def test_an_interrupted_batch_loses_nothing(
     assert not session._UNENDED, "the student got ready ahead was ended too"
 
 
+def test_an_interrupt_during_a_last_session_ends_the_student_got_ready_beside_it(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+) -> None:
+    """Ctrl-C while alice runs her last session, after bob was got ready beside it: bob's
+    prepared session and staged copy are ended too, and neither student is recorded."""
+    real = batch.grading.grade_in_turn
+    copies: list[Path] = []
+    real_ready = batch.get_ready
+
+    def ready(*args: Any) -> object:
+        staged = real_ready(*args)
+        copies.append(staged.workdir)  # type: ignore[union-attr]
+        return staged
+
+    def interrupted_after_alice(exercises: list[Any], target: Any, *args: Any, **kw: Any) -> object:
+        graded = real(exercises, target, *args, **kw)
+        if (target.folder / "01_add" / "add.py").read_text() == GOOD_ADD:  # alice (and 张三)
+            raise KeyboardInterrupt
+        return graded
+
+    monkeypatch.setattr(batch, "get_ready", ready)
+    monkeypatch.setattr(batch.grading, "grade_in_turn", interrupted_after_alice)
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())  # see the test above
+    out = tmp_path / "out"
+    assert _batch(fixture_repo, submissions, spec, out, "--jobs", "1") == 130
+    assert len(copies) == 1 and not copies[0].exists(), "bob was got ready, then removed"
+    assert not session._UNENDED, "bob's prepared session was ended"
+    assert not (out / "students").exists() or not list((out / "students").iterdir())
+
+
 @pytest.mark.parametrize(
     ("make", "said"),
     [

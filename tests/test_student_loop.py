@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -321,6 +322,41 @@ def test_ctrl_c_during_grade_stops_every_session(
         code = grader.finish()
     assert code == 130 and grader.output().strip() == "interrupted", grader.output()
     assert grader.left() == [] and named(name) == []
+
+
+def _session_folders(grader_pid: int) -> list[Path]:
+    """The session folders of a grader's sessions that exist now (running or prepared)."""
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    return [p for p in shm.glob(f"grader-session-{grader_pid}-*") if "-specs-" not in p.name]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_during_batch_stops_the_running_and_the_prepared_students(
+    fixture_repo: Path, tmp_path: Path, jobs: str
+) -> None:
+    """Each job prepares its next student's first session while the student before runs
+    their last: Ctrl-C then ends both, and the batch keeps no record of either."""
+    name = f"b{uuid.uuid4().hex[:10]}"
+    source = long_running(fixture_repo, name)
+    for student in ("s1", "s2", "s3", "s4"):
+        folder = tmp_path / "class" / student / "01_hostile"
+        folder.mkdir(parents=True)
+        (folder / "hostile.py").write_text(source)
+    out = tmp_path / "out"
+    argv = ["--root", str(fixture_repo), "batch", str(tmp_path / "class"), "--exercise", "01"]
+    grader = Grader(tmp_path, *argv, "--jobs", jobs, "--out", str(out))
+    try:
+        running = 3 * int(jobs)  # each running student's three sleeping children
+        wait_until(lambda: len(named(name)) == running, timeout=60)
+        # One student's only session is their last: the next is prepared beside it.
+        wait_until(lambda: len(_session_folders(grader.proc.pid)) == 2 * int(jobs), timeout=60)
+        grader.proc.send_signal(signal.SIGINT)
+    finally:
+        code = grader.finish()
+    assert code == 130 and "interrupted" in grader.output(), grader.output()
+    assert grader.left() == [] and named(name) == []
+    assert _session_folders(grader.proc.pid) == []
+    assert not (out / "students").exists() or not list((out / "students").iterdir())
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
