@@ -258,6 +258,9 @@ def get_ready(
             staged.first = session.prepare_exercise(order[0], staged.target, lang=lang)
         except Exception:  # their grading prepares it again, and says why it fails
             pass
+        except BaseException:
+            staged.end()
+            raise
     return staged
 
 

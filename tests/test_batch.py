@@ -414,6 +414,31 @@ def test_an_interrupt_during_a_last_session_ends_the_student_got_ready_beside_it
     assert not (out / "students").exists() or not list((out / "students").iterdir())
 
 
+def test_an_interrupt_while_a_student_is_got_ready_leaves_no_copy_of_them(
+    fixture_repo, submissions, spec, tmp_path, graded, monkeypatch
+) -> None:
+    copies: list[Path] = []
+    real_of, real_prepare = batch.Staged.of, session.prepare_exercise
+
+    def of(submission: batch.Submission) -> batch.Staged:
+        staged = real_of(submission)
+        copies.append(staged.workdir)
+        return staged
+
+    def prepare(exercise: Any, target: Any, *args: Any, **kwargs: Any) -> object:
+        module = target.folder / "01_add" / "add.py"
+        if module.is_file() and module.read_text() == ABS_ADD:  # bob, got ready during alice
+            raise KeyboardInterrupt
+        return real_prepare(exercise, target, *args, **kwargs)
+
+    monkeypatch.setattr(batch.Staged, "of", of)
+    monkeypatch.setattr(session, "prepare_exercise", prepare)
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())  # see the tests above
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "out", "--jobs", "1") == 130
+    assert len(copies) == 2 and not any(c.exists() for c in copies), copies  # alice's, bob's
+    assert not session._UNENDED
+
+
 @pytest.mark.parametrize(
     ("make", "said"),
     [
