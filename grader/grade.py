@@ -8,10 +8,8 @@ From the target only each exercise's one student module is taken (see session.st
 from __future__ import annotations
 
 import filecmp
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 from grader import session, submitted
 from grader.catalog import Exercise
 from grader.results import ExerciseResult, Grading
-from grader.session import Target
+from grader.session import Target, run_exercise
 
 SPEC_MODIFIED = "spec modified in the submission; graded with the trusted spec"
 
@@ -36,32 +34,18 @@ def spec_modified(exercise: Exercise, target: Target) -> bool:
     )
 
 
+def grade_one(exercise: Exercise, target: Target, lang: str = "en") -> ExerciseResult:
+    return _noted(exercise, target, run_exercise(exercise, target, lang=lang))
+
+
 def _noted(exercise: Exercise, target: Target, result: ExerciseResult) -> ExerciseResult:
     if spec_modified(exercise, target):
         result = replace(result, notes=(*result.notes, SPEC_MODIFIED))
     return result
 
 
-class Turns:
-    """Exercises not yet taken, shared by the jobs of one grading: each job takes the next
-    when its current session goes (thread-safe)."""
-
-    def __init__(self, exercises: Iterable[Exercise]) -> None:
-        self._left = deque(exercises)
-        self._lock = threading.Lock()
-
-    def __iter__(self) -> Iterator[Exercise]:
-        return self
-
-    def __next__(self) -> Exercise:
-        with self._lock:
-            if not self._left:
-                raise StopIteration
-            return self._left.popleft()
-
-
 def grade_in_turn(
-    exercises: Iterable[Exercise],
+    exercises: list[Exercise],
     target: Target,
     lang: str = "en",
     first: session.PreparedSession | None = None,
@@ -69,27 +53,30 @@ def grade_in_turn(
 ) -> Grading:
     """Grade ``exercises`` one session at a time, each next session prepared (pytest started,
     its spec collected) while the one before it runs its tests: on two cores that start
-    costs the grading nothing. Every session is ended here, whatever happens. The next
-    exercise is taken from ``exercises`` only when the session before it goes (so jobs can
-    share one :class:`Turns`).
+    costs the grading nothing. Every session is ended here, whatever happens.
 
-    ``first``: the session of the first exercise, prepared already by the caller (it is ours
-    to end from this call on). ``then()`` is called once, when the last session has been let
+    ``first``: the session of ``exercises[0]``, prepared already by the caller (it is ours to
+    end from this call on). ``then()`` is called once, when the last session has been let
     run, so that the caller can prepare what comes next while it runs; it must not raise."""
     started = time.monotonic()
-    waiting = iter(exercises)  # not prepared yet
-    if first is not None and next(waiting, None) != first.exercise:
+    waiting = list(exercises)  # not prepared yet
+    if first is not None and (not waiting or first.exercise != waiting[0]):
         first.abandon()
-        raise ValueError(f"the session prepared ahead is not the first exercise's: {first}")
-    following = first if first is not None else _prepare_next(waiting, target, lang)
+        raise ValueError(f"the session prepared ahead is not {exercises[:1]}'s")
+    if first is not None:
+        waiting.pop(0)
+    following = first
+    if following is None and waiting:
+        following = session.prepare_exercise(waiting.pop(0), target, lang=lang)
     results: list[ExerciseResult] = []
     try:
         while following is not None:
             current, following = following, None
             try:
                 current.go()
-                following = _prepare_next(waiting, target, lang)
-                if following is None and then is not None:
+                if waiting:
+                    following = session.prepare_exercise(waiting.pop(0), target, lang=lang)
+                elif then is not None:
                     then()
             except BaseException:
                 current.abandon()
@@ -101,26 +88,15 @@ def grade_in_turn(
     return Grading(tuple(results), time.monotonic() - started)
 
 
-def _prepare_next(
-    waiting: Iterator[Exercise], target: Target, lang: str
-) -> session.PreparedSession | None:
-    exercise = next(waiting, None)
-    return None if exercise is None else session.prepare_exercise(exercise, target, lang=lang)
-
-
 def grade(exercises: list[Exercise], target: Target, jobs: int, lang: str = "en") -> Grading:
-    """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order.
-    Each job grades in turn (:func:`grade_in_turn`) from the exercises the jobs share, so its
-    next session starts and collects while its current one runs."""
+    """Grade ``exercises`` from ``target``, ``jobs`` sessions at a time; results in given order."""
     if jobs <= 1:
         return grade_in_turn(exercises, target, lang)
     started = time.monotonic()
-    turns = Turns(exercises)
-    count = min(jobs, len(exercises))
-    pool = ThreadPoolExecutor(max_workers=max(1, count))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [pool.submit(grade_in_turn, turns, target, lang) for _ in range(count)]
-        by_name = {r.name: r for future in futures for r in future.result().results}
+        futures = [pool.submit(grade_one, ex, target, lang) for ex in exercises]
+        results = tuple(f.result() for f in futures)
     except KeyboardInterrupt:
         # Ctrl-C: kill every running session; the worker threads sweep and reap their trees,
         # and are waited for, so nothing of the run is left when this returns.
@@ -128,7 +104,7 @@ def grade(exercises: list[Exercise], target: Target, jobs: int, lang: str = "en"
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    return Grading(tuple(by_name[e.name] for e in exercises), time.monotonic() - started)
+    return Grading(results, time.monotonic() - started)
 
 
 def trusted_exercises_dir(spec_from: Path) -> Path:

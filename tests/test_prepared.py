@@ -11,7 +11,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -138,35 +137,6 @@ def test_grading_in_turn_keeps_the_order_and_ends_every_session(
     assert [r.name for r in graded.results] == ["01_gate", "02_again", "03_more"]
     assert all(t.status == "passed" for r in graded.results for t in r.tests), graded
     assert len(made) == 3 and not any(probe.read(p.proc.pid) for p in made)
-
-
-def test_each_job_prepares_its_next_session_while_its_current_one_runs(
-    gate_exercise, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With two jobs, each job takes its next exercise when its current session goes and
-    prepares it beside it; the results still come in the order given."""
-    first, _ = gate_exercise
-    names = ["02_again", "03_more", "04_last", "05_after"]
-    exercises = [first, *(_make(tmp_path, name) for name in names)]
-    by_job: dict[int, list[session.PreparedSession]] = {}
-    beside_its_own: list[bool] = []
-    real = session.prepare_exercise
-
-    def recorded(*args: Any, **kwargs: Any) -> session.PreparedSession:
-        own = by_job.setdefault(threading.get_ident(), [])
-        if own:  # the job's session before it: let run and not yet ended
-            beside_its_own.append(own[-1]._gate < 0 and own[-1] in session._UNENDED)
-        own.append(real(*args, **kwargs))
-        return own[-1]
-
-    monkeypatch.setattr(session, "prepare_exercise", recorded)
-    graded = grade.grade(exercises, Target(tmp_path / "exercises", tmp_path), jobs=2)
-    assert [r.name for r in graded.results] == ["01_gate", *names]
-    assert all(t.status == "passed" for r in graded.results for t in r.tests), graded
-    assert len(by_job) == 2 and sum(map(len, by_job.values())) == 5
-    assert beside_its_own == [True, True, True], beside_its_own
-    assert not any(probe.read(p.proc.pid) for own in by_job.values() for p in own)
-    assert not session._UNENDED
 
 
 def test_an_interrupted_grading_in_turn_ends_the_session_it_prepared(
