@@ -267,9 +267,11 @@ def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
         while True:
             message = control.recv(_MESSAGE_MAX)
             words = message.decode(errors="replace").split()
+            if prepared is None:
+                break  # its last test has ended: nothing is left to start
             go = ["go", str(prepared)]
-            if prepared is None or words not in (go, [*go, "last"]):
-                break  # the session hung up (or is confused, or had its last test): done
+            if words not in (go, [*go, "last"]):
+                break  # the session hung up (or is confused): we are done
             started = prepared
             prepared = _prepare(control, roles, interrupt) if words == go else None
             _, status = os.waitpid(started, 0)

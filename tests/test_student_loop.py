@@ -12,14 +12,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 from conftest import leftovers
 
-from grader import catalog, probe, progress
+from grader import catalog, isolation, probe, progress, session
 from grader.cli import main
 from grader.polling import wait_until
 
@@ -326,8 +325,8 @@ def test_ctrl_c_during_grade_stops_every_session(
 
 def _session_folders(grader_pid: int) -> list[Path]:
     """The session folders of a grader's sessions that exist now (running or prepared)."""
-    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    return [p for p in shm.glob(f"grader-session-{grader_pid}-*") if "-specs-" not in p.name]
+    found = Path(isolation.scratch()).glob(f"{session.SESSION_PREFIX}{grader_pid}-*")
+    return [p for p in found if "-specs-" not in p.name]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
