@@ -210,7 +210,9 @@ class _Sandbox:
     """One sandbox process and the judge's ends of its channels: forked for its job, or
     forked ahead and sent its job (:func:`prepare`)."""
 
-    def __init__(self, job: sandbox_child.Job, watcher: Watcher, spare: frozenset[int]) -> None:
+    def __init__(
+        self, job: sandbox_child.Job, watcher: Watcher, spare: frozenset[int], on_thread: bool
+    ) -> None:
         self.label = job.label or (
             f"{job.function}()"
             if job.function
@@ -234,7 +236,7 @@ class _Sandbox:
         # The judge's children before this run (a sandbox forked ahead was one): not this
         # run's escapees.
         self.before = spare - {pid}
-        watcher.watch(pid, self.before)
+        watcher.watch(pid, self.before, on_thread=on_thread)
 
     def _fork(self, job: sandbox_child.Job) -> tuple[int, int, int, int]:
         """Fork the sandbox for ``job``: (pid, result, fall-through and dump read ends)."""
@@ -261,12 +263,21 @@ class _Sandbox:
         self.out.close()
         self.err.close()
 
-    def wait_result(self, deadline: Deadline) -> tuple[bytes | None, bool]:
-        """(frame, timed_out): the result frame, or None if the sandbox died or ran out of time."""
+    def wait_result(self, deadline: Deadline, watcher: Watcher) -> tuple[bytes | None, bool]:
+        """(frame, timed_out): the result frame, or None if the sandbox died or ran out of
+        time. ``watcher`` samples the sandbox's tree meanwhile, on this thread if need be."""
+        got: tuple[bytes | None, int | None] = (None, None)
+
+        def wait(step: Deadline) -> bool:
+            nonlocal got
+            got = wire.await_frame(self.reader, self.pid, step)
+            return got != (None, None)
+
         try:
-            frame, status = wire.await_frame(self.reader, self.pid, deadline)
+            watcher.sample_while_waiting(wait, deadline)
         except wire.FrameError:
             return None, False
+        frame, status = got
         self.status = status
         return frame, frame is None and status is None
 
@@ -610,20 +621,22 @@ class Student(Calls):
 
     # -- machinery ----------------------------------------------------------------------------
 
-    def _spawn(self, job: sandbox_child.Job) -> _Sandbox:
+    def _spawn(self, job: sandbox_child.Job, on_thread: bool) -> _Sandbox:
+        """``on_thread``: the Watcher's thread samples this sandbox (a started one); else the
+        judge samples it while it waits for the result (see Watcher.sample_while_waiting)."""
         # Children the test had before this run (e.g. a trusted server the spec forked, or
         # another sandbox) are not this run's escapees.
         before = frozenset(probe.child_pids(os.getpid()))
         if self.identity is not None:
             for folder in self.shared:
                 users.share_tree(folder, self.identity.uid)
-        box = _Sandbox(job, self.watcher, before | frozenset(self._live))
+        box = _Sandbox(job, self.watcher, before | frozenset(self._live), on_thread)
         self._live[box.pid] = box
         return box
 
     def _start(self, job: sandbox_child.Job) -> Running:
         self._skip_known_hang(job)  # a start is never remembered, but may be skipped
-        box = self._spawn(job)
+        box = self._spawn(job, on_thread=True)
         running = Running(
             box, self.watcher, self._conclude, lambda: self._time_out(box, job, dump_wait())
         )
@@ -638,9 +651,9 @@ class Student(Calls):
 
     def _call(self, job: sandbox_child.Job, options: Options) -> Outcome:
         self._skip_known_hang(job)
-        box = self._spawn(job)
+        box = self._spawn(job, on_thread=False)
         deadline = options.deadline or self.default_deadline
-        frame, timed_out = box.wait_result(Deadline(deadline))
+        frame, timed_out = box.wait_result(Deadline(deadline), self.watcher)
         # Observe before killing anything: zombies and live descendants at return.
         self.watcher.sample_now()
         rows = probe.settled_subtree([os.getpid()])  # everything below this test process

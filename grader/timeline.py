@@ -1,16 +1,19 @@
 """The judge's own record of what a sandbox did: its process tree, sampled from outside.
 
-While a student call or a started server runs, a :class:`Watcher` thread in the test process
-reads the process table every few milliseconds and keeps, for every process below the
-sandbox, when it was first and last seen, its CPU time, its most threads and the states it
-was in. Nothing here comes from the sandbox: a student cannot fake a pid, a start time or a
-CPU count the kernel reports. A process is named by (pid, start time), so a reused pid is a
-new process; threads are counted, never identified (idents are reused once a thread ends).
+While a student call or a started server runs, a :class:`Watcher` in the test process reads
+the process table every few milliseconds and keeps, for every process below the sandbox,
+when it was first and last seen, its CPU time, its most threads and the states it was in. A
+started server is sampled on the Watcher's own thread; a call, which the judge waits for
+anyway, on the judge's thread between its waits (:meth:`Watcher.sample_while_waiting`), as
+long as no server's thread runs: starting a thread costs a call more than sampling it.
+Nothing here comes from the sandbox: a student cannot fake a pid, a start time or a CPU
+count the kernel reports. A process is named by (pid, start time), so a reused pid is a new
+process; threads are counted, never identified (idents are reused once a thread ends).
 
 Ownership: the :class:`Student` fixture owns one Watcher; it starts the thread at the first
-sandbox and stops it in its teardown. Forks of the test process, the judge's and a spec's own,
-go through :func:`fork_between_samples`, so the sampling thread never holds a lock a child
-would inherit.
+started server and stops it in its teardown. Forks of the test process, the judge's and a
+spec's own, go through :func:`fork_between_samples`, so the sampling thread never holds a
+lock a child would inherit.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from grader import probe
+from grader.isolation import Deadline
 
 FIRST_INTERVAL = 0.002  # the first samples come fast: short-lived workers show up
 INTERVAL = 0.005
@@ -219,19 +223,40 @@ class Watcher:
         with self._lock:
             yield
 
-    def watch(self, pid: int, spare: frozenset[int]) -> None:
-        """Start recording the tree below ``pid`` (``spare``: the judge's other children)."""
+    def watch(self, pid: int, spare: frozenset[int], *, on_thread: bool = True) -> None:
+        """Start recording the tree below ``pid`` (``spare``: the judge's other children).
+
+        ``on_thread``: sample it on the Watcher's thread, started now if need be; else the
+        caller waits for ``pid`` in :meth:`sample_while_waiting`, which samples when no
+        thread does."""
         with self._lock:
             self._recordings[pid] = _Recording(pid, time.monotonic(), spare)
-        if self._thread is None:
+        if on_thread and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="grader-watcher", daemon=True)
             self._thread.start()
-        self._wake.set()
+        if self._thread is not None:
+            self._wake.set()
 
-    def sample_now(self) -> None:
-        """Take one sample at once (e.g. the moment a call returned)."""
+    def sample_now(self) -> float:
+        """Take one sample at once (e.g. the moment a call returned); the CPU time it took."""
+        began = time.thread_time()  # our own CPU: waiting for a busy machine is free
         with self._lock:
             self._sample()
+        return time.thread_time() - began
+
+    def sample_while_waiting(self, wait: Callable[[Deadline], bool], deadline: Deadline) -> None:
+        """Call ``wait(step)`` until it returns True or ``deadline`` passes, sampling between
+        the steps on the Watcher's schedule, as its thread would: the judge waiting for a
+        call samples its tree itself, unless the thread runs already (for a started server),
+        which then samples everything. ``wait`` must return at its step's end at the latest."""
+        pace = _Pace()
+        while True:
+            threaded = self._thread is not None
+            step = deadline if threaded else Deadline(min(pace.wait, deadline.remaining()))
+            if wait(step) or deadline.expired():
+                return
+            if not threaded:
+                pace.after(self.sample_now())
 
     def timeline(self, pid: int) -> Timeline:
         """What was recorded below ``pid`` so far (an empty Timeline for an unknown pid)."""
@@ -266,21 +291,34 @@ class Watcher:
             recording.add(rows, adopted, now)
 
     def _run(self) -> None:
-        interval = FIRST_INTERVAL
+        pace = _Pace()
         while not self._stop:
-            began = time.thread_time()  # our own CPU: waiting for a busy machine is free
+            began = time.thread_time()
             with self._lock:
                 self._sample()
                 idle = not self._recordings
-            cost = time.thread_time() - began
-            wait = max(interval, cost / MAX_SHARE)
-            interval = min(INTERVAL, interval * 1.5)
+                if idle:  # cleared under the lock: a watch() from now on sets it again
+                    self._wake.clear()
+            pace.after(time.thread_time() - began)
             if idle:
-                self._wake.clear()
                 if self._stop:  # close() may have set the event just before the clear
                     break
                 self._wake.wait()
-                interval = FIRST_INTERVAL
+                pace = _Pace()
             else:
-                self._wake.wait(wait)
+                self._wake.wait(pace.wait)
                 self._wake.clear()
+
+
+class _Pace:
+    """The waits between samples: short at first, so that short-lived workers show up, then
+    INTERVAL, and long enough that sampling takes at most MAX_SHARE of a core."""
+
+    def __init__(self) -> None:
+        self.wait = FIRST_INTERVAL / 2  # before the first sample
+        self._interval = FIRST_INTERVAL
+
+    def after(self, cost: float) -> None:
+        """A sample took ``cost`` seconds of CPU: the next wait."""
+        self.wait = max(self._interval, cost / MAX_SHARE)
+        self._interval = min(INTERVAL, self._interval * 1.5)

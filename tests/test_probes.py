@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -466,6 +467,73 @@ def test_a_watcher_closed_as_its_sampler_goes_idle_stops_at_once() -> None:
         assert polling.holds_within(lambda: not sampler.is_alive(), 1.0), "it waits on"
     finally:
         threading.Event.set(watcher._wake)
+
+
+def _steps_of_a_wait(watcher: timeline.Watcher, seconds: float) -> list[float]:
+    """Wait ``seconds`` in :meth:`Watcher.sample_while_waiting`, as the judge waits for a
+    result that does not come (a pipe nobody writes to); the length of each step."""
+    quiet_r, quiet_w = os.pipe()
+    steps: list[float] = []
+
+    def wait(step: Deadline) -> bool:
+        steps.append(step.remaining())
+        select.select([quiet_r], [], [], step.remaining())
+        return False
+
+    try:
+        watcher.sample_while_waiting(wait, Deadline(seconds))
+    finally:
+        os.close(quiet_r)
+        os.close(quiet_w)
+    return steps
+
+
+def test_a_call_is_sampled_between_the_judges_waits_without_a_thread(family) -> None:
+    """A call's tree is sampled by the judge while it waits for the result, on the judge's
+    own thread (starting a thread cost a call more than its samples), first after half
+    the first interval, then on the sampler's schedule."""
+    watcher = timeline.Watcher(os.getpid())
+    watcher.watch(family["child"], frozenset(), on_thread=False)
+    try:
+        steps = _steps_of_a_wait(watcher, 0.2)
+        assert watcher._thread is None, "a thread was started for a call"
+        seen = watcher.timeline(family["child"])
+        assert seen.samples == len(steps) - 1 >= 3, (seen.samples, steps)
+        assert steps[0] <= timeline.FIRST_INTERVAL / 2, steps
+        assert family["grandchild"] in {life.pid for life in seen.lives}, seen
+    finally:
+        watcher.close()
+
+
+def test_a_wait_that_ends_takes_no_sample_after_it() -> None:
+    watcher = timeline.Watcher(os.getpid())
+    sleeper = fork_child(signal.pause)
+    watcher.watch(sleeper, frozenset(), on_thread=False)
+    try:
+        watcher.sample_while_waiting(lambda step: True, Deadline(5.0))
+        assert watcher.timeline(sleeper).samples == 0
+    finally:
+        watcher.close()
+        kill_tree(sleeper, include_root=True)
+        wait_child(sleeper, Deadline(5.0))
+
+
+def test_while_a_started_run_is_sampled_on_the_thread_a_call_waits_in_one_step() -> None:
+    """A started server's thread samples every recording, a call's too: the judge then
+    waits for the call without sampling it a second time."""
+    watcher = timeline.Watcher(os.getpid())
+    server, call = fork_child(signal.pause), fork_child(signal.pause)
+    watcher.watch(server, frozenset())  # the sampling thread starts
+    watcher.watch(call, frozenset(), on_thread=False)
+    try:
+        steps = _steps_of_a_wait(watcher, 0.1)
+        assert len(steps) == 1, steps
+        polling.wait_until(lambda: watcher.timeline(call).samples > 0, 5.0, "the thread samples")
+    finally:
+        watcher.close()
+        for pid in (server, call):
+            kill_tree(pid, include_root=True)
+            wait_child(pid, Deadline(5.0))
 
 
 def test_a_spec_forks_between_samples_and_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
