@@ -293,13 +293,11 @@ class Watcher:
     def _run(self) -> None:
         pace = _Pace()
         while not self._stop:
-            began = time.thread_time()
+            pace.after(self.sample_now())
             with self._lock:
-                self._sample()
                 idle = not self._recordings
                 if idle:  # cleared under the lock: a watch() from now on sets it again
                     self._wake.clear()
-            pace.after(time.thread_time() - began)
             if idle:
                 if self._stop:  # close() may have set the event just before the clear
                     break
