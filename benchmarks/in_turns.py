@@ -5,7 +5,8 @@ measured against the commit before it in turns: each round runs, for each checko
 same N trivial tests and the same N tests that each make one sandboxed call (the sessions
 of ``benchmarks/overhead.py``), with that checkout first on ``PYTHONPATH``. It prints the
 medians over the rounds: the session of trivial tests, and a call on top of a test (wall
-time, CPU time and page faults of the session and every process it waited for).
+time, CPU time and page faults of the session and every process it waited for; a trivial
+test's faults are the session's divided by its tests).
 
     git worktree add ../before HEAD~1
     python benchmarks/in_turns.py ../before [--tests 300] [--rounds 5]
@@ -50,7 +51,8 @@ def main() -> None:
         call = Cost(calls.wall - many.wall, calls.cpu - many.cpu, calls.faults - many.faults)
         per = 1000 / opts.tests
         print(
-            f"  {name:<5} {folder}: trivial tests {many.wall:6.3f} s; a call on top "
+            f"  {name:<5} {folder}: trivial tests {many.wall:6.3f} s (CPU {many.cpu:6.3f} s, "
+            f"{many.faults / opts.tests:5.0f} faults a test); a call on top "
             f"{call.wall * per:+6.2f} ms, CPU {call.cpu * per:+6.2f} ms, "
             f"{call.faults / opts.tests:+5.0f} faults"
         )

@@ -27,9 +27,11 @@ Who owns what:
   that before it exits.
 
 Before its first fork the launcher *rehearses* (the session's ``rehearse()``: two made-up
-tests through a test process's path) and freezes its heap (:mod:`grader.heap`), so every
-test process starts from warm, specialised code and, where CPython allows, objects whose
-reference counts it never writes: fewer of its pages are copied during its test.
+tests through a test process's path), makes one MAC (:func:`grader.secret.warm_up`: OpenSSL
+sets it up lazily, and would in every test process) and freezes its heap
+(:mod:`grader.heap`), so every test process starts from warm, specialised code and, where
+CPython allows, objects whose reference counts it never writes: fewer of its pages are
+copied during its test.
 
 Student code never runs in the launcher: it runs in sandboxes below a test process, which
 run as another uid when the grader is root. The launcher holds no key (it scrubs the
@@ -262,6 +264,7 @@ def _serve(control: socket.socket, session: int, roles: _Roles) -> NoReturn:
         secret.scrub_all()  # the results key stays with the session
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the session's
         roles.rehearse()
+        secret.warm_up()  # where nothing was rehearsed, this at least is set up once here
         heap.freeze()  # what every test process inherits: never collected or counted there
         prepared: int | None = _prepare(control, roles, interrupt)
         while True:

