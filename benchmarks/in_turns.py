@@ -20,7 +20,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from overhead import Cost, bench_folder, session
+from overhead import GRADER, Cost, bench_folder, session
 
 HERE = Path(__file__).resolve().parent.parent  # this checkout
 
@@ -43,7 +43,7 @@ def main() -> None:
             for name, folder in checkouts.items():
                 env = dict(os.environ, PYTHONPATH=str(folder))
                 for kind, spec in specs.items():
-                    cost = session(["-p", "grader.plugin", spec], root, env)
+                    cost = session([*GRADER, spec], root, env)
                     costs.setdefault((name, kind), []).append(cost)
     print(f"{opts.tests} tests, medians of {opts.rounds} rounds in turns")
     for name, folder in checkouts.items():

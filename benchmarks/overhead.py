@@ -7,6 +7,11 @@ processes are forked one test ahead by its launcher; the row "session forks each
 runs them as before the launcher (``--grader-no-launcher``). With ``--forked`` it also runs
 pytest-forked, if it is installed (it needs pytest < 9.2: use `tox -e bench-forked`).
 
+Every session loads only the plugins it names, as a grading session does (pytest-timeout in
+every row, and the grader's or pytest-forked's where measured): not whatever else the
+virtualenv holds (anyio's plugin, say, which imports asyncio and makes every forked process
+a third larger). Measurements before 2026-12-05 loaded every installed plugin.
+
     python benchmarks/overhead.py [--tests 300] [--repeats 5] [--forked]
 """
 
@@ -44,7 +49,12 @@ class Cost:
     faults: int
 
 
+PLUGINS = ["-p", "pytest_timeout"]  # loaded by every grading session, so by every row here
+
+
 def session(args: list[str], folder: Path, env: dict[str, str] | None = None) -> Cost:
+    """One pytest session with ``args`` in ``folder``, loading no plugin it does not name."""
+    env = dict(os.environ if env is None else env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     cmd = [
         sys.executable,
         "-m",
@@ -66,6 +76,9 @@ def session(args: list[str], folder: Path, env: dict[str, str] | None = None) ->
             out.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed:\n{out.read()[-4000:].decode()}")
     return Cost(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_minflt)
+
+
+GRADER = [*PLUGINS, "-p", "grader.plugin"]
 
 
 def median_cost(args: list[str], folder: Path, repeats: int) -> Cost:
@@ -108,32 +121,32 @@ def main() -> None:
         many, calls = bench_folder(root, opts.tests)
         empty = ["--collect-only"]
         rows = [
-            ("plain pytest", median_cost([many], root, opts.repeats)),
+            ("plain pytest", median_cost([*PLUGINS, many], root, opts.repeats)),
             (
                 "grader plugin (launcher)",
-                median_cost(["-p", "grader.plugin", many], root, opts.repeats),
+                median_cost([*GRADER, many], root, opts.repeats),
             ),
             (
                 "grader, session forks each test",
-                median_cost(
-                    ["-p", "grader.plugin", "--grader-no-launcher", many], root, opts.repeats
-                ),
+                median_cost([*GRADER, "--grader-no-launcher", many], root, opts.repeats),
             ),
         ]
         if opts.forked:
             rows.append(
                 (
                     "pytest-forked",
-                    median_cost(["--forked", many], root, opts.repeats),
+                    median_cost(
+                        [*PLUGINS, "-p", "pytest_forked", "--forked", many], root, opts.repeats
+                    ),
                 )
             )
-        collect = median_cost([*empty, many], root, opts.repeats)
-        sandbox = median_cost(["-p", "grader.plugin", calls], root, opts.repeats)
+        collect = median_cost([*PLUGINS, *empty, many], root, opts.repeats)
+        sandbox = median_cost([*GRADER, calls], root, opts.repeats)
         as_uid = None
         if users.separate_uid_applies():  # root: what the separate uid and its sweeps add
             root.chmod(0o755)  # the sandbox uid reads the module in place (no staging here)
             with users.lease() as uid:
-                flags = ["-p", "grader.plugin", "--grader-isolate", *users.session_options(uid)]
+                flags = [*GRADER, "--grader-isolate", *users.session_options(uid)]
                 as_uid = (
                     median_cost([*flags, many], root, opts.repeats),
                     median_cost([*flags, calls], root, opts.repeats),
