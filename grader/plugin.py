@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import faulthandler
 import gc
+import inspect
 import json
 import os
 import shutil
@@ -563,6 +564,7 @@ def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.L
     config = item.config
     if LAUNCHER in config.stash:
         return config.stash[LAUNCHER]
+    _warm_source_lookup()  # before any test process is forked, by the launcher or by us
     forker = None
     if launcher.supported() and not config.getoption("grader_no_launcher"):
         items = {each.nodeid: each for each in item.session.items}
@@ -600,6 +602,16 @@ def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.L
         gc.freeze()  # this session's own pages: see _start_test_process
     config.stash[LAUNCHER] = forker
     return forker
+
+
+def _warm_source_lookup() -> None:
+    """Fill :mod:`inspect`'s table of which file holds which module, as the first failing
+    test of every test process did: its report looks the test's source up there, and the
+    first lookup in a process reads the real path of every imported module's file (about
+    40 ms for the 350 modules of a session). Every test process is forked later and
+    inherits the table. 40 failing tests on Python 3.11, 2026-12-05: 1.66-1.67 s without,
+    0.90-0.92 s with; 3.10: 2.03-2.10 s against 1.01-1.05 s."""
+    inspect.getmodule(_warm_source_lookup.__code__)  # a code object has no __module__
 
 
 def _uses_student(item: pytest.Item) -> bool:

@@ -249,6 +249,34 @@ def test_a_mac_warmed_up_before_forking_is_not_set_up_again_in_each_child() -> N
     assert warm <= cold - 20, (cold, warm)
 
 
+SOURCE_LOOKUP = """
+import inspect
+import os
+
+
+def test_its_module_is_known_before_any_failure():
+    assert os.path.abspath(__file__) in inspect.modulesbyfile
+"""
+
+
+@pytest.mark.parametrize("how", ["launcher", "session-forks"])
+def test_a_failing_tests_source_lookup_is_ready_in_every_test_process(
+    tmp_path: Path, how: str
+) -> None:
+    """The first failing test of a process used to read the real path of every module's file
+    (about 40 ms) to find its source; the session does it once before it forks any."""
+    (tmp_path / "test_lookup.py").write_text(SOURCE_LOOKUP)
+    mode = ["--grader-no-launcher"] if how == "session-forks" else []
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "grader.plugin", *mode, "test_lookup.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+
+
 OBSERVER = """
 import os
 
