@@ -4,8 +4,15 @@ Runs the same N trivial tests (``assert True``) under plain pytest and under the
 plugin (one process per test, deadline, signed report over a pipe, leftover sweep), each R
 times, and prints the median wall time and the per-test overhead. The plugin's test
 processes are forked one test ahead by its launcher; the row "session forks each test"
-runs them as before the launcher (``--grader-no-launcher``). With ``--forked`` it also runs
+runs them as before the launcher (``--grader-no-launcher``). The rows "+ the test fails"
+run N tests that fail instead (``assert n == -1``): what a failure's report adds, under
+plain pytest and under the grader. With ``--forked`` it also runs
 pytest-forked, if it is installed (it needs pytest < 9.2: use `tox -e bench-forked`).
+
+A session's own start (the grader's launcher rehearses and freezes its heap once, before its
+first test) is spread over its tests in the first rows; the rows "after the first test" take
+it out: each session is run a second time with only its first test (all of them collected),
+and the difference is what the other N - 1 tests cost, next to what the start cost.
 
 Every session loads only the plugins it names, as a grading session does (pytest-timeout in
 every row, and the grader's or pytest-forked's where measured): not whatever else the
@@ -33,6 +40,10 @@ SPEC = (
     "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\n"
     "def test_trivial(n):\n    assert True\n"
 )
+FAILING_SPEC = (
+    "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\n"
+    "def test_failing(n):\n    assert n == -1\n"
+)
 SANDBOX_SPEC = (
     "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\n"
     "def test_call(student, n):\n    assert student.call('answer') == 42\n"
@@ -52,8 +63,11 @@ class Cost:
 PLUGINS = ["-p", "pytest_timeout"]  # loaded by every grading session, so by every row here
 
 
-def session(args: list[str], folder: Path, env: dict[str, str] | None = None) -> Cost:
-    """One pytest session with ``args`` in ``folder``, loading no plugin it does not name."""
+def session(
+    args: list[str], folder: Path, env: dict[str, str] | None = None, failed: bool = False
+) -> Cost:
+    """One pytest session with ``args`` in ``folder``, loading no plugin it does not name;
+    ``failed``: its tests are meant to fail (pytest's exit status 1)."""
     env = dict(os.environ if env is None else env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     cmd = [
         sys.executable,
@@ -72,7 +86,7 @@ def session(args: list[str], folder: Path, env: dict[str, str] | None = None) ->
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
-        if proc.returncode != 0:
+        if proc.returncode != (1 if failed else 0):
             out.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed:\n{out.read()[-4000:].decode()}")
     return Cost(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_minflt)
@@ -81,8 +95,8 @@ def session(args: list[str], folder: Path, env: dict[str, str] | None = None) ->
 GRADER = [*PLUGINS, "-p", "grader.plugin"]
 
 
-def median_cost(args: list[str], folder: Path, repeats: int) -> Cost:
-    costs = [session(args, folder) for _ in range(repeats)]
+def median_cost(args: list[str], folder: Path, repeats: int, failed: bool = False) -> Cost:
+    costs = [session(args, folder, failed=failed) for _ in range(repeats)]
     return Cost(
         statistics.median(c.wall for c in costs),
         statistics.median(c.cpu for c in costs),
@@ -100,12 +114,34 @@ def _row(label: str, cost: Cost, base: Cost, tests: int, what: str) -> str:
     )
 
 
+def _after_the_first(
+    label: str, runs: tuple[Cost, Cost], base: tuple[Cost, Cost], tests: int
+) -> str:
+    """A row of what each test after the first cost over plain pytest's, and the session's
+    start over plain pytest's; ``runs`` and ``base``: (all tests, the first test alone)."""
+    (every, first), (base_every, base_first) = runs, base
+    rest = Cost(every.wall - first.wall, every.cpu - first.cpu, every.faults - first.faults)
+    base_rest = Cost(
+        base_every.wall - base_first.wall,
+        base_every.cpu - base_first.cpu,
+        base_every.faults - base_first.faults,
+    )
+    row = _row(label, rest, base_rest, tests - 1, "test")
+    return f"{row}  (start {(first.wall - base_first.wall) * 1000:+5.0f} ms)"
+
+
+def _against(mine: Cost, theirs: Cost, base: Cost) -> float:
+    """The grader's overhead over ``base`` as a fraction of pytest-forked's."""
+    return (mine.wall - base.wall) / (theirs.wall - base.wall)
+
+
 def bench_folder(root: Path, tests: int) -> tuple[str, str]:
     """Write the benchmark's exercise under ``root``: (trivial tests, one-call tests)."""
     ex = root / "exercises" / "01_bench"
     ex.mkdir(parents=True)
     (ex / "test_many.py").write_text(SPEC.format(n=tests))
     (ex / "test_calls.py").write_text(SANDBOX_SPEC.format(n=tests))
+    (ex / "test_failing.py").write_text(FAILING_SPEC.format(n=tests))
     (ex / "bench.py").write_text("def answer():\n    return 42\n")
     return str(ex / "test_many.py"), str(ex / "test_calls.py")
 
@@ -120,28 +156,29 @@ def main() -> None:
         root = Path(tmp)
         many, calls = bench_folder(root, opts.tests)
         empty = ["--collect-only"]
-        rows = [
-            ("plain pytest", median_cost([*PLUGINS, many], root, opts.repeats)),
-            (
-                "grader plugin (launcher)",
-                median_cost([*GRADER, many], root, opts.repeats),
-            ),
-            (
-                "grader, session forks each test",
-                median_cost([*GRADER, "--grader-no-launcher", many], root, opts.repeats),
-            ),
+        first = f"{many}::test_trivial[0]"  # all collected, one run
+        kinds = [
+            ("plain pytest", PLUGINS),
+            ("grader plugin (launcher)", GRADER),
+            ("grader, session forks each test", [*GRADER, "--grader-no-launcher"]),
         ]
         if opts.forked:
-            rows.append(
-                (
-                    "pytest-forked",
-                    median_cost(
-                        [*PLUGINS, "-p", "pytest_forked", "--forked", many], root, opts.repeats
-                    ),
-                )
+            kinds.append(("pytest-forked", [*PLUGINS, "-p", "pytest_forked", "--forked"]))
+        runs = {
+            label: (
+                median_cost([*args, many], root, opts.repeats),
+                median_cost([*args, first], root, opts.repeats),
             )
+            for label, args in kinds
+        }
+        rows = [(label, every) for label, (every, _) in runs.items()]
         collect = median_cost([*PLUGINS, *empty, many], root, opts.repeats)
         sandbox = median_cost([*GRADER, calls], root, opts.repeats)
+        failing = str(Path(many).with_name("test_failing.py"))
+        fails = {
+            "plain pytest": median_cost([*PLUGINS, failing], root, opts.repeats, failed=True),
+            "grader plugin (launcher)": median_cost([*GRADER, failing], root, opts.repeats, True),
+        }
         as_uid = None
         if users.separate_uid_applies():  # root: what the separate uid and its sweeps add
             root.chmod(0o755)  # the sandbox uid reads the module in place (no staging here)
@@ -159,10 +196,23 @@ def main() -> None:
     for label, cost in rows:
         print(_row(label, cost, base, opts.tests, "test") + "  (over plain pytest)")
     print(_row("+ one sandboxed student call", sandbox, rows[1][1], opts.tests, "call"))
+    for label, cost in fails.items():
+        short = "grader" if label.startswith("grader") else label
+        print(_row(f"+ the test fails, {short}", cost, runs[label][0], opts.tests, "failure"))
     if as_uid is not None:
         many_uid, calls_uid = as_uid
         print(_row("as root: own uid, view, sweeps", many_uid, base, opts.tests, "test"))
         print(_row("+ one call as the sandbox uid", calls_uid, many_uid, opts.tests, "call"))
+    print("after the first test (the session's start left out), over plain pytest's:")
+    for label, pair in runs.items():
+        print(_after_the_first(label, pair, runs["plain pytest"], opts.tests))
+    if "pytest-forked" in runs:
+        grader, forked, plain = (runs[k] for k in (kinds[1][0], "pytest-forked", "plain pytest"))
+        rest = [Cost(e.wall - f.wall, 0, 0) for e, f in (grader, forked, plain)]
+        print(
+            f"grader against pytest-forked: {_against(grader[0], forked[0], plain[0]):.2f}x "
+            f"over all tests, {_against(*rest):.2f}x after the first"
+        )
 
 
 if __name__ == "__main__":
