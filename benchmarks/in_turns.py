@@ -48,7 +48,7 @@ def main() -> None:
     print(f"{opts.tests} tests, medians of {opts.rounds} rounds in turns")
     for name, folder in checkouts.items():
         many, calls = (_median(costs[(name, kind)]) for kind in ("many", "calls"))
-        call = Cost(calls.wall - many.wall, calls.cpu - many.cpu, calls.faults - many.faults)
+        call = calls - many
         per = 1000 / opts.tests
         print(
             f"  {name:<5} {folder}: trivial tests {many.wall:6.3f} s (CPU {many.cpu:6.3f} s, "

@@ -20,6 +20,7 @@ virtualenv holds (anyio's plugin, say, which imports asyncio and makes every for
 a third larger). Measurements before 2026-12-05 loaded every installed plugin.
 
     python benchmarks/overhead.py [--tests 300] [--repeats 5] [--forked]
+    python benchmarks/overhead.py --write-only DIR [--tests 300]  # the specs alone
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class Cost:
     cpu: float
     faults: int
 
+    def __sub__(self, other: Cost) -> Cost:
+        """What this session cost beyond ``other``."""
+        return Cost(self.wall - other.wall, self.cpu - other.cpu, self.faults - other.faults)
+
 
 PLUGINS = ["-p", "pytest_timeout"]  # loaded by every grading session, so by every row here
 
@@ -93,6 +98,7 @@ def session(
 
 
 GRADER = [*PLUGINS, "-p", "grader.plugin"]
+PLAIN, LAUNCHED, FORKED = "plain pytest", "grader plugin (launcher)", "pytest-forked"
 
 
 def median_cost(args: list[str], folder: Path, repeats: int, failed: bool = False) -> Cost:
@@ -120,13 +126,7 @@ def _after_the_first(
     """A row of what each test after the first cost over plain pytest's, and the session's
     start over plain pytest's; ``runs`` and ``base``: (all tests, the first test alone)."""
     (every, first), (base_every, base_first) = runs, base
-    rest = Cost(every.wall - first.wall, every.cpu - first.cpu, every.faults - first.faults)
-    base_rest = Cost(
-        base_every.wall - base_first.wall,
-        base_every.cpu - base_first.cpu,
-        base_every.faults - base_first.faults,
-    )
-    row = _row(label, rest, base_rest, tests - 1, "test")
+    row = _row(label, every - first, base_every - base_first, tests - 1, "test")
     return f"{row}  (start {(first.wall - base_first.wall) * 1000:+5.0f} ms)"
 
 
@@ -151,19 +151,32 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--forked", action="store_true", help="also measure pytest-forked")
+    parser.add_argument(
+        "--write-only",
+        type=Path,
+        metavar="DIR",
+        help="write the benchmark's specs under DIR (to run or profile by hand) and stop",
+    )
     opts = parser.parse_args()
+    if opts.write_only is not None:
+        if (opts.write_only / "exercises").exists():
+            parser.error(f"--write-only {opts.write_only}: it holds an exercises folder already")
+        for spec in bench_folder(opts.write_only, opts.tests):
+            print(spec)
+        print(Path(spec).with_name("test_failing.py"))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         many, calls = bench_folder(root, opts.tests)
         empty = ["--collect-only"]
         first = f"{many}::test_trivial[0]"  # all collected, one run
         kinds = [
-            ("plain pytest", PLUGINS),
-            ("grader plugin (launcher)", GRADER),
+            (PLAIN, PLUGINS),
+            (LAUNCHED, GRADER),
             ("grader, session forks each test", [*GRADER, "--grader-no-launcher"]),
         ]
         if opts.forked:
-            kinds.append(("pytest-forked", [*PLUGINS, "-p", "pytest_forked", "--forked"]))
+            kinds.append((FORKED, [*PLUGINS, "-p", "pytest_forked", "--forked"]))
         runs = {
             label: (
                 median_cost([*args, many], root, opts.repeats),
@@ -175,9 +188,9 @@ def main() -> None:
         collect = median_cost([*PLUGINS, *empty, many], root, opts.repeats)
         sandbox = median_cost([*GRADER, calls], root, opts.repeats)
         failing = str(Path(many).with_name("test_failing.py"))
-        fails = {
-            "plain pytest": median_cost([*PLUGINS, failing], root, opts.repeats, failed=True),
-            "grader plugin (launcher)": median_cost([*GRADER, failing], root, opts.repeats, True),
+        fails = {  # plain pytest's and the grader's
+            label: median_cost([*args, failing], root, opts.repeats, failed=True)
+            for label, args in kinds[:2]
         }
         as_uid = None
         if users.separate_uid_applies():  # root: what the separate uid and its sweeps add
@@ -197,7 +210,7 @@ def main() -> None:
         print(_row(label, cost, base, opts.tests, "test") + "  (over plain pytest)")
     print(_row("+ one sandboxed student call", sandbox, rows[1][1], opts.tests, "call"))
     for label, cost in fails.items():
-        short = "grader" if label.startswith("grader") else label
+        short = "grader" if label == LAUNCHED else label
         print(_row(f"+ the test fails, {short}", cost, runs[label][0], opts.tests, "failure"))
     if as_uid is not None:
         many_uid, calls_uid = as_uid
@@ -205,10 +218,10 @@ def main() -> None:
         print(_row("+ one call as the sandbox uid", calls_uid, many_uid, opts.tests, "call"))
     print("after the first test (the session's start left out), over plain pytest's:")
     for label, pair in runs.items():
-        print(_after_the_first(label, pair, runs["plain pytest"], opts.tests))
-    if "pytest-forked" in runs:
-        grader, forked, plain = (runs[k] for k in (kinds[1][0], "pytest-forked", "plain pytest"))
-        rest = [Cost(e.wall - f.wall, 0, 0) for e, f in (grader, forked, plain)]
+        print(_after_the_first(label, pair, runs[PLAIN], opts.tests))
+    if FORKED in runs:
+        grader, forked, plain = (runs[k] for k in (LAUNCHED, FORKED, PLAIN))
+        rest = [every - first for every, first in (grader, forked, plain)]
         print(
             f"grader against pytest-forked: {_against(grader[0], forked[0], plain[0]):.2f}x "
             f"over all tests, {_against(*rest):.2f}x after the first"

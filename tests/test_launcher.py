@@ -241,7 +241,11 @@ print(cold, pages_written_by_a_childs_first_mac())
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="page faults as Linux counts them")
 def test_a_mac_warmed_up_before_forking_is_not_set_up_again_in_each_child() -> None:
     found = subprocess.run(
-        [sys.executable, "-c", FIRST_MAC_IN_A_CHILD], capture_output=True, text=True, check=True
+        [sys.executable, "-c", FIRST_MAC_IN_A_CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     cold, warm = map(int, found.stdout.split())
     # Measured here: 116-123 pages cold, 77-81 warm (the rest is code mapped in and the
