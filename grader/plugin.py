@@ -51,6 +51,7 @@ from grader import (
     sandbox,
     sandbox_child,
     secret,
+    sources,
     submitted,
     users,
     wire,
@@ -595,11 +596,13 @@ def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.L
 
         try:
             forker = launcher.Launcher.start(
-                run_test, ready, lambda: _rehearse(item.session), sessions_own
+                run_test, ready, lambda: _warm_up(item.session), sessions_own
             )
         except OSError as exc:
             print(f"grader: no launcher ({exc}): the session forks every test", file=sys.stderr)
         gc.freeze()  # this session's own pages: see _start_test_process
+    if forker is None:  # the session forks every test process itself
+        _learn_report_sources(item.session)
     config.stash[LAUNCHER] = forker
     return forker
 
@@ -612,6 +615,25 @@ def _warm_source_lookup() -> None:
     inherits the table. 40 failing tests on Python 3.11, 2026-12-05: 1.66-1.67 s without,
     0.90-0.92 s with; 3.10: 2.03-2.10 s against 1.01-1.05 s."""
     inspect.getmodule(_warm_source_lookup.__code__)  # a code object has no __module__
+
+
+def _warm_up(session: pytest.Session) -> None:
+    """In the launcher, before its first fork: what every test process would do for itself."""
+    _learn_report_sources(session)
+    _rehearse(session)  # after: its failing test's report uses what was learnt
+
+
+def _learn_report_sources(session: pytest.Session) -> None:
+    """Parse, once, the files a failing test's report parses (:mod:`grader.sources`): the
+    session's spec modules and the grader's modules a spec calls (learnt by the zygote
+    already, for every session it forks after its first)."""
+    specs = {id(module): module for item in session.items if (module := _module_of(item))}
+    sources.learn([*sources.traceback_modules(), *specs.values()])
+
+
+def _module_of(item: pytest.Item) -> types.ModuleType | None:
+    module = getattr(item, "module", None)
+    return module if isinstance(module, types.ModuleType) else None
 
 
 def _uses_student(item: pytest.Item) -> bool:

@@ -39,7 +39,7 @@ from typing import Any
 
 from _pytest.stash import StashKey
 
-from grader import heap, isolation
+from grader import heap, isolation, sources
 
 KEY_FD = 3  # where a session forked here finds the results key (--grader-key-fd)
 _STARTED_IN = "/"  # the zygote's folder: where its module search path may start
@@ -200,7 +200,10 @@ def serve(sock: socket.socket, supervisor: int) -> None:
         sock.send(json.dumps(answer).encode())
         if not frozen:
             # After the first fork, while that session runs: every later session starts
-            # from a heap it never collects and whose reference counts it never writes.
+            # from a heap it never collects and whose reference counts it never writes,
+            # and knows the statements of the grader's modules a failing test's report
+            # looks up (grader.sources).
+            sources.learn(sources.traceback_modules())
             heap.freeze()
             frozen = True
 

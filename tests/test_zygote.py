@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(not LINUX, reason="the zygote needs a child subr
 FACTS_TEST = textwrap.dedent(
     """
     import gc, json, os, sys
-    from grader import zygote
+    from pathlib import Path
+    from grader import sandbox, sources, zygote
 
     def test_facts(pytestconfig):
         fds = os.listdir("/proc/self/fd")
@@ -50,6 +51,7 @@ FACTS_TEST = textwrap.dedent(
             "premade": pytestconfig.stash.get(zygote.PREMADE, False),
             "frozen": gc.get_freeze_count(),  # 3.12 starts with a few hundred
             "immortal": sys.getrefcount(sys.modules["pytest"]) == 0xFFFFFFFF,
+            "learnt": sources.learnt(Path(os.path.abspath(sandbox.__file__))),
         }
         with open(os.environ["FACTS_OUT"], "w") as out:
             json.dump(facts, out)
@@ -133,7 +135,8 @@ def test_a_forked_session_sees_what_an_executed_one_sees(
 def test_sessions_after_the_first_start_from_the_zygotes_frozen_heap(tmp_path: Path) -> None:
     """The zygote freezes its heap once it has forked its first session (grader.heap): the
     sessions forked after that never collect its objects, and where CPython allows it never
-    count references to them either."""
+    count references to them either. Before that it learns the statements of the grader's
+    modules (grader.sources), so no session parses them again."""
     isolation.become_subreaper()
     warm = zygote.Zygote.start([sys.executable, *session.isolation_flags()])
     try:
@@ -144,6 +147,8 @@ def test_sessions_after_the_first_start_from_the_zygotes_frozen_heap(tmp_path: P
     assert first["frozen"] < 1000 and not first["immortal"]
     assert second["frozen"] > 10_000, "pytest, the grader and their modules"
     assert second["immortal"] == heap.immortals_supported()
+    # and where a failing test's report finds the statements of the grader's modules
+    assert not first["learnt"] and second["learnt"], (first, second)
 
 
 def test_a_session_forked_by_the_zygote_imports_only_its_spec(tmp_path: Path) -> None:
