@@ -51,6 +51,9 @@ TRACEBACK_MODULES = (
 )
 
 
+_HOLDS_STATEMENTS = (ast.stmt, ast.ExceptHandler, ast.match_case)
+
+
 @dataclass(frozen=True)
 class _Learnt:
     tree: ast.Module
@@ -118,15 +121,23 @@ def statement_tree(text: str) -> ast.Module:
     before an ``else:`` or ``finally:`` block's first statement. Where pytest keeps that list
     on the tree itself once it has walked it, the ``pass`` nodes are dropped again."""
     starts: list[int] = []
-    for node in ast.walk(ast.parse(text, "source", "exec")):
-        if isinstance(node, (ast.stmt, ast.ExceptHandler)):
-            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                starts.extend(decorator.lineno for decorator in node.decorator_list)
-            starts.append(node.lineno)
-            for block in ("finalbody", "orelse"):
-                body = getattr(node, block, None)
-                if body:
-                    starts.append(body[0].lineno - 1)
+    todo: list[ast.AST] = list(ast.parse(text, "source", "exec").body)
+    while todo:  # statements only: no expression holds one, and they are most of the tree
+        node = todo.pop()
+        if isinstance(node, ast.match_case):
+            todo.extend(node.body)
+            continue
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            starts.extend(decorator.lineno for decorator in node.decorator_list)
+        starts.append(getattr(node, "lineno", 0))
+        for block in ("finalbody", "orelse"):
+            body = getattr(node, block, None)
+            if body:
+                starts.append(body[0].lineno - 1)
+        for field in node._fields:  # bodies, handlers and cases: statements below this one
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], _HOLDS_STATEMENTS):
+                todo.extend(value)
     passes: list[ast.stmt] = [ast.Pass(lineno=line, col_offset=0) for line in starts]
     tree = ast.Module(body=passes, type_ignores=[])
     get_statement_startend2(0, tree)
