@@ -26,12 +26,13 @@ Who owns what:
   starts in it (a sandbox forked ahead) is its own: one that is not needed kills and reaps
   that before it exits.
 
-Before its first fork the launcher *rehearses* (the session's ``rehearse()``: two made-up
-tests through a test process's path), makes one MAC (:func:`grader.secret.warm_up`: OpenSSL
-sets it up lazily, and would in every test process) and freezes its heap
-(:mod:`grader.heap`), so every test process starts from warm, specialised code and, where
-CPython allows, objects whose reference counts it never writes: fewer of its pages are
-copied during its test.
+Before its first fork the launcher *rehearses* (the session's ``rehearse()``: it learns
+where the statements of the session's specs start, :mod:`grader.sources`, and runs two
+made-up tests through a test process's path), makes one MAC
+(:func:`grader.secret.warm_up`: OpenSSL sets it up lazily, and would in every test process)
+and freezes its heap (:mod:`grader.heap`), so every test process starts from warm,
+specialised code and, where CPython allows, objects whose reference counts it never
+writes: fewer of its pages are copied during its test.
 
 Student code never runs in the launcher: it runs in sandboxes below a test process, which
 run as another uid when the grader is root. The launcher holds no key (it scrubs the

@@ -89,22 +89,25 @@ def learn(modules: Iterable[ModuleType]) -> int:
         return 0
     learnt = 0
     for module in modules:
-        key = _key_of(module)
-        source, _ = findsource(module)
-        if key is None or source is None:
-            continue
-        text = str(source)
-        digest = _digest(text)
-        known = _LEARNT.get(key)
-        if known is not None and known.digest == digest:
-            continue
         try:
-            tree = statement_tree(text)
-        except (SyntaxError, ValueError):
+            learnt += _learn(module)
+        except Exception:  # learning only saves time: the report parses the file as before
             continue
-        _LEARNT[key] = _Learnt(tree, digest)
-        learnt += 1
     return learnt
+
+
+def _learn(module: ModuleType) -> int:
+    key = _key_of(module)
+    source, _ = findsource(module)
+    if key is None or source is None:
+        return 0
+    text = str(source)
+    digest = _digest(text)
+    known = _LEARNT.get(key)
+    if known is not None and known.digest == digest:
+        return 0
+    _LEARNT[key] = _Learnt(statement_tree(text), digest)
+    return 1
 
 
 def learnt(path: Path | str) -> bool:

@@ -135,3 +135,17 @@ def test_a_pytest_that_answers_differently_gets_nothing_installed(
     assert not sources.installed()
     assert sources.pytest_code.TracebackEntry.getsource is getsource
     assert sources.learn([sys.modules[__name__]]) == 0
+
+
+def test_what_cannot_be_learnt_is_left_to_pytest_and_raises_nothing(tmp_path: Path) -> None:
+    """Learning only saves time: it runs in the launcher and the zygote, which must go on."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("def broken(:\n    pass\n", encoding="utf-8")
+    unparsable = ModuleType("broken")
+    unparsable.__file__ = str(broken)
+    nowhere = ModuleType("nowhere")
+    nowhere.__file__ = str(tmp_path / "gone.py")
+    odd = ModuleType("odd")
+    odd.__file__ = 42  # type: ignore[assignment]  # whatever a module carries
+    assert sources.learn([unparsable, nowhere, odd, ModuleType("no_file")]) == 0
+    assert not sources.learnt(broken)
