@@ -33,8 +33,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from _pytest._code import code as pytest_code
-from _pytest._code.source import Source, findsource, get_statement_startend2, getstatementrange_ast
+try:
+    from _pytest._code import code as pytest_code
+    from _pytest._code import source as pytest_source
+except ImportError:  # a pytest whose internals moved: reports parse as before
+    pytest_code = pytest_source = None  # type: ignore[assignment]
+
+_USED = ("Source", "findsource", "get_statement_startend2", "getstatementrange_ast")
 
 # The modules besides the spec whose frames a failing spec's traceback shows: the grader's
 # (a student's call, a wait) and the standard library's ``with`` blocks.
@@ -71,7 +76,9 @@ def install() -> bool:
     if _original is not None:
         return True
     entry = getattr(pytest_code, "TracebackEntry", None)
-    if entry is None or not callable(getattr(entry, "getsource", None)) or not _agrees():
+    if entry is None or not callable(getattr(entry, "getsource", None)):
+        return False
+    if not all(hasattr(pytest_source, name) for name in _USED) or not _agrees():
         return False
     _original = entry.getsource
     entry.getsource = _getsource
@@ -98,7 +105,7 @@ def learn(modules: Iterable[ModuleType]) -> int:
 
 def _learn(module: ModuleType) -> int:
     key = _key_of(module)
-    source, _ = findsource(module)
+    source, _ = pytest_source.findsource(module)
     if key is None or source is None:
         return 0
     text = str(source)
@@ -143,7 +150,7 @@ def statement_tree(text: str) -> ast.Module:
                 todo.extend(value)
     passes: list[ast.stmt] = [ast.Pass(lineno=line, col_offset=0) for line in starts]
     tree = ast.Module(body=passes, type_ignores=[])
-    get_statement_startend2(0, tree)
+    pytest_source.get_statement_startend2(0, tree)
     if hasattr(tree, "_pytest_statement_linenos"):  # pytest 9.2+: it reads only that list now
         tree.body = []
     return tree
@@ -243,12 +250,13 @@ def _agrees() -> bool:
     """Whether, under this pytest, the small tree of :data:`_SAMPLE` gives every line the same
     statement range as the sample's real tree."""
     try:
-        source = Source(_SAMPLE)
-        real, _, _ = getstatementrange_ast(0, source)
+        source = pytest_source.Source(_SAMPLE)
+        search = pytest_source.getstatementrange_ast
+        real, _, _ = search(0, source)
         small = statement_tree(str(source))
         for line in range(len(source.lines)):
-            expected = getstatementrange_ast(line, source, astnode=real)[1:]
-            if getstatementrange_ast(line, source, astnode=small)[1:] != expected:
+            expected = search(line, source, astnode=real)[1:]
+            if search(line, source, astnode=small)[1:] != expected:
                 return False
     except Exception:
         return False

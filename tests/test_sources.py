@@ -149,3 +149,15 @@ def test_what_cannot_be_learnt_is_left_to_pytest_and_raises_nothing(tmp_path: Pa
     odd.__file__ = 42  # type: ignore[assignment]  # whatever a module carries
     assert sources.learn([unparsable, nowhere, odd, ModuleType("no_file")]) == 0
     assert not sources.learnt(broken)
+
+
+def test_a_pytest_whose_internals_moved_gets_nothing_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sources, "_original", None)
+    moved = ModuleType("source")
+    moved.Source = Source  # type: ignore[attr-defined]  # the rest is gone
+    monkeypatch.setattr(sources, "pytest_source", moved)
+    getsource = sources.pytest_code.TracebackEntry.getsource
+    assert not sources.install()
+    assert sources.pytest_code.TracebackEntry.getsource is getsource
