@@ -12,7 +12,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from _pytest._code import ExceptionInfo
 from _pytest._code.source import Source, get_statement_startend2
 
 from grader import sources
@@ -77,10 +76,8 @@ def failing_module(tmp_path: Path) -> Iterator[ModuleType]:
 
 
 def _report(module: ModuleType) -> str:
-    try:
+    with pytest.raises(AssertionError) as info:
         module.failing()
-    except AssertionError:
-        info = ExceptionInfo.from_current()
     return str(info.getrepr(style="long"))
 
 
