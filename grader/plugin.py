@@ -627,8 +627,8 @@ def _learn_report_sources(session: pytest.Session) -> None:
     """Parse, once, the files a failing test's report parses (:mod:`grader.sources`): the
     session's spec modules and the grader's modules a spec calls (learnt by the zygote
     already, for every session it forks after its first)."""
-    specs = {id(module): module for item in session.items if (module := _module_of(item))}
-    sources.learn([*sources.traceback_modules(), *specs.values()])
+    specs = dict.fromkeys(module for item in session.items if (module := _module_of(item)))
+    sources.learn([*sources.traceback_modules(), *specs])
 
 
 def _module_of(item: pytest.Item) -> types.ModuleType | None:
