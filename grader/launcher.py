@@ -32,7 +32,10 @@ made-up tests through a test process's path), makes one MAC
 (:func:`grader.secret.warm_up`: OpenSSL sets it up lazily, and would in every test process)
 and freezes its heap (:mod:`grader.heap`), so every test process starts from warm,
 specialised code and, where CPython allows, objects whose reference counts it never
-writes: fewer of its pages are copied during its test.
+writes: fewer of its pages are copied during its test. That takes the launcher 0.1-0.5 s
+(most of it learning sources and, on 3.12+, making the heap immortal); meanwhile the
+session forks the tests that are due itself (:meth:`Launcher.warming_up`), on the other
+core, rather than wait, and a launcher that never got ready is killed at the end.
 
 Student code never runs in the launcher: it runs in sandboxes below a test process, which
 run as another uid when the grader is root. The launcher holds no key (it scrubs the
@@ -106,6 +109,7 @@ class Launcher:
         self._statuses: dict[int, int] = {}
         self._forgotten: set[int] = set()  # test processes whose end nobody will ask for
         self._last_started = False  # the session's last test has its process: none is prepared
+        self._warmed_up = False  # it has prepared a test process: its warm-up is over
 
     @classmethod
     def start(
@@ -197,6 +201,20 @@ class Launcher:
             elif readable is not None and events:
                 return self._statuses.pop(pid, None)
 
+    def warming_up(self) -> bool:
+        """Whether the launcher is still warming up (it has not yet prepared its first test
+        process), from what it has said so far; never waits. Raises LauncherGone."""
+        while not self._warmed_up and select.select([self._control], [], [], 0)[0]:
+            self._receive()
+        return not self._warmed_up
+
+    def close_in_child(self) -> None:
+        """In a test process the session forked itself: let go of our copies of the
+        launcher's descriptors (it must not be able to speak for the session)."""
+        for prepared in self._prepared:
+            prepared.sock.close()
+        self._control.close()
+
     def forget(self, pid: int) -> None:
         """Nobody will ask for this test process's wait status (it reported and swept)."""
         if self._statuses.pop(pid, None) is None:
@@ -221,6 +239,7 @@ class Launcher:
             raise LauncherGone(f"the launcher is gone: {exc}") from exc
         words = data.decode(errors="replace").split()
         if words[:1] == ["ready"] and len(words) == 2 and len(fds) == 1:
+            self._warmed_up = True
             self._prepared.append(_Prepared(int(words[1]), socket.socket(fileno=fds[0])))
             return
         for fd in fds:
@@ -238,8 +257,10 @@ class Launcher:
 
     def close(self, broken: bool = False) -> None:
         """End the launcher: it kills and reaps its test processes and exits. One
-        that is ``broken`` (stopped, say) is SIGKILLed at once; its prepared process dies
-        with it."""
+        that is ``broken`` (stopped, say), or still warming up (it would answer only once
+        done, and no test is left to gain from it), is SIGKILLed at once; its prepared
+        process dies with it."""
+        broken = broken or not self._warmed_up
         for prepared in self._prepared:
             prepared.sock.close()
         self._prepared.clear()

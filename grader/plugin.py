@@ -4,8 +4,9 @@ Loaded with ``-p grader.plugin`` by the session the supervisor starts. Each test
 own *test process*, which runs pytest's normal protocol for that one item and sends its
 reports back as JSON — signed with a per-test key — over a pipe. On Linux the test processes
 are forked one test ahead by the session's launcher (:mod:`grader.launcher`, a copy of the
-session made once after collection) and handed their test; elsewhere, or with
-``--grader-no-launcher``, the session forks each one itself. The session owns the pipe's read
+session made once after collection) and handed their test, except those due while the
+launcher still warms up; elsewhere, or with ``--grader-no-launcher``, the session forks each
+one itself. The session owns the pipe's read
 end, the test's output file and its temporary directory, and closes or removes them when the
 test ends. It waits with a wall-clock deadline; on overrun it asks the test process for a stack
 dump of every thread and then SIGKILLs it. Before it reports, a test process kills and reaps
@@ -535,7 +536,7 @@ def _start_test_process(
     was forked here). ``report``: the report pipe's ends (the test process gets the write end);
     ``last``: see :func:`run_forked`."""
     report_r, report_w = report
-    if forker is not None:
+    if forker is not None and not _launcher_warming_up(item.config, forker):
         memory = item.config.stash.get(HANGS, None)
         handover = launcher.Handover(
             nodeid=item.nodeid,
@@ -555,8 +556,29 @@ def _start_test_process(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the test process, which never returns
         os.close(report_r)
+        if forker is not None:
+            forker.close_in_child()
         _test_process(item, key, report_w, output.fd, workdir, ready=False)
     return pid, None
+
+
+AWAIT_LAUNCHER = "GRADER_AWAIT_LAUNCHER"  # set: every test waits for the launcher (see below)
+
+
+def _launcher_warming_up(config: pytest.Config, forker: launcher.Launcher) -> bool:
+    """Whether the session forks this test itself because its launcher is still warming up
+    (0.1-0.5 s, see :mod:`grader.launcher`): the session is idle until the launcher is
+    ready, so its first tests run meanwhile, at a fork's cost, instead of waiting. Every
+    guarantee is the same either way; what differs is speed (a test forked here starts
+    from a colder copy) and which process is the test process's parent, which the
+    grader's own tests of the launcher fix with ``GRADER_AWAIT_LAUNCHER=1``."""
+    if os.environ.get(AWAIT_LAUNCHER) == "1":
+        return False
+    try:
+        return forker.warming_up()
+    except launcher.LauncherGone as exc:
+        _drop_launcher(config, f"{exc}: forking the tests from the session")
+        return True
 
 
 def _launcher(item: pytest.Item, sessions_own: Sequence[int] = ()) -> launcher.Launcher | None:

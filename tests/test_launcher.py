@@ -4,7 +4,9 @@ session, and what happens when it or a prepared process dies.
 Each spec here is written into a private copy of the fixture repository as exercise
 `07_launched` and checked with `grader check` (the `grade` fixture also fails a test that
 leaves any process behind). The specs observe their own process tree from the inside; the
-verdicts come from the session as always.
+verdicts come from the session as always. Their tests wait for the launcher
+(``GRADER_AWAIT_LAUNCHER=1``), so every test process is the launcher's; what the session does
+while its launcher warms up is tested on its own below.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ import pytest
 
 from grader import isolation, launcher, plugin, probe, rehearsed, secret
 from grader.polling import holds_within
+
+
+@pytest.fixture(autouse=True)
+def _every_test_waits_for_the_launcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(plugin.AWAIT_LAUNCHER, "1")
+
 
 TOML = """title = { en = "Launcher", zh = "启动器" }
 topics = ["grader self-test"]
@@ -200,6 +208,142 @@ def test_a_stopped_launcher_costs_no_test_and_holds_up_nothing_for_long(
     run = grade("07_launched", "def nothing():\n    return None\n")
     assert set(run.statuses().values()) == {"passed"}, json.dumps(run.data)[:3000]
     assert run.seconds < launcher.PREPARE_WAIT + 10, f"took {run.seconds:.1f} s"
+
+
+# The session forks the tests that are due while its launcher warms up. The first test
+# makes sure the launcher never gets ready (it stops it), so every test is the session's.
+EARLY = """
+import os
+import signal
+
+from grader import probe
+
+RUNNER = {runner}  # the session's parent
+LOG = {log!r}
+
+
+def parent_of(pid):
+    with open(f"/proc/{{pid}}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def sockets():
+    found = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found += os.readlink(f"/proc/self/fd/{{fd}}").startswith("socket:")
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    return found
+
+
+def note(n):
+    parent = os.getppid()
+    by_session = parent_of(parent) == RUNNER
+    with open(LOG, "a") as f:
+        f.write(f"{{n}} {{os.getpid()}} {{parent}} {{by_session}} {{sockets()}}\\n")
+
+
+def test_first():
+    note(0)
+    session = os.getppid()
+    if parent_of(session) == RUNNER:  # forked by the session: the launcher is warming up
+        for pid in probe.child_pids(session):
+            if pid != os.getpid():
+                os.kill(pid, signal.SIGSTOP)  # it never gets ready
+
+
+def test_second():
+    note(1)
+
+
+def test_third():
+    note(2)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_the_session_forks_the_tests_due_while_its_launcher_warms_up(
+    grade, fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(plugin.AWAIT_LAUNCHER)
+    log = tmp_path / "parents.log"
+    _exercise(fixture_repo, EARLY.format(runner=os.getpid(), log=str(log)))
+    run = grade("07_launched", "def nothing():\n    return None\n")  # also: nothing left
+    assert set(run.statuses().values()) == {"passed"}, run.output
+    rows = [line.split() for line in log.read_text().splitlines()]
+    assert [row[0] for row in rows] == ["0", "1", "2"]
+    assert rows[0][3] == "True", f"the first test was not forked by the session: {rows}"
+    assert len({row[1] for row in rows}) == 3, "one process per test"
+    assert {row[2] for row in rows} == {rows[0][2]}, f"the session forked every test: {rows}"
+    assert {row[4] for row in rows} == {"0"}, f"a test process kept the launcher's socket: {rows}"
+
+
+def _blocking_rehearsal(release: int) -> Callable[[], None]:
+    """A launcher's warm-up that lasts until ``release`` is readable (forever if never)."""
+    return lambda: select.select([release], [], [])  # runs in the launcher
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_launcher_says_it_is_warming_up_until_it_has_prepared_a_process() -> None:
+    def play() -> int:
+        release_r, release_w = os.pipe()
+        forker = launcher.Launcher.start(
+            lambda *_: os._exit(0), lambda: None, _blocking_rehearsal(release_r)
+        )
+        if not forker.warming_up():
+            return 1
+        os.write(release_w, b"go")
+        ready = holds_within(lambda: not forker.warming_up(), 30.0)
+        forker.close()
+        return 0 if ready else 2
+
+    _as_stand_in_session(
+        play,
+        {
+            1: "warming_up() was False while the launcher's warm-up was still running",
+            2: "warming_up() stayed True after the launcher prepared a process",
+        },
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_launcher_still_warming_up_at_the_end_is_killed_not_waited_for() -> None:
+    """Its warm-up could last (a rehearsal, a heap to freeze) long after the session's last
+    test: close() kills it and waits only for its death. What it had forked by then is the
+    session's sweep's (pytest_unconfigure)."""
+
+    def play() -> int:
+        release_r, _ = os.pipe()
+        forker = launcher.Launcher.start(
+            lambda *_: os._exit(0), lambda: None, _blocking_rehearsal(release_r)
+        )
+        events: list[tuple[str, int]] = []
+        real_wait, real_kill = isolation.wait_child, os.kill
+
+        def wait_child(pid: int, deadline: isolation.Deadline) -> int | None:
+            events.append(("wait", pid))
+            return real_wait(pid, deadline)
+
+        def kill(pid: int, sig: int) -> None:
+            events.append((f"signal {sig}", pid))
+            real_kill(pid, sig)
+
+        isolation.wait_child = wait_child  # type: ignore[assignment]
+        os.kill = kill
+        forker.close()
+        isolation.sweep_descendants()
+        if events[:1] != [(f"signal {signal.SIGKILL}", forker.pid)]:
+            return 1
+        return 3 if _nothing_below_us() else 0
+
+    _as_stand_in_session(
+        play,
+        {
+            1: "close() waited for a launcher still warming up instead of killing it",
+            3: "something of the launcher's outlived the session's sweep",
+        },
+    )
 
 
 WARMED = """
@@ -400,20 +544,29 @@ def test_a_session_that_hangs_up_while_a_test_process_is_prepared_inherits_nothi
     """CI once saw "1 process(es) left behind by the session were killed" under a spec whose
     tests leave nothing: the session had ended while its launcher was still announcing the
     next prepared process. The launcher now kills and reaps every process of its own before
-    it exits. Here the stand-in session closes the launcher exactly then; once close() has
-    returned, nothing may have been re-parented to it, alive or dead."""
+    it exits. Here the stand-in session starts one test, then closes the launcher while it
+    announces the next prepared process; once close() has returned, nothing may have been
+    re-parented to it, alive or dead. (A launcher the session never saw ready is killed
+    instead, and what it left is the session's sweep's: see the test after next.)"""
 
     def play() -> int:
         forked_r, forked_w = os.pipe()
         real_send_fds = socket.send_fds
+        announced = []
 
-        def announce_after_hang_up(sock, buffers, fds, *rest):  # runs in the launcher
-            os.write(forked_w, b"f")  # the prepared process exists now
-            select.select([sock], [], [], 30.0)  # readable: the session hung up
+        def announce_second_after_hang_up(sock, buffers, fds, *rest):  # runs in the launcher
+            announced.append(1)
+            if len(announced) == 2:
+                os.write(forked_w, b"f")  # the second prepared process exists now
+                select.select([sock], [], [], 30.0)  # readable: the session hung up
             return real_send_fds(sock, buffers, fds, *rest)
 
-        socket.send_fds = announce_after_hang_up  # type: ignore[assignment]
+        socket.send_fds = announce_second_after_hang_up  # type: ignore[assignment]
         forker = launcher.Launcher.start(lambda *_: os._exit(0), lambda: None)
+        socket.send_fds = real_send_fds
+        _, report_w = os.pipe()
+        handover = launcher.Handover("t", secret.new_key(), "/", [])
+        forker.start_test(handover, report_w, report_w, isolation.Deadline(30.0))
         announcing, _, _ = select.select([forked_r], [], [], 30.0)
         forker.close()
         return _nothing_below_us(reached=bool(announcing))
