@@ -6,6 +6,7 @@ sandboxes' view of the files, the session's network, the leases and the stale-fo
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import platform
@@ -189,6 +190,38 @@ def test_kill_all_stops_a_forking_hopper(sender: str, monkeypatch: pytest.Monkey
         assert polling.holds_within(lambda: mine() == [], 10.0), (
             f"a hopper outran kill_all: {mine()}"
         )
+
+
+def _linger_at_exit(seconds: float) -> None:
+    """Make the calling thread take ``seconds`` to end after its Python code has returned (a
+    thread-local destructor that sleeps, run by the C library as the thread exits)."""
+    key = ctypes.c_uint()
+    usleep = ctypes.cast(libc().usleep, ctypes.c_void_p)
+    assert libc().pthread_key_create(ctypes.byref(key), usleep) == 0
+    assert libc().pthread_setspecific(key, ctypes.c_void_p(int(seconds * 1_000_000))) == 0
+
+
+@root_only
+def test_kill_all_from_a_thread_returns_once_that_thread_has_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """join() returns while the thread is still exiting (CPython < 3.13): a fork right then
+    copies a process with two threads, which 3.12 warns of (1 fork in 8 right after a join,
+    here), and the session forks tests right after a kill_all while its launcher warms up.
+    Here the sending thread takes 0.2 s to exit: kill_all must not return before."""
+    with users.lease() as uid:
+        assert uid is not None
+        monkeypatch.setattr(users, "fork_in_use", _no_fork)  # the thread sends, or this fails
+        send = users._kill_every_process_we_may
+
+        def send_and_linger() -> None:
+            send()
+            _linger_at_exit(0.2)
+
+        monkeypatch.setattr(users, "_kill_every_process_we_may", send_and_linger)
+        tasks = sorted(os.listdir("/proc/self/task"))
+        users.kill_all(uid)
+        assert sorted(os.listdir("/proc/self/task")) == tasks, "kill_all's thread still exits"
 
 
 @root_only
