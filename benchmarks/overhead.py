@@ -9,10 +9,12 @@ run N tests that fail instead (``assert n == -1``): what a failure's report adds
 plain pytest and under the grader. With ``--forked`` it also runs
 pytest-forked, if it is installed (it needs pytest < 9.2: use `tox -e bench-forked`).
 
-A session's own start (the grader's launcher rehearses and freezes its heap once, before its
-first test) is spread over its tests in the first rows; the rows "after the first test" take
-it out: each session is run a second time with only its first test (all of them collected),
-and the difference is what the other N - 1 tests cost, next to what the start cost.
+A session's own start is spread over its tests in the first rows; the rows "after the first
+test" take it out: each session is run a second time with only its first test (all of them
+collected), and the difference is what the other N - 1 tests cost, next to what the start
+cost. The grader's launcher warms up (learns, rehearses, freezes its heap) while the session
+forks its first tests itself, so its warm-up falls on the early tests of the N - 1 too: a
+session of one test ends before its launcher is ready.
 
 Every session loads only the plugins it names, as a grading session does (pytest-timeout in
 every row, and the grader's or pytest-forked's where measured): not whatever else the
