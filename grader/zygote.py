@@ -39,7 +39,7 @@ from typing import Any
 
 from _pytest.stash import StashKey
 
-from grader import heap, isolation, sources
+from grader import heap, isolation
 
 KEY_FD = 3  # where a session forked here finds the results key (--grader-key-fd)
 _STARTED_IN = "/"  # the zygote's folder: where its module search path may start
@@ -203,6 +203,8 @@ def serve(sock: socket.socket, supervisor: int) -> None:
             # from a heap it never collects and whose reference counts it never writes,
             # and knows the statements of the grader's modules a failing test's report
             # looks up (grader.sources).
+            from grader import sources  # pytest's internals: not in the supervisor's imports
+
             sources.learn(sources.traceback_modules())
             heap.freeze()
             frozen = True
