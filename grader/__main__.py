@@ -1,3 +1,3 @@
-from grader.cli import main_entry
+from grader.entry import main
 
-main_entry()
+main()

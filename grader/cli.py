@@ -30,6 +30,7 @@ from grader import (
     catalog,
     cpus,
     doctor,
+    entry,
     i18n,
     isolation,
     pristine,
@@ -39,6 +40,7 @@ from grader import (
     users,
 )
 from grader.catalog import CatalogError, Exercise, UnknownExercise
+from grader.entry import SESSION_COMMANDS
 from grader.grade import grade
 from grader.live import live_progress
 from grader.report import text
@@ -265,9 +267,6 @@ def interrupts_once() -> Iterator[list[int]]:
             signal.signal(ending, handler)
 
 
-SESSION_COMMANDS = ("check", "watch", "grade", "batch", "verify")  # and `list --run`
-
-
 def _sessions_run_this_grader() -> None:
     """Refuse to grade with sessions that would import another grader's code than ours."""
     try:
@@ -341,7 +340,8 @@ def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
 
 
 def main_entry() -> None:
-    sys.exit(main())
+    """What an install made before grader.entry runs (its script names this)."""
+    entry.main()
 
 
 def _problem(exc: CatalogError | UsageProblem, lang: str) -> str:

@@ -22,6 +22,7 @@ before, with exec.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import json
@@ -84,14 +85,38 @@ class ZygoteError(Exception):
 class Zygote:
     """The supervisor's handle: the zygote process and our end of the socket pair to it."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], sock: socket.socket, python: Sequence[str] = ()
+    ) -> None:
         self.proc = proc
         self.sock = sock
+        self.python = tuple(python)  # the interpreter and flags it was started with
         self._lock = threading.Lock()  # one request at a time (grading runs sessions in threads)
+        self._ready = False  # it said "ready": everything is imported
 
     @classmethod
     def start(cls, python: Sequence[str]) -> Zygote:
-        """Start ``python -m grader.zygote`` (``python``: the interpreter and its flags)."""
+        """Start ``python -m grader.zygote`` (``python``: the interpreter and its flags) and
+        wait until it has imported everything."""
+        zygote = cls.launch(python)
+        zygote.wait_ready()
+        return zygote
+
+    def wait_ready(self) -> None:
+        """Return once the zygote has imported everything (at once after the first time);
+        ZygoteError, the zygote ended, if it never will."""
+        if self._ready:
+            return
+        try:
+            self._answer()  # "ready"
+        except ZygoteError:
+            self.close()
+            raise
+        self._ready = True
+
+    @classmethod
+    def launch(cls, python: Sequence[str]) -> Zygote:
+        """Start the zygote without waiting for it: see :meth:`start`."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             proc = subprocess.Popen(
@@ -108,13 +133,7 @@ class Zygote:
             raise
         finally:
             theirs.close()
-        zygote = cls(proc, ours)
-        try:
-            zygote._answer()  # "ready": everything is imported
-        except ZygoteError:
-            zygote.close()
-            raise
-        return zygote
+        return cls(proc, ours, python)
 
     def spawn(
         self, argv: Sequence[str], cwd: str, env: dict[str, str], output_fd: int, key_fd: int
@@ -149,13 +168,46 @@ class Zygote:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        """End the zygote (it reads the end of file and exits) and reap it."""
+        """End the zygote (it reads the end of file and exits) and reap it. One still
+        importing is killed: it would read the end of file only once done."""
         self.sock.close()
+        if not self._ready:
+            self.proc.kill()
         try:
             self.proc.wait(timeout=5.0)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+_EARLY: list[Zygote] = []  # started by start_early(), not yet taken by the supervisor
+
+
+def start_early(python: Sequence[str]) -> None:
+    """Start a zygote now, before the grader command's own imports and work (see
+    :mod:`grader.entry`); the supervisor takes it with :func:`take_early` when its first
+    session is due, and :func:`end_early` ends it if none ever is. Linux only."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):  # then the supervisor starts one when it needs it
+        _EARLY.append(Zygote.launch(python))
+
+
+def take_early(python: Sequence[str]) -> Zygote | None:
+    """The zygote :func:`start_early` started, if it runs ``python``; one that runs another
+    command line (the sessions turned out to need other flags) is ended."""
+    while _EARLY:
+        early = _EARLY.pop()
+        if early.python == tuple(python):
+            return early
+        early.close()
+    return None
+
+
+def end_early() -> None:
+    """End a zygote :func:`start_early` started that no session took."""
+    while _EARLY:
+        _EARLY.pop().close()
 
 
 # -- the zygote's side -----------------------------------------------------------------------

@@ -258,6 +258,69 @@ def test_a_warm_block_rewrites_each_spec_once_and_never_beside_it(fixture_repo: 
     assert not Path(folder).exists(), "the folder outlived its block"
 
 
+def test_the_first_session_comes_from_the_zygote_started_before_the_command() -> None:
+    python = [sys.executable, *session.isolation_flags()]
+    zygote.start_early(python)
+    (early,) = zygote._EARLY
+    with session.warm_sessions():
+        statuses = _run_echo()
+        (warm,) = session._ZYGOTE
+        assert warm is early and warm.alive() and not zygote._EARLY
+    assert "failed" not in statuses and early.proc.returncode is not None
+
+
+def test_a_zygote_started_early_for_other_flags_is_ended_and_another_started() -> None:
+    zygote.start_early([sys.executable, "-E", *session.isolation_flags()])
+    (early,) = zygote._EARLY
+    with session.warm_sessions():
+        statuses = _run_echo()
+        (warm,) = session._ZYGOTE
+        assert warm is not early and early.proc.returncode is not None
+    assert "failed" not in statuses
+
+
+def test_a_zygote_started_early_that_no_session_took_is_killed_not_waited_for() -> None:
+    """A grading command that ends before its first session (a usage error) must not wait
+    the 0.3 s its zygote takes to import everything, and read the end of file then."""
+    zygote.start_early([sys.executable, *session.isolation_flags()])
+    (early,) = zygote._EARLY
+    zygote.end_early()
+    assert early.proc.returncode == -signal.SIGKILL and not zygote._EARLY
+
+
+def test_the_grader_command_starts_its_zygote_before_its_own_imports(tmp_path: Path) -> None:
+    """What grader.entry is for: the zygote's imports and the command's side by side. Here
+    the command ends at once (an exercise that does not exist), ending its zygote too."""
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from grader import entry, zygote
+
+        seen = []
+        start = zygote.start_early
+        zygote.start_early = lambda python: (
+            seen.append(sorted({"grader.cli", "rich", "grader.session"} & set(sys.modules))),
+            start(python),
+        )
+        end = zygote.end_early
+        zygote.end_early = lambda: (seen.append([e.proc.pid for e in zygote._EARLY]), end())
+        sys.argv = ["grader", "--root", sys.argv[1], "check", "99_nothing"]
+        try:
+            entry.main()
+        except SystemExit as exc:
+            print("RESULT", json.dumps([exc.code, *seen]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(FIXTURE)], capture_output=True, text=True, timeout=60
+    )
+    (result,) = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    code, imported, (pid,) = json.loads(result.removeprefix("RESULT "))
+    assert imported == [], f"imported before the zygote started: {imported}"
+    assert code == 2, done.stdout + done.stderr
+    assert not os.path.exists(f"/proc/{pid}"), "the zygote outlived the command"
+
+
 def test_outside_a_warm_block_sessions_are_executed() -> None:
     _run_echo()
     assert not session._ZYGOTE
