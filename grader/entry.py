@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from grader import zygote
+
 # The commands that run grading sessions (and `list --run`): only these start a zygote.
 SESSION_COMMANDS = ("check", "watch", "grade", "batch", "verify")
 # The sessions' interpreter flags, as grader.session.isolation_flags() finds them unless the
@@ -25,12 +27,10 @@ EARLY_FLAGS = ("-I",)
 
 def main() -> None:
     argv = sys.argv[1:]
-    from grader import zygote
-
     if runs_sessions(argv):
         zygote.start_early([sys.executable, *EARLY_FLAGS])
     try:
-        from grader import cli
+        from grader import cli  # what the zygote's start overlaps: imported only now
 
         code = cli.main(argv)
     finally:

@@ -6,13 +6,13 @@ reports back as JSON — signed with a per-test key — over a pipe. On Linux th
 are forked one test ahead by the session's launcher (:mod:`grader.launcher`, a copy of the
 session made once after collection) and handed their test, except those due while the
 launcher still warms up; elsewhere, or with ``--grader-no-launcher``, the session forks each
-one itself. The session owns the pipe's read
-end, the test's output file and its temporary directory, and closes or removes them when the
-test ends. It waits with a wall-clock deadline; on overrun it asks the test process for a stack
-dump of every thread and then SIGKILLs it. Before it reports, a test process kills and reaps
-every process the test left below it (it is their subreaper) and names them; after every
-test, pass or fail, the session kills and reaps whatever else came back to it (it is a child
-subreaper too: a test process that died leaves its orphans to it) and names them as well.
+one itself. The session owns the pipe's read end, the test's output file and its temporary
+directory, and closes or removes them when the test ends. It waits with a wall-clock
+deadline; on overrun it asks the test process for a stack dump of every thread and then
+SIGKILLs it. Before it reports, a test process kills and reaps every process the test left
+below it (it is their subreaper) and names them; after every test, pass or fail, the
+session kills and reaps whatever else came back to it (it is a child subreaper too: a test
+process that died leaves its orphans to it) and names them as well.
 
 Markers: ``points(n)`` (default 1) and ``deadline(seconds)`` (the hard wall-clock limit for one
 test, default the exercise's ``timeout``). pytest-timeout, when loaded, is set up as the soft

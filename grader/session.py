@@ -125,7 +125,7 @@ class ForeignGrader(Exception):
 
 
 # Where the sessions' Python finds the grader, and whether it finds what a session imports:
-# found, not imported (importing them took 270 ms of every grader command; this takes 25).
+# found, not imported (importing them took 270 ms of every grader command; this takes 36).
 _FIND_GRADER = """
 from importlib.util import find_spec
 grader = find_spec("grader")

@@ -315,7 +315,7 @@ def _until_ended(thread: threading.Thread) -> None:
     if thread.native_id is None:
         return
     task = f"/proc/self/task/{thread.native_id}"
-    with contextlib.suppress(WaitTimeout):  # then it is stuck: the fork is warned of, no more
+    with contextlib.suppress(WaitTimeout):  # stuck exiting: go on (a fork then is warned of)
         wait_until(lambda: not os.path.exists(task), 1.0, interval=0.0001, max_interval=0.001)
 
 
