@@ -86,7 +86,7 @@ class Zygote:
     """The supervisor's handle: the zygote process and our end of the socket pair to it."""
 
     def __init__(
-        self, proc: subprocess.Popen[bytes], sock: socket.socket, python: Sequence[str] = ()
+        self, proc: subprocess.Popen[bytes], sock: socket.socket, python: Sequence[str]
     ) -> None:
         self.proc = proc
         self.sock = sock
