@@ -338,23 +338,45 @@ def _await_test(
     try:
         isolation.die_with_parent(launcher)
         roles.ready()
+        _rehearse_taking()
         key, body = bytearray(secret.MAC_BYTES), bytearray(_MESSAGE_MAX)
         size, fds = _receive_into(sock, [key, body], 2)
         if size == 0 or len(fds) != 2:
             _exit_unneeded(0)  # not needed after all
-        request = json.loads(body[: size - secret.MAC_BYTES])
-        handover = Handover(
-            nodeid=str(request["nodeid"]),
-            key=secret.adopt(key),
-            workdir=str(request["workdir"]),
-            hangs=[[str(part) for part in hang] for hang in request["hangs"]],
-        )
+        handover = _handover(body[: size - secret.MAC_BYTES], secret.adopt(key))
         signal.signal(signal.SIGINT, interrupt if interrupt is not None else signal.SIG_DFL)
         sock.send(_TAKEN)
         sock.close()
     except BaseException:
         _exit_unneeded(1)  # the session sees no report and names the exit
     roles.run_test(handover, fds[0], fds[1])
+
+
+def _handover(request: bytes | bytearray, key: bytearray) -> Handover:
+    """The test a prepared process is handed, from the session's JSON request and key."""
+    fields = json.loads(request)
+    return Handover(
+        nodeid=str(fields["nodeid"]),
+        key=key,
+        workdir=str(fields["workdir"]),
+        hangs=[[str(part) for part in hang] for hang in fields["hangs"]],
+    )
+
+
+_MADE_UP_REQUEST = json.dumps(
+    {"nodeid": "t.py::t", "workdir": "/", "hangs": [["k", "f"]]}
+).encode()  # as the session sends it: bytes, read from a bytearray
+
+
+def _rehearse_taking() -> None:
+    """In a prepared process, before it waits: take a made-up test the way it will take its
+    own (read the request, set SIGINT's handler), so that the pages those first calls write
+    (the JSON decoder's, the signal module's) are copied while the previous test runs, not
+    between the session's hand-over and the test: that step took 0.41 ms on 3.11 and 0.25 ms
+    on 3.13 before, 0.24 and 0.17 ms after (benchmarks/cycle.py). SIGINT stays ignored
+    here until the real test is taken."""
+    _handover(bytearray(_MADE_UP_REQUEST), bytearray(secret.MAC_BYTES))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _exit_unneeded(code: int) -> NoReturn:

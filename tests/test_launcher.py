@@ -616,6 +616,69 @@ def test_a_prepared_process_not_needed_ends_what_it_started_getting_ready() -> N
     _as_stand_in_session(play, {1: left, 2: "ready() never ran: the case was not reached"})
 
 
+def _ignores_sigint(pid: int) -> bool:
+    mask = probe.status_field(pid, "SigIgn")
+    return mask is not None and bool(int(mask, 16) >> (signal.SIGINT - 1) & 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_prepared_process_rehearses_taking_a_test_and_ignores_ctrl_c_until_it_has_one() -> None:
+    """A prepared process reads a made-up request and sets SIGINT's handler once before it
+    waits (so the pages those first calls copy are copied off the path from the hand-over
+    to the test); that leaves Ctrl-C ignored, as the launcher set it: Ctrl-C is the
+    session's until the process has its test, whose handler it then gets."""
+
+    def play() -> int:
+        rehearsed_r, rehearsed_w = os.pipe()
+        ran_r, ran_w = os.pipe()
+        real_rehearsal = launcher._rehearse_taking
+
+        def rehearse_taking() -> None:  # in the prepared process
+            real_rehearsal()
+            os.write(rehearsed_w, b"r")
+
+        def run_test(handover: launcher.Handover, report_w: int, out_fd: int) -> None:
+            restored = signal.getsignal(signal.SIGINT) == signal.SIG_DFL
+            os.write(ran_w, json.dumps([handover.nodeid, handover.hangs, restored]).encode())
+            os._exit(0)
+
+        launcher._rehearse_taking = rehearse_taking  # type: ignore[assignment]
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        roles = launcher._Roles(run_test, lambda: None, lambda: None)  # type: ignore[arg-type]
+        session = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the prepared process never returns
+            ours.close()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the launcher forks it
+            launcher._await_test(theirs, session, roles, None)
+        theirs.close()
+        if not select.select([rehearsed_r], [], [], 30.0)[0]:
+            return 1
+        if not _ignores_sigint(pid):
+            return 2
+        request = {"nodeid": "t.py::test_x", "workdir": "/", "hangs": [["k", "f()", "f", "t"]]}
+        _, report_w = os.pipe()
+        key = secret.new_key()
+        socket.send_fds(ours, [key, json.dumps(request).encode()], [report_w, report_w])
+        if not launcher._taken(ours, isolation.Deadline(30.0)):
+            return 3
+        if not select.select([ran_r], [], [], 30.0)[0]:
+            return 3
+        ran = json.loads(os.read(ran_r, 4096))
+        isolation.wait_child(pid, isolation.Deadline(30.0))
+        return 0 if ran == [request["nodeid"], request["hangs"], True] else 4
+
+    _as_stand_in_session(
+        play,
+        {
+            1: "the prepared process did not rehearse taking a test before it waited",
+            2: "the rehearsal let Ctrl-C reach a process that has no test yet",
+            3: "the prepared process did not take its test",
+            4: "the test it ran was not the one handed over, or Ctrl-C was not given back",
+        },
+    )
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 def test_a_session_ends_what_its_launcher_left_to_it_before_it_ends() -> None:
     """The launcher's last kill can leave a process of its own still dying (a prepared
