@@ -73,3 +73,27 @@ def test_the_overhead_splits_into_isolation_sessions_and_outside(tmp_path: Path)
     assert _class_batch().time_sums(tmp_path / "old").split(7.0) == (
         "overhead +40.0% (isolation +20.0%, sessions +20.0%)"
     )
+
+
+def _benchmark(script: str, *args: str) -> str:
+    """Run ``benchmarks/SCRIPT`` with ``args``; what it printed."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_cycle_benchmark_lines_up_the_steps_of_every_test() -> None:
+    """Its marks wrap the grader's own functions by name: a renamed one would drop a step."""
+    out = _benchmark("cycle.py", "--tests", "6")
+    assert "; 6 chains," in out, out
+    for step in ("handover sent", "[tp] handover received", "[tp] test run", "report arrived"):
+        assert f"  {step}\n" in out, out
+
+
+def test_the_protocol_ceiling_counts_every_test_process_of_each_variant() -> None:
+    out = _benchmark("protocol_ceiling.py", "--tests", "6", "--rounds", "1")
+    for variant in ("protocol", "fewer hooks", "bare"):
+        assert f"  {variant} " in out, out
