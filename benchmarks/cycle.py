@@ -7,7 +7,9 @@ pytest's protocol for the test to the handover of the test to its prepared proce
 report's arrival, its check and reading, and pytest's logging of it; in the test process,
 from the handover's arrival to its test run (pytest's protocol) and its report sent. Both
 sides read the same clock, so the steps line up into one chain. It prints each step's median
-and the median cycle from one test's start in the session to the next one's.
+and the median cycle from one test's start in the session to the next one's, and, to
+compare with the test process's run of pytest's protocol, the same three phases (their
+logging included) in plain pytest's one process.
 
     python benchmarks/cycle.py [--tests 300]
 """
@@ -22,7 +24,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from overhead import GRADER, bench_folder, session
+from overhead import GRADER, PLUGINS, bench_folder, session
 
 from grader.plugin import AWAIT_LAUNCHER
 
@@ -131,6 +133,38 @@ def _write():
 '''
 
 
+PLAIN_CONFTEST = f'''
+"""Written by benchmarks/cycle.py: plain pytest's time in each test's three phases."""
+import atexit
+import json
+import os
+import time
+
+import _pytest.runner
+
+FOLDER = os.environ["{MARKS}"]
+spans = []
+_call_and_report = _pytest.runner.call_and_report
+
+
+def call_and_report(*args, **kwargs):
+    started = time.monotonic_ns()
+    try:
+        return _call_and_report(*args, **kwargs)
+    finally:
+        spans.append(time.monotonic_ns() - started)
+
+
+_pytest.runner.call_and_report = call_and_report
+
+
+@atexit.register
+def _write():
+    with open(os.path.join(FOLDER, "plain"), "w") as f:
+        json.dump(spans, f)
+'''
+
+
 def chains(folder: Path) -> list[list[tuple[str, int]]]:
     """Each test's steps in time order: the session's marks of the test with the marks of
     the test process that ran it (the one whose first mark falls within them)."""
@@ -165,6 +199,10 @@ def main() -> None:
         env = dict(os.environ, **{MARKS: str(marks), AWAIT_LAUNCHER: "1"})
         wall = session([*GRADER, many], root, env).wall
         tests = chains(marks)
+        (root / "conftest.py").write_text(PLAIN_CONFTEST)
+        session([*PLUGINS, many], root, env)
+        spans = json.loads((marks / "plain").read_text())
+    plain = [sum(spans[i : i + 3]) / 1000 for i in range(0, len(spans), 3)]
     # The steps every chain has, in the order of their median time since the test's start.
     names = {step for step, _ in tests[0]}
     common = sorted(
@@ -184,6 +222,7 @@ def main() -> None:
         print(f"  {statistics.median(steps[step]):7.0f}  {step}")
     cycles = [(b[0][1] - a[0][1]) / 1000 for a, b in itertools.pairwise(tests)]
     print(f"  {statistics.median(cycles):7.0f}  a cycle: one test's start to the next one's")
+    print(f"  {statistics.median(plain):7.0f}  plain pytest: a test's three phases, logged")
 
 
 if __name__ == "__main__":

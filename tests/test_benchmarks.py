@@ -91,6 +91,7 @@ def test_the_cycle_benchmark_lines_up_the_steps_of_every_test() -> None:
     assert "; 6 chains," in out, out
     for step in ("handover sent", "[tp] handover received", "[tp] test run", "report arrived"):
         assert f"  {step}\n" in out, out
+    assert "  plain pytest: a test's three phases, logged\n" in out, out
 
 
 def test_the_protocol_ceiling_counts_every_test_process_of_each_variant() -> None:
