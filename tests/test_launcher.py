@@ -375,17 +375,25 @@ def test_test_processes_start_from_the_launchers_rehearsal_and_frozen_heap(
 
 
 FIRST_MAC_IN_A_CHILD = """
-import os, resource, sys
+import os
 from grader import secret
+
+def dirty_kib():
+    with open("/proc/self/smaps_rollup", "rb") as f:
+        for line in f.read().splitlines():
+            if line.startswith(b"Private_Dirty:"):
+                return int(line.split()[1])
+    raise RuntimeError("no Private_Dirty in /proc/self/smaps_rollup")
 
 def pages_written_by_a_childs_first_mac():
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        dirty_kib()  # the pages of its own first call are not the MAC's
+        before = dirty_kib()
         secret.mac(bytearray(secret.MAC_BYTES), b"a report" * 100)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        os.write(write_end, str(after - before).encode())
+        after = dirty_kib()
+        os.write(write_end, str((after - before) // 4).encode())
         os._exit(0)
     os.close(write_end)
     answer = os.read(read_end, 64)
@@ -408,9 +416,10 @@ def test_a_mac_warmed_up_before_forking_is_not_set_up_again_in_each_child() -> N
         timeout=60,
     )
     cold, warm = map(int, found.stdout.split())
-    # Measured here: 116-123 pages cold, 77-81 warm (the rest is code mapped in and the
-    # child's own objects), on Python 3.10, 3.11 and 3.13.
-    assert warm <= cold - 20, (cold, warm)
+    # Pages the child wrote (its private dirty memory: page faults would count the code it
+    # maps in too, which made this test flaky). Measured here: 42-49 cold, 20-24 warm (the
+    # child's own objects) on Python 3.10-3.13; equal without the warm-up.
+    assert warm * 10 <= cold * 7, (cold, warm)
 
 
 SOURCE_LOOKUP = """

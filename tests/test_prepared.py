@@ -59,6 +59,18 @@ def _below(pid: int) -> list[int]:
     return [p.pid for p in probe.descendants(pid)]
 
 
+def _fd_links(pid: int) -> list[str]:
+    """What every open descriptor of ``pid`` refers to, all read from one listing. A process
+    still starting closes descriptors while they are read (CI saw one vanish): such a
+    listing is read again, so the links returned were all open at once."""
+    for _ in range(1000):
+        try:
+            return [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in probe.open_fds(pid)]
+        except FileNotFoundError:
+            continue  # one closed between the listing and its link: list them again
+    raise AssertionError(f"the descriptors of {pid} never held still")
+
+
 @pytest.mark.parametrize("warm", [False, True], ids=["executed", "zygote"])
 def test_a_prepared_session_runs_no_test_before_it_goes(
     gate_exercise, tmp_path: Path, warm: bool
@@ -75,7 +87,7 @@ def test_a_prepared_session_runs_no_test_before_it_goes(
             below = wait_until(lambda: len(b := _below(prepared.proc.pid)) >= 2 and b, 30)
             gate = os.fstat(prepared._gate).st_ino
             for pid in below if os.geteuid() == 0 else []:
-                links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in probe.open_fds(pid)]
+                links = _fd_links(pid)
                 assert f"pipe:[{gate}]" not in links, (pid, links)
             assert not holds_within(marker.exists, 0.5), "a test ran before the session went"
         except BaseException:
