@@ -467,14 +467,18 @@ import os
 
 def pytest_runtest_setup(item):
     with open(os.environ["OBSERVED"], "a") as log:
-        log.write(f"{os.getpid()} {item.nodeid}\\n")
+        log.write(f"setup {os.getpid()} {item.nodeid} {len(item.fixturenames)}\\n")
 """
 AUTOUSE = """
+import os
+
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def everywhere():
+def everywhere(request):
+    with open(os.environ["OBSERVED"], "a") as log:
+        log.write(f"fixture {os.getpid()} {request.node.nodeid} 0\\n")
     yield
 """
 
@@ -499,14 +503,20 @@ def test_a_rehearsal_runs_once_per_session_unless_a_made_up_test_would_get_a_fix
     )
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
     rows = [line.split() for line in observed.read_text().splitlines()]
-    rehearsed = [node for _, node in rows if node.startswith(plugin.REHEARSAL)]
-    rehearsing = {pid for pid, node in rows if node.startswith(plugin.REHEARSAL)}
-    real = [pid for pid, node in rows if node == "test_real.py::test_real"]
-    if conftest:
-        assert rehearsed == [], "a made-up test would have run the conftest's fixture"
-    else:
-        names = [f"{plugin.REHEARSAL}::test_{n}" for n in ("passes", "fails")]
-        assert rehearsed == names * plugin.REHEARSALS
+    setups = [(pid, node, int(n)) for what, pid, node, n in rows if what == "setup"]
+    rehearsed = [(node, n) for _, node, n in setups if node.startswith(plugin.REHEARSAL)]
+    rehearsing = {pid for pid, node, _ in setups if node.startswith(plugin.REHEARSAL)}
+    real = [pid for pid, node, _ in setups if node == "test_real.py::test_real"]
+    fixtures = [(pid, node) for what, pid, node, _ in rows if what == "fixture"]
+    # The conftest's fixture ran for the real test alone, in its own process: never in the
+    # launcher, for a made-up test.
+    assert fixtures == ([(real[0], "test_real.py::test_real")] if conftest else []), rows
+    names = [f"{plugin.REHEARSAL}::test_{n}" for n in ("passes", "fails")]
+    if rehearsed or not conftest:
+        # Where pytest gives the made-up tests the conftest's autouse fixture (9.2) they are
+        # not run; where it does not (9.1, whose made-up module is outside the conftest's
+        # folder node), they run with no fixture.
+        assert rehearsed == [(name, 0) for name in names] * plugin.REHEARSALS, rows
         assert len(rehearsing) == 1, "all in one process: the launcher"
     assert len(real) == 1 and real[0] not in rehearsing, rows
     assert "rehearsed" not in run.stdout + run.stderr
