@@ -33,6 +33,28 @@ def test_tox_runs_every_python_and_verify_under_load_on_the_oldest_and_newest() 
         assert "grader verify" in section["commands"] and "--load" in section["commands"]
 
 
+def test_one_env_runs_the_tests_with_the_oldest_pytest_and_pytest_timeout_allowed() -> None:
+    """pyproject.toml allows pytest >= 9.0 and pytest-timeout >= 2.3; the other envs get the
+    newest. ``oldest`` pins the first release of each minimum's line, so a test that passes
+    only on a newer one fails CI (one did), and raising a minimum moves the pin with it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    config = tox()
+    assert "oldest" in [e.strip() for e in config["tox"]["env_list"].split(",")]
+    deps = config["testenv:oldest"]["deps"].split()
+    pins = dict(dep.split("==") for dep in deps if "==" in dep)
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    minimums = dict(
+        dep.split(";")[0].strip().split(">=")
+        for dep in project["project"]["dependencies"]
+        if ">=" in dep
+    )
+    for name in ("pytest", "pytest-timeout"):
+        assert pins[name].startswith(minimums[name] + "."), (name, pins[name], minimums[name])
+
+
 def test_ci_fails_when_a_python_is_missing(tmp_path: Path) -> None:
     """Only python3.10-3.12 are on PATH (fakes) and no python3: the run stops at the check.
     (Were the check gone, `python3 -m pip install tox` would fail too: nothing runs tox.)"""
