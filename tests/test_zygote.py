@@ -185,10 +185,10 @@ def test_the_premade_configuration_goes_only_to_the_call_it_was_made_for() -> No
     script = textwrap.dedent(
         """
         import json
+        import inspect
         from _pytest import config as pytest_config
         from grader import zygote
         zygote._warm()
-        import inspect
         premade = zygote._premade_config()
         zygote._PREMADE = premade
         args, passes = [*zygote.SESSION_PLUGINS, "x.py"], premade.passes
