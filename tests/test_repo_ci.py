@@ -20,9 +20,14 @@ def tox() -> configparser.ConfigParser:
     return config
 
 
+def env_list(config: configparser.ConfigParser) -> list[str]:
+    """The envs a plain ``tox`` runs."""
+    return [e.strip() for e in config["tox"]["env_list"].split(",")]
+
+
 def test_tox_runs_every_python_and_verify_under_load_on_the_oldest_and_newest() -> None:
     config = tox()
-    envs = [e.strip() for e in config["tox"]["env_list"].split(",")]
+    envs = env_list(config)
     for env in [*PYTHONS, "lint", "verify-py310", "verify-py313", "solutions"]:
         assert env in envs, env
     # A plain `tox` (the README's test command) must fail, not pass, without one of them.
@@ -42,7 +47,7 @@ def test_one_env_runs_the_tests_with_the_oldest_pytest_and_pytest_timeout_allowe
     else:
         import tomli as tomllib
     config = tox()
-    assert "oldest" in [e.strip() for e in config["tox"]["env_list"].split(",")]
+    assert "oldest" in env_list(config)
     deps = config["testenv:oldest"]["deps"].split()
     pins = dict(dep.split("==") for dep in deps if "==" in dep)
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
