@@ -11,8 +11,9 @@ real work produces:
   same time; threads alive at once in the sandbox; processes left when the function returned.
   Never pids, idents or counts recorded in the sandbox: thread idents are reused once a
   thread ends, and a sandbox can fake any record. Where it matters (_held), each child is
-  kept stopped from birth until the caller next waits: workers started together are then
-  seen together even when a busy machine spreads their starts;
+  kept stopped from birth until the caller next waits, and again at its exit: workers started
+  together are then seen together even when a busy machine spreads their starts, and each
+  worker's whole CPU time is seen even when a busy machine keeps the judge from sampling;
 * the run with the locks switched off: the grader replaces every lock the student's code
   makes (and the locks of its Values) with one that excludes nobody. Workers that really
   update one counter at the same time then lose updates, and the total comes out *short*;
@@ -35,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -52,7 +53,8 @@ INCREMENTS = 100_000
 OFF_INCREMENTS = 20_000
 # "Did work" is judged on CPU time seen from outside (probe.cpu_seconds: nanoseconds, not
 # /proc's ticks of 0.01 s, which said 0 for a worker that used 19 ms), sampled every SAMPLE_S
-# while the call runs (a process is last seen at most that long before its end). Measured
+# while the call runs (a process is last seen at most that long before its end, when the judge
+# gets the CPU; _held's workers are seen once more at their exit, whatever the load). Measured
 # (3.11, 0 and 3 busy processes beside): a worker of the locks-off transfers used 0.05-0.14 s,
 # its auditor as much; an auditor that sleeps until the end 2-7 ms.
 BUSY_CPU_S = 0.020
@@ -361,6 +363,7 @@ class _Watch:
         self.left: list[str] | None = None  # below the sandbox when the function returned
         self.now: list[Any] = []  # what the last sample saw below the sandbox
         self.held_from: float | None = None  # the caller's CPU time when children were held
+        self.let_go: set[tuple[int, int]] = set()  # children continued from their hold at birth
 
     def below(self) -> list[Any]:
         """Every process below the sandbox now (zombies included)."""
@@ -386,17 +389,21 @@ class _Watch:
         live = 0
         self.now = self.below()
         for proc in self.now:
-            life = self.lives.setdefault((proc.pid, proc.start), [self.samples, self.samples, 0])
-            life[1] = self.samples
+            key = (proc.pid, proc.start)
+            life = self.lives.setdefault(key, [self.samples, self.samples, 0])
             cpu = probe.cpu_seconds(proc.pid)
             life[2] = max(life[2], proc.cpu / probe.TICKS if cpu is None else cpu)
+            if proc.state == "T" and key in self.let_go:
+                continue  # held at its exit (_held): its work is done, only its CPU time counts
+            life[1] = self.samples
             live += not proc.zombie
         self.peak_processes = max(self.peak_processes, live)
         return root.state
 
-    def held_children(self) -> list[int]:
-        """Children of the sandbox stopped at birth by _held, as the last sample saw them."""
-        return [p.pid for p in self.now if p.ppid == self.root and p.state == "T"]
+    def held_children(self) -> list[Any]:
+        """Children of the sandbox stopped by _held (at birth or at exit), as the last sample
+        saw them."""
+        return [p for p in self.now if p.ppid == self.root and p.state == "T"]
 
     def held_too_long(self) -> bool:
         """The caller has used HOLD_CPU_S of CPU since children were first seen held, without
@@ -410,10 +417,12 @@ class _Watch:
         return cpu - self.held_from >= HOLD_CPU_S
 
     def let_go_held(self) -> None:
-        """Continue the children held since birth (after the sample that saw them held)."""
-        for pid in self.held_children():
+        """Continue the children held at birth or at exit (after the sample that saw them held,
+        and so read the CPU time of those held at exit)."""
+        for proc in self.held_children():
+            self.let_go.add((proc.pid, proc.start))
             try:
-                os.kill(pid, signal.SIGCONT)
+                os.kill(proc.pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
         self.held_from = None
@@ -421,6 +430,11 @@ class _Watch:
     def busy(self, at_least: float = BUSY_CPU_S) -> list[tuple[int, int]]:
         """Processes that used at least ``at_least`` seconds of CPU."""
         return [key for key, life in self.lives.items() if life[2] >= at_least]
+
+    def cpu_shown(self) -> str:
+        """The CPU time of each process seen, most first, in ms: `31.2, 30.8, 0.4`."""
+        times = sorted((life[2] for life in self.lives.values()), reverse=True)
+        return ", ".join(f"{t * 1000:.1f}" for t in times) or "-"
 
     def most_at_once(self, keys: list[tuple[int, int]] | None = None) -> int:
         """The most of ``keys`` (default: every process) seen in one sample."""
@@ -459,11 +473,23 @@ def _held(module: ModuleType, function: str, *args: object) -> object:
     busy machine kept this process between two starts (a finished worker is reaped by the
     next Process.start(), and would never be seen beside a later one); workers joined one
     by one are seen one at a time. Holding only delays: what the judge sees is the kernel's.
+
+    Each such child also stops itself at its exit (os._exit, which ends every
+    multiprocessing.Process), until the caller next waits: the judge reads its whole CPU time
+    then. Sampled only while they ran, workers that a busy machine ran to their end between two
+    samples of a starved judge were never seen doing work (CI: 0 of 4, once).
     """
     caller = os.getpid()
+    really_exit = os._exit
+
+    def hold_at_exit(code: int) -> NoReturn:
+        if os.getppid() == caller:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        really_exit(code)
 
     def hold_at_birth() -> None:
         if os.getppid() == caller:  # a child of the caller, not a worker's own child
+            os._exit = hold_at_exit  # this child's copy of os; its own children check getppid
             os.kill(os.getpid(), signal.SIGSTOP)
 
     os.register_at_fork(after_in_child=hold_at_birth)
@@ -546,12 +572,14 @@ def test_processes_count_exactly(student):
         busy >= WORKERS,
         en=f"{label} returned {total}, but the grader saw only {busy} process(es) doing work "
         f"below your function (at least {ms} ms of CPU each, {WORKER_SHARE:.0%} of what "
-        f"{INCREMENTS} locked increments take on this machine), not {WORKERS}. The number "
+        f"{INCREMENTS} locked increments take on this machine), not {WORKERS} (the "
+        f"{len(watch.lives)} it saw used {watch.cpu_shown()} ms). The number "
         f"must come from {WORKERS} multiprocessing.Process workers adding 1 to the shared "
         f"counter, not be computed {PART1}",
         zh=f"{label} 返回了 {total}，但评测程序只看到 {busy} 个进程在你的函数之下真正干活"
         f"（每个至少占用 {ms} 毫秒 CPU，即本机上加锁加一 {INCREMENTS} 次所需时间的 "
-        f"{WORKER_SHARE:.0%}），而不是 {WORKERS} 个。这个数必须是 {WORKERS} 个 "
+        f"{WORKER_SHARE:.0%}），而不是 {WORKERS} 个（看到 {len(watch.lives)} 个，"
+        f"分别占用 {watch.cpu_shown()} 毫秒）。这个数必须是 {WORKERS} 个 "
         f"multiprocessing.Process 子进程往共享计数器上一次次加出来的，不能算出来{PART1_ZH}",
     )
 
