@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from grader import probe
 from grader.isolation import Deadline
+from grader.polling import join_to_the_end
 
 FIRST_INTERVAL = 0.002  # the first samples come fast: short-lived workers show up
 INTERVAL = 0.005
@@ -271,10 +272,12 @@ class Watcher:
             return recording.timeline(time.monotonic()) if recording else Timeline()
 
     def close(self) -> None:
+        """Stop the sampling thread, if any, and wait until it has ended (a fork then copies
+        one thread)."""
         self._stop = True
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=2.0)
+            join_to_the_end(self._thread, timeout=2.0)
             self._thread = None
 
     def _sample(self) -> None:

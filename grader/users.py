@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from grader.isolation import done_with, fork_in_use, libc
-from grader.polling import WaitTimeout, wait_until
+from grader.polling import join_to_the_end
 
 DEFAULT_RANGE = "61000-61999"
 RANGE_ENV = "GRADER_SANDBOX_UIDS"
@@ -300,23 +300,10 @@ def _send_kill_from_thread(uid: int, killer: int) -> bool | None:
 
     thread = threading.Thread(target=sender, name=f"grader-kill-uid-{uid}", daemon=True)
     thread.start()
-    thread.join()
-    _until_ended(thread)
+    join_to_the_end(thread)
     if outcome == [False]:
         return None  # this kernel did not let one thread change its uids: nothing was sent
     return outcome == [True]
-
-
-def _until_ended(thread: threading.Thread) -> None:
-    """Return once ``thread``'s kernel task has ended, not only its Python code: on CPython
-    < 3.13 join() returns while it is still exiting, and a fork of ours just then (the
-    session forks tests while its launcher warms up) would be made of a process with two
-    threads, which CPython 3.12 warns of (about 1 fork in 8 right after a join here)."""
-    if thread.native_id is None:
-        return
-    task = f"/proc/self/task/{thread.native_id}"
-    with contextlib.suppress(WaitTimeout):  # stuck exiting: go on (a fork then is warned of)
-        wait_until(lambda: not os.path.exists(task), 1.0, interval=0.0001, max_interval=0.001)
 
 
 def _send_kill_from_fork(uid: int) -> bool:

@@ -467,6 +467,7 @@ def test_a_watcher_closed_as_its_sampler_goes_idle_stops_at_once() -> None:
         assert polling.holds_within(lambda: not sampler.is_alive(), 1.0), "it waits on"
     finally:
         threading.Event.set(watcher._wake)
+        polling.join_to_the_end(sampler)  # the next test forks: no thread still exiting
 
 
 def _steps_of_a_wait(watcher: timeline.Watcher, seconds: float) -> list[float]:
