@@ -14,7 +14,7 @@ from rich.console import Console
 from grader import i18n
 from grader.catalog import load_exercise
 from grader.cli import build_parser
-from grader.report.text import inline_markdown, render_check
+from grader.report.text import CODE_STYLE, STRONG_STYLE, inline_markdown, render_check
 from grader.results import STATUSES, ExerciseResult, TestResult
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -75,11 +75,11 @@ def test_hint_markdown_becomes_styles_and_nothing_else_is_markup() -> None:
         "只创建**一把** `multiprocessing.Lock()`，`a * b` 和 [red]x[/red] 照原样"
     )
     assert text.plain == "只创建一把 multiprocessing.Lock()，a * b 和 [red]x[/red] 照原样"
-    styled = {text.plain[span.start : span.end]: str(span.style) for span in text.spans}
+    styled = {text.plain[span.start : span.end]: span.style for span in text.spans}
     assert styled == {
-        "一把": "markdown.strong",
-        "multiprocessing.Lock()": "markdown.code",
-        "a * b": "markdown.code",
+        "一把": STRONG_STYLE,
+        "multiprocessing.Lock()": CODE_STYLE,
+        "a * b": CODE_STYLE,
     }
     assert (
         inline_markdown("2 * 3 * 4 is *not* emphasis twice").plain

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -43,6 +44,11 @@ def _points(value: float) -> str:
 
 
 _CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+# Our own styles, not rich's theme names: rich 13.0's "markdown.code" was plain white on
+# black, later ones make it bold cyan, and hints must look the same with every rich allowed.
+CODE_STYLE = Style(bold=True, color="cyan", bgcolor="black")
+STRONG_STYLE = Style(bold=True)
+EM_STYLE = Style(italic=True)
 _EMPHASIS = re.compile(r"\*\*(?=\S)(?P<strong>.+?)(?<=\S)\*\*|\*(?=\S)(?P<em>[^*]+?)(?<=\S)\*")
 
 
@@ -59,7 +65,7 @@ def inline_markdown(source: str, style: str = "") -> Text:
         code = match.group(2)
         if len(code) > 2 and code.startswith(" ") and code.endswith(" "):
             code = code[1:-1]
-        text.append(code, style="markdown.code")
+        text.append(code, style=CODE_STYLE)
         position = match.end()
     _append_emphasis(text, source[position:])
     return text
@@ -70,9 +76,9 @@ def _append_emphasis(text: Text, source: str) -> None:
     for match in _EMPHASIS.finditer(source):
         text.append(source[position : match.start()])
         if match.group("strong") is not None:
-            text.append(match.group("strong"), style="markdown.strong")
+            text.append(match.group("strong"), style=STRONG_STYLE)
         else:
-            text.append(match.group("em"), style="markdown.em")
+            text.append(match.group("em"), style=EM_STYLE)
         position = match.end()
     text.append(source[position:])
 
