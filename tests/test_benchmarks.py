@@ -98,3 +98,11 @@ def test_the_protocol_ceiling_counts_every_test_process_of_each_variant() -> Non
     out = _benchmark("protocol_ceiling.py", "--tests", "6", "--rounds", "1")
     for variant in ("protocol", "fewer hooks", "bare"):
         assert f"  {variant} " in out, out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads /proc/self/smaps")
+def test_the_dirty_pages_benchmark_reads_every_test_process() -> None:
+    out = _benchmark("dirty_pages.py", "--tests", "6")
+    assert "6 trivial tests, Python " in out, out
+    for kind in ("total", "anon", "[heap]", "libpython", "[stack]", "other"):
+        assert f"  {kind:<10} " in out, out
