@@ -43,12 +43,13 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 # Our own styles, not rich's theme names: rich 13.0's "markdown.code" was plain white on
 # black, later ones make it bold cyan, and hints must look the same with every rich allowed.
 CODE_STYLE = Style(bold=True, color="cyan", bgcolor="black")
 STRONG_STYLE = Style(bold=True)
 EM_STYLE = Style(italic=True)
+
+_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 _EMPHASIS = re.compile(r"\*\*(?=\S)(?P<strong>.+?)(?<=\S)\*\*|\*(?=\S)(?P<em>[^*]+?)(?<=\S)\*")
 
 
