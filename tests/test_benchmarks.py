@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -106,3 +107,21 @@ def test_the_dirty_pages_benchmark_reads_every_test_process() -> None:
     assert "6 trivial tests, Python " in out, out
     for kind in ("total", "anon", "[heap]", "libpython", "[stack]", "other"):
         assert f"  {kind:<10} " in out, out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads /proc/self/pagemap")
+def test_the_dirty_pages_benchmark_says_what_lives_on_the_copied_pages() -> None:
+    if os.geteuid() != 0:
+        done = subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / "dirty_pages.py"), "--objects"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1 and "--objects" in done.stderr and "root" in done.stderr
+        return
+    out = _benchmark("dirty_pages.py", "--tests", "6", "--objects")
+    # The copied pages' objects are read in test 3; the types a test runs are on them.
+    assert "test 3: " in out and " pages of the heap's mappings copied; " in out, out
+    for kind in ("str", "code", "dict"):
+        assert re.search(rf"^  {kind} +\d+ of \d+ \(\d+%\) +\d+$", out, re.MULTILINE), out
+    if sys.version_info >= (3, 11):  # a specialising interpreter: test 4 rewrote some bytecode
+        assert re.search(r"^test 4: its test changed the bytecode of [1-9]\d* of ", out, re.M), out
