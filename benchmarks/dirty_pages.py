@@ -70,7 +70,7 @@ def _kind(name):
     return "libpython" if os.path.basename(name).startswith("libpython") else "other"
 
 
-BYTECODE = {{}}  # code object -> its bytecode as the test began (test K + 1, CPython 3.11+)
+BYTECODE = {{}}  # id -> (code object, its bytecode as the test began): test K + 1, CPython 3.11+
 
 
 def _named(offset):
@@ -86,8 +86,8 @@ def pytest_runtest_setup(item):
         gc.freeze()
         while todo:
             code = todo.pop()
-            if code not in BYTECODE:
-                BYTECODE[code] = code._co_code_adaptive
+            if id(code) not in BYTECODE:  # by id: equal code objects compare equal
+                BYTECODE[id(code)] = code, code._co_code_adaptive
                 todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
 
 
@@ -105,7 +105,7 @@ def pytest_runtest_teardown(item):
     if item.name == _named(0):
         pages["objects"] = _objects_on_copied_pages()
     if item.name == _named(1) and BYTECODE:
-        rewritten = [code for code, was in BYTECODE.items() if code._co_code_adaptive != was]
+        rewritten = [code for code, was in BYTECODE.values() if code._co_code_adaptive != was]
         on = {{id(code) // (PAGE_KIB * 1024) for code in rewritten}}
         pages["rewritten"] = [len(rewritten), len(BYTECODE), len(on)]
     ledger = os.open(os.environ["{LEDGER}"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
