@@ -76,12 +76,17 @@ def test_the_overhead_splits_into_isolation_sessions_and_outside(tmp_path: Path)
     )
 
 
-def _benchmark(script: str, *args: str) -> str:
-    """Run ``benchmarks/SCRIPT`` with ``args``; what it printed."""
-    done = subprocess.run(
+def _run_benchmark(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``benchmarks/SCRIPT`` with ``args``, its output captured."""
+    return subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / script), *args],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
+
+
+def _benchmark(script: str, *args: str) -> str:
+    """Run ``benchmarks/SCRIPT`` with ``args``; what it printed, once it has succeeded."""
+    done = _run_benchmark(script, *args)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -112,10 +117,7 @@ def test_the_dirty_pages_benchmark_reads_every_test_process() -> None:
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads /proc/self/pagemap")
 def test_the_dirty_pages_benchmark_says_what_lives_on_the_copied_pages() -> None:
     if os.geteuid() != 0:
-        done = subprocess.run(
-            [sys.executable, str(REPO / "benchmarks" / "dirty_pages.py"), "--objects"],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        done = _run_benchmark("dirty_pages.py", "--objects")
         assert done.returncode == 1 and "--objects" in done.stderr and "root" in done.stderr
         return
     out = _benchmark("dirty_pages.py", "--tests", "6", "--objects")
