@@ -127,12 +127,33 @@ def candidates(exercise: Exercise, folder: Path) -> tuple[Path, ...]:
     )
 
 
-def find_submissions(root: Path, exercises: list[Exercise]) -> list[Submission]:
-    """Every student folder under ``root`` (hidden ones skipped), sorted by student id."""
+def passed_over(folder: Path, out: Path) -> str | None:
+    """Why ``folder`` is no student's (the i18n key naming it), or None when it is one: it is
+    this batch's ``out``, or another batch's output (a gradebook beside ``students/``).
+    Instructors keep them in the class folder."""
+    try:
+        if folder.samefile(out):
+            return "batch.out_in_class"
+    except OSError:  # out not made yet
+        pass
+    if (folder / STUDENTS).is_dir() and (folder / GRADEBOOK).is_file():
+        return "batch.output_in_class"
+    return None
+
+
+def find_submissions(
+    root: Path, exercises: list[Exercise], out: Path
+) -> tuple[list[Submission], list[tuple[Path, str]]]:
+    """Every student folder under ``root`` (hidden ones skipped), sorted by student id; and
+    each folder passed over with the key of why (see :func:`passed_over`), to be named."""
     if not root.is_dir():
         raise BatchProblem("usage.not_submissions", root)
-    found = []
+    found, skipped = [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        why = passed_over(folder, out)
+        if why is not None:
+            skipped.append((folder, why))
+            continue
         modules = {}
         for exercise in exercises:
             module = next((p for p in candidates(exercise, folder) if p.is_file()), None)
@@ -141,7 +162,7 @@ def find_submissions(root: Path, exercises: list[Exercise]) -> list[Submission]:
         found.append(Submission(folder.name, folder, modules))
     if not found:
         raise BatchProblem("usage.no_students", root)
-    return found
+    return found, skipped
 
 
 def specs_fingerprint(exercises: list[Exercise]) -> str:

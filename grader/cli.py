@@ -648,7 +648,9 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
             raise UsageProblem("usage.shard", value=args.shard) from None
     exercises = _trusted_exercises(root, args)
     try:
-        submissions = batch.find_submissions(args.submissions.resolve(), exercises)
+        submissions, skipped = batch.find_submissions(
+            args.submissions.resolve(), exercises, args.out
+        )
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
         # Even a shard that holds no student is a batch's output, which `grader merge` takes.
@@ -657,6 +659,7 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         raise UsageProblem(exc.key, path=exc.path) from None
     except OSError as exc:
         raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
+    batch_text.render_passed_over(console, skipped, lang)
     work = batch.plan(submissions, exercises, args.out)
     with batch_text.progress(console, lang, len(work.todo)) as advance:
         first_place = shard.index - 1 if shard is not None else 0

@@ -174,6 +174,16 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "merged {students} students from {shards} shards, failed {errors}; gradebook: {path}",
         "zh": "从 {shards} 个分片合并了 {students} 名学生，失败 {errors} 名；成绩册：{path}",
     },
+    "batch.out_in_class": {
+        "en": "{path}: the --out folder, not a student; passed over",
+        "zh": "{path}：这是 --out 输出文件夹，不是学生；已跳过",
+    },
+    "batch.output_in_class": {
+        "en": "{path}: another batch's output (gradebook.csv beside students/), not a "
+        "student; passed over",
+        "zh": "{path}：这是另一次批量评分的输出（students/ 旁边有 gradebook.csv），"
+        "不是学生；已跳过",
+    },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "
         "gradebook: {path}",

@@ -439,6 +439,29 @@ def test_an_interrupt_while_a_student_is_got_ready_leaves_no_copy_of_them(
     assert not session._UNENDED
 
 
+def test_outputs_kept_in_the_class_folder_are_no_students(
+    fixture_repo, spec, tmp_path, capsys
+) -> None:
+    """``--out`` inside the class folder (made by the first batch, or only begun by an
+    interrupted one) and another batch's output there are named and passed over on the next
+    batch; a student's folder that merely holds a ``students/`` folder is still graded."""
+    root = tmp_path / "class"
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    _write(root / "dave" / "students" / "add.py", GOOD_ADD)  # students/, but no gradebook
+    out = root / "grades"
+    (out / "students").mkdir(parents=True)  # as an interrupted first batch leaves it
+    assert _batch(fixture_repo, root, spec, out) == 0
+    assert _batch(fixture_repo, root, spec, root / "again") == 0  # another batch's --out
+    capsys.readouterr()
+    assert _batch(fixture_repo, root, spec, out) == 0
+    printed = capsys.readouterr().out
+    assert f"{out}: the --out folder, not a student; passed over" in printed
+    again = root / "again"
+    assert f"{again}: another batch's output (gradebook.csv beside students/)" in printed
+    assert [r["student"] for r in _gradebook(out)] == ["alice", "dave"]
+    assert {p.stem for p in (out / "students").iterdir()} == {"alice", "dave"}
+
+
 @pytest.mark.parametrize(
     ("make", "said"),
     [

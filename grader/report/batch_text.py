@@ -55,6 +55,12 @@ def progress(console: Console, lang: str, total: int) -> Iterator[Callable[[Stud
         yield advance
 
 
+def render_passed_over(console: Console, skipped: list[tuple[Path, str]], lang: str) -> None:
+    """Name each folder of the class folder not graded as a student's, and why."""
+    for folder, why in skipped:
+        console.print(word(why, lang, path=shown_path(folder)), highlight=False, markup=False)
+
+
 def render_summary(
     console: Console, rows: list[StudentRow], reused: int, gradebook: Path, lang: str
 ) -> None:
