@@ -7,7 +7,8 @@ As in ``grader grade``, only each exercise's one module file is ever taken from 
 spec comes from the trusted folder.
 
 The ``--out`` folder is this module's: ``students/<id>.json`` (the native JSON result with a
-``student`` record) is written the moment a student is graded, and ``gradebook.csv`` at the end.
+``student`` record) is written the moment a student is graded, ``gradebook.csv`` at the end,
+and ``batch.json`` (a :class:`Manifest`) at both ends, for ``grader merge``.
 A student whose record carries the same fingerprint (their module files, the trusted specs and
 the grader's version) is not graded again, so a batch that was interrupted, or re-run after
 some students resubmitted, grades only what changed. A submission that breaks the grader is an
@@ -43,16 +44,19 @@ from grader.session import Target
 STUDENTS = "students"  # under --out: one JSON result per student
 GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
+MANIFEST = "batch.json"  # which students this batch holds, against which specs, finished
 RECORD_VERSION = 1
 
 
 class BatchProblem(Exception):
-    """The batch cannot start; ``key`` is the i18n key of the message (with ``path``)."""
+    """The batch cannot start; ``key`` is the i18n key of the message, filled with ``path``
+    and ``params``."""
 
-    def __init__(self, key: str, path: Path) -> None:
+    def __init__(self, key: str, path: Path, **params: object) -> None:
         super().__init__(f"{path}: {key}")
         self.key = key
         self.path = path
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -129,14 +133,15 @@ def candidates(exercise: Exercise, folder: Path) -> tuple[Path, ...]:
 
 def passed_over(folder: Path, out: Path) -> str | None:
     """Why ``folder`` is no student's (the i18n key naming it), or None when it is one: it is
-    this batch's ``out``, or another batch's output (a gradebook beside ``students/``).
+    this batch's ``out``, or another batch's output (``students/`` beside its gradebook or
+    manifest).
     Instructors keep them in the class folder."""
     try:
         if folder.samefile(out):
             return "batch.out_in_class"
     except OSError:  # out not made yet
         pass
-    if (folder / STUDENTS).is_dir() and (folder / GRADEBOOK).is_file():
+    if (folder / STUDENTS).is_dir() and any((folder / f).is_file() for f in (GRADEBOOK, MANIFEST)):
         return "batch.output_in_class"
     return None
 
@@ -208,8 +213,12 @@ def write_record(out: Path, student: str, data: dict[str, Any]) -> None:
     """Write atomically: an interrupted batch never leaves half a record to be trusted."""
     path = record_path(out, student)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
 
 
@@ -357,6 +366,7 @@ class Plan:
 
     reused: list[StudentRow]
     todo: list[tuple[Submission, str]]  # (submission, its fingerprint)
+    specs: str  # specs_fingerprint() of the exercises
 
 
 def plan(submissions: list[Submission], exercises: list[Exercise], out: Path) -> Plan:
@@ -373,7 +383,7 @@ def plan(submissions: list[Submission], exercises: list[Exercise], out: Path) ->
             reused.append(row)
         else:
             todo.append((submission, print_))
-    return Plan(reused, todo)
+    return Plan(reused, todo, specs)
 
 
 def run(
@@ -483,32 +493,85 @@ def in_order(submissions: list[Submission], rows: list[StudentRow]) -> list[Stud
     return [by_id[s.student] for s in submissions]
 
 
-def merge(shards: list[Path], out: Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Manifest:
+    """``MANIFEST`` under ``--out``: what ``grader merge`` needs to trust a batch's records.
+
+    Written ``complete=False`` before the first student is graded and ``complete=True`` once
+    every student of ``students`` has a record; a batch of the whole class is shard 1/1.
+    Only the listed students' records are merged: a record left in ``students/`` by an
+    earlier run (a student since dropped, a restored cache) is not this batch's.
+    """
+
+    shard: Shard
+    specs: str  # specs_fingerprint() of the exercises graded
+    students: tuple[str, ...]
+    complete: bool
+
+    def write(self, out: Path) -> None:
+        data = {
+            "shard": f"{self.shard.index}/{self.shard.count}",
+            "specs": self.specs,
+            "students": list(self.students),
+            "complete": self.complete,
+        }
+        _write_atomically(out / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def read(cls, out: Path) -> Manifest:
+        """The manifest of the batch output ``out``; BatchProblem when it has none."""
+        try:
+            data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            students = data["students"]
+            if not (isinstance(students, list) and all(isinstance(s, str) for s in students)):
+                raise ValueError(students)
+            return cls(
+                Shard.parse(data["shard"]),
+                str(data["specs"]),
+                tuple(students),
+                data["complete"] is True,
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            raise BatchProblem("usage.not_batch_output", out) from None
+
+
+def merge(shards: list[Path], out: Path, exercises: list[Exercise]) -> list[dict[str, Any]]:
     """Gather the records of every shard's ``--out`` into ``out``; all records, by student id.
 
-    A student found in two shard folders is a :class:`BatchProblem` (the shards overlap);
-    a folder without ``students/`` is one too (not a batch's output).
+    Each folder must be a finished batch (its :class:`Manifest` says so) of ``exercises`` as
+    they are now, and together they must be every shard of one batch, each once: else a
+    :class:`BatchProblem` names the folder (or the shards missing), so that a gradebook is
+    never silently short of a runner's students or mixes grades of two versions of a spec.
     """
-    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    specs = specs_fingerprint(exercises)
+    found: dict[str, dict[str, Any]] = {}
+    by_index: dict[int, Path] = {}
+    count = 0
     for shard in shards:
-        folder = shard / STUDENTS
-        if not folder.is_dir():
-            raise BatchProblem("usage.not_batch_output", shard)
-        for path in sorted(folder.glob("*.json")):
-            if path.name.startswith("."):
-                continue  # a partial record of an interrupted write
-            student = path.stem
+        manifest = Manifest.read(shard)
+        if not manifest.complete:
+            raise BatchProblem("usage.batch_unfinished", shard)
+        if manifest.specs != specs:
+            raise BatchProblem("usage.batch_other_specs", shard)
+        if count and manifest.shard.count != count:
+            raise BatchProblem("usage.other_shard_count", shard, count=count)
+        count = manifest.shard.count
+        if manifest.shard.index in by_index:
+            raise BatchProblem("usage.merge_twice", shard, other=by_index[manifest.shard.index])
+        by_index[manifest.shard.index] = shard
+        for student in manifest.students:
             data = read_record(shard, student)
-            if data is None:
-                raise BatchProblem("usage.bad_record", path)
-            if student in found:
-                raise BatchProblem("usage.merge_twice", path)
-            found[student] = (path, data)
+            if data is None or data["student"].get("id") != student:
+                raise BatchProblem("usage.bad_record", record_path(shard, student))
+            found[student] = data
+    missing = [k for k in range(1, count + 1) if k not in by_index]
+    if missing:
+        shown = ", ".join(f"{k}/{count}" for k in missing)
+        raise BatchProblem("usage.shards_missing", shards[0], missing=shown)
     merged = []
     for student in sorted(found):
-        data = found[student][1]
-        write_record(out, student, data)
-        merged.append(data)
+        write_record(out, student, found[student])
+        merged.append(found[student])
     return merged
 
 

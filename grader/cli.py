@@ -656,14 +656,21 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         # Even a shard that holds no student is a batch's output, which `grader merge` takes.
         (args.out / batch.STUDENTS).mkdir(parents=True, exist_ok=True)
     except batch.BatchProblem as exc:
-        raise UsageProblem(exc.key, path=exc.path) from None
+        raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
     except OSError as exc:
         raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
     batch_text.render_passed_over(console, skipped, lang)
     work = batch.plan(submissions, exercises, args.out)
+    ids = tuple(s.student for s in submissions)
+    part = shard or batch.Shard(1, 1)
+    try:
+        batch.Manifest(part, work.specs, ids, complete=False).write(args.out)
+    except OSError as exc:
+        raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
     with batch_text.progress(console, lang, len(work.todo)) as advance:
         first_place = shard.index - 1 if shard is not None else 0
         graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance, first_place)
+    batch.Manifest(part, work.specs, ids, complete=True).write(args.out)
     rows = batch.in_order(submissions, work.reused + graded)
     path = _class_outputs(args.out, rows, batch.records(args.out, submissions), exercises, lang)
     batch_text.render_summary(console, rows, len(work.reused), path, lang)
@@ -695,9 +702,9 @@ def cmd_merge(console: Console, root: Path, args: argparse.Namespace, lang: str)
     exercises = _trusted_exercises(root, args)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        records = batch.merge([p.resolve() for p in args.shards], args.out)
+        records = batch.merge([p.resolve() for p in args.shards], args.out, exercises)
     except batch.BatchProblem as exc:
-        raise UsageProblem(exc.key, path=exc.path) from None
+        raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
     except OSError as exc:
         raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
     rows = [batch.row_from_record(r) for r in records]

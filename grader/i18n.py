@@ -179,10 +179,10 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "{path}：这是 --out 输出文件夹，不是学生；已跳过",
     },
     "batch.output_in_class": {
-        "en": "{path}: another batch's output (gradebook.csv beside students/), not a "
-        "student; passed over",
-        "zh": "{path}：这是另一次批量评分的输出（students/ 旁边有 gradebook.csv），"
-        "不是学生；已跳过",
+        "en": "{path}: another batch's output (students/ beside its gradebook.csv or "
+        "batch.json), not a student; passed over",
+        "zh": "{path}：这是另一次批量评分的输出（students/ 旁边有 gradebook.csv 或 "
+        "batch.json），不是学生；已跳过",
     },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "
@@ -270,16 +270,37 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "{path}：不是存放作业的文件夹",
     },
     "usage.not_batch_output": {
-        "en": "{path}: not the output of grader batch (no students/ folder in it)",
-        "zh": "{path}：不是 grader batch 的输出（里面没有 students/ 文件夹）",
+        "en": "{path}: not the output of grader batch (no readable batch.json in it; a grader "
+        "older than this one wrote none: run that batch again)",
+        "zh": "{path}：不是 grader batch 的输出（里面没有可读的 batch.json；比这个版本旧的"
+        "评分器不写它：请重新运行那次批量评分）",
     },
-    "usage.bad_record": {
-        "en": "{path}: not a student record of grader batch (unreadable or not its JSON)",
-        "zh": "{path}：不是 grader batch 写的学生记录（读不出来，或者不是它的 JSON）",
+    "usage.batch_unfinished": {
+        "en": "{path}: this batch did not finish (interrupted, or still running): run it "
+        "again to the end, then merge",
+        "zh": "{path}：这次批量评分没有完成（被中断，或者仍在运行）：请重新运行到结束，再合并",
+    },
+    "usage.batch_other_specs": {
+        "en": "{path}: graded with other specs, exercises or another grader than this merge's "
+        "--spec-from and --exercise: grade it again with them, then merge",
+        "zh": "{path}：评分时用的测试、练习或评分器与这次合并的 --spec-from 和 --exercise "
+        "不同：请用它们重新评分，再合并",
+    },
+    "usage.other_shard_count": {
+        "en": "{path}: a shard of another split of the class than the folders before it "
+        "(--shard K/{count}): merge the shards of one batch",
+        "zh": "{path}：与前面的文件夹不是同一种分法（--shard K/{count}）：请合并同一次批量评分"
+        "的各个分片",
+    },
+    "usage.shards_missing": {
+        "en": "the output of shard {missing} is missing: merge needs the --out folder of every "
+        "shard, or the gradebook would leave their students out",
+        "zh": "缺少分片 {missing} 的输出：合并需要每个分片的 --out 文件夹，否则成绩册会漏掉"
+        "这些分片的学生",
     },
     "usage.merge_twice": {
-        "en": "{path}: this student is in another shard's output too: the shards overlap",
-        "zh": "{path}：这个学生也出现在另一个分片的输出里：分片有重叠",
+        "en": "{path}: the same shard as {other}: the shards overlap; give each once",
+        "zh": "{path}：与 {other} 是同一个分片：分片有重叠；每个分片只给一次",
     },
     "usage.shard": {
         "en": "--shard {value}: not K/N with 1 <= K <= N (e.g. 2/4)",

@@ -457,7 +457,7 @@ def test_outputs_kept_in_the_class_folder_are_no_students(
     printed = capsys.readouterr().out
     assert f"{out}: the --out folder, not a student; passed over" in printed
     again = root / "again"
-    assert f"{again}: another batch's output (gradebook.csv beside students/)" in printed
+    assert f"{again}: another batch's output (students/ beside its gradebook.csv" in printed
     assert [r["student"] for r in _gradebook(out)] == ["alice", "dave"]
     assert {p.stem for p in (out / "students").iterdir()} == {"alice", "dave"}
 
@@ -535,16 +535,69 @@ def test_a_shard_that_holds_no_student_still_merges(
 ) -> None:
     """More runners than students (a small class on a wide matrix): the empty shards merge."""
     ids = {p.name for p in submissions.iterdir() if not p.name.startswith(".")}
-    empty = next(k for k in range(1, 50) if not any(batch.Shard(k, 50).holds(i) for i in ids))
-    assert (
-        _batch(fixture_repo, submissions, spec, tmp_path / "empty", "--shard", f"{empty}/50") == 0
-    )
-    assert list((tmp_path / "empty" / "students").iterdir()) == []
-    whole = _batch(fixture_repo, submissions, spec, tmp_path / "whole")
+    count = len(ids) + 1  # so at least one shard holds nobody
+    outs = [tmp_path / f"shard-{k}" for k in range(1, count + 1)]
+    for k, out in enumerate(outs, 1):
+        assert _batch(fixture_repo, submissions, spec, out, "--shard", f"{k}/{count}") == 0
+    assert any(not list((out / "students").iterdir()) for out in outs)
     capsys.readouterr()
-    argv = ["--root", str(fixture_repo), "merge", str(tmp_path / "whole"), str(tmp_path / "empty")]
-    assert main([*argv, "--spec-from", str(spec), "--out", str(tmp_path / "merged")]) == whole
-    assert f"merged {len(ids)} students from 2 shards" in capsys.readouterr().out
+    argv = ["--root", str(fixture_repo), "merge", *map(str, outs), "--spec-from", str(spec)]
+    assert main([*argv, "--out", str(tmp_path / "merged")]) == 0
+    assert f"merged {len(ids)} students from {count} shards" in capsys.readouterr().out
+
+
+def _merge(fixture_repo: Path, spec: Path, out: Path, *shards: Path) -> int:
+    argv = ["--root", str(fixture_repo), "merge", *map(str, shards), "--spec-from", str(spec)]
+    return main([*argv, "--out", str(out)])
+
+
+def test_merge_takes_only_finished_shards_of_one_batch_and_its_students(
+    fixture_repo, submissions, spec, tmp_path, capsys, monkeypatch
+) -> None:
+    """A merge never makes a gradebook short of a runner's students or mixed from two
+    versions of a spec: each problem is named, and a record an earlier run left behind (a
+    student since dropped, a restored cache) is not merged."""
+    (submissions / "carol").rename(submissions / "dave")
+    _write(submissions / "dave" / "add.py", ABS_ADD)
+    one, two, merged = tmp_path / "shard-1", tmp_path / "shard-2", tmp_path / "merged"
+    for k, out in ((1, one), (2, two)):
+        assert _batch(fixture_repo, submissions, spec, out, "--shard", f"{k}/2") == 0
+    held = {p.stem for p in (one / "students").iterdir()}
+    stale = json.loads((one / "students" / f"{min(held)}.json").read_text(encoding="utf-8"))
+    stale["student"]["id"] = "dropped"
+    (one / "students" / "dropped.json").write_text(json.dumps(stale), encoding="utf-8")
+    capsys.readouterr()
+
+    assert _merge(fixture_repo, spec, merged, one, two) == 0
+    assert "merged 4 students from 2 shards" in capsys.readouterr().out
+    assert [r["student"] for r in _gradebook(merged)] == ["alice", "bob", "dave", "张三"]
+
+    assert _merge(fixture_repo, spec, tmp_path / "part", one) == 2
+    assert "the output of shard 2/2 is missing" in capsys.readouterr().out
+    assert not (tmp_path / "part" / "gradebook.csv").exists()
+
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "whole") == 0
+    capsys.readouterr()
+    assert _merge(fixture_repo, spec, tmp_path / "mixed", tmp_path / "whole", two) == 2
+    assert f"{two}: a shard of another split of the class" in capsys.readouterr().out
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run", interrupted)
+    monkeypatch.setattr(session, "_STOPPING", threading.Event())  # see the tests above
+    _write(submissions / "alice" / "02_twice" / "twice.py", THRICE)  # a resubmission
+    assert _batch(fixture_repo, submissions, spec, one, "--shard", "1/2") == 130
+    assert _batch(fixture_repo, submissions, spec, two, "--shard", "2/2") == 130
+    capsys.readouterr()
+    assert _merge(fixture_repo, spec, tmp_path / "begun", one, two) == 2
+    assert f"{one}: this batch did not finish" in capsys.readouterr().out
+    monkeypatch.undo()
+
+    _write(spec / "exercises" / "01_add" / "test_add.py", SPEC["01_add"]["test_add.py"] + "\n")
+    assert _merge(fixture_repo, spec, tmp_path / "other", tmp_path / "whole") == 2
+    whole = tmp_path / "whole"
+    assert f"{whole}: graded with other specs" in capsys.readouterr().out
 
 
 def test_merging_what_is_no_batch_output_is_named(fixture_repo, spec, tmp_path, capsys) -> None:
