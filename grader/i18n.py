@@ -298,6 +298,10 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "缺少分片 {missing} 的输出：合并需要每个分片的 --out 文件夹，否则成绩册会漏掉"
         "这些分片的学生",
     },
+    "usage.bad_record": {
+        "en": "{path}: not a student record of grader batch (unreadable or not its JSON)",
+        "zh": "{path}：不是 grader batch 写的学生记录（读不出来，或者不是它的 JSON）",
+    },
     "usage.merge_twice": {
         "en": "{path}: the same shard as {other}: the shards overlap; give each once",
         "zh": "{path}：与 {other} 是同一个分片：分片有重叠；每个分片只给一次",

@@ -581,6 +581,11 @@ def test_merge_takes_only_finished_shards_of_one_batch_and_its_students(
     assert _merge(fixture_repo, spec, tmp_path / "mixed", tmp_path / "whole", two) == 2
     assert f"{two}: a shard of another split of the class" in capsys.readouterr().out
 
+    lost = two / "students" / f"{min(p.stem for p in (two / 'students').iterdir())}.json"
+    lost.write_text("{", encoding="utf-8")
+    assert _merge(fixture_repo, spec, tmp_path / "broken", one, two) == 2
+    assert f"{lost}: not a student record of grader batch" in capsys.readouterr().out
+
     def interrupted(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt
 

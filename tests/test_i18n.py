@@ -32,6 +32,20 @@ def test_every_key_has_both_languages_with_the_same_placeholders() -> None:
         assert CJK.search(entry["zh"]), f"{key}: the Chinese text is not Chinese"
 
 
+def test_every_key_the_grader_names_is_in_the_table() -> None:
+    """A key missing from the table would be shown as it is ("usage.bad_record"), not as a
+    message: every literal of a key's form (a known prefix, a dot, a name) must be there."""
+    prefixes = {key.split(".")[0] for key in i18n.WORDS}
+    literal = re.compile(r"[\"']([a-z]+)\.([a-z_]+)[\"']")
+    files = ("json", "csv", "html", "toml", "ini", "md", "py")  # file names, not keys
+    missing = set()
+    for path in Path(i18n.__file__).parent.rglob("*.py"):
+        for prefix, name in literal.findall(path.read_text(encoding="utf-8")):
+            if prefix in prefixes and name not in files and f"{prefix}.{name}" not in i18n.WORDS:
+                missing.add(f"{path.name}: {prefix}.{name}")
+    assert not missing, sorted(missing)
+
+
 def test_every_status_and_state_has_words() -> None:
     for status in STATUSES:
         assert f"status.{status}" in i18n.WORDS
