@@ -297,6 +297,9 @@ class Captured:
         return self.text
 
 
+_O_TMPFILE: int = getattr(os, "O_TMPFILE", 0)
+
+
 class OutputFile:
     """An unlinked temporary file that receives a process's stdout or stderr.
 
@@ -306,6 +309,14 @@ class OutputFile:
     """
 
     def __init__(self) -> None:
+        # O_TMPFILE (Linux): a file that never has a name. With mkstemp and unlink, a process
+        # killed between the two (a session at its deadline) leaves a file in /dev/shm.
+        if _O_TMPFILE:
+            try:
+                self.fd = os.open(scratch(), _O_TMPFILE | os.O_RDWR, 0o600)
+                return
+            except OSError:  # a filesystem without it
+                pass
         fd, path = tempfile.mkstemp(prefix="grader-out-", dir=scratch())
         os.unlink(path)
         self.fd = fd

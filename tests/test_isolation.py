@@ -12,6 +12,8 @@ import os
 
 import pytest
 
+from grader import isolation
+
 AS_ROOT = os.geteuid() == 0  # sandboxes then run as their own uid and cannot signal the judge
 FINE = "\n\ndef fine():\n    return 42\n"
 DEADLINE = 5.0
@@ -218,6 +220,22 @@ def test_output_is_capped_and_says_how_much_was_dropped(grade) -> None:
     assert "characters dropped" in output, "and the result says that the middle was dropped"
     assert len(output) < 70_000, f"{len(output)} characters of output kept"
     assert len(attack["message"]) < 20_000
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="O_TMPFILE is Linux's")
+def test_an_output_file_never_has_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session killed at any moment leaves no output file in /dev/shm: it had no name."""
+
+    def named(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise AssertionError("an output file was made with a name")
+
+    monkeypatch.setattr(isolation.tempfile, "mkstemp", named)
+    out = isolation.OutputFile()
+    try:
+        os.write(out.fd, b"printed")
+        assert out.read().text == "printed"
+    finally:
+        out.close()
 
 
 def test_spec_body_holding_the_gil_meets_the_hard_deadline(grade) -> None:
