@@ -146,6 +146,12 @@ def passed_over(folder: Path, out: Path) -> str | None:
     return None
 
 
+def student_id(name: str) -> str:
+    """A folder's name as text that every output can hold: each byte that is not UTF-8 (a
+    zip made where names are GBK or Latin-1, unpacked here) becomes ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def find_submissions(
     root: Path, exercises: list[Exercise], out: Path
 ) -> tuple[list[Submission], list[tuple[Path, str]]]:
@@ -154,17 +160,23 @@ def find_submissions(
     if not root.is_dir():
         raise BatchProblem("usage.not_submissions", root)
     found, skipped = [], []
+    ids: set[str] = set()
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         why = passed_over(folder, out)
         if why is not None:
             skipped.append((folder, why))
             continue
+        student = student_id(folder.name)
+        if student in ids:
+            shown = Path(student_id(str(folder)))  # a name that can be printed
+            raise BatchProblem("usage.same_student_id", shown, student=student)
+        ids.add(student)
         modules = {}
         for exercise in exercises:
             module = next((p for p in candidates(exercise, folder) if p.is_file()), None)
             if module is not None:
                 modules[exercise.name] = module
-        found.append(Submission(folder.name, folder, modules))
+        found.append(Submission(student, folder, modules))
     if not found:
         raise BatchProblem("usage.no_students", root)
     return found, skipped

@@ -298,6 +298,12 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "缺少分片 {missing} 的输出：合并需要每个分片的 --out 文件夹，否则成绩册会漏掉"
         "这些分片的学生",
     },
+    "usage.same_student_id": {
+        "en": "{path}: its name is shown as {student}, as another folder's is (a byte that is "
+        "not UTF-8 is shown as \\xNN): rename one of them",
+        "zh": "{path}：它的名字显示为 {student}，与另一个文件夹相同（不是 UTF-8 的字节显示为 "
+        "\\xNN）：请给其中一个改名",
+    },
     "usage.bad_record": {
         "en": "{path}: not a student record of grader batch (unreadable or not its JSON)",
         "zh": "{path}：不是 grader batch 写的学生记录（读不出来，或者不是它的 JSON）",

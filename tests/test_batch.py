@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -460,6 +461,29 @@ def test_outputs_kept_in_the_class_folder_are_no_students(
     assert f"{again}: another batch's output (students/ beside its gradebook.csv" in printed
     assert [r["student"] for r in _gradebook(out)] == ["alice", "dave"]
     assert {p.stem for p in (out / "students").iterdir()} == {"alice", "dave"}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="other systems refuse such names")
+def test_a_folder_name_that_is_not_utf8_is_a_student_shown_with_escapes(
+    fixture_repo, spec, tmp_path, capsys
+) -> None:
+    """A class unpacked from a zip whose names are GBK (or Latin-1): each such student is
+    graded under a name every output can hold, and two names shown alike are refused."""
+    root = tmp_path / "class"
+    gbk = os.fsdecode("张三".encode("gbk"))
+    _write(root / gbk / "add.py", GOOD_ADD)
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    out = tmp_path / "out"
+    assert _batch(fixture_repo, root, spec, out) == 0
+    shown = "\\xd5\\xc5\\xc8\\xfd"
+    assert f"{shown}: 3/6" in capsys.readouterr().out
+    assert {r["student"]: r["total"] for r in _gradebook(out)} == {"alice": "3", shown: "3"}
+    data = json.loads((out / "students" / f"{shown}.json").read_text(encoding="utf-8"))
+    assert data["student"]["id"] == shown
+    assert shown in (out / "report.html").read_text(encoding="utf-8")
+    (root / shown).mkdir()  # a folder named with the escapes themselves
+    assert _batch(fixture_repo, root, spec, out) == 2
+    assert f"its name is shown as {shown}, as another folder's is" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
