@@ -7,8 +7,9 @@ As in ``grader grade``, only each exercise's one module file is ever taken from 
 spec comes from the trusted folder.
 
 The ``--out`` folder is this module's: ``students/<id>.json`` (the native JSON result with a
-``student`` record) is written the moment a student is graded, ``gradebook.csv`` at the end,
-and ``batch.json`` (a :class:`Manifest`) at both ends, for ``grader merge``.
+``student`` record) is written the moment a student is graded; ``gradebook.csv`` and
+``feedback/<id>.json`` (what each student may see) at the end; and ``batch.json`` (a
+:class:`Manifest`) at both ends, for ``grader merge``.
 A student whose record carries the same fingerprint (their module files, the trusted specs and
 the grader's version) is not graded again, so a batch that was interrupted, or re-run after
 some students resubmitted, grades only what changed. A submission that breaks the grader is an
@@ -42,6 +43,7 @@ from grader.results import ExerciseResult, Grading
 from grader.session import Target
 
 STUDENTS = "students"  # under --out: one JSON result per student
+FEEDBACK = "feedback"  # under --out: each student's result as they may see it
 GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
 MANIFEST = "batch.json"  # which students this batch holds, against which specs, finished
@@ -617,6 +619,23 @@ def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def feedback(data: dict[str, Any]) -> dict[str, Any]:
+    """A student's record as the student may see it: the native JSON with every hidden test's
+    message withheld, without the instructor's bookkeeping (fingerprint, why grading failed)."""
+    meta = data["student"]
+    shown = [ExerciseResult.from_json(e).for_student() for e in data.get("exercises", [])]
+    return {"student": meta["id"], "graded": not meta.get("error"), **results.document(shown)}
+
+
+def write_feedback(out: Path, records: list[dict[str, Any]]) -> None:
+    """``feedback/<id>.json`` for each record: a file to hand back to its student as it is."""
+    folder = out / FEEDBACK
+    folder.mkdir(exist_ok=True)
+    for data in records:
+        text = json.dumps(feedback(data), indent=2, ensure_ascii=False) + "\n"
+        _write_atomically(folder / f"{data['student']['id']}.json", text)
 
 
 def write_gradebook(out: Path, rows: list[StudentRow], exercises: list[Exercise]) -> Path:

@@ -684,11 +684,13 @@ def _class_outputs(
     exercises: list[Exercise],
     lang: str,
 ) -> Path:
-    """Write the gradebook and the class report into ``out``; the gradebook's path."""
+    """Write the gradebook, the class report and each student's feedback into ``out``; the
+    gradebook's path."""
     from grader import batch
     from grader.report import class_report
 
     path = batch.write_gradebook(out, rows, exercises)
+    batch.write_feedback(out, records)
     page = class_report.render(records, exercises, lang)
     _write(out / batch.REPORT, lambda: page)
     return path

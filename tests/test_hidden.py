@@ -80,7 +80,7 @@ def test_students_learn_only_that_a_hidden_test_failed(
     assert shown["test_adds"]["visibility"] == "visible"
 
 
-def test_the_instructors_batch_shows_hidden_tests_in_full(
+def test_the_instructors_batch_shows_hidden_tests_in_full_and_each_students_feedback_not(
     fixture_repo, trusted, submission, tmp_path, capsys
 ) -> None:
     out = tmp_path / "grades"
@@ -90,3 +90,11 @@ def test_the_instructors_batch_shows_hidden_tests_in_full(
     test = record["exercises"][0]["tests"][1]
     assert test["hidden"] is True and SECRET in test["message"]
     assert SECRET in (out / "report.html").read_text(encoding="utf-8")
+    handed_back = (out / "feedback" / "alice.json").read_text(encoding="utf-8")
+    assert SECRET not in handed_back and "fingerprint" not in handed_back
+    feedback = json.loads(handed_back)
+    assert (feedback["student"], feedback["graded"]) == ("alice", True)
+    assert (feedback["score"], feedback["max_score"]) == (record["score"], record["max_score"])
+    shown = feedback["exercises"][0]["tests"][1]
+    assert (shown["name"], shown["status"]) == (test["name"], test["status"])
+    assert (shown["message"], shown["hidden"]) == ("hidden test failed", True)
