@@ -537,8 +537,8 @@ class Manifest:
         try:
             data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
             students = data["students"]
-            if not (isinstance(students, list) and all(isinstance(s, str) for s in students)):
-                raise ValueError(students)
+            if not (isinstance(students, list) and all(map(_is_folder_name, students))):
+                raise ValueError(students)  # a name is a file's under out: never a path
             return cls(
                 Shard.parse(data["shard"]),
                 str(data["specs"]),
@@ -547,6 +547,11 @@ class Manifest:
             )
         except (OSError, ValueError, KeyError, TypeError):
             raise BatchProblem("usage.not_batch_output", out) from None
+
+
+def _is_folder_name(name: object) -> bool:
+    """Whether ``name`` can be a student folder's (one name, not hidden, not a path)."""
+    return isinstance(name, str) and bool(name) and not name.startswith(".") and "/" not in name
 
 
 def merge(shards: list[Path], out: Path, exercises: list[Exercise]) -> list[dict[str, Any]]:

@@ -605,6 +605,15 @@ def test_merge_takes_only_finished_shards_of_one_batch_and_its_students(
     assert _merge(fixture_repo, spec, tmp_path / "mixed", tmp_path / "whole", two) == 2
     assert f"{two}: a shard of another split of the class" in capsys.readouterr().out
 
+    manifest = json.loads((two / "batch.json").read_text(encoding="utf-8"))
+    kept = (two / "batch.json").read_text(encoding="utf-8")
+    for name in ("../../escaped", ".hidden", ""):  # a manifest edited by hand
+        (two / "batch.json").write_text(json.dumps({**manifest, "students": [name]}), "utf-8")
+        assert _merge(fixture_repo, spec, tmp_path / "edited", one, two) == 2
+        assert f"{two}: not the output of grader batch" in capsys.readouterr().out
+    (two / "batch.json").write_text(kept, encoding="utf-8")
+    assert not (tmp_path / "escaped.json").exists()
+
     lost = two / "students" / f"{min(p.stem for p in (two / 'students').iterdir())}.json"
     lost.write_text("{", encoding="utf-8")
     assert _merge(fixture_repo, spec, tmp_path / "broken", one, two) == 2
