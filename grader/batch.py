@@ -48,6 +48,8 @@ GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
 MANIFEST = "batch.json"  # which students this batch holds, against which specs, finished
 RECORD_VERSION = 1
+# What running or looking at a spec leaves in its folder; never what grades with it.
+CACHES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store"})
 
 
 class BatchProblem(Exception):
@@ -190,7 +192,7 @@ def specs_fingerprint(exercises: list[Exercise]) -> str:
     digest = hashlib.sha256(f"grader {session.grader_digest()} record {RECORD_VERSION}\n".encode())
     for exercise in exercises:
         for path in sorted(p for p in exercise.folder.rglob("*") if p.is_file()):
-            if "__pycache__" in path.parts:
+            if not CACHES.isdisjoint(path.relative_to(exercise.folder).parts):
                 continue
             digest.update(f"{exercise.name}/{path.relative_to(exercise.folder)}\n".encode())
             digest.update(path.read_bytes())
