@@ -16,8 +16,9 @@ ones it copied or filled itself) in each kind of mapping:
 With ``--objects``, the test process of the middle test also says what lives on the pages it
 copied in its anonymous mappings and ``[heap]`` (``/proc/self/pagemap``: present, mapped by
 it alone), by type: how many of the heap's objects of each type sit on a copied page, and of
-how many copied pages that type holds the most objects. A type the test writes to specifically would
-stand out; objects that only share a page with what was written sit there at the base rate.
+how many copied pages that type holds the most objects. A type the test writes to
+specifically would stand out; objects that only share a page with what was written sit there
+at the base rate.
 On CPython 3.11+, whose interpreter rewrites the bytecode it runs as it specialises it, the
 next test's process also counts the code objects whose bytecode its test changed, and the
 pages they are on.

@@ -138,8 +138,7 @@ def candidates(exercise: Exercise, folder: Path) -> tuple[Path, ...]:
 def passed_over(folder: Path, out: Path) -> str | None:
     """Why ``folder`` is no student's (the i18n key naming it), or None when it is one: it is
     this batch's ``out``, or another batch's output (``students/`` beside its gradebook or
-    manifest).
-    Instructors keep them in the class folder."""
+    manifest), which instructors keep in the class folder."""
     try:
         if folder.samefile(out):
             return "batch.out_in_class"
@@ -229,12 +228,13 @@ def write_record(out: Path, student: str, data: dict[str, Any]) -> None:
     """Write atomically: an interrupted batch never leaves half a record to be trusted."""
     path = record_path(out, student)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    _write_json(path, data)
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_json(path: Path, data: object) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (through a hidden partial file)."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
+    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, path)
 
 
@@ -531,7 +531,7 @@ class Manifest:
             "students": list(self.students),
             "complete": self.complete,
         }
-        _write_atomically(out / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        _write_json(out / MANIFEST, data)
 
     @classmethod
     def read(cls, out: Path) -> Manifest:
@@ -589,11 +589,9 @@ def merge(shards: list[Path], out: Path, exercises: list[Exercise]) -> list[dict
     if missing:
         shown = ", ".join(f"{k}/{count}" for k in missing)
         raise BatchProblem("usage.shards_missing", shards[0], missing=shown)
-    merged = []
-    for student in sorted(found):
-        write_record(out, student, found[student])
-        merged.append(found[student])
-    return merged
+    for student, data in found.items():
+        write_record(out, student, data)
+    return [found[student] for student in sorted(found)]
 
 
 def records(out: Path, submissions: list[Submission]) -> list[dict[str, Any]]:
@@ -641,8 +639,7 @@ def write_feedback(out: Path, records: list[dict[str, Any]]) -> None:
     folder = out / FEEDBACK
     folder.mkdir(exist_ok=True)
     for data in records:
-        text = json.dumps(feedback(data), indent=2, ensure_ascii=False) + "\n"
-        _write_atomically(folder / f"{data['student']['id']}.json", text)
+        _write_json(folder / f"{data['student']['id']}.json", feedback(data))
 
 
 def write_gradebook(out: Path, rows: list[StudentRow], exercises: list[Exercise]) -> Path:

@@ -127,6 +127,11 @@ def _batch(fixture_repo: Path, submissions: Path, spec: Path, out: Path, *more: 
     return main([*argv, "--out", str(out), *more])
 
 
+def _merge(fixture_repo: Path, spec: Path, out: Path, *shards: Path) -> int:
+    argv = ["--root", str(fixture_repo), "merge", *map(str, shards), "--spec-from", str(spec)]
+    return main([*argv, "--out", str(out)])
+
+
 def _gradebook(out: Path) -> list[dict[str, str]]:
     raw = (out / "gradebook.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "a BOM, so that spreadsheets read UTF-8 names"
@@ -545,14 +550,13 @@ def test_sharded_runners_merge_into_the_unsharded_gradebook(
     held = [{p.stem for p in (tmp_path / f"shard-{k}" / "students").iterdir()} for k in (1, 2)]
     assert not held[0] & held[1] and held[0] | held[1] == {"alice", "bob", "dave", "张三"}
     capsys.readouterr()
-    argv = ["--root", str(fixture_repo), "merge", str(tmp_path / "shard-1")]
-    argv += [str(tmp_path / "shard-2"), "--spec-from", str(spec), "--out", str(tmp_path / "merged")]
-    assert main(argv) == 0
+    one, two = tmp_path / "shard-1", tmp_path / "shard-2"
+    assert _merge(fixture_repo, spec, tmp_path / "merged", one, two) == 0
     assert "merged 4 students from 2 shards, failed 0" in capsys.readouterr().out
     whole = (tmp_path / "whole" / "gradebook.csv").read_bytes()
     assert (tmp_path / "merged" / "gradebook.csv").read_bytes() == whole
     assert "4 students: 4 graded" in (tmp_path / "merged" / "report.html").read_text("utf-8")
-    assert main([*argv[:4], str(tmp_path / "shard-1"), *argv[5:]]) == 2  # the same shard twice
+    assert _merge(fixture_repo, spec, tmp_path / "twice", one, one) == 2  # a shard twice
     assert "the shards overlap" in capsys.readouterr().out
 
 
@@ -567,14 +571,8 @@ def test_a_shard_that_holds_no_student_still_merges(
         assert _batch(fixture_repo, submissions, spec, out, "--shard", f"{k}/{count}") == 0
     assert any(not list((out / "students").iterdir()) for out in outs)
     capsys.readouterr()
-    argv = ["--root", str(fixture_repo), "merge", *map(str, outs), "--spec-from", str(spec)]
-    assert main([*argv, "--out", str(tmp_path / "merged")]) == 0
+    assert _merge(fixture_repo, spec, tmp_path / "merged", *outs) == 0
     assert f"merged {len(ids)} students from {count} shards" in capsys.readouterr().out
-
-
-def _merge(fixture_repo: Path, spec: Path, out: Path, *shards: Path) -> int:
-    argv = ["--root", str(fixture_repo), "merge", *map(str, shards), "--spec-from", str(spec)]
-    return main([*argv, "--out", str(out)])
 
 
 def test_merge_takes_only_finished_shards_of_one_batch_and_its_students(
@@ -607,8 +605,8 @@ def test_merge_takes_only_finished_shards_of_one_batch_and_its_students(
     assert _merge(fixture_repo, spec, tmp_path / "mixed", tmp_path / "whole", two) == 2
     assert f"{two}: a shard of another split of the class" in capsys.readouterr().out
 
-    manifest = json.loads((two / "batch.json").read_text(encoding="utf-8"))
     kept = (two / "batch.json").read_text(encoding="utf-8")
+    manifest = json.loads(kept)
     for name in ("../../escaped", ".hidden", ""):  # a manifest edited by hand
         (two / "batch.json").write_text(json.dumps({**manifest, "students": [name]}), "utf-8")
         assert _merge(fixture_repo, spec, tmp_path / "edited", one, two) == 2
