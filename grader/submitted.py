@@ -7,11 +7,14 @@ student's work, and one to a root-only file would show its first line in a Synta
 module is therefore read only when its real path lies inside the submission, and only when
 it is a regular file of a module's size (a FIFO would block the read, a huge file would
 fill the scratch folder in memory). Links that stay inside the submission are followed:
-they show nothing the student did not submit.
+they show nothing the student did not submit. A module the grading user may not read (a zip
+keeps its files' modes) and a link that leads back to itself are refused too, each with its
+reason: a submission never stops the grader with a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -24,11 +27,13 @@ MAX_MODULE_BYTES = 1 << 20  # a kata's module is a few KiB; 1 MiB is far beyond 
 class Refused(Exception):
     """The submission's module cannot be read for the student; ``kind`` says why.
 
-    ``kind`` is one of ``outside``, ``not_a_file`` and ``too_large`` (with ``size``); it is
-    what a session passes on to its tests (see :meth:`as_option`), which teach with it.
+    ``kind`` is one of ``outside``, ``not_a_file``, ``too_large`` (with ``size``),
+    ``unreadable`` (the grading user may not read it) and ``loop`` (a link that leads back to
+    itself); it is what a session passes on to its tests (see :meth:`as_option`), which
+    teach with it.
     """
 
-    KINDS = ("outside", "not_a_file", "too_large")
+    KINDS = ("outside", "not_a_file", "too_large", "unreadable", "loop")
 
     def __init__(self, kind: str, size: int = 0) -> None:
         if kind not in self.KINDS:
@@ -61,6 +66,21 @@ class Refused(Exception):
                 "code in a plain file",
                 f"{shown} 不是普通文件（而是目录、设备或管道）：请把模块的代码放进一个普通文件",
             )
+        if self.kind == "unreadable":
+            return Msg(
+                f"{shown} cannot be read: permission denied (a file or folder on its path is "
+                f"not readable to the user grading it). Make it readable: chmod a+r {shown}, "
+                "and a+rx for its folders",
+                f"无法读取 {shown}：权限不足（路径上的某个文件或目录对评分用户不可读）。"
+                f"请让它可读：chmod a+r {shown}，并给它所在的目录加上 a+rx",
+            )
+        if self.kind == "loop":
+            return Msg(
+                f"{shown} is a symbolic link that leads back to itself (directly or through other "
+                f"links), so there is no file to read: replace {shown} with the module's code",
+                f"{shown} 是一个绕回自身的符号链接（直接或经过其他链接），没有可读取的文件："
+                f"请把 {shown} 换成模块的代码本身",
+            )
         return Msg(
             f"{shown} is {self.size:,} bytes; a module is read up to {MAX_MODULE_BYTES:,} "
             "bytes (1 MiB): submit the module's source, not data",
@@ -78,17 +98,23 @@ def read_module(path: Path, root: Path) -> bytes | None:
     """The bytes of the module at ``path`` of the submission in ``root``; None if it has none.
 
     Raises :class:`Refused` when the module's real path is outside ``root``, when it is not a
-    regular file, or when it is larger than :data:`MAX_MODULE_BYTES`. The file is opened and
+    regular file, when it is larger than :data:`MAX_MODULE_BYTES`, when the grading user
+    may not read it, or when it is a link that leads back to itself. The file is opened and
     closed here; the descriptor never leaves this function.
     """
     try:
         os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None  # missing, or a dangling link: the student has not written it yet
+    except OSError as exc:
+        raise _refusal(exc) from None
     if not inside(path, root):
         raise Refused("outside")
-    # O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
-    fd = os.open(os.path.realpath(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        # O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+        fd = os.open(os.path.realpath(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise _refusal(exc) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -102,3 +128,9 @@ def read_module(path: Path, root: Path) -> bytes | None:
     if len(data) > MAX_MODULE_BYTES:  # it grew after the fstat
         raise Refused("too_large", len(data))
     return data
+
+
+def _refusal(exc: OSError) -> Refused:
+    """Why a module that is there cannot be read: a link loop, or (any other error of the
+    file system: permissions, a folder on its path that may not be searched) unreadable."""
+    return Refused("loop" if exc.errno == errno.ELOOP else "unreadable")

@@ -325,6 +325,22 @@ def test_a_module_that_leads_outside_the_submission_is_not_read(
         assert "SECRET_TOKEN_41" not in json.dumps(test)
 
 
+def test_a_link_that_leads_back_to_itself_is_graded_not_a_traceback(
+    fixture_repo: Path, tmp_path: Path, capsys
+) -> None:
+    """Git keeps a link to itself; an upload holding one must still get its results."""
+    target = submission(tmp_path, fixture_repo)
+    module = target / "01_hostile" / "hostile.py"
+    module.unlink()
+    module.symlink_to(module.name)
+    result = tmp_path / "r.json"
+    grade(capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--json", str(result))
+    (exercise,) = json.loads(result.read_text())["exercises"]
+    assert [t["status"] for t in exercise["tests"]] == ["failed", "failed"]
+    for test in exercise["tests"]:
+        assert "a symbolic link that leads back to itself" in test["message"]
+
+
 def test_report_writers_do_not_import_the_orchestrator() -> None:
     """report/* renders a Grading; it must not pull in grade, session or the sandbox."""
     import ast

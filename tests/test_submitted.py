@@ -108,7 +108,36 @@ def test_a_module_over_the_limit_is_refused_with_its_size(submission: Path) -> N
     assert len(read_module(module, submission) or b"") == MAX_MODULE_BYTES
 
 
-@pytest.mark.parametrize("refused", [Refused("outside"), Refused("too_large", 2_000_000)])
+def test_a_link_that_leads_back_to_itself_is_refused(submission: Path) -> None:
+    module = submission / "01_hostile" / "hostile.py"
+    module.symlink_to(module.name)  # git keeps such a link; a traceback would end the grading
+    assert refusal(module, submission) == "loop"
+    other = submission / "01_hostile" / "other.py"
+    module.unlink()
+    module.symlink_to(other.name)
+    other.symlink_to(module.name)
+    assert refusal(module, submission) == "loop"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read every file")
+def test_a_module_the_grading_user_may_not_read_is_refused(submission: Path) -> None:
+    module = submission / "01_hostile" / "hostile.py"
+    module.write_bytes(SOURCE)
+    module.chmod(0)  # as a zip keeps a file's mode, when one unpacks it
+    assert refusal(module, submission) == "unreadable"
+    module.chmod(0o644)
+    module.parent.chmod(0)  # a folder on its path that may not be searched
+    try:
+        assert refusal(module, submission) == "unreadable"
+    finally:
+        module.parent.chmod(0o755)
+    assert read_module(module, submission) == SOURCE
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [Refused("outside"), Refused("too_large", 2_000_000), Refused("unreadable"), Refused("loop")],
+)
 def test_a_refusal_travels_as_an_option_and_teaches_in_both_languages(refused: Refused) -> None:
     again = Refused.from_option(refused.as_option())
     assert (again.kind, again.size) == (refused.kind, refused.size)
