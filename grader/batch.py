@@ -25,6 +25,7 @@ import json
 import os
 import queue
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -144,9 +145,38 @@ def passed_over(folder: Path, out: Path) -> str | None:
             return "batch.out_in_class"
     except OSError:  # out not made yet
         pass
-    if (folder / STUDENTS).is_dir() and any((folder / f).is_file() for f in (GRADEBOOK, MANIFEST)):
+    if _is(stat.S_ISDIR, folder / STUDENTS) and any(
+        _is(stat.S_ISREG, folder / name) for name in (GRADEBOOK, MANIFEST)
+    ):
         return "batch.output_in_class"
     return None
+
+
+def _is(kind: Callable[[int], bool], path: Path) -> bool:
+    """Whether ``path`` is there and of ``kind`` (``stat.S_ISREG``, ...), links followed; False
+    when it cannot be looked at (``Path.is_file`` raises on a folder the user may not read)."""
+    try:
+        return kind(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def find_module(exercise: Exercise, folder: Path) -> Path | None:
+    """The student's module for ``exercise``: the first candidate that is a file; else the
+    first that is there but cannot be read (a link loop, a folder the grading user may not
+    read), so that reading it says why; None when the student has none."""
+    there = []
+    for path in candidates(exercise, folder):
+        if _is(stat.S_ISREG, path):
+            return path
+        try:
+            os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            pass
+        there.append(path)
+    return there[0] if there else None
 
 
 def student_id(name: str) -> str:
@@ -162,9 +192,13 @@ def find_submissions(
     each folder passed over with the key of why (see :func:`passed_over`), to be named."""
     if not root.is_dir():
         raise BatchProblem("usage.not_submissions", root)
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        raise BatchProblem("usage.cannot_read", root, reason=exc.strerror) from None
     found, skipped = [], []
     ids: set[str] = set()
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in folders:
         why = passed_over(folder, out)
         if why is not None:
             skipped.append((folder, why))
@@ -176,7 +210,7 @@ def find_submissions(
         ids.add(student)
         modules = {}
         for exercise in exercises:
-            module = next((p for p in candidates(exercise, folder) if p.is_file()), None)
+            module = find_module(exercise, folder)
             if module is not None:
                 modules[exercise.name] = module
         found.append(Submission(student, folder, modules))
@@ -190,11 +224,15 @@ def specs_fingerprint(exercises: list[Exercise]) -> str:
     grader's code (a fixed judge must grade again, whatever its version number says)."""
     digest = hashlib.sha256(f"grader {session.grader_digest()} record {RECORD_VERSION}\n".encode())
     for exercise in exercises:
-        for path in sorted(p for p in exercise.folder.rglob("*") if p.is_file()):
-            if not CACHES.isdisjoint(path.relative_to(exercise.folder).parts):
-                continue
-            digest.update(f"{exercise.name}/{path.relative_to(exercise.folder)}\n".encode())
-            digest.update(path.read_bytes())
+        try:
+            for path in sorted(p for p in exercise.folder.rglob("*") if p.is_file()):
+                if not CACHES.isdisjoint(path.relative_to(exercise.folder).parts):
+                    continue
+                digest.update(f"{exercise.name}/{path.relative_to(exercise.folder)}\n".encode())
+                digest.update(path.read_bytes())
+        except OSError as exc:  # the instructor's own folder: say which file, do not guess
+            where = Path(exc.filename) if exc.filename else exercise.folder
+            raise BatchProblem("usage.cannot_read", where, reason=exc.strerror) from None
     return digest.hexdigest()
 
 
@@ -282,6 +320,17 @@ class Staged:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _first_unreadable(module: Path, folder: Path) -> Path:
+    """The first of ``folder`` and the folders down to ``module`` (or the module itself) that
+    the grading user may not read: one name for all the modules a locked folder hides."""
+    steps = module.relative_to(folder).parts
+    for depth in range(len(steps)):
+        path = folder.joinpath(*steps[:depth])
+        if not os.access(path, os.R_OK | os.X_OK):
+            return path
+    return module
+
+
 def in_turn(exercises: list[Exercise], start: int) -> list[Exercise]:
     """The exercises from the ``start``-th on, round to the one before it."""
     first = start % len(exercises) if exercises else 0
@@ -337,8 +386,16 @@ def grade_submission(
         )
         by_name = {result.name: result for result in graded.results}
         graded = Grading(tuple(by_name[e.name] for e in exercises), graded.seconds)
-        incomplete = graded.incomplete()  # a trusted spec could not run: retried next time
-        return graded, "; ".join(r.splitlines()[0] for r in incomplete)
+        # Retried next time: a trusted spec that could not run, a module the grading user may
+        # not read (graded 0 for now; as root, or once readable, it would be graded).
+        problems = [r.splitlines()[0] for r in graded.incomplete()]
+        unreadable = {
+            _first_unreadable(submission.modules[name], submission.folder)
+            for name, refused in staged.target.refused.items()
+            if refused.kind == "unreadable"
+        }
+        problems += [f"{path}: the grader may not read it" for path in sorted(unreadable)]
+        return graded, "; ".join(problems)
     except Exception as exc:  # a submission that breaks the grader is a row, not the end
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return None, f"the grader failed on this submission: {last}"

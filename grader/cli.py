@@ -653,14 +653,15 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         )
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
-        # Even a shard that holds no student is a batch's output, which `grader merge` takes.
-        (args.out / batch.STUDENTS).mkdir(parents=True, exist_ok=True)
+        work = batch.plan(submissions, exercises, args.out)
     except batch.BatchProblem as exc:
         raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
+    try:
+        # Even a shard that holds no student is a batch's output, which `grader merge` takes.
+        (args.out / batch.STUDENTS).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
     batch_text.render_passed_over(console, skipped, lang)
-    work = batch.plan(submissions, exercises, args.out)
     ids = tuple(s.student for s in submissions)
     part = shard or batch.Shard(1, 1)
     try:

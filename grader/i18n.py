@@ -264,6 +264,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{path}: cannot write: {reason}",
         "zh": "{path}：无法写入：{reason}",
     },
+    "usage.cannot_read": {
+        "en": "{path}: cannot read: {reason}",
+        "zh": "{path}：无法读取：{reason}",
+    },
     "usage.jobs": {"en": "--jobs must be at least 1", "zh": "--jobs 至少为 1"},
     "usage.not_submissions": {
         "en": "{path}: not a folder of submissions",

@@ -224,6 +224,81 @@ def test_a_module_that_leads_out_of_the_students_folder_earns_nothing(
     assert messages and all("leads outside your submission" in m for m in messages), messages
 
 
+def test_a_link_that_leads_back_to_itself_earns_nothing_and_says_why(
+    fixture_repo, spec, tmp_path
+) -> None:
+    root = tmp_path / "class"
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    (root / "dave" / "01_add").mkdir(parents=True)
+    (root / "dave" / "01_add" / "add.py").symlink_to("add.py")
+    _write(root / "dave" / "twice.py", GOOD_TWICE)
+    out = tmp_path / "out"
+    assert _batch(fixture_repo, root, spec, out) == 0
+    totals = {r["student"]: (r["01_add"], r["02_twice"], r["error"]) for r in _gradebook(out)}
+    assert totals == {"alice": ("3", "0", ""), "dave": ("0", "3", "")}
+    data = json.loads((out / "students" / "dave.json").read_text(encoding="utf-8"))
+    messages = [t["message"] for t in data["exercises"][0]["tests"]]
+    assert messages and all("leads back to itself" in m for m in messages), messages
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read every file")
+def test_what_the_grading_user_may_not_read_is_an_error_row_graded_again_next_time(
+    fixture_repo, spec, tmp_path, graded, capsys
+) -> None:
+    """A zip keeps its files' modes: a student's file or folder may come out unreadable to
+    an instructor who does not grade as root. The batch goes on; the row says which file or
+    folder, grades what it can, and is graded again once it can be read."""
+    root = tmp_path / "class"
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    _write(root / "bob" / "add.py", GOOD_ADD)
+    _write(root / "carol" / "add.py", GOOD_ADD)
+    _write(root / "erin" / "exercises" / "01_add" / "add.py", GOOD_ADD)
+    _write(root / "erin" / "twice.py", GOOD_TWICE)
+    locked = [root / "bob" / "add.py", root / "carol", root / "erin" / "exercises"]
+    for path in locked:
+        path.chmod(0)
+    out = tmp_path / "out"
+    try:
+        assert _batch(fixture_repo, root, spec, out) == 3
+        rows = {r["student"]: (r["01_add"], r["02_twice"], r["error"]) for r in _gradebook(out)}
+    finally:
+        for path in locked:
+            path.chmod(0o755)
+    said = "the grader may not read it"
+    assert rows == {
+        "alice": ("3", "0", ""),
+        "bob": ("0", "0", f"{root / 'bob' / 'add.py'}: {said}"),
+        "carol": ("0", "0", f"{root / 'carol'}: {said}"),
+        "erin": ("0", "3", f"{root / 'erin' / 'exercises'}: {said}"),
+    }
+    assert f"carol: {root / 'carol'}: {said}" in capsys.readouterr().out
+    graded.clear()
+    assert _batch(fixture_repo, root, spec, out) == 0
+    assert sorted(graded) == ["bob", "carol", "erin"]
+    assert {r["student"]: r["total"] for r in _gradebook(out)} == {
+        "alice": "3",
+        "bob": "3",
+        "carol": "3",
+        "erin": "6",
+    }
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read every file")
+def test_a_class_folder_or_a_spec_the_grader_may_not_read_is_named(
+    fixture_repo, submissions, spec, tmp_path, capsys
+) -> None:
+    stub = spec / "exercises" / "02_twice" / "twice.py"
+    for locked in (submissions, stub):
+        locked.chmod(0)
+        try:
+            assert _batch(fixture_repo, submissions, spec, tmp_path / "out") == 2
+        finally:
+            locked.chmod(0o755)
+        printed = capsys.readouterr().out
+        assert f"{locked}: cannot read: Permission denied" in printed, printed
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
 @pytest.fixture
 def orders(graded: list[str], monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The order of the exercises each student of this test was graded in."""
