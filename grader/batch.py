@@ -18,7 +18,9 @@ error row of the gradebook; it never stops the batch.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -31,7 +33,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -442,9 +444,9 @@ class Plan:
     specs: str  # specs_fingerprint() of the exercises
 
 
-def plan(submissions: list[Submission], exercises: list[Exercise], out: Path) -> Plan:
-    """Reuse each record whose fingerprint still matches; a record with an error is retried."""
-    specs = specs_fingerprint(exercises)
+def plan(submissions: list[Submission], exercises: list[Exercise], out: Path, specs: str) -> Plan:
+    """Reuse each record whose fingerprint (with ``specs``, the exercises'
+    :func:`specs_fingerprint`) still matches; a record with an error is retried."""
     reused, todo = [], []
     for submission in submissions:
         print_ = fingerprint(submission, exercises, specs)
@@ -564,6 +566,45 @@ def in_order(submissions: list[Submission], rows: list[StudentRow]) -> list[Stud
     """``rows`` sorted as the submissions are (by student id)."""
     by_id = {row.student: row for row in rows}
     return [by_id[s.student] for s in submissions]
+
+
+@contextlib.contextmanager
+def holding(out: Path, reading: Sequence[Path] = ()) -> Iterator[None]:
+    """Hold ``out`` for this batch or merge alone, and keep a batch from starting into any
+    folder of ``reading`` (the shards a merge reads) meanwhile.
+
+    Two batches writing into one ``--out`` at once would each grade the whole class, and the
+    records, manifest and gradebook left behind could come from either (two versions of a
+    spec, two shards); a merge could read a shard half re-graded. Each folder is locked with
+    ``flock(2)``, exclusively or shared, on a descriptor of the folder itself, without
+    waiting: a folder another process holds raises BatchProblem (``usage.out_busy`` or
+    ``usage.shard_busy``) naming it. The descriptors are opened and closed here; the kernel
+    drops the locks when this process ends, however it ends, so none is left behind, and
+    the processes it starts never get them (``Popen`` closes every other descriptor).
+    """
+    held: list[int] = []
+
+    def lock(path: Path, mode: int, busy: str) -> None:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        held.append(fd)
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchProblem(busy, path) from None
+
+    try:
+        lock(out, fcntl.LOCK_EX, "usage.out_busy")
+        for shard in reading:
+            try:
+                if shard.samefile(out):
+                    continue  # held exclusively already
+                lock(shard, fcntl.LOCK_SH, "usage.shard_busy")
+            except (FileNotFoundError, NotADirectoryError):
+                pass  # no batch's output: the merge names it
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)  # the lock goes with the last descriptor of its open file
 
 
 @dataclass(frozen=True)

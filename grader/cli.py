@@ -49,7 +49,7 @@ from grader.session import Target, run_exercise, warm_sessions
 from grader.state import State
 
 if TYPE_CHECKING:
-    from grader.batch import StudentRow
+    from grader.batch import Shard, StudentRow, Submission
 
 
 class UsageProblem(Exception):
@@ -636,7 +636,6 @@ def _trusted_exercises(root: Path, args: argparse.Namespace) -> list[Exercise]:
 def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str) -> int:
     """Grade every student folder under SUBMISSIONS into --out (see grader.batch)."""
     from grader import batch
-    from grader.report import batch_text
 
     if args.jobs < 1:
         raise UsageProblem("usage.jobs")
@@ -653,25 +652,55 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         )
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
-        work = batch.plan(submissions, exercises, args.out)
+        specs = batch.specs_fingerprint(exercises)
     except batch.BatchProblem as exc:
         raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
-    try:
+    with contextlib.ExitStack() as held:
         # Even a shard that holds no student is a batch's output, which `grader merge` takes.
-        (args.out / batch.STUDENTS).mkdir(parents=True, exist_ok=True)
+        _hold(held, args.out, args.out / batch.STUDENTS)
+        return _batch_into(console, args, lang, exercises, submissions, skipped, shard, specs)
+
+
+def _hold(held: contextlib.ExitStack, out: Path, make: Path, reading: Sequence[Path] = ()) -> None:
+    """Make the folder ``make`` and hold ``out`` (and ``reading``) until ``held`` closes (see
+    batch.holding); UsageProblem naming the folder that cannot be made or is busy."""
+    from grader import batch
+
+    try:
+        make.mkdir(parents=True, exist_ok=True)
+        held.enter_context(batch.holding(out, reading))
+    except batch.BatchProblem as exc:
+        raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
     except OSError as exc:
-        raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
+        raise UsageProblem("usage.cannot_write", path=out, reason=exc.strerror) from None
+
+
+def _batch_into(
+    console: Console,
+    args: argparse.Namespace,
+    lang: str,
+    exercises: list[Exercise],
+    submissions: list[Submission],
+    skipped: list[tuple[Path, str]],
+    shard: Shard | None,
+    specs: str,
+) -> int:
+    """The batch itself, once ``args.out`` is this process's alone (see batch.holding)."""
+    from grader import batch
+    from grader.report import batch_text
+
     batch_text.render_passed_over(console, skipped, lang)
+    work = batch.plan(submissions, exercises, args.out, specs)
     ids = tuple(s.student for s in submissions)
     part = shard or batch.Shard(1, 1)
     try:
-        batch.Manifest(part, work.specs, ids, complete=False).write(args.out)
+        batch.Manifest(part, specs, ids, complete=False).write(args.out)
     except OSError as exc:
         raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
     with batch_text.progress(console, lang, len(work.todo)) as advance:
         first_place = shard.index - 1 if shard is not None else 0
         graded = batch.run(work.todo, exercises, args.out, args.jobs, lang, advance, first_place)
-    batch.Manifest(part, work.specs, ids, complete=True).write(args.out)
+    batch.Manifest(part, specs, ids, complete=True).write(args.out)
     rows = batch.in_order(submissions, work.reused + graded)
     path = _class_outputs(args.out, rows, batch.records(args.out, submissions), exercises, lang)
     batch_text.render_summary(console, rows, len(work.reused), path, lang)
@@ -703,15 +732,17 @@ def cmd_merge(console: Console, root: Path, args: argparse.Namespace, lang: str)
     from grader.report import batch_text
 
     exercises = _trusted_exercises(root, args)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        records = batch.merge([p.resolve() for p in args.shards], args.out, exercises)
-    except batch.BatchProblem as exc:
-        raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
-    except OSError as exc:
-        raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
-    rows = [batch.row_from_record(r) for r in records]
-    path = _class_outputs(args.out, rows, records, exercises, lang)
+    shards = [p.resolve() for p in args.shards]
+    with contextlib.ExitStack() as held:
+        _hold(held, args.out, args.out, reading=shards)
+        try:
+            records = batch.merge(shards, args.out, exercises)
+        except batch.BatchProblem as exc:
+            raise UsageProblem(exc.key, path=exc.path, **exc.params) from None
+        except OSError as exc:
+            raise UsageProblem("usage.cannot_write", path=args.out, reason=exc.strerror) from None
+        rows = [batch.row_from_record(r) for r in records]
+        path = _class_outputs(args.out, rows, records, exercises, lang)
     batch_text.render_merged(console, rows, len(args.shards), path, lang)
     return 3 if any(row.error for row in rows) else 0
 

@@ -312,6 +312,16 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{path}: not a student record of grader batch (unreadable or not its JSON)",
         "zh": "{path}：不是 grader batch 写的学生记录（读不出来，或者不是它的 JSON）",
     },
+    "usage.out_busy": {
+        "en": "{path}: another grader batch or grader merge is writing into it now: wait for "
+        "it to end, or give another --out",
+        "zh": "{path}：另一个 grader batch 或 grader merge 正在写入它：请等它结束，或者换一个 "
+        "--out",
+    },
+    "usage.shard_busy": {
+        "en": "{path}: a grader batch is writing into it now: merge once it has finished",
+        "zh": "{path}：一个 grader batch 正在写入它：请等它完成后再合并",
+    },
     "usage.merge_twice": {
         "en": "{path}: the same shard as {other}: the shards overlap; give each once",
         "zh": "{path}：与 {other} 是同一个分片：分片有重叠；每个分片只给一次",

@@ -717,3 +717,61 @@ def test_merging_what_is_no_batch_output_is_named(fixture_repo, spec, tmp_path, 
     argv = ["--root", str(fixture_repo), "merge", str(tmp_path), "--spec-from", str(spec)]
     assert main([*argv, "--out", str(tmp_path / "merged")]) == 2
     assert f"{tmp_path}: not the output of grader batch" in capsys.readouterr().out
+
+
+def test_an_output_folder_in_use_is_refused_until_it_is_free(
+    fixture_repo, submissions, spec, tmp_path, graded, capsys
+) -> None:
+    """Two batches into one --out would each grade the class and leave records, manifest
+    and gradebook from either; a merge could read a shard half graded again. Whoever comes
+    second is refused, naming the folder, and nothing of theirs is graded or written."""
+    (submissions / "carol").rename(submissions / "dave")
+    _write(submissions / "dave" / "add.py", ABS_ADD)
+    one, two, merged = tmp_path / "shard-1", tmp_path / "shard-2", tmp_path / "merged"
+    for k, out in ((1, one), (2, two)):
+        assert _batch(fixture_repo, submissions, spec, out, "--shard", f"{k}/2") == 0
+    graded.clear()
+    capsys.readouterr()
+    kept = (one / "batch.json").read_bytes()
+
+    with batch.holding(one):  # a batch (another process, as far as flock is concerned)
+        assert _batch(fixture_repo, submissions, spec, one, "--shard", "1/2") == 2
+        assert f"{one}: another grader batch or grader merge is writing" in capsys.readouterr().out
+        assert graded == [] and (one / "batch.json").read_bytes() == kept
+        assert _merge(fixture_repo, spec, merged, one, two) == 2
+        assert f"{one}: a grader batch is writing into it now" in capsys.readouterr().out
+        assert not (merged / "gradebook.csv").exists()
+    with batch.holding(merged):  # a merge
+        assert _merge(fixture_repo, spec, merged, one, two) == 2
+        assert f"{merged}: another grader batch or grader merge" in capsys.readouterr().out
+    (tmp_path / "elsewhere").mkdir()
+    with batch.holding(tmp_path / "elsewhere", [one, two]):  # a merge reading the shards
+        assert _merge(fixture_repo, spec, merged, one, two) == 0  # two merges may read them
+        assert _batch(fixture_repo, submissions, spec, two, "--shard", "2/2") == 2
+        assert f"{two}: another grader batch or grader merge" in capsys.readouterr().out
+    assert graded == []
+
+    assert _batch(fixture_repo, submissions, spec, one, "--shard", "1/2") == 0  # free again
+    assert _merge(fixture_repo, spec, one, one, two) == 0  # into a shard of its own
+
+
+def test_a_folder_held_by_a_killed_process_is_free_at_once(tmp_path) -> None:
+    """The lock is the kernel's: it goes with the process however it ends; nothing to clean."""
+    out = tmp_path / "out"
+    out.mkdir()
+    code = "import sys; from pathlib import Path; from grader import batch\n"
+    code += "with batch.holding(Path(sys.argv[1])):\n    print('held', flush=True)\n"
+    code += "    sys.stdin.read()\n"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        with pytest.raises(batch.BatchProblem) as busy, batch.holding(out):
+            pass
+        assert (busy.value.key, busy.value.path) == ("usage.out_busy", out)
+    finally:
+        holder.kill()
+        holder.wait()
+    with batch.holding(out):
+        pass
