@@ -25,13 +25,17 @@ SPEC_MODIFIED = "spec modified in the submission; graded with the trusted spec"
 def spec_modified(exercise: Exercise, target: Target) -> bool:
     """True if the submission has its own copy of the spec and it differs from the trusted one.
 
-    Only a copy inside the submission counts: the judge compares no file a link leads to."""
+    Only a copy inside the submission counts: the judge compares no file a link leads to,
+    and a copy it may not read (a zip keeps its files' modes) is not reported."""
     theirs = target.folder / exercise.name / exercise.spec_file
-    return (
-        theirs.is_file()
-        and submitted.inside(theirs, target.folder)
-        and not filecmp.cmp(theirs, exercise.spec_path, shallow=False)
-    )
+    try:
+        return (
+            theirs.is_file()
+            and submitted.inside(theirs, target.folder)
+            and not filecmp.cmp(theirs, exercise.spec_path, shallow=False)
+        )
+    except OSError:  # Path.is_file raises when a folder on the way may not be searched
+        return False
 
 
 def grade_one(exercise: Exercise, target: Target, lang: str = "en") -> ExerciseResult:

@@ -178,3 +178,21 @@ def test_a_spec_copy_that_leads_outside_is_not_compared(
     theirs.unlink()
     shutil.copyfile(outside, theirs)
     assert spec_modified(exercise, Target(submission, submission))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read every file")
+def test_a_spec_copy_the_grader_may_not_read_is_not_compared(
+    fixture_repo: Path, submission: Path
+) -> None:
+    exercise = catalog.load_exercise(fixture_repo / "exercises" / "01_hostile")
+    theirs = submission / "01_hostile" / exercise.spec_file
+    trusted = exercise.spec_path.read_bytes()
+    theirs.write_bytes(trusted[:-1] + b"#")  # differs, at the same size: only a read tells
+    target = Target(submission, submission)
+    for locked in (theirs, theirs.parent):
+        locked.chmod(0)
+        try:
+            assert not spec_modified(exercise, target)
+        finally:
+            locked.chmod(0o755)
+    assert spec_modified(exercise, target)
