@@ -444,15 +444,26 @@ class Plan:
     specs: str  # specs_fingerprint() of the exercises
 
 
-def plan(submissions: list[Submission], exercises: list[Exercise], out: Path, specs: str) -> Plan:
+def plan(
+    submissions: list[Submission],
+    exercises: list[Exercise],
+    out: Path,
+    specs: str,
+    again: frozenset[str] = frozenset(),
+) -> Plan:
     """Reuse each record whose fingerprint (with ``specs``, the exercises'
-    :func:`specs_fingerprint`) still matches; a record with an error is retried."""
+    :func:`specs_fingerprint`) still matches; a record with an error, and the students of
+    ``again`` (``--regrade``), are graded again."""
     reused, todo = [], []
     for submission in submissions:
         print_ = fingerprint(submission, exercises, specs)
         old = read_record(out, submission.student)
         meta = old["student"] if old is not None else {}
-        if meta.get("fingerprint") == print_ and not meta.get("error"):
+        if (
+            meta.get("fingerprint") == print_
+            and not meta.get("error")
+            and submission.student not in again
+        ):
             row = row_from_record(old or {})
             row.reused = True
             reused.append(row)

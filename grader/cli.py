@@ -149,6 +149,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p_batch.add_argument("--spec-from", type=Path, help=h("spec_from"))
     p_batch.add_argument("--out", type=Path, default=Path("grades"), help=h("out"))
     p_batch.add_argument("--shard", metavar="K/N", help=h("shard"))
+    p_batch.add_argument(
+        "--regrade", action="append", default=[], metavar="STUDENT", help=h("regrade")
+    )
 
     p_merge = sub.add_parser("merge", help=h("merge"))
     p_merge.add_argument("shards", type=Path, nargs="+", help=h("shards"))
@@ -650,6 +653,10 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         submissions, skipped = batch.find_submissions(
             args.submissions.resolve(), exercises, args.out
         )
+        known = {s.student for s in submissions}
+        for student in args.regrade:  # every runner gets them all: known in the class is enough
+            if student not in known:
+                raise UsageProblem("usage.regrade_unknown", student=student, path=args.submissions)
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
         specs = batch.specs_fingerprint(exercises)
@@ -690,7 +697,7 @@ def _batch_into(
     from grader.report import batch_text
 
     batch_text.render_passed_over(console, skipped, lang)
-    work = batch.plan(submissions, exercises, args.out, specs)
+    work = batch.plan(submissions, exercises, args.out, specs, again=frozenset(args.regrade))
     ids = tuple(s.student for s in submissions)
     part = shard or batch.Shard(1, 1)
     try:

@@ -312,6 +312,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{path}: not a student record of grader batch (unreadable or not its JSON)",
         "zh": "{path}：不是 grader batch 写的学生记录（读不出来，或者不是它的 JSON）",
     },
+    "usage.regrade_unknown": {
+        "en": "--regrade {student}: no student folder of that name in {path}",
+        "zh": "--regrade {student}：{path} 里没有这个名字的学生文件夹",
+    },
     "usage.out_busy": {
         "en": "{path}: another grader batch or grader merge is writing into it now: wait for "
         "it to end, or give another --out",
@@ -460,6 +464,10 @@ WORDS: dict[str, dict[str, str]] = {
     "help.shard": {
         "en": "grade only part K of N of the class (K/N; for N runners, then grader merge)",
         "zh": "只给全班的第 K 份（共 N 份）评分（K/N；N 台机器分头评，再用 grader merge 合并）",
+    },
+    "help.regrade": {
+        "en": "grade this student again even if nothing changed (their id; repeatable)",
+        "zh": "即使没有变化也重新给这个学生评分（学生 id；可重复）",
     },
     "help.merge": {
         "en": "merge the --out folders of sharded batches into one gradebook and report",

@@ -437,6 +437,30 @@ def test_a_second_batch_grades_only_what_changed(
     assert sorted(graded) == ["alice", "bob", "carol", "张三"]
 
 
+def test_students_named_with_regrade_are_graded_again_and_only_they(
+    fixture_repo, submissions, spec, tmp_path, graded, capsys
+) -> None:
+    """A verdict an instructor doubts, or a student's complaint: grade them again without
+    touching the records by hand (in the class workflow they live in a runner's cache)."""
+    out = tmp_path / "out"
+    _batch(fixture_repo, submissions, spec, out)
+    graded.clear()
+    _batch(fixture_repo, submissions, spec, out, "--regrade", "alice", "--regrade", "张三")
+    assert sorted(graded) == ["alice", "carol", "张三"]  # carol: her error is tried again
+    graded.clear()
+    for k in (1, 2):  # every runner is given them all; each grades those of its shard
+        shard = ("--shard", f"{k}/2", "--regrade", "alice")
+        _batch(fixture_repo, submissions, spec, tmp_path / f"shard-{k}", *shard)
+    assert graded.count("alice") == 1
+    graded.clear()
+    capsys.readouterr()
+    assert _batch(fixture_repo, submissions, spec, out, "--regrade", "zed") == 2
+    assert f"--regrade zed: no student folder of that name in {submissions}" in (
+        capsys.readouterr().out
+    )
+    assert graded == []
+
+
 def test_an_interrupted_batch_loses_nothing(
     fixture_repo, submissions, spec, tmp_path, graded, monkeypatch, capsys
 ) -> None:

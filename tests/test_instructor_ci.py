@@ -246,3 +246,33 @@ def test_the_class_workflow_fans_out_over_shards_and_merges_them() -> None:
     assert '"$RUNNER_TEMP"/shards/grades-*' in merged and "--spec-from ." in merged
     for script in [*runs, merged]:  # valid shell as written
         subprocess.run(["bash", "-n", "-c", script], check=True)
+    assert not any("${{ inputs." in script for script in runs), "inputs come as variables"
+
+
+def test_the_class_workflow_passes_each_student_to_regrade_as_one_argument(
+    tmp_path: Path,
+) -> None:
+    """The shard's script run with stand-ins for sudo and the grader, which print the
+    arguments the grader would get; an input that looks like shell stays one argument."""
+    flow = yaml.safe_load((REPO / ".github/workflows/grade-class.yml").read_text())
+    step = next(s for s in flow["jobs"]["grade"]["steps"] if " batch " in s.get("run", ""))
+    script = step["run"].replace("${{ matrix.shard }}", "3")
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    # sudo runs the grader, then chown: the stand-in keeps the grader's arguments.
+    sudo = '#!/bin/sh\ncase "$1" in */grader) shift; printf "%s\\n" "$@" > "$ARGS";; esac\n'
+    (bin_ / "sudo").write_text(sudo)
+    (bin_ / "grader").write_text("#!/bin/sh\n")
+    for tool in bin_.iterdir():
+        tool.chmod(0o755)
+    inputs = {"CLASS_FOLDER": "my class", "REGRADE": "alice  张三 * $(touch pwned)"}
+    env = dict(os.environ, **inputs, SHARDS="4", RUNNER_TEMP=str(tmp_path))
+    env["ARGS"] = str(tmp_path / "a")
+    env["PATH"] = f"{bin_}:{env['PATH']}"
+    subprocess.run(["bash", "-e", "-c", script], env=env, cwd=tmp_path, check=True)
+    args = (tmp_path / "a").read_text(encoding="utf-8").splitlines()
+    assert args[args.index("batch") + 1] == ".class/my class"
+    again = [args[i + 1] for i, arg in enumerate(args) if arg == "--regrade"]
+    assert again == ["alice", "张三", "*", "$(touch", "pwned)"]  # no file name for the *
+    assert not (tmp_path / "pwned").exists()
+    assert args[args.index("--shard") + 1] == "3/4"
