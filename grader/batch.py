@@ -744,11 +744,19 @@ def feedback(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_feedback(out: Path, records: list[dict[str, Any]]) -> None:
-    """``feedback/<id>.json`` for each record: a file to hand back to its student as it is."""
+    """``feedback/<id>.json`` for each record: a file to hand back to its student as it is.
+
+    The folder holds exactly these students' files: one left by an earlier run for a student
+    no longer in the class (dropped, or their folder renamed) would be handed back too. Only
+    the feedback goes; every record stays in ``students/``."""
     folder = out / FEEDBACK
     folder.mkdir(exist_ok=True)
+    names = {f"{data['student']['id']}.json" for data in records}
     for data in records:
         _write_json(folder / f"{data['student']['id']}.json", feedback(data))
+    for stale in folder.glob("*.json"):
+        if stale.name not in names:
+            stale.unlink()
 
 
 def write_gradebook(out: Path, rows: list[StudentRow], exercises: list[Exercise]) -> Path:

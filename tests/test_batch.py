@@ -437,6 +437,19 @@ def test_a_second_batch_grades_only_what_changed(
     assert sorted(graded) == ["alice", "bob", "carol", "张三"]
 
 
+def test_a_student_who_left_the_class_gets_no_feedback_and_keeps_their_record(
+    fixture_repo, submissions, spec, tmp_path
+) -> None:
+    out = tmp_path / "out"
+    _batch(fixture_repo, submissions, spec, out)
+    assert {p.stem for p in (out / "feedback").iterdir()} == {"alice", "bob", "carol", "张三"}
+    (submissions / "bob").rename(tmp_path / "bob-left")  # dropped, or their folder renamed
+    _batch(fixture_repo, submissions, spec, out)
+    assert {p.stem for p in (out / "feedback").iterdir()} == {"alice", "carol", "张三"}
+    assert [r["student"] for r in _gradebook(out)] == ["alice", "carol", "张三"]
+    assert (out / "students" / "bob.json").is_file()  # the instructor's record is never lost
+
+
 def test_students_named_with_regrade_are_graded_again_and_only_they(
     fixture_repo, submissions, spec, tmp_path, graded, capsys
 ) -> None:
