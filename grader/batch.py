@@ -602,6 +602,8 @@ def holding(out: Path, reading: Sequence[Path] = ()) -> Iterator[None]:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BatchProblem(busy, path) from None
+        except OSError:  # a file system without locks (an NFS mount without lockd): go on
+            pass
 
     try:
         lock(out, fcntl.LOCK_EX, "usage.out_busy")

@@ -7,6 +7,7 @@ each batch costs a few sandboxed calls per student.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -811,4 +812,13 @@ def test_a_folder_held_by_a_killed_process_is_free_at_once(tmp_path) -> None:
         holder.kill()
         holder.wait()
     with batch.holding(out):
+        pass
+
+
+def test_a_file_system_without_locks_does_not_stop_a_batch(tmp_path, monkeypatch) -> None:
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(batch.fcntl, "flock", no_locks)
+    with batch.holding(tmp_path):
         pass
