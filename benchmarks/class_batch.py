@@ -18,7 +18,12 @@ time), the time in sessions around and between their tests (the sum of every exe
 and the time outside any session (the rest: sessions that were not started and collected by
 the time they were due, staging, leases, records, the batch's own start).
 
-    python benchmarks/class_batch.py [--students 100] [--exercises 04 07 12 21 23]
+    python benchmarks/class_batch.py [--students 100] [--exercises 04 07 12 21 23] [--alternatives]
+
+Every student is a reference solution (with ``--alternatives``, the solutions and the
+alternatives in ``tests/alternatives/`` in turn), so it checks verdicts too: a test of theirs
+that does not pass, a verdict flipped by the load of two jobs or two shards on this machine,
+ends the run naming it.
 
 Run it on a quiet machine: it measures wall time. A class of 100 takes about twice its spec
 time in all (the 1-job run, then half that twice).
@@ -52,15 +57,25 @@ REPO = Path(__file__).resolve().parent.parent
 FIRST_FIVE = ("04", "07", "12", "21", "23")  # the exercises of the issue that set the goals
 
 
-def make_class(root: Path, students: int, exercises: list[Path]) -> Path:
-    """``students`` folders named s001, s002..., each holding every solution module."""
+def make_class(
+    root: Path, students: int, exercises: list[Path], alternatives: bool = False
+) -> Path:
+    """``students`` folders named s001, s002..., each holding every solution module; with
+    ``alternatives``, student n takes the n-th of each exercise's reference solution and its
+    alternatives in ``tests/alternatives/`` (round and round), so every one is graded."""
     submissions = root / "class"
     for number in range(1, students + 1):
         for solution in exercises:
             folder = submissions / f"s{number:03d}" / solution.name
             folder.mkdir(parents=True)
-            for module in solution.glob("*.py"):
-                shutil.copyfile(module, folder / module.name)
+            others = sorted((REPO / "tests" / "alternatives" / solution.name).glob("*.py"))
+            choice = (number - 1) % (1 + len(others)) if alternatives else 0
+            if choice == 0:
+                for module in solution.glob("*.py"):
+                    shutil.copyfile(module, folder / module.name)
+            else:
+                module_file = f"{solution.name[3:]}.py"
+                shutil.copyfile(others[choice - 1], folder / module_file)
     return submissions
 
 
@@ -179,18 +194,31 @@ class TimeSums:
 
 
 def time_sums(out: Path) -> TimeSums:
-    """The sums of :class:`TimeSums` over the student records in ``out``."""
+    """The sums of :class:`TimeSums` over the student records in ``out``.
+
+    Every student is a reference solution, so a test that did not pass is a verdict that
+    flipped (under this machine's load, on this Python): it ends the run, naming each."""
     spec = tests = sessions = 0.0
     count = 0
+    flipped = []
     for path in sorted((out / "students").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["student"]["error"]:
             raise SystemExit(f"{path}: graded with an error: {data['student']['error']}")
+        flipped += [
+            f"{data['student']['id']} {exercise['name']} {test['name']}: {test['status']}"
+            for exercise in data["exercises"]
+            for test in exercise["tests"]
+            if test["status"] != "passed"
+        ]
         for exercise in data["exercises"]:
             spec += sum(t["spec_s"] for t in exercise["tests"])
             tests += sum(t["duration_s"] for t in exercise["tests"])
             sessions += exercise.get("session_s", 0.0)
         count += 1
+    if flipped:
+        shown = "\n  ".join(flipped)
+        raise SystemExit(f"{out}: a reference solution did not pass, a verdict flipped:\n  {shown}")
     return TimeSums(spec, tests, sessions, count)
 
 
@@ -225,6 +253,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--exercises", nargs="+", default=list(FIRST_FIVE), metavar="NN")
+    parser.add_argument(
+        "--alternatives", action="store_true",
+        help="students take the alternatives in tests/alternatives/ in turn with the solutions",
+    )  # fmt: skip
     parser.add_argument("--against", type=Path, metavar="OTHER", help="another checkout")
     parser.add_argument("--rounds", type=int, default=2, help="with --against: rounds of turns")
     parser.add_argument(
@@ -250,7 +282,7 @@ def main() -> None:
         root = Path(tmp)
         for number, checkout in enumerate(filter(None, (REPO, opts.against))):
             PYTHONS[checkout] = python_for(checkout, root / f"python{number}")
-        submissions = make_class(root, opts.students, solutions)
+        submissions = make_class(root, opts.students, solutions, opts.alternatives)
         chosen = [arg for name in names for arg in ("--exercise", name)]
         common = ["batch", str(submissions), *chosen]
         print(f"a class of {opts.students} x {len(names)} exercises ({', '.join(names)})")

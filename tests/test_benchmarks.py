@@ -60,7 +60,10 @@ def _record(folder: Path, name: str, exercises: list[dict[str, object]]) -> None
 
 def test_the_overhead_splits_into_isolation_sessions_and_outside(tmp_path: Path) -> None:
     students = tmp_path / "out" / "students"
-    tests = [{"spec_s": 4.0, "duration_s": 4.5}, {"spec_s": 1.0, "duration_s": 1.5}]
+    tests = [
+        {"name": "test_a", "status": "passed", "spec_s": 4.0, "duration_s": 4.5},
+        {"name": "test_b", "status": "passed", "spec_s": 1.0, "duration_s": 1.5},
+    ]
     _record(students, "s001", [{"name": "01", "tests": tests, "session_s": 6.5}])
     _record(students, "s002", [{"name": "01", "tests": tests, "session_s": 6.5}])
     sums = _class_batch().time_sums(tmp_path / "out")
@@ -74,6 +77,34 @@ def test_the_overhead_splits_into_isolation_sessions_and_outside(tmp_path: Path)
     assert _class_batch().time_sums(tmp_path / "old").split(7.0) == (
         "overhead +40.0% (isolation +20.0%, sessions +20.0%)"
     )
+
+
+def test_a_reference_solution_that_did_not_pass_ends_the_class_benchmark(tmp_path: Path) -> None:
+    """The class is reference solutions: a test of theirs that failed is a flipped verdict."""
+    students = tmp_path / "out" / "students"
+    passed = {"name": "test_a", "status": "passed", "spec_s": 1.0, "duration_s": 1.2}
+    _record(students, "s001", [{"name": "12_shared_counter", "tests": [passed]}])
+    flipped = {**passed, "name": "test_b", "status": "timeout"}
+    _record(students, "s002", [{"name": "12_shared_counter", "tests": [passed, flipped]}])
+    with pytest.raises(
+        SystemExit, match=r"verdict flipped:\n  s002 12_shared_counter test_b: timeout$"
+    ):
+        _class_batch().time_sums(tmp_path / "out")
+
+
+def test_the_class_takes_every_alternative_in_turn(tmp_path: Path) -> None:
+    solution = REPO / "solutions" / "12_shared_counter"
+    others = sorted((REPO / "tests" / "alternatives" / solution.name).glob("*.py"))
+    assert others, "12 has alternatives to take"
+    count = 1 + len(others)
+    made = _class_batch().make_class(tmp_path, count + 1, [solution], alternatives=True)
+    taken = [
+        (made / f"s{n:03d}" / solution.name / "shared_counter.py").read_bytes()
+        for n in range(1, count + 2)
+    ]
+    expected = [(solution / "shared_counter.py").read_bytes()]
+    expected += [p.read_bytes() for p in others]
+    assert taken == [*expected, expected[0]]
 
 
 def _run_benchmark(script: str, *args: str) -> subprocess.CompletedProcess[str]:
