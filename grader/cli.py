@@ -654,9 +654,10 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
             args.submissions.resolve(), exercises, args.out
         )
         known = {s.student for s in submissions}
-        for student in args.regrade:  # every runner gets them all: known in the class is enough
-            if student not in known:
-                raise UsageProblem("usage.regrade_unknown", student=student, path=args.submissions)
+        # As shown ("\xNN" for a byte that is not UTF-8), whether typed so or given raw.
+        again = frozenset(batch.student_id(student) for student in args.regrade)
+        for student in sorted(again - known):  # each runner gets them all: in the class will do
+            raise UsageProblem("usage.regrade_unknown", student=student, path=args.submissions)
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
         specs = batch.specs_fingerprint(exercises)
@@ -665,7 +666,9 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
     with contextlib.ExitStack() as held:
         # Even a shard that holds no student is a batch's output, which `grader merge` takes.
         _hold(held, args.out, args.out / batch.STUDENTS)
-        return _batch_into(console, args, lang, exercises, submissions, skipped, shard, specs)
+        return _batch_into(
+            console, args, lang, exercises, submissions, skipped, shard, specs, again
+        )
 
 
 def _hold(held: contextlib.ExitStack, out: Path, make: Path, reading: Sequence[Path] = ()) -> None:
@@ -691,13 +694,14 @@ def _batch_into(
     skipped: list[tuple[Path, str]],
     shard: Shard | None,
     specs: str,
+    again: frozenset[str],
 ) -> int:
     """The batch itself, once ``args.out`` is this process's alone (see batch.holding)."""
     from grader import batch
     from grader.report import batch_text
 
     batch_text.render_passed_over(console, skipped, lang)
-    work = batch.plan(submissions, exercises, args.out, specs, again=frozenset(args.regrade))
+    work = batch.plan(submissions, exercises, args.out, specs, again)
     ids = tuple(s.student for s in submissions)
     part = shard or batch.Shard(1, 1)
     try:

@@ -601,6 +601,10 @@ def test_a_folder_name_that_is_not_utf8_is_a_student_shown_with_escapes(
     data = json.loads((out / "students" / f"{shown}.json").read_text(encoding="utf-8"))
     assert data["student"]["id"] == shown
     assert shown in (out / "report.html").read_text(encoding="utf-8")
+    for named in (gbk, shown):  # the raw name, as a shell passes it, or typed as shown
+        capsys.readouterr()
+        assert _batch(fixture_repo, root, spec, out, "--regrade", named) == 0
+        assert "graded 1, unchanged since the last batch 1" in capsys.readouterr().out
     (root / shown).mkdir()  # a folder named with the escapes themselves
     assert _batch(fixture_repo, root, spec, out) == 2
     assert f"its name is shown as {shown}, as another folder's is" in capsys.readouterr().out
