@@ -167,18 +167,20 @@ def find_module(exercise: Exercise, folder: Path) -> Path | None:
     """The student's module for ``exercise``: the first candidate that is a file; else the
     first that is there but cannot be read (a link loop, a folder the grading user may not
     read), so that reading it says why; None when the student has none."""
-    there = []
-    for path in candidates(exercise, folder):
-        if _is(stat.S_ISREG, path):
-            return path
-        try:
-            os.lstat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except OSError:
-            pass
-        there.append(path)
-    return there[0] if there else None
+    paths = candidates(exercise, folder)
+    regular = next((p for p in paths if _is(stat.S_ISREG, p)), None)
+    return regular or next((p for p in paths if _may_be_there(p)), None)
+
+
+def _may_be_there(path: Path) -> bool:
+    """Whether ``path`` is there as far as can be told: False only when it is missing."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:  # a folder on the way may not be searched: it may well be there
+        pass
+    return True
 
 
 def student_id(name: str) -> str:
@@ -441,7 +443,6 @@ class Plan:
 
     reused: list[StudentRow]
     todo: list[tuple[Submission, str]]  # (submission, its fingerprint)
-    specs: str  # specs_fingerprint() of the exercises
 
 
 def plan(
@@ -469,7 +470,7 @@ def plan(
             reused.append(row)
         else:
             todo.append((submission, print_))
-    return Plan(reused, todo, specs)
+    return Plan(reused, todo)
 
 
 def run(

@@ -656,8 +656,9 @@ def cmd_batch(console: Console, root: Path, args: argparse.Namespace, lang: str)
         known = {s.student for s in submissions}
         # As shown ("\xNN" for a byte that is not UTF-8), whether typed so or given raw.
         again = frozenset(batch.student_id(student) for student in args.regrade)
-        for student in sorted(again - known):  # each runner gets them all: in the class will do
-            raise UsageProblem("usage.regrade_unknown", student=student, path=args.submissions)
+        unknown = sorted(again - known)  # each runner gets them all: in the class will do
+        if unknown:
+            raise UsageProblem("usage.regrade_unknown", student=unknown[0], path=args.submissions)
         if shard is not None:
             submissions = [s for s in submissions if shard.holds(s.student)]
         specs = batch.specs_fingerprint(exercises)

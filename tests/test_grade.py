@@ -7,6 +7,7 @@ import py_compile
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import assert_timeline
@@ -307,20 +308,14 @@ def test_a_module_that_leads_outside_the_submission_is_not_read(
 ) -> None:
     """A link to the instructor's solution must not earn its points, and a link to a file
     only the judge may read must not show its first line in a SyntaxError."""
-    target = submission(tmp_path, fixture_repo)
     outside = fixture_repo / "solutions" / "01_hostile" / "hostile.py"
     if where == "secret":
         outside = tmp_path / "judge-only"
         outside.write_text("SECRET_TOKEN_41 = (\n")
         outside.chmod(0o600)
-    module = target / "01_hostile" / "hostile.py"
-    module.unlink()
-    module.symlink_to(outside)
-    result = tmp_path / "r.json"
-    grade(capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--json", str(result))
-    (exercise,) = json.loads(result.read_text())["exercises"]
-    assert [t["status"] for t in exercise["tests"]] == ["failed", "failed"]
-    for test in exercise["tests"]:
+    tests = _graded_with_the_module_linked_to(outside, fixture_repo, tmp_path, capsys)
+    assert [t["status"] for t in tests] == ["failed", "failed"]
+    for test in tests:
         assert "leads outside your submission" in test["message"]
         assert "SECRET_TOKEN_41" not in json.dumps(test)
 
@@ -329,16 +324,25 @@ def test_a_link_that_leads_back_to_itself_is_graded_not_a_traceback(
     fixture_repo: Path, tmp_path: Path, capsys
 ) -> None:
     """Git keeps a link to itself; an upload holding one must still get its results."""
+    tests = _graded_with_the_module_linked_to(Path("hostile.py"), fixture_repo, tmp_path, capsys)
+    assert [t["status"] for t in tests] == ["failed", "failed"]
+    for test in tests:
+        assert "a symbolic link that leads back to itself" in test["message"]
+
+
+def _graded_with_the_module_linked_to(
+    to: Path, fixture_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> list[dict[str, Any]]:
+    """The tests of exercise 01 graded with its module a symbolic link to ``to``."""
     target = submission(tmp_path, fixture_repo)
     module = target / "01_hostile" / "hostile.py"
     module.unlink()
-    module.symlink_to(module.name)
+    module.symlink_to(to)
     result = tmp_path / "r.json"
     grade(capsys, fixture_repo, "--target", str(target), "--exercise", "01", "--json", str(result))
     (exercise,) = json.loads(result.read_text())["exercises"]
-    assert [t["status"] for t in exercise["tests"]] == ["failed", "failed"]
-    for test in exercise["tests"]:
-        assert "a symbolic link that leads back to itself" in test["message"]
+    tests: list[dict[str, Any]] = exercise["tests"]
+    return tests
 
 
 def test_report_writers_do_not_import_the_orchestrator() -> None:
