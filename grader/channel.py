@@ -3,7 +3,12 @@
 Specs keep needing the same thing: a callable they hand to student code, or a trusted
 scenario, tells the judge "I am here", "I returned", "give me my next order", and the judge
 must know *which process* said it. The kernel says that (``SO_PEERCRED``), so no verdict rests
-on a pid the sandbox reports about itself.
+on a pid the sandbox reports about itself. ``SO_PEERCRED`` names the process that *connected*,
+though, and a connected socket can be handed to another process (inherited, or sent with
+``SCM_RIGHTS``): a decoy child connects, and a thread of the student's own process writes. So
+on Linux the kernel also names the writer of every chunk (``SO_PASSCRED``), and a connection
+on which any other process writes is cut there: what its own process said before stays, the
+rest is dropped, the peer counts as ended, and :attr:`Peer.stranger` names the writer.
 
 Who owns what:
 - The test owns the :class:`Channel` (``with Channel("06") as channel:``): it listens, accepts,
@@ -21,6 +26,7 @@ elsewhere it is a socket file in a private folder, and the peer's pid comes from
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import select
@@ -44,6 +50,11 @@ LINE_MAX = 65536  # a longer line is cut here (what follows up to its newline is
 READ_CHUNKS = 16  # reads of one peer per poll: a flood cannot keep the judge from the others
 _LINUX = sys.platform.startswith("linux")
 _SOL_LOCAL, _LOCAL_PEERPID = 0, 2  # macOS <sys/un.h>
+# The writer of each chunk read (Linux): the listener asks for it, so every connection it
+# accepts carries it, from the first byte on; elsewhere only the connecting process is known.
+_WRITERS = hasattr(socket, "SO_PASSCRED") and hasattr(socket, "SCM_CREDENTIALS")
+_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+_ANCILLARY = socket.CMSG_SPACE(_CREDENTIALS.size) if _WRITERS else 0
 
 
 def peer_pid(conn: socket.socket) -> int:
@@ -65,6 +76,7 @@ class Peer:
     lines: list[str] = field(default_factory=list)
     line_at: list[float] = field(default_factory=list)  # when the judge read each line
     closed_at: float | None = None  # when the judge read the end of file
+    stranger: int | None = None  # a process other than ``pid`` that wrote on it (it was cut)
     _buffer: bytes = b""
     _taken: int = 0  # lines already returned by Channel.new_lines
 
@@ -92,10 +104,13 @@ class Peer:
         changed = False
         for _ in range(READ_CHUNKS):
             try:
-                chunk = self.conn.recv(65536)
+                chunk, writer = self._receive()
             except BlockingIOError:
                 return changed
             except OSError:
+                chunk, writer = b"", None
+            if chunk and writer not in (None, self.pid):
+                self._cut(writer)
                 chunk = b""
             if not chunk:
                 self.closed_at = now
@@ -112,6 +127,25 @@ class Peer:
             self._buffer = rest[: LINE_MAX + 1]
             changed = changed or bool(complete)
         return changed
+
+    def _receive(self) -> tuple[bytes, int | None]:
+        """One read, and the pid of the process that wrote it (None where the kernel does not
+        say). The kernel never joins the writes of two processes into one read."""
+        if not _WRITERS:
+            return self.conn.recv(65536), None
+        chunk, ancillary, _, _ = self.conn.recvmsg(65536, _ANCILLARY)
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                return chunk, _CREDENTIALS.unpack(data[: _CREDENTIALS.size])[0]
+        return chunk, None
+
+    def _cut(self, writer: int) -> None:
+        """Another process wrote on this connection: keep none of it, and end the connection
+        (its writer's next write fails) as if its own process had closed it."""
+        self.stranger = writer
+        self._buffer = b""  # a line its own process began is not finished by another
+        with contextlib.suppress(OSError):
+            self.conn.shutdown(socket.SHUT_RDWR)
 
 
 class Said(NamedTuple):
@@ -141,6 +175,8 @@ class Channel:
             os.chmod(self._folder, 0o755)  # a sandbox of another uid may connect
             self.address = os.path.join(self._folder, "s")
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if _WRITERS:
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.listener.bind(self.address)
         if self._folder is not None:
             os.chmod(self.address, 0o777)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -52,6 +53,65 @@ def test_a_line_that_lies_about_its_sender_does_not_fool_the_judge() -> None:
         assert peer is not None and peer.line == f"I am {kid}"
         assert peer.pid != kid and peer.row is not None and peer.row.ppid == kid
         peer.answer("ok")
+        assert _status(kid) == 0
+
+
+needs_writers = pytest.mark.skipif(
+    not hasattr(socket, "SO_PASSCRED"), reason="only Linux names each writer"
+)
+
+
+@needs_writers
+def test_a_child_that_writes_on_its_parents_connection_is_cut_off() -> None:
+    """The connection's own process speaks, then a child it forks writes on the inherited
+    socket: the first line stays, the child's is dropped, and the connection ends there."""
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def parent() -> int:
+            conn = channel.connect(address, "mine")
+            child = fork_child(lambda: conn.sendall(b"forged by the child\n"))
+            code = _status(child)
+            with contextlib.suppress(OSError):  # fails once the judge has cut it
+                conn.sendall(b"mine again\n")  # after the child's write: never taken
+            return code
+
+        kid = fork_child(parent)
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.ended), None), 20.0)
+        assert peer is not None and peer.pid == kid
+        assert peer.lines == ["mine"]
+        assert peer.stranger is not None and peer.stranger != kid
+        assert _status(kid) == 0
+
+
+@needs_writers
+def test_a_decoy_that_connects_and_hands_its_socket_over_is_cut_off() -> None:
+    """The red team's forgery: a decoy child connects (so SO_PEERCRED names the decoy) and
+    sends the socket to its parent with SCM_RIGHTS; the parent writes. Nothing it writes is
+    taken as the decoy's."""
+    with channel.Channel("test") as judge:
+        address = judge.address
+
+        def parent() -> int:
+            here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+            def decoy() -> int:
+                conn = channel.connect(address, "decoy here")
+                socket.send_fds(there, [b"x"], [conn.fileno()])
+                return 0 if there.recv(1) == b"k" else 3  # keep it open until it was used
+
+            pid = fork_child(decoy)
+            _, fds, _, _ = socket.recv_fds(here, 1, 1)
+            taken = socket.socket(fileno=fds[0])
+            taken.sendall(b"I am the worker\n")
+            here.sendall(b"k")
+            return _status(pid)
+
+        kid = fork_child(parent)
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.ended), None), 20.0)
+        assert peer is not None and peer.pid != kid  # the decoy connected
+        assert peer.lines == ["decoy here"]
+        assert peer.stranger == kid
         assert _status(kid) == 0
 
 
