@@ -709,7 +709,8 @@ def test_symlinks_are_not_served(student, area):
     (served / "link.txt").symlink_to(os.path.relpath(secret, served))
     (served / "abs-link.txt").symlink_to(secret)
     (served / "inner-link.txt").symlink_to("a.txt")
-    _, port = _serve(student, served)
+    secret_before = (secret.read_bytes(), secret.stat().st_mtime_ns)
+    server, port = _serve(student, served)
     with Client(port) as c:
         names = _names(c.ok("LIST"))
         links = sorted(n for n in names if n.endswith("link.txt"))
@@ -748,6 +749,59 @@ def test_symlinks_are_not_served(student, area):
                 f"{ZH_GET}。",
             )
         c.ok("LIST", what="`LIST` after the refused links", hint=KEEP_OPEN)
+        for name in ("link.txt", "abs-link.txt"):
+            _put_onto_a_link(c, served, name, secret, secret_before)
+    with Client(port, "a new client after the PUTs onto links", "PUT 链接之后的新客户端") as c:
+        c.ok("LIST", what="`LIST` of a new client after the PUTs onto links")
+    check(server.alive(), en=f"the server itself ended {EN_FORK}", zh=f"服务器自己退出了{ZH_FORK}")
+
+
+def _put_onto_a_link(
+    c: Client, served: Path, name: str, secret: Path, secret_before: tuple[bytes, int]
+) -> None:
+    """PUT onto served/name, a link to ``secret`` outside the folder: refusing it and replacing
+    the link itself (os.replace) are both right; writing through it never is."""
+    upload = f"written by PUT {name}\n".encode()
+    command = f"PUT {name} {len(upload)}"
+    status, value = c.request(command, upload, hint=KEEP_OPEN)
+    answer = "`OK`" if status == "OK" else f"`ERR {value}`"
+    data, mtime = secret.read_bytes(), secret.stat().st_mtime_ns
+    what = (
+        Msg(
+            f"it held {_describe(secret_before[0])}, now {_describe(data)}",
+            f"原来是 {_describe_zh(secret_before[0])}，现在是 {_describe_zh(data)}",
+        )
+        if data != secret_before[0]
+        else Msg("its modification time changed", "它的修改时间变了")
+    )
+    check(
+        (data, mtime) == secret_before,
+        en=f"`{command}` (served/{name} is a symbolic link to outside/secret.txt) was answered "
+        f"{answer}, and outside/secret.txt changed ({what.en}): the upload was written through "
+        "the link, outside the folder. Put the temporary file in place with os.replace(), which "
+        "replaces the link itself; open(path, 'wb') and shutil.copyfile() follow a link "
+        f"{EN_NAMES} and {EN_PUT}.",
+        zh=f"`{command}`（served/{name} 是指向 outside/secret.txt 的符号链接）得到的回答是 "
+        f"{answer}，而 outside/secret.txt 被改了（{what.zh}）：上传的内容顺着链接写到了目录外面。"
+        "要用 os.replace() 把临时文件放到正式名字上，它替换的是链接本身；open(path, 'wb') 和 "
+        f"shutil.copyfile() 都会跟着链接走{ZH_NAMES}{ZH_PUT}。",
+    )
+    path = served / name
+    if status == "OK":
+        stored = None if path.is_symlink() or not path.is_file() else path.read_bytes()
+        check(
+            stored == upload,
+            en=f"`{command}` (served/{name} was a symbolic link) was answered `OK`, but served/"
+            f"{name} is "
+            + ("still the link" if path.is_symlink() else f"not a file of {_describe(upload)}")
+            + ": answer `OK 0` only once the upload is a regular file under that name "
+            f"(os.replace() puts it in place of the link), or refuse it with `ERR` {EN_PUT}.",
+            zh=f"`{command}`（served/{name} 原来是个符号链接）得到了 `OK`，可是 served/{name} "
+            + ("还是那个链接" if path.is_symlink() else f"不是内容为 {_describe_zh(upload)} 的文件")
+            + "：只有当上传的内容已经是这个名字下的普通文件时才能回答 `OK 0`（os.replace() 会把它"
+            f"放到链接的位置上），要么就回答 `ERR` 拒绝{ZH_PUT}。",
+        )
+    c.ok("LIST", what=f"`LIST` right after `{command}`", hint=KEEP_OPEN)
 
 
 @pytest.mark.points(2)
