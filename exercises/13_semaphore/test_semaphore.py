@@ -461,3 +461,18 @@ def test_an_extra_release_is_refused(student):
         "新许可。multiprocessing.BoundedSemaphore(limit) 则会抛出 ValueError：错误在哪里"
         f"犯下，就在哪里暴露{P2_ZH}。",
     )
+    refused = outcome.value_or_raise()
+    check(
+        refused is True,
+        en=f"release() was called once on a fresh permits({seen.limit}), with nothing "
+        "acquired, and it did not raise ValueError: the extra release was quietly counted as "
+        f"one more permit. The section still held at most {seen.limit}, perhaps because the "
+        "semaphore started with one permit fewer: that only hides the bug. permits(limit) "
+        "must refuse the release: return multiprocessing.BoundedSemaphore(limit), whose "
+        f"release() beyond its initial value raises ValueError {P2_EN}.",
+        zh=f"对一个刚创建、还没有 acquire 过的 permits({seen.limit}) 调用了一次 release()，"
+        "它却没有抛出 ValueError：多出来的这次 release 被悄悄算成了一个新许可。临界区里仍然最多"
+        f"只有 {seen.limit} 个，也许是因为信号量一开始就少给了一个许可：这只是把 bug 藏了起来。"
+        "permits(limit) 必须拒绝这次释放：返回 multiprocessing.BoundedSemaphore(limit)，"
+        f"它的 release() 超过初始值时会抛出 ValueError{P2_ZH}。",
+    )

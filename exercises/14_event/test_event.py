@@ -19,6 +19,12 @@ and waits for the judge's answer. So every verdict rests on what the judge sees 
 * the stop: ``wait_for_stop()`` returns when the judge says so; the judge then watches each
   worker's process vanish from the process table. ``tick()`` also leaves a SIGTERM handler
   behind that tells the judge if a worker was terminated instead of stopped;
+* how each worker ended: the one thing the sandbox reports. While ``patrol()`` runs, the
+  scenario wraps ``os.waitpid`` (what ``join()`` reaps with) and notes the kernel's status for
+  each pid it returns; it sends them with "done", and the judge looks up the pids the kernel
+  named for the ticks. Each must have exited with code 0, killed by no signal (``kill()``'s
+  SIGKILL leaves the SIGTERM handler nothing to see); a worker with no status there (not
+  reaped through ``os.waitpid``) fails too;
 * the end: the scenario says "done" once the student's function has returned, and waits while
   the judge reads the caller's children (none may be left, running or zombie).
 
@@ -41,7 +47,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, channel, fail, probe
+from grader.spec import ExitStatus, Outcome, Running, channel, fail, probe
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — the start gate')"
@@ -142,8 +148,21 @@ def _heats_scenario(
 
 def _patrol_scenario(module: ModuleType, address: str, workers: int, interval: float) -> None:
     tick, stop = functools.partial(_tick, address), functools.partial(_wait_for_stop, address)
-    module.patrol(workers, tick, interval, stop)
-    _say(address, "done")
+    statuses: dict[int, int] = {}  # pid -> wait status, as the kernel gave it to the caller
+    real_waitpid = os.waitpid
+
+    def waitpid(pid: int, options: int) -> tuple[int, int]:
+        got, status = real_waitpid(pid, options)
+        if got > 0:
+            statuses[got] = status
+        return got, status
+
+    os.waitpid = waitpid  # Process.join(), is_alive() and exitcode all reap through it
+    try:
+        module.patrol(workers, tick, interval, stop)
+    finally:
+        os.waitpid = real_waitpid
+    _say(address, "done", sorted(statuses.items()))
 
 
 # -- the judge's side ---------------------------------------------------------------------------
@@ -755,6 +774,7 @@ class PatrolSeen:
     strays: list[Said] = field(default_factory=list)
     done: bool = False
     left: list[probe.Proc] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)  # pid -> wait status (the caller's)
     gave_up_waiting: str = ""
     outcome: Outcome | None = None
 
@@ -765,6 +785,14 @@ class PatrolSeen:
             for pid, ticks in self.ticks.items()
             if pid != self.caller and ticks[0].peer.row and ticks[0].peer.row.ppid == self.caller
         }
+
+
+def _statuses(value: object) -> dict[int, int]:
+    """The [pid, wait status] pairs the patrol scenario sent with "done"."""
+    if not isinstance(value, list):
+        return {}
+    pairs = [p for p in value if isinstance(p, list) and len(p) == 2]
+    return {p[0]: p[1] for p in pairs if all(type(x) is int for x in p)}
 
 
 def _gone(said: Said) -> bool:
@@ -789,6 +817,7 @@ def _watch_patrol(student, label: str, workers: int, interval: float, want: int)
                     continue
                 if said.kind == "done" and said.pid == seen.caller:
                     seen.left = probe.children(seen.caller)
+                    seen.statuses = _statuses(said.value)
                     seen.done = True
                 elif said.kind == "tick":
                     seen.ticks.setdefault(said.pid, []).append(said)
@@ -955,3 +984,41 @@ def test_the_stop_event_ends_the_workers_at_once(student):
             f"工作者随即跳出循环（千万别忽略 wait() 的返回值）{see[1]}。{_stderr(seen.outcome)}",
         )
     _check_returned(seen, STOP_CALL)
+    for pid in sorted(ticking):
+        status = seen.statuses.get(pid)
+        if status is None:
+            fail(
+                en=f"{STOP_CALL}: the judge never learnt how worker pid {pid} ended: patrol() "
+                "did not reap it with join(). Set the stop event, then join() every worker: "
+                "join() collects how it ended, and each must end by itself, with exit code 0 "
+                f"{see[0]}.",
+                zh=f"{STOP_CALL}：评测程序不知道工作进程 pid {pid} 是怎样结束的：patrol() 没有用 "
+                "join() 回收它。先设置停止事件，再对每个工作者 join()：join() 会取回它的结束状态，"
+                f"而每个工作者都应当自行结束，退出码为 0{see[1]}。",
+            )
+        ending = ExitStatus.from_wait(status)
+        if ending.code == 0:
+            continue
+        if ending.signal is not None:
+            code = -ending.signal  # as Process.exitcode says it
+            fail(
+                en=f"{STOP_CALL}: worker pid {pid} did not end by itself: its exitcode was "
+                f"{code}: {ending.describe('en')}. kill() and terminate() end a worker wherever "
+                "it is, in the middle of its work, whether it looks at the stop event or not. "
+                "Set the stop event instead: stop.wait(interval) returns True, the patroller "
+                "leaves its loop and returns, and its process ends with exit code 0; then "
+                f"join() them {see[0]}.",
+                zh=f"{STOP_CALL}：工作进程 pid {pid} 不是自行结束的：它的 exitcode 是 {code}："
+                f"{ending.describe('zh')}。kill() 和 terminate() 不管工作者正在做什么都会把它"
+                "结束掉，哪怕正做到一半，也不管它看不看停止事件。应当设置停止事件："
+                "stop.wait(interval) 返回 True，patroller 跳出循环并返回，进程以退出码 0 结束；"
+                f"然后再 join() 它们{see[1]}。",
+            )
+        fail(
+            en=f"{STOP_CALL}: worker pid {pid} {ending.describe('en')}, not 0: its patroller "
+            "raised or called sys.exit(). Once the stop event is set, patroller() just "
+            f"returns, and its process ends with exit code 0 {see[0]}.{_stderr(seen.outcome)}",
+            zh=f"{STOP_CALL}：工作进程 pid {pid} {ending.describe('zh')}，不是 0："
+            "它的 patroller 抛出了异常或者调用了 sys.exit()。停止事件被设置之后，patroller() "
+            f"只要返回就好，进程会以退出码 0 结束{see[1]}。{_stderr(seen.outcome)}",
+        )
