@@ -491,10 +491,65 @@ def _children(
     return judge.order[have : have + count]
 
 
+_WAIT_SYSCALLS = {61: "wait4", 247: "waitid"}  # x86_64 numbers, only to name them
+
+
+def _thread_doing(pid: int, tid: str) -> tuple[str, str]:
+    """What thread ``tid`` of ``pid`` is doing, as the kernel says (for the message only)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+            wchan = f.read().strip()
+        with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+            call = f.read().split()[0]
+    except (OSError, IndexError):
+        return f"thread {tid}", f"线程 {tid}"
+    if wchan == "do_wait" or (call.isdigit() and int(call) in _WAIT_SYSCALLS):
+        name = _WAIT_SYSCALLS.get(int(call), "wait") if call.isdigit() else "wait"
+        return (
+            f"thread {tid} (blocked in {name}: waiting for a child)",
+            f"线程 {tid}（阻塞在 {name} 里：在等子进程）",
+        )
+    return f"thread {tid} ({wchan or 'running'})", f"线程 {tid}（{wchan or '在运行'}）"
+
+
+def _check_one_thread(running: Running, en_where: str, zh_where: str) -> None:
+    """While children live and the parent waits for the judge, the parent has one thread:
+    only its SIGCHLD handler, run in that thread, can reap. A second thread (one that waits
+    for children beside a handler that does nothing) is not the handler reaping."""
+    parent = running.pid
+    try:
+        tids = sorted(os.listdir(f"/proc/{parent}/task"), key=int)
+    except OSError:
+        return  # gone: the caller of this check sees why
+    others = [tid for tid in tids if tid != str(parent)]
+    if not others:
+        return
+    doing = [_thread_doing(parent, tid) for tid in others]
+    seen, seen_zh = "; ".join(en for en, _ in doing), "；".join(zh for _, zh in doing)
+    if P1_EN in en_where:
+        en_where, zh_where = "", ""  # named below
+    fail(
+        en=f"while children of the parent ran and it waited for the judge, the parent (pid "
+        f"{parent}) had {len(tids)} threads, not one (the judge read /proc/{parent}/task): "
+        f"{seen}. Here the reaping is the SIGCHLD handler's job (or, in serve, the kernel's "
+        "with SIG_IGN): the handler runs in the parent's main thread when a child ends and "
+        "collects it with os.waitpid(-1, os.WNOHANG). A thread that waits for children in "
+        "the background reaps them, but not in the handler, and a handler that does nothing "
+        f"reaps nothing {P1_EN}{en_where}.",
+        zh=f"父进程的子进程在运行、父进程在等评测程序的时候，父进程（pid {parent}）有 "
+        f"{len(tids)} 个线程，而不是一个（评测程序读的是 /proc/{parent}/task）：{seen_zh}。"
+        "这里回收是 SIGCHLD 处理函数的事（在 serve 里也可以用 SIG_IGN 交给内核）：子进程结束时，"
+        "处理函数在父进程的主线程里运行，"
+        "用 os.waitpid(-1, os.WNOHANG) 把它回收。在后台等待子进程的线程虽然也能回收，"
+        f"但那不是在处理函数里回收；什么都不做的处理函数什么也回收不了{P1_ZH}{zh_where}。",
+    )
+
+
 def _one_by_one(judge, running, pids, codes, en_where, zh_where) -> None:
     """End the children one at a time; each must be reaped, and work answered, before the next."""
     parent = running.pid
     for k, (pid, code) in enumerate(zip(pids, codes, strict=True)):
+        _check_one_thread(running, en_where, zh_where)  # the child lives, the parent waits
         judge.tell(pid, code)
         if not holds_within(lambda pid=pid: _reaped(pid, parent), REAPED_S):
             row = probe.read(pid)
@@ -517,6 +572,7 @@ def _one_by_one(judge, running, pids, codes, en_where, zh_where) -> None:
 def _burst(judge: _Judge, running: Running, pids: list[int], codes: list[int]) -> None:
     """End ``pids`` together while the parent is stopped: one SIGCHLD for all of them."""
     parent = running.pid
+    _check_one_thread(running, *judge.where)  # the children live, the parent waits
     running.send_signal(signal.SIGSTOP)
     try:
         wait_until(
