@@ -20,7 +20,10 @@ every conversation and reads the process table itself:
   judge sees which process opened the file, with which ``argv`` and which parent;
 * Part 3: while the second stage is held (it waits for the judge's answer), the judge reads
   every descriptor of the caller and of its descendants (``/proc/<pid>/fd`` and ``fdinfo``)
-  and sees who holds the read end and the write end of the pipe between the stages;
+  and sees who holds the read end and the write end of the pipe between the stages. The
+  first stage's program gets a key from the judge when it starts (its argv read by the judge)
+  and says it back when a write finds no reader, before it dies of SIGPIPE: a first stage
+  ended any other way (a SIGKILL, and -13 returned for it) never says it;
 * once the student's function has returned, the scenario tells the judge so and waits; the
   judge then looks for children still running or left as zombies below the caller.
 
@@ -128,14 +131,31 @@ os._exit(98)
 )
 
 # The first stage of Part 3: numbered lines for ever; SIGPIPE ends it, as it ends `yes`.
-STAGE1 = """\
-import os, signal, sys
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+# It says "first" to the judge and gets a key (only a process whose argv the judge reads as
+# this program's gets one). A write that finds no reader fails with EPIPE (SIGPIPE ignored
+# until then): it says "sigpipe <key>" on that same connection, then dies of SIGPIPE itself,
+# returncode -13. The judge alone then knows that the first stage really met a pipe without a
+# reader: a first stage killed any other way never says it (and nobody else can say it for
+# it: the key went to this process only, and the judge cuts a line another process writes).
+STAGE1 = (
+    _PREAMBLE
+    + """\
+name = sys.argv[1]
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+conn = judge(name, "first")
+key = heard(conn)[0]
 i = 0
-while True:
-    os.write(1, "".join(f"line {n}\\n" for n in range(i, i + 100)).encode())
-    i += 100
+try:
+    while True:
+        os.write(1, "".join(f"line {n}\\n" for n in range(i, i + 100)).encode())
+        i += 100
+except BrokenPipeError:
+    ask(conn, "sigpipe " + key)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+os._exit(97)
 """
+)
 
 # The second stage: read HELD_LINES lines, tell the judge their digest, print the judge's
 # answer and exit with its code, without reading the rest.
@@ -260,6 +280,7 @@ class Judge:
         self.running: Running | None = None
         self.on_line = lambda peer, line: None  # the test's handler of a script's line
         self.on_tick = lambda: None  # the test's own look, every turn of the loop
+        self.sigpiped: set[int] = set()  # Part 3: first stages whose write found no reader
 
     def script(self, name: str, text: str) -> Path:
         return _write(self.tmp, name, text)
@@ -890,11 +911,27 @@ def _pipeline(student, tmp_path: Path):
     judge = Judge(student, tmp_path)
     nonce = secrets.token_hex(6)
     code = random.choice([0, 4, 9])
-    first = _python(judge.script("stage1.py", STAGE1))
+    first = [*_python(judge.script("stage1.py", STAGE1)), judge.name]
     second = [*_python(judge.script("stage2.py", STAGE2)), judge.name, str(HELD_LINES)]
     held: list[Held] = []
+    keys: dict[int, str] = {}  # id(peer) -> the key the judge gave that connection
 
     def on_line(peer: Kid, line: str) -> None:
+        if line == "first":
+            # The program waits for the key: the argv the judge read is the program's own.
+            if peer.argv == first:
+                keys[id(peer.peer)] = secrets.token_hex(8)
+                peer.answer(keys[id(peer.peer)])
+            else:
+                peer.refuse()  # not the first stage's program: no key
+            return
+        if line.startswith("sigpipe "):
+            # Its key, on the connection it was given on, written by that process only.
+            given = keys.get(id(peer.peer))
+            if line == f"sigpipe {given}" and peer.peer.stranger is None:
+                judge.sigpiped.add(peer.pid)
+            peer.answer("ok")
+            return
         if not line.startswith("held "):
             return
         caller = judge.running.pid if judge.running else -1
@@ -1033,5 +1070,22 @@ def test_the_first_stage_ends_by_sigpipe(student, tmp_path):
         zh=f"第一级会一直写下去，只有在写入时发现管道已经没有读者才会结束：SIGPIPE 杀死它，"
         f"returncode 为 {-signal.SIGPIPE}。{label} 给出的却是 {rc1!r}。启动第二级之后关掉父进程的 "
         f"p1.stdout，等待第一级结束，并原样返回它的 returncode{P3_ZH}{CODES_ZH}。",
+    )
+    unsaid = [w.pid for w in h.writers if w.pid not in judge.sigpiped]
+    check(
+        not unsaid,
+        en=f"{label} returned -13 for the first stage (pid {', '.join(map(str, unsaid))}), but "
+        "it did not end by SIGPIPE: the judge's first program tells the judge when a write "
+        "finds the pipe without a reader, just before SIGPIPE kills it, and it never did. "
+        "Something else ended it (kill(), terminate()...), and -13 was not its real "
+        "returncode. Close the parent's p1.stdout right after starting the second stage, so "
+        "that the second stage is the pipe's only reader; then wait for the first stage and "
+        f"return p1.returncode as it is {P3_EN} {CODES_EN}.",
+        zh=f"{label} 给第一级（pid {', '.join(map(str, unsaid))}）返回了 -13，可它并不是被 "
+        "SIGPIPE 结束的：评测程序提供的第一级程序在写入时一旦发现管道已经没有读者，就会在被 "
+        "SIGPIPE 杀死之前告诉评测程序，而它从来没有说过。是别的东西结束了它（kill()、"
+        "terminate()……），-13 也不是它真正的 returncode。启动第二级之后立刻关掉父进程的 "
+        "p1.stdout，让第二级成为管道唯一的读者；然后等待第一级结束，原样返回 p1.returncode"
+        f"{P3_ZH}{CODES_ZH}。",
     )
     _check_nothing_left(judge, label, P3_EN, P3_ZH)
