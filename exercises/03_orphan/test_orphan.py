@@ -21,11 +21,14 @@ verdict rests on what the judge sees of it:
 How the judge provokes the classic mistakes: a trusted scenario registers fork hooks in the
 caller. In most runs the caller's first fork says so on the channel and waits there, in the
 caller, until the judge answers, which it does once it has seen the child asleep and
-SHORT_HOLD_S has passed (HOLD_S in the test of waiting, long enough to outlast a short fixed
-sleep): a child that reports without waiting for its parent to leave is caught in the act, its
-parent still there. Only the caller's own connection (``peer.pid``) counts as its fork, and a
-caller that forked yet ended before the judge let it go was not held (its fork ran no hook):
-that is failed too, never taken as a child that waited. In one test the caller is not held
+SHORT_HOLD_S has passed: a child that reports without waiting for its parent to leave is
+caught in the act, its parent still there. In the test of waiting the hold is a time drawn at
+random from LONG_HOLD_S, every part of it longer than REPORT_S, and every run's report must
+come within REPORT_S of its parent's end: a child that sleeps any fixed time instead of
+waiting for the change reports while its parent is held there, or too late in the test where
+the parent leaves at once. Only the caller's own connection (``peer.pid``) counts as its
+fork, and a caller that forked yet ended before the judge let it go was not held (its fork ran
+no hook): that is failed too, never taken as a child that waited. In one test the caller is not held
 but the child is, until its parent is gone: a child that asks ``os.getppid()`` after the fork
 for its parent's pid gets its new parent's. "The caller has ended" is the judge's own look at
 its child (a zombie, or reaped), never the arrival of its result. Nothing waits with a sleep:
@@ -35,6 +38,7 @@ the hooks and the judge poll with deadlines.
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -69,13 +73,16 @@ REPORT_ADOPT_EN = "(README: 'The orphan reports, then ends' and 'Who adopts an o
 REPORT_ADOPT_ZH = "（README.zh-CN:「孤儿进程先报告，再结束」和「谁来收养孤儿进程」）"
 
 LABEL = "make_orphan(report)"
-HOLD_S = 0.5  # test_the_orphan_waits_for_the_change: the caller is held at least this long ...
-SHORT_HOLD_S = 0.1  # the other held runs: a child that reports at once is caught in the act
+SHORT_HOLD_S = 0.1  # the held runs: the caller is held at least this long after its fork ...
 HOLD_MAX_S = 2.0  # ... and until the judge has seen the child asleep (at most this long)
+REPORT_S = 3.0  # the longest the judge waits for the orphan's report once the caller has ended
+# test_the_orphan_waits_for_the_change holds the caller for a time drawn from this range: a
+# child that sleeps a fixed time shorter than the hold reports while its parent is there, and
+# one that sleeps longer than REPORT_S misses its report in test_a_parent_that_leaves_at_once.
+LONG_HOLD_S = (REPORT_S + 0.5, REPORT_S + 1.5)
 GATE_S = 12.0  # the longest a fork hook in the sandbox waits for the judge (it always answers)
 SEE_S = 4.0  # the longest the judge waits for the caller's child to show up
 LEAVE_S = 3.0  # ... for the caller to end once it is let go
-REPORT_S = 3.0  # ... for the orphan's report once the caller has ended
 LINE_S = 2.0  # ... for a report's line once a process has connected
 END_S = 3.0  # ... for the orphan to end once its report is answered
 ANSWER_S = 8.0  # the longest the report waits for the judge's answer (in the orphan)
@@ -238,8 +245,8 @@ def _watch(student, mode: str, hold_s: float = 0.0) -> Seen:
 
     ``mode == HOLD``: the caller is held after its fork until the judge has seen the child,
     and, with ``hold_s``, until the child has been asleep and ``hold_s`` has passed (at most
-    HOLD_MAX_S). ``mode == QUICK``: the caller is not held, the child is held until its
-    parent is gone.
+    HOLD_MAX_S, or ``hold_s`` if that is longer). ``mode == QUICK``: the caller is not held,
+    the child is held until its parent is gone.
     """
     judge = os.getpid()
     before = {p.pid for p in probe.children(judge)}
@@ -261,6 +268,7 @@ def _watch(student, mode: str, hold_s: float = 0.0) -> Seen:
             chan.wait_for(children_seen, SEE_S)
             if seen.children:
                 first = chan.now()
+                most = max(hold_s, HOLD_MAX_S)
 
                 def held_long_enough() -> bool:
                     if _look(chan, seen):
@@ -270,9 +278,9 @@ def _watch(student, mode: str, hold_s: float = 0.0) -> Seen:
                         return True  # it ended while its parent was held
                     seen.asleep = seen.asleep or row.state == "S"
                     held = chan.now() - first
-                    return (held >= hold_s and seen.asleep) or held >= HOLD_MAX_S
+                    return (held >= hold_s and seen.asleep) or held >= most
 
-                chan.wait_for(held_long_enough, 2 * HOLD_MAX_S)
+                chan.wait_for(held_long_enough, 2 * most)
                 _look(chan, seen)  # the last look before letting it go
                 for kid in probe.children(seen.caller):
                     if kid.pid not in seen.children:
@@ -400,14 +408,17 @@ def _check_report_came(seen: Seen) -> None:
             en=f"the caller (pid {seen.caller}) ended, and its child pid {child}, now an orphan "
             f"adopted by the judge (pid {seen.judge}), never called report() within "
             f"{REPORT_S:g} s ({how[0]}). Once os.getppid() is no longer the pid of the parent "
-            f"that forked it, the orphan calls report(old_ppid, new_ppid). {quick_en}Do not "
-            "wait for "
+            f"that forked it, the orphan calls report(old_ppid, new_ppid): a child that polls "
+            "os.getppid() sees the change within milliseconds, one that sleeps a fixed time "
+            f"instead reports too late, or too early. {quick_en}Do not wait for "
             "os.getppid() == 1: the orphan is adopted by the nearest subreaper, here the judge, "
             f"not by init {WAIT_ADOPT_EN}.",
             zh=f"调用者（pid {seen.caller}）已经结束，它的子进程 pid {child} 成了孤儿、被评测程序"
             f"（pid {seen.judge}）收养，可在 {REPORT_S:g} 秒内始终没有调用 report()（{how[1]}）。"
             "一旦 os.getppid() 不再是 fork 出它的那个父进程的 pid，孤儿进程就要调用 "
-            f"report(old_ppid, new_ppid)。{quick_zh}不要等 os.getppid() == 1："
+            "report(old_ppid, new_ppid)：不停查看 os.getppid() 的子进程几毫秒之内就能发现变化，"
+            f"而 sleep 一段固定时间的子进程，不是报告得太晚，就是太早。{quick_zh}"
+            "不要等 os.getppid() == 1："
             "收养孤儿进程的是离它最近的 subreaper，这里就是评测程序，而不是 init"
             f"{WAIT_ADOPT_ZH}。",
         )
@@ -525,7 +536,7 @@ def test_the_child_outlives_its_parent(student):
 
 @pytest.mark.points(2)
 def test_the_orphan_waits_for_the_change(student):
-    seen = _run(student, HOLD, HOLD_S)
+    seen = _run(student, HOLD, random.uniform(*LONG_HOLD_S))
     _check_adopted_while_running(seen)
     _check_report_says(seen)
 
