@@ -15,6 +15,10 @@ answer. So every verdict rests on what the judge sees itself:
 * how each child ends: the judge decides it, at random, for each run (return, an exit code
   of its choosing, or a SIGKILL it sends itself), so the exit codes the student's function
   reports can only be right if they come from the children;
+* how a held child really ended: Part 2's held child and Part 4's heartbeat catch SIGTERM,
+  say so on the channel (the kernel names the pid), then die of it; a child that ends
+  without saying so was killed another way (SIGKILL). The heartbeat also says, as it begins,
+  whether its Process is a daemon (``multiprocessing.current_process().daemon``);
 * the caller's children at the moment the student's function returned: the scenario
   reports "done" on the channel and waits for the answer while the judge reads the process
   table (no zombie, nothing still running); only the caller's "done" counts;
@@ -102,10 +106,15 @@ def _task(item: object, *, address: str, greeting: str) -> None:
 def _held(address: str) -> None:
     """Part 2's target (a partial): wait for the judge, which may never answer. Like a real
     program it cleans up for DYING_S when SIGTERM comes, then dies of it: terminate() only
-    sends the signal, and only a join() after it sees the end."""
+    sends the signal, and only a join() after it sees the end. Its last words tell the judge
+    that it dies of SIGTERM now: a child killed otherwise (SIGKILL) never says them."""
 
     def on_sigterm(signum: int, frame: object) -> None:
         time.sleep(DYING_S)  # the clean-up this child simulates
+        try:
+            _talk(address, json.dumps({"term": True}))
+        except OSError:
+            pass
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -153,13 +162,23 @@ def _countdown_scenario(module: ModuleType, address: str, plan: list[list[object
 # The main program of Part 4, run by a fresh interpreter: argv = module path, module name,
 # the judge's abstract socket name (without its leading NUL byte).
 PROGRAM = r"""
-import importlib.util, multiprocessing, sys
+import importlib.util, multiprocessing, os, signal, sys
 from grader.channel import connect, read_line
 path, name, address = sys.argv[1], sys.argv[2], "\0" + sys.argv[3]
 multiprocessing.set_start_method("fork", force=True)
 
 def heartbeat():
-    conn = connect(address, "daemon")
+    def on_sigterm(signum, frame):  # how multiprocessing ends a daemon at exit: say so, die
+        try:
+            read_line(connect(address, "daemon term"))
+        except OSError:
+            pass
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    daemon = multiprocessing.current_process().daemon  # as Process set it in this child
+    conn = connect(address, "daemon 1" if daemon else "daemon 0")
     conn.settimeout(None)
     read_line(conn)  # the judge never answers: this runs until something ends it
 
@@ -504,6 +523,7 @@ class TimeoutSeen:
     code: int
     child: channel.Peer | None = None
     others: list[channel.Peer] = field(default_factory=list)
+    terms: list[channel.Peer] = field(default_factory=list)  # "dying of SIGTERM now", any pid
     let_go: float | None = None
     gate: Gate | None = None
     child_ended_at_gate: bool = False
@@ -528,6 +548,9 @@ def _watch_timeout(student, hold: bool) -> TimeoutSeen:
                     seen.gate = gate
                     # its end, if it came before the caller's "done", was read in this poll
                     seen.child_ended_at_gate = seen.child is None or seen.child.ended
+                elif _data(peer).get("term"):
+                    seen.terms.append(peer)  # the kernel names who dies of SIGTERM: peer.pid
+                    peer.answer("ok")
                 elif _data(peer).get("held") and seen.child is None:
                     seen.child = peer
                     if hold:  # never answered: the child would wait for ever
@@ -606,6 +629,23 @@ def test_join_gives_up_after_the_timeout(student):
         f"{'还在：' + probe.describe_all(left) if left else '还连着'}。join(timeout) 之后它"
         f"仍在运行：要用 p.terminate()（SIGTERM）结束它，再用 p.join() 等它真正结束并回收它："
         f"terminate() 只负责发信号，而这个子进程死前要花 {DYING_S:g} 秒做清理{P2_ZH}。",
+    )
+    child = seen.child
+    assert child is not None
+    check(
+        any(p.pid == child.pid for p in seen.terms),
+        en=f"the child the judge held (pid {child.pid}) did not die of SIGTERM: when SIGTERM "
+        f"comes it cleans up for {DYING_S:g} s, tells the judge, and dies of the signal, and "
+        "it never told the judge. Something else ended it first: SIGKILL, which p.kill() "
+        "sends and no process can catch. End a child that outlived its timeout with "
+        "p.terminate() (SIGTERM), not p.kill(), then p.join(); the exit code is then -15, "
+        f"read from p.exitcode after the join, never written by hand {P2_EN} {CODES_EN}.",
+        zh=f"被评测程序拦住的子进程（pid {child.pid}）并不是因 SIGTERM 而死的：它收到 SIGTERM 后"
+        f"会先花 {DYING_S:g} 秒做清理，告诉评测程序一声，再死于这个信号，可它始终没有告诉评测"
+        "程序。在那之前，别的东西已经结束了它：SIGKILL，也就是 p.kill() 发出的信号，任何进程"
+        "都无法捕获它。超时之后还活着的子进程，要用 p.terminate()（SIGTERM）结束，而不是 "
+        "p.kill()，然后 p.join()；这时退出码是 -15，要在 join() 之后从 p.exitcode 读出来，"
+        f"绝不能自己写死{P2_ZH}{CODES_ZH}。",
     )
     want = [True, -signal.SIGTERM]
     check(
@@ -810,6 +850,8 @@ def test_countdown_is_a_real_process(student):
 class MainSeen:
     sandbox: int
     daemon: channel.Peer | None = None
+    daemon_flag: bool = False  # the heartbeat's Process was a daemon (it said so as it began)
+    daemon_terms: list[channel.Peer] = field(default_factory=list)  # "dying of SIGTERM now"
     worker: channel.Peer | None = None
     returned: channel.Peer | None = None  # the main program's own "main() returned"
     pretenders: list[channel.Peer] = field(default_factory=list)  # "returned" from another pid
@@ -838,8 +880,13 @@ def _watch_main(student) -> MainSeen:
                 seen.program = kids[0].pid if kids else None
             for said in judge.new_lines():
                 peer, line = said.peer, said.text
-                if line == "daemon" and seen.daemon is None:
+                if line in ("daemon 1", "daemon 0") and seen.daemon is None:
                     seen.daemon = peer
+                    seen.daemon_flag = line == "daemon 1"
+                elif line == "daemon term":
+                    seen.daemon_terms.append(peer)  # the kernel names who dies: peer.pid
+                    peer.answer("ok")
+                    continue
                 elif line == "work" and seen.worker is None:
                     seen.worker = peer
                 elif line == "returned" and seen.returned is None and peer.pid != seen.program:
@@ -967,6 +1014,31 @@ def test_the_daemon_ends_with_the_main_program(student):
             f"还在运行。{said_zh}不要自己去结束守护进程，也不要用 os._exit() 离开程序：从 "
             f"main() 返回，程序结束时 multiprocessing 会结束守护进程。{_stderr(outcome)}{P4_ZH}",
         )
+    check(
+        seen.daemon_flag,
+        en=f"heartbeat() ran in pid {daemon.pid}, a normal process, not a daemon: in it, "
+        "multiprocessing.current_process().daemon was False. Set p.daemon = True (or "
+        "Process(target=heartbeat, daemon=True)) BEFORE p.start(), and do not stop it "
+        "yourself (no kill(), terminate() or atexit hook of yours): multiprocessing ends a "
+        f"daemon when the main program ends {P4_EN}.",
+        zh=f"heartbeat() 运行在 pid {daemon.pid} 里，那是一个普通进程，不是守护进程：在它里面，"
+        "multiprocessing.current_process().daemon 是 False。要在 p.start() 之前设置 "
+        "p.daemon = True（或者 Process(target=heartbeat, daemon=True)），也不要自己去结束它"
+        "（不要 kill()、terminate()，也不要自己注册 atexit 钩子）：主程序结束时，"
+        f"multiprocessing 会结束守护进程{P4_ZH}。",
+    )
+    check(
+        any(p.pid == daemon.pid for p in seen.daemon_terms),
+        en=f"the daemon (pid {daemon.pid}) ended with the main program, but not of SIGTERM: "
+        "when the program ends, multiprocessing ends every daemon with terminate(), which "
+        "sends SIGTERM, and the heartbeat tells the judge when SIGTERM comes. It never did: "
+        "something else killed it first (p.kill(), SIGKILL, an atexit hook of yours). Do not "
+        f"stop the daemon yourself {P4_EN}.",
+        zh=f"守护进程（pid {daemon.pid}）随主程序一起结束了，但不是死于 SIGTERM：程序结束时，"
+        "multiprocessing 会用 terminate() 结束每个守护进程，也就是发送 SIGTERM，而 heartbeat "
+        "收到 SIGTERM 时会告诉评测程序。它始终没有说：在那之前，别的东西已经杀死了它（p.kill()、"
+        f"SIGKILL、你自己注册的 atexit 钩子）。不要自己去结束守护进程{P4_ZH}。",
+    )
 
 
 @pytest.mark.points(2)
