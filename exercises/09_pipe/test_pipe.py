@@ -65,6 +65,8 @@ CLOSE_EN = "(README: 'Close the end you do not use')"
 CLOSE_ZH = "（README.zh-CN:「关闭不用的那一端」）"
 OPEN_EN = "(README: 'Which end is left open')"
 OPEN_ZH = "（README.zh-CN:「哪一端没有关」）"
+PART2_EN = "(README: 'Part 2 — a one-way stream' and 'Close the end you do not use')"
+PART2_ZH = "（README.zh-CN:「第二部分：单向数据流」和「关闭不用的那一端」）"
 
 HANG_S = 5.0  # how long a run that should end by itself may take (correct code: ~0.1 s quiet)
 PAUSE_S = 0.3  # the producer's pause in the middle of the stream (a slow producer)
@@ -397,7 +399,16 @@ class Link:
 
 
 def _links(child: int, caller: int) -> list[Link]:
-    """Pipes the child writes and the caller reads; socket pairs between the two."""
+    """Pipes the child writes and the caller reads; socket pairs between the two.
+
+    Not multiprocessing's own: ``Process.start()`` makes two pipes of its own, one each way.
+    The child holds the send end of the caller's ``sentinel`` (join() waits on it) and the
+    receive end of a twin the caller writes (the child's parent_process()); both are closed
+    where they should be, and neither carries an item. The judge cannot tell the sentinel from
+    a pipe of the student's, but the twin says it is there: for each pipe that only the caller
+    writes and only the child reads, one clean pipe the child writes is set aside (the newest:
+    start() makes its pipes after the student's Pipe()).
+    """
     mine, theirs = _ends(child), _ends(caller)
     peers = _unix_peers({e.inode for e in mine + theirs if e.kind == "socket"})
     links: list[Link] = []
@@ -424,6 +435,23 @@ def _links(child: int, caller: int) -> list[Link]:
                     e for e in theirs if e.kind == "socket" and e.inode == end.inode
                 )
                 links.append(Link("socket", end.fd, other[0].fd, child_also, caller_also))
+    twins = {
+        e.inode
+        for e in mine
+        if e.kind == "pipe"
+        and e.mode == READ
+        and not any(o.kind == "pipe" and o.inode == e.inode and o.mode != READ for o in mine)
+        and any(o.kind == "pipe" and o.inode == e.inode for o in theirs)
+        and not any(o.kind == "pipe" and o.inode == e.inode and o.mode != WRITE for o in theirs)
+    }
+    for _ in twins:
+        clean = [
+            link
+            for link in links
+            if link.kind == "pipe" and not link.child_also and not link.caller_also
+        ]
+        if clean:
+            links.remove(max(clean, key=lambda link: link.caller_fd))
     return links
 
 
@@ -874,9 +902,13 @@ def test_each_process_closes_the_end_it_does_not_use(student):
         on_line=_look_at_the_ends,
     )  # fmt: skip
     outcome = _outcome(seen)
+    # No "producing" line (the run ended, raised or hung before produce() ran), or one from
+    # the caller itself (seen.links == []): _check_producer says so, and the test ends there.
     _check_producer(seen, outcome)
     child = seen.from_("producing")[0].pid
-    for link in seen.links or []:
+    links = seen.links
+    assert links is not None  # the judge looked at the ends when the child said "producing"
+    for link in links:
         kind_en = "pipe" if link.kind == "pipe" else "duplex pipe"
         kind_zh = "管道" if link.kind == "pipe" else "双向管道"
         fds = ", ".join(str(e.fd) for e in link.child_also)
@@ -902,6 +934,24 @@ def test_each_process_closes_the_end_it_does_not_use(student):
             f"还持有{kind_zh}的发送端（fd {fds}）。你的进程从来不发送：start() 之后马上关闭它，"
             f"否则发送端还有一份副本开着——就在你自己手里——recv() 永远不会抛出 EOFError{CLOSE_ZH}。",
         )
+    check(
+        bool(links),
+        en=f"while the child (pid {child}) was producing, the judge found no pipe between it "
+        f"and your function's process (pid {seen.caller}): no pipe the child writes and your "
+        "process reads, no duplex pipe joining the two (the pipe multiprocessing keeps for "
+        "join() carries no items and does not count). Items handed over another way (shared "
+        "memory, a file, a manager) are not what this part practises: create receive_end, "
+        "send_end = Pipe(duplex=False) before start(); the child sends every item on "
+        "send_end, your process receives them on receive_end until EOFError, and each "
+        f"closes the end it does not use {PART2_EN}.",
+        zh=f"子进程（pid {child}）产生数据的时候，评测程序在它和你的函数所在的进程"
+        f"（pid {seen.caller}）之间没有找到任何管道：既没有子进程写、你的进程读的管道，也没有"
+        "连接两者的双向管道（multiprocessing 为 join() 自己留的那根管道不传数据，不算数）。"
+        "用别的办法（共享内存、文件、manager）把数据交过来，都不是这一部分要练的："
+        "在 start() 之前创建 receive_end, send_end = Pipe(duplex=False)；子进程在 send_end "
+        "上发送每一项，你的进程在 receive_end 上一直接收到 EOFError 为止，双方各自关闭用不到的"
+        f"那一端{PART2_ZH}。",
+    )
     if seen.hung:
         _not_hung(seen, EOF2_EN, EOF2_ZH, END2_EN, END2_ZH)
     outcome.value_or_raise()
