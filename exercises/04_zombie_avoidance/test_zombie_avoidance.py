@@ -680,6 +680,12 @@ def _why_not_running(seen: dict[str, object]) -> tuple[str, str]:
     return ("", "")
 
 
+def _task_ran(seen: dict[str, object]) -> bool:
+    """The task's own report: it ran, after the go, in the pid spawn_detached returned."""
+    report = seen["report"]
+    return isinstance(report, dict) and bool(report["go"]) and report["pid"] == seen["pid"]
+
+
 @pytest.mark.points(3)
 def test_detached_grandchild_is_not_your_child(student):
     outcome, seen = _detach(student)
@@ -781,15 +787,27 @@ def test_detached_grandchild_does_its_task(student):
             f"{'没有' if not own else ''}看到 pid {pid} 下面有尚未回收的子进程，最后 pid {pid} "
             f"{'也没有' if pid not in adopted else ''}在运行。{why_zh}{P3_ZH}",
         )
+    if not _task_ran(seen):
+        why_en, why_zh = _why_not_running(seen)
+        fail(
+            en=f"pid {pid}, which you returned, was a running orphan with an unreaped child of "
+            "its own, as the task leaves it, but the task was not what ran there: the task "
+            "reports, from the process it runs in, once it got the go sent after "
+            f"spawn_detached returned, and no such report came from pid {pid}. The grandchild "
+            f"must call task() itself, not imitate what the task does. {why_en}{P3_EN}",
+            zh=f"你返回的 pid {pid} 是一个仍在运行的孤儿进程，下面也有一个尚未回收的子进程，和任务"
+            "留下的样子一样，可是在那里运行的并不是任务：任务在 spawn_detached 返回后收到 go 信号，"
+            f"会从它所在的进程报告一次，而 pid {pid} 并没有发出这样的报告。二级子进程必须自己调用 "
+            f"task()，而不是模仿任务的行为。{why_zh}{P3_ZH}",
+        )
 
 
 @pytest.mark.points(1)
 def test_detached_task_that_raises(student):
     outcome, seen = _detach(student, raising=True)
-    pid, report = seen["pid"], seen["report"]
+    pid = seen["pid"]
     detached = {life.pid for life in outcome.timeline.lives if life.ppid != outcome.pid}
-    ran = report is not None and report["go"] and report["pid"] == pid
-    if pid not in detached or not ran:
+    if pid not in detached or not _task_ran(seen):
         why_en, why_zh = _why_not_running(seen)
         fail(
             en=f"the task was to run, and raise, in pid {pid}, which you returned: a grandchild "
