@@ -926,9 +926,10 @@ def _pipeline(student, tmp_path: Path):
                 peer.refuse()  # not the first stage's program: no key
             return
         if line.startswith("sigpipe "):
-            # Its key, on the connection it was given on, written by that process only.
+            # Its key, on the connection it was given on (the channel takes no line another
+            # process writes there).
             given = keys.get(id(peer.peer))
-            if line == f"sigpipe {given}" and peer.peer.stranger is None:
+            if line == f"sigpipe {given}":
                 judge.sigpiped.add(peer.pid)
             peer.answer("ok")
             return
