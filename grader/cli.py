@@ -50,6 +50,7 @@ from grader.state import State
 
 if TYPE_CHECKING:
     from grader.batch import Shard, StudentRow, Submission
+    from grader.verify import Verdict
 
 
 class UsageProblem(Exception):
@@ -175,6 +176,12 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         default=0,
         metavar="K",
         help="run K CPU-bound busy processes beside the specs for the whole run",
+    )
+    p_verify.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write every verdict, with each failed test of a solution whole, to FILE",
     )
     sub.add_parser("doctor", help=h("doctor"))
     _localise([parser, *sub.choices.values()], lang)
@@ -548,7 +555,7 @@ def cmd_verify(
     console: Console, root: Path, exercises: list[Exercise], args: argparse.Namespace
 ) -> int:
     from grader.load import max_load
-    from grader.verify import Verdict, layout_problems, verify
+    from grader.verify import layout_problems, verify
 
     if args.repeat < 1:
         raise UsageProblem("--repeat must be at least 1")
@@ -557,6 +564,8 @@ def cmd_verify(
     if not 0 <= args.load <= max_load():
         raise UsageProblem(f"--load must be between 0 and {max_load()} on this machine")
     chosen = [catalog.find(exercises, n) for n in args.names] if args.names else exercises
+    if args.json:  # say a path that cannot be written now, not after a run of many minutes
+        _write_verdicts(args.json, [], [], finished=False)
     layout = layout_problems(root, exercises)
     for problem in layout:
         console.print(f"[red]error: {escape(problem)}[/red]")
@@ -584,7 +593,27 @@ def cmd_verify(
             problems(verdict)
     if layout:
         console.print(f"[red]{len(layout)} error(s) in tests/mutants or tests/alternatives[/red]")
+    if args.json:
+        _write_verdicts(args.json, layout, verdicts, finished=True)
+        console.print(f"verdicts written to {escape(str(args.json))}")
     return 0 if good == len(verdicts) and not layout else 1
+
+
+def _write_verdicts(
+    path: Path, layout: list[str], verdicts: Sequence[Verdict], *, finished: bool
+) -> None:
+    """Write ``grader verify --json``'s file; ``finished`` is false until every verdict is in,
+    so that a run that was killed is not read as a run that found nothing weak."""
+    data = {
+        "finished": finished,
+        "layout_problems": layout,
+        "verdicts": [v.to_json() for v in verdicts],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageProblem(f"--json {path}: cannot write it: {exc.strerror or exc}") from exc
 
 
 def cmd_grade(

@@ -38,7 +38,7 @@ from pathlib import Path
 from grader import bilingual, catalog, nulls, readme_refs
 from grader.catalog import Exercise
 from grader.load import busy_load
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, TestResult
 from grader.session import Target, run_exercise
 
 TEST_NAME = re.compile(r"\btest_\w+")
@@ -60,10 +60,22 @@ class Verdict:
     exercise: Exercise
     problems: list[str] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    # Each test that failed a run of the solution or an alternative, whole (message, output):
+    # a rare failure, seen once in a CI log, must say enough to be found again.
+    failures: list[tuple[str, TestResult]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "exercise": self.exercise.name,
+            "ok": self.ok,
+            "summary": self.summary,
+            "problems": self.problems,
+            "failures": [{"run": what, **test.to_json()} for what, test in self.failures],
+        }
 
 
 def layout_problems(root: Path, exercises: list[Exercise]) -> list[str]:
@@ -313,6 +325,7 @@ def _judge_passing(verdict: Verdict, what: str, runs: list[ExerciseResult], load
             for t in bad:
                 first_line = t.message.splitlines()[0] if t.message else ""
                 verdict.problems.append(f"{what} run {index}: {t.name} {t.status}: {first_line}")
+                verdict.failures.append((f"{what} run {index}", t))
         else:
             good += 1
     slowest = max((sum(t.duration_s for t in r.tests) for r in runs), default=0.0)

@@ -132,3 +132,54 @@ def test_a_red_run_ends_with_the_tests_the_solutions_failed(tmp_path: Path) -> N
     assert "09_pipe::test_eof: timeout" in run.stdout
     assert "the reader never saw EOF" in run.stdout and "stack of every thread" in run.stdout
     assert "test_fine" not in run.stdout
+
+
+def test_a_red_run_ends_with_the_weak_specs_of_every_verify_env(tmp_path: Path) -> None:
+    """Tox runs verify on 3.10, then 3.13: the second's output hides the first's summary, so
+    each writes its verdicts to a JSON file and .ci/run prints the weak ones at the end."""
+    config = tox()
+    for env in ("verify-py310", "verify-py313"):
+        assert "--json {toxworkdir}/{envname}.json" in config[f"testenv:{env}"]["commands"]
+    script = (REPO / ".ci/run").read_text()
+    assert script.index("\ntox ") < script.index(".ci/weak_specs.py")
+    assert "verify-*.json" in script
+    weak = {
+        "finished": True,
+        "layout_problems": [],
+        "verdicts": [
+            {"exercise": "01_hostile", "ok": True, "summary": [], "problems": []},
+            {
+                "exercise": "05_sigchld_reaper",
+                "ok": False,
+                "summary": [],
+                "problems": ["solution run 1: test_reaped failed: a zombie was left"],
+                "failures": [
+                    {
+                        "run": "solution run 1",
+                        "name": "test_reaped",
+                        "status": "failed",
+                        "message": "a zombie was left\nfull story",
+                        "output": "stack of every thread",
+                        "duration_s": 3.2,
+                    }
+                ],
+            },
+        ],
+    }
+    first, second = tmp_path / "verify-py310.json", tmp_path / "verify-py313.json"
+    first.write_text(json.dumps(weak))
+    second.write_text(json.dumps({**weak, "verdicts": weak["verdicts"][:1]}))
+    killed = tmp_path / "verify-killed.json"
+    killed.write_text(json.dumps({"finished": False, "layout_problems": [], "verdicts": []}))
+    run = subprocess.run(
+        [sys.executable, str(REPO / ".ci/weak_specs.py"), str(first), str(second), str(killed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0
+    assert f"{first}: WEAK 05_sigchld_reaper" in run.stdout
+    assert "solution run 1: test_reaped: failed" in run.stdout
+    assert "full story" in run.stdout and "stack of every thread" in run.stdout
+    assert "01_hostile" not in run.stdout and str(second) not in run.stdout
+    assert f"{killed}: grader verify did not finish" in run.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,9 +159,28 @@ def test_verify_reports_a_failing_solution(fixture_repo: Path, capsys) -> None:
     (fixture_repo / "solutions/01_hostile/hostile.py").write_text(
         "def attack():\n    return 'ok'\n\n\ndef fine():\n    return 0\n"
     )
-    code = main(["--root", str(fixture_repo), "verify", "01"])
+    verdicts = fixture_repo / "out/verify.json"
+    code = main(["--root", str(fixture_repo), "verify", "01", "--json", str(verdicts)])
     out = capsys.readouterr().out
     assert code == 1 and "solution run 1: test_after failed" in out
+    # The JSON keeps the failed test whole, for CI's digest of a red run (.ci/weak_specs.py).
+    data = json.loads(verdicts.read_text(encoding="utf-8"))
+    assert data["finished"] is True
+    (verdict,) = data["verdicts"]
+    assert verdict["exercise"] == "01_hostile" and verdict["ok"] is False
+    assert any("test_after failed" in p for p in verdict["problems"])
+    (failure,) = verdict["failures"]
+    assert failure["run"] == "solution run 1" and failure["name"] == "test_after"
+    assert failure["status"] == "failed" and failure["message"]
+
+
+def test_an_unwritable_verdicts_file_is_refused_before_the_run(fixture_repo: Path, capsys) -> None:
+    blocker = fixture_repo / "blocker"
+    blocker.write_text("a file, not a folder")
+    code = main(["--root", str(fixture_repo), "verify", "01", "--json", str(blocker / "v.json")])
+    said = capsys.readouterr().out
+    assert code == 2 and f"--json {blocker / 'v.json'}: cannot write it" in said
+    assert "01_hostile" not in said  # nothing ran
 
 
 def test_parallel_sessions_never_sweep_each_other(fixture_repo: Path, capsys) -> None:
