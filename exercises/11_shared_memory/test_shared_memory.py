@@ -14,6 +14,13 @@ of this file that talk to a channel the judge (this test process) holds:
   ``/proc/<pid>/mem``) when the student's function has returned: the pieces must be there,
   not only in what came back through a Queue or a Pipe. It reads which ``/dev/shm`` segments
   each asking child has mapped (``/proc/<pid>/maps``);
+* the children write, not the caller: before it answers the children, the judge stops the
+  caller (SIGSTOP) and every other process below it but those children (a helper, the
+  resource tracker), waits until the answered children have ended, and reads the caller's
+  heap and the segments mapped then, before it continues them (_answer_held). Every piece
+  must be there already: a caller that gets the results through a Queue and copies them into
+  memory it created before start() (so that the children map it too) has copied nothing yet.
+  An honest child needs nothing of its parent to write and end;
 * Part 3's ``reader(name)`` only says a name: the judge opens that segment in ``/dev/shm``
   itself and reads its bytes. Once the function has returned (the scenario waits on the
   channel while the judge looks), the judge checks ``/dev/shm`` for the segment and for any
@@ -31,16 +38,18 @@ import os
 import random
 import re
 import secrets
+import signal
 import stat
 import struct
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, channel, check, fail, probe
+from grader.spec import Outcome, Running, channel, check, fail, holds_within, probe
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — one slot per child')"
@@ -58,6 +67,8 @@ LINUX = sys.platform.startswith("linux")
 BARRIER_S = 5.0  # the longest the judge waits for every index to be asked before answering
 RUN_S = 12.0  # the longest the judge watches one run
 ANSWER_S = 20.0  # the longest a sandbox callable waits for the judge (it always answers)
+STOP_S = 3.0  # the longest the judge waits for the caller to stop (SIGSTOP) before it answers
+END_S = 5.0  # the longest the judge, caller held, waits for the answered children to end
 SHM = "/dev/shm"
 NAME_OK = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,200}")
 
@@ -226,7 +237,103 @@ def _is_tracker(pid: int) -> bool:
     return any("resource_tracker" in part for part in probe.cmdline(pid) or [])
 
 
+def _all_stopped(pid: int) -> bool:
+    """Every thread of ``pid`` is stopped (state T), or the process is gone."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", "rb") as file:
+                state = file.read().rpartition(b")")[2].split()[0]
+        except (OSError, IndexError):
+            continue  # that thread has ended
+        if state not in (b"T", b"t", b"Z", b"X"):
+            return False
+    return True
+
+
+def _has_ended(peer: channel.Peer) -> bool:
+    """The process that asked has ended: gone, a zombie, or its pid is another process's."""
+    row = probe.read(peer.pid)
+    if row is None or row.zombie:
+        return True
+    return peer.row is not None and row.start != peer.row.start
+
+
+def _hold(caller: int, askers: set[int]) -> list[int] | None:
+    """Stop the caller and every other process below it but the children that asked (the
+    resource tracker, any helper of the student's): nothing but those children can write the
+    shared memory until _let_go. The stopped pids, or None if the caller did not stop."""
+    below = probe.descendants(caller, skip=frozenset(askers))
+    held = [caller] + [row.pid for row in below if not row.zombie]
+    stopped = []
+    for pid in held:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except OSError:
+            continue
+        stopped.append(pid)
+    if caller in stopped:
+        holds_within(lambda: all(_all_stopped(pid) for pid in stopped), STOP_S, max_interval=0.002)
+        if _all_stopped(caller):  # every thread of it: none can copy anything in
+            return stopped
+    _let_go(stopped)  # a machine too busy to stop it in STOP_S: no look this time
+    return None
+
+
+def _let_go(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except OSError:
+            pass
+
+
+def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: list[str]) -> None:
+    """Answer the children of ``batch`` while the caller is held stopped, and read the shared
+    memory once they have ended, before the caller runs again: whatever is there then, those
+    children wrote. A parent that gets the results through a Queue or a Pipe and copies them
+    into the shared memory itself has copied nothing yet."""
+    children = [(index, peer) for index, peer in batch if peer.pid != seen.caller]
+    if LINUX and children:
+        askers = {p.pid for p in seen.asks.values()} | {p.pid for _, p in seen.again}
+        held = _hold(seen.caller, askers - {seen.caller})
+        if held is not None:
+            try:
+                for index, peer in children:
+                    peer.answer(answers[index])
+                ended = holds_within(lambda: all(_has_ended(p) for _, p in children), END_S)
+                uid = _uid(seen.caller)
+                names = set(_mapped_segments(seen.caller))
+                for _, peer in children:
+                    names |= seen.child_maps.get(peer.pid, set())
+                look = Held(
+                    ended,
+                    _shared_heap(seen.caller),
+                    {name: _read_segment(name, uid) for name in sorted(names)[:16]},
+                )
+                for index, _ in children:
+                    seen.held.setdefault(index, look)
+            finally:
+                _let_go(held)
+            batch = [(index, peer) for index, peer in batch if peer.pid == seen.caller]
+    for index, peer in batch:
+        peer.answer(answers[index])
+
+
 # -- watching one run --------------------------------------------------------------------------
+
+
+@dataclass
+class Held:
+    """What the judge read while the caller was held stopped, once the children it had just
+    answered had ended (or END_S had passed): nothing but those children wrote it."""
+
+    ended: bool  # every child answered in that round had ended
+    heap: bytes | None  # the caller's multiprocessing heap (None: unreadable)
+    segments: dict[str, bytes | None]  # the /dev/shm segments the caller or those children map
 
 
 @dataclass
@@ -248,6 +355,7 @@ class Seen:
     heap: bytes | None = b""  # the caller's multiprocessing heap then (Linux)
     segment_after: bool = False  # the named segment still existed then
     leftovers: set[str] = field(default_factory=set)  # new /dev/shm files of the sandbox's uid
+    held: dict[int, Held] = field(default_factory=dict)  # index -> the look at its child's end
     outcome: Outcome | None = None
 
 
@@ -277,8 +385,8 @@ def _watch(
                     else:
                         seen.asks[index] = peer
                     first_ask = first_ask if first_ask is not None else time.monotonic()
-                    if seen.released:
-                        peer.answer(answers[index])
+                    if seen.released:  # a late child: answered alone, the caller held
+                        _answer_held(seen, [(index, peer)], answers)
                 elif verb == "read":
                     seen.name, seen.read_by = rest, peer
                     seen.uid = _uid(seen.caller)  # the sandbox's uid, once it has dropped to it
@@ -301,10 +409,7 @@ def _watch(
                 waiting = {p.pid for p in seen.asks.values() if not p.ended}
                 seen.at_once = len(waiting - {seen.caller})
                 seen.released = True
-                for index, peer in seen.asks.items():
-                    peer.answer(answers[index])
-                for index, peer in seen.again:
-                    peer.answer(answers[index])
+                _answer_held(seen, [*seen.asks.items(), *seen.again], answers)
             if seen.done is not None or finished:
                 break
         if seen.done is not None or running.finished():
@@ -546,12 +651,53 @@ def _check_in_heap(seen: Seen, packed: list[bytes], what_en: str, what_zh: str, 
     )
 
 
+def _check_held(
+    seen: Seen, found: Callable[[Held, int], bool], where_en: str, where_zh: str, ref: tuple
+) -> None:
+    """On Linux: when the children of a round had ended, the caller still held stopped, each
+    one's piece was in the shared memory already, so the child wrote it (not the caller)."""
+    if not LINUX:
+        return
+    late = sorted(index for index, look in seen.held.items() if not look.ended)
+    pids = [seen.asks[index].pid for index in late if index in seen.asks]
+    check(
+        not late,
+        en=f"the children {pids} (indexes {late}) had not ended {END_S:g} s after they got "
+        "their pieces, while the judge held the calling process stopped. A child writes its "
+        "piece into the shared memory and ends on its own: it never waits for its parent (to "
+        f"take a result from a Queue or a Pipe, say) {ref[0]}.",
+        zh=f"子进程 {pids}（下标 {late}）拿到数据 {END_S:g} 秒后还没有结束，而这段时间评测程序"
+        "让调用者一直停着。子进程把自己那块数据写进共享内存，然后自己结束：它从不等父进程"
+        f"（比如等父进程从 Queue 或 Pipe 里取走结果）{ref[1]}。",
+    )
+    missing = sorted(index for index, look in seen.held.items() if not found(look, index))
+    check(
+        not missing,
+        en=f"the judge held the calling process stopped from the moment the children got their "
+        f"pieces until they had ended, then read {where_en} itself: the pieces of indexes "
+        f"{missing} were not there. Those children did not write them: the caller (or a helper "
+        "of it) copied them in afterwards, sent back through a Queue or a Pipe. Each child "
+        f"writes its own piece into {where_en}, before it ends {ref[0]}.",
+        zh=f"评测程序从子进程拿到数据起一直让调用者停着，直到这些子进程都结束，然后亲自读取"
+        f"{where_zh}：下标 {missing} 的数据并不在那里。它们不是子进程写进去的，"
+        "而是调用者（或它的帮手）事后拷进去的（经 Queue 或 Pipe 发回来）。"
+        f"每个子进程要在结束之前，亲自把自己那块数据写进{where_zh}{ref[1]}。",
+    )
+
+
 @pytest.mark.points(2)
 def test_readings_live_in_shared_memory(student):
     seen, rows = _watch_readings(student)
     _check_readings(seen, rows)
     packed = [struct.pack("q", c) for c, _ in rows] + [struct.pack("d", v) for _, v in rows]
     _check_in_heap(seen, packed, "the readings", "读数", (P1_EN, P1_ZH))
+
+    def found(look: Held, index: int) -> bool:
+        count, value = rows[index]
+        heap = look.heap
+        return heap is None or (struct.pack("q", count) in heap and struct.pack("d", value) in heap)
+
+    _check_held(seen, found, "the shared Arrays", "共享的 Array", (P1_EN, P1_ZH))
     _check_joined(seen)
 
 
@@ -574,14 +720,14 @@ def _pieces(sizes: list[int]) -> list[bytes]:
 SIZES2 = [9, 14, 3, 20]
 
 
-def _watch_bytes(student) -> tuple[Seen, bytes]:
+def _watch_bytes(student) -> tuple[Seen, list[bytes]]:
     sizes = list(SIZES2)
     random.shuffle(sizes)
     pieces = _pieces(sizes)
     seen = _watch(
         student, f"gather_bytes(fetch, {sizes})", _bytes_scenario, sizes, [p.hex() for p in pieces]
     )
-    return seen, b"".join(pieces)
+    return seen, pieces
 
 
 def _check_buffer(seen: Seen, want: bytes) -> None:
@@ -634,16 +780,22 @@ def _check_buffer(seen: Seen, want: bytes) -> None:
 
 @pytest.mark.points(3)
 def test_pieces_land_in_one_byte_buffer(student):
-    seen, want = _watch_bytes(student)
-    _check_buffer(seen, want)
+    seen, pieces = _watch_bytes(student)
+    _check_buffer(seen, b"".join(pieces))
 
 
 @pytest.mark.points(2)
 def test_each_piece_is_written_by_a_child_into_shared_memory(student):
-    seen, want = _watch_bytes(student)
+    seen, pieces = _watch_bytes(student)
+    want = b"".join(pieces)
     _check_children(seen, "fetch", P2_EN, P2_ZH)
     _check_buffer(seen, want)
     _check_in_heap(seen, [want], "the bytes", "字节", (P2_EN, P2_ZH))
+
+    def found(look: Held, index: int) -> bool:
+        return look.heap is None or pieces[index] in look.heap
+
+    _check_held(seen, found, "the shared byte buffer", "共享的字节缓冲区", (P2_EN, P2_ZH))
     _check_joined(seen)
 
 
@@ -652,7 +804,7 @@ def test_each_piece_is_written_by_a_child_into_shared_memory(student):
 SIZES3 = [300, 17, 1001]
 
 
-def _watch_segment(student, reader_fails: bool = False) -> tuple[Seen, bytes]:
+def _watch_segment(student, reader_fails: bool = False) -> tuple[Seen, list[bytes]]:
     sizes = list(SIZES3)
     random.shuffle(sizes)
     pieces = _pieces(sizes)
@@ -664,7 +816,7 @@ def _watch_segment(student, reader_fails: bool = False) -> tuple[Seen, bytes]:
         [p.hex() for p in pieces],
         reader_fails=reader_fails,
     )
-    return seen, b"".join(pieces)
+    return seen, pieces
 
 
 def _check_segment_read(seen: Seen, want: bytes) -> None:
@@ -724,9 +876,9 @@ def _check_segment_read(seen: Seen, want: bytes) -> None:
 
 @pytest.mark.points(3)
 def test_children_fill_a_segment_the_reader_finds_by_name(student):
-    seen, want = _watch_segment(student)
+    seen, pieces = _watch_segment(student)
     _check_children(seen, "fetch", P3_EN, P3_ZH)
-    _check_segment_read(seen, want)
+    _check_segment_read(seen, b"".join(pieces))
     if LINUX and seen.name is not None:
         blind = [
             peer.pid
@@ -742,6 +894,15 @@ def test_children_fill_a_segment_the_reader_finds_by_name(student):
             "要在 start() 之前由父进程创建这个段，让每个子进程写进它"
             f"（继承下来，或者按名字连接）{P3_ZH}。",
         )
+    starts = [sum(len(p) for p in pieces[:i]) for i in range(len(pieces))]
+
+    def found(look: Held, index: int) -> bool:
+        segment = look.segments.get(seen.name or "")
+        start, piece = starts[index], pieces[index]
+        return segment is not None and segment[start : start + len(piece)] == piece
+
+    where_en, where_zh = f"segment {seen.name!r}", f"共享内存段 {seen.name!r}"
+    _check_held(seen, found, where_en, where_zh, (P3_EN, P3_ZH))
     outcome = seen.outcome
     assert outcome is not None
     got = outcome.value_or_raise()
@@ -778,8 +939,8 @@ def _check_unlinked(seen: Seen) -> None:
 
 @pytest.mark.points(2)
 def test_the_segment_is_unlinked(student):
-    seen, want = _watch_segment(student)
-    _check_segment_read(seen, want)
+    seen, pieces = _watch_segment(student)
+    _check_segment_read(seen, b"".join(pieces))
     outcome = seen.outcome
     assert outcome is not None
     outcome.value_or_raise()
@@ -789,8 +950,8 @@ def test_the_segment_is_unlinked(student):
 
 @pytest.mark.points(2)
 def test_the_segment_is_unlinked_when_the_reader_fails(student):
-    seen, want = _watch_segment(student, reader_fails=True)
-    _check_segment_read(seen, want)
+    seen, pieces = _watch_segment(student, reader_fails=True)
+    _check_segment_read(seen, b"".join(pieces))
     outcome = seen.outcome
     assert outcome is not None
     check(
