@@ -18,21 +18,39 @@ it lets out raises, so a permit that is not given back shows at the next calm mo
 Counting is exact: a poll reads the ends of older connections after it accepts newer ones,
 so a worker that left the section (closed) before the next one came in is never counted with
 it (a worker leaves the section before it gives its permit back).
+
+The semaphore, not the caller, must decide who waits: when the judge lets the first worker
+out, it notes the caller's live children; every process that later enters must be one of
+them (a caller that starts a new process only when one has ended, a hand-made pool or a
+``Pool(limit)``, keeps the count without any semaphore).
+
+Exit codes are read from the kernel, not from what the caller returns: before the judge lets
+the raising task out, it stops the caller (SIGSTOP), so nobody can collect the worker's exit
+status; the worker ends, stays a zombie, and the judge reads its exit status in
+``/proc/<pid>/stat`` (proc(5): field 52, shown where the judge may ptrace-read the process),
+then lets the caller go on (SIGCONT).
+
+Part 2 gives back, from the caller, a permit that a child took (a semaphore has no owner:
+that release must succeed), and releases once with nothing taken (that one must raise), in
+an order drawn at random; then the workers show that exactly ``limit`` permits are left.
 """
 
 from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 import random
 import secrets
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, channel, check, fail, probe
+from grader.spec import Outcome, Running, channel, check, fail, holds_within, probe
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — at most limit at once')"
@@ -45,7 +63,12 @@ SETTLE_S = 0.03  # how long the sandbox must stay calm before the judge counts a
 SETTLE_SAMPLES = 3  # ... over at least this many samples in a row
 HOLD_S = 2.0  # nothing moved, yet never calm, this long: let one out anyway (not judged)
 ANSWER_S = 20.0  # the longest a task waits for the judge (the judge always answers)
+EXIT_S = 5.0  # the longest the judge waits, the caller stopped, for the raising worker to end
 GO, RAISE, DONE = "out", "raise", "done"
+TAKE, GIVE = "take", "give"  # Part 2: a child acquires a permit; the caller releases one
+TOOK, RETURNED, REFUSED = "took", "returned", "ValueError"  # what a step of Part 2 did
+TAKE_S = 3.0  # the longest a child waits to take a free permit of a fresh permits()
+CAP_SYS_PTRACE = 19
 
 
 # -- the sandbox side: trusted code that only acts -----------------------------------------------
@@ -73,17 +96,34 @@ def _hold(seats: object, address: str, tag: str) -> None:
         _task(address, tag)
 
 
+def _take(seats: object) -> None:
+    # Take a permit and keep it: the caller gives it back. A fresh semaphore has one free.
+    if not seats.acquire(timeout=TAKE_S):  # type: ignore[attr-defined]
+        sys.exit(3)
+
+
 def _permits_scenario(
-    module: ModuleType, address: str, limit: int, workers: int, extra: bool
+    module: ModuleType, address: str, limit: int, workers: int, plan: list[str]
 ) -> object:
     seats = module.permits(limit)
-    refused = None
-    if extra:
-        try:
-            seats.release()  # one release too many, before anyone acquired
-            refused = False
-        except ValueError:
-            refused = True
+    said: list[str] = []  # what each step did: a child took a permit, or what release() did
+    for step, want in plan:
+        if step == TAKE:  # a child takes a permit and ends, holding it
+            taker = multiprocessing.Process(target=_take, args=(seats,))
+            taker.start()
+            taker.join()
+            said.append(TOOK if taker.exitcode == 0 else f"exit code {taker.exitcode}")
+        else:
+            try:
+                seats.release()
+                said.append(RETURNED)
+            except ValueError:
+                said.append(REFUSED)
+            except Exception as error:  # reported to the judge, who explains it
+                said.append(type(error).__name__)
+        if said[-1] != want:  # the judge fails the test on it: no workers to wait for
+            channel.talk(address, DONE, timeout=ANSWER_S)
+            return said
     procs = [
         multiprocessing.Process(target=_hold, args=(seats, address, f"w{i}"))
         for i in range(workers)
@@ -93,7 +133,7 @@ def _permits_scenario(
     for proc in procs:
         proc.join()
     channel.talk(address, DONE, timeout=ANSWER_S)
-    return refused
+    return said
 
 
 # -- the judge's side ------------------------------------------------------------------------------
@@ -112,6 +152,11 @@ class Seen:
     raised: str | None = None  # the item whose task the judge made raise
     stuck: int | None = None  # tasks left when everything stood still with nobody inside
     gate: list[probe.Proc] | None = None  # the caller's children when the function returned
+    started: dict[int, int] | None = None  # the caller's live children (pid: start) at the
+    # moment the judge let the first worker out
+    late: list[int] = field(default_factory=list)  # processes inside started after that
+    exit_seen: str | None = None  # how the raising worker ended, as the kernel showed it
+    raised_pid: int | None = None
     outcome: Outcome | None = None
 
     def items_seen(self) -> dict[str, list[channel.Peer]]:
@@ -121,32 +166,131 @@ class Seen:
         return found
 
 
-def _calm(caller: int, inside: set[int]) -> tuple[bool, frozenset[int]]:
+def _calm(caller: int, inside: set[int]) -> tuple[bool, dict[int, int]]:
     """Whether the caller and every live child of it that is not inside are blocked (state
-    S); and the live children's pids."""
+    S); and the live children (pid: start time)."""
     rows = probe.subtree([caller])
     me = rows.get(caller)
     kids = [row for row in probe.children(caller, rows) if not row.zombie]
-    pids = frozenset(row.pid for row in kids)
+    live = {row.pid: row.start for row in kids}
     if me is None or me.state != "S":
-        return False, pids
-    return all(row.state == "S" for row in kids if row.pid not in inside), pids
+        return False, live
+    return all(row.state == "S" for row in kids if row.pid not in inside), live
 
 
-def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, raise_first: bool):
+def _stat_fields(pid: int) -> list[bytes]:
+    """The fields of ``/proc/<pid>/stat`` after the name (man proc: field N is [N - 3])."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()
+    except OSError:
+        return []
+
+
+def _ids(pid: int | str, name: str) -> list[str]:
+    return (probe.status_field(pid, name) or "").split()
+
+
+def _may_read_exit_code(pid: int) -> bool:
+    """Whether the kernel shows the judge the exit status of ``pid``'s zombie. proc(5) marks
+    it [PT]: it reads 0 unless the judge may ptrace-read the process, which for a zombie
+    (it has no memory left) means CAP_SYS_PTRACE, or the same uids and gids as ours and no
+    capability we lack. Nothing the student's code can change: root in a container without
+    CAP_SYS_PTRACE sees 0, and then the judge does not judge the exit status."""
+    mine = int(probe.status_field("self", "CapEff") or "0", 16)
+    if mine >> CAP_SYS_PTRACE & 1:
+        return True
+    uid, gid = _ids("self", "Uid"), _ids("self", "Gid")
+    theirs = int(probe.status_field(pid, "CapPrm") or "0", 16)
+    if len(uid) < 4 or len(gid) < 4 or theirs & ~mine:
+        return False
+    return set(_ids(pid, "Uid")[:3]) == {uid[3]} and set(_ids(pid, "Gid")[:3]) == {gid[3]}
+
+
+@dataclass
+class _Frozen:
+    """The caller is stopped; the raising worker's end is awaited."""
+
+    pid: int
+    start: int
+    until: float
+
+    def ended(self, seen: Seen, now: float) -> bool:
+        """Whether the worker's end is known (then ``seen.exit_seen`` says how it ended)."""
+        row = probe.read(self.pid)
+        if row is None or row.start != self.start:
+            seen.exit_seen = "gone"  # collected, though its parent could not run
+            return True
+        if not row.zombie:
+            if now < self.until:
+                return False
+            seen.exit_seen = "alive"
+            return True
+        fields = _stat_fields(self.pid)
+        if len(fields) < 50 or not _may_read_exit_code(self.pid):
+            return True  # the kernel does not show us: no verdict on it
+        status = int(fields[49])
+        signum, code = status & 0x7F, (status >> 8) & 0xFF
+        seen.exit_seen = f"signal {signum}" if signum else f"exit {code}"
+        return True
+
+
+def _freeze(running: Running, caller: int, worker: channel.Peer) -> _Frozen | None:
+    """Stop the caller before the raising worker is let out, so its zombie waits for the
+    judge; None where the judge cannot read exit statuses (no /proc)."""
+    if worker.row is None or worker.pid == caller or not os.path.exists("/proc/self/stat"):
+        return None
+    running.send_signal(signal.SIGSTOP)
+    if not holds_within(lambda: (row := probe.read(caller)) is None or row.state in "Tt", EXIT_S):
+        running.send_signal(signal.SIGCONT)
+        return None
+    return _Frozen(worker.pid, worker.row.start, time.monotonic() + EXIT_S)
+
+
+def _watch(
+    student,
+    label: str,
+    scenario,
+    args: tuple,
+    limit: int,
+    count: int,
+    raise_first: bool,
+    exit_status: bool = False,
+):
     with channel.Channel("13") as judge:
         running: Running = student.options(label=label).start_scenario(
             scenario, judge.address, *args
         )
         seen = Seen(running.pid, limit, count)
-        end = time.monotonic() + RUN_S
-        calm_since: float | None = None
-        calm_samples = 0
-        pending: channel.Peer | None = None  # let out, its end not read yet
-        before: frozenset[int] = frozenset()
-        children: frozenset[int] = frozenset()
-        last_change = time.monotonic()
-        finished = False
+        _judge(judge, running, seen, raise_first, exit_status)
+        if seen.gate is not None or running.finished():
+            running.wait(RUN_S / 2)
+            seen.outcome = running.stop(grace=0.5)
+        else:
+            seen.outcome = running.time_out()
+        if seen.started is not None:
+            seen.late = [
+                p.pid
+                for p in seen.holders
+                if p.row is None or seen.started.get(p.pid) != p.row.start
+            ]
+        return seen
+
+
+def _judge(
+    judge: channel.Channel, running: Running, seen: Seen, raise_first: bool, exit_status: bool
+) -> None:
+    """Count who is inside; at each calm moment, let the oldest one out."""
+    limit, count = seen.limit, seen.count
+    end = time.monotonic() + RUN_S
+    calm_since: float | None = None
+    calm_samples = 0
+    pending: channel.Peer | None = None  # let out, its end not read yet
+    frozen: _Frozen | None = None  # the caller stopped while the raising worker ends
+    before: frozenset[int] = frozenset()
+    children: dict[int, int] = {}
+    last_change = time.monotonic()
+    try:
         while time.monotonic() < end and seen.gate is None:
             finished = running.finished()
             for said in judge.new_lines():  # a peer's first line says who it is
@@ -164,13 +308,21 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
                 before, last_change, calm_since, calm_samples = ids, now, None, 0
             if len(inside) > seen.peak:
                 seen.peak, seen.peak_pids = len(inside), [p.pid for p in inside]
+            if frozen is not None:
+                if not frozen.ended(seen, now):
+                    continue
+                frozen = None
+                running.send_signal(signal.SIGCONT)
+                end += EXIT_S  # the time the caller stood still is not the run's
+                calm_since, calm_samples, last_change = None, 0, now
             if pending is not None and pending.ended:
                 pending = None
             if pending is not None or seen.gate is not None:
                 continue
             calm, kids = _calm(seen.caller, {p.pid for p in inside})
             if kids != children:  # a process started or ended: something is still moving
-                children, last_change = kids, now
+                children, last_change, calm_since, calm_samples = kids, now, None, 0
+                calm = False
             if calm:
                 calm_since = now if calm_since is None else calm_since
                 calm_samples += 1
@@ -193,19 +345,21 @@ def _watch(student, label: str, scenario, args: tuple, limit: int, count: int, r
                     seen.short = (len(inside), left)
             elif now - last_change <= HOLD_S:
                 continue
+            if seen.started is None:
+                seen.started = dict(kids)  # who had been started when the first one left
             pending = inside[0]  # the oldest one inside goes out
             if raise_first and seen.raised is None:
                 seen.raised = pending.line.removeprefix("in ")
+                seen.raised_pid = pending.pid
+                if exit_status:
+                    frozen = _freeze(running, seen.caller, pending)
                 pending.answer(RAISE)
             else:
                 pending.answer(GO)
             calm_since, calm_samples, last_change = None, 0, now
-        if seen.gate is not None or finished:
-            running.wait(RUN_S / 2)
-            seen.outcome = running.stop(grace=0.5)
-        else:
-            seen.outcome = running.time_out()
-        return seen
+    finally:
+        if frozen is not None:  # never leave the caller stopped
+            running.send_signal(signal.SIGCONT)
 
 
 def _problem_first(seen: Seen) -> Outcome:
@@ -227,11 +381,14 @@ def _stderr(outcome: Outcome) -> str:
 # -- Part 1 ------------------------------------------------------------------------------------
 
 
-def _watch_limited(student, limit: int = 3, count: int = 7) -> tuple[Seen, list[str]]:
+def _watch_limited(
+    student, limit: int = 3, count: int = 7, exit_status: bool = False
+) -> tuple[Seen, list[str]]:
     words = ["apple", "brick", "cedar", "delta", "ember", "flint", "grove", "hazel", "iris"]
     items = [f"{w}-{secrets.token_hex(2)}" for w in random.sample(words, count)]
     label = f"run_limited(task, {items!r}, {limit})"
-    seen = _watch(student, label, _limited_scenario, (items, limit), limit, count, True)
+    args = (items, limit)
+    seen = _watch(student, label, _limited_scenario, args, limit, count, True, exit_status)
     return seen, items
 
 
@@ -288,6 +445,31 @@ def _check_workers(seen: Seen, items: list[str]) -> Outcome:
     return outcome
 
 
+def _check_started_first(seen: Seen) -> None:
+    """Every process that entered task() had been started before the first one left it: the
+    ones that could not get in waited on the semaphore, not in the caller's plans."""
+    if seen.started is None:
+        fail(
+            en=f"the judge never got to let a worker out of task() {P1_EN}.",
+            zh=f"评测程序一直没能让任何工作进程离开 task(){P1_ZH}。",
+        )
+    if not seen.late:
+        return
+    fail(
+        en=f"{len(seen.late)} of the {seen.count} workers (pids {seen.late}) were started "
+        "only after the judge let the first one out of task(); when it did, the caller had "
+        f"{len(seen.started)} live child process(es). So the caller, not a semaphore, decided "
+        "who waits: it started a new process only when another had ended (a hand-made pool, "
+        "or Pool(limit)). Start every process first, then join them all: the ones that cannot "
+        f"get in must wait for a permit of the one shared semaphore {P1_EN}.",
+        zh=f"{seen.count} 个工作进程里有 {len(seen.late)} 个（pid：{seen.late}）是在评测程序让"
+        f"第一个进程离开 task() 之后才启动的；那时调用者只有 {len(seen.started)} 个活着的子进程。"
+        "这说明决定谁等待的是调用者，而不是信号量：它等一个进程结束了才启动下一个（自己写的进程池，"
+        "或者 Pool(limit)）。要先把所有进程都 start()，再逐个 join()：进不去的进程应当在那一个"
+        f"共享的信号量上等待许可{P1_ZH}。",
+    )
+
+
 @pytest.mark.points(2)
 def test_every_item_runs_in_a_child_of_its_own(student):
     seen, items = _watch_limited(student, limit=2, count=5)
@@ -312,12 +494,14 @@ def test_never_more_than_limit_inside(student):
         "在每个工作进程里各建一个信号量，等于每人一个，什么也限制不了；一个许可还两次，"
         f"就会多放一个进程进来{P1_ZH}。",
     )
+    _check_started_first(seen)
 
 
 @pytest.mark.points(3)
 def test_limit_workers_inside_at_once(student):
     seen, items = _watch_limited(student)
     _check_workers(seen, items)
+    _check_started_first(seen)
     if seen.full is None:
         fail(
             en="the judge never saw the workers settle: every worker that is not inside "
@@ -352,6 +536,7 @@ def test_a_failing_task_gives_back_its_permit(student):
         en=f"the judge never got to let a worker out of task() {P1_EN}.{_stderr(outcome)}",
         zh=f"评测程序一直没能让任何工作进程离开 task(){P1_ZH}。{_stderr(outcome)}",
     )
+    _check_started_first(seen)
     lost_en = (
         f"the task of {seen.raised!r} raised, and afterwards the section never again held "
         f"{seen.limit} workers"
@@ -380,7 +565,7 @@ def test_a_failing_task_gives_back_its_permit(student):
 
 @pytest.mark.points(2)
 def test_exit_codes_come_from_the_workers(student):
-    seen, items = _watch_limited(student, limit=2, count=5)
+    seen, items = _watch_limited(student, limit=2, count=5, exit_status=True)
     outcome = _check_workers(seen, items)
     value = outcome.value_or_raise()
     expected = [1 if item == seen.raised else 0 for item in items]
@@ -400,16 +585,92 @@ def test_exit_codes_come_from_the_workers(student):
         zh=f"run_limited 返回时，调用者还有子进程：{probe.describe_all(seen.gate or [])}："
         f"每个进程都要 join(){P1_ZH}。",
     )
+    _check_exit_seen(seen)
+
+
+def _check_exit_seen(seen: Seen) -> None:
+    """The raising worker's exit status, as the kernel showed it while the caller was
+    stopped, is 1 (None: the judge could not read it here)."""
+    if seen.exit_seen in (None, "exit 1"):
+        return
+    who = f"the process (pid {seen.raised_pid}) whose task({seen.raised!r}) raised"
+    who_zh = f"task({seen.raised!r}) 抛出异常的那个进程（pid {seen.raised_pid}）"
+    if seen.exit_seen == "alive":
+        fail(
+            en=f"{who} was still running {EXIT_S:g} s after the task raised, so the 1 "
+            "run_limited returned for it is no process's exit code. A worker of a Pool "
+            "catches the exception and lives on; a Process of its own per item ends with exit "
+            f"code 1 when task(item) raises: read it from p.exitcode after join() {P1_EN}.",
+            zh=f"任务抛出异常 {EXIT_S:g} 秒之后，{who_zh}还在运行，所以 run_limited 为它返回的 1 "
+            "并不是哪个进程的退出码。进程池（Pool）的工作进程会捕获异常、继续活着；每个元素一个"
+            "自己的 Process，task(item) 抛出异常时它就以退出码 1 结束：在 join() 之后从 "
+            f"p.exitcode 读取{P1_ZH}。",
+        )
+    if seen.exit_seen == "gone":
+        fail(
+            en=f"the judge stopped the caller (SIGSTOP) before the task raised, and {who} was "
+            "collected all the same, by a process other than its parent: the caller reads "
+            f"each exit code itself, with join() and p.exitcode {P1_EN}.",
+            zh=f"评测程序在任务抛出异常之前暂停了调用者（SIGSTOP），{who_zh}却还是被回收了，"
+            "回收它的不是它的父进程：调用者要自己用 join() 和 p.exitcode 读取每个退出码"
+            f"{P1_ZH}。",
+        )
+    fail(
+        en=f"{who} ended with {seen.exit_seen} (the judge read it from the kernel), yet "
+        "run_limited returned 1 for it: that code was made up, not read from the process. A "
+        "worker of a Pool catches the exception and ends with 0; a Process of its own per "
+        "item ends with exit code 1 when task(item) raises: read it from p.exitcode after "
+        f"join() {P1_EN}.",
+        zh=f"{who_zh}的结束方式是 {seen.exit_seen}（评测程序从内核读到的），run_limited 却为它"
+        "返回了 1：这个退出码是编出来的，不是从进程读到的。进程池（Pool）的工作进程会捕获异常，"
+        "然后以 0 结束；每个元素一个自己的 Process，task(item) 抛出异常时它以退出码 1 结束："
+        f"在 join() 之后从 p.exitcode 读取{P1_ZH}。",
+    )
 
 
 # -- Part 2 ------------------------------------------------------------------------------------
 
+# What the caller does to a fresh permits(2) before the workers come: TAKE, a child process
+# acquires a permit and ends holding it; GIVE, the caller calls release(). Each plan ends with
+# both permits free, and the answers its release() calls must get differ at some call from
+# those of every other plan: no fixed pattern of answers passes more than one of them.
+PLANS = (
+    (GIVE, TAKE, GIVE),
+    (TAKE, GIVE, GIVE),
+    (TAKE, TAKE, GIVE, GIVE, GIVE),
+    (TAKE, GIVE, TAKE, GIVE, TAKE, GIVE, GIVE),
+)
 
-def _watch_permits(student, extra: bool, limit: int = 2, workers: int = 4) -> Seen:
-    label = f"permits({limit})" + (" and one release() too many" if extra else "")
-    args = (limit, workers, extra)
+
+def _answers(plan: tuple[str, ...]) -> list[str]:
+    """What each step of ``plan`` must do: a child takes a free permit; a release() gives
+    back a permit a child took, or raises when none is taken."""
+    taken, answers = 0, []
+    for step in plan:
+        if step == TAKE:
+            taken += 1
+            answers.append(TOOK)
+        else:
+            answers.append(RETURNED if taken else REFUSED)
+            taken = max(0, taken - 1)
+    return answers
+
+
+def _plan_text(plan: tuple[str, ...]) -> str:
+    return ", ".join("a child acquire()" if step == TAKE else "release()" for step in plan)
+
+
+def _watch_permits(student, plan: tuple[str, ...] = (), limit: int = 2, workers: int = 4) -> Seen:
+    label = f"permits({limit})" + (f" then {_plan_text(plan)}" if plan else "")
+    args = (limit, workers, [list(pair) for pair in zip(plan, _answers(plan), strict=True)])
     seen = _watch(student, label, _permits_scenario, args, limit, workers, False)
-    outcome = _problem_first(seen)
+    _problem_first(seen)
+    return seen
+
+
+def _check_all_got_in(seen: Seen) -> None:
+    outcome, limit, workers = seen.outcome, seen.limit, seen.count
+    assert outcome is not None
     if len(seen.holders) < workers:
         fail(
             en=f"{workers} processes shared permits({limit}) with `with seats:`, and only "
@@ -419,12 +680,12 @@ def _watch_permits(student, extra: bool, limit: int = 2, workers: int = 4) -> Se
             f"个进去了。permits(limit) 应当返回一个多进程共享、同时放 limit 个进程进去的信号量。"
             f"{_stderr(outcome)}{P2_ZH}",
         )
-    return seen
 
 
 @pytest.mark.points(2)
 def test_permits_hold_limit_processes(student):
-    seen = _watch_permits(student, extra=False)
+    seen = _watch_permits(student)
+    _check_all_got_in(seen)
     check(
         seen.peak <= seen.limit,
         en=f"with permits({seen.limit}), the judge counted {seen.peak} processes inside at "
@@ -445,34 +706,82 @@ def test_permits_hold_limit_processes(student):
 
 @pytest.mark.points(2)
 def test_an_extra_release_is_refused(student):
-    seen = _watch_permits(student, extra=True)
+    plan = random.choice(PLANS)
+    expected = _answers(plan)
+    seen = _watch_permits(student, plan)
     outcome = seen.outcome
     assert outcome is not None
+    steps = _plan_text(plan)
+    where = f"on a fresh permits({seen.limit}) the caller did: {steps}"
+    where_zh = f"对一个新建的 permits({seen.limit})，调用者依次做了：{steps}"
     check(
         seen.peak <= seen.limit,
-        en=f"release() was called once on a fresh permits({seen.limit}) with nothing acquired"
-        f"{' and did not raise' if outcome.value is False else ''}; then the judge counted "
-        f"{seen.peak} processes inside at once. A plain Semaphore counts the extra release "
-        f"as one more permit for ever. multiprocessing.BoundedSemaphore(limit) raises "
-        f"ValueError instead: the bug shows where it is made {P2_EN}.",
-        zh=f"对一个刚创建、还没有 acquire 过的 permits({seen.limit}) 调用了一次 release()"
-        f"{'，没有报错' if outcome.value is False else ''}；之后评测程序数到同一时刻有 "
+        en=f"{where}, one release() with no permit taken; then the judge counted {seen.peak} "
+        "processes inside at once. A plain Semaphore counts the extra release as one more "
+        "permit for ever. multiprocessing.BoundedSemaphore(limit) raises ValueError instead: "
+        f"the bug shows where it is made {P2_EN}.",
+        zh=f"{where_zh}，其中有一次 release() 时并没有谁拿着许可；之后评测程序数到同一时刻有 "
         f"{seen.peak} 个进程在里面。普通的 Semaphore 会把多出来的这次 release 永久地算成一个"
-        "新许可。multiprocessing.BoundedSemaphore(limit) 则会抛出 ValueError：错误在哪里"
-        f"犯下，就在哪里暴露{P2_ZH}。",
+        "新许可。multiprocessing.BoundedSemaphore(limit) 则会抛出 ValueError：错误在哪里犯下，"
+        f"就在哪里暴露{P2_ZH}。",
     )
-    refused = outcome.value_or_raise()
+    said = outcome.value_or_raise()
+    if not isinstance(said, list) or not said or len(said) > len(expected):
+        fail(
+            en=f"{where}, and the judge got no account of it (the scenario returned "
+            f"{said!r}){_stderr(outcome)} {P2_EN}",
+            zh=f"{where_zh}，评测程序却没有拿到这些步骤的结果（场景返回了 {said!r}）"
+            f"{_stderr(outcome)}{P2_ZH}",
+        )
+    for index, (got, want) in enumerate(zip(said, expected, strict=False)):
+        if got == want:
+            continue
+        number = sum(1 for step in plan[: index + 1] if step == GIVE)
+        if want == TOOK:
+            taken = expected[:index].count(TOOK) - expected[:index].count(RETURNED)
+            fail(
+                en=f"{where}. At step {index + 1}, with {taken} permit(s) taken, a child could "
+                f"not acquire() one within {TAKE_S:g} s ({got}): permits(limit) must start "
+                f"with `limit` free permits {P2_EN}.",
+                zh=f"{where_zh}。第 {index + 1} 步时只拿走了 {taken} 个许可，子进程却在 "
+                f"{TAKE_S:g} 秒内没能 acquire() 到一个（{got}）：permits(limit) 一开始应当有 "
+                f"limit 个空闲许可{P2_ZH}。",
+            )
+        if want == REFUSED:
+            fail(
+                en=f"{where}. Its release() number {number} came with no permit taken, and it "
+                f"did not raise ValueError ({got}): the extra release was quietly counted as "
+                f"one more permit. Perhaps the section still held at most {seen.limit} because "
+                "the semaphore started with one permit fewer: that only hides the bug. "
+                "permits(limit) must refuse the release: return "
+                "multiprocessing.BoundedSemaphore(limit), whose release() beyond its initial "
+                f"value raises ValueError {P2_EN}.",
+                zh=f"{where_zh}。第 {number} 次 release() 时并没有谁拿着许可，它却没有抛出 "
+                f"ValueError（{got}）：多出来的这次 release 被悄悄算成了一个新许可。临界区里也许"
+                f"仍然最多只有 {seen.limit} 个，因为信号量一开始就少给了一个许可：这只是把 bug "
+                "藏了起来。permits(limit) 必须拒绝这次释放：返回 "
+                "multiprocessing.BoundedSemaphore(limit)，它的 release() 超过初始值时会抛出 "
+                f"ValueError{P2_ZH}。",
+            )
+        fail(
+            en=f"{where}. Its release() number {number} gave back the permit a child had "
+            f"taken with acquire(), and it raised {got}. A semaphore has no owner: any "
+            "process may give back a permit another one took, and BoundedSemaphore refuses "
+            "only a release() beyond its initial value. Return "
+            "multiprocessing.BoundedSemaphore(limit), not a semaphore whose release() always "
+            f"raises {P2_EN}.",
+            zh=f"{where_zh}。第 {number} 次 release() 是把一个子进程用 acquire() 拿走的许可"
+            f"还回去，它却抛出了 {got}。信号量没有“主人”：任何进程都可以归还别的进程拿走的许可，"
+            "BoundedSemaphore 只拒绝超过初始值的那次 release()。要返回 "
+            "multiprocessing.BoundedSemaphore(limit)，而不是一个 release() 总是报错的信号量"
+            f"{P2_ZH}。",
+        )
+    _check_all_got_in(seen)
     check(
-        refused is True,
-        en=f"release() was called once on a fresh permits({seen.limit}), with nothing "
-        "acquired, and it did not raise ValueError: the extra release was quietly counted as "
-        f"one more permit. The section still held at most {seen.limit}, perhaps because the "
-        "semaphore started with one permit fewer: that only hides the bug. permits(limit) "
-        "must refuse the release: return multiprocessing.BoundedSemaphore(limit), whose "
-        f"release() beyond its initial value raises ValueError {P2_EN}.",
-        zh=f"对一个刚创建、还没有 acquire 过的 permits({seen.limit}) 调用了一次 release()，"
-        "它却没有抛出 ValueError：多出来的这次 release 被悄悄算成了一个新许可。临界区里仍然最多"
-        f"只有 {seen.limit} 个，也许是因为信号量一开始就少给了一个许可：这只是把 bug 藏了起来。"
-        "permits(limit) 必须拒绝这次释放：返回 multiprocessing.BoundedSemaphore(limit)，"
-        f"它的 release() 超过初始值时会抛出 ValueError{P2_ZH}。",
+        seen.full is not None and seen.full >= seen.limit,
+        en=f"{where}; every permit a child took was given back, yet with {seen.count} "
+        f"processes waiting only {seen.full} got in at once: a release() that gives a permit "
+        f"back must really give it back {P2_EN}.",
+        zh=f"{where_zh}；子进程拿走的每个许可都还回去了，可有 {seen.count} 个进程在等时，同时只"
+        f"进去了 {seen.full} 个：归还许可的 release() 必须真的把许可还回去{P2_ZH}。",
     )
