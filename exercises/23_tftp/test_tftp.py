@@ -8,9 +8,10 @@ the test process, never on the student's word.
 
 What the judge observes itself, never on the sandbox's word: which process holds which end of
 a connection (the kernel's TCP table and /proc/<pid>/fd), the server's children and zombies
-(the process table), how many child processes were alive at once (the run's timeline), and
-which forked children fell out of the student's function instead of ending with os._exit
-(``Outcome.fell_through``).
+(the process table), how many child processes were alive at once (the run's timeline), that
+the server process itself moves no bytes and opens no file while its children serve downloads
+(/proc/<pid>/io and /proc/<pid>/fd), and which forked children fell out of the student's
+function instead of ending with os._exit (``Outcome.fell_through``).
 
 Every message is given in English and Chinese (``check`` / ``fail``); pytest's assertion
 rewriting is off for this file (PYTEST_DONT_REWRITE).
@@ -60,6 +61,11 @@ BIG_SIZE = 5 * 1024 * 1024
 SMALL = "héllo, tftp!\n".encode() + bytes(range(256)) + b"\r\n\x00 the end"
 CUT_NAME = "cut.bin"  # the trusted server breaks the connection in the middle of this file
 CUT_ANNOUNCED, CUT_SENT = 100_000, 1_000
+HOLD_NAME = "hold.bin"  # a sparse file that two clients download at once, then stop reading
+HOLD_SIZE = 32 * 1024 * 1024  # more than any socket buffers hold: the sending stays stuck
+HOLD_READ = 1024 * 1024  # what each of the two clients reads of it before it stops
+HOLD_RCVBUF = 256 * 1024  # their receive buffers, so the kernel does not grow them to 32 MiB
+PARENT_IO_MAX = 256 * 1024  # bytes the server process may move meanwhile (a forking one: ~0)
 
 # README references, in both languages (grader verify checks that each heading exists).
 EN_PROTOCOL = "(README: 'Protocol')"
@@ -322,6 +328,36 @@ def _names(payload: bytes) -> list[str]:
 
 def _live_children(server: Running) -> list[probe.Proc]:
     return [p for p in server.children() if not p.zombie]
+
+
+def _io_moved(pid: int) -> int | None:
+    """Bytes the read- and write-like system calls of ``pid`` have moved so far: rchar + wchar
+    of /proc/<pid>/io, counted by the kernel for every thread of the process, files and sockets
+    alike. None where the judge cannot read it."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(fields["rchar"]) + int(fields["wchar"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _has_file(pid: int, path: Path) -> bool:
+    """Whether ``pid`` has the file at ``path`` open (/proc/<pid>/fd) or mapped (its maps)."""
+    st = path.stat()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                found = os.stat(f"/proc/{pid}/fd/{fd}")
+                if (found.st_dev, found.st_ino) == (st.st_dev, st.st_ino):
+                    return True
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}"
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/maps") as maps:
+        for line in maps:
+            fields = line.split(maxsplit=5)
+            if len(fields) > 4 and fields[4] == str(st.st_ino) and fields[3] == device:
+                return True
+    return False
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -981,6 +1017,9 @@ def test_slow_download_does_not_block_list(student, area):
 @pytest.mark.points(2)
 def test_each_client_has_its_own_process(student, area):
     _make_served(area)
+    hold = area / "served" / HOLD_NAME
+    with open(hold, "wb") as f:
+        f.truncate(HOLD_SIZE)  # sparse: no disk, it reads as zeros
     server, port = _serve(student, area / "served")
     # The grader's readiness probe was one client already: let its handler end first.
     holds_within(lambda: not _live_children(server), TIMEOUT)
@@ -1070,6 +1109,64 @@ def test_each_client_has_its_own_process(student, area):
                 zh=f"pid {pid} 在服务客户端，但它不是服务器（pid {server.pid}）的子进程："
                 f"由服务器自己 fork，每个客户端一次{ZH_FORK}。",
             )
+        _children_do_the_work(server, a, b, hold)
+
+
+def _children_do_the_work(server: Running, a: Client, b: Client, hold: Path) -> None:
+    """Clients A and B both download a large file and stop reading, so the process serving
+    each one is stuck sending it. Meanwhile the server process itself must move no bytes
+    (its own I/O counters, read by the judge) and hold no copy of the file: a child that only
+    relays bytes between its client and a parent serving in threads shows up in both."""
+    before = _io_moved(server.pid)
+    for c in (a, b):
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, HOLD_RCVBUF)
+        what = f"{c.name}'s `GET {HOLD_NAME}` (a {HOLD_SIZE // 2**20} MiB file)"
+        what_zh = f"{c.name_zh}的 `GET {HOLD_NAME}`（一个 {HOLD_SIZE // 2**20} MiB 的文件）"
+        c.send(f"GET {HOLD_NAME}\n".encode(), f"`GET {HOLD_NAME}`")
+        status, size = c.reply(what)
+        check(
+            (status, size) == ("OK", HOLD_SIZE),
+            en=f"{what} was answered `{status} {size}`, expected `OK {HOLD_SIZE}` {EN_GET}",
+            zh=f"{what_zh}的回答是 `{status} {size}`，应该是 `OK {HOLD_SIZE}`{ZH_GET}",
+        )
+        head = c.payload(HOLD_READ, what)
+        check(
+            head == bytes(HOLD_READ),
+            en=f"the first {HOLD_READ} bytes of {what} are not the file's (it holds only zero "
+            f"bytes): {_describe(head)} {EN_GET}",
+            zh=f"{what_zh}的前 {HOLD_READ} 个字节不是文件的内容（文件里全是零字节）："
+            f"{_describe_zh(head)}{ZH_GET}",
+        )
+    # A and B now read nothing more: each download is held, the sender stuck in sendall().
+    moved = _io_moved(server.pid)
+    check(
+        not _has_file(server.pid, hold),
+        en=f"while clients A and B were downloading {HOLD_NAME}, the server process itself (pid "
+        f"{server.pid}) had the file open: the parent is serving the downloads. The parent only "
+        "accepts, forks and closes its copy of the connection; the child that holds the "
+        "connection reads the commands, opens the file and sends it (a child that only passes "
+        f"bytes on for a parent that serves is not a process per client) {EN_FORK}.",
+        zh=f"客户端 A 和 B 下载 {HOLD_NAME} 的时候，服务器进程自己（pid {server.pid}）打开着这个"
+        "文件：是父进程在处理下载。父进程只负责 accept、fork、关闭自己那份连接；拿着连接的子进程"
+        "自己读命令、打开文件、发送文件（子进程只替在服务的父进程转发字节，不算每个客户端一个进程）"
+        f"{ZH_FORK}。",
+    )
+    if before is None or moved is None:  # /proc/<pid>/io is not there (kernel without it)
+        return
+    moved -= before
+    check(
+        moved <= PARENT_IO_MAX,
+        en=f"while clients A and B each downloaded {HOLD_READ // 1024} KiB of {HOLD_NAME}, the "
+        f"server process itself (pid {server.pid}) read and wrote {moved} bytes (the kernel's "
+        f"count in /proc/{server.pid}/io): the file's bytes went through the parent, and the "
+        "children only passed them on. The parent only accepts, forks and closes its copy of "
+        "the connection; the child that holds the connection reads the commands, opens the "
+        f"file and sends it itself {EN_FORK}.",
+        zh=f"客户端 A 和 B 各下载了 {HOLD_READ // 1024} KiB 的 {HOLD_NAME}，这期间服务器进程自己"
+        f"（pid {server.pid}）读写了 {moved} 个字节（内核在 /proc/{server.pid}/io 里的计数）："
+        "文件的字节经过了父进程，子进程只是转发。父进程只负责 accept、fork、关闭自己那份连接；"
+        f"拿着连接的子进程自己读命令、打开文件、发送文件{ZH_FORK}。",
+    )
 
 
 @pytest.mark.points(3)
