@@ -18,18 +18,31 @@ real work produces:
   makes (and the locks of its Values) with one that excludes nobody. Workers that really
   update one counter at the same time then lose updates, and the total comes out *short*;
   arithmetic, work done in one process or thread, and workers that run one after another
-  stay exact. In that run the first use of a lock in each worker waits at a barrier that
-  opens only when every worker is there at once, so the race starts with all of them.
+  stay exact. A total is still the sandbox's claim, and the sandbox can tell that its locks
+  were replaced (any patch is visible to it), so the judge also reads what it can itself:
+* the shared memory (the multiprocessing heap, through /proc/<pid>/mem): in the locks-off
+  run of processes each worker stops at its first lock use, and the judge runs each one
+  *alone* (everything else below the sandbox stopped) to its next stop and reads the heap
+  before and after (_solos): each worker must raise the one counter (Part 3: move money
+  between the two accounts) by itself; then all are continued at once, and the counter the
+  judge reads at the end must be the total returned. After an ordinary run the heap must
+  hold the total;
+* the kernel's count of each thread's waits (voluntary context switches): every call of the
+  grader's bump() sleeps once, so the worker threads of Part 2 show about one wait per call
+  (read while the last calls hold every thread), and a main thread that calls bump() itself
+  shows thousands.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.sharedctypes
 import multiprocessing.synchronize
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -77,6 +90,13 @@ THREAD_INCREMENTS = 500
 SWITCH_S = 0.0001
 # How long the barrier of a locks-off run waits for every worker (correct code: milliseconds).
 GATE_S = 5.0
+# The locks-off run of processes (_process_gate, _solos): each worker stops itself at its
+# first lock use and again CHECKPOINT lock uses later (a locked `+= 1` on a Value takes 3,
+# a transfer 5), and the judge runs it alone in between. A worker alone reaches its next stop
+# in milliseconds; SOLO_S is the longest the judge waits for it before it stops it itself.
+CHECKPOINT = 300
+SOLO_S = 5.0
+STOP_S = 5.0  # the longest the judge waits for a process it stopped to show it (state T)
 TRANSFERS = 20_000
 # CI once saw one of 3 locks-off workers of 20 000 transfers never above a tick, sampled every
 # 50 ms: 50 000 keeps each worker's CPU time well above BUSY_CPU_S on a faster machine.
@@ -215,60 +235,65 @@ def _switch_locks_off(module: ModuleType, gate: Callable[[], None]) -> None:
             value.release = off.release
 
 
-def _process_gate(parties: int) -> tuple[Callable[[], None], Any]:
-    """A gate for the locks-off run of processes: the first lock use in each process forked
-    from here on waits until ``parties`` processes are there at once (or GATE_S passed);
-    afterwards, and in the sandbox itself, it costs one list lookup. Returns (gate, opened):
-    opened.value is 1 once the barrier opened (a sandbox-side note, used only to word a
-    failure message, never to pass a test)."""
-    barrier = multiprocessing.Barrier(parties, timeout=GATE_S)
-    opened = multiprocessing.RawValue("b", 0)
-    passed = [True]  # each process has its own copy; a fresh fork has not passed yet
+def _process_gate() -> Callable[[], None]:
+    """A gate for the locks-off run of processes: in each process forked from here on, the
+    first lock use and the CHECKPOINT-th one stop that process (SIGSTOP) until the judge
+    continues it; afterwards, and in the sandbox itself, it costs one list lookup.
+
+    The stops only give the judge its moments (see _Solos): every worker stopped before it
+    counts, then each one alone from its first stop to its second while the judge reads the
+    shared memory, then all of them together, racing. No verdict rests on them: a process
+    that never stops is stopped by the judge."""
+    uses: list[int | None] = [None]  # each process has its own copy; None in the sandbox
 
     def forked() -> None:
-        passed[0] = False
+        uses[0] = 0
 
     os.register_at_fork(after_in_child=forked)
 
     def gate() -> None:
-        if passed[0]:
+        n = uses[0]
+        if n is None or n > CHECKPOINT:
             return
-        passed[0] = True
-        if opened.value or barrier.broken:
-            return
-        try:
-            barrier.wait()
-            opened.value = 1
-        except threading.BrokenBarrierError:
-            pass
+        uses[0] = n + 1
+        if n in (0, CHECKPOINT):
+            os.kill(os.getpid(), signal.SIGSTOP)
 
-    return gate, opened
+    return gate
 
 
-def _count_with_locks_off(module: ModuleType, workers: int, increments: int) -> list[int]:
-    """Scenario: count_with_lock() with every lock switched off, workers started together."""
-    gate, opened = _process_gate(workers)
-    _switch_locks_off(module, gate)
-    return [module.count_with_lock(workers, increments), opened.value]
+def _stopped_after(value: object) -> object:
+    """Stop this process (SIGSTOP) once the student's function has returned: the judge looks
+    (the shared memory, the threads' counts) and continues it."""
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return value
 
 
-def _transfers_with_locks_off(module: ModuleType, workers: int, transfers: int) -> list[object]:
-    """Scenario: audited_transfers() with every lock switched off; the workers and the auditor
-    start together."""
-    gate, opened = _process_gate(workers + 1)
-    _switch_locks_off(module, gate)
-    return [module.audited_transfers(workers, transfers), opened.value]
+def _count_with_locks_off(module: ModuleType, workers: int, increments: int) -> object:
+    """Scenario: count_with_lock() with every lock switched off (see _process_gate)."""
+    _switch_locks_off(module, _process_gate())
+    return _stopped_after(module.count_with_lock(workers, increments))
+
+
+def _transfers_with_locks_off(module: ModuleType, workers: int, transfers: int) -> object:
+    """Scenario: audited_transfers() with every lock switched off (see _process_gate)."""
+    _switch_locks_off(module, _process_gate())
+    return _stopped_after(module.audited_transfers(workers, transfers))
 
 
 def _graders_bump(
-    module: ModuleType, step: int, switch_s: float, workers: int = 0
+    module: ModuleType, step: int, switch_s: float, workers: int = 0, increments: int = 0
 ) -> Callable[[], None]:
     """The grader's bump(): read, wait ``switch_s`` (another thread runs), write + ``step``.
 
-    With ``workers``, the first call in each thread other than the main one waits until
-    ``workers`` threads are inside bump() at once (a barrier; only distinct live threads can
-    open it), so an unlocked race starts with every thread."""
+    With ``workers`` (the locks-off run), the first call in each thread other than the main
+    one waits until ``workers`` threads are inside bump() at once (a barrier; only distinct
+    live threads can open it), so an unlocked race starts with every thread; and the
+    ``increments``-th call in each thread waits until ``workers`` threads have made theirs,
+    and the last to arrive stops the process (SIGSTOP): the judge then reads, from the
+    kernel, what each thread did (its sleeps) while every thread is still there."""
     barrier = threading.Barrier(workers, timeout=GATE_S) if workers else None
+    end = threading.Barrier(workers, action=_stop_me, timeout=GATE_S) if workers else None
     seen = threading.local()
     main = threading.main_thread()
 
@@ -283,15 +308,26 @@ def _graders_bump(
         value = module.total
         time.sleep(switch_s)  # the switch point: another thread runs here
         module.total = value + step
+        if end is not None:
+            seen.calls = getattr(seen, "calls", 0) + 1
+            if seen.calls == increments and threading.current_thread() is not main:
+                try:
+                    end.wait()
+                except threading.BrokenBarrierError:
+                    pass
 
     return bump
 
 
-def _count_threads(module: ModuleType, workers: int, increments: int, step: int) -> int:
+def _stop_me() -> None:
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def _count_threads(module: ModuleType, workers: int, increments: int, step: int) -> object:
     """Scenario: count_with_threads() with the grader's bump(), whose switch point lasts
     SWITCH_S (an unlocked race then loses updates every time) and which adds ``step``."""
     module.bump = _graders_bump(module, step, SWITCH_S)
-    return module.count_with_threads(workers, increments)
+    return _stopped_after(module.count_with_threads(workers, increments))
 
 
 def _count_threads_each(module: ModuleType, runs: list[tuple[int, int]]) -> list[object]:
@@ -300,12 +336,13 @@ def _count_threads_each(module: ModuleType, runs: list[tuple[int, int]]) -> list
     return [module.count_with_threads(w, n) for w, n in runs]
 
 
-def _count_threads_with_locks_off(module: ModuleType, workers: int, increments: int) -> int:
+def _count_threads_with_locks_off(module: ModuleType, workers: int, increments: int) -> object:
     """Scenario: count_with_threads() with every lock switched off and the grader's bump(),
-    whose first call in each worker thread waits for all ``workers`` threads."""
+    whose first call in each worker thread waits for all ``workers`` threads, and whose last
+    one stops the process while they are all there."""
     _switch_locks_off(module, _nothing)
-    module.bump = _graders_bump(module, 1, SWITCH_S, workers)
-    return module.count_with_threads(workers, increments)
+    module.bump = _graders_bump(module, 1, SWITCH_S, workers, increments)
+    return _stopped_after(module.count_with_threads(workers, increments))
 
 
 def _count_each(module: ModuleType, runs: list[tuple[int, int]]) -> list[object]:
@@ -347,6 +384,63 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _tasks(pid: int) -> list[int]:
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except (OSError, ValueError):
+        return []
+
+
+def _switches(pid: int, tid: int) -> int | None:
+    """How often thread ``tid`` of ``pid`` gave up the CPU to wait (a sleep, a lock, I/O), as
+    the kernel counts it: every call of the grader's bump() sleeps once."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _maps(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/maps") as file:
+            return file.read().splitlines()
+    except OSError:
+        return []
+
+
+def _shared_heap(pid: int) -> bytes | None:
+    """The multiprocessing heap the process maps (where Value and Array live: files
+    /dev/shm/pym-<pid>-*), as the judge reads it through /proc/<pid>/mem; b"" when it maps
+    none, None when it cannot be read."""
+    blob = b""
+    try:
+        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+            for line in _maps(pid):
+                fields = line.split()
+                if len(fields) >= 6 and re.search(r"/pym-\d+-", line) and "rw" in fields[1]:
+                    start, end = (int(x, 16) for x in fields[0].split("-"))
+                    mem.seek(start)
+                    blob += mem.read(min(end - start, 16 << 20))
+    except OSError:
+        return None
+    return blob
+
+
+def _ints(blob: bytes) -> list[int]:
+    """The heap as 32-bit ints (a Value("i") is one of them; a 64-bit one's low half)."""
+    return list(memoryview(blob[: len(blob) // 4 * 4]).cast("i"))
+
+
+def _changes(before: bytes, after: bytes) -> dict[int, int]:
+    """Which ints of the heap changed, and by how much."""
+    a, b = _ints(before), _ints(after)
+    return {i: y - x for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y}
+
+
 class _Watch:
     """The judge's samples of one sandbox's process tree, taken from outside.
 
@@ -364,6 +458,14 @@ class _Watch:
         self.now: list[Any] = []  # what the last sample saw below the sandbox
         self.held_from: float | None = None  # the caller's CPU time when children were held
         self.let_go: set[tuple[int, int]] = set()  # children continued from their hold at birth
+        # Read when the sandbox was stopped (_stopped_after, the threads' end in bump()):
+        self.heap_end: bytes | None = None  # the shared heap, by the judge (_shared_heap)
+        self.main_switches: int | None = None  # the main thread's sleeps (voluntary switches)
+        self.thread_switches: list[int] = []  # the other threads' sleeps, most first (best stop)
+        # The solos of a locks-off run of processes (_Solos): the heap before and after each.
+        self.solos: list[tuple[bytes, bytes]] = []
+        self.solos_done = False
+        self.first_child_at: float | None = None
 
     def below(self) -> list[Any]:
         """Every process below the sandbox now (zombies included)."""
@@ -399,6 +501,24 @@ class _Watch:
             live += not proc.zombie
         self.peak_processes = max(self.peak_processes, live)
         return root.state
+
+    def look_stopped(self) -> None:
+        """The sandbox is stopped: read its shared heap and its threads' sleeps."""
+        self.heap_end = _shared_heap(self.root)
+        main = _switches(self.root, self.root)
+        if main is not None:
+            self.main_switches = main
+        others = sorted(
+            (
+                n
+                for tid in _tasks(self.root)
+                if tid != self.root
+                if (n := _switches(self.root, tid)) is not None
+            ),
+            reverse=True,
+        )
+        if len(others) >= len(self.thread_switches) and sum(others) >= sum(self.thread_switches):
+            self.thread_switches = others
 
     def held_children(self) -> list[Any]:
         """Children of the sandbox stopped by _held (at birth or at exit), as the last sample
@@ -498,19 +618,84 @@ def _held(module: ModuleType, function: str, *args: object) -> object:
     return value
 
 
-def _watched(student: Any, label: str, scenario: Any, *args: object) -> tuple[Outcome, _Watch]:
-    """Start ``scenario(module, *args)`` and sample its tree until it has returned."""
+def _stopped_or_gone(pid: int) -> bool:
+    proc = probe.read(pid)
+    return proc is None or proc.zombie or proc.state in ("T", "t")
+
+
+def _stop(pids: list[int]) -> None:
+    """Stop these processes (SIGSTOP) and wait until the kernel shows them stopped."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
+    holds_within(lambda: all(_stopped_or_gone(pid) for pid in pids), STOP_S)
+
+
+def _solos(watch: _Watch) -> None:
+    """The judge's look at a locks-off run of processes (see _process_gate): the sandbox and
+    every process below it stopped, each process below it is continued *alone* until it stops
+    again, and the judge reads the shared heap (_shared_heap) before and after: what changed
+    then was changed by that process and nobody else. Then all of them are continued at once
+    (the race) and the sandbox last. A process that does not stop by itself within SOLO_S is
+    stopped by the judge."""
+    watch.solos_done = True
+    ended = _stopped_or_gone(watch.root)  # stopped after its return: the caller looks, goes on
+    below = [p.pid for p in watch.below() if not p.zombie]
+    _stop([watch.root, *below])
+    heap = _shared_heap(watch.root) or b""
+    for pid in sorted(below):
+        for _ in range(2):  # a process stopped before its first lock use stops there first
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+            if not holds_within(lambda pid=pid: _stopped_or_gone(pid), SOLO_S, max_interval=0.002):
+                _stop([pid])
+            after = _shared_heap(watch.root) or b""
+            changed = after != heap
+            watch.solos.append((heap, after))
+            heap = after
+            if changed:
+                break
+    for pid in below if ended else [*below, watch.root]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
+def _watched(
+    student: Any, label: str, scenario: Any, *args: object, parties: int = 0
+) -> tuple[Outcome, _Watch]:
+    """Start ``scenario(module, *args)`` and sample its tree until it has returned. With
+    ``parties`` (a locks-off run of processes), the judge's solos (_solos) follow once that
+    many processes below the sandbox have stopped at their first lock use (or GATE_S after
+    the first one was seen)."""
     running = student.options(label=label).start_scenario(scenario, *args)
     watch = _Watch(running.pid)
 
     def returned() -> bool:
         state = watch.sample()
-        if state == "T" and watch.left is None:  # _held stopped at the end: look, go on
-            watch.left = [p.describe() for p in watch.now]  # this sample, taken while stopped
-            watch.let_go_held()
+        if parties and not watch.solos_done and state is not None:
+            if watch.now and watch.first_child_at is None:
+                watch.first_child_at = time.monotonic()
+            stopped = [p for p in watch.now if p.state == "T"]
+            waited = watch.first_child_at is not None and (
+                time.monotonic() - watch.first_child_at > GATE_S
+            )
+            if len(stopped) >= parties or waited or state == "T":
+                _solos(watch)
+                state = watch.sample()
+        if state == "T":  # stopped by the scenario (_held, _stopped_after): look, go on
+            watch.look_stopped()
+            if watch.left is None:
+                watch.left = [p.describe() for p in watch.now]  # this sample, taken while stopped
+            if not parties:
+                watch.let_go_held()
             os.kill(running.pid, signal.SIGCONT)
-        elif state != "R" or watch.held_too_long():  # the caller waits: after this look
+        elif not parties and (state != "R" or watch.held_too_long()):  # the caller waits
             watch.let_go_held()
+        elif parties and watch.solos_done:  # a process that stops after the solos: go on
+            for proc in watch.now:
+                if proc.state == "T":
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(proc.pid, signal.SIGCONT)
         return bool(running.finished())
 
     deadline = student.default_deadline
@@ -521,6 +706,36 @@ def _watched(student: Any, label: str, scenario: Any, *args: object) -> tuple[Ou
             zh=f"{label} 没有在 {deadline:g} 秒内返回",
         )
     return running.stop(), watch
+
+
+def _counter_writers(watch: _Watch) -> tuple[int | None, int]:
+    """The int of the shared heap that most solos (_solos) raised, and how many raised it."""
+    raised: dict[int, int] = {}
+    for before, after in watch.solos:
+        for index, delta in _changes(before, after).items():
+            if delta > 0:
+                raised[index] = raised.get(index, 0) + 1
+    if not raised:
+        return None, 0
+    index = max(raised, key=lambda i: raised[i])
+    return index, raised[index]
+
+
+def _money_movers(watch: _Watch) -> int:
+    """How many solos (_solos) moved money: took an amount from one int of the shared heap
+    and added the same amount to another, the same two ints each time."""
+    moved: dict[tuple[int, int], int] = {}
+    for before, after in watch.solos:
+        changes = _changes(before, after)
+        pairs = {
+            (min(i, j), max(i, j))
+            for i, d in changes.items()
+            for j, e in changes.items()
+            if i != j and d > 0 and d == -e
+        }
+        for pair in pairs:
+            moved[pair] = moved.get(pair, 0) + 1
+    return max(moved.values(), default=0)
 
 
 def _check_no_leftovers(watch: _Watch, what: str) -> None:
@@ -566,6 +781,16 @@ def test_processes_count_exactly(student):
         en=f"{label} returned {total}, more than the {expected} increments made",
         zh=f"{label} 返回了 {total}，比实际的 {expected} 次加一还多",
     )
+    check(
+        expected in _ints(watch.heap_end or b""),
+        en=f"{label} returned {total}, but when it had returned the grader read the shared "
+        f"memory of your process itself and found no counter holding {expected}. Count in a "
+        f"multiprocessing.Value('i', 0) created before the workers start, and return its "
+        f"value {PART1}",
+        zh=f"{label} 返回了 {total}，但函数返回后评测程序亲自读取你的进程的共享内存，"
+        f"没有找到值为 {expected} 的计数器。应当在启动子进程之前创建 "
+        f"multiprocessing.Value('i', 0)，用它计数，并返回它的值{PART1_ZH}",
+    )
     busy = len(watch.busy(bar))
     ms = f"{bar * 1000:.1f}"
     check(
@@ -608,8 +833,10 @@ def test_processes_respect_the_arguments(student):
 def test_processes_really_share_the_counter(student):
     workers, increments = WORKERS, OFF_INCREMENTS
     label = f"count_with_lock({workers}, {increments}) with every lock switched off"
-    outcome, watch = _watched(student, label, _count_with_locks_off, workers, increments)
-    total, opened = outcome.value_or_raise()
+    outcome, watch = _watched(
+        student, label, _count_with_locks_off, workers, increments, parties=workers
+    )
+    total = outcome.value_or_raise()
     expected = workers * increments
     check(
         _is_count(total) and total > 0,
@@ -618,23 +845,40 @@ def test_processes_really_share_the_counter(student):
         zh=f"{label} 返回了 {total!r}：没有任何子进程给计数器加上数。每个子进程都要在锁里"
         f"给共享的 Value 加 1{OFF_ZH}",
     )
-    if not opened:
-        how_en = (
-            f" (and the {workers} workers were never all at the counter at once: a lock was "
-            "first used in fewer processes than that)"
-        )
-        how_zh = f"（而且这 {workers} 个子进程从来没有同时来到计数器前：用到锁的进程不到这个数）"
-    else:
-        how_en = how_zh = ""
+    # What the judge read itself: which int of the shared memory each process raised while
+    # it ran alone, and that int when the function had returned.
+    counter, writers = _counter_writers(watch)
+    check(
+        writers >= workers,
+        en=f"{label}: the grader ran each process below your function alone for a moment "
+        f"(the others stopped) and read the shared memory itself: only {writers} of them "
+        f"raised the one shared counter, not {workers}. The counting must happen in the "
+        f"{workers} worker processes, each adding 1 to the one multiprocessing.Value created "
+        f"before they start, not be computed or done by fewer processes {OFF}",
+        zh=f"{label}：评测程序让你的函数之下的每个进程单独运行了一小会儿（其余的都暂停），"
+        f"并亲自读取共享内存：其中只有 {writers} 个进程让同一个共享计数器增加了，而不是 "
+        f"{workers} 个。计数必须由 {workers} 个子进程来做，每个都给启动之前创建的那一个 "
+        f"multiprocessing.Value 加 1，不能算出来，也不能由更少的进程代劳{OFF_ZH}",
+    )
+    final = _ints(watch.heap_end or b"")
+    seen = final[counter] if counter is not None and counter < len(final) else None
+    check(
+        seen == total,
+        en=f"{label} returned {total}, but the shared counter, as the grader read it in "
+        f"memory when the function had returned, held {seen}. Return the counter's value "
+        f"(counter.value) after joining the workers {OFF}",
+        zh=f"{label} 返回了 {total}，但函数返回时评测程序在内存里读到的共享计数器是 {seen}。"
+        f"join 所有子进程之后，返回计数器的值（counter.value）{OFF_ZH}",
+    )
     check(
         total < expected,
-        en=f"{label} still returned exactly {expected}{how_en}. With the locks off, "
+        en=f"{label} still returned exactly {expected}. With the locks off, "
         f"{workers} workers that update one shared counter at the same time lose updates, "
         "every time. Yours did not: the total was computed, or counted in one process, or by "
         f"workers that ran one after another, or added in batches. Start all {workers} "
         "processes, then join them; each adds 1 at a time to the one Value, holding the lock "
         f"{OFF}",
-        zh=f"{label} 仍然正好返回 {expected}{how_zh}。锁被关掉以后，{workers} 个同时更新"
+        zh=f"{label} 仍然正好返回 {expected}。锁被关掉以后，{workers} 个同时更新"
         "同一个共享计数器的进程每次都会丢失更新，而你的没有：说明总数是算出来的，或者是在一个"
         "进程里数的，或者子进程是一个接一个跑的，或者是成批加上去的。应当先启动全部 "
         f"{workers} 个进程再逐个 join，每个进程持锁给同一个 Value 一次加 1{OFF_ZH}",
@@ -724,6 +968,19 @@ def test_threads_count_exactly(student):
         zh=f"{label} 返回了 {total}，比评测用的 bump()（每次加 {step}）调用 {calls} 次"
         f"得到的 {expected} 还多{PART2_ZH}",
     )
+    # The kernel counts how often each thread waited; every call of the grader's bump()
+    # sleeps once. The main thread only starts and joins (5-20 waits here).
+    main = watch.main_switches
+    check(
+        main is not None and main < calls // 4,
+        en=f"{label}: the main thread of your process waited {main} times (the kernel counts "
+        f"it), as if it had called bump() itself: each call sleeps once. The {WORKERS} "
+        f"threads call bump(), {THREAD_INCREMENTS} times each; the main thread only starts "
+        f"and joins them {PART2}",
+        zh=f"{label}：你的进程的主线程等待了 {main} 次（内核统计的），就像它自己调用了 "
+        f"bump()：每次调用都会睡一下。应当由 {WORKERS} 个线程各调用 bump() "
+        f"{THREAD_INCREMENTS} 次；主线程只负责启动和 join 它们{PART2_ZH}",
+    )
     threads = watch.peak_threads
     check(
         threads >= WORKERS + 1,
@@ -769,6 +1026,22 @@ def test_threads_are_real(student):
         f"threads calls bump(), and nothing else changes `total` but the reset to 0 {OFF}",
         zh=f"{label} 返回了 {total!r}：bump() 一次也没有完成。{workers} 个线程各自调用 "
         f"bump()，除了开头重置为 0，`total` 只能由 bump() 改变{OFF_ZH}",
+    )
+    # Each worker thread's last call of the grader's bump() stops the process while they are
+    # all there: the kernel's count of each thread's sleeps (one per call) is read then.
+    busy = [n for n in watch.thread_switches if n >= increments // 2]
+    shown = ", ".join(map(str, watch.thread_switches)) or "-"
+    check(
+        len(busy) >= workers,
+        en=f"{label}: the grader read from the kernel how often each thread of your process "
+        f"waited ({shown}): only {len(busy)} thread(s) beside the main one slept in bump() "
+        f"{increments // 2} times or more, not {workers}. Each of the {workers} threads calls "
+        f"bump() {increments} times (every call sleeps once); the main thread only starts "
+        f"and joins them {OFF}",
+        zh=f"{label}：评测程序从内核读到你的进程里每个线程等待的次数（{shown}）：主线程之外"
+        f"只有 {len(busy)} 个线程在 bump() 里睡过 {increments // 2} 次以上，而不是 {workers} "
+        f"个。{workers} 个线程应当各调用 bump() {increments} 次（每次调用都会睡一下）；"
+        f"主线程只负责启动和 join 它们{OFF_ZH}",
     )
     check(
         total < expected,
@@ -862,24 +1135,32 @@ def test_auditor_never_sees_money_appear_or_vanish(student):
 def test_auditor_watches_while_money_moves(student):
     workers = 3  # an odd count: two workers move a -> b, one b -> a
     label = f"audited_transfers({workers}, {OFF_TRANSFERS}) with every lock switched off"
-    outcome, watch = _watched(student, label, _transfers_with_locks_off, workers, OFF_TRANSFERS)
-    value, opened = outcome.value_or_raise()
-    books = _check_books(value, label)
-    how_en = how_zh = ""
-    if not opened:
-        how_en = (
-            f" (and the {workers} workers and the auditor were never all at the accounts at once)"
-        )
-        how_zh = f"（而且 {workers} 个转账进程和审计进程从来没有同时来到账户前）"
+    outcome, watch = _watched(
+        student, label, _transfers_with_locks_off, workers, OFF_TRANSFERS, parties=workers + 1
+    )
+    books = _check_books(outcome.value_or_raise(), label)
+    movers = _money_movers(watch)
+    check(
+        movers >= workers,
+        en=f"{label}: the grader ran each process below your function alone for a moment "
+        f"(the others stopped) and read the shared memory itself: only {movers} of them moved "
+        f"money between the two shared accounts, not {workers}. The transfers must be made by "
+        f"the {workers} worker processes, on the two multiprocessing.Value accounts created "
+        f"before they start {PART3}",
+        zh=f"{label}：评测程序让你的函数之下的每个进程单独运行了一小会儿（其余的都暂停），"
+        f"并亲自读取共享内存：其中只有 {movers} 个进程在两个共享账户之间转了钱，而不是 "
+        f"{workers} 个。转账必须由 {workers} 个转账进程在启动之前创建的两个 "
+        f"multiprocessing.Value 账户上完成{PART3_ZH}",
+    )
     check(
         books["totals"] != [2 * START],
-        en=f"{label}: the auditor still saw only {2 * START}{how_en}. With the locks off, an "
+        en=f"{label}: the auditor still saw only {2 * START}. With the locks off, an "
         "auditor that reads a + b while workers move money between the same two Values "
         "catches money in flight, every time. Yours did not: the auditor did not run while "
         "the workers did, or did not read the shared accounts, or the books were made up. "
         f"Start the auditor process and the {workers} workers together; the auditor keeps "
         f"reading a + b until they have finished {OFF}",
-        zh=f"{label}：审计进程看到的仍然只有 {2 * START}{how_zh}。锁被关掉以后，"
+        zh=f"{label}：审计进程看到的仍然只有 {2 * START}。锁被关掉以后，"
         "转账进程在同两个 Value 之间搬钱时，一个不停读取 a + b 的审计进程每次都会撞见"
         "在途的钱，而你的没有：说明审计进程没有和转账进程同时运行，或者读的不是共享账户，"
         f"或者账目是编出来的。审计进程要和 {workers} 个转账进程一起启动，"
