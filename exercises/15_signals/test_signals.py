@@ -18,6 +18,14 @@ and obeys the judge's words, one line at a time. The judge itself:
 * reads how long the program was running or queued to run from ``/proc/<pid>/schedstat``
   (a busy loop is, the whole time, however loaded the machine; a sleeping wait is not),
   falling back to its CPU time in ``/proc/<pid>/stat``;
+* reads, while ``signal_and_wait`` waits, the system call each thread sleeps in
+  (``/proc/<pid>/task/<tid>/syscall``) between two reads of the masks, and how often the
+  program woke up (voluntary context switches): a wait the answer cannot end (``time.sleep``
+  with the answer blocked and no handler), or a loop that sleeps and looks again, shows;
+* has the blocked and the busy ``func`` of Part 1 wait and compute in C functions the spec
+  bound before the student's module was imported (``recv`` of the C socket type, ``pow``):
+  no patch of the student's reaches them and no Python-level hook (``sys.settrace``) runs
+  inside them, so only a signal ends them at the deadline;
 * sends the signals itself (SIGUSR1, SIGTERM, SIGUSR2) at moments it chooses, and collects
   the program's wait status: a timer that was put back ends the program with SIGALRM at the
   time the judge set it for;
@@ -31,6 +39,7 @@ waits with a sleep. Linux only (``/proc``, ``sigtimedwait``).
 
 from __future__ import annotations
 
+import _socket
 import json
 import os
 import random
@@ -38,6 +47,7 @@ import select
 import signal
 import threading
 from collections import deque
+from dataclasses import dataclass
 from types import ModuleType
 
 import pytest
@@ -48,7 +58,16 @@ GIVE_UP_S = 12.0  # a program that hears nothing from the judge for this long gi
 ANSWER_S = 3.0  # how long the judge waits for the program to answer
 LATE_S = 2.5  # how late after its deadline an answer may come on a loaded machine
 RELEASE_S = 0.6  # after this, the judge lets a blocked callable go: the deadline never came
+HOLD_S = 0.35  # how long the judge watches a program wait for an answer before it sends it
+WAKES = 3  # times a waiting program may wake up in HOLD_S (a wait in the kernel: none)
 TICKS = os.sysconf("SC_CLK_TCK")
+# Bound when the spec is imported, before any student module: the C functions a blocked or
+# busy func runs, which no patch of the student's (select.select, socket.socket.recv) reaches,
+# and in which no Python-level hook (sys.settrace) runs. Only a signal ends them early.
+_RECV = _socket.socket.recv
+_POW = pow
+_MODULUS = (1 << 2203) - 1  # a big-integer pow modulo this checks for signals as it goes
+_BUSY_BITS = 10**7  # bits of the exponent: about two minutes of pow() here
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — a deadline')"
@@ -107,6 +126,20 @@ class _Link:
             if not chunk:
                 raise _GiveUp
             self.buf += chunk
+        return self._line()
+
+    def read_in_the_kernel(self) -> str:
+        """The next line, waited for in blocking ``recv`` calls of the C socket type: no
+        select(), no Python code while it waits. Only a signal ends this wait early (the
+        judge's channel closing ends it too)."""
+        while b"\n" not in self.buf:
+            chunk = _RECV(self.sock, 4096)
+            if not chunk:
+                raise _GiveUp
+            self.buf += chunk
+        return self._line()
+
+    def _line(self) -> str:
         line, _, self.buf = self.buf.partition(b"\n")
         return line.decode()
 
@@ -121,8 +154,11 @@ def _deadline_scenario(module: ModuleType, address: str, before: str) -> object:
     """Part 1: SIGALRM set to ``before`` ("ignore" or "default"), then the judge's words.
 
     ``arm S`` sets the program's own timer; ``call KIND SECONDS N`` runs
-    ``run_with_deadline(func, SECONDS)`` where func returns ``_work(N)`` (quick), blocks until
-    the judge says ``release`` (block), or burns CPU for ever (busy); ``bye`` ends.
+    ``run_with_deadline(func, SECONDS)`` where func returns ``_work(N)`` (quick), blocks in
+    ``recv`` until the judge says ``release`` (block), or burns CPU for minutes in one C call,
+    ``pow`` (busy); ``bye`` ends. A blocked or busy func runs no Python code a hook could
+    interrupt (``sys.settrace``) and calls nothing the student's code could patch: only a
+    signal whose handler raises ends it at the deadline.
     """
     signal.signal(signal.SIGALRM, signal.SIG_IGN if before == "ignore" else signal.SIG_DFL)
     link = _Link(address, "ready")
@@ -142,10 +178,10 @@ def _deadline_scenario(module: ModuleType, address: str, before: str) -> object:
                     return _work(n)
                 if kind == "block":
                     link.send("blocked")
-                    return link.read()
+                    return link.read_in_the_kernel()
+                exponent = (1 << _BUSY_BITS) - 1
                 link.send("busy")
-                while True:
-                    _work(1000)
+                return _POW(3, exponent, _MODULUS)
 
             try:
                 value = module.run_with_deadline(func, seconds)
@@ -278,6 +314,181 @@ def _busy_s(pid: int) -> float | None:
         return (int(on_cpu) + int(queued)) / 1e9
     except (OSError, ValueError):
         return None
+
+
+def _switches(pid: int) -> int:
+    """How many times the threads of ``pid`` went to sleep so far (their voluntary context
+    switches, /proc/<pid>/task/*/status): a wait in the kernel is one, a polling loop one a
+    turn."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for row in f:
+                    if row.startswith("voluntary_ctxt_switches:"):
+                        total += int(row.split()[1])
+        except (OSError, ValueError):
+            continue  # the thread ended meanwhile
+    return total
+
+
+# -- what the waiting program is blocked in (/proc/<pid>/task/<tid>/syscall) --------------------
+
+_CALLS = {  # the system calls a waiting thread may sit in, by number, as the kernel shows them
+    "x86_64": {0: "read", 7: "poll", 23: "select", 34: "pause", 35: "nanosleep",
+               45: "recvfrom", 47: "recvmsg", 61: "wait4", 128: "rt_sigtimedwait",
+               130: "rt_sigsuspend", 202: "futex", 230: "clock_nanosleep", 232: "epoll_wait",
+               247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait",
+               441: "epoll_pwait2"},
+    "aarch64": {63: "read", 72: "pselect6", 73: "ppoll", 101: "nanosleep",
+                115: "clock_nanosleep", 133: "rt_sigsuspend", 137: "rt_sigtimedwait",
+                98: "futex", 22: "epoll_pwait", 441: "epoll_pwait2", 207: "recvfrom",
+                212: "recvmsg", 260: "wait4", 95: "waitid"},
+}  # fmt: skip
+_SIGNAL_WAITS = {"rt_sigtimedwait", "rt_sigsuspend"}  # a blocked signal of their set ends them
+_FD_COUNT = {"select": 0, "pselect6": 0, "poll": 1, "ppoll": 1}  # which argument counts the fds
+_FD_WAITS = {"read", "recvfrom", "recvmsg", "epoll_wait", "epoll_pwait", "epoll_pwait2"}
+_SLEEP_EN = "time.sleep() or a select() on no descriptor"  # time.sleep() before 3.11
+_SLEEP_ZH = "time.sleep() 或不等任何描述符的 select()"
+_PYTHON = {  # how Python code gets into a call that no blocked signal ends (en, zh)
+    "nanosleep": ("time.sleep()", "time.sleep()"),
+    "clock_nanosleep": ("time.sleep()", "time.sleep()"),
+    "select": (_SLEEP_EN, _SLEEP_ZH),
+    "pselect6": (_SLEEP_EN, _SLEEP_ZH),
+    "poll": ("a poll() on no descriptor", "不等任何描述符的 poll()"),
+    "ppoll": ("a poll() on no descriptor", "不等任何描述符的 poll()"),
+    "pause": ("signal.pause()", "signal.pause()"),
+    "futex": ("a lock, an Event or a join()", "锁、Event 或 join()"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """What the program was blocked in at one look, and what the answer could do to it."""
+
+    call: str  # the main thread's system call
+    on_fds: bool  # it waits for at least one descriptor (a wakeup fd or a signalfd may end it)
+    for_signals: bool  # a thread of the program waits in rt_sigtimedwait / rt_sigsuspend
+    blocked: bool  # the answer is blocked (SigBlk)
+    caught: bool  # the answer has a handler (SigCgt)
+
+    def problem(self) -> str | None:
+        """None when the answer would end this wait; "unguarded" when it would kill the
+        program; "sleep" when it could not end the sleep (blocked, and no wait takes it)."""
+        if self.for_signals or (self.caught and not self.blocked):
+            return None
+        if not self.blocked and not self.caught:
+            return "unguarded"
+        return None if self.on_fds else "sleep"
+
+
+def _blocked_calls(pid: int, names: dict[int, str]) -> dict[int, tuple[str, ...]] | None:
+    """Each thread of ``pid`` blocked in a call of ``names``: tid -> the whole line of its
+    syscall file (the call, its arguments, stack and instruction pointers). None where the
+    judge may not read them."""
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return None
+    calls: dict[int, tuple[str, ...]] = {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                fields = tuple(f.read().split())
+        except PermissionError:
+            return None
+        except OSError:
+            continue  # the thread ended meanwhile
+        if len(fields) >= 7 and fields[0].isdigit() and int(fields[0]) in names:
+            calls[tid] = fields
+    return calls
+
+
+def _look(pid: int, answer: int) -> _Wait | None:
+    """One look at the program: the calls its threads are blocked in, its signal masks, the
+    calls again. A look counts only when the main thread stayed in the same blocked call
+    (same arguments, same stack) the whole time, so that the masks were read during it.
+    None: it was running or between calls, or the judge cannot read calls here (another
+    architecture, a kernel or policy that hides them)."""
+    names = _CALLS.get(os.uname().machine)
+    if names is None:
+        return None
+    before = _blocked_calls(pid, names)
+    masks = _masks(pid)
+    after = _blocked_calls(pid, names)
+    if not before or not masks or before != after or pid not in before:
+        return None
+    fields = before[pid]
+    call = names[int(fields[0])]
+    args = [int(a, 16) for a in fields[1:7]]
+    on_fds = call in _FD_WAITS or (call in _FD_COUNT and args[_FD_COUNT[call]] > 0)
+    return _Wait(
+        call=call,
+        on_fds=on_fds,
+        for_signals=any(names[int(f[0])] in _SIGNAL_WAITS for f in before.values()),
+        blocked=bool(masks["SigBlk"] & _bit(answer)),
+        caught=bool(masks["SigCgt"] & _bit(answer)),
+    )
+
+
+def _watch_the_wait(judge: _Judge, answer: int, until: float) -> _Wait | None:
+    """Look at the program while ``signal_and_wait`` waits: from when its child was asked
+    (the caller checked that) until ``until`` or the program's next line. The first look
+    that shows it blocked in a named call, taken before the program said anything more (its
+    own code waits in select() for the judge once it has said "returned"). None: no such
+    look (a loaded machine kept the judge away the whole time, or the judge cannot tell)."""
+    pid = judge.running.pid
+    while judge.now() < until:
+        seen = _look(pid, answer)
+        judge._poll(0)
+        if judge.heard or judge.eof:
+            return None  # it may have been the program's own wait, after the call
+        if seen is not None:
+            return seen
+        judge._poll(0.002)
+        if judge.heard or judge.eof:
+            return None
+    return None
+
+
+def _check_the_wait(judge: _Judge, seen: _Wait | None, answer: int) -> None:
+    """Fail when the wait ``_watch_the_wait`` saw is one the answer could not end."""
+    problem = seen.problem() if seen is not None else None
+    if problem is None:
+        return
+    pid = judge.running.pid
+    name = signal.Signals(answer).name
+    call = seen.call
+    if problem == "unguarded":
+        fail(
+            en=f"while signal_and_wait waited (in {call}(), the judge read "
+            f"/proc/{pid}/syscall), the answer {name} was neither blocked nor handled "
+            f"(/proc/{pid}/status): had it come then, its default action would have killed the "
+            "program, and nothing was waiting for it. Block the answer before you ask, then "
+            f"wait for it with signal.sigtimedwait({{answer}}, seconds) {RACE_EN}.",
+            zh=f"signal_and_wait 等待的时候（在 {call}() 里，评测程序读的是 /proc/{pid}/syscall），"
+            f"回答的信号 {name} 既没有被屏蔽，也没有处理函数（/proc/{pid}/status）：它要是这时"
+            "到来，默认动作会杀死程序，也根本没有谁在等它。要在发信号之前先屏蔽回答的信号，再用 "
+            f"signal.sigtimedwait({{answer}}, seconds) 等它{RACE_ZH}。",
+        )
+    how, how_zh = _PYTHON.get(call, (f"{call}()", f"{call}()"))
+    fail(
+        en=f"while signal_and_wait waited, the program slept in {call}() ({how}) with the answer "
+        f"{name} blocked and no handler for it (the judge read /proc/{pid}/syscall and "
+        f"/proc/{pid}/status). A blocked signal does not end such a sleep: the answer can only "
+        "be noticed when the sleep is over, by asking again, and that is the loop the README "
+        "warns of. Wait in the call that the answer ends: signal.sigtimedwait({answer}, "
+        f"seconds) sleeps in the kernel until it is pending {P3_EN}.",
+        zh=f"signal_and_wait 等待的时候，程序睡在 {call}() 里（{how_zh}），回答的信号 {name} "
+        f"被屏蔽了，也没有处理函数（评测程序读的是 /proc/{pid}/syscall 和 "
+        f"/proc/{pid}/status）。被屏蔽的信号不会结束这样的睡眠：只有睡完了再去问一次，"
+        "才能发现回答来了——这正是 README 里说的那种循环。要在回答能结束的调用里等待："
+        f"signal.sigtimedwait({{answer}}, seconds) 会在内核里一直睡到它未决{P3_ZH}。",
+    )
 
 
 SHOWN_EN = {
@@ -472,7 +683,9 @@ NO_DEADLINE_EN = (
     "deadline never interrupted it. signal.alarm() takes whole seconds: alarm(int({s})) is "
     "alarm(0), which cancels instead of arming, and rounding up makes it 1 s. Arm "
     "signal.setitimer(signal.ITIMER_REAL, seconds) with a SIGALRM handler that raises "
-    "TimeoutError; measuring the time and raising afterwards interrupts nothing "
+    "TimeoutError; measuring the time and raising afterwards interrupts nothing, and neither "
+    "does a hook that checks the clock from Python code (sys.settrace) or a patched "
+    "select(): func waits in recv() inside the kernel, where no Python code runs "
     f"{SUB_EN} {P1_EN}."
 )
 NO_DEADLINE_ZH = (
@@ -480,7 +693,9 @@ NO_DEADLINE_ZH = (
     "仍然没有抛出 TimeoutError，评测程序只好放行 func。时限根本没有打断它。signal.alarm() 只接受"
     "整数秒：alarm(int({s})) 就是 alarm(0)，那是取消闹钟而不是设置闹钟；向上取整又变成了 1 秒。"
     "要用 signal.setitimer(signal.ITIMER_REAL, seconds)，再配一个抛出 TimeoutError 的 SIGALRM "
-    f"处理函数；先量时间、事后再抛异常，什么也打断不了{SUB_ZH}{P1_ZH}。"
+    "处理函数；先量时间、事后再抛异常，什么也打断不了；在 Python 代码里看钟的钩子（sys.settrace）"
+    "或者改写过的 select() 也打断不了：func 是在内核里的 recv() 中等待，那里不运行任何 Python 代码"
+    f"{SUB_ZH}{P1_ZH}。"
 )
 
 
@@ -605,13 +820,18 @@ def test_a_busy_call_ends_at_the_deadline(student):
         )
         _, at = judge.expect(
             "timeout",
-            en=f"func burns CPU for ever; run_with_deadline(func, {seconds}) must raise "
-            f"TimeoutError at the deadline (the judge waited {seconds + LATE_S:g} s). A "
-            f"SIGALRM handler that raises interrupts Python code between any two steps "
+            en=f"func burns CPU for minutes in one long computation in C (a huge pow()); "
+            f"run_with_deadline(func, {seconds}) must raise TimeoutError at the deadline (the "
+            f"judge waited {seconds + LATE_S:g} s). A SIGALRM handler that raises interrupts "
+            "it: Python runs handlers between any two steps of Python code, and a long "
+            "big-integer computation stops now and then to let them run. A hook that checks "
+            "the clock from Python code (sys.settrace) never runs inside pow() "
             f"{P1_EN}.",
-            zh=f"func 一直在占用 CPU；run_with_deadline(func, {seconds}) 应当在时限到达时抛出 "
-            f"TimeoutError（评测程序等了 {seconds + LATE_S:g} 秒）。抛出异常的 SIGALRM 处理函数"
-            f"可以在任意两步 Python 代码之间打断它{P1_ZH}。",
+            zh=f"func 在一次很长的 C 计算里（一个巨大的 pow()）占用 CPU 好几分钟；"
+            f"run_with_deadline(func, {seconds}) 应当在时限到达时抛出 TimeoutError（评测程序等了 "
+            f"{seconds + LATE_S:g} 秒）。抛出异常的 SIGALRM 处理函数能打断它：Python 在任意两步 "
+            "Python 代码之间都会运行处理函数，很长的大整数计算也会时不时停下来让处理函数运行。"
+            f"在 Python 代码里看钟的钩子（sys.settrace）在 pow() 里面根本不会运行{P1_ZH}。",
             timeout=seconds + LATE_S,
         )
         took = at - started
@@ -911,14 +1131,17 @@ def test_waits_for_the_answer_without_spinning(student):
     try:
         pid = judge.running.pid
         judge.send("go")
-        holds_within(lambda: _pending(child, signal.SIGUSR1), ANSWER_S)
+        holds_within(lambda: _pending(child, signal.SIGUSR1), ANSWER_S, max_interval=0.002)
         _check_asked(judge, child)
         # A busy loop is on a CPU or queued for one all the time, however loaded the machine
         # is; a process asleep in the kernel is neither. /proc/<pid>/schedstat holds both
-        # times; without it (a kernel without schedstats) the CPU time the loop got.
-        busy_before, cpu_before = _busy_s(pid), _cpu_s(pid)
+        # times; without it (a kernel without schedstats) the CPU time the loop got. A loop
+        # that sleeps between its looks burns little, but it wakes up once a turn (voluntary
+        # context switches), and it sleeps in a call the blocked answer cannot end.
+        busy_before, cpu_before, woke_before = _busy_s(pid), _cpu_s(pid), _switches(pid)
         window = judge.now()
-        line, _ = judge.line(0.35)
+        seen = _watch_the_wait(judge, signal.SIGUSR2, window + HOLD_S)
+        line, _ = judge.line(max(0.0, window + HOLD_S - judge.now()))
         window = judge.now() - window
         if line is not None:
             judge._unexpected(
@@ -928,6 +1151,7 @@ def test_waits_for_the_answer_without_spinning(student):
                 zh=f"子进程还没有回答，signal_and_wait(..., {seconds}) 应当还在等待{P3_ZH}。",
             )
         busy_after, burnt = _busy_s(pid), _cpu_s(pid) - cpu_before
+        woke = _switches(pid) - woke_before
         if busy_before is not None and busy_after is not None:
             busy, limit, source = busy_after - busy_before, window / 4, "schedstat"
         else:
@@ -944,14 +1168,37 @@ def test_waits_for_the_answer_without_spinning(student):
             f"/proc/{pid}/{source}）：这是一个反复检查的忙等循环。要让内核来等："
             f"signal.sigtimedwait({{answer}}, seconds) 会一直睡到信号到来{P3_ZH}。",
         )
+        check(
+            woke <= WAKES,
+            en=f"while it waited for the answer, the program woke up {woke} times in "
+            f"{window:.2f} s (its voluntary context switches, /proc/{pid}/task/*/status): a "
+            "loop that sleeps a little, then asks again whether the answer has come. Let the "
+            "kernel wake it once, when the answer is there: signal.sigtimedwait({answer}, "
+            f"seconds) {P3_EN}.",
+            zh=f"等待回答的 {window:.2f} 秒里，程序醒来了 {woke} 次（它的主动上下文切换次数，"
+            f"/proc/{pid}/task/*/status）：这是一个睡一小会儿、再问一次回答来了没有的循环。要让"
+            f"内核只在回答到来时叫醒它一次：signal.sigtimedwait({{answer}}, seconds){P3_ZH}。",
+        )
+        _check_the_wait(judge, seen, signal.SIGUSR2)
         judge.running.send_signal(signal.SIGUSR2)  # the child's answer, sent by the judge
-        got, _ = _returned(judge, seconds, "after the answer came", "在回答到来之后")
+        answered = judge.now()
+        got, at = _returned(judge, seconds, "after the answer came", "在回答到来之后")
         check(
             got is True,
             en=f"the answer (SIGUSR2) came {window:.1f} s into a {seconds:g} s wait; "
             f"signal_and_wait returned {got!r}, not True {P3_EN}.",
             zh=f"等待 {seconds:g} 秒，第 {window:.1f} 秒时回答（SIGUSR2）就来了；signal_and_wait "
             f"却返回了 {got!r}，而不是 True{P3_ZH}。",
+        )
+        check(
+            at - answered < LATE_S,
+            en=f"the answer (SIGUSR2) came {window:.1f} s into a {seconds:g} s wait; "
+            f"signal_and_wait returned True only {at - answered:.2f} s later: it did not wait "
+            "for the answer, it slept and looked afterwards. A wait for a signal ends when the "
+            f"signal comes: signal.sigtimedwait returns at once {P3_EN}.",
+            zh=f"等待 {seconds:g} 秒，第 {window:.1f} 秒时回答（SIGUSR2）就来了；signal_and_wait "
+            f"却在 {at - answered:.2f} 秒之后才返回 True：它没有在等回答，而是先睡完再去看。"
+            f"等信号的调用在信号到来时就该结束：signal.sigtimedwait 会立刻返回{P3_ZH}。",
         )
         _mask_put_back(judge, False)
         judge.finish()
@@ -961,11 +1208,14 @@ def test_waits_for_the_answer_without_spinning(student):
 
 @pytest.mark.points(2)
 def test_no_answer_means_false_after_the_deadline(student):
-    seconds = 0.3
+    seconds = 0.5
     judge, child = _ask_run(student, False, seconds)
     try:
         started = judge.now()
         judge.send("go")
+        seen = None
+        if holds_within(lambda: _pending(child, signal.SIGUSR1), seconds, max_interval=0.002):
+            seen = _watch_the_wait(judge, signal.SIGUSR2, started + seconds + LATE_S)
         got, at = _returned(judge, seconds, f"within {seconds + LATE_S:g} s", "按时")
         took = at - started
         check(
@@ -976,6 +1226,7 @@ def test_no_answer_means_false_after_the_deadline(student):
             f"它应当等满 {seconds} 秒，然后返回 False{P3_ZH}。",
         )
         _check_asked(judge, child)
+        _check_the_wait(judge, seen, signal.SIGUSR2)
         _mask_put_back(judge, False)
         judge.finish()
     finally:
