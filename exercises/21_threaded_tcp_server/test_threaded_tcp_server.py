@@ -12,11 +12,13 @@ or a polled condition; no test sleeps.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import struct
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import ModuleType
 
 import pytest
@@ -252,6 +254,224 @@ def serving(student, port: int, **kwargs: object) -> Iterator[Running]:
         # died has printed its traceback before the server is stopped.
         holds_within(lambda: handle.finished() or handle.threads() <= 1, 1.0)
         raise SpecFailure(exc.teaching + server_notes(handle)) from None
+
+
+# -- which thread waits for which client (/proc/<pid>/task/<tid>/syscall) ----------------------
+
+_CALLS = {  # system call numbers, as /proc/<pid>/task/<tid>/syscall shows them
+    "x86_64": {0: "read", 19: "readv", 45: "recvfrom", 47: "recvmsg", 299: "recvmmsg",
+               7: "poll", 271: "ppoll", 23: "select", 270: "pselect6", 232: "epoll_wait",
+               281: "epoll_pwait", 441: "epoll_pwait2", 202: "futex", 43: "accept",
+               288: "accept4", 1: "write", 44: "sendto", 46: "sendmsg", 35: "nanosleep",
+               230: "clock_nanosleep"},
+    "aarch64": {63: "read", 65: "readv", 207: "recvfrom", 212: "recvmsg", 243: "recvmmsg",
+                73: "ppoll", 72: "pselect6", 22: "epoll_pwait", 441: "epoll_pwait2",
+                98: "futex", 202: "accept", 242: "accept4", 64: "write", 206: "sendto",
+                211: "sendmsg", 101: "nanosleep", 115: "clock_nanosleep"},
+}  # fmt: skip
+_RECEIVES = {"read": None, "readv": None, "recvfrom": 3, "recvmsg": 2, "recvmmsg": 3}  # flags
+_POLLS = {"poll", "ppoll"}
+_SELECTS = {"select", "pselect6"}
+_EPOLLS = {"epoll_wait", "epoll_pwait", "epoll_pwait2"}
+_MSG_PEEK = 2  # a peek leaves the bytes for somebody else to read
+_POLLIN = 1  # POLLIN and EPOLLIN
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """What one thread of the server is blocked in, as the kernel says."""
+
+    tid: int
+    call: str  # the system call's name, "running", or "syscall N"
+    fds: frozenset[int] | None  # descriptors it waits to read from; None: not a read, or unknown
+    unknown: bool = False  # a wait whose descriptors the judge could not read
+
+
+def _read_mem(mem: int | None, address: int, size: int) -> bytes | None:
+    if size == 0:
+        return b""
+    if mem is None or size < 0 or size > 1 << 16:
+        return None
+    try:
+        data = os.pread(mem, size, address)
+    except (OSError, OverflowError):
+        return None
+    return data if len(data) == size else None
+
+
+def _epoll_fds(pid: int, epfd: int) -> frozenset[int] | None:
+    """The descriptors an epoll instance watches for input (its fdinfo's ``tfd`` lines)."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{epfd}") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    fds = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 4 and fields[0] == "tfd:" and fields[2] == "events:":
+            with contextlib.suppress(ValueError):
+                if int(fields[3], 16) & _POLLIN:
+                    fds.add(int(fields[1]))
+    return frozenset(fds)
+
+
+def _one_wait(pid: int, tid: int, fields: list[str], names: dict, mem: int | None) -> _Wait:
+    """Decode one line of ``/proc/<pid>/task/<tid>/syscall``: the call and what it reads."""
+    if not fields or not fields[0].isdigit() or len(fields) < 7:
+        return _Wait(tid, fields[0] if fields else "running", None)
+    number = int(fields[0])
+    args = [int(a, 16) for a in fields[1:7]]
+    call = names.get(number, f"syscall {number}")
+    if call in _RECEIVES:
+        flags = _RECEIVES[call]
+        if flags is not None and args[flags] & _MSG_PEEK:
+            return _Wait(tid, call + " (MSG_PEEK)", None)
+        return _Wait(tid, call, frozenset({args[0]}))
+    if call in _POLLS:
+        raw = _read_mem(mem, args[0], 8 * args[1])  # struct pollfd {int fd; short events, revents}
+        if raw is None:
+            return _Wait(tid, call, None, unknown=True)
+        polled = (struct.unpack_from("=ihh", raw, 8 * i) for i in range(args[1]))
+        return _Wait(tid, call, frozenset(fd for fd, ev, _ in polled if fd >= 0 and ev & _POLLIN))
+    if call in _SELECTS:
+        if args[1] == 0:  # no read set
+            return _Wait(tid, call, frozenset())
+        raw = _read_mem(mem, args[1], (args[0] + 7) // 8)  # the read set's bits
+        if raw is None:
+            return _Wait(tid, call, None, unknown=True)
+        bits = int.from_bytes(raw, "little")
+        return _Wait(tid, call, frozenset(fd for fd in range(args[0]) if bits >> fd & 1))
+    if call in _EPOLLS:
+        watched = _epoll_fds(pid, args[0])
+        return _Wait(tid, call, watched, unknown=watched is None)
+    return _Wait(tid, call, None)
+
+
+class _Hidden(Exception):
+    """The server made itself non-dumpable: the judge (not root) may not read its calls."""
+
+
+def _thread_waits(pid: int) -> list[_Wait] | None:
+    """What every thread of ``pid`` is blocked in; None where the judge cannot tell (another
+    architecture, no /proc, a kernel or policy that does not show it)."""
+    names = _CALLS.get(os.uname().machine)
+    if names is None:
+        return None
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return None
+    mem: int | None = None
+    with contextlib.suppress(OSError):
+        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    try:
+        waits = []
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                    fields = f.read().split()
+            except PermissionError:
+                if _non_dumpable(pid):
+                    raise _Hidden from None
+                return None
+            except OSError:
+                continue  # the thread ended meanwhile
+            waits.append(_one_wait(pid, tid, fields, names, mem))
+        return waits
+    finally:
+        if mem is not None:
+            os.close(mem)
+
+
+def _non_dumpable(pid: int) -> bool:
+    """True when ``pid`` (not root) turned itself non-dumpable: its /proc files are then
+    root's. A sandbox is dumpable, like any program, unless its own code changed that."""
+    uid = probe.status_field(pid, "Uid")
+    try:
+        owner = os.stat(f"/proc/{pid}/syscall").st_uid
+    except OSError:
+        return False
+    return uid is not None and uid.split()[0] != "0" and owner == 0
+
+
+def _client_fds(pid: int, inodes: list[int]) -> list[frozenset[int]]:
+    """For each client's server-side socket (by inode), the server's descriptors of it."""
+    held: dict[int, set[int]] = {inode: set() for inode in inodes}
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        fds = []
+    for fd in fds:
+        with contextlib.suppress(OSError, ValueError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:[") and int(link[8:-1]) in held:
+                held[int(link[8:-1])].add(int(fd))
+    return [frozenset(held[inode]) for inode in inodes]
+
+
+@dataclass(frozen=True)
+class _Served:
+    """One look at which thread waits for which idle client."""
+
+    waits: list[_Wait]
+    clients: list[frozenset[int]]  # each client's descriptors in the server
+
+    def of(self, wait: _Wait) -> list[int]:
+        """The clients (0-based) whose sockets ``wait`` waits to read from."""
+        if wait.fds is None:
+            return []
+        return [k for k, fds in enumerate(self.clients) if wait.fds & fds]
+
+    @property
+    def unserved(self) -> list[int]:
+        """Clients that no thread waits for alone."""
+        alone = {self.of(w)[0] for w in self.waits if len(self.of(w)) == 1}
+        return [k for k in range(len(self.clients)) if k not in alone]
+
+    @property
+    def crowded(self) -> list[_Wait]:
+        """Threads that wait for several clients at once (a select loop)."""
+        return [w for w in self.waits if len(self.of(w)) > 1]
+
+    @property
+    def good(self) -> bool:
+        return not self.unserved and not self.crowded
+
+    @property
+    def unknown(self) -> bool:
+        return any(w.unknown for w in self.waits)
+
+    def describe(self) -> tuple[str, str]:
+        en: list[str] = []
+        zh: list[str] = []
+        for w in self.waits[:8]:
+            who = [k + 1 for k in self.of(w)]
+            if w.call == "futex":
+                en.append(f"thread {w.tid}: futex (a lock, an Event or a join)")
+                zh.append(f"线程 {w.tid}：futex（在等锁、Event 或 join）")
+            elif len(who) == 1:
+                en.append(f"thread {w.tid}: {w.call} on client {who[0]}'s socket")
+                zh.append(f"线程 {w.tid}：在第 {who[0]} 个客户端的套接字上 {w.call}")
+            elif who:
+                listed, listed_zh = ", ".join(map(str, who)), "、".join(map(str, who))
+                en.append(f"thread {w.tid}: {w.call} on the sockets of clients {listed}")
+                zh.append(f"线程 {w.tid}：在第 {listed_zh} 个客户端的套接字上同时 {w.call}")
+            else:
+                en.append(f"thread {w.tid}: {w.call}")
+                zh.append(f"线程 {w.tid}：{w.call}")
+        if len(self.waits) > 8:
+            en.append("...")
+            zh.append("……")
+        return "; ".join(en), "；".join(zh)
+
+
+def _look_who_serves(pid: int, inodes: list[int]) -> _Served | None:
+    """Which thread of ``pid`` waits for which client now; None where the judge cannot see."""
+    waits = _thread_waits(pid)
+    if waits is None:
+        return None
+    return _Served(waits, _client_fds(pid, inodes))
 
 
 def wait_threads_at_most(handle: Running, most: int) -> bool:
@@ -664,6 +884,83 @@ def test_twenty_clients_at_once_are_all_served(student):
         )
 
 
+def _check_each_client_has_its_thread(handle: Running, port: int, clients: list[Client]) -> None:
+    """With every client answered and idle, each has a thread of its own that waits to read
+    that client's socket, and no thread waits for several clients at once.
+
+    Read from outside: the system call each thread is blocked in and its arguments
+    (``/proc/<pid>/task/<tid>/syscall``: ``recvfrom(fd, ...)``; with a socket timeout,
+    ``poll()`` on that fd first), matched to the client's socket by its inode. Counting threads
+    is not enough: idle threads can sit beside one select loop that serves everybody. Where the
+    judge cannot read these files (another architecture, a kernel or policy that hides them),
+    this part is not judged.
+    """
+    if not tcp_visible():
+        return
+    found = [connection(port, client.local_port) for client in clients]
+    inodes = [sock.inode for sock in found if sock is not None]
+    if len(inodes) < len(clients):
+        return  # the kernel did not show every connection: not judged here
+    last: list[_Served | None] = [None]
+    hidden = [False]
+
+    def settled() -> bool:
+        if handle.finished():
+            return True
+        try:
+            last[0] = _look_who_serves(handle.pid, inodes)
+        except _Hidden:
+            hidden[0] = True
+            return True
+        return last[0] is None or last[0].good
+
+    holds_within(settled, REPLY_TIMEOUT)
+    ck(
+        handle.alive(),
+        f"the server process ended while {len(clients)} idle clients were connected",
+        f"{len(clients)} 个空闲客户端连着的时候，服务器进程结束了",
+        "errors",
+    )
+    ck(
+        not hidden[0],
+        "the server process made itself non-dumpable (prctl PR_SET_DUMPABLE), so the judge "
+        "could not see which thread waits for which client. A server has no reason to hide "
+        "its threads: leave the process as it was started",
+        "服务器进程把自己设成了不可转储（prctl PR_SET_DUMPABLE），评测程序因此看不到哪个线程"
+        "在等哪个客户端。服务器没有理由隐藏它的线程：保持进程启动时的样子",
+        "threads",
+    )
+    look = last[0]
+    if look is None or look.good or look.unknown:
+        return
+    seen_en, seen_zh = look.describe()
+    numbers = [str(k + 1) for k in look.unserved]
+    why_en = why_zh = ""
+    if numbers:
+        why_en = (
+            f" Client(s) {', '.join(numbers)} had no thread of their own waiting to read "
+            "its socket."
+        )
+        why_zh = f"第 {'、'.join(numbers)} 个客户端没有自己的线程在等着读它的套接字。"
+    if look.crowded:
+        why_en += " One thread waited for several clients at once: that is a select loop."
+        why_zh += "有一个线程同时在等好几个客户端：这是 select 循环。"
+    fail(
+        en=f"with {len(clients)} clients connected, each answered and now idle, the judge read "
+        f"from /proc which system call each thread of the server was blocked in "
+        f"(/proc/{handle.pid}/task/*/syscall), for {REPLY_TIMEOUT:g} s: {seen_en}.{why_en} A "
+        "thread per client means that each client's own thread waits in recv() on that "
+        "client's socket and answers it. Threads that only sleep beside one loop (select, "
+        "selectors, epoll) that serves every client are not a thread per client"
+        + see("threads")[0],
+        zh=f"{len(clients)} 个客户端都已连接、都得到了回复、现在都空闲时，评测程序在 "
+        f"{REPLY_TIMEOUT:g} 秒内从 /proc（/proc/{handle.pid}/task/*/syscall）读取了服务器每个线程"
+        f"阻塞在哪个系统调用上：{seen_zh}。{why_zh}每个客户端一个线程，意思是每个客户端自己的"
+        "线程在这个客户端的套接字上 recv() 等待并回复它。在一个服务所有客户端的循环（select、"
+        "selectors、epoll）旁边只会睡觉的线程，不算每个客户端一个线程" + see("threads")[1],
+    )
+
+
 @pytest.mark.points(2)
 def test_one_thread_per_client_and_no_fork(student):
     port = free_port()
@@ -718,6 +1015,7 @@ def test_one_thread_per_client_and_no_fork(student):
                 "都会让一部分客户端一直等待",
                 "threads",
             )
+            _check_each_client_has_its_thread(handle, port, clients)
         finally:
             for client in clients:
                 client.close()

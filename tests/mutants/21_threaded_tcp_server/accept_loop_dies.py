@@ -20,4 +20,3 @@ def handle_client(conn, max_line):
                     return
         except OSError:
             os._exit(1)  # "the child is done"
-

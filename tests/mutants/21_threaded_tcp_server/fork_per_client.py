@@ -19,4 +19,3 @@ def serve(port, max_line=MAX_LINE):
                 handle_client(conn, max_line)
                 os._exit(0)
             conn.close()
-
