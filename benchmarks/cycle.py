@@ -88,9 +88,18 @@ after(grader.plugin, "runtestprotocol", "[tp] test run")
 _write_frame = wire.write_frame
 
 
+def save():
+    with open(os.path.join(FOLDER, f"tp.{{os.getpid()}}"), "w") as f:
+        json.dump(marks, f)
+
+
 def write_frame(*args, **kwargs):
     if os.getpid() != SESSION:
         mark("[tp] report signed")  # before it is written: the session may read it at once
+        if marks[0][0] == "[tp] handover received":  # a test process, not the launcher
+            # Saved now too: once the last report is in, the session may end and sweep
+            # this process before it reaches its exit.
+            save()
     return _write_frame(*args, **kwargs)
 
 
@@ -104,8 +113,7 @@ def test_process(*args, **kwargs):
     mark("[tp] test process starts")
 
     def flush_and_exit(code):
-        with open(os.path.join(FOLDER, f"tp.{{os.getpid()}}"), "w") as f:
-            json.dump(marks, f)
+        save()
         _exit(code)
 
     isolation.flush_and_exit = flush_and_exit
