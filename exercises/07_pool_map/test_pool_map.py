@@ -14,7 +14,11 @@ anything computed in a sandbox process can be made up by the student's code. Ins
   process, has seen it waiting in a process below the caller and releases it with a signal.
   The judge releases them only ``at_once`` at a time, so a token that comes back proves the
   judge saw its task run in a process other than the caller, together with the others; the
-  judge also records which process ran each item and how many processes there were at once;
+  judge also records which process ran each item and how many processes there were at once.
+  A name can be copied and a signal passed on, so the process named ``held-<item>`` must
+  itself be blocked in rt_sigtimedwait (``/proc/<pid>/task/<tid>/syscall``), and while any
+  other thread (of the caller, or not the main thread of its process) is named ``held-`` or
+  waits there, nothing is released;
 * the other tasks burn CPU (``_burn``), and the judge reads the CPU time the caller itself
   used (``outcome.timeline.root``): work done in the caller shows there.
 
@@ -210,6 +214,9 @@ class Watched:
     ran_in: dict[int, tuple[int, int]]  # item -> (pid, start time) it was seen waiting in
     most_waiting: int  # the most tasks seen waiting below the caller at one moment
     peak_processes: int  # the most live processes seen below the caller at one moment
+    in_thread: str = ""  # a held task seen waiting in a thread, not a worker (how, en and zh)
+    in_thread_zh: str = ""
+    posing: int = 0  # processes named held-<item> that the judge never saw waiting themselves
 
     def processes(self) -> int:
         """How many distinct processes the released tasks ran in."""
@@ -219,6 +226,65 @@ class Watched:
 def _held_item(name: str) -> int | None:
     rest = name[len(HELD) :] if name.startswith(HELD) else ""
     return int(rest) if rest.isdigit() else None
+
+
+# What a held task waits in, as the kernel shows it in /proc/<pid>/task/<tid>/syscall: the
+# number of rt_sigtimedwait (signal.sigtimedwait). None on an architecture not listed here:
+# there the judge goes by the names alone.
+_SIGTIMEDWAIT = {"x86_64": 128, "aarch64": 137}.get(os.uname().machine)
+
+
+@dataclass(frozen=True)
+class _Thread:
+    """One thread of a process below (or of) the caller, as the kernel shows it."""
+
+    pid: int
+    tid: int
+    name: str  # its comm: a held task names its thread held-<item>
+    waiting: bool | None  # blocked in rt_sigtimedwait; None where the judge cannot tell
+
+
+def _threads(pid: int) -> list[_Thread]:
+    """Every thread of ``pid``: its name, and whether it is blocked in rt_sigtimedwait.
+
+    ``waiting`` is None where the judge may not read the call (another architecture, a kernel
+    or policy that hides it), False where ``pid`` hid it itself: a process that turns itself
+    non-dumpable makes its syscall files root's, and no worker of a pool does that.
+    """
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return []
+    threads = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm", "rb") as f:
+                name = f.read().rstrip(b"\n").decode(errors="replace")
+        except OSError:
+            continue  # the thread ended meanwhile
+        waiting: bool | None = None
+        if _SIGTIMEDWAIT is not None:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                    call = f.read().split()
+                waiting = bool(call) and call[0] == str(_SIGTIMEDWAIT)
+            except PermissionError:
+                waiting = False if _hidden(pid) else None
+            except OSError:
+                continue  # the thread ended meanwhile
+        threads.append(_Thread(pid, tid, name, waiting))
+    return threads
+
+
+def _hidden(pid: int) -> bool:
+    """True when ``pid`` (not root) turned itself non-dumpable: its /proc files are then
+    root's. A sandbox and the pool workers it forks are dumpable, like any program."""
+    uid = probe.status_field(pid, "Uid")
+    try:
+        owner = os.stat(f"/proc/{pid}/syscall").st_uid
+    except OSError:
+        return False
+    return uid is not None and uid.split()[0] != "0" and owner == 0
 
 
 def _run_held(
@@ -231,24 +297,66 @@ def _run_held(
     itself), together with ``at_once`` (or all the remaining) unreleased tasks, each in its
     own process (a process has one name). Once nothing was released for longer than a task
     waits, some task has given up: the judge stops the run instead of waiting for the rest.
+
+    A name is only a name: any process can take one. So the judge reads every thread of
+    the caller and of the processes below it (``/proc/<pid>/task/<tid>``): the process named
+    ``held-<item>`` must itself be the one blocked in rt_sigtimedwait (its main thread, where
+    a pool worker runs its tasks), and no other thread anywhere may be named ``held-`` or
+    wait in rt_sigtimedwait. A task that runs in a thread of the caller, behind a child that
+    copies its name and passes the release on, is then never released.
     """
     running = student.options(label=call).start_scenario(_call, function, _held, items, workers)
     ran_in: dict[int, tuple[int, int]] = {}
     most = peak = 0
     progress = time.monotonic()
+    in_thread = in_thread_zh = ""
+    posing: set[int] = set()
+    seen_waiting: set[int] = set()
 
     def step() -> bool:
-        nonlocal most, peak, progress
+        nonlocal most, peak, progress, in_thread, in_thread_zh
         if running.finished() or time.monotonic() - progress > HOLD_WAIT + 1.0:
             return True
         rows = probe.table()
         below = [p for p in probe.descendants(running.pid, rows) if not p.zombie]
         peak = max(peak, len(below))
+        workers_main = {p.pid for p in below}
+        threads = [t for pid in [running.pid, *workers_main] for t in _threads(pid)]
+        stray = [
+            t
+            for t in threads
+            if not (t.tid == t.pid and t.pid in workers_main)
+            and (t.name.startswith(HELD) or t.waiting)
+        ]
+        if stray:
+            t = stray[0]
+            where = (
+                ("the calling process", "调用方进程")
+                if t.pid == running.pid
+                else (f"process {t.pid}", f"进程 {t.pid}")
+            )
+            what_en = ", ".join(
+                (["named " + t.name] if t.name.startswith(HELD) else [])
+                + (["blocked in rt_sigtimedwait"] if t.waiting else [])
+            )
+            what_zh = "，".join(
+                (["名字是 " + t.name] if t.name.startswith(HELD) else [])
+                + (["阻塞在 rt_sigtimedwait 里"] if t.waiting else [])
+            )
+            in_thread = f"thread {t.tid} of {where[0]} ({what_en})"
+            in_thread_zh = f"{where[1]}的线程 {t.tid}（{what_zh}）"
+            return False  # a task waits in a thread: release nothing
+        main = {t.pid: t.waiting for t in threads if t.tid == t.pid}
         waiting = {}
         for proc in below:
             item = _held_item(proc.name)
-            if item is not None and item not in ran_in:
-                waiting[item] = proc
+            if item is None or item in ran_in:
+                continue
+            if main.get(proc.pid) is False:
+                posing.add(proc.pid)  # named like a task, and not the one waiting
+                continue
+            seen_waiting.add(proc.pid)
+            waiting[item] = proc
         most = max(most, len(waiting))
         if waiting and len(waiting) >= min(at_once, len(items) - len(ran_in)):
             progress = time.monotonic()
@@ -262,7 +370,16 @@ def _run_held(
 
     holds_within(step, 2 * HOLD_WAIT + 2.0)
     outcome = running.stop()
-    return Watched(outcome, len(items), ran_in, most, max(peak, outcome.timeline.peak_processes))
+    return Watched(
+        outcome,
+        len(items),
+        ran_in,
+        most,
+        max(peak, outcome.timeline.peak_processes),
+        in_thread,
+        in_thread_zh,
+        len(posing - seen_waiting),
+    )
 
 
 def _check_released(watched: Watched, call: str, at_once: int, section: tuple[str, str]) -> None:
@@ -274,7 +391,36 @@ def _check_released(watched: Watched, call: str, at_once: int, section: tuple[st
     if not (_gave_up(outcome) or (stopped and len(watched.ran_in) < watched.count)):
         return
     most, peak = watched.most_waiting, watched.peak_processes
-    if most == 0 and peak == 0:
+    if watched.in_thread:
+        why_en = (
+            f"The judge saw a task waiting in a thread: {watched.in_thread}. A task of a "
+            "pool runs in the main thread of a worker process, and the judge releases a task "
+            "only there (it reads the name and the system call of every thread in /proc). "
+            "Threads (a ThreadPool, threading.Thread) are not worker processes, whatever "
+            "the processes beside them are called. Run the tasks in the workers of a "
+            "multiprocessing.Pool(workers)"
+        )
+        why_zh = (
+            f"评测程序看到有任务在一个线程里等待：{watched.in_thread_zh}。进程池的任务是在工作进程"
+            "的主线程里运行的，评测程序也只在那里放行任务（它从 /proc 读取每个线程的名字和"
+            "正在执行的系统调用）。线程（ThreadPool、threading.Thread）不是工作进程，不管旁边的"
+            "进程叫什么名字。应当让 multiprocessing.Pool(workers) 的工作进程来执行任务"
+        )
+    elif watched.posing and most == 0:
+        why_en = (
+            f"The judge saw {watched.posing} process(es) named like a waiting task "
+            f"({HELD}<item>), but none of them was itself waiting for the release (in "
+            "rt_sigtimedwait, /proc/<pid>/syscall): the tasks ran somewhere else, and these "
+            "processes only wore their names. Run the tasks in the workers of a "
+            "multiprocessing.Pool(workers)"
+        )
+        why_zh = (
+            f"评测程序看到 {watched.posing} 个进程的名字像是在等待的任务（{HELD}<元素>），"
+            "但没有一个进程自己在等待放行（阻塞在 rt_sigtimedwait 里，见 /proc/<pid>/syscall）："
+            "任务是在别处运行的，这些进程只是借用了它们的名字。应当让 "
+            "multiprocessing.Pool(workers) 的工作进程来执行任务"
+        )
+    elif most == 0 and peak == 0:
         why_en = (
             "The judge saw no process at all below your function while it ran: the tasks "
             "ran in the calling process (builtins map(), a list comprehension, or a "
