@@ -13,14 +13,14 @@ import json
 import sys
 
 
-def show(path: str) -> int:
-    """Print the weak verdicts of one file; return how many there were."""
+def show(path: str) -> int | None:
+    """Print the weak verdicts of one file; return how many there were (None: unreadable)."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError) as exc:
         print(f"{path}: no verdicts to show ({exc})")
-        return 0
+        return None
     weak = 0
     if not data.get("finished"):
         weak += 1
@@ -44,8 +44,8 @@ def show(path: str) -> int:
 
 
 def main(paths: list[str]) -> int:
-    weak = sum(show(path) for path in paths)
-    if not weak:
+    counts = [show(path) for path in paths]
+    if all(count == 0 for count in counts):
         print("none: every verify run found every spec strong")
     return 0
 

@@ -183,3 +183,18 @@ def test_a_red_run_ends_with_the_weak_specs_of_every_verify_env(tmp_path: Path) 
     assert "full story" in run.stdout and "stack of every thread" in run.stdout
     assert "01_hostile" not in run.stdout and str(second) not in run.stdout
     assert f"{killed}: grader verify did not finish" in run.stdout
+    assert "none:" not in run.stdout
+    missing = subprocess.run(
+        [sys.executable, str(REPO / ".ci/weak_specs.py"), str(tmp_path / "absent.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "no verdicts to show" in missing.stdout and "none:" not in missing.stdout
+    clean = subprocess.run(
+        [sys.executable, str(REPO / ".ci/weak_specs.py"), str(second)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert clean.stdout.startswith("none: every verify run found every spec strong")
