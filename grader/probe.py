@@ -8,6 +8,7 @@ does not make it go away. On Linux they read ``/proc`` directly; elsewhere (macO
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -356,6 +357,48 @@ def status_field(pid: int | str, name: str) -> str | None:
     except OSError:
         pass
     return None
+
+
+_PYM = re.compile(r"/pym-\d+-")  # the files of multiprocessing's heap arenas
+
+
+def non_dumpable(pid: int) -> bool:
+    """True when ``pid`` (not root) made itself non-dumpable (prctl PR_SET_DUMPABLE): its
+    /proc files are then root's, and a judge that is not root may not read its system calls
+    or memory. A sandbox is dumpable, like any program, unless its own code changed that."""
+    uid = status_field(pid, "Uid")
+    try:
+        owner = os.stat(f"/proc/{pid}/syscall").st_uid
+    except OSError:
+        return False
+    return uid is not None and uid.split()[0] != "0" and owner == 0
+
+
+def maps(pid: int) -> list[str]:
+    """The lines of ``/proc/<pid>/maps`` (empty when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
+
+
+def shared_heap(pid: int, most: int = 64 << 20) -> bytes | None:
+    """The multiprocessing heap ``pid`` maps (where Value and Array live: its writable
+    mappings of /dev/shm/pym-<pid>-*, at most ``most`` bytes of each), as the judge reads it
+    through /proc/<pid>/mem; b"" when it maps none, None when it cannot be read."""
+    blob = b""
+    try:
+        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+            for line in maps(pid):
+                fields = line.split()
+                if len(fields) >= 6 and _PYM.search(fields[5]) and fields[1].startswith("rw"):
+                    start, end = (int(x, 16) for x in fields[0].split("-"))
+                    mem.seek(start)
+                    blob += mem.read(min(end - start, most))
+    except OSError:
+        return None
+    return blob
 
 
 def thread_count(pid: int) -> int:

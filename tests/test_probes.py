@@ -673,3 +673,57 @@ def test_a_zombie_is_seen_where_psutil_has_no_task_info_for_it(monkeypatch) -> N
         assert probe.thread_count(pid) == 0
     finally:
         wait_child(pid, Deadline(5.0))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/<pid>/mem is Linux's")
+def test_the_shared_heap_of_a_child_holds_its_values() -> None:
+    """The judge reads a process's multiprocessing heap itself (/proc/<pid>/mem): a child's
+    Value is there with the bytes the child wrote."""
+    import multiprocessing
+    import struct
+
+    ctx = multiprocessing.get_context("fork")
+    value = ctx.Value("q", 0)
+    ready, done = ctx.Event(), ctx.Event()
+    marker = int.from_bytes(os.urandom(7), "little")
+
+    def child() -> None:
+        value.value = marker
+        ready.set()
+        done.wait(30)
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    try:
+        assert ready.wait(30)
+        heap = probe.shared_heap(proc.pid)
+        assert heap is not None and struct.pack("q", marker) in heap
+        assert any("/pym-" in line for line in probe.maps(proc.pid))
+    finally:
+        done.set()
+        proc.join(30)
+    assert probe.shared_heap(proc.pid) is None or probe.shared_heap(proc.pid) == b""
+    assert probe.maps(proc.pid) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_a_process_that_turns_itself_non_dumpable_is_named() -> None:
+    """PR_SET_DUMPABLE 0 makes a process's /proc files root's: for a process that is not
+    root, non_dumpable says so; root's own processes are never called hidden."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: hide, say so, wait to be killed
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        os.write(w, b"x")
+        time.sleep(60)  # simulated life: the test kills it
+        os._exit(0)
+    try:
+        assert os.read(r, 1) == b"x"
+        assert probe.non_dumpable(pid) is (os.geteuid() != 0)
+        assert probe.non_dumpable(os.getpid()) is False
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(r)
+        os.close(w)

@@ -269,22 +269,11 @@ def _threads(pid: int) -> list[_Thread]:
                     call = f.read().split()
                 waiting = bool(call) and call[0] == str(_SIGTIMEDWAIT)
             except PermissionError:
-                waiting = False if _hidden(pid) else None
+                waiting = False if probe.non_dumpable(pid) else None
             except OSError:
                 continue  # the thread ended meanwhile
         threads.append(_Thread(pid, tid, name, waiting))
     return threads
-
-
-def _hidden(pid: int) -> bool:
-    """True when ``pid`` (not root) turned itself non-dumpable: its /proc files are then
-    root's. A sandbox and the pool workers it forks are dumpable, like any program."""
-    uid = probe.status_field(pid, "Uid")
-    try:
-        owner = os.stat(f"/proc/{pid}/syscall").st_uid
-    except OSError:
-        return False
-    return uid is not None and uid.split()[0] != "0" and owner == 0
 
 
 def _run_held(

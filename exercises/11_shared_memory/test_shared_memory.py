@@ -133,40 +133,16 @@ def _segment_scenario(module: ModuleType, address: str, sizes: list[int]) -> obj
 # -- the judge's eyes --------------------------------------------------------------------------
 
 
-def _maps(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/maps") as file:
-            return file.read().splitlines()
-    except OSError:
-        return []
-
-
 def _mapped_segments(pid: int) -> set[str]:
     """The /dev/shm files (other than multiprocessing's own) that the process has mapped."""
     names = set()
-    for line in _maps(pid):
+    for line in probe.maps(pid):
         path = line.split(maxsplit=5)[5] if len(line.split(maxsplit=5)) == 6 else ""
         if path.startswith(SHM + "/"):
             name = path[len(SHM) + 1 :].removesuffix(" (deleted)")
             if not name.startswith(("pym-", "sem.")):
                 names.add(name)
     return names
-
-
-def _shared_heap(pid: int) -> bytes | None:
-    """The multiprocessing heap the process maps (where Value and Array live), as the judge
-    reads it through /proc/<pid>/mem; b"" when it maps none, None when it cannot be read."""
-    blob = b""
-    try:
-        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
-            for line in _maps(pid):
-                if re.search(r"/pym-\d+-", line) and " rw" in f" {line.split()[1]}":
-                    start, end = (int(x, 16) for x in line.split()[0].split("-"))
-                    mem.seek(start)
-                    blob += mem.read(min(end - start, 64 << 20))
-    except OSError:
-        return None
-    return blob
 
 
 def _uid(pid: int) -> int | None:
@@ -311,7 +287,7 @@ def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: lis
                     names |= seen.child_maps.get(peer.pid, set())
                 look = Held(
                     ended,
-                    _shared_heap(seen.caller),
+                    probe.shared_heap(seen.caller),
                     {name: _read_segment(name, uid) for name in sorted(names)[:16]},
                 )
                 for index, _ in children:
@@ -398,7 +374,7 @@ def _watch(
                     kids = probe.children(seen.caller)
                     seen.left = [row for row in kids if not _is_tracker(row.pid)]
                     if LINUX:
-                        seen.heap = _shared_heap(seen.caller)
+                        seen.heap = probe.shared_heap(seen.caller)
                         seen.leftovers = _shm_files(_uid(seen.caller)) - before
                     if seen.name is not None:
                         seen.segment_after = _segment_exists(seen.name)

@@ -42,7 +42,6 @@ import multiprocessing.sharedctypes
 import multiprocessing.synchronize
 import os
 import random
-import re
 import signal
 import sys
 import threading
@@ -96,6 +95,7 @@ GATE_S = 5.0
 # in milliseconds; SOLO_S is the longest the judge waits for it before it stops it itself.
 CHECKPOINT = 300
 SOLO_S = 5.0
+HEAP_MOST = 16 << 20  # the most the judge reads of each heap arena (far more than it holds)
 STOP_S = 5.0  # the longest the judge waits for a process it stopped to show it (state T)
 TRANSFERS = 20_000
 # CI once saw one of 3 locks-off workers of 20 000 transfers never above a tick, sampled every
@@ -404,32 +404,6 @@ def _switches(pid: int, tid: int) -> int | None:
     return None
 
 
-def _maps(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/maps") as file:
-            return file.read().splitlines()
-    except OSError:
-        return []
-
-
-def _shared_heap(pid: int) -> bytes | None:
-    """The multiprocessing heap the process maps (where Value and Array live: files
-    /dev/shm/pym-<pid>-*), as the judge reads it through /proc/<pid>/mem; b"" when it maps
-    none, None when it cannot be read."""
-    blob = b""
-    try:
-        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
-            for line in _maps(pid):
-                fields = line.split()
-                if len(fields) >= 6 and re.search(r"/pym-\d+-", line) and "rw" in fields[1]:
-                    start, end = (int(x, 16) for x in fields[0].split("-"))
-                    mem.seek(start)
-                    blob += mem.read(min(end - start, 16 << 20))
-    except OSError:
-        return None
-    return blob
-
-
 def _ints(blob: bytes) -> list[int]:
     """The heap as 32-bit ints (a Value("i") is one of them; a 64-bit one's low half)."""
     return list(memoryview(blob[: len(blob) // 4 * 4]).cast("i"))
@@ -459,7 +433,7 @@ class _Watch:
         self.held_from: float | None = None  # the caller's CPU time when children were held
         self.let_go: set[tuple[int, int]] = set()  # children continued from their hold at birth
         # Read when the sandbox was stopped (_stopped_after, the threads' end in bump()):
-        self.heap_end: bytes | None = None  # the shared heap, by the judge (_shared_heap)
+        self.heap_end: bytes | None = None  # the shared heap, by the judge (probe.shared_heap)
         self.main_switches: int | None = None  # the main thread's sleeps (voluntary switches)
         self.thread_switches: list[int] = []  # the other threads' sleeps, most first (best stop)
         # The solos of a locks-off run of processes (_Solos): the heap before and after each.
@@ -504,7 +478,7 @@ class _Watch:
 
     def look_stopped(self) -> None:
         """The sandbox is stopped: read its shared heap and its threads' sleeps."""
-        self.heap_end = _shared_heap(self.root)
+        self.heap_end = probe.shared_heap(self.root, HEAP_MOST)
         main = _switches(self.root, self.root)
         if main is not None:
             self.main_switches = main
@@ -634,7 +608,7 @@ def _stop(pids: list[int]) -> None:
 def _solos(watch: _Watch) -> None:
     """The judge's look at a locks-off run of processes (see _process_gate): the sandbox and
     every process below it stopped, each process below it is continued *alone* until it stops
-    again, and the judge reads the shared heap (_shared_heap) before and after: what changed
+    again, and the judge reads the shared heap (probe.shared_heap) before and after: what changed
     then was changed by that process and nobody else. Then all of them are continued at once
     (the race) and the sandbox last. A process that does not stop by itself within SOLO_S is
     stopped by the judge."""
@@ -642,14 +616,14 @@ def _solos(watch: _Watch) -> None:
     ended = _stopped_or_gone(watch.root)  # stopped after its return: the caller looks, goes on
     below = [p.pid for p in watch.below() if not p.zombie]
     _stop([watch.root, *below])
-    heap = _shared_heap(watch.root) or b""
+    heap = probe.shared_heap(watch.root, HEAP_MOST) or b""
     for pid in sorted(below):
         for _ in range(2):  # a process stopped before its first lock use stops there first
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
             if not holds_within(lambda pid=pid: _stopped_or_gone(pid), SOLO_S, max_interval=0.002):
                 _stop([pid])
-            after = _shared_heap(watch.root) or b""
+            after = probe.shared_heap(watch.root, HEAP_MOST) or b""
             changed = after != heap
             watch.solos.append((heap, after))
             heap = after

@@ -372,7 +372,7 @@ def _thread_waits(pid: int) -> list[_Wait] | None:
                 with open(f"/proc/{pid}/task/{tid}/syscall") as f:
                     fields = f.read().split()
             except PermissionError:
-                if _non_dumpable(pid):
+                if probe.non_dumpable(pid):
                     raise _Hidden from None
                 return None
             except OSError:
@@ -382,17 +382,6 @@ def _thread_waits(pid: int) -> list[_Wait] | None:
     finally:
         if mem is not None:
             os.close(mem)
-
-
-def _non_dumpable(pid: int) -> bool:
-    """True when ``pid`` (not root) turned itself non-dumpable: its /proc files are then
-    root's. A sandbox is dumpable, like any program, unless its own code changed that."""
-    uid = probe.status_field(pid, "Uid")
-    try:
-        owner = os.stat(f"/proc/{pid}/syscall").st_uid
-    except OSError:
-        return False
-    return uid is not None and uid.split()[0] != "0" and owner == 0
 
 
 def _client_fds(pid: int, inodes: list[int]) -> list[frozenset[int]]:
