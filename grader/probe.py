@@ -359,6 +359,41 @@ def status_field(pid: int | str, name: str) -> str | None:
     return None
 
 
+def wait_channel(pid: int, tid: int | None = None) -> str:
+    """The kernel function thread ``tid`` of ``pid`` (its main thread when None) sleeps in,
+    its wait channel: "do_wait" in a wait(), "inet_csk_accept" in an accept(), ... "" while
+    it runs, and where /proc does not say."""
+    try:
+        with open(f"/proc/{pid}/task/{pid if tid is None else tid}/wchan") as f:
+            name = f.read().strip()
+    except OSError:
+        return ""
+    return "" if name == "0" else name
+
+
+def voluntary_switches(pid: int, tid: int | None = None) -> int | None:
+    """How often thread ``tid`` of ``pid`` gave up the CPU to wait (a sleep, a lock, I/O),
+    as the kernel counts it (``voluntary_ctxt_switches``); with ``tid`` None, the sum over
+    every thread of ``pid``. A thread that waits in the kernel adds one per wake-up, a loop
+    that polls one a turn. None where it cannot be read."""
+    if tid is None:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return None
+        counts = [voluntary_switches(pid, int(t)) for t in tids]
+        known = [c for c in counts if c is not None]
+        return sum(known) if known else None
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 _PYM = re.compile(r"/pym-\d+-")  # the files of multiprocessing's heap arenas
 
 

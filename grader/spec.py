@@ -8,7 +8,7 @@ network helpers and waits are the judge's own eyes and hands. See docs/authoring
 
 from __future__ import annotations
 
-from grader import channel, probe
+from grader import channel, probe, stops, syscalls
 from grader.lessons import check_every_child_used_os_exit
 from grader.messages import Msg, SpecFailure, check, fail, first_difference
 from grader.net import (
@@ -62,6 +62,8 @@ __all__ = [
     "free_port",
     "holds_within",
     "probe",
+    "stops",
+    "syscalls",
     "tcp_sockets",
     "tcp_visible",
     "wait_listening",

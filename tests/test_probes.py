@@ -732,3 +732,68 @@ def test_a_process_that_turns_itself_non_dumpable_is_named() -> None:
             os.close(r)
             os.close(w)
     assert found == {0: os.geteuid() != 0, 1: False}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="wchan is Linux's")
+def test_a_sleeping_thread_has_a_wait_channel_and_a_running_one_none() -> None:
+    r, w = os.pipe()
+    reader = fork_child(lambda: os.read(r, 1) and 0)
+    stop = threading.Event()
+    tids: list[int] = []
+
+    def spin() -> None:
+        tids.append(threading.get_native_id())
+        while not stop.is_set():
+            pass
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        polling.wait_until(lambda: probe.wait_channel(reader), 10.0, "the reader sleeps")
+        polling.wait_until(lambda: tids, 10.0, "the spinner starts")
+        assert "pipe" in probe.wait_channel(reader)  # anon_pipe_read, pipe_read, pipe_wait ...
+        # A thread on the CPU, or queued for it, has none; a loaded machine may preempt the
+        # spinner at any look, so one look of the few that says so is enough.
+        assert polling.holds_within(lambda: probe.wait_channel(os.getpid(), tids[0]) == "", 10)
+        assert probe.wait_channel(2**22 + 1) == ""  # no such process (above pid_max)
+    finally:
+        stop.set()
+        spinner.join(10)
+        os.write(w, b"x")
+        wait_child(reader, Deadline(10.0))
+        os.close(r)
+        os.close(w)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/task")
+def test_voluntary_switches_count_each_wait_of_a_thread() -> None:
+    go, back, done = threading.Event(), threading.Event(), threading.Event()
+    tids: list[int] = []
+    rounds = 20
+
+    def waiter() -> None:
+        tids.append(threading.get_native_id())
+        for _ in range(rounds):
+            assert go.wait(10)
+            go.clear()
+            back.set()
+        done.wait(10)  # alive until its counts are read
+
+    before_all = probe.voluntary_switches(os.getpid())
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    polling.wait_until(lambda: tids, 10.0, "the waiter starts")
+    before = probe.voluntary_switches(os.getpid(), tids[0])
+    for _ in range(rounds):
+        polling.wait_until(lambda: probe.wait_channel(os.getpid(), tids[0]), 10.0, "it waits")
+        go.set()
+        assert back.wait(10)
+        back.clear()
+    after = probe.voluntary_switches(os.getpid(), tids[0])
+    after_all = probe.voluntary_switches(os.getpid())
+    done.set()
+    thread.join(10)
+    assert before is not None and after is not None and before_all is not None
+    assert after - before >= rounds - 1  # one wake-up a round (the first may find go set)
+    assert after_all is not None and after_all - before_all >= after - before
+    assert probe.voluntary_switches(2**22 + 1) is None

@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from grader.spec import Ending, Outcome, check, fail, holds_within, probe
+from grader.spec import Ending, Outcome, check, fail, holds_within, probe, syscalls
 
 FUNCTIONS = ["parallel_map", "async_map"]
 WORKERS = 3  # odd, and not this box's CPU count (2): a pool that ignores `workers` differs
@@ -228,12 +228,6 @@ def _held_item(name: str) -> int | None:
     return int(rest) if rest.isdigit() else None
 
 
-# What a held task waits in, as the kernel shows it in /proc/<pid>/task/<tid>/syscall: the
-# number of rt_sigtimedwait (signal.sigtimedwait). None on an architecture not listed here:
-# there the judge goes by the names alone.
-_SIGTIMEDWAIT = {"x86_64": 128, "aarch64": 137}.get(os.uname().machine)
-
-
 @dataclass(frozen=True)
 class _Thread:
     """One thread of a process below (or of) the caller, as the kernel shows it."""
@@ -252,26 +246,26 @@ def _threads(pid: int) -> list[_Thread]:
     non-dumpable makes its syscall files root's, and no worker of a pool does that.
     """
     try:
+        calls = syscalls.threads(pid)
+    except syscalls.Hidden:
+        calls, hidden = None, True
+    else:
+        hidden = False
+    in_sigtimedwait = {c.tid: c.name == "rt_sigtimedwait" for c in calls or []}
+    try:
         tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
     except OSError:
         return []
     threads = []
     for tid in tids:
+        if calls is not None and tid not in in_sigtimedwait:
+            continue  # a thread that started or ended between the two reads
         try:
             with open(f"/proc/{pid}/task/{tid}/comm", "rb") as f:
                 name = f.read().rstrip(b"\n").decode(errors="replace")
         except OSError:
             continue  # the thread ended meanwhile
-        waiting: bool | None = None
-        if _SIGTIMEDWAIT is not None:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-                    call = f.read().split()
-                waiting = bool(call) and call[0] == str(_SIGTIMEDWAIT)
-            except PermissionError:
-                waiting = False if probe.non_dumpable(pid) else None
-            except OSError:
-                continue  # the thread ended meanwhile
+        waiting = False if hidden else in_sigtimedwait.get(tid)
         threads.append(_Thread(pid, tid, name, waiting))
     return threads
 

@@ -210,14 +210,6 @@ def _zero_last(seen: Seen) -> list[tuple[int, channel.Peer]]:
     return [(item, p) for item, p in waiting if item != 0]
 
 
-def _wchan(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/wchan") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
 def _watch(student: Any, call: str, task: Any, items: list[int], workers: int, policy: Any) -> Seen:
     """Run ``pool_map(task, items, workers)`` and answer its tasks as ``policy`` says."""
     seen = Seen(call, items, workers, hold_zero=policy is _zero_last)
@@ -256,7 +248,7 @@ def _watch(student: Any, call: str, task: Any, items: list[int], workers: int, p
         if seen.stalled or (seen.at_return is None and not finished):
             seen.stalled = True
             seen.hung_children = probe.children(seen.caller)
-            seen.caller_wait = _wchan(seen.caller)
+            seen.caller_wait = probe.wait_channel(seen.caller)
             seen.outcome = running.time_out()
         else:
             running.wait(RUN_S / 2)  # its result frame follows at once

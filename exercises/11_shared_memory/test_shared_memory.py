@@ -38,7 +38,6 @@ import os
 import random
 import re
 import secrets
-import signal
 import stat
 import struct
 import sys
@@ -49,7 +48,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, channel, check, fail, holds_within, probe
+from grader.spec import Outcome, Running, channel, check, fail, holds_within, probe, stops
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — one slot per child')"
@@ -213,23 +212,6 @@ def _is_tracker(pid: int) -> bool:
     return any("resource_tracker" in part for part in probe.cmdline(pid) or [])
 
 
-def _all_stopped(pid: int) -> bool:
-    """Every thread of ``pid`` is stopped (state T), or the process is gone."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return True
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/stat", "rb") as file:
-                state = file.read().rpartition(b")")[2].split()[0]
-        except (OSError, IndexError):
-            continue  # that thread has ended
-        if state not in (b"T", b"t", b"Z", b"X"):
-            return False
-    return True
-
-
 def _has_ended(peer: channel.Peer) -> bool:
     """The process that asked has ended: gone, a zombie, or its pid is another process's."""
     row = probe.read(peer.pid)
@@ -238,33 +220,12 @@ def _has_ended(peer: channel.Peer) -> bool:
     return peer.row is not None and row.start != peer.row.start
 
 
-def _hold(caller: int, askers: set[int]) -> list[int] | None:
-    """Stop the caller and every other process below it but the children that asked (the
-    resource tracker, any helper of the student's): nothing but those children can write the
-    shared memory until _let_go. The stopped pids, or None if the caller did not stop."""
+def _to_hold(caller: int, askers: set[int]) -> list[int]:
+    """The caller and every other process below it but the children that asked (the resource
+    tracker, any helper of the student's): held stopped, nothing but those children can write
+    the shared memory. The caller first: the look is about it."""
     below = probe.descendants(caller, skip=frozenset(askers))
-    held = [caller] + [row.pid for row in below if not row.zombie]
-    stopped = []
-    for pid in held:
-        try:
-            os.kill(pid, signal.SIGSTOP)
-        except OSError:
-            continue
-        stopped.append(pid)
-    if caller in stopped:
-        holds_within(lambda: all(_all_stopped(pid) for pid in stopped), STOP_S, max_interval=0.002)
-        if _all_stopped(caller):  # every thread of it: none can copy anything in
-            return stopped
-    _let_go(stopped)  # a machine too busy to stop it in STOP_S: no look this time
-    return None
-
-
-def _let_go(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except OSError:
-            pass
+    return [caller] + [row.pid for row in below if not row.zombie]
 
 
 def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: list[str]) -> None:
@@ -275,9 +236,8 @@ def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: lis
     children = [(index, peer) for index, peer in batch if peer.pid != seen.caller]
     if LINUX and children:
         askers = {p.pid for p in seen.asks.values()} | {p.pid for _, p in seen.again}
-        held = _hold(seen.caller, askers - {seen.caller})
-        if held is not None:
-            try:
+        with stops.held(_to_hold(seen.caller, askers - {seen.caller}), STOP_S) as held:
+            if held is not None:  # every thread of the caller stopped: none can copy anything in
                 for index, peer in children:
                     peer.answer(answers[index])
                 ended = holds_within(lambda: all(_has_ended(p) for _, p in children), END_S)
@@ -292,9 +252,7 @@ def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: lis
                 )
                 for index, _ in children:
                     seen.held.setdefault(index, look)
-            finally:
-                _let_go(held)
-            batch = [(index, peer) for index, peer in batch if peer.pid == seen.caller]
+                batch = [(index, peer) for index, peer in batch if peer.pid == seen.caller]
     for index, peer in batch:
         peer.answer(answers[index])
 

@@ -35,7 +35,6 @@ real work produces:
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.sharedctypes
@@ -52,7 +51,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from grader.spec import Outcome, check, fail, holds_within, probe
+from grader.spec import Outcome, check, fail, holds_within, probe, stops
 
 WORKERS = 4
 # Without a lock, 4 x 50 000 stayed exact in 1 of 100 runs on Python 3.10 beside 2 busy
@@ -391,19 +390,6 @@ def _tasks(pid: int) -> list[int]:
         return []
 
 
-def _switches(pid: int, tid: int) -> int | None:
-    """How often thread ``tid`` of ``pid`` gave up the CPU to wait (a sleep, a lock, I/O), as
-    the kernel counts it: every call of the grader's bump() sleeps once."""
-    try:
-        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"voluntary_ctxt_switches:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def _ints(blob: bytes) -> list[int]:
     """The heap as 32-bit ints (a Value("i") is one of them; a 64-bit one's low half)."""
     return list(memoryview(blob[: len(blob) // 4 * 4]).cast("i"))
@@ -479,7 +465,7 @@ class _Watch:
     def look_stopped(self) -> None:
         """The sandbox is stopped: read its shared heap and its threads' sleeps."""
         self.heap_end = probe.shared_heap(self.root, HEAP_MOST)
-        main = _switches(self.root, self.root)
+        main = probe.voluntary_switches(self.root, self.root)
         if main is not None:
             self.main_switches = main
         others = sorted(
@@ -487,7 +473,7 @@ class _Watch:
                 n
                 for tid in _tasks(self.root)
                 if tid != self.root
-                if (n := _switches(self.root, tid)) is not None
+                if (n := probe.voluntary_switches(self.root, tid)) is not None
             ),
             reverse=True,
         )
@@ -515,10 +501,7 @@ class _Watch:
         and so read the CPU time of those held at exit)."""
         for proc in self.held_children():
             self.let_go.add((proc.pid, proc.start))
-            try:
-                os.kill(proc.pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
+            stops.resume([proc.pid])
         self.held_from = None
 
     def busy(self, at_least: float = BUSY_CPU_S) -> list[tuple[int, int]]:
@@ -592,17 +575,9 @@ def _held(module: ModuleType, function: str, *args: object) -> object:
     return value
 
 
-def _stopped_or_gone(pid: int) -> bool:
-    proc = probe.read(pid)
-    return proc is None or proc.zombie or proc.state in ("T", "t")
-
-
 def _stop(pids: list[int]) -> None:
     """Stop these processes (SIGSTOP) and wait until the kernel shows them stopped."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGSTOP)
-    holds_within(lambda: all(_stopped_or_gone(pid) for pid in pids), STOP_S)
+    stops.wait_stopped(stops.stop(pids), STOP_S)
 
 
 def _solos(watch: _Watch) -> None:
@@ -613,15 +588,14 @@ def _solos(watch: _Watch) -> None:
     (the race) and the sandbox last. A process that does not stop by itself within SOLO_S is
     stopped by the judge."""
     watch.solos_done = True
-    ended = _stopped_or_gone(watch.root)  # stopped after its return: the caller looks, goes on
+    ended = stops.is_stopped(watch.root)  # stopped after its return: the caller looks, goes on
     below = [p.pid for p in watch.below() if not p.zombie]
     _stop([watch.root, *below])
     heap = probe.shared_heap(watch.root, HEAP_MOST) or b""
     for pid in sorted(below):
         for _ in range(2):  # a process stopped before its first lock use stops there first
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
-            if not holds_within(lambda pid=pid: _stopped_or_gone(pid), SOLO_S, max_interval=0.002):
+            stops.resume([pid])
+            if not stops.wait_stopped([pid], SOLO_S):
                 _stop([pid])
             after = probe.shared_heap(watch.root, HEAP_MOST) or b""
             changed = after != heap
@@ -629,9 +603,7 @@ def _solos(watch: _Watch) -> None:
             heap = after
             if changed:
                 break
-    for pid in below if ended else [*below, watch.root]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)
+    stops.resume(below if ended else [*below, watch.root])
 
 
 def _watched(
@@ -666,10 +638,7 @@ def _watched(
         elif not parties and (state != "R" or watch.held_too_long()):  # the caller waits
             watch.let_go_held()
         elif parties and watch.solos_done:  # a process that stops after the solos: go on
-            for proc in watch.now:
-                if proc.state == "T":
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(proc.pid, signal.SIGCONT)
+            stops.resume(proc.pid for proc in watch.now if proc.state == "T")
         return bool(running.finished())
 
     deadline = student.default_deadline

@@ -50,7 +50,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, channel, check, fail, holds_within, probe
+from grader.spec import Outcome, Running, channel, check, fail, probe, stops
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — at most limit at once')"
@@ -241,7 +241,7 @@ def _freeze(running: Running, caller: int, worker: channel.Peer) -> _Frozen | No
     if worker.row is None or worker.pid == caller or not os.path.exists("/proc/self/stat"):
         return None
     running.send_signal(signal.SIGSTOP)
-    if not holds_within(lambda: (row := probe.read(caller)) is None or row.state in "Tt", EXIT_S):
+    if not stops.wait_stopped([caller], EXIT_S):
         running.send_signal(signal.SIGCONT)
         return None
     return _Frozen(worker.pid, worker.row.start, time.monotonic() + EXIT_S)

@@ -52,7 +52,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Running, channel, check, fail, holds_within, probe, wait_until
+from grader.spec import Running, channel, check, fail, holds_within, probe, syscalls, wait_until
 
 GIVE_UP_S = 12.0  # a program that hears nothing from the judge for this long gives up
 ANSWER_S = 3.0  # how long the judge waits for the program to answer
@@ -318,38 +318,17 @@ def _busy_s(pid: int) -> float | None:
 
 def _switches(pid: int) -> int:
     """How many times the threads of ``pid`` went to sleep so far (their voluntary context
-    switches, /proc/<pid>/task/*/status): a wait in the kernel is one, a polling loop one a
-    turn."""
-    total = 0
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return 0
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                for row in f:
-                    if row.startswith("voluntary_ctxt_switches:"):
-                        total += int(row.split()[1])
-        except (OSError, ValueError):
-            continue  # the thread ended meanwhile
-    return total
+    switches): a wait in the kernel is one, a polling loop one a turn."""
+    return probe.voluntary_switches(pid) or 0
 
 
 # -- what the waiting program is blocked in (/proc/<pid>/task/<tid>/syscall) --------------------
 
-_CALLS = {  # the system calls a waiting thread may sit in, by number, as the kernel shows them
-    "x86_64": {0: "read", 7: "poll", 23: "select", 34: "pause", 35: "nanosleep",
-               45: "recvfrom", 47: "recvmsg", 61: "wait4", 128: "rt_sigtimedwait",
-               130: "rt_sigsuspend", 202: "futex", 230: "clock_nanosleep", 232: "epoll_wait",
-               247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait",
-               441: "epoll_pwait2"},
-    "aarch64": {63: "read", 72: "pselect6", 73: "ppoll", 101: "nanosleep",
-                115: "clock_nanosleep", 133: "rt_sigsuspend", 137: "rt_sigtimedwait",
-                98: "futex", 22: "epoll_pwait", 441: "epoll_pwait2", 207: "recvfrom",
-                212: "recvmsg", 260: "wait4", 95: "waitid"},
-}  # fmt: skip
-_SIGNAL_WAITS = {"rt_sigtimedwait", "rt_sigsuspend"}  # a blocked signal of their set ends them
+# The calls a waiting program's threads may sit in; a look at a thread in any other call (a
+# write, an accept) is not a look at a wait. Their numbers are grader.syscalls'.
+_WAITS = {"read", "poll", "select", "pause", "nanosleep", "recvfrom", "recvmsg", "wait4",
+          "rt_sigtimedwait", "rt_sigsuspend", "futex", "clock_nanosleep", "epoll_wait",
+          "waitid", "pselect6", "ppoll", "epoll_pwait", "epoll_pwait2"}  # fmt: skip
 _FD_COUNT = {"select": 0, "pselect6": 0, "poll": 1, "ppoll": 1}  # which argument counts the fds
 _FD_WAITS = {"read", "recvfrom", "recvmsg", "epoll_wait", "epoll_pwait", "epoll_pwait2"}
 _SLEEP_EN = "time.sleep() or a select() on no descriptor"  # time.sleep() before 3.11
@@ -386,26 +365,17 @@ class _Wait:
         return None if self.on_fds else "sleep"
 
 
-def _blocked_calls(pid: int, names: dict[int, str]) -> dict[int, tuple[str, ...]] | None:
-    """Each thread of ``pid`` blocked in a call of ``names``: tid -> the whole line of its
-    syscall file (the call, its arguments, stack and instruction pointers). None where the
-    judge may not read them."""
+def _blocked_calls(pid: int) -> dict[int, syscalls.Call] | None:
+    """Each thread of ``pid`` blocked in one of the waits in ``_WAITS``: tid -> its call (the
+    line compares the arguments, stack and instruction pointers too). None where the judge
+    may not read them."""
     try:
-        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-    except OSError:
+        calls = syscalls.threads(pid)
+    except syscalls.Hidden:
         return None
-    calls: dict[int, tuple[str, ...]] = {}
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-                fields = tuple(f.read().split())
-        except PermissionError:
-            return None
-        except OSError:
-            continue  # the thread ended meanwhile
-        if len(fields) >= 7 and fields[0].isdigit() and int(fields[0]) in names:
-            calls[tid] = fields
-    return calls
+    if calls is None:
+        return None
+    return {c.tid: c for c in calls if c.blocked and c.name in _WAITS}
 
 
 def _look(pid: int, answer: int) -> _Wait | None:
@@ -414,22 +384,19 @@ def _look(pid: int, answer: int) -> _Wait | None:
     (same arguments, same stack) the whole time, so that the masks were read during it.
     None: it was running or between calls, or the judge cannot read calls here (another
     architecture, a kernel or policy that hides them)."""
-    names = _CALLS.get(os.uname().machine)
-    if names is None:
-        return None
-    before = _blocked_calls(pid, names)
+    before = _blocked_calls(pid)
     masks = _masks(pid)
-    after = _blocked_calls(pid, names)
+    after = _blocked_calls(pid)
     if not before or not masks or before != after or pid not in before:
         return None
-    fields = before[pid]
-    call = names[int(fields[0])]
-    args = [int(a, 16) for a in fields[1:7]]
-    on_fds = call in _FD_WAITS or (call in _FD_COUNT and args[_FD_COUNT[call]] > 0)
+    main = before[pid]
+    on_fds = main.name in _FD_WAITS or (
+        main.name in _FD_COUNT and main.args[_FD_COUNT[main.name]] > 0
+    )
     return _Wait(
-        call=call,
+        call=main.name,
         on_fds=on_fds,
-        for_signals=any(names[int(f[0])] in _SIGNAL_WAITS for f in before.values()),
+        for_signals=any(c.name in syscalls.SIGNAL_WAITS for c in before.values()),
         blocked=bool(masks["SigBlk"] & _bit(answer)),
         caught=bool(masks["SigCgt"] & _bit(answer)),
     )

@@ -37,6 +37,7 @@ from grader.spec import (
     free_port,
     holds_within,
     probe,
+    syscalls,
     tcp_visible,
     wait_until,
 )
@@ -258,24 +259,6 @@ def serving(student, port: int, **kwargs: object) -> Iterator[Running]:
 
 # -- which thread waits for which client (/proc/<pid>/task/<tid>/syscall) ----------------------
 
-_CALLS = {  # system call numbers, as /proc/<pid>/task/<tid>/syscall shows them
-    "x86_64": {0: "read", 19: "readv", 45: "recvfrom", 47: "recvmsg", 299: "recvmmsg",
-               7: "poll", 271: "ppoll", 23: "select", 270: "pselect6", 232: "epoll_wait",
-               281: "epoll_pwait", 441: "epoll_pwait2", 202: "futex", 43: "accept",
-               288: "accept4", 1: "write", 44: "sendto", 46: "sendmsg", 35: "nanosleep",
-               230: "clock_nanosleep"},
-    "aarch64": {63: "read", 65: "readv", 207: "recvfrom", 212: "recvmsg", 243: "recvmmsg",
-                73: "ppoll", 72: "pselect6", 22: "epoll_pwait", 441: "epoll_pwait2",
-                98: "futex", 202: "accept", 242: "accept4", 64: "write", 206: "sendto",
-                211: "sendmsg", 101: "nanosleep", 115: "clock_nanosleep"},
-}  # fmt: skip
-_RECEIVES = {"read": None, "readv": None, "recvfrom": 3, "recvmsg": 2, "recvmmsg": 3}  # flags
-_POLLS = {"poll", "ppoll"}
-_SELECTS = {"select", "pselect6"}
-_EPOLLS = {"epoll_wait", "epoll_pwait", "epoll_pwait2"}
-_MSG_PEEK = 2  # a peek leaves the bytes for somebody else to read
-_POLLIN = 1  # POLLIN and EPOLLIN
-
 
 @dataclass(frozen=True)
 class _Wait:
@@ -287,101 +270,22 @@ class _Wait:
     unknown: bool = False  # a wait whose descriptors the judge could not read
 
 
-def _read_mem(mem: int | None, address: int, size: int) -> bytes | None:
-    if size == 0:
-        return b""
-    if mem is None or size < 0 or size > 1 << 16:
-        return None
-    try:
-        data = os.pread(mem, size, address)
-    except (OSError, OverflowError):
-        return None
-    return data if len(data) == size else None
-
-
-def _epoll_fds(pid: int, epfd: int) -> frozenset[int] | None:
-    """The descriptors an epoll instance watches for input (its fdinfo's ``tfd`` lines)."""
-    try:
-        with open(f"/proc/{pid}/fdinfo/{epfd}") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    fds = set()
-    for line in lines:
-        fields = line.split()
-        if len(fields) >= 4 and fields[0] == "tfd:" and fields[2] == "events:":
-            with contextlib.suppress(ValueError):
-                if int(fields[3], 16) & _POLLIN:
-                    fds.add(int(fields[1]))
-    return frozenset(fds)
-
-
-def _one_wait(pid: int, tid: int, fields: list[str], names: dict, mem: int | None) -> _Wait:
-    """Decode one line of ``/proc/<pid>/task/<tid>/syscall``: the call and what it reads."""
-    if not fields or not fields[0].isdigit() or len(fields) < 7:
-        return _Wait(tid, fields[0] if fields else "running", None)
-    number = int(fields[0])
-    args = [int(a, 16) for a in fields[1:7]]
-    call = names.get(number, f"syscall {number}")
-    if call in _RECEIVES:
-        flags = _RECEIVES[call]
-        if flags is not None and args[flags] & _MSG_PEEK:
-            return _Wait(tid, call + " (MSG_PEEK)", None)
-        return _Wait(tid, call, frozenset({args[0]}))
-    if call in _POLLS:
-        raw = _read_mem(mem, args[0], 8 * args[1])  # struct pollfd {int fd; short events, revents}
-        if raw is None:
-            return _Wait(tid, call, None, unknown=True)
-        polled = (struct.unpack_from("=ihh", raw, 8 * i) for i in range(args[1]))
-        return _Wait(tid, call, frozenset(fd for fd, ev, _ in polled if fd >= 0 and ev & _POLLIN))
-    if call in _SELECTS:
-        if args[1] == 0:  # no read set
-            return _Wait(tid, call, frozenset())
-        raw = _read_mem(mem, args[1], (args[0] + 7) // 8)  # the read set's bits
-        if raw is None:
-            return _Wait(tid, call, None, unknown=True)
-        bits = int.from_bytes(raw, "little")
-        return _Wait(tid, call, frozenset(fd for fd in range(args[0]) if bits >> fd & 1))
-    if call in _EPOLLS:
-        watched = _epoll_fds(pid, args[0])
-        return _Wait(tid, call, watched, unknown=watched is None)
-    return _Wait(tid, call, None)
-
-
-class _Hidden(Exception):
-    """The server made itself non-dumpable: the judge (not root) may not read its calls."""
+def _one_wait(pid: int, call: syscalls.Call) -> _Wait:
+    """One thread's call, with the descriptors it waits to read from."""
+    if call.peeks:
+        return _Wait(call.tid, call.name + " (MSG_PEEK)", None)
+    if not call.waits_for_input:
+        return _Wait(call.tid, call.name, None)
+    fds = syscalls.input_fds(pid, call)
+    return _Wait(call.tid, call.name, fds, unknown=fds is None)
 
 
 def _thread_waits(pid: int) -> list[_Wait] | None:
     """What every thread of ``pid`` is blocked in; None where the judge cannot tell (another
-    architecture, no /proc, a kernel or policy that does not show it)."""
-    names = _CALLS.get(os.uname().machine)
-    if names is None:
-        return None
-    try:
-        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return None
-    mem: int | None = None
-    with contextlib.suppress(OSError):
-        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-    try:
-        waits = []
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-                    fields = f.read().split()
-            except PermissionError:
-                if probe.non_dumpable(pid):
-                    raise _Hidden from None
-                return None
-            except OSError:
-                continue  # the thread ended meanwhile
-            waits.append(_one_wait(pid, tid, fields, names, mem))
-        return waits
-    finally:
-        if mem is not None:
-            os.close(mem)
+    architecture, no /proc, a kernel or policy that does not show it). Raises
+    syscalls.Hidden where the server made itself non-dumpable."""
+    calls = syscalls.threads(pid)
+    return None if calls is None else [_one_wait(pid, call) for call in calls]
 
 
 def _client_fds(pid: int, inodes: list[int]) -> list[frozenset[int]]:
@@ -898,7 +802,7 @@ def _check_each_client_has_its_thread(handle: Running, port: int, clients: list[
             return True
         try:
             last[0] = _look_who_serves(handle.pid, inodes)
-        except _Hidden:
+        except syscalls.Hidden:
             hidden[0] = True
             return True
         return last[0] is None or last[0].good
@@ -1627,11 +1531,7 @@ def test_sigterm_stops_it_and_the_port_is_free_again(student):
 
 def _main_thread_in_accept(pid: int) -> bool:
     """True while the server's main thread is blocked in accept() (its kernel wait channel)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/wchan") as f:
-            return f.read().strip() == "inet_csk_accept"
-    except OSError:
-        return False
+    return probe.wait_channel(pid) == "inet_csk_accept"
 
 
 def _serve_then_exit_like_python(module: ModuleType, port: int) -> None:
