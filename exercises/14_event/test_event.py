@@ -14,6 +14,14 @@ and waits for the judge's answer. So every verdict rests on what the judge sees 
   the process table: which processes exist (pid and start time, so a later process is never
   taken for one of them), their state and the CPU time they use. A runner that sleeps in
   ``wait()`` uses none; one that loops on ``is_set()`` burns a CPU;
+* what they wait on: the judge also reads the system call each runner's main thread is in
+  (``/proc/<pid>/task/<pid>/syscall``) and where its futex word lies (``/proc/<pid>/maps``).
+  ``Event.wait()`` sleeps in ``futex`` on a POSIX semaphore of the Event, a page mapped from
+  ``/dev/shm/sem.*``; a runner that polls ``is_set()`` and sleeps between the looks is seen in
+  ``clock_nanosleep`` (``select`` on nothing before 3.11) or running. A runner counts as
+  waiting at the gate once two looks in a row find it in the same such futex call. The
+  semaphore's inode names the Event: the runners of every heat must wait on the same one (one
+  gate, shut again with ``clear()``, not a new Event per heat);
 * the timeout: the runners' start times come from the process table, the moment they give up
   from the judge's clock;
 * the stop: ``wait_for_stop()`` returns when the judge says so; the judge then watches each
@@ -47,7 +55,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import ExitStatus, Outcome, Running, channel, fail, probe
+from grader.spec import ExitStatus, Outcome, Running, channel, fail, probe, syscalls
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — the start gate')"
@@ -67,6 +75,7 @@ SETTLE = 3  # a runner has settled when it was asleep in this many samples in a 
 SPIN_CPU = 0.1  # ... or has burnt this many CPU seconds while the gate was shut
 STARVED_CPU = 0.03  # ... or, at HOLD_MAX, this many while running in most of the looks
 SAMPLE_S = 0.008  # the pace of the judge's samples of the process table
+SEM_PREFIX = "/dev/shm/sem."  # where glibc's named POSIX semaphores (SemLock's) are mapped from
 STARTER_S = 3.0  # how long the judge waits for starter() (or the next one) to be called
 PROMPT = 1.5  # every runner must call task() within this after the gate opened
 SHUT_LANES = 2
@@ -205,6 +214,76 @@ def _heard(judge: channel.Channel) -> list[Said]:
     return heard
 
 
+@dataclass(frozen=True)
+class Look:
+    """One look at what a runner's main thread is in (``/proc/<pid>/task/<pid>/syscall``)."""
+
+    kind: str  # "gate" (futex on a semaphore), "sleep", "futex" (other memory), "running", ...
+    line: str  # the syscall line: the same line twice is the same wait
+    sem: tuple[str, int] | None = None  # "gate": the semaphore's (device, inode)
+
+
+def _sem_pages(pid: int) -> list[tuple[int, int, str, int]] | None:
+    """The process's mappings of POSIX semaphores: (start, end, device, inode); None when its
+    maps could not be read (it ended meanwhile)."""
+    lines = probe.maps(pid)
+    if not lines:
+        return None
+    pages = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[5].startswith(SEM_PREFIX) and fields[4].isdigit():
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            pages.append((start, end, fields[3], int(fields[4])))
+    return pages
+
+
+def _look(pid: int, pages: list[tuple[int, int, str, int]]) -> Look | None:
+    """What the main thread of ``pid`` is in; None where the judge cannot tell (another
+    architecture, a kernel or policy that hides it, the process gone). ``pages``: the cache of
+    its semaphore mappings, read again when a futex word lies outside them. Raises
+    syscalls.Hidden for a process that made itself non-dumpable."""
+    calls = syscalls.threads(pid)
+    main = next((c for c in calls or [] if c.tid == pid), None)
+    if main is None:
+        return None
+    if main.name == "futex" and main.blocked:
+        word = main.args[0]
+        for attempt in range(2):
+            sem = next(((dev, ino) for lo, hi, dev, ino in pages if lo <= word < hi), None)
+            if sem is not None:
+                return Look("gate", main.line, sem)
+            if attempt == 0:
+                found = _sem_pages(pid)
+                if found is None:
+                    return None
+                pages[:] = found
+        return Look("futex", main.line)
+    if main.name in syscalls.SLEEPS or (
+        main.name in syscalls.SELECTS and syscalls.input_fds(pid, main) == frozenset()
+    ):
+        return Look("sleep", main.line)
+    return Look(main.name if main.blocked or main.name == "running" else "running", main.line)
+
+
+# How a runner's main thread got where the judge saw it, for the messages (en, zh).
+_SEEN_IN = {
+    "sleep": (
+        "time.sleep() (clock_nanosleep, or a select() on no descriptor before Python 3.11)",
+        "time.sleep()（clock_nanosleep；Python 3.11 之前是不等任何描述符的 select()）",
+    ),
+    "futex": (
+        "a futex that is not a multiprocessing semaphore (a threading lock or Event, a join())",
+        "一个不属于 multiprocessing 信号量的 futex（threading 的锁或 Event、join()）",
+    ),
+    "running": ("running, on a CPU", "运行状态，占着 CPU"),
+    "gate": (
+        "a wait on a semaphore that never lasted from one look to the next",
+        "一次次很短的信号量等待（没有一次持续到评测程序的下一次查看）",
+    ),
+}
+
+
 @dataclass
 class Sighting:
     """A child of the caller, as the judge saw it while the gate was shut."""
@@ -215,6 +294,11 @@ class Sighting:
     cpu: int
     states: list[str] = field(default_factory=list)
     asleep_in_a_row: int = 0
+    looks: list[Look] = field(default_factory=list)  # what its main thread was in, look by look
+    untold: int = 0  # looks where the judge could not tell
+    hidden: bool = False  # it made itself non-dumpable
+    gates: set[tuple[str, int]] = field(default_factory=set)  # semaphores it was seen waiting on
+    pages: list[tuple[int, int, str, int]] = field(default_factory=list)
 
     @property
     def burnt(self) -> float:
@@ -239,14 +323,39 @@ class Sighting:
         return self.asleep_in_a_row >= SETTLE
 
     @property
+    def at_gate(self) -> bool:
+        """Seen waiting on a semaphore; or the judge cannot tell where it waits."""
+        return bool(self.gates) or self.hidden or (not self.looks and self.untold >= SETTLE)
+
+    @property
     def settled(self) -> bool:
-        return self.burnt >= SPIN_CPU or self.blocked
+        return self.burnt >= SPIN_CPU or (self.blocked and self.at_gate)
 
     def see(self, row: probe.Proc) -> None:
         asleep = row.state != "R" and row.cpu == self.cpu
         self.asleep_in_a_row = self.asleep_in_a_row + 1 if asleep else 0
         self.cpu = row.cpu
         self.states.append(row.state)
+        if self.hidden:
+            return
+        try:
+            look = _look(self.pid, self.pages)
+        except syscalls.Hidden:
+            self.hidden = True
+            return
+        if look is None:
+            self.untold += 1
+            return
+        last = self.looks[-1] if self.looks else None
+        if look.sem is not None and last is not None and last.line == look.line:
+            self.gates.add(look.sem)  # the same futex wait in two looks in a row
+        self.looks.append(look)
+
+    def seen_most(self) -> tuple[str, int]:
+        """What its main thread was in at most looks, and at how many."""
+        kinds = [look.kind for look in self.looks]
+        kind = max(dict.fromkeys(kinds), key=kinds.count)
+        return kind, kinds.count(kind)
 
 
 @dataclass
@@ -489,6 +598,39 @@ def _check_waiting(
             "调用 gate.is_set() 来“等”的。gate.wait(timeout) 会在内核里睡眠，闸门打开之前"
             f"不占用 CPU{see[1]}。",
         )
+    for s in runners:
+        if s.hidden:
+            fail(
+                en=f"{call}: runner pid {s.pid} made itself non-dumpable (prctl "
+                "PR_SET_DUMPABLE), so the judge could not see what it waits in. A runner has "
+                "no reason to hide: leave the process as multiprocessing started it, and let it "
+                f"wait in gate.wait(timeout) {see[0]}.",
+                zh=f"{call}：选手进程 pid {s.pid} 把自己设成了不可转储（prctl PR_SET_DUMPABLE），"
+                "评测程序因此看不到它在等什么。选手没有理由隐藏自己：保持 multiprocessing 启动"
+                f"它时的样子，让它在 gate.wait(timeout) 里等待{see[1]}。",
+            )
+    for s in runners:
+        if s.gates or not s.looks:
+            continue  # it waited on a semaphore, or the judge could not tell where it waited
+        kind, times = s.seen_most()
+        how_en, how_zh = _SEEN_IN.get(kind, (f"{kind}()", f"{kind}()"))
+        fail(
+            en=f"{call}: while the gate was shut, runner pid {s.pid} never waited on the "
+            f"Event: in {times} of the judge's {len(s.looks)} looks at its main thread "
+            f"(/proc/{s.pid}/task/{s.pid}/syscall) it was in {how_en}, and never blocked on a "
+            "semaphore (a futex in a /dev/shm/sem.* page, where gate.wait(timeout) sleeps). A "
+            "loop that looks with gate.is_set() and sleeps between the looks burns little CPU, "
+            "but it wakes again and again for nothing and sees the gate open late. "
+            "gate.wait(timeout) sleeps on the Event itself, until set() wakes it or the "
+            f"timeout passes {see[0]}.",
+            zh=f"{call}：闸门关着的时候，选手进程 pid {s.pid} 从来没有在 Event 上等待：评测程序"
+            f"看了它的主线程 {len(s.looks)} 次（/proc/{s.pid}/task/{s.pid}/syscall），有 {times} "
+            f"次它处于 {how_zh}，一次也没有阻塞在信号量上（/dev/shm/sem.* 页里的 futex，"
+            "gate.wait(timeout) 就睡在那里）。用 gate.is_set() 看一眼、睡一会儿、再看一眼的循环"
+            "几乎不占 CPU，却会一次又一次白白醒来，而且发现闸门打开时已经晚了。"
+            "gate.wait(timeout) 直接睡在 Event 上，直到 set() 把它唤醒或者超时"
+            f"{see[1]}。",
+        )
     return runners
 
 
@@ -649,12 +791,38 @@ def test_all_runners_start_together_once_it_opens(student):
 HEATS_CALL = f"heats({HEATS}, {HEAT_LANES}, task, give_up, {OPEN_TIMEOUT:g}, starter)"
 
 
+def _check_one_gate(gates: list[set[tuple[str, int]]], see: tuple[str, str]) -> None:
+    """The runners of every heat waited on the same semaphore (by its device and inode): one
+    Event. No verdict where the judge could not see what the runners of a heat waited on."""
+    if len(gates) < 2 or not all(gates):
+        return
+    for index, found in enumerate(gates[1:], start=2):
+        if found & gates[0]:
+            continue
+        fail(
+            en=f"{HEATS_CALL}: the runners of heat {index} waited on another Event than those "
+            "of heat 1: the judge read which semaphore each runner's wait() sleeps on "
+            "(/proc/<pid>/task/<pid>/syscall, and the /dev/shm/sem.* page it lies in, "
+            "/proc/<pid>/maps), and the heats' were different files. heats() made a new gate "
+            "for the heat instead of shutting the one gate again. Create the Event once, "
+            "before the first heat, and give it to every runner of every heat; once the "
+            f"runners of a heat are joined, gate.clear() shuts it for the next {see[0]}.",
+            zh=f"{HEATS_CALL}：第 {index} 组的选手等待的 Event 和第 1 组的不是同一个：评测程序"
+            "读到了每个选手的 wait() 睡在哪个信号量上（/proc/<pid>/task/<pid>/syscall，以及它"
+            "所在的 /dev/shm/sem.* 页，/proc/<pid>/maps），各组的是不同的文件。heats() 为这一组"
+            "新建了一道闸门，而不是把原来那道闸门重新关上。Event 只在第一组之前创建一次，交给"
+            "每一组的每个选手；一组选手全部 join() 之后，用 gate.clear() 为下一组关上它"
+            f"{see[1]}。",
+        )
+
+
 @pytest.mark.points(3)
 def test_clear_shuts_the_gate_for_the_next_heat(student):
     seen = _watch_gate(student, _heats_scenario, HEATS_CALL, HEATS, HEAT_LANES, OPEN_TIMEOUT)
     _problem_first(seen.outcome)
     see = (P2_EN, P2_ZH)
     before: set[tuple[int, int]] = set()
+    gates: list[set[tuple[str, int]]] = []  # per heat: the semaphores its runners waited on
     for index in range(HEATS):
         heat = _check_starter(seen, index, HEATS_CALL, see)
         if index > 0 and heat.early:
@@ -675,6 +843,8 @@ def test_clear_shuts_the_gate_for_the_next_heat(student):
         runners = _check_waiting(seen, index, HEATS_CALL, see, before)
         before |= {(s.pid, s.start) for s in runners}
         _check_ran(seen, index, HEATS_CALL, list(range(HEAT_LANES)), see)
+        gates.append(set().union(*(s.gates for s in runners)))
+    _check_one_gate(gates, see)
     extra = [s for s in seen.strays if s.kind == "starter"]
     if extra:
         fail(

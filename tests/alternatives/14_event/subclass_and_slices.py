@@ -1,7 +1,8 @@
 """Correct, written another way than the reference: the runners and workers are Process
 subclasses from a fork context; a runner waits in slices of 50 ms until its deadline (still
-asleep in the kernel between slices); race() is heats(1, ...); each heat gets a fresh Event
-instead of clear() (the same behaviour, seen from outside); a worker's loop is
+on the Event's semaphore in each slice); race() is heats(1, ...); heats() makes its one
+Event up front and shuts it with clear() at the start of each heat (the runners of the heat
+before are all joined by then), not after the join; a worker's loop is
 `while True: ... if stop.wait(interval): return`; patrol sets the stop event in a finally
 block and waits on the processes' sentinels before joining them.
 """
@@ -52,8 +53,9 @@ class Runner(ctx.Process):  # type: ignore[name-defined,misc]
 def heats(
     count: int, lanes: int, task: Any, give_up: Any, timeout: float, starter: Callable[[], object]
 ) -> None:
+    gate = ctx.Event()
     for _ in range(count):
-        gate = ctx.Event()
+        gate.clear()  # shut it before this heat's runners come: the last heat's are joined
         group = [Runner(gate, lane, task, give_up, timeout) for lane in range(lanes)]
         for process in group:
             process.start()
