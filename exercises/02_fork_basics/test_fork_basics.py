@@ -8,7 +8,12 @@ results that only real work can produce:
   process below the caller, its parent, whether it is a zombie — so the children, their pids,
   their parent and how many ran at once are what the judge saw, never what the student's
   code says;
-* the process table the moment each call returned (zombies, children still running);
+* the process table the moment each call returned (zombies, children still running), and
+  after it until the sandbox's result has arrived: the scenario says when a call returned, in
+  a folder the sandbox may write, so student code can say it too, early; a process that
+  appears below the caller after the last call's look was not waited for before the return;
+* whether the caller ignores SIGCHLD (``SigIgn`` in ``/proc/<pid>/status``), read before
+  the judge lets a fork return: then the kernel, not a wait, removes the children;
 * the output the judge captured (the student's stdout), and the file the judge reads;
 * ``outcome.fell_through``: forked children that left the student's function;
 * endings the judge imposes on the children (exit codes drawn at random), and the order,
@@ -29,6 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import random
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -152,6 +158,8 @@ class Seen:
     zombies: list[probe.Proc] = field(default_factory=list)  # at return
     running: list[probe.Proc] = field(default_factory=list)  # at return, below the caller
     returned: bool = False
+    after: list[probe.Proc] = field(default_factory=list)  # below the caller after the last return
+    ignored: bool = False  # the caller had SIGCHLD ignored at a look during this call
 
 
 @dataclass
@@ -170,10 +178,19 @@ def _in_wait(pid: int) -> bool:
     A running process has no wait channel: a caller woken by a child's end reads as not
     waiting until it has collected that child and waits again.
     """
+    return "wait" in probe.wait_channel(pid)
+
+
+def _ignores_sigchld(pid: int) -> bool:
+    """The process has SIGCHLD set to SIG_IGN now (``SigIgn`` of ``/proc/<pid>/status``).
+
+    Then the kernel discards each child's exit status and removes the child as it ends: no
+    zombie is ever left, and no wait() collects it (nor its exit code).
+    """
+    mask = probe.status_field(pid, "SigIgn")
     try:
-        with open(f"/proc/{pid}/wchan") as f:
-            return "wait" in f.read()
-    except OSError:
+        return mask is not None and bool(int(mask, 16) >> (signal.SIGCHLD - 1) & 1)
+    except ValueError:
         return False
 
 
@@ -200,6 +217,14 @@ def _watch(
     ``wait_first``: then only once the caller waits), or, whatever the caller does instead
     (it polls, it waits otherwise, /proc has no wait channel), once nothing has happened for
     STALL_S while the caller was not running.
+
+    The look "nothing left at return" is taken when the scenario says a call returned, in a
+    folder the sandbox may write: student code can say it too, at a moment of its choosing.
+    So the judge goes on looking until the sandbox's result has arrived (one last look then),
+    and whatever appears below the caller after the last call's look is noted (``after``):
+    a child forked after that look was not waited for before it. At every look, before the
+    judge lets a new child's fork return in the caller, it also reads whether the caller
+    ignores SIGCHLD (``ignored``): the kernel, not a wait, would then remove the children.
     """
     gate.mkdir()
     rng = random.Random()
@@ -217,19 +242,29 @@ def _watch(
     def go(pid: int) -> None:
         (gate / f"go-{pid}").touch()
 
-    while not running.finished() and time.monotonic() < deadline:
+    while True:
+        finished = running.finished()  # then one last look: the result has arrived
         rows = probe.subtree([caller])
         now = time.monotonic()
         call = seen[min(current, len(calls) - 1)]
+        # Read before any new child is flagged: the caller's fork cannot return before that,
+        # so a SIGCHLD ignored across the fork is ignored at this read.
+        if current < len(calls) and _ignores_sigchld(caller):
+            call.ignored = True
         for proc in sorted(rows.values(), key=lambda p: p.pid):
             if proc.pid == caller or proc.pid in flagged:
                 continue
             flagged.add(proc.pid)
             last_event = now
+            if current >= len(calls):  # the last call has returned: nothing may appear now
+                call.after.append(proc)
             if proc.ppid == caller:
                 call.children.append(proc.pid)
-                waiting.append(proc.pid)
                 (gate / f"child-{proc.pid}").touch()
+                if current < len(calls):
+                    waiting.append(proc.pid)
+                else:
+                    go(proc.pid)
             else:
                 call.others.append((proc.pid, proc.ppid))
                 go(proc.pid)
@@ -266,6 +301,8 @@ def _watch(
             (gate / f"looked-{current}").touch()
             current += 1
             last_event = now
+        if finished or time.monotonic() >= deadline:
+            break
         time.sleep(POLL_S)
     return Watch(running.stop(), seen)
 
@@ -335,6 +372,30 @@ def _check_reaped(watch: Watch, call: Seen, what: str, en_where: str, zh_where: 
         f"returning: os.waitpid(pid, 0) blocks until it has {en_where}.",
         zh=f"{what} 返回时，调用者下面还有这些进程在运行：{probe.describe_all(call.running)}。"
         f"返回之前要等每个子进程都结束：os.waitpid(pid, 0) 会一直阻塞到它结束为止{zh_where}。",
+    )
+    check(
+        not call.after,
+        en=f"the judge was told that {what} had returned, and looked: nothing was left below "
+        f"the caller (pid {watch.caller}). After that look it saw these processes appear "
+        f"below the caller: {probe.describe_all(call.after)}. Every child must be forked, "
+        "and waited for, before the function returns: fork, os.waitpid(pid, 0) for each "
+        f"child, then return {en_where}.",
+        zh=f"评测程序得知 {what} 已经返回，随即查看了进程表：调用者（pid {watch.caller}）下面"
+        f"已经什么都没有了。可在那之后，它又看到调用者下面出现了这些进程："
+        f"{probe.describe_all(call.after)}。每个子进程都必须在函数返回之前 fork 出来并且"
+        f"被等待：先 fork，再对每个子进程调用 os.waitpid(pid, 0)，最后才返回{zh_where}。",
+    )
+    check(
+        not call.ignored,
+        en=f"while {what} ran, the caller (pid {watch.caller}) ignored SIGCHLD (the judge read "
+        "its signal dispositions in /proc). With SIGCHLD ignored the kernel throws each "
+        "child's exit status away and removes the child itself as it ends: no wait collects "
+        "it, and os.waitpid finds no child. Leave SIGCHLD as it is and wait for every child "
+        f"you fork: os.waitpid(pid, 0) {en_where}.",
+        zh=f"{what} 运行期间，调用者（pid {watch.caller}）忽略了 SIGCHLD（评测程序从 /proc 里"
+        "读到了它的信号处置方式）。SIGCHLD 被忽略时，内核会丢掉每个子进程的退出状态，在子进程"
+        "结束时自己把它清除：没有任何 wait 收回它，os.waitpid 也找不到这个子进程。不要改动 "
+        f"SIGCHLD，对 fork 出来的每个子进程调用 os.waitpid(pid, 0){zh_where}。",
     )
 
 
@@ -673,6 +734,26 @@ def test_children_are_forked_by_the_caller(student, tmp_path):
     _check_pids(call, CODES, results[0])
 
 
+def _check_imposed(asked: list[int], imposed: list[int], got: object) -> None:
+    """fork_children(asked), whose children the judge ended with ``imposed``, must not have
+    returned the codes it was asked for."""
+    if isinstance(got, list) and [
+        r[1] for r in got if isinstance(r, list | tuple) and len(r) == 2
+    ] == list(asked):
+        fail(
+            en=f"the judge ended every child of fork_children({asked}) itself, right after "
+            f"the fork and before your code in the child ran, with the exit codes "
+            f"{imposed}. fork_children returned the codes it was asked for, {asked}: not "
+            "what the children did. Report what os.waitpid tells you about each child; a "
+            f"child can end otherwise than planned {P3_EN} {STATUS_EN}.",
+            zh=f"评测程序在 fork 之后、你在子进程里的代码运行之前，亲手结束了 "
+            f"fork_children({asked}) 的每一个子进程，退出码分别是 {imposed}。"
+            f"fork_children 却返回了传给它的退出码 {asked}：这不是子进程实际的结局。要报告 "
+            "os.waitpid 告诉你的每个子进程的真实结果；子进程完全可能不按计划结束"
+            f"{P3_ZH}{STATUS_ZH}。",
+        )
+
+
 @pytest.mark.points(3)
 def test_exit_codes_come_back_through_wait(student, tmp_path):
     rng = random.Random()
@@ -682,37 +763,28 @@ def test_exit_codes_come_back_through_wait(student, tmp_path):
     for codes, call, got, want in zip(
         runs, watch.calls, results, [CODES, [], AGAIN, imposed], strict=True
     ):
-        if (
-            codes is IMPOSED
-            and isinstance(got, list)
-            and [r[1] for r in got if isinstance(r, list | tuple) and len(r) == 2] == IMPOSED
-        ):
-            fail(
-                en=f"the judge ended every child of fork_children({IMPOSED}) itself, right after "
-                f"the fork and before your code in the child ran, with the exit codes "
-                f"{imposed}. fork_children returned the codes it was asked for, {IMPOSED}: not "
-                "what the children did. Report what os.waitpid tells you about each child; a "
-                f"child can end otherwise than planned {P3_EN} {STATUS_EN}.",
-                zh=f"评测程序在 fork 之后、你在子进程里的代码运行之前，亲手结束了 "
-                f"fork_children({IMPOSED}) 的每一个子进程，退出码分别是 {imposed}。"
-                f"fork_children 却返回了传给它的退出码 {IMPOSED}：这不是子进程实际的结局。要报告 "
-                "os.waitpid 告诉你的每个子进程的真实结果；子进程完全可能不按计划结束"
-                f"{P3_ZH}{STATUS_ZH}。",
-            )
+        if codes is IMPOSED:
+            _check_imposed(IMPOSED, imposed, got)
         _check_codes(call, codes, got, want)
         _check_pids(call, codes, got)
 
 
 @pytest.mark.points(2)
 def test_every_child_is_reaped(student, tmp_path):
-    watch, results = _children(student, tmp_path, [CODES])
-    call = watch.calls[0]
-    check(
-        len(call.children) == len(CODES),
-        en=f"fork_children({CODES}): the judge saw the caller fork {len(call.children)} "
-        f"child(ren), not {len(CODES)}: there was nothing to reap {P3_EN}.",
-        zh=f"fork_children({CODES})：评测程序看到调用者 fork 了 {len(call.children)} 个子进程，"
-        f"而不是 {len(CODES)} 个：根本没有子进程可回收{P3_ZH}。",
-    )
-    _check_reaped(watch, call, f"fork_children({CODES})", P3_EN, P3_ZH)
-    _check_codes(call, CODES, results[0], CODES)
+    # In the second call the judge ends the children with codes of its own, drawn here: only
+    # a wait that collected each child can report them (a child the kernel removed, or one
+    # left a zombie, does not pass). The first call lets the student's code run in them.
+    imposed = random.Random().sample(range(100, 255), len(CODES))
+    watch, results = _children(student, tmp_path, [CODES, CODES], imposed)
+    for call, got, want in zip(watch.calls, results, [CODES, imposed], strict=True):
+        check(
+            len(call.children) == len(CODES),
+            en=f"fork_children({CODES}): the judge saw the caller fork {len(call.children)} "
+            f"child(ren), not {len(CODES)}: there was nothing to reap {P3_EN}.",
+            zh=f"fork_children({CODES})：评测程序看到调用者 fork 了 {len(call.children)} 个"
+            f"子进程，而不是 {len(CODES)} 个：根本没有子进程可回收{P3_ZH}。",
+        )
+        _check_reaped(watch, call, f"fork_children({CODES})", P3_EN, P3_ZH)
+        if want is imposed:
+            _check_imposed(CODES, imposed, got)
+        _check_codes(call, CODES, got, want)
