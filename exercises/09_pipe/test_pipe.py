@@ -19,6 +19,15 @@ test process) sees itself:
   access mode), asks the kernel for the peer of each Unix socket (``sock_diag``, as
   ``ss -x`` does: a duplex ``Pipe()`` is a socket pair), and reads ``/proc/<pid>/syscall``
   to see in which call, on which descriptor, a process waits;
+* what ends the worker (Part 1): at the last request the judge stops the caller (SIGSTOP),
+  and once the last response is sent it stops the worker and lets the caller go on. While
+  the caller waits for the worker to end, nothing may wait for the worker in any pipe (the
+  kernel's queue of a socket, ``FIONREAD`` of a pipe), and the caller may hold no end that
+  still writes to it; a worker that ends while the stopped caller holds its end did not end
+  at EOF;
+* how the caller waits for a worker that dies: the handler holds the worker before it ends
+  it, and the judge reads which ends the caller holds (no copy of the worker's end) and its
+  voluntary context switches (a caller blocked in ``recv()`` does not wake; a poller does);
 * a run that should end by itself and does not is given HANG_S seconds; then the judge says
   which process waits where and which copy of the other end keeps it waiting.
 
@@ -28,16 +37,17 @@ stream test is the slowness it simulates, timed by the judge.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
 import multiprocessing.util
 import os
-import platform
 import random
 import secrets
 import socket
 import struct
+import termios
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,7 +56,7 @@ from typing import Any
 
 import pytest
 
-from grader.spec import Ending, Outcome, channel, check, fail, holds_within, probe
+from grader.spec import Ending, Outcome, channel, check, fail, holds_within, probe, stops, syscalls
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 ONE_EN = "(README: 'One worker, one request at a time')"
@@ -71,6 +81,8 @@ PART2_ZH = "（README.zh-CN:「第二部分：单向数据流」和「关闭不�
 HANG_S = 5.0  # how long a run that should end by itself may take (correct code: ~0.1 s quiet)
 PAUSE_S = 0.3  # the producer's pause in the middle of the stream (a slow producer)
 SETTLE_S = 2.0  # how long the judge waits for the caller to settle in a wait of some kind
+HOLD_S = 0.3  # how long the judge holds a dying worker, to see how the caller waits
+WOKEN = 3  # most wake-ups of a caller that waits in recv() during HOLD_S (a poller: ~30)
 TALK_S = 10.0  # how long a handler or producer waits for the judge's answer
 BIG = 1 << 20  # Part 1's big requests and responses: 1 MiB, far above any pipe buffer
 STREAM_BIG = 256 * 1024  # Part 2's big items: four times a Linux pipe's 64 KiB buffer
@@ -125,9 +137,11 @@ def _mirror(request: object) -> object:
     return hashlib.blake2b(_SALT.encode() + request, digest_size=16).digest() + request[::-1]
 
 
-def _fragile(request: object) -> str:
-    """Part 1's handler that ends its process (exit code 7) at the request STOP."""
+def _fragile(address: str, request: object) -> str:
+    """Part 1's handler that ends its process (exit code 7) at the request STOP, once the
+    judge has looked at how the caller waits for the answer."""
     if request == STOP:
+        channel.talk(address, "dying", timeout=TALK_S)
         os._exit(7)
     return _token(request)
 
@@ -177,7 +191,7 @@ def _ask_scenario(module: ModuleType, address: str, kind: str, requests: list[An
     elif kind == "mirror":
         handler, requests = _mirror, _big_requests(requests)
     else:
-        handler = _fragile
+        handler = functools.partial(_fragile, address)
     try:
         return _shown(module.ask(handler, requests))
     finally:
@@ -197,19 +211,11 @@ def _collect_scenario(
 
 READ, WRITE, BOTH = 0, 1, 2  # a descriptor's access mode (O_ACCMODE of fdinfo's flags)
 
-_CALLS = {  # syscall numbers of /proc/<pid>/syscall that a waiting process may sit in
-    "x86_64": {0: "read", 1: "write", 7: "poll", 23: "select", 45: "recvfrom", 44: "sendto",
-               47: "recvmsg", 46: "sendmsg", 61: "wait4", 202: "futex", 232: "epoll_wait",
-               247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait"},
-    "aarch64": {63: "read", 64: "write", 207: "recvfrom", 206: "sendto", 212: "recvmsg",
-                211: "sendmsg", 260: "wait4", 98: "futex", 22: "epoll_pwait", 95: "waitid",
-                72: "pselect6", 73: "ppoll"},
-}  # fmt: skip
-_NUMBERS = _CALLS.get(platform.machine(), {})
 _READS = {"read", "recvfrom", "recvmsg"}
 _WRITES = {"write", "sendto", "sendmsg"}
 _WAITS = {"poll", "select", "pselect6", "ppoll", "epoll_wait", "epoll_pwait", "futex"}
 _REAPS = {"wait4", "waitid"}
+_KNOWN = _READS | _WRITES | _WAITS | _REAPS  # the calls the judge tells apart here
 
 
 @dataclass(frozen=True)
@@ -247,18 +253,20 @@ def _ends(pid: int) -> list[End]:
     return found
 
 
-def _unix_peers(inodes: Iterable[int]) -> dict[int, int]:
-    """The peer of each Unix socket (inode -> inode), from the kernel's sock_diag."""
-    peers: dict[int, int] = {}
+def _unix_diag(inodes: Iterable[int]) -> dict[int, tuple[int | None, int | None]]:
+    """Each Unix socket's peer (an inode; 0 once the peer is closed) and the bytes waiting in
+    its receive queue, from the kernel's sock_diag (as ``ss -x`` asks); None where not said."""
+    found: dict[int, tuple[int | None, int | None]] = {}
     try:
         diag = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
     except (OSError, AttributeError):
-        return peers
+        return found
     with diag:
         diag.settimeout(1.0)
         for inode in inodes:
-            # unix_diag_req: family, protocol, pad, states, inode, UDIAG_SHOW_PEER, no cookie
-            req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, ~0 & 0xFFFFFFFF, inode, 4,
+            # unix_diag_req: family, protocol, pad, states, inode, UDIAG_SHOW_PEER |
+            # UDIAG_SHOW_RQLEN, no cookie
+            req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, ~0 & 0xFFFFFFFF, inode, 4 | 16,
                               0xFFFFFFFF, 0xFFFFFFFF)  # fmt: skip
             try:
                 diag.send(struct.pack("=IHHII", 16 + len(req), 20, 1, inode, 0) + req)
@@ -267,28 +275,37 @@ def _unix_peers(inodes: Iterable[int]) -> dict[int, int]:
                 continue
             if len(data) < 32 or struct.unpack_from("=H", data, 4)[0] != 20:
                 continue  # an error: no such socket (any more)
+            peer = queued = None
             offset, length = 32, min(len(data), struct.unpack_from("=I", data)[0])
             while offset + 4 <= length:
                 size, kind = struct.unpack_from("=HH", data, offset)
                 if size < 4:
                     break
                 if kind == 2 and size >= 8:  # UNIX_DIAG_PEER
-                    peers[inode] = struct.unpack_from("=I", data, offset + 4)[0]
+                    peer = struct.unpack_from("=I", data, offset + 4)[0]
+                elif kind == 4 and size >= 12:  # UNIX_DIAG_RQLEN: bytes to read, to send
+                    queued = struct.unpack_from("=I", data, offset + 4)[0]
                 offset += (size + 3) & ~3
-    return peers
+            found[inode] = (peer, queued)
+    return found
+
+
+def _unix_peers(inodes: Iterable[int]) -> dict[int, int]:
+    """The peer of each Unix socket (inode -> inode), from the kernel's sock_diag."""
+    return {i: peer for i, (peer, _) in _unix_diag(inodes).items() if peer is not None}
 
 
 def _waiting_in(pid: int) -> tuple[str, int] | None:
-    """The call ``pid``'s main thread waits in, and its first argument; None if unknown."""
+    """The call ``pid``'s main thread waits in (one of ``_KNOWN``), and its first argument;
+    None if it is in another, running, gone, or the judge cannot tell."""
     try:
-        with open(f"/proc/{pid}/syscall") as f:
-            fields = f.read().split()
-    except OSError:
+        calls = syscalls.threads(pid)
+    except syscalls.Hidden:
         return None
-    if len(fields) < 2 or not fields[0].isdigit():
-        return None  # running, or no such process
-    name = _NUMBERS.get(int(fields[0]))
-    return None if name is None else (name, int(fields[1], 16))
+    for call in calls or []:
+        if call.tid == pid and call.blocked and call.name in _KNOWN:
+            return call.name, call.args[0]
+    return None
 
 
 @dataclass(frozen=True)
@@ -398,7 +415,7 @@ class Link:
     caller_also: tuple[End, ...]  # the caller's copies of the child's end
 
 
-def _links(child: int, caller: int) -> list[Link]:
+def _links(child: int, caller: int, own: bool = False) -> list[Link]:
     """Pipes the child writes and the caller reads; socket pairs between the two.
 
     Not multiprocessing's own: ``Process.start()`` makes two pipes of its own, one each way.
@@ -407,7 +424,8 @@ def _links(child: int, caller: int) -> list[Link]:
     where they should be, and neither carries an item. The judge cannot tell the sentinel from
     a pipe of the student's, but the twin says it is there: for each pipe that only the caller
     writes and only the child reads, one clean pipe the child writes is set aside (the newest:
-    start() makes its pipes after the student's Pipe()).
+    start() makes its pipes after the student's Pipe()). With ``own``, nothing is set aside:
+    the caller holds no copy of the child's end of multiprocessing's pipes either.
     """
     mine, theirs = _ends(child), _ends(caller)
     peers = _unix_peers({e.inode for e in mine + theirs if e.kind == "socket"})
@@ -435,6 +453,8 @@ def _links(child: int, caller: int) -> list[Link]:
                     e for e in theirs if e.kind == "socket" and e.inode == end.inode
                 )
                 links.append(Link("socket", end.fd, other[0].fd, child_also, caller_also))
+    if own:
+        return links
     twins = {
         e.inode
         for e in mine
@@ -455,6 +475,196 @@ def _links(child: int, caller: int) -> list[Link]:
     return links
 
 
+# -- Part 1's looks: what waits for the worker, and who can still write to it -----------------
+
+
+def _queued_in_pipe(end: End) -> int | None:
+    """Bytes waiting in the pipe whose read end is ``end``: FIONREAD on a copy of that end the
+    judge opens through /proc/<pid>/fd (it reads nothing); None where it may not."""
+    try:
+        fd = os.open(f"/proc/{end.pid}/fd/{end.fd}", os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _waiting_for(pid: int, skip: set[int], sender: int | None = None) -> list[tuple[End, int]]:
+    """What waits to be read at ``pid``'s ends: (end, bytes) for every pipe it reads and every
+    socket it holds, but those whose peer is in ``skip`` (the judge's own sockets); with
+    ``sender``, only the ends that process writes to."""
+    ends = [e for e in _ends(pid) if e.kind == "socket" or e.mode == READ]
+    diag = _unix_diag({e.inode for e in ends if e.kind == "socket"})
+    theirs = _ends(sender) if sender is not None else []
+    sockets = {e.inode for e in theirs if e.kind == "socket"}
+    pipes = {e.inode for e in theirs if e.kind == "pipe" and e.mode != READ}
+    found = []
+    for end in ends:
+        if end.kind == "socket":
+            peer, queued = diag.get(end.inode, (None, None))
+            if peer in skip or (sender is not None and peer not in sockets):
+                continue
+        elif sender is not None and end.inode not in pipes:
+            continue
+        else:
+            queued = _queued_in_pipe(end)
+        if queued:
+            found.append((end, queued))
+    return found
+
+
+def _feeds(src: int, dst: int) -> list[End]:
+    """The ends through which ``src`` can still write to ``dst``: its end of a duplex pipe
+    whose other end ``dst`` holds, the send end of a pipe ``dst`` reads.
+
+    One pipe that ``src`` writes and its child ``dst`` reads is multiprocessing's own: the
+    child's ``parent_process()`` waits on it, and nothing is ever written on it. The judge
+    cannot tell it from a student's pipe, so one such pipe is set aside (the newest).
+    """
+    mine, theirs = _ends(src), _ends(dst)
+    peers = _unix_peers({e.inode for e in theirs if e.kind == "socket"})
+    found = [e for e in mine if e.kind == "socket" and e.inode in peers.values()]
+    reads = {e.inode for e in theirs if e.kind == "pipe" and e.mode == READ}
+    pipes = [e for e in mine if e.kind == "pipe" and e.mode != READ and e.inode in reads]
+    if pipes:
+        twin = max(pipes, key=lambda e: e.fd).inode
+        pipes = [e for e in pipes if e.inode != twin]
+    return found + pipes
+
+
+def _stand_still(pid: int) -> bool:
+    """Stop ``pid`` (SIGSTOP) and wait until it stands still; False if it did not in time, or
+    had ended."""
+    return bool(stops.stop([pid])) and stops.wait_stopped([pid], SETTLE_S) and probe.alive(pid)
+
+
+@dataclass
+class EofLook:
+    """What the judge saw around the worker's end in test_the_worker_ends_at_eof."""
+
+    worker: int
+    early: list[tuple[End, int]] = field(default_factory=list)  # waiting at the last request
+    ended_fed: list[End] = field(default_factory=list)  # it ended; the caller still held these
+    looked: bool = False  # the judge saw the caller wait for the stopped worker to end
+    caller_wait: tuple[str, int] | None = None  # ... in this call
+    extra: list[tuple[End, int]] = field(default_factory=list)  # waiting for the worker then
+    feeding: list[End] = field(default_factory=list)  # the caller's ends into the worker then
+
+
+def _look_at_the_eof(last: str, seen: Seen, peer: channel.Peer, line: str) -> float | None:
+    """At the last request, see what ends the worker, and that nothing more is sent to it.
+
+    The worker says it handles the last request: the judge stops the caller (it waits for
+    that response) and reads what waits for the worker. It answers; the worker sends the
+    response and waits for more. The judge stops the worker, lets the caller go on, and once
+    the caller waits (for the worker to end: join()), reads again what waits for the worker
+    and which ends of the caller still reach it. Then the worker goes on and ends.
+    """
+    if (
+        not line.startswith('["handled"')
+        or seen.eof is not None
+        or peer.pid == seen.caller
+        or json.loads(line)[1] != last
+    ):
+        return 0.0
+    caller, worker = seen.caller, peer.pid
+    look = seen.eof = EofLook(worker)
+    began = time.monotonic()
+    try:
+        if not _stand_still(caller):
+            return 0.0  # a machine too busy to stop it in time: no look, no verdict
+        skip = probe.socket_inodes(os.getpid())
+        look.early = _waiting_for(worker, skip)
+        fed = _feeds(caller, worker)
+        peer.answer("ok")
+        state: list[str] = []
+
+        def responded() -> bool:  # the response waits for the caller, or the worker ended
+            row = probe.read(worker)
+            if row is None or row.zombie:
+                state.append("ended")
+            elif _waiting_for(caller, skip, worker):
+                state.append("responded")
+            return bool(state)
+
+        if not holds_within(responded, SETTLE_S):
+            return None
+        if state[0] == "ended":
+            look.ended_fed = fed
+            return None
+
+        def waits() -> bool:  # for the next request (the worker has nothing else to do)
+            row = probe.read(worker)
+            if row is None or row.zombie:
+                state.append("ended")
+                return True
+            call = _waiting_in(worker)
+            return call is not None and call[0] not in _WRITES
+
+        holds_within(waits, 0.5)  # a worker that polls with sleeps never waits in a call
+        if state[-1] == "ended":
+            look.ended_fed = fed
+            return None
+        if not _stand_still(worker):
+            return None
+        stops.resume([caller])
+        calm: list[tuple[str, int]] = []
+
+        def settled() -> bool:  # the caller took the response and waits (in join())
+            call = _waiting_in(caller)
+            if call is None or call[0] in _WRITES or _waiting_for(caller, skip, worker):
+                calm.clear()
+                return False
+            calm.append(call)
+            return len(calm) >= 2
+
+        holds_within(settled, HANG_S)  # then look all the same: it still does not wait
+        look.looked = True
+        look.caller_wait = _waiting_in(caller)
+        look.extra = _waiting_for(worker, skip)
+        look.feeding = _feeds(caller, worker)
+        return None
+    finally:
+        stops.resume([caller, worker])
+        seen.paused += time.monotonic() - began
+
+
+@dataclass
+class DeadLook:
+    """How the caller waited for the answer of a worker about to die."""
+
+    worker: int
+    links: list[Link] = field(default_factory=list)
+    switches: int | None = None  # the caller's voluntary context switches in the hold
+
+
+def _look_at_the_death(seen: Seen, peer: channel.Peer, line: str) -> float | None:
+    """The worker is about to die: which ends does the caller hold, and does it wait?"""
+    if line != "dying" or seen.dead is not None or peer.pid == seen.caller:
+        return _at_once(seen, peer, line)
+    look = seen.dead = DeadLook(peer.pid)
+    began = time.monotonic()
+    look.links = _links(peer.pid, seen.caller, own=True)
+    first = probe.voluntary_switches(seen.caller)
+    if first is not None:
+        woke: list[int] = []
+
+        def spins() -> bool:
+            now = probe.voluntary_switches(seen.caller)
+            if now is not None:
+                woke.append(now - first)
+            return bool(woke) and woke[-1] > WOKEN
+
+        holds_within(spins, HOLD_S)
+        look.switches = woke[-1] if woke else None
+    seen.paused += time.monotonic() - began
+    return 0.0
+
+
 # -- the judge's side of a run ----------------------------------------------------------------
 
 
@@ -472,6 +682,9 @@ class Seen:
     settled: tuple[str, int] | None = None  # ... and where the caller waited then
     gate: list[probe.Proc] | None = None  # the caller's children when the function was over
     stop_now: bool = False
+    eof: EofLook | None = None  # test_the_worker_ends_at_eof: the look at the worker's end
+    dead: DeadLook | None = None  # test_a_dead_worker_is_an_eof_error: the look at its death
+    paused: float = 0.0  # time the judge spent looking (stopped processes): not the run's
 
     def from_(self, line: str) -> list[channel.Peer]:
         return [peer for peer, said in self.lines if said == line]
@@ -530,7 +743,10 @@ def _watch(
             take()
             return finished or seen.stop_now
 
-        if judge.wait_for(step, HANG_S):
+        began, ended = time.monotonic(), False
+        while not ended and (left := began + HANG_S + seen.paused - time.monotonic()) > 0:
+            ended = bool(judge.wait_for(step, left))  # a look in step() adds to seen.paused
+        if ended:
             for _ in range(3):  # last words said just before the end (the worker's farewell)
                 judge.poll(0.005)
             take()
@@ -678,6 +894,132 @@ def _check_answers(seen: Seen, requests: list[Any]) -> channel.Peer:
     return handled[0][0]
 
 
+def _named(ends: Iterable[End]) -> Who:
+    ends = list(ends)
+    kinds = {"socket": ("a duplex pipe", "双向管道"), "pipe": ("a pipe", "管道")}
+    en = ", ".join(f"fd {e.fd} ({kinds[e.kind][0]})" for e in ends)
+    zh = "、".join(f"fd {e.fd}（{kinds[e.kind][1]}）" for e in ends)
+    return Who(en, zh)
+
+
+def _check_the_eof(seen: Seen, worker: int) -> None:
+    """The judge's look at the last request: the worker ends at EOF, with no message."""
+    look = seen.eof
+    if look is None or look.worker != worker:
+        return  # the judge could not stop the caller in time: no verdict
+    caller = seen.caller
+    if look.early:
+        end, size = look.early[0]
+        where = _named([end])
+        fail(
+            en=f"while the worker (pid {worker}) handled the last request, {size} byte(s) "
+            f"already waited for it on {where.en}: your process sent it something after the "
+            "last request, before that request's response came (a stop message?). Send "
+            "nothing but the requests: when every response is in, close your end; the "
+            f"worker's recv() raises EOFError, and that is its signal to end {END1_EN}.",
+            zh=f"工作进程（pid {worker}）处理最后一个请求的时候，{where.zh}上已经有 {size} 字节"
+            "在等它读：最后一个请求之后、它的应答到来之前，你的进程又给它发了别的东西（一条“停止”"
+            "消息？）。除了请求什么都不要发：收齐应答之后关闭你这一端，工作进程的 recv() 会抛出 "
+            f"EOFError，这就是它结束的信号{END1_ZH}。",
+        )
+    if look.ended_fed:
+        held = _named(look.ended_fed)
+        fail(
+            en=f"the worker (pid {worker}) ended right after its last response, while your "
+            f"process (pid {caller}) stood still (the judge had stopped it) and still held "
+            f"its end, {held.en}: the worker's recv() could not raise EOFError then, so the "
+            "worker ended by itself (after a count of requests, or on a message). Let it "
+            "loop until recv() raises EOFError, which happens when you close your end "
+            f"{END1_EN}.",
+            zh=f"工作进程（pid {worker}）发出最后一个应答后马上就结束了，而当时你的进程"
+            f"（pid {caller}）被评测程序暂停着，手里还开着它那一端（{held.zh}）：那时工作进程的 "
+            "recv() 不可能抛出 EOFError，所以它是自己决定结束的（数够了请求，或者收到了某条消息）。"
+            f"让它一直循环，直到 recv() 抛出 EOFError；你关闭自己这一端时就会这样{END1_ZH}。",
+        )
+    if not look.looked:
+        return  # the worker never settled, or would not stop in time: no verdict
+    call = look.caller_wait
+    if call is None:
+        how = Who("", "")
+    elif call[0] in _REAPS:
+        how = Who(" in join()", "（在 join() 里）")
+    else:
+        how = Who(f" in {call[0]}()", f"（在 {call[0]}() 里）")
+    if look.extra:
+        end, size = look.extra[0]
+        where = _named([end])
+        fail(
+            en=f"the judge stopped the worker (pid {worker}) once it had sent its last "
+            f"response, and let your process go on. When your process waited{how.en} for the "
+            f"worker to end, {size} byte(s) waited for the worker on {where.en}: after the "
+            "last response you sent it one more message (a stop message?). The worker must "
+            "end because your end is closed (its recv() raises EOFError), not because of a "
+            f"message {END1_EN}.",
+            zh=f"工作进程（pid {worker}）发出最后一个应答后，评测程序暂停了它，让你的进程继续运行。"
+            f"你的进程等工作进程结束{how.zh}的时候，{where.zh}上有 {size} 字节在等工作进程读："
+            "收到最后一个应答之后，你又给它发了一条消息（“停止”消息？）。工作进程应当因为你关闭了"
+            f"你这一端（它的 recv() 抛出 EOFError）而结束，而不是因为收到某条消息{END1_ZH}。",
+        )
+    if look.feeding:
+        held = _named(look.feeding)
+        fail(
+            en=f"when your process (pid {caller}) waited{how.en} for the worker (pid {worker}) "
+            f"to end, it still held its end of the pipe, {held.en}: while a copy of it is "
+            "open, the worker's recv() cannot raise EOFError, so the worker can only end some "
+            f"other way. Close your end first, then join() the worker {END1_EN}.",
+            zh=f"你的进程（pid {caller}）等工作进程（pid {worker}）结束{how.zh}的时候，手里还开着"
+            f"管道的自己这一端（{held.zh}）：只要它还有一份副本开着，工作进程的 recv() 就不会抛出 "
+            f"EOFError，工作进程只能以别的方式结束。先关闭你这一端，再 join() 工作进程{END1_ZH}。",
+        )
+
+
+def _check_the_death(seen: Seen) -> None:
+    """The judge's look before the worker died: the caller waits in recv(), and only the
+    worker holds the worker's end, so the worker's death is what makes recv() raise."""
+    look = seen.dead
+    if look is None:
+        return  # the worker never got there: the checks after this one say why
+    worker, caller = look.worker, seen.caller
+    if not look.links:
+        fail(
+            en=f"while the worker (pid {worker}) was about to die, the judge found no pipe "
+            f"from it to your process (pid {caller}). Start the worker as a "
+            "multiprocessing.Process; the responses come through a Pipe, and the EOFError "
+            f"from your recv() on it says the worker is gone {DEAD_EN}.",
+            zh=f"工作进程（pid {worker}）快要退出的时候，评测程序没有找到从它通向你的进程"
+            f"（pid {caller}）的任何管道。要用 multiprocessing.Process 启动工作进程；应答经 Pipe "
+            f"传回来，工作进程不在了，由你在它上面的 recv() 抛出 EOFError 来告诉你{DEAD_ZH}。",
+        )
+    for link in look.links:
+        if link.caller_also:
+            held = _named(link.caller_also)
+            fail(
+                en=f"while the worker (pid {worker}) was about to die, your process (pid "
+                f"{caller}) still held a copy of the worker's end, {held.en}. Your recv() "
+                "raises EOFError only once every copy of the worker's end is closed: with "
+                "this one open it can never see the worker die. Close it right after start(), "
+                "and let recv() raise the EOFError; don't find the death with is_alive() and "
+                f"raise one yourself {DEAD_EN}.",
+                zh=f"工作进程（pid {worker}）快要退出的时候，你的进程（pid {caller}）手里还有工作"
+                f"进程那一端的副本（{held.zh}）。只有工作进程那一端的所有副本都关闭了，你的 recv() "
+                "才会抛出 EOFError：这份副本开着，它就永远看不到工作进程退出。start() 之后马上关闭"
+                "它，让 recv() 抛出 EOFError；不要用 is_alive() 去发现工作进程死了、再自己抛出一个"
+                f"{DEAD_ZH}。",
+            )
+    if look.switches is not None and look.switches > WOKEN:
+        fail(
+            en=f"while the judge held the worker (pid {worker}) for {HOLD_S:g} s before it "
+            f"died, your process (pid {caller}) woke up {look.switches} times or more: it "
+            "polled (poll(timeout), is_alive(), sleep()) instead of waiting. Wait in recv(): "
+            "it returns the response, or raises EOFError as soon as the worker is gone "
+            f"{DEAD_EN}.",
+            zh=f"评测程序让工作进程（pid {worker}）在退出前停留了 {HOLD_S:g} 秒，这期间你的进程"
+            f"（pid {caller}）醒来了至少 {look.switches} 次：它在轮询（poll(timeout)、is_alive()、"
+            "sleep()），而不是在等待。就在 recv() 里等：它要么返回应答，要么在工作进程一不在了就"
+            f"抛出 EOFError{DEAD_ZH}。",
+        )
+
+
 @pytest.mark.points(3)
 def test_one_worker_answers_each_request(student):
     requests = _requests()
@@ -688,8 +1030,12 @@ def test_one_worker_answers_each_request(student):
 @pytest.mark.points(3)
 def test_the_worker_ends_at_eof(student):
     requests = _requests()
-    seen = _watch(student, f"ask(handler, {requests!r})", _ask_scenario, "answer", requests)
+    seen = _watch(
+        student, f"ask(handler, {requests!r})", _ask_scenario, "answer", requests,
+        on_line=functools.partial(_look_at_the_eof, repr(requests[-1])),
+    )  # fmt: skip
     worker = _check_answers(seen, requests)
+    _check_the_eof(seen, worker.pid)
     check(
         worker.pid in {peer.pid for peer in seen.from_("farewell")},
         en=f"the worker (pid {worker.pid}) never returned from its function: it was ended "
@@ -734,7 +1080,7 @@ def test_big_messages_one_at_a_time(student):
 def test_a_dead_worker_is_an_eof_error(student):
     requests = ["one", "two", STOP, "four"]
     label = f"ask(handler, {requests!r})"
-    seen = _watch(student, label, _ask_scenario, "fragile", requests)
+    seen = _watch(student, label, _ask_scenario, "fragile", requests, on_line=_look_at_the_death)
     outcome = _not_hung(
         seen,
         f"The handler ends the worker (exit code 7) at the request {STOP!r}, so its answer "
@@ -763,6 +1109,7 @@ def test_a_dead_worker_is_an_eof_error(student):
             "应答。让 recv() 抛出的 EOFError 传出去：拿到一个列表的调用者无从知道少了应答"
             f"{DEAD_ZH}。",
         )
+    _check_the_death(seen)
     error = outcome.error
     if error is None:
         raise outcome.as_problem()
