@@ -3,26 +3,34 @@
 The judge observes; the sandbox only acts. Every student call runs in a sandbox process, the
 *caller*, and every verdict rests on what this test process saw of it from outside:
 
-* ``outcome.zombies`` / ``outcome.descendants``: the process table the moment the call
-  returned (unreaped children; processes still running below the caller);
+* the judge's channel (Parts 1 and 2): every child of ``reap_all`` asks the judge, right
+  after its fork and before the student's code in it runs, how to end; every child of
+  ``reap_while_working`` asks it for its go. The judge answers from what it reads itself:
+  which child a thread of the caller is blocked waiting for (``/proc/<pid>/task/*/syscall``:
+  ``wait4`` or ``waitid``), which children the caller holds (``/proc``), whether the child
+  let go before is gone (reaped). So a child ends only while ``reap_all`` waits for it, and
+  the endings the judge imposes and the order in which it lets the poller's children go
+  stay in this process: no code in the sandbox can read them before the children end. After
+  each call the caller asks the judge to look at what is left below it, and waits;
+* ``outcome.zombies`` / ``outcome.descendants`` (Part 3): the process table the moment the
+  call returned (unreaped children; processes still running below the caller);
 * ``outcome.escaped``: orphans re-parented to the judge (a child subreaper) and still running
   when the run ended — a detached grandchild;
 * ``outcome.timeline``: every process seen below the caller (and adopted by the judge), with
   its parent and the states it was seen in — read here only for processes that are sure to
   be there at the last sample, the moment the call returned (a zombie kept by a running
   task, an adopted orphan): the periodic samples thin out on a busy machine;
-* ``running.children()``: the judge's own look at the caller's children, as often as it
-  wants, while a started scenario runs (Part 2: one live child per task, all at once);
 * ``outcome.fell_through``: forked children that left the student's function (returned,
   raised, ``sys.exit``) instead of ending with ``os._exit``;
 * and results only real work can produce: exit statuses the judge chose at random and imposed
-  on the children itself, children let go in an order drawn at random, one at a time, by a
-  ``work()`` that opens its gate only while the caller holds the right number of children.
+  on the children itself, children let go in an order drawn at random, one at a time, only
+  while the caller holds exactly the children not yet let go and its ``work()`` goes on.
 
-Parts 2 and 3 take callables, so they run through scenarios: trusted functions of this file
-that run the student's function in the sandbox. What a scenario records there (how often
-``work()`` ran, what a task saw) only explains a failure in its message; it never makes a
-test pass. Nothing waits with a sleep: a sleep is only the work a child simulates.
+Every call runs through a scenario: a trusted function of this file that runs the student's
+function in the sandbox (Parts 2 and 3 take callables; Part 1's children ask the judge).
+What a scenario records there (how often ``work()`` ran, what a task saw) only explains a
+failure in its message; it never makes a test pass. Nothing waits with a sleep: a sleep is
+only the work a child simulates.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import resource
 import select
 import signal
 import time
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import pytest
@@ -41,11 +50,13 @@ import pytest
 from grader.spec import (
     Msg,
     Outcome,
+    Running,
+    channel,
     check,
     check_every_child_used_os_exit,
     fail,
-    holds_within,
     probe,
+    syscalls,
 )
 
 # README references (checked by `grader verify` against the headings of both READMEs).
@@ -81,12 +92,17 @@ SIGNALLED = [3, -signal.SIGKILL, 0, -signal.SIGTERM, -signal.SIGUSR1]
 REAPED = [0, 3, 0, 255, -signal.SIGKILL, 1]
 IMPOSED = [0, 1, 2, 3, 4]  # the codes asked for while the judge imposes other endings
 PROOF = [9, 8]  # every test of Part 1 ends with this call, whose endings the judge imposes
-# Each child of reap_all is held BASE_S + (n - 1 - k) * GAP_S after its fork (k: its fork
-# index) before its own code runs: the children end in the reverse order of their forks, so a
-# result that follows the order of os.wait() shows.
-BASE_S = 0.02
-GAP_S = 0.05
 IMPOSED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP, signal.SIGALRM, signal.SIGTERM)
+RUN_S = 11.0  # the most one scenario of Part 1 may take (the test's own deadline is 15 s)
+STALL_S = 4.0  # a child held this long while the caller waited for none of them: stuck
+HOLD_S = 8.0  # how long a child waits for the judge's word before it gives up ...
+GAVE_UP = 99  # ... and ends with this code
+_TALK = channel.talk  # taken before the student's module is imported into the sandbox
+
+# How a thread that waits for a child shows in its syscall file (Linux <sys/wait.h>).
+_WNOHANG, _WEXITED, _WNOWAIT = 1, 4, 0x01000000
+_P_ALL, _P_PID, _P_PGID, _P_PIDFD = 0, 1, 2, 3
+_ANY = -1  # "waits for any child" (wait4(-1), wait4(0), waitid(P_ALL) ...)
 
 
 def _code_name(code: int, lang: str = "en") -> str:
@@ -99,43 +115,47 @@ def _code_name(code: int, lang: str = "en") -> str:
     return f"以 {code} 退出" if lang == "zh" else f"exit {code}"
 
 
-def _reap_scenario(
-    module: ModuleType, runs: list[list[int]], imposed: list[int | None]
-) -> list[object] | None:
-    """Scenario: ``reap_all(codes)`` for each run, in one process, with children held apart.
+def _reap_scenario(module: ModuleType, runs: list[list[int]], address: str) -> list[object] | None:
+    """Scenario: ``reap_all(codes)`` for each run, in one process, every child held by the judge.
 
-    Each child is held after its fork (BASE_S, plus GAP_S for each child forked after it), so
-    the children end in the reverse order of their forks. Where ``imposed[i]`` is not None,
-    every child of run i then ends as the judge says (an exit code, or minus a signal) before
-    the student's code in the child runs.
+    Right after its fork, before the student's code in it runs, each child of the caller asks
+    the judge how to end: ``own`` (the student's code in the child runs), or an ending the
+    judge imposes (an exit code, or minus a signal). Nothing in this process knows the
+    answers, and the judge gives one only while the caller waits for that child (see
+    :func:`_next_to_end`). After each call the caller asks the judge to look at what is left
+    below it, and waits for the look.
     """
     caller = os.getpid()
-    state: dict[str, int | None] = {"forks": 0, "first": 0, "n": 0, "ending": None}
-
-    def in_parent() -> None:
-        if os.getpid() == caller:
-            state["forks"] = int(state["forks"] or 0) + 1
+    state = {"run": -1}
 
     def in_child() -> None:
-        if os.getppid() != caller:
-            return  # not a child of the caller (a grandchild, or the scenario's own fork)
-        k = int(state["forks"] or 0) - int(state["first"] or 0)
-        later = max(0, int(state["n"] or 0) - 1 - k)
-        time.sleep(BASE_S + later * GAP_S)  # the child's "work": it ends after its later siblings
-        ending = state["ending"]
-        if ending is not None:
-            if ending < 0:
-                os.kill(os.getpid(), -ending)
-            os._exit(ending if ending >= 0 else 1)
+        run = state["run"]
+        if os.getppid() != caller or run < 0:
+            return  # not a child of reap_all (a grandchild, or a fork between the calls)
+        try:
+            answer = _TALK(address, f"ending {run}", HOLD_S)
+        except OSError:  # the judge did not answer in time, or is gone
+            answer = ""
+        if answer == "own":
+            return
+        try:
+            ending = int(answer)
+        except ValueError:
+            os._exit(GAVE_UP)
+        if ending < 0:
+            os.kill(os.getpid(), -ending)
+        os._exit(ending if ending >= 0 else 1)
 
-    os.register_at_fork(after_in_parent=in_parent, after_in_child=in_child)
+    os.register_at_fork(after_in_child=in_child)
     results: list[object] = []
-    for codes, ending in zip(runs, imposed, strict=True):
-        state.update(first=state["forks"], n=len(codes), ending=ending)
+    for run, codes in enumerate(runs):
+        state["run"] = run
         result = module.reap_all(list(codes))
         if os.getpid() != caller:
             return None  # a child came back out of reap_all: the sandbox reports it
+        state["run"] = -1
         results.append(result)
+        _TALK(address, f"returned {run}", RUN_S)
     return results
 
 
@@ -144,25 +164,330 @@ def _imposed_ending(rng: random.Random, signalled: bool) -> int:
     return -int(rng.choice(IMPOSED_SIGNALS)) if signalled else rng.randrange(100, 255)
 
 
-def _reap(student, runs: list[list[int]], imposed: list[int | None] | None = None):
-    """Run reap_all on each of ``runs`` in one sandbox, then once more on PROOF with endings the
-    judge imposes (unless ``imposed`` is given): results nobody can know without waiting."""
-    if imposed is None:
+def _children(pid: int) -> list[probe.Proc]:
+    """The children of ``pid`` now, zombies included (its own /proc entries: cheap)."""
+    rows = (probe.read(child) for child in probe.child_pids(pid))
+    return [row for row in rows if row is not None and row.ppid == pid]
+
+
+def _signed(value: int) -> int:
+    """A 32-bit argument (a pid, an id) as the syscall file shows it: unsigned, 64 bits."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _pidfd_pid(caller: int, fd: int) -> int | None:
+    """The process a pidfd of ``caller`` refers to (its fdinfo's ``Pid:``)."""
+    try:
+        with open(f"/proc/{caller}/fdinfo/{fd}") as f:
+            for line in f:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _waits_for(caller: int, call: syscalls.Call) -> int | None:
+    """The child a thread blocked in ``call`` waits to reap: a pid, _ANY, or None (no such
+    wait: not a wait call, WNOHANG, or waitid with WNOWAIT, which leaves the child a zombie)."""
+    if call.name == "wait4" and not call.args[2] & _WNOHANG:
+        pid = _signed(call.args[0])
+        return pid if pid > 0 else _ANY
+    if call.name == "waitid":
+        kind, ident, options = call.args[0], _signed(call.args[1]), call.args[3]
+        if not options & _WEXITED or options & (_WNOHANG | _WNOWAIT):
+            return None
+        if kind == _P_PID:
+            return ident
+        if kind == _P_PIDFD:
+            return _pidfd_pid(caller, ident)
+        if kind in (_P_ALL, _P_PGID):
+            return _ANY
+    return None
+
+
+def _sigchld_ignored(pid: int) -> bool:
+    mask = probe.status_field(pid, "SigIgn")
+    try:
+        return bool(int(mask or "0", 16) >> (signal.SIGCHLD - 1) & 1)
+    except ValueError:
+        return False
+
+
+def _youngest(held: dict[int, channel.Peer]) -> int:
+    """The held child forked last (its start time, then its pid)."""
+    return max(held, key=lambda pid: (held[pid].row.start if held[pid].row else 0, pid))
+
+
+def _there(child: probe.Proc | None, running: bool = False) -> bool:
+    """``child`` (a row read before) is still in the process table (and running code)."""
+    if child is None:
+        return False
+    now = probe.read(child.pid)
+    if now is None or now.start != child.start:
+        return False  # gone, or its pid taken by another process
+    return now.running_code if running else True
+
+
+def _next_to_end(caller: int, held: dict[int, channel.Peer], last: probe.Proc | None) -> int | None:
+    """The held child the judge lets end now, or None. Raises syscalls.Hidden.
+
+    The judge reads what the caller's threads are blocked in (/proc/<pid>/task/*/syscall).
+    It lets a child go only while a thread of the caller waits to reap it: in wait4 or
+    waitid for that pid, or for any child — then the youngest held child, and only once every
+    live child of the caller is held (the forks are over), read twice around the look. And
+    only one at a time: the child let go before must be gone from the process table (reaped),
+    none may be a zombie, and SIGCHLD must not be ignored (the kernel would reap it, and the
+    caller would learn nothing from its wait). So no status reaches the caller but through its
+    own wait, and every child is reaped before the next one ends.
+
+    Where the judge cannot read those files (not x86_64 or aarch64, or hidden by the kernel's
+    policy) it gives no verdict on how the caller waits: it lets the youngest held child go
+    once the forks are over and the one before has ended.
+    """
+    calls = syscalls.threads(caller)
+    kids = _children(caller)
+    live = {p.pid for p in kids if not p.zombie}
+    if calls is None:
+        if _there(last, running=True):
+            return None
+        return _youngest(held) if live and live <= held.keys() else None
+    if _there(last):
+        return None
+    if any(p.zombie for p in kids) or _sigchld_ignored(caller):
+        return None
+    any_child = False
+    for call in calls:
+        target = _waits_for(caller, call)
+        if target in held:
+            return target
+        any_child = any_child or target == _ANY
+    if not any_child or not live or not live <= held.keys():
+        return None
+    again = syscalls.threads(caller)  # still the same waits: no fork happened in between
+    if again is None or [c.line for c in again] != [c.line for c in calls]:
+        return None
+    return _youngest(held)
+
+
+def _doing(caller: int) -> tuple[str, str]:
+    """What the caller's threads are in now, for a message (English, Chinese)."""
+    try:
+        calls = syscalls.threads(caller) or []
+    except syscalls.Hidden:
+        calls = []
+    en, zh = [], []
+    for call in calls:
+        if not call.blocked:
+            en.append("running (on a CPU: busy, or polling)")
+            zh.append("正在运行（占着 CPU：忙循环，或者在轮询）")
+        elif call.name == "waitid" and call.args[3] & _WNOWAIT:
+            en.append("waitid with WNOWAIT (it waits, but reaps nothing)")
+            zh.append("带 WNOWAIT 的 waitid（它会等，但什么也不回收）")
+        elif call.name in syscalls.SLEEPS or call.name in syscalls.SELECTS:
+            en.append(f"{call.name} (sleeping)")
+            zh.append(f"{call.name}（在睡眠）")
+        else:
+            target = _waits_for(caller, call)
+            if target is not None and target != _ANY:
+                en.append(f"{call.name} for pid {target}, which is not one of the waiting children")
+                zh.append(f"{call.name}，等的是 pid {target}，不是正在等待的子进程之一")
+            else:
+                en.append(call.name)
+                zh.append(call.name)
+    if not en:
+        return "(nothing the judge could read)", "（评测程序什么也没读到）"
+    return "; ".join(dict.fromkeys(en)), "；".join(dict.fromkeys(zh))
+
+
+@dataclass
+class _Reaping:
+    """What the judge saw while it served one scenario of Part 1."""
+
+    asked: dict[int, int] = field(default_factory=dict)  # child pid -> its run: it asked
+    answered: dict[int, int] = field(default_factory=dict)  # child pid -> its run: let go
+    returned: int = 0  # calls of reap_all that returned (and were looked at)
+    unwaited: dict[int, list[int]] = field(default_factory=dict)  # run -> children not let go
+    left: dict[int, list[probe.Proc]] = field(default_factory=dict)  # run -> below at return
+    stalled: list[int] = field(default_factory=list)  # children held STALL_S, nobody waiting
+    doing: tuple[str, str] = ("", "")  # what the caller was in, then
+    hidden: bool = False  # the caller made itself non-dumpable
+    ignored: bool = False  # SIGCHLD ignored in the caller while children were held
+
+    @property
+    def trouble(self) -> bool:
+        return bool(
+            self.stalled or self.hidden or any(self.unwaited.values()) or any(self.left.values())
+        )
+
+
+def _serve_reap_all(
+    judge: channel.Channel, running: Running, endings: list[int | None]
+) -> _Reaping:
+    """Answer the children of each reap_all as :func:`_next_to_end` allows, and look at what
+    is below the caller each time a call returns. Ends when the scenario does, at the first
+    trouble (the run is then stopped), or after RUN_S."""
+    caller = running.pid
+    seen = _Reaping()
+    held: dict[int, channel.Peer] = {}
+    since: dict[int, float] = {}
+    last: probe.Proc | None = None
+    end = time.monotonic() + RUN_S
+    while time.monotonic() < end and not running.finished():
+        for said in judge.new_lines():
+            peer, words = said.peer, said.text.split()
+            if peer.pid == caller and words == ["returned", str(seen.returned)]:
+                run = seen.returned
+                seen.unwaited[run] = [p for p, r in seen.asked.items() if r == run and p in held]
+                seen.left[run] = probe.descendants(caller, probe.subtree([caller]))
+                seen.returned += 1
+                peer.answer("ok")
+                if seen.trouble:
+                    return seen
+            elif (
+                said.first
+                and words == ["ending", str(seen.returned)]
+                and seen.returned < len(endings)
+                and peer.row is not None
+                and peer.row.ppid == caller
+                and peer.pid not in seen.asked
+            ):
+                held[peer.pid] = peer
+                since[peer.pid] = time.monotonic()
+                seen.asked[peer.pid] = seen.returned
+        if not held:
+            continue
+        try:
+            pick = _next_to_end(caller, held, last)
+        except syscalls.Hidden:
+            seen.hidden = True
+            return seen
+        if pick is None:
+            seen.ignored = seen.ignored or _sigchld_ignored(caller)
+            if time.monotonic() - min(since.values()) > STALL_S:
+                seen.stalled = sorted(held)
+                seen.doing = _doing(caller)
+                return seen
+            continue
+        peer = held.pop(pick)
+        del since[pick]
+        ending = endings[seen.asked[pick]]
+        peer.answer("own" if ending is None else str(ending))
+        seen.answered[pick] = seen.asked[pick]
+        last = peer.row
+    return seen
+
+
+def _reap(student, runs: list[list[int]], endings: list[int | None] | None = None):
+    """Run reap_all on each of ``runs`` in one sandbox, then once more on PROOF with an ending
+    the judge imposes (unless ``endings`` is given). The judge holds every child and lets it
+    end only while reap_all waits for it; the endings it imposes never enter the sandbox
+    before the child ends: results nobody can know without waiting."""
+    if endings is None:
         runs = [*runs, PROOF]
-        imposed = [None] * (len(runs) - 1) + [_imposed_ending(random.Random(), False)]
+        endings = [None] * (len(runs) - 1) + [_imposed_ending(random.Random(), False)]
     label = ", then ".join(f"reap_all({codes})" for codes in runs)
-    outcome = student.options(label=label).run_scenario(_reap_scenario, runs, imposed)
+    with channel.Channel("04") as judge:
+        running = student.options(label=label).start_scenario(_reap_scenario, runs, judge.address)
+        seen = _serve_reap_all(judge, running, endings)
+        done = running.finished() or seen.trouble
+        outcome = running.stop() if done else running.time_out()
     _check_os_exit(outcome, f" {P1_EN}", P1_ZH)
+    if outcome.error is not None:
+        raise outcome.as_problem()
+    _check_waited(seen, runs)
+    if outcome.timed_out:
+        raise outcome.as_problem()
     results = outcome.value_or_raise()
     check(
         isinstance(results, list) and len(results) == len(runs),
         en=f"{label}: the calls did not all return",
         zh=f"{label}：这几次调用没有都正常返回",
     )
-    for codes, ending, got in zip(runs, imposed, results, strict=True):
+    for codes, ending, got in zip(runs, endings, results, strict=True):
         if ending is not None:
             _check_imposed(codes, ending, got)
-    return outcome, results
+    return seen, results
+
+
+def _check_waited(seen: _Reaping, runs: list[list[int]]) -> None:
+    """Every child of every call was let go while the caller waited for it."""
+    check(
+        not seen.hidden,
+        en="the caller made itself non-dumpable (prctl PR_SET_DUMPABLE), so the judge could "
+        "not see what it was waiting for, and it lets a child end only while reap_all waits "
+        f"for it. Leave the process as it is {P1_EN}.",
+        zh="调用者把自己设成了不可转储（prctl PR_SET_DUMPABLE），评测程序因此看不到它在等什么；"
+        "而评测程序只在 reap_all 等待某个子进程时才让那个子进程结束。"
+        f"不要改动进程的这个属性{P1_ZH}。",
+    )
+    if seen.stalled:
+        run = seen.asked[seen.stalled[0]]
+        if seen.ignored:
+            why_en = (
+                "SIGCHLD was ignored (SIG_IGN): the kernel then reaps every child itself, and "
+                "a wait reports nothing. Leave SIGCHLD as it is in reap_all"
+            )
+            why_zh = (
+                "SIGCHLD 被设成了忽略（SIG_IGN）：这时内核会自己回收每个子进程，wait 什么也"
+                "报告不了。reap_all 里不要改动 SIGCHLD"
+            )
+        else:
+            why_en = f"each time the judge looked, reap_all was in: {seen.doing[0]}"
+            why_zh = f"评测程序每次去看，reap_all 都在：{seen.doing[1]}"
+        fail(
+            en=f"reap_all({runs[run]}): {len(seen.stalled)} of its children waited "
+            f"{STALL_S:g} s to end. In this test a child ends only while its parent waits for "
+            "it: the judge holds each child right after its fork, and lets it go on only once "
+            "it sees reap_all blocked in os.waitpid(pid, 0) for that child (or in os.wait() "
+            f"for any child), and only once the child before it has been reaped. {why_en}. "
+            "Fork the children, then call os.waitpid(pid, 0) once for each pid: it blocks "
+            f"until that child has ended and reaps it {P1_EN}.",
+            zh=f"reap_all({runs[run]})：它有 {len(seen.stalled)} 个子进程等了 {STALL_S:g} 秒"
+            "也没能结束。在这个测试里，子进程只有在父进程等待它的时候才能结束：评测程序在每个子"
+            "进程 fork 之后立即把它拦住，只有看到 reap_all 阻塞在针对这个子进程的 "
+            "os.waitpid(pid, 0) 里（或者阻塞在等待任意子进程的 os.wait() 里），而且前一个子进程"
+            f"已经被回收，才放它继续。{why_zh}。先 fork 出子进程，再对每个 pid 调用一次 "
+            f"os.waitpid(pid, 0)：它会阻塞到那个子进程结束，并把它回收{P1_ZH}。",
+        )
+    for run, below in sorted(seen.left.items()):
+        _check_nothing_below(runs[run], below, seen.unwaited.get(run, []))
+
+
+def _check_nothing_below(codes: list[int], below: list[probe.Proc], unwaited: list[int]) -> None:
+    """When ``reap_all(codes)`` returned, the judge found ``below`` the caller; ``unwaited``:
+    its children that were still waiting for the judge to let them end."""
+    zombies = [p for p in below if p.zombie]
+    live = [p for p in below if not p.zombie]
+    check(
+        not zombies,
+        en=f"when reap_all({codes}) returned, {len(zombies)} of its children were zombies: "
+        f"{probe.describe_all(zombies)}. A child that has ended stays in the process table "
+        "(state Z, <defunct>) until its parent collects its status. os.wait() collects "
+        "exactly ONE child per call, and a child nobody waits for stays a zombie as long as "
+        f"the parent lives. Call os.waitpid(pid, 0) once for every child you forked {P1_EN}.",
+        zh=f"reap_all({codes}) 返回时，它有 {len(zombies)} 个子进程是僵尸："
+        f"{probe.describe_all(zombies)}。子进程结束以后会一直留在进程表里（状态 Z，"
+        "<defunct>），直到父进程取走它的退出状态。每调用一次 os.wait() 只能回收一个子进程，"
+        "没人等待的子进程会在父进程活着的时候一直当僵尸。对 fork 出来的每个子进程都调用一次 "
+        f"os.waitpid(pid, 0){P1_ZH}。",
+    )
+    check(
+        not live and not unwaited,
+        en=f"when reap_all({codes}) returned, these processes were still running below it: "
+        f"{probe.describe_all(live) or unwaited}. In this test a child ends only while its "
+        "parent waits for it (the judge holds each child right after its fork), so reap_all "
+        "never waited for these, and whatever it returned for them did not come from their "
+        "wait status. Call os.waitpid(pid, 0) once for every child you forked: it blocks until "
+        f"that child has ended (WNOHANG does not wait), and reaps it {P1_EN} {STATUS_EN}.",
+        zh=f"reap_all({codes}) 返回时，它下面还有这些进程在运行："
+        f"{probe.describe_all(live) or unwaited}。在这个测试里，子进程只有在父进程等待它的时候"
+        "才能结束（评测程序在每个子进程 fork 之后立即把它拦住），所以 reap_all 根本没有等过"
+        "这几个，它为它们返回的结果也不可能来自它们的等待状态。对 fork 出来的每个子进程都调用"
+        "一次 os.waitpid(pid, 0)：它会阻塞到那个子进程结束为止（加了 WNOHANG 就不会等），"
+        f"并把它回收{P1_ZH}{STATUS_ZH}。",
+    )
 
 
 def _check_imposed(asked: list[int], ending: int, got: object) -> None:
@@ -227,11 +552,12 @@ def _check_codes(asked: list[int], got: object, expected: list[int] | None = Non
             )
     if sorted(got) == sorted(want):
         fail(
-            en=head_en + "The right results in the wrong order. Here the children ended in the "
-            "reverse order of their forks: result i belongs to the child forked for codes[i], "
-            "whichever ends first. Wait for each pid with os.waitpid(pid, 0), or remember which "
-            f"pid had which index {P1_EN}.",
-            zh=head_zh + "结果都对，但顺序错了。这次子进程结束的先后正好和 fork 的顺序相反："
+            en=head_en + "The right results in the wrong order. Here, whenever reap_all "
+            "waited for any child, the one forked last ended first: result i belongs to the "
+            "child forked for codes[i], whichever ends first. Wait for each pid with "
+            f"os.waitpid(pid, 0), or remember which pid had which index {P1_EN}.",
+            zh=head_zh + "结果都对，但顺序错了。这次只要 reap_all 等待任意一个子进程，"
+            "最后 fork 的那个就最先结束："
             "第 i 个结果属于为 codes[i] fork 出来的那个子进程，与谁先结束无关。可以对每个 pid "
             f"依次调用 os.waitpid(pid, 0)，或者记下每个 pid 对应的下标{P1_ZH}。",
         )
@@ -266,30 +592,19 @@ def test_results_come_from_the_wait_status(student):
 
 @pytest.mark.points(2)
 def test_every_child_is_reaped(student):
-    outcome, results = _reap(student, [REAPED])
+    """Each child ends only while reap_all waits for it, and only once the child let go before
+    it has been reaped (see _next_to_end); after each call the caller asks the judge to look
+    at what is left below it before it goes on (_reap fails zombies and running children
+    there, in every test of Part 1)."""
+    seen, results = _reap(student, [REAPED])
     check(
-        not outcome.zombies,
-        en=f"when reap_all({REAPED}) returned, {len(outcome.zombies)} of its children were "
-        f"zombies: {probe.describe_all(outcome.zombies)}. A child that has ended stays in the "
-        "process table (state Z, <defunct>) until its parent collects its status. os.wait() "
-        "collects exactly ONE child per call, and a child nobody waits for stays a zombie as "
-        "long as the parent lives. Call os.waitpid(pid, 0) once for every child you forked "
-        f"{P1_EN}.",
-        zh=f"reap_all({REAPED}) 返回时，它有 {len(outcome.zombies)} 个子进程是僵尸："
-        f"{probe.describe_all(outcome.zombies)}。子进程结束以后会一直留在进程表里（状态 Z，"
-        "<defunct>），直到父进程取走它的退出状态。每调用一次 os.wait() 只能回收一个子进程，"
-        "没人等待的子进程会在父进程活着的时候一直当僵尸。对 fork 出来的每个子进程都调用一次 "
-        f"os.waitpid(pid, 0){P1_ZH}。",
-    )
-    check(
-        not outcome.descendants,
-        en=f"when reap_all({REAPED}) returned, these processes were still running below it: "
-        f"{probe.describe_all(outcome.descendants)}. Wait until every child has ended "
-        "(os.waitpid(pid, 0) blocks until it has; WNOHANG does not wait) before returning "
-        f"{P1_EN}.",
-        zh=f"reap_all({REAPED}) 返回时，它下面还有这些进程在运行："
-        f"{probe.describe_all(outcome.descendants)}。返回之前要等每个子进程都结束"
-        f"（os.waitpid(pid, 0) 会阻塞到它结束为止；加了 WNOHANG 就不会等）{P1_ZH}。",
+        len(seen.answered) >= len(REAPED) + len(PROOF),
+        en=f"reap_all({REAPED}) and reap_all({PROOF}) should have forked "
+        f"{len(REAPED) + len(PROOF)} children, and the judge let only {len(seen.answered)} "
+        f"end: fork one child per code, with os.fork() {P1_EN}.",
+        zh=f"reap_all({REAPED}) 和 reap_all({PROOF}) 一共应当 fork {len(REAPED) + len(PROOF)} "
+        f"个子进程，评测程序却只放行了 {len(seen.answered)} 个：每个退出码 fork 一个子进程，"
+        f"用 os.fork(){P1_ZH}。",
     )
     _check_codes(REAPED, results[0])
 
@@ -299,9 +614,8 @@ def test_every_child_is_reaped(student):
 TASKS = 5  # odd on purpose
 SLICE_S = 0.02  # one slice of the caller's other work (the work() the test gives)
 WORK_PER_CHILD = 4  # slices of work, after the last child let go was reaped, before the next
-GATE_S = 6.0  # how long a child waits for the work to let it go before giving up
+GATE_S = 6.0  # how long a child waits for the judge to let it go before giving up
 RAISING = 2  # how many tasks raise in test_poller_survives_a_task_that_raises
-SEEN = "judge-saw-them"  # the file the judge writes once it has seen every child at once
 
 
 def _release_order(rng: random.Random, n: int) -> list[int]:
@@ -326,31 +640,33 @@ def _child_count(pid: int) -> int:
 
 
 def _poll_scenario(
-    module: ModuleType, order: list[int], raising: list[int], more: bool, judge: str | None
+    module: ModuleType, n: int, raising: list[int], more: bool, address: str
 ) -> dict[str, object] | None:
     """Scenario: children that can only end as the caller's work() goes on, one at a time.
 
-    Child ``i`` runs task ``i``: it waits up to GATE_S for a byte on its own gate (a pipe),
-    then returns (or raises TaskFailed, for ``i`` in ``raising``). ``work()`` is the caller's
-    other work, one SLICE_S slice per call. It lets the children go in ``order``: the next one
-    after WORK_PER_CHILD slices done while the caller holds exactly the children not yet let
-    go (so only once every child is forked, and the child let go before has been reaped), and,
-    with ``judge`` (a folder), only once the judge has written there that it saw them all.
-    A poller that blocks or sleeps instead of working stalls them all.
+    Child ``i`` runs task ``i``: it asks the judge for its go (and waits up to GATE_S), then
+    returns (or raises TaskFailed, for ``i`` in ``raising``). ``work()`` is the caller's other
+    work, one SLICE_S slice per call; after WORK_PER_CHILD slices done while the caller holds
+    exactly the children not yet let go (so only once every child is forked, and the child
+    let go before has been reaped), it asks the judge to let the next child go. The judge
+    alone knows which one (the order is drawn there and never enters this process), and it
+    checks the caller's children itself first (see :func:`_serve_poller`). A poller that
+    blocks or sleeps instead of working stalls them all. After each call the caller asks the
+    judge to look at what is left below it.
 
     With ``more``: first ``reap_while_working([], work)``, and after the gated call a second
     call with three tasks that return at once (nothing of the first call may leak into it).
     """
     caller = os.getpid()
-    n = len(order)
-    gates = [os.pipe() for _ in range(n)]
     state = {"released": 0, "slices": 0, "calls": 0}
-    seen_flag = os.path.join(judge, SEEN) if judge else None
 
     def make_task(i: int):
         def task() -> None:
-            ready, _, _ = select.select([gates[i][0]], [], [], GATE_S)
-            if ready and i in raising:
+            try:
+                answer = _TALK(address, f"task {i}", GATE_S)
+            except OSError:  # no go in time: give up
+                answer = ""
+            if answer == "go" and i in raising:
                 raise TaskFailed(f"task {i} failed (the judge made it raise)")
 
         return task
@@ -361,13 +677,16 @@ def _poll_scenario(
         state["calls"] += 1
         time.sleep(SLICE_S)  # the other work itself: one slice of it
         k = state["released"]
-        if k >= n or (seen_flag and not os.path.exists(seen_flag)):
-            return  # all let go, or the judge has not seen the children yet
-        if _child_count(caller) != n - k:
-            return  # not yet all forked, or the child let go last not yet reaped
+        if k >= n or _child_count(caller) != n - k:
+            return  # all let go; or not yet all forked, or the last one let go not yet reaped
         state["slices"] += 1
-        if state["slices"] >= WORK_PER_CHILD:
-            os.write(gates[order[k]][1], b"go")
+        if state["slices"] < WORK_PER_CHILD:
+            return
+        try:
+            answer = _TALK(address, "release", GATE_S)
+        except OSError:
+            answer = ""
+        if answer == "released":
             state["released"] = k + 1
             state["slices"] = 0
 
@@ -385,11 +704,80 @@ def _poll_scenario(
     seen["result"] = module.reap_while_working([make_task(i) for i in range(n)], work)
     if os.getpid() != caller:
         return None  # a child came back out of reap_while_working: the sandbox reports it
+    _TALK(address, "returned", GATE_S)
     seen.update(calls=state["calls"], released=state["released"])
     if more:
         seen["again"] = module.reap_while_working([lambda: None] * 3, idle)
         if os.getpid() != caller:
             return None
+        _TALK(address, "returned", GATE_S)
+    return seen
+
+
+@dataclass
+class _Polling:
+    """What the judge saw while it served one scenario of Part 2."""
+
+    most: int = 0  # the most live children of the caller at one look
+    released: int = 0  # children the judge let go
+    tasks: dict[int, channel.Peer] = field(default_factory=dict)  # index -> its child, waiting
+    left: list[list[probe.Proc]] = field(default_factory=list)  # below the caller at returns
+    blocked: str = ""  # a wait a thread of the caller was blocked in when work() asked
+
+
+def _may_release(caller: int, order: list[int], seen: _Polling) -> bool:
+    """The next child may go: the judge has seen every child alive at once, the caller holds
+    exactly the children not yet let go, each waiting for its go, and no zombie, and no
+    thread of the caller is blocked waiting for a child (work() done by a helper thread
+    beside a blocking wait is not a poller that keeps working)."""
+    k = seen.released
+    if k >= len(order) or seen.most < len(order):
+        return False
+    try:
+        calls = syscalls.threads(caller) or []
+    except syscalls.Hidden:
+        return False
+    for call in calls:
+        if _waits_for(caller, call) is not None:
+            seen.blocked = call.name
+            return False
+    waiting = [seen.tasks.get(i) for i in order[k:]]
+    if any(peer is None or peer.ended for peer in waiting):
+        return False
+    kids = _children(caller)
+    if any(p.zombie for p in kids):
+        return False
+    return {p.pid for p in kids} == {peer.pid for peer in waiting if peer is not None}
+
+
+def _serve_poller(judge: channel.Channel, running: Running, order: list[int]) -> _Polling:
+    """Count the caller's live children, let them go in ``order`` when work() asks and
+    :func:`_may_release` allows, and look below the caller when a call returns."""
+    caller = running.pid
+    seen = _Polling()
+    end = time.monotonic() + GATE_S + 3.0
+    while time.monotonic() < end and not running.finished():
+        seen.most = max(seen.most, sum(1 for p in _children(caller) if not p.zombie))
+        for said in judge.new_lines():
+            peer, words = said.peer, said.text.split()
+            if peer.pid == caller and said.text == "release":
+                go = _may_release(caller, order, seen)
+                if go:
+                    seen.tasks[order[seen.released]].answer("go")
+                    seen.released += 1
+                peer.answer("released" if go else "wait")
+            elif peer.pid == caller and said.text == "returned":
+                seen.left.append(probe.descendants(caller, probe.subtree([caller])))
+                peer.answer("ok")
+            elif (
+                said.first
+                and len(words) == 2
+                and words[0] == "task"
+                and words[1].isdigit()
+                and peer.row is not None
+                and peer.row.ppid == caller
+            ):
+                seen.tasks.setdefault(int(words[1]), peer)
     return seen
 
 
@@ -412,35 +800,55 @@ def _not_in_time(label: str) -> None:
 
 
 def _poll(student, order: list[int], raising: list[int] | None = None, more: bool = False):
-    """Run the gated poller in a sandbox (call mode: the judge sees what is left at return)."""
+    """Run the gated poller in a sandbox while the judge serves it (see _serve_poller)."""
     raising = raising or []
     label = _poll_label(order)
-    outcome = student.options(label=label).run_scenario(_poll_scenario, order, raising, more, None)
+    with channel.Channel("04") as judge:
+        running = student.options(label=label).start_scenario(
+            _poll_scenario, len(order), raising, more, judge.address
+        )
+        polling = _serve_poller(judge, running, order)
+        finished = running.finished()
+        outcome = running.stop() if finished else running.time_out()
     where_en = f" {P2_EN}" + (f" {RAISE_EN}" if raising else "")
     _check_os_exit(outcome, where_en, P2_ZH + (RAISE_ZH if raising else ""))
-    if outcome.timed_out:
-        _not_in_time(label)
-    seen = outcome.value_or_raise()
-    _check_poller_worked(outcome, seen, order)
-    return outcome, seen
+    if outcome.error is not None:
+        raise outcome.as_problem()  # not written yet, or raised: that says more than a count
+    return outcome, polling, finished
 
 
-def _check_poller_worked(outcome: Outcome, seen: dict[str, object], order: list[int]) -> None:
+def _check_poller_worked(
+    outcome: Outcome, seen: dict[str, object], order: list[int], polling: _Polling
+) -> None:
     """No child gave up waiting for the work (judged by the clock of the judge), and every
     index came back once."""
     n = len(order)
     result = seen["result"]
     check(
+        not polling.blocked,
+        en=f"while its children ran, a thread of the caller was blocked in {polling.blocked} "
+        "(a wait that returns only when a child ends) each time work() asked the judge to let "
+        "the next child go, so the judge let none go then. The parent must never block while "
+        "its children run, not even with work() going on in another thread: poll with "
+        "os.waitpid(-1, os.WNOHANG), which returns (0, 0) at once while no child has ended, "
+        f"and call work() then, in the same loop {P2_EN}.",
+        zh=f"子进程运行期间，每当 work() 请评测程序放行下一个子进程时，调用者都有一个线程阻塞在 "
+        f"{polling.blocked} 里（要等到有子进程结束才会返回），所以评测程序那时一个也没有放行。"
+        "子进程运行期间父进程绝不能阻塞，哪怕另一个线程在调用 work() 也不行：用 "
+        "os.waitpid(-1, os.WNOHANG) 轮询，还没有子进程结束时它立即返回 (0, 0)，"
+        f"就在同一个循环里这时调用 work(){P2_ZH}。",
+    )
+    check(
         outcome.duration_s < GATE_S,
         en=f"the children waited {GATE_S:g} s for the work to go on and gave up: work() was "
-        f"called {seen['calls']} time(s) in all, and only {seen['released']} of {n} children "
-        "could be let go. In this test a child ends only as the other work goes on, so a loop "
-        "that stops working while children run stalls them all. os.wait() and "
-        "os.waitpid(-1, 0) block until a child ends, and sleeping between polls does no work "
-        "either. Poll with os.waitpid(-1, os.WNOHANG): it returns (0, 0) at once while no "
-        f"child has ended, and that is when you call work() {P2_EN}.",
+        f"called {seen['calls']} time(s) in all, and the judge could let only "
+        f"{polling.released} of {n} children go. In this test a child ends only as the other "
+        "work goes on, so a loop that stops working while children run stalls them all. "
+        "os.wait() and os.waitpid(-1, 0) block until a child ends, and sleeping between polls "
+        "does no work either. Poll with os.waitpid(-1, os.WNOHANG): it returns (0, 0) at once "
+        f"while no child has ended, and that is when you call work() {P2_EN}.",
         zh=f"子进程等了 {GATE_S:g} 秒也没等到 work() 推进，只好放弃：work() 一共只被调用了 "
-        f"{seen['calls']} 次，{n} 个子进程里只有 {seen['released']} 个被放行。在这个测试里，"
+        f"{seen['calls']} 次，{n} 个子进程里评测程序只能放行 {polling.released} 个。在这个测试里，"
         "子进程只有在别的活不断推进时才能结束，所以子进程运行期间一旦停止干活，它们就全都卡住了。"
         "os.wait() 和 os.waitpid(-1, 0) 会一直阻塞到有子进程结束，在两次查询之间 sleep 也不算干活。"
         "用 os.waitpid(-1, os.WNOHANG) 轮询：还没有子进程结束时它立即返回 (0, 0)，这时就该调用 "
@@ -453,10 +861,22 @@ def _check_poller_worked(outcome: Outcome, seen: dict[str, object], order: list[
         zh=f"有 {n} 个任务的 reap_while_working 返回了 {result!r}：每个任务下标要正好出现一次"
         f"（一个含 {n} 个整数的列表），顺序就是子进程被回收的顺序{P2_ZH}。",
     )
+    check(
+        polling.released == n,
+        en=f"reap_while_working with {n} tasks returned {result!r}, but the judge let only "
+        f"{polling.released} of the {n} children go: the others gave up waiting, so that result "
+        "is not the order in which they were let go. Fork one child per task, all of them "
+        "before you start polling, and call work() each time os.waitpid(-1, os.WNOHANG) "
+        f"returns (0, 0) {P2_EN}.",
+        zh=f"有 {n} 个任务的 reap_while_working 返回了 {result!r}，可评测程序只放行了 {n} 个子进程"
+        f"中的 {polling.released} 个：其余的等不到就放弃了，所以这个结果并不是它们被放行的顺序。"
+        "每个任务 fork 一个子进程，而且在开始轮询之前全部 fork 出来；每当 "
+        f"os.waitpid(-1, os.WNOHANG) 返回 (0, 0) 就调用一次 work(){P2_ZH}。",
+    )
 
 
-def _check_nothing_left(outcome: Outcome, en_where: str, zh_where: str) -> None:
-    left = outcome.zombies + outcome.descendants
+def _check_nothing_left(polling: _Polling, en_where: str, zh_where: str) -> None:
+    left = [p for below in polling.left for p in below]
     check(
         not left,
         en=f"when reap_while_working returned, these processes were still there: "
@@ -468,52 +888,37 @@ def _check_nothing_left(outcome: Outcome, en_where: str, zh_where: str) -> None:
 
 
 @pytest.mark.points(3)
-def test_poller_keeps_working_while_children_run(student, tmp_path):
-    """The judge itself watches the caller's children; the work lets them go only once it has
-    seen one live child per task at the same moment."""
+def test_poller_keeps_working_while_children_run(student):
+    """The judge itself watches the caller's children; it lets the first one go only once it
+    has seen one live child per task at the same moment."""
     order = _release_order(random.Random(), TASKS)
     n = len(order)
-    label = _poll_label(order)
-    running = student.options(label=label).start_scenario(
-        _poll_scenario, order, [], False, str(tmp_path)
-    )
-    most = 0
-
-    def all_seen() -> bool:
-        nonlocal most
-        if running.finished():
-            return True
-        most = max(most, sum(1 for p in running.children() if not p.zombie))
-        return most >= n
-
-    holds_within(all_seen, GATE_S / 2)  # live children show up within milliseconds
-    (tmp_path / SEEN).write_text("the judge saw every child at once")
-    finished = holds_within(running.finished, GATE_S + 3.0)  # within the test's deadline
-    outcome = running.stop()
-    _check_os_exit(outcome, f" {P2_EN}", P2_ZH)
-    if outcome.error is not None:
-        raise outcome.as_problem()  # not written yet, or raised: that says more than a count
+    outcome, polling, finished = _poll(student, order)
     check(
-        most >= n,
-        en=f"the judge watched the caller's children: it saw at most {most} running at once "
-        f"for {n} tasks. Fork one child per task, all of them before you start polling, and "
-        "call the task in the child (where os.fork() returned 0), never in the caller or in a "
-        f"thread {P2_EN}.",
-        zh=f"评测程序一直在看调用者的子进程：{n} 个任务，它最多只同时看到 {most} 个子进程在运行。"
-        "要为每个任务 fork 一个子进程，而且在开始轮询之前全部 fork 出来；任务要在子进程里"
+        polling.most >= n,
+        en=f"the judge watched the caller's children: it saw at most {polling.most} running at "
+        f"once for {n} tasks. Fork one child per task, all of them before you start polling, "
+        "and call the task in the child (where os.fork() returned 0), never in the caller or "
+        f"in a thread {P2_EN}.",
+        zh=f"评测程序一直在看调用者的子进程：{n} 个任务，它最多只同时看到 {polling.most} 个子进程"
+        "在运行。要为每个任务 fork 一个子进程，而且在开始轮询之前全部 fork 出来；任务要在子进程里"
         "（os.fork() 返回 0 的那一边）调用，不要在调用者自己的进程或线程里调用"
         f"{P2_ZH}。",
     )
     if not finished:
-        _not_in_time(label)
+        _not_in_time(_poll_label(order))
     seen = outcome.value_or_raise()
-    _check_poller_worked(outcome, seen, order)
+    _check_poller_worked(outcome, seen, order, polling)
 
 
 @pytest.mark.points(2)
 def test_poller_collects_in_finish_order(student):
     order = _release_order(random.Random(), TASKS)
-    outcome, seen = _poll(student, order, more=True)
+    outcome, polling, finished = _poll(student, order, more=True)
+    if not finished:
+        _not_in_time(_poll_label(order))
+    seen = outcome.value_or_raise()
+    _check_poller_worked(outcome, seen, order, polling)
     result = seen["result"]
     check(
         result == order,
@@ -544,7 +949,7 @@ def test_poller_collects_in_finish_order(student):
         "每次调用只返回这一次任务的下标。字典和列表要放在函数内部，不要放在模块级别"
         f"{P2_ZH}。",
     )
-    _check_nothing_left(outcome, P2_EN, P2_ZH)
+    _check_nothing_left(polling, P2_EN, P2_ZH)
 
 
 @pytest.mark.points(2)
@@ -552,7 +957,11 @@ def test_poller_survives_a_task_that_raises(student):
     rng = random.Random()
     order = _release_order(rng, TASKS)
     raising = sorted(rng.sample(range(TASKS), RAISING))
-    outcome, seen = _poll(student, order, raising)
+    outcome, polling, finished = _poll(student, order, raising)
+    if not finished:
+        _not_in_time(_poll_label(order))
+    seen = outcome.value_or_raise()
+    _check_poller_worked(outcome, seen, order, polling)
     result = seen["result"]
     check(
         result == order,
@@ -564,7 +973,7 @@ def test_poller_survives_a_task_that_raises(student):
         f"reap_while_working 却返回了 {result!r}。任务抛出异常的子进程照样要结束（在 finally 里 "
         f"os._exit(1)），也照样被回收：它的下标应当出现在结果里该在的位置{RAISE_ZH}{P2_ZH}。",
     )
-    _check_nothing_left(outcome, RAISE_EN, RAISE_ZH)
+    _check_nothing_left(polling, RAISE_EN, RAISE_ZH)
 
 
 # -- Part 3: the double fork ------------------------------------------------------------------
