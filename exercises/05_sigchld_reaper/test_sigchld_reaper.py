@@ -20,7 +20,14 @@ process, the *parent*; the judge holds the other end of every conversation:
 * a burst that really comes together: the judge stops the parent (SIGSTOP), ends several
   children, waits until each of them has ended, then lets the parent go on (SIGCONT). The
   children's SIGCHLD signals, all sent while the parent was stopped, are one pending signal:
-  the parent's handler runs once for all of them, every time, on any machine.
+  the parent's handler runs once for all of them, every time, on any machine;
+* the parent's wake-ups, as the kernel counts them (``probe.voluntary_switches``: one each
+  time it goes to sleep). Before a child of a one-at-a-time series ends, the judge waits
+  until the parent sleeps in its wait for the judge, watches it QUIET_S with no child ending,
+  ends the child, and waits until it is reaped and the parent sleeps again: a parent that
+  reaps in its SIGCHLD handler has slept once more (none with SIG_IGN), one that a timer
+  wakes to poll at least twice (a tick in the quiet window, or the tick that reaps after the
+  SIGCHLD's own wake-up).
 
 The only values the parent reports that a verdict reads are the exit statuses it collected,
 which the judge chose and imposed itself. Nothing waits with a sleep.
@@ -47,6 +54,7 @@ from grader.spec import (
     fail,
     holds_within,
     probe,
+    syscalls,
     wait_until,
 )
 
@@ -54,6 +62,7 @@ GIVE_UP_S = 12.0  # a parent or child that hears nothing from the judge for this
 ANSWER_S = 4.0  # how long the judge waits for the parent to answer or ask
 REAPED_S = 3.0  # how long the judge waits for an ended child to leave the process table
 STOPPED_S = 3.0  # how long the judge waits for the stopped parent, or a child, to get there
+QUIET_S = 0.15  # how long the judge watches the parent wait, no child ending, before it ends one
 WORK_SPAN = (20_000, 40_000)  # a work request: the size of the sum the parent computes
 SIGCHLD_BIT = 1 << (signal.SIGCHLD - 1)
 
@@ -491,20 +500,21 @@ def _children(
     return judge.order[have : have + count]
 
 
-_WAIT_SYSCALLS = {61: "wait4", 247: "waitid"}  # x86_64 numbers, only to name them
+_WAIT_CALLS = ("wait4", "waitid")
 
 
 def _thread_doing(pid: int, tid: str) -> tuple[str, str]:
     """What thread ``tid`` of ``pid`` is doing, as the kernel says (for the message only)."""
+    wchan = probe.wait_channel(pid, int(tid))
     try:
-        with open(f"/proc/{pid}/task/{tid}/wchan") as f:
-            wchan = f.read().strip()
-        with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-            call = f.read().split()[0]
-    except (OSError, IndexError):
+        calls = {c.tid: c.name for c in syscalls.threads(pid) or []}
+    except syscalls.Hidden:
+        calls = {}
+    call = calls.get(int(tid), "")
+    if not wchan and not call:  # gone, or the judge may not read it
         return f"thread {tid}", f"线程 {tid}"
-    if wchan == "do_wait" or (call.isdigit() and int(call) in _WAIT_SYSCALLS):
-        name = _WAIT_SYSCALLS.get(int(call), "wait") if call.isdigit() else "wait"
+    if wchan == "do_wait" or call in _WAIT_CALLS:
+        name = call if call in _WAIT_CALLS else "wait"
         return (
             f"thread {tid} (blocked in {name}: waiting for a child)",
             f"线程 {tid}（阻塞在 {name} 里：在等子进程）",
@@ -545,11 +555,94 @@ def _check_one_thread(running: Running, en_where: str, zh_where: str) -> None:
     )
 
 
+# The calls the parent waits for the judge's answer in (``channel.read_line``: a select).
+_JUDGE_WAITS = syscalls.SELECTS | syscalls.POLLS | syscalls.EPOLLS | set(syscalls.RECEIVES)
+
+
+def _asleep(pid: int) -> bool:
+    """True while ``pid`` sleeps in the kernel waiting for the judge's answer (state S, in a
+    select or a receive where the kernel says which call; state S alone where it does not)."""
+    row = probe.read(pid)
+    if row is None or row.state != "S":
+        return False
+    try:
+        calls = syscalls.threads(pid)
+    except syscalls.Hidden:
+        return True
+    if not calls:
+        return True  # the judge cannot tell which call: the state is what it has
+    return calls[0].blocked and calls[0].name in _JUDGE_WAITS
+
+
+def _sleeping_count(running: Running, en_where: str, zh_where: str) -> int | None:
+    """The parent's voluntary context switches, read once it sleeps waiting for the judge
+    (each sleep it enters adds one); None where the kernel does not say."""
+    parent = running.pid
+    if not holds_within(lambda: _asleep(parent), ANSWER_S):
+        if running.finished() or probe.read(parent) is None:
+            _ended_run(running)
+        if P1_EN in en_where:
+            en_where, zh_where = "", ""  # named below
+        fail(
+            en=f"the parent (pid {parent}) waited for the judge's answer and the judge never "
+            f"saw it asleep in {ANSWER_S:g} s (state S, blocked in the select of the "
+            "judge's program, read in /proc): it kept running. While no child ends, a parent "
+            "has nothing to do: its SIGCHLD handler runs only when the kernel sends SIGCHLD, "
+            f"and nothing of yours runs in between {P1_EN}{en_where}.",
+            zh=f"父进程（pid {parent}）在等评测程序回答，可评测程序在 {ANSWER_S:g} 秒内一次也没有"
+            "看到它睡着（状态 S，阻塞在评测程序那段代码的 select 里，从 /proc 读到）：它一直在"
+            "运行。没有子进程结束的时候，父进程无事可做：SIGCHLD 处理函数只在内核发来 SIGCHLD "
+            f"时才运行，其余时间你的代码一行也不该运行{P1_ZH}{zh_where}。",
+        )
+    return probe.voluntary_switches(parent)
+
+
+def _check_woken_once(before: int | None, after: int | None, en_where: str, zh_where: str):
+    """Between a look at the sleeping parent, a quiet QUIET_S, one child's end and its reaping,
+    the parent may have slept once more, no more: the SIGCHLD woke it, its handler reaped,
+    and it went back to waiting (none with SIG_IGN: the kernel reaps, nobody wakes)."""
+    if before is None or after is None or after - before <= 1:
+        return
+    woke = after - before
+    if P1_EN in en_where:
+        en_where, zh_where = "", ""  # named below
+    fail(
+        en=f"the judge watched the parent wait for {QUIET_S:g} s while no child ended, then "
+        f"ended one child; until that child was reaped and the parent slept again, the parent "
+        f"had woken {woke} times (the kernel counts each sleep it goes into: "
+        "voluntary_ctxt_switches in /proc/<pid>/task/*/status). A parent that reaps in its "
+        "SIGCHLD handler wakes once: the SIGCHLD interrupts its wait, the handler collects "
+        "the child, it waits again. More wake-ups are something else waking it: a timer "
+        "(signal.setitimer, signal.alarm) or a loop that polls os.waitpid(-1, os.WNOHANG) "
+        "every so often, which reaps late and keeps an idle parent busy. Reap in the SIGCHLD "
+        f"handler itself, and set no timer {P1_EN}{en_where}.",
+        zh=f"评测程序先看着父进程等了 {QUIET_S:g} 秒（这期间没有子进程结束），然后结束了一个子"
+        f"进程；直到那个子进程被回收、父进程重新睡下，父进程一共醒了 {woke} 次（内核会数它"
+        "每一次进入睡眠：/proc/<pid>/task/*/status 里的 voluntary_ctxt_switches）。在 SIGCHLD "
+        "处理函数里回收的父进程只会醒一次：SIGCHLD 打断它的等待，处理函数回收子进程，它接着等。"
+        "多出来的唤醒是别的东西叫醒了它：定时器（signal.setitimer、signal.alarm），或者隔一会儿"
+        "就用 os.waitpid(-1, os.WNOHANG) 轮询一次的循环——回收得晚，还让空闲的父进程忙个不停。"
+        f"要在 SIGCHLD 处理函数里直接回收，不要设定时器{P1_ZH}{zh_where}。",
+    )
+
+
 def _one_by_one(judge, running, pids, codes, en_where, zh_where) -> None:
-    """End the children one at a time; each must be reaped, and work answered, before the next."""
+    """End the children one at a time; each must be reaped, and work answered, before the next.
+
+    Before each child ends, the judge reads the sleeping parent's wake-ups and watches it
+    wait QUIET_S with no child ending; after the child is reaped and the parent sleeps again,
+    it may have woken once (the SIGCHLD), no more (a timer that polls wakes every tick)."""
     parent = running.pid
     for k, (pid, code) in enumerate(zip(pids, codes, strict=True)):
         _check_one_thread(running, en_where, zh_where)  # the child lives, the parent waits
+        before = _sleeping_count(running, en_where, zh_where)
+        # A quiet window: no child ends, so nothing should wake the parent; it ends early
+        # when something does (a timer's tick), and the count below shows it.
+        holds_within(
+            lambda before=before: probe.voluntary_switches(parent) != before,
+            QUIET_S,
+            max_interval=0.01,
+        )
         judge.tell(pid, code)
         if not holds_within(lambda pid=pid: _reaped(pid, parent), REAPED_S):
             row = probe.read(pid)
@@ -566,6 +659,8 @@ def _one_by_one(judge, running, pids, codes, en_where, zh_where) -> None:
                 "等待它。用 signal.signal(signal.SIGCHLD, handler) 安装处理函数，在函数里用 "
                 f"os.waitpid(-1, os.WNOHANG) 回收每一个已经结束的子进程{zh_where}。",
             )
+        after = _sleeping_count(running, en_where, zh_where)
+        _check_woken_once(before, after, en_where, zh_where)
         _work_answered(judge, running, len(pids) - k - 1, en_where, zh_where)
 
 
