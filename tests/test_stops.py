@@ -82,3 +82,13 @@ def test_a_process_that_ended_counts_as_stopped() -> None:
 
 def test_waiting_for_a_stop_ends_false_when_nothing_stops_it(busy_child: int) -> None:
     assert not stops.wait_stopped([busy_child], 0.05)
+
+
+def test_without_proc_the_process_state_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where there is no /proc (macOS), a process is stopped when probe says so: a process
+    that runs is not, one that is gone is."""
+    monkeypatch.setattr(stops, "_HAS_TASKS", False)
+    assert not stops.is_stopped(os.getpid())
+    gone = fork_child(lambda: 0)
+    wait_child(gone, Deadline(10.0))
+    assert stops.is_stopped(gone)
