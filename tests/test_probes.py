@@ -735,6 +735,7 @@ def test_a_process_that_turns_itself_non_dumpable_is_named() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="wchan is Linux's")
+@pytest.mark.usefixtures("dumpable")
 def test_a_sleeping_thread_has_a_wait_channel_and_a_running_one_none() -> None:
     r, w = os.pipe()
     reader = fork_child(lambda: os.read(r, 1) and 0)

@@ -25,6 +25,7 @@ from grader.isolation import Deadline, wait_child
 LINUX_TABLE = pytest.mark.skipif(
     syscalls.NAMES is None, reason="the syscall table of this platform is not known"
 )
+pytestmark = pytest.mark.usefixtures("dumpable")  # as a sandbox is: see conftest.dumpable
 
 
 def _call_of(pid: int, tid: int, wanted: Callable[[syscalls.Call], bool]) -> syscalls.Call:
