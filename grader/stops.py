@@ -78,13 +78,13 @@ def held(pids: Sequence[int], within: float) -> Iterator[list[int] | None]:
     block ends, however it ends. Yields None, after letting them go on, where the first could
     not be stopped in time (a machine far too busy, or it had ended): no look this time."""
     reached = stop(pids)
-    first_stopped = bool(pids) and pids[0] in reached
-    if first_stopped:
-        wait_stopped(reached, within)
-        first_stopped = is_stopped(pids[0])
     try:
+        first_stopped = bool(pids) and pids[0] in reached
+        if first_stopped:
+            wait_stopped(reached, within)
+            first_stopped = is_stopped(pids[0])
         if not first_stopped:
-            resume(reached)
+            resume(reached)  # let go at once, not when the block ends
             reached = []
         yield reached if first_stopped else None
     finally:
