@@ -359,6 +359,40 @@ def status_field(pid: int | str, name: str) -> str | None:
     return None
 
 
+_SIGNAL_SETS = ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+
+
+def signal_masks(pid: int) -> dict[str, int]:
+    """The signal sets of ``pid`` as the kernel holds them (``/proc/<pid>/status``): pending
+    for its first thread (SigPnd) and for the process (ShdPnd), blocked by its first thread
+    (SigBlk), ignored (SigIgn), caught by a handler (SigCgt); signal n is bit n - 1. Empty
+    when the process is gone, or where there is no /proc."""
+    masks: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for row in f:
+                name, _, value = row.partition(":")
+                if name in _SIGNAL_SETS:
+                    masks[name] = int(value.strip(), 16)
+    except (OSError, ValueError):
+        return {}
+    return masks
+
+
+def disposition(pid: int, signum: int) -> str:
+    """What ``pid`` does with signal ``signum``: "handler", "ignored" (SIG_IGN), "default"
+    (SIG_DFL), or "gone" where the kernel does not say (the process ended, no /proc)."""
+    masks = signal_masks(pid)
+    if not masks:
+        return "gone"
+    bit = 1 << (signum - 1)
+    if masks.get("SigCgt", 0) & bit:
+        return "handler"
+    if masks.get("SigIgn", 0) & bit:
+        return "ignored"
+    return "default"
+
+
 def wait_channel(pid: int, tid: int | None = None) -> str:
     """The kernel function thread ``tid`` of ``pid`` (its main thread when None) sleeps in,
     its wait channel: "do_wait" in a wait(), "inet_csk_accept" in an accept(), ... "" while

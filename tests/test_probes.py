@@ -798,3 +798,33 @@ def test_voluntary_switches_count_each_wait_of_a_thread() -> None:
     assert after - before >= rounds - 1  # one wake-up a round (the first may find go set)
     assert after_all is not None and after_all - before_all >= after - before
     assert probe.voluntary_switches(2**22 + 1) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
+def test_signal_masks_and_dispositions_are_the_kernels() -> None:
+    """A child that ignores SIGUSR1, catches SIGUSR2 and blocks SIGWINCH, with SIGWINCH sent
+    to it: each set says so, and a process that is gone has none."""
+    r, w = os.pipe()
+
+    def child() -> None:  # pragma: no cover - the child
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        signal.signal(signal.SIGUSR2, lambda *_: None)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGWINCH})
+        os.kill(os.getpid(), signal.SIGWINCH)  # pending, blocked
+        os.read(r, 1)  # until the test has looked
+
+    pid = fork_child(child)
+    try:
+        polling.wait_until(lambda: probe.disposition(pid, signal.SIGUSR2) == "handler", 10.0)
+        polling.wait_until(lambda: probe.signal_masks(pid).get("ShdPnd"), 10.0)
+        masks = probe.signal_masks(pid)
+        assert probe.disposition(pid, signal.SIGUSR1) == "ignored"
+        assert probe.disposition(pid, signal.SIGTERM) == "default"
+        bit = 1 << (signal.SIGWINCH - 1)
+        assert masks["SigBlk"] & bit and (masks["SigPnd"] | masks["ShdPnd"]) & bit
+    finally:
+        os.write(w, b"x")
+        wait_child(pid, Deadline(10.0))
+        os.close(r)
+        os.close(w)
+    assert probe.signal_masks(pid) == {} and probe.disposition(pid, signal.SIGUSR1) == "gone"

@@ -187,11 +187,7 @@ def _ignores_sigchld(pid: int) -> bool:
     Then the kernel discards each child's exit status and removes the child as it ends: no
     zombie is ever left, and no wait() collects it (nor its exit code).
     """
-    mask = probe.status_field(pid, "SigIgn")
-    try:
-        return mask is not None and bool(int(mask, 16) >> (signal.SIGCHLD - 1) & 1)
-    except ValueError:
-        return False
+    return probe.disposition(pid, signal.SIGCHLD) == "ignored"
 
 
 def _order(rng: random.Random, pids: list[int]) -> list[int]:

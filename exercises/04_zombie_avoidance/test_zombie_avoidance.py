@@ -208,11 +208,7 @@ def _waits_for(caller: int, call: syscalls.Call) -> int | None:
 
 
 def _sigchld_ignored(pid: int) -> bool:
-    mask = probe.status_field(pid, "SigIgn")
-    try:
-        return bool(int(mask or "0", 16) >> (signal.SIGCHLD - 1) & 1)
-    except ValueError:
-        return False
+    return probe.disposition(pid, signal.SIGCHLD) == "ignored"
 
 
 def _youngest(held: dict[int, channel.Peer]) -> int:

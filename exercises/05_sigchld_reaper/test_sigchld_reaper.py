@@ -64,7 +64,6 @@ REAPED_S = 3.0  # how long the judge waits for an ended child to leave the proce
 STOPPED_S = 3.0  # how long the judge waits for the stopped parent, or a child, to get there
 QUIET_S = 0.15  # how long the judge watches the parent wait, no child ending, before it ends one
 WORK_SPAN = (20_000, 40_000)  # a work request: the size of the sum the parent computes
-SIGCHLD_BIT = 1 << (signal.SIGCHLD - 1)
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — a reaper in a SIGCHLD handler')"
@@ -212,20 +211,7 @@ def _serve_scenario(module: ModuleType, address: str) -> object:
 
 def _disposition(pid: int) -> str:
     """The SIGCHLD disposition of ``pid`` as the kernel holds it: handler, ignored or default."""
-    masks = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for row in f:
-                name, _, value = row.partition(":")
-                if name in ("SigIgn", "SigCgt"):
-                    masks[name] = int(value.strip(), 16)
-    except OSError:
-        return "gone"
-    if masks.get("SigCgt", 0) & SIGCHLD_BIT:
-        return "handler"
-    if masks.get("SigIgn", 0) & SIGCHLD_BIT:
-        return "ignored"
-    return "default"
+    return probe.disposition(pid, signal.SIGCHLD)
 
 
 DISPOSITION_EN = {

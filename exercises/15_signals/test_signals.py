@@ -262,42 +262,17 @@ def _ask_scenario(module: ModuleType, address: str, early: bool, seconds: float)
 # -- the judge's side ------------------------------------------------------------------------------
 
 
-def _masks(pid: int) -> dict[str, int]:
-    """The signal masks of ``pid`` as the kernel holds them (empty when it is gone)."""
-    masks: dict[str, int] = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for row in f:
-                name, _, value = row.partition(":")
-                if name in ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"):
-                    masks[name] = int(value.strip(), 16)
-    except OSError:
-        pass
-    return masks
-
-
 def _bit(sig: int) -> int:
     return 1 << (sig - 1)
 
 
-def _disposition(pid: int, sig: int) -> str:
-    masks = _masks(pid)
-    if not masks:
-        return "gone"
-    if masks["SigCgt"] & _bit(sig):
-        return "handler"
-    if masks["SigIgn"] & _bit(sig):
-        return "ignored"
-    return "default"
-
-
 def _pending(pid: int, sig: int) -> bool:
-    masks = _masks(pid)
+    masks = probe.signal_masks(pid)
     return bool((masks.get("SigPnd", 0) | masks.get("ShdPnd", 0)) & _bit(sig))
 
 
 def _blocked(pid: int, sig: int) -> bool:
-    return bool(_masks(pid).get("SigBlk", 0) & _bit(sig))
+    return bool(probe.signal_masks(pid).get("SigBlk", 0) & _bit(sig))
 
 
 def _cpu_s(pid: int) -> float:
@@ -385,7 +360,7 @@ def _look(pid: int, answer: int) -> _Wait | None:
     None: it was running or between calls, or the judge cannot read calls here (another
     architecture, a kernel or policy that hides them)."""
     before = _blocked_calls(pid)
-    masks = _masks(pid)
+    masks = probe.signal_masks(pid)
     after = _blocked_calls(pid)
     if not before or not masks or before != after or pid not in before:
         return None
@@ -727,7 +702,7 @@ def _no_thread_left(judge: _Judge, baseline: int) -> None:
 
 def _check_disposition(judge: _Judge, want: str, when: str, when_zh: str) -> None:
     pid = judge.running.pid
-    now = _disposition(pid, signal.SIGALRM)
+    now = probe.disposition(pid, signal.SIGALRM)
     check(
         now == want,
         en=f"before run_with_deadline, SIGALRM was {SHOWN_EN[want]}; after {when} it was "
@@ -911,7 +886,7 @@ def _step(judge: _Judge, after: str = "") -> None:
 def _signal_during_step(judge: _Judge, sig: int) -> None:
     """Send ``sig`` while step() holds its lock, and wait until the kernel delivered it."""
     pid = judge.running.pid
-    now = _disposition(pid, sig)
+    now = probe.disposition(pid, sig)
     name = signal.Signals(sig).name
     check(
         now == "handler",
@@ -1016,7 +991,7 @@ def test_sigterm_ends_the_loop_and_the_handlers_are_put_back(student):
         )
         pid = judge.running.pid
         for sig, want in ((signal.SIGUSR1, "ignored"), (signal.SIGTERM, "default")):
-            now = _disposition(pid, sig)
+            now = probe.disposition(pid, sig)
             name = signal.Signals(sig).name
             check(
                 now == want,
@@ -1075,7 +1050,7 @@ def _returned(judge: _Judge, seconds: float, what_en: str, what_zh: str) -> tupl
 def _mask_put_back(judge: _Judge, blocked_before: bool) -> None:
     pid = judge.running.pid
     blocked = _blocked(pid, signal.SIGUSR2)
-    now = _disposition(pid, signal.SIGUSR2)
+    now = probe.disposition(pid, signal.SIGUSR2)
     want_en = "blocked" if blocked_before else "not blocked"
     want_zh = "屏蔽" if blocked_before else "不屏蔽"
     check(
