@@ -52,6 +52,10 @@ EPOLLS = frozenset({"epoll_wait", "epoll_pwait", "epoll_pwait2"})
 SIGNAL_WAITS = frozenset({"rt_sigtimedwait", "rt_sigsuspend"})  # a signal of the set ends it
 SLEEPS = frozenset({"nanosleep", "clock_nanosleep"})
 
+SEMAPHORE_FILES = "/dev/shm/sem."
+"""Where glibc maps named POSIX semaphores from: on Linux, multiprocessing's Lock, RLock,
+Semaphore, Condition and Event (``SemLock``) wait in ``futex`` on a word of such a page."""
+
 _MSG_PEEK = 2  # a peek leaves the bytes for somebody else to read
 _POLLIN = 1  # POLLIN and EPOLLIN
 _MOST_FDS = 1 << 13  # the most descriptors the judge reads of one poll or select
@@ -159,6 +163,62 @@ def input_fds(pid: int, call: Call) -> frozenset[int] | None:
         return None
     bits = int.from_bytes(raw, "little")
     return frozenset(fd for fd in range(count) if bits >> fd & 1)
+
+
+def signals_waited(pid: int, call: Call) -> frozenset[int] | None:
+    """The signals ``call`` (a thread of ``pid`` in ``rt_sigtimedwait``) waits for: its set,
+    read from the process's memory. None: another call, or a set that could not be read."""
+    if call.name != "rt_sigtimedwait" or not call.blocked:
+        return None
+    size = call.args[3]  # sigsetsize: 8 on Linux, whatever the architecture
+    raw = _read_memory(pid, call.args[0], size) if 0 < size <= 128 else None
+    if raw is None:
+        return None
+    bits = int.from_bytes(raw, "little")
+    return frozenset(n + 1 for n in range(8 * size) if bits >> n & 1)  # bit n: signal n + 1
+
+
+class Semaphores:
+    """Which POSIX semaphore a thread of one process waits on.
+
+    A thread blocked in a ``multiprocessing`` semaphore sits in ``futex`` on a word of a page
+    mapped from a ``/dev/shm/sem.*`` file; the file's (device, inode) names the semaphore, the
+    same in every process that shares it, even after its name was unlinked. The judge owns an
+    instance per process it watches: it keeps that process's semaphore mappings and reads them
+    again only when a futex word lies outside them (a semaphore made since).
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._pages: list[tuple[int, int, str, int]] = []  # start, end, device, inode
+
+    def waited_on(self, call: Call) -> tuple[str, int] | None:
+        """The (device, inode) of the semaphore file ``call`` waits on in ``futex``; None where
+        it is no blocked futex call or its word lies on no semaphore (a threading lock or
+        Event, a ``join()``). Raises ProcessLookupError where the process's mappings cannot be
+        read (it ended meanwhile)."""
+        if call.name != "futex" or not call.blocked:
+            return None
+        word = call.args[0]
+        for fresh in (False, True):
+            if fresh:
+                self._pages = self._read_pages()
+            for start, end, device, inode in self._pages:
+                if start <= word < end:
+                    return device, inode
+        return None
+
+    def _read_pages(self) -> list[tuple[int, int, str, int]]:
+        lines = probe.maps(self.pid)
+        if not lines:
+            raise ProcessLookupError(self.pid)
+        pages = []
+        for line in lines:
+            fields = line.split()  # start-end perms offset device inode path [(deleted)]
+            if len(fields) >= 6 and fields[5].startswith(SEMAPHORE_FILES) and fields[4].isdigit():
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                pages.append((start, end, fields[3], int(fields[4])))
+        return pages
 
 
 def _read_memory(pid: int, address: int, size: int) -> bytes | None:

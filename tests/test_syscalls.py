@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing
 import os
 import select
 import signal
@@ -193,3 +194,41 @@ def test_a_process_that_hides_its_calls_is_named_hidden() -> None:
             polling.wait_until(lambda: probe.non_dumpable(pid), 10.0, "the child hides")
             with pytest.raises(syscalls.Hidden):
                 syscalls.threads(pid)
+
+
+@LINUX_TABLE
+def test_a_wait_for_a_signal_shows_the_set_it_waits_for() -> None:
+    def wait() -> None:  # pragma: no cover - the child
+        wanted = {signal.SIGUSR1, signal.SIGWINCH, signal.SIGRTMIN + 3}
+        signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+        signal.sigtimedwait(wanted, 60)
+
+    with _waiting_child(wait) as pid:
+        call = _call_of(pid, pid, lambda c: c.name == "rt_sigtimedwait")
+        assert syscalls.signals_waited(pid, call) == {
+            signal.SIGUSR1,
+            signal.SIGWINCH,
+            signal.SIGRTMIN + 3,
+        }
+    sleeping = syscalls.parse(pid, "35 0x1 0x2 0x3 0x4 0x5 0x6 0x7ffd1000 0x401000\n")
+    assert syscalls.signals_waited(pid, sleeping) is None
+
+
+@LINUX_TABLE
+def test_a_multiprocessing_semaphore_wait_names_its_file() -> None:
+    """Two processes blocked on one multiprocessing semaphore wait on the same file; a
+    threading lock's futex lies on no semaphore."""
+    shared = multiprocessing.get_context("fork").Semaphore(0)
+    lock = threading.Lock()
+    lock.acquire()
+    with _waiting_child(shared.acquire) as first, _waiting_child(shared.acquire) as second:
+        seen = set()
+        for pid in (first, second):
+            call = _call_of(pid, pid, lambda c: c.name == "futex" and c.blocked)
+            seen.add(syscalls.Semaphores(pid).waited_on(call))
+        assert len(seen) == 1 and None not in seen
+        with _waiting_child(lock.acquire) as third:
+            call = _call_of(third, third, lambda c: c.name == "futex" and c.blocked)
+            assert syscalls.Semaphores(third).waited_on(call) is None
+    with pytest.raises(ProcessLookupError):
+        syscalls.Semaphores(first).waited_on(call)  # it was killed and reaped

@@ -75,7 +75,6 @@ SETTLE = 3  # a runner has settled when it was asleep in this many samples in a 
 SPIN_CPU = 0.1  # ... or has burnt this many CPU seconds while the gate was shut
 STARVED_CPU = 0.03  # ... or, at HOLD_MAX, this many while running in most of the looks
 SAMPLE_S = 0.008  # the pace of the judge's samples of the process table
-SEM_PREFIX = "/dev/shm/sem."  # where glibc's named POSIX semaphores (SemLock's) are mapped from
 STARTER_S = 3.0  # how long the judge waits for starter() (or the next one) to be called
 PROMPT = 1.5  # every runner must call task() within this after the gate opened
 SHUT_LANES = 2
@@ -223,42 +222,20 @@ class Look:
     sem: tuple[str, int] | None = None  # "gate": the semaphore's (device, inode)
 
 
-def _sem_pages(pid: int) -> list[tuple[int, int, str, int]] | None:
-    """The process's mappings of POSIX semaphores: (start, end, device, inode); None when its
-    maps could not be read (it ended meanwhile)."""
-    lines = probe.maps(pid)
-    if not lines:
-        return None
-    pages = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) >= 6 and fields[5].startswith(SEM_PREFIX) and fields[4].isdigit():
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            pages.append((start, end, fields[3], int(fields[4])))
-    return pages
-
-
-def _look(pid: int, pages: list[tuple[int, int, str, int]]) -> Look | None:
+def _look(pid: int, semaphores: syscalls.Semaphores) -> Look | None:
     """What the main thread of ``pid`` is in; None where the judge cannot tell (another
-    architecture, a kernel or policy that hides it, the process gone). ``pages``: the cache of
-    its semaphore mappings, read again when a futex word lies outside them. Raises
+    architecture, a kernel or policy that hides it, the process gone). Raises
     syscalls.Hidden for a process that made itself non-dumpable."""
     calls = syscalls.threads(pid)
     main = next((c for c in calls or [] if c.tid == pid), None)
     if main is None:
         return None
     if main.name == "futex" and main.blocked:
-        word = main.args[0]
-        for attempt in range(2):
-            sem = next(((dev, ino) for lo, hi, dev, ino in pages if lo <= word < hi), None)
-            if sem is not None:
-                return Look("gate", main.line, sem)
-            if attempt == 0:
-                found = _sem_pages(pid)
-                if found is None:
-                    return None
-                pages[:] = found
-        return Look("futex", main.line)
+        try:
+            sem = semaphores.waited_on(main)
+        except ProcessLookupError:
+            return None
+        return Look("futex", main.line) if sem is None else Look("gate", main.line, sem)
     if main.name in syscalls.SLEEPS or (
         main.name in syscalls.SELECTS and syscalls.input_fds(pid, main) == frozenset()
     ):
@@ -298,7 +275,10 @@ class Sighting:
     untold: int = 0  # looks where the judge could not tell
     hidden: bool = False  # it made itself non-dumpable
     gates: set[tuple[str, int]] = field(default_factory=set)  # semaphores it was seen waiting on
-    pages: list[tuple[int, int, str, int]] = field(default_factory=list)
+    semaphores: syscalls.Semaphores = field(init=False)  # its semaphore mappings, as read
+
+    def __post_init__(self) -> None:
+        self.semaphores = syscalls.Semaphores(self.pid)
 
     @property
     def burnt(self) -> float:
@@ -339,7 +319,7 @@ class Sighting:
         if self.hidden:
             return
         try:
-            look = _look(self.pid, self.pages)
+            look = _look(self.pid, self.semaphores)
         except syscalls.Hidden:
             self.hidden = True
             return
