@@ -14,13 +14,18 @@ of this file that talk to a channel the judge (this test process) holds:
   ``/proc/<pid>/mem``) when the student's function has returned: the pieces must be there,
   not only in what came back through a Queue or a Pipe. It reads which ``/dev/shm`` segments
   each asking child has mapped (``/proc/<pid>/maps``);
-* the children write, not the caller: before it answers the children, the judge stops the
-  caller (SIGSTOP) and every other process below it but those children (a helper, the
-  resource tracker), waits until the answered children have ended, and reads the caller's
-  heap and the segments mapped then, before it continues them (_answer_held). Every piece
-  must be there already: a caller that gets the results through a Queue and copies them into
-  memory it created before start() (so that the children map it too) has copied nothing yet.
-  An honest child needs nothing of its parent to write and end;
+* each child writes its own piece, not the caller nor another child: once every index has
+  been asked, the judge answers the children one at a time, in an order drawn at random. For
+  each, it stops (SIGSTOP) the caller first, then every other process below it but that child
+  (the other children, a helper, the resource tracker) and any orphan re-parented to it since
+  the run began, answers that child, waits until it has ended, and reads the caller's heap and
+  the segments mapped then, before it continues them (_answer_one_held). That child's piece
+  must be there already: nothing else could run to write it. A caller that gets the results
+  through a Queue and copies them into memory it created before start() (so that the children
+  map it too) has copied nothing yet; a child that sends its piece to another child to write
+  finds that child stopped. An honest child needs nothing of its parent or of its siblings to
+  write and end. Where a process cannot be stopped within STOP_S (a machine far too busy),
+  that child and the rest are answered without a look;
 * Part 3's ``reader(name)`` only says a name: the judge opens that segment in ``/dev/shm``
   itself and reads its bytes. Once the function has returned (the scenario waits on the
   channel while the judge looks), the judge checks ``/dev/shm`` for the segment and for any
@@ -32,6 +37,7 @@ waits for the judge's answers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -42,7 +48,7 @@ import stat
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -220,40 +226,82 @@ def _has_ended(peer: channel.Peer) -> bool:
     return peer.row is not None and row.start != peer.row.start
 
 
-def _to_hold(caller: int, askers: set[int]) -> list[int]:
-    """The caller and every other process below it but the children that asked (the resource
-    tracker, any helper of the student's): held stopped, nothing but those children can write
-    the shared memory. The caller first: the look is about it."""
-    below = probe.descendants(caller, skip=frozenset(askers))
-    return [caller] + [row.pid for row in below if not row.zombie]
+def _others(seen: Seen, child: int) -> dict[int, probe.Proc]:
+    """Every live process that could write the shared memory but ``child`` (and what ``child``
+    itself started): the caller and everything below it (the other children, the resource
+    tracker, any helper of the student's), and what was re-parented to the judge since the run
+    began (a double-forked helper, as the sandbox counts escapees)."""
+    judge = os.getpid()
+    skip = frozenset(seen.before - {seen.caller}) | {child}
+    rows = probe.settled_subtree([judge], skip=skip)
+    return {pid: row for pid, row in rows.items() if pid != judge and not row.zombie}
 
 
-def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: list[str]) -> None:
-    """Answer the children of ``batch`` while the caller is held stopped, and read the shared
-    memory once they have ended, before the caller runs again: whatever is there then, those
-    children wrote. A parent that gets the results through a Queue or a Pipe and copies them
-    into the shared memory itself has copied nothing yet."""
-    children = [(index, peer) for index, peer in batch if peer.pid != seen.caller]
-    if LINUX and children:
-        askers = {p.pid for p in seen.asks.values()} | {p.pid for _, p in seen.again}
-        with stops.held(_to_hold(seen.caller, askers - {seen.caller}), STOP_S) as held:
-            if held is not None:  # every thread of the caller stopped: none can copy anything in
-                for index, peer in children:
-                    peer.answer(answers[index])
-                ended = holds_within(lambda: all(_has_ended(p) for _, p in children), END_S)
-                uid = _uid(seen.caller)
-                names = set(_mapped_segments(seen.caller))
-                for _, peer in children:
-                    names |= seen.child_maps.get(peer.pid, set())
-                look = Held(
+@contextlib.contextmanager
+def _all_stopped_but(seen: Seen, child: int) -> Iterator[bool]:
+    """Stop the caller first, then every other process of _others(child); yield True once every
+    one of them shows it stopped (one that forked or was re-parented just before the stop is
+    stopped too), False where that did not happen within STOP_S (no look then). All go on
+    (SIGCONT) when the block ends, however it ends."""
+    first = _others(seen, child)
+    pids = [seen.caller, *sorted(set(first) - {seen.caller})]
+    with stops.held(pids, STOP_S) as held:
+        if held is None:  # the caller did not stop in time: no look
+            yield False
+            return
+        stopped = set(held)
+        try:
+            complete = False
+            for _ in range(4):
+                new = set(_others(seen, child)) - stopped
+                if not new:
+                    complete = all(stops.is_stopped(pid) for pid in stopped)
+                    break
+                reached = stops.stop(new)
+                stopped.update(reached)
+                stops.wait_stopped(reached, STOP_S)
+            yield complete
+        finally:
+            stops.resume(stopped - set(held))
+
+
+def _answer_one_held(seen: Seen, index: int, peer: channel.Peer, answer: str) -> bool:
+    """Answer one child while every other process that could write the shared memory (the
+    caller, the other children, any helper) is held stopped, and read the shared memory once
+    that child has ended, before the others run again: whatever piece is there then, that child
+    wrote. False where no look was taken (the child is answered all the same)."""
+    with _all_stopped_but(seen, peer.pid) as complete:
+        if complete:
+            peer.answer(answer)
+            ended = holds_within(lambda: _has_ended(peer), END_S)
+            uid = _uid(seen.caller)
+            names = _mapped_segments(seen.caller) | seen.child_maps.get(peer.pid, set())
+            seen.held.setdefault(
+                index,
+                Held(
                     ended,
                     probe.shared_heap(seen.caller),
                     {name: _read_segment(name, uid) for name in sorted(names)[:16]},
-                )
-                for index, _ in children:
-                    seen.held.setdefault(index, look)
-                batch = [(index, peer) for index, peer in batch if peer.pid == seen.caller]
-    for index, peer in batch:
+                ),
+            )
+            return ended  # one that did not end: no more looks (the verdict is made)
+    peer.answer(answer)
+    return False
+
+
+def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: list[str]) -> None:
+    """Answer the children of ``batch`` one at a time, in an order drawn at random, each while
+    every other process is held stopped (_answer_one_held). A child that sends its piece to
+    another child (or to a helper) to write has it written by nobody before it ends: the other
+    is stopped. Where a look could not be taken (a machine too busy to stop them in time), the
+    rest are answered at once, as the caller asking itself is."""
+    children = [(index, peer) for index, peer in batch if peer.pid != seen.caller]
+    if LINUX:
+        random.shuffle(children)
+        while children and seen.looking:
+            index, peer = children.pop()
+            seen.looking = _answer_one_held(seen, index, peer, answers[index])
+    for index, peer in [*children, *((i, p) for i, p in batch if p.pid == seen.caller)]:
         peer.answer(answers[index])
 
 
@@ -262,18 +310,20 @@ def _answer_held(seen: Seen, batch: list[tuple[int, channel.Peer]], answers: lis
 
 @dataclass
 class Held:
-    """What the judge read while the caller was held stopped, once the children it had just
-    answered had ended (or END_S had passed): nothing but those children wrote it."""
+    """What the judge read while every process but one child was held stopped, once that
+    child, answered alone, had ended (or END_S had passed): nothing but that child wrote it."""
 
-    ended: bool  # every child answered in that round had ended
+    ended: bool  # the child answered in that round had ended
     heap: bytes | None  # the caller's multiprocessing heap (None: unreadable)
-    segments: dict[str, bytes | None]  # the /dev/shm segments the caller or those children map
+    segments: dict[str, bytes | None]  # the /dev/shm segments the caller or that child maps
 
 
 @dataclass
 class Seen:
     caller: int
     n: int
+    before: frozenset[int] = frozenset()  # the judge's children before the run (not its own)
+    looking: bool = True  # the judge still answers each child alone, the others held
     uid: int | None = None
     asks: dict[int, channel.Peer] = field(default_factory=dict)  # index -> who asked first
     again: list[tuple[int, channel.Peer]] = field(default_factory=list)  # asked twice
@@ -299,8 +349,9 @@ def _watch(
     """Run ``scenario`` in the sandbox and answer its callables; what the judge saw."""
     with channel.Channel("11") as judge:
         before = _shm_files(None) if LINUX else set()
+        children_before = frozenset(probe.child_pids(os.getpid()))
         running: Running = student.options(label=label).start_scenario(scenario, judge.address, arg)
-        seen = Seen(running.pid, len(answers))
+        seen = Seen(running.pid, len(answers), children_before)
         first_ask: float | None = None
         end = time.monotonic() + RUN_S
         while time.monotonic() < end:
@@ -319,7 +370,7 @@ def _watch(
                     else:
                         seen.asks[index] = peer
                     first_ask = first_ask if first_ask is not None else time.monotonic()
-                    if seen.released:  # a late child: answered alone, the caller held
+                    if seen.released:  # a late child: answered alone, the others held
                         _answer_held(seen, [(index, peer)], answers)
                 elif verb == "read":
                     seen.name, seen.read_by = rest, peer
@@ -588,8 +639,9 @@ def _check_in_heap(seen: Seen, packed: list[bytes], what_en: str, what_zh: str, 
 def _check_held(
     seen: Seen, found: Callable[[Held, int], bool], where_en: str, where_zh: str, ref: tuple
 ) -> None:
-    """On Linux: when the children of a round had ended, the caller still held stopped, each
-    one's piece was in the shared memory already, so the child wrote it (not the caller)."""
+    """On Linux: each child was answered alone, every other process held stopped; when it had
+    ended, its piece was in the shared memory already, so that child wrote it (not the caller,
+    nor another child it sent its piece to)."""
     if not LINUX:
         return
     late = sorted(index for index, look in seen.held.items() if not look.ended)
@@ -597,24 +649,29 @@ def _check_held(
     check(
         not late,
         en=f"the children {pids} (indexes {late}) had not ended {END_S:g} s after they got "
-        "their pieces, while the judge held the calling process stopped. A child writes its "
-        "piece into the shared memory and ends on its own: it never waits for its parent (to "
-        f"take a result from a Queue or a Pipe, say) {ref[0]}.",
-        zh=f"子进程 {pids}（下标 {late}）拿到数据 {END_S:g} 秒后还没有结束，而这段时间评测程序"
-        "让调用者一直停着。子进程把自己那块数据写进共享内存，然后自己结束：它从不等父进程"
-        f"（比如等父进程从 Queue 或 Pipe 里取走结果）{ref[1]}。",
+        "their pieces. The judge answers the children one at a time, and while one works it "
+        "holds the calling process and every other child stopped. A child writes its piece "
+        "into the shared memory and ends on its own: it never waits for its parent (to take a "
+        "result from a Queue or a Pipe, say) nor for another child (to collect the others' "
+        f"pieces) {ref[0]}.",
+        zh=f"子进程 {pids}（下标 {late}）拿到数据 {END_S:g} 秒后还没有结束。评测程序一次只回答一个"
+        "子进程，在它干活时让调用者和其他所有子进程都停着。子进程把自己那块数据写进共享内存，"
+        "然后自己结束：它从不等父进程（比如等父进程从 Queue 或 Pipe 里取走结果），"
+        f"也不等别的子进程（比如等着收集别人的数据）{ref[1]}。",
     )
     missing = sorted(index for index, look in seen.held.items() if not found(look, index))
     check(
         not missing,
-        en=f"the judge held the calling process stopped from the moment the children got their "
-        f"pieces until they had ended, then read {where_en} itself: the pieces of indexes "
-        f"{missing} were not there. Those children did not write them: the caller (or a helper "
-        "of it) copied them in afterwards, sent back through a Queue or a Pipe. Each child "
-        f"writes its own piece into {where_en}, before it ends {ref[0]}.",
-        zh=f"评测程序从子进程拿到数据起一直让调用者停着，直到这些子进程都结束，然后亲自读取"
-        f"{where_zh}：下标 {missing} 的数据并不在那里。它们不是子进程写进去的，"
-        "而是调用者（或它的帮手）事后拷进去的（经 Queue 或 Pipe 发回来）。"
+        en="the judge answered the children one at a time, held the calling process and every "
+        "other child stopped from the moment that child got its piece until it had ended, then "
+        f"read {where_en} itself: the pieces of indexes {missing} were not there. Those "
+        "children did not write them: they went elsewhere to be copied in later (to the "
+        "caller, a helper, or another child, through a Queue or a Pipe). Each child writes its "
+        f"own piece into {where_en}, before it ends {ref[0]}.",
+        zh="评测程序一次只回答一个子进程，从它拿到数据起到它结束，一直让调用者和其他所有子进程"
+        f"都停着，然后亲自读取{where_zh}：下标 {missing} 的数据并不在那里。"
+        "它们不是由拿到它的子进程写进去的，而是被送到别处（经 Queue 或 Pipe 交给调用者、"
+        "帮手或另一个子进程）事后再拷进去的。"
         f"每个子进程要在结束之前，亲自把自己那块数据写进{where_zh}{ref[1]}。",
     )
 
