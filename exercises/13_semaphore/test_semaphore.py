@@ -15,6 +15,19 @@ judge lets anyone out. Then, at each calm moment, the judge counts who is inside
 than ``limit``, and exactly ``min(limit, left)``) and lets the oldest one out. The first one
 it lets out raises, so a permit that is not given back shows at the next calm moment.
 
+Where the waiting workers wait is read from the kernel too: at each calm moment the judge
+reads the system call the main thread of every process outside the section is in
+(``/proc/<pid>/task/<pid>/syscall``) and, for a ``futex``, which mapping holds its word
+(``/proc/<pid>/maps``). A worker waiting for a permit of a ``multiprocessing`` semaphore
+sleeps in ``futex`` on a page mapped from that semaphore's ``/dev/shm/sem.*`` file. The judge
+lets nobody out before it has seen each of them twice in a row in the same such wait; a
+process outside that stays elsewhere (a ``read`` on a pipe the caller hands turns over, a
+Manager's socket) through ``HOLD_S`` of calm is a worker the caller, not a semaphore, holds
+back, and fails Part 1's limit tests. The waiting workers of a run must all wait on the same
+semaphore file (its device and inode; a semaphore per worker that the caller releases in
+turn fails). Where the kernel does not say (no ``/proc``, another architecture) nothing is
+judged; a worker that makes itself non-dumpable, hiding its calls, fails.
+
 Counting is exact: a poll reads the ends of older connections after it accepts newer ones,
 so a worker that left the section (closed) before the next one came in is never counted with
 it (a worker leaves the section before it gives its permit back).
@@ -50,7 +63,7 @@ from types import ModuleType
 
 import pytest
 
-from grader.spec import Outcome, Running, channel, check, fail, probe, stops
+from grader.spec import Outcome, Running, channel, check, fail, probe, stops, syscalls
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 P1_EN = "(README: 'Part 1 — at most limit at once')"
@@ -157,6 +170,13 @@ class Seen:
     late: list[int] = field(default_factory=list)  # processes inside started after that
     exit_seen: str | None = None  # how the raising worker ended, as the kernel showed it
     raised_pid: int | None = None
+    waiters: dict[tuple[int, int], Waiter] = field(default_factory=dict)  # (pid, start): the
+    # caller's children outside the section, as the judge looked at them at calm moments
+    astray: list[tuple[int, str]] | None = None  # (pid, what its main thread was in): waiting,
+    # yet not on a semaphore, through a long calm
+    gates: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # semaphore file:
+    # the pids seen waiting on it when the judge let one out
+    hidden: list[int] = field(default_factory=list)  # made themselves non-dumpable
     outcome: Outcome | None = None
 
     def items_seen(self) -> dict[str, list[channel.Peer]]:
@@ -164,6 +184,80 @@ class Seen:
         for peer in self.holders:
             found.setdefault(peer.line.removeprefix("in "), []).append(peer)
         return found
+
+
+@dataclass
+class Waiter:
+    """A live child of the caller outside the section: where its main thread waits."""
+
+    pid: int
+    semaphores: syscalls.Semaphores
+    line: str | None = None  # its main thread's syscall line at the last look
+    sem: tuple[str, int] | None = None  # the semaphore file of the last look's futex
+    at_gate: bool = False  # the last two looks saw the same futex wait on a semaphore page
+    untold: bool = False  # the judge cannot tell where it waits (no /proc, another arch)
+    hidden: bool = False  # it made itself non-dumpable
+    what: str = ""  # what its main thread was in at the last look (for the messages)
+
+    def look(self) -> None:
+        """Read the system call its main thread is in (``/proc/<pid>/task/<pid>/syscall``),
+        and, for a futex, the semaphore file whose page holds the futex word."""
+        if self.hidden:
+            return
+        try:
+            calls = syscalls.threads(self.pid)
+        except syscalls.Hidden:
+            self.hidden = True
+            return
+        main = next((c for c in calls or [] if c.tid == self.pid), None)
+        self.untold = calls is None
+        sem = None
+        if main is None:
+            self.what = "no main thread" if calls is not None else ""
+        elif main.name == "futex" and main.blocked:
+            try:
+                sem = self.semaphores.waited_on(main)
+            except ProcessLookupError:
+                self.untold = True  # it ended meanwhile
+            self.what = "futex" if sem is None else "semaphore"
+        else:
+            self.what = main.name if main.blocked or main.name == "running" else "running"
+        line = None if main is None or self.untold else main.line
+        self.at_gate = sem is not None and line is not None and line == self.line
+        self.line, self.sem = line, sem
+
+    @property
+    def settled(self) -> bool:
+        """Waits on a semaphore; or the judge cannot tell (then it does not judge)."""
+        return self.at_gate or self.untold or self.hidden
+
+
+def _look_at_waiters(seen: Seen, kids: dict[int, int], inside: set[int]) -> list[Waiter]:
+    """Look at every live child of the caller that is not inside; those not settled on a
+    semaphore yet."""
+    loose = []
+    for pid, start in kids.items():
+        if pid in inside:
+            continue
+        waiter = seen.waiters.get((pid, start))
+        if waiter is None:
+            waiter = seen.waiters[pid, start] = Waiter(pid, syscalls.Semaphores(pid))
+        waiter.look()
+        if waiter.hidden and pid not in seen.hidden:
+            seen.hidden.append(pid)
+        if not waiter.settled:
+            loose.append(waiter)
+    return loose
+
+
+def _note_gates(seen: Seen, kids: dict[int, int], inside: set[int]) -> None:
+    """Note which semaphore file each waiting child waits on, as the judge lets one out."""
+    for pid, start in kids.items():
+        waiter = seen.waiters.get((pid, start))
+        if pid not in inside and waiter is not None and waiter.at_gate and waiter.sem:
+            pids = seen.gates.setdefault(waiter.sem, [])
+            if pid not in pids:
+                pids.append(pid)
 
 
 def _calm(caller: int, inside: set[int]) -> tuple[bool, dict[int, int]]:
@@ -338,6 +432,16 @@ def _judge(
                     seen.stuck = left  # nobody inside, everybody waiting: a permit was lost
                     break
                 continue
+            # Calm: every process outside must be seen waiting on a semaphore (the same futex
+            # wait in two looks in a row) before the judge counts and lets one out.
+            judging = calm and seen.astray is None  # once judged, the judge only counts
+            loose = _look_at_waiters(seen, kids, {p.pid for p in inside}) if judging else []
+            if settled and loose and seen.astray is None:
+                if now - last_change <= HOLD_S:
+                    continue  # not seen there yet: look again
+                seen.astray = [(w.pid, w.what) for w in loose]  # calm so long, still elsewhere
+            elif settled and seen.astray is None:
+                _note_gates(seen, kids, {p.pid for p in inside})
             if settled:
                 if seen.full is None:
                     seen.full = len(inside)
@@ -445,6 +549,83 @@ def _check_workers(seen: Seen, items: list[str]) -> Outcome:
     return outcome
 
 
+# What a waiting worker's main thread was seen in, for the messages (en, zh).
+_SEEN_IN = {
+    "semaphore": (
+        "semaphore waits that never lasted from one look to the next (acquire() with a "
+        "timeout, in a loop?)",
+        "一次次很短的信号量等待，没有一次持续到评测程序的下一次查看"
+        "（在循环里带超时地 acquire()？）",
+    ),
+    "futex": (
+        "a futex that is not a multiprocessing semaphore (a threading lock, a Manager's proxy)",
+        "一个不属于 multiprocessing 信号量的 futex（threading 的锁、Manager 的代理）",
+    ),
+    "running": ("running, on a CPU", "运行状态，占着 CPU"),
+    "no main thread": ("no main thread", "没有主线程"),
+}
+
+
+def _seen_in(what: str) -> tuple[str, str]:
+    if what in _SEEN_IN:
+        return _SEEN_IN[what]
+    return (
+        f"the system call {what}() (waiting on a pipe, a socket or the like?)",
+        f"系统调用 {what}()（在等一个管道、套接字之类的东西？）",
+    )
+
+
+def _check_waited_on_semaphore(seen: Seen) -> None:
+    """At the calm moments, every worker outside the section waited in a futex on the page of
+    one multiprocessing semaphore (where the judge can tell)."""
+    if seen.hidden:
+        fail(
+            en=f"the worker process(es) {seen.hidden} made themselves non-dumpable, so the "
+            "judge could not see where they waited. Leave the processes as multiprocessing "
+            f"makes them: each waits for a permit of the one semaphore {P1_EN}.",
+            zh=f"工作进程 {seen.hidden} 把自己设成了不可转储（non-dumpable），评测程序看不到它们在"
+            f"哪里等待。进程保持 multiprocessing 创建时的样子即可：每个进程都在那一个信号量上等许可"
+            f"{P1_ZH}。",
+        )
+    if seen.astray:
+        workers = {p.pid for p in seen.holders}  # name one that went on to run a task
+        pid, what = next((a for a in seen.astray if a[0] in workers), seen.astray[0])
+        en, zh = _seen_in(what)
+        pids = [p for p, _ in seen.astray]
+        fail(
+            en=f"while the caller waited and nothing moved, {len(pids)} process(es) outside "
+            f"task() (pids {pids}) waited for {HOLD_S:g} s, yet not on a semaphore: the "
+            f"kernel showed the main thread of pid {pid} in {en}. So something other than a "
+            "semaphore decided who waits (the caller handing out turns over pipes, say). "
+            "Each worker takes a permit of the ONE multiprocessing.Semaphore(limit) (or "
+            "BoundedSemaphore) itself, `with seats: task(item)`, and a worker that finds none "
+            "sleeps inside acquire(), where the kernel shows it: in futex, on the semaphore's "
+            f"shared page. A Manager's semaphore lives in a server process, and its waiters "
+            f"wait on a socket: use multiprocessing's own {P1_EN}.",
+            zh=f"调用者在等待、一切都静止的时候，task() 外面有 {len(pids)} 个进程（pid：{pids}）"
+            f"等了 {HOLD_S:g} 秒，却不是在信号量上等：内核显示 pid {pid} 的主线程在{zh}里。"
+            "这说明决定谁等待的不是信号量（例如调用者自己通过管道一个个地放行）。每个工作进程要"
+            "自己从那一个 multiprocessing.Semaphore(limit)（或 BoundedSemaphore）拿许可："
+            "`with seats: task(item)`；拿不到许可的进程就睡在 acquire() 里，内核能看到它："
+            "在 futex 里，等在信号量的共享页面上。Manager 的信号量在一个服务器进程里，等它的"
+            f"进程是在等一个套接字：要用 multiprocessing 自己的信号量{P1_ZH}。",
+        )
+    if len(seen.gates) > 1:
+        groups = "; ".join(
+            f"pids {pids} on {device} inode {inode}" for (device, inode), pids in seen.gates.items()
+        )
+        fail(
+            en=f"the workers waiting for a permit waited on {len(seen.gates)} different "
+            f"semaphores ({groups}), not on one. Create ONE Semaphore(limit) in run_limited, "
+            "before the processes, and pass that same one to every Process: a semaphore per "
+            f"worker (or per group) is the caller's plan, not a shared count {P1_EN}.",
+            zh=f"等许可的工作进程等在 {len(seen.gates)} 个不同的信号量上（{groups}），"
+            "而不是同一个。"
+            "要在 run_limited 里、创建进程之前只建一个 Semaphore(limit)，把同一个信号量传给每个 "
+            f"Process：每个进程（或每组进程）一个信号量，是调用者的安排，不是共享的计数{P1_ZH}。",
+        )
+
+
 def _check_started_first(seen: Seen) -> None:
     """Every process that entered task() had been started before the first one left it: the
     ones that could not get in waited on the semaphore, not in the caller's plans."""
@@ -495,6 +676,7 @@ def test_never_more_than_limit_inside(student):
         f"就会多放一个进程进来{P1_ZH}。",
     )
     _check_started_first(seen)
+    _check_waited_on_semaphore(seen)
 
 
 @pytest.mark.points(3)
@@ -502,6 +684,7 @@ def test_limit_workers_inside_at_once(student):
     seen, items = _watch_limited(student)
     _check_workers(seen, items)
     _check_started_first(seen)
+    _check_waited_on_semaphore(seen)
     if seen.full is None:
         fail(
             en="the judge never saw the workers settle: every worker that is not inside "
@@ -537,6 +720,7 @@ def test_a_failing_task_gives_back_its_permit(student):
         zh=f"评测程序一直没能让任何工作进程离开 task(){P1_ZH}。{_stderr(outcome)}",
     )
     _check_started_first(seen)
+    _check_waited_on_semaphore(seen)
     lost_en = (
         f"the task of {seen.raised!r} raised, and afterwards the section never again held "
         f"{seen.limit} workers"

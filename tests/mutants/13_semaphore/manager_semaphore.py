@@ -1,10 +1,12 @@
-"""Correct, written another way than the reference: Part 1's semaphore lives in a Manager's
-server process (one more child of the caller, started before the workers), and the workers
-take it with acquire() and give it back in finally; the caller joins them last to first.
-permits() is multiprocessing.BoundedSemaphore, as it must be shared without a server.
-"""
+"""Part 1's semaphore from a Manager: it lives in the manager's server process, a
+threading.BoundedSemaphore behind a proxy, so a worker that waits for a permit waits on a
+socket to that server (read()), not on a multiprocessing semaphore. The kernel cannot tell
+that wait from a caller handing out turns over pipes, and the README asks for
+multiprocessing's own Semaphore.
 
-from __future__ import annotations
+Must fail: test_never_more_than_limit_inside, test_limit_workers_inside_at_once,
+test_a_failing_task_gives_back_its_permit
+"""
 
 import multiprocessing
 from collections.abc import Callable
@@ -31,5 +33,3 @@ def run_limited(task: Callable[[str], object], items: list[str], limit: int) -> 
     return [worker.exitcode for worker in workers]
 
 
-def permits(limit: int):
-    return multiprocessing.BoundedSemaphore(limit)
