@@ -22,6 +22,12 @@ and obeys the judge's words, one line at a time. The judge itself:
   (``/proc/<pid>/task/<tid>/syscall``) between two reads of the masks, and how often the
   program woke up (voluntary context switches): a wait the answer cannot end (``time.sleep``
   with the answer blocked and no handler), or a loop that sleeps and looks again, shows;
+  so does what the wait waits for: the signal set of a ``rt_sigtimedwait`` (read from the
+  program's memory) must hold the answer, and with the answer blocked in every thread
+  (``/proc/<pid>/task/*/status``) a wait on descriptors must be on a signalfd whose mask
+  holds it (``/proc/<pid>/fdinfo``): no handler runs, so no wakeup byte and no other
+  descriptor can end that wait (a pipe nobody writes). Where a handler can run, what it
+  writes to is not visible from outside: a wait on any descriptor passes there;
 * has the blocked and the busy ``func`` of Part 1 wait and compute in C functions the spec
   bound before the student's module was imported (``recv`` of the C socket type, ``pow``):
   no patch of the student's reaches them and no Python-level hook (``sys.settrace``) runs
@@ -304,8 +310,6 @@ def _switches(pid: int) -> int:
 _WAITS = {"read", "poll", "select", "pause", "nanosleep", "recvfrom", "recvmsg", "wait4",
           "rt_sigtimedwait", "rt_sigsuspend", "futex", "clock_nanosleep", "epoll_wait",
           "waitid", "pselect6", "ppoll", "epoll_pwait", "epoll_pwait2"}  # fmt: skip
-_FD_COUNT = {"select": 0, "pselect6": 0, "poll": 1, "ppoll": 1}  # which argument counts the fds
-_FD_WAITS = {"read", "recvfrom", "recvmsg", "epoll_wait", "epoll_pwait", "epoll_pwait2"}
 _SLEEP_EN = "time.sleep() or a select() on no descriptor"  # time.sleep() before 3.11
 _SLEEP_ZH = "time.sleep() 或不等任何描述符的 select()"
 _PYTHON = {  # how Python code gets into a call that no blocked signal ends (en, zh)
@@ -325,19 +329,31 @@ class _Wait:
     """What the program was blocked in at one look, and what the answer could do to it."""
 
     call: str  # the main thread's system call
-    on_fds: bool  # it waits for at least one descriptor (a wakeup fd or a signalfd may end it)
-    for_signals: bool  # a thread of the program waits in rt_sigtimedwait / rt_sigsuspend
-    blocked: bool  # the answer is blocked (SigBlk)
+    fds: dict[int, str]  # the descriptors it waits to read: number -> what /proc/<pid>/fd names
+    takes: bool  # a thread waits in a call the answer itself ends: rt_sigtimedwait for a set
+    # that holds it, a signalfd whose mask holds it (or one whose set the judge cannot read)
+    waited: frozenset[int] | None  # the signals the main thread's rt_sigtimedwait waits for
+    blocked: bool  # the main thread blocks the answer (SigBlk)
     caught: bool  # the answer has a handler (SigCgt)
+    let_through: bool  # some thread of the program does not block the answer
 
     def problem(self) -> str | None:
         """None when the answer would end this wait; "unguarded" when it would kill the
-        program; "sleep" when it could not end the sleep (blocked, and no wait takes it)."""
-        if self.for_signals or (self.caught and not self.blocked):
+        program; "other signals" when it waits in sigtimedwait for a set without it;
+        "descriptor" when it waits on descriptors the answer cannot make readable; "sleep"
+        when it could not end the sleep (blocked, and no wait takes it)."""
+        if self.takes or (self.caught and not self.blocked):
             return None
         if not self.blocked and not self.caught:
             return "unguarded"
-        return None if self.on_fds else "sleep"
+        if self.waited is not None:
+            return "other signals"
+        if not self.fds:
+            return "sleep"
+        # A handler that a thread lets the answer through to may write a byte to any
+        # descriptor (signal.set_wakeup_fd): the judge cannot tell that pipe from another.
+        # Blocked in every thread, the answer runs no handler: only a signalfd takes it.
+        return None if self.caught and self.let_through else "descriptor"
 
 
 def _blocked_calls(pid: int) -> dict[int, syscalls.Call] | None:
@@ -353,27 +369,113 @@ def _blocked_calls(pid: int) -> dict[int, syscalls.Call] | None:
     return {c.tid: c for c in calls if c.blocked and c.name in _WAITS}
 
 
+def _input_fds(pid: int, call: syscalls.Call) -> frozenset[int] | None:
+    """The descriptors ``call`` waits to read (a peek too); empty for a call on none (a sleep);
+    None where the judge cannot read them."""
+    if call.name in syscalls.RECEIVES:
+        return frozenset({call.args[0]})
+    if not call.waits_for_input:
+        return frozenset()
+    return syscalls.input_fds(pid, call)
+
+
+def _signalfd_takes(pid: int, fd: int, answer: int) -> bool | None:
+    """Whether descriptor ``fd`` of ``pid`` is a signalfd whose mask holds ``answer`` (its
+    ``/proc/<pid>/fdinfo`` has a ``sigmask:`` line, signal n at bit n - 1); None where the
+    judge cannot read it."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, _, value = line.partition(":")
+        if name == "sigmask":
+            try:
+                return bool(int(value.strip(), 16) & _bit(answer))
+            except ValueError:
+                return None
+    return False
+
+
+def _thread_blocks(pid: int, tid: int, answer: int) -> bool | None:
+    """Whether thread ``tid`` of ``pid`` blocks ``answer`` now (SigBlk of
+    ``/proc/<pid>/task/<tid>/status``); None where the judge cannot read it."""
+    blocked = probe.status_field(f"{pid}/task/{tid}", "SigBlk")
+    try:
+        return None if blocked is None else bool(int(blocked, 16) & _bit(answer))
+    except ValueError:
+        return None
+
+
+def _takes(pid: int, call: syscalls.Call, answer: int, caught: bool) -> bool:
+    """Whether the answer itself ends ``call``, the wait of a thread of ``pid``: a
+    rt_sigtimedwait whose set holds it; a rt_sigsuspend whose mask lets it through to its
+    handler (Python has no sigsuspend, ``ctypes`` gets there: the kernel shows the thread's
+    SigBlk as that mask while it waits); a wait for a signalfd whose mask holds it. True
+    where the judge cannot read the set, the mask or the descriptors: it fails only what it
+    saw."""
+    if call.name == "rt_sigsuspend":
+        return caught and _thread_blocks(pid, call.tid, answer) is not True
+    if call.name == "rt_sigtimedwait":
+        waited = syscalls.signals_waited(pid, call)
+        return waited is None or answer in waited
+    fds = _input_fds(pid, call)
+    if fds is None:
+        return True
+    return any(_signalfd_takes(pid, fd, answer) is not False for fd in fds)
+
+
+def _let_through(pid: int, answer: int) -> bool:
+    """Some thread of ``pid`` does not block ``answer`` (its ``/proc/<pid>/task/<tid>/status``
+    SigBlk): a handler may run there. True where the judge cannot read them."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    return any(_thread_blocks(pid, int(tid), answer) is not True for tid in tids)
+
+
+def _fd_names(pid: int, fds: frozenset[int]) -> dict[int, str]:
+    names = {}
+    for fd in sorted(fds):
+        try:
+            names[fd] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            names[fd] = "?"
+    return names
+
+
 def _look(pid: int, answer: int) -> _Wait | None:
-    """One look at the program: the calls its threads are blocked in, its signal masks, the
-    calls again. A look counts only when the main thread stayed in the same blocked call
-    (same arguments, same stack) the whole time, so that the masks were read during it.
-    None: it was running or between calls, or the judge cannot read calls here (another
-    architecture, a kernel or policy that hides them)."""
+    """One look at the program: the calls its threads are blocked in, its signal masks, what
+    the calls wait for (the signal sets of rt_sigtimedwait, the descriptors and what they
+    are), the calls again. A look counts only when the main thread stayed in the same
+    blocked call (same arguments, same stack) the whole time, so that everything was read
+    during it. None: it was running or between calls, or the judge cannot read calls here
+    (another architecture, a kernel or policy that hides them)."""
     before = _blocked_calls(pid)
+    if not before or pid not in before:
+        return None
     masks = probe.signal_masks(pid)
-    after = _blocked_calls(pid)
-    if not before or not masks or before != after or pid not in before:
+    if not masks:
         return None
     main = before[pid]
-    on_fds = main.name in _FD_WAITS or (
-        main.name in _FD_COUNT and main.args[_FD_COUNT[main.name]] > 0
-    )
+    caught = bool(masks["SigCgt"] & _bit(answer))
+    takes = any(_takes(pid, call, answer, caught) for call in before.values())
+    waited = syscalls.signals_waited(pid, main)
+    fds = _input_fds(pid, main)
+    let_through = _let_through(pid, answer)
+    names = _fd_names(pid, fds or frozenset())
+    if before != _blocked_calls(pid):
+        return None
     return _Wait(
         call=main.name,
-        on_fds=on_fds,
-        for_signals=any(c.name in syscalls.SIGNAL_WAITS for c in before.values()),
+        fds=names,
+        takes=takes,
+        waited=waited,
         blocked=bool(masks["SigBlk"] & _bit(answer)),
-        caught=bool(masks["SigCgt"] & _bit(answer)),
+        caught=caught,
+        let_through=let_through,
     )
 
 
@@ -397,6 +499,16 @@ def _watch_the_wait(judge: _Judge, answer: int, until: float) -> _Wait | None:
     return None
 
 
+def _names(signals: frozenset[int]) -> str:
+    shown = []
+    for n in sorted(signals):
+        try:
+            shown.append(signal.Signals(n).name)
+        except ValueError:
+            shown.append(str(n))
+    return "{" + ", ".join(shown) + "}"
+
+
 def _check_the_wait(judge: _Judge, seen: _Wait | None, answer: int) -> None:
     """Fail when the wait ``_watch_the_wait`` saw is one the answer could not end."""
     problem = seen.problem() if seen is not None else None
@@ -416,6 +528,42 @@ def _check_the_wait(judge: _Judge, seen: _Wait | None, answer: int) -> None:
             f"回答的信号 {name} 既没有被屏蔽，也没有处理函数（/proc/{pid}/status）：它要是这时"
             "到来，默认动作会杀死程序，也根本没有谁在等它。要在发信号之前先屏蔽回答的信号，再用 "
             f"signal.sigtimedwait({{answer}}, seconds) 等它{RACE_ZH}。",
+        )
+    if problem == "other signals":
+        waited = _names(seen.waited)
+        fail(
+            en=f"while signal_and_wait waited, the program slept in rt_sigtimedwait for the "
+            f"signals {waited}, and the answer {name} is not one of them (the judge read "
+            f"/proc/{pid}/syscall and the set in the program's memory). sigtimedwait returns "
+            "when a signal of its set is pending; the answer, blocked, stays pending and ends "
+            "nothing: the call sleeps to the end of its time. Wait for the answer itself: "
+            f"signal.sigtimedwait({{answer}}, seconds) {P3_EN}.",
+            zh=f"signal_and_wait 等待的时候，程序睡在 rt_sigtimedwait 里，等的是信号 {waited}，"
+            f"回答的信号 {name} 不在其中（评测程序读的是 /proc/{pid}/syscall "
+            "和程序内存里的信号集）。"
+            "sigtimedwait 只在它那个集合里的信号未决时返回；回答被屏蔽了，只会一直未决，结束不了"
+            "任何东西：这个调用会睡到时间用完。要等的是回答本身："
+            f"signal.sigtimedwait({{answer}}, seconds){P3_ZH}。",
+        )
+    if problem == "descriptor":
+        fds = ", ".join(f"{fd} ({what})" for fd, what in seen.fds.items())
+        fail(
+            en=f"while signal_and_wait waited, the program slept in {call}() on descriptor(s) "
+            f"{fds}, with the answer {name} blocked in every thread (the judge read "
+            f"/proc/{pid}/syscall, /proc/{pid}/fd, /proc/{pid}/fdinfo and "
+            f"/proc/{pid}/task/*/status). A blocked signal runs no handler, so no wakeup byte "
+            "is written (signal.set_wakeup_fd), and it writes to no pipe: it stays pending, and "
+            "only sigtimedwait, or a signalfd whose mask holds it, takes it. That descriptor "
+            "is none of those: the call sleeps to the end of its time. Wait with "
+            "signal.sigtimedwait({answer}, seconds); or let a handler catch the answer, not "
+            f"blocked, and wait on its wakeup fd {P3_EN}.",
+            zh=f"signal_and_wait 等待的时候，程序睡在 {call}() 里，等的是描述符 {fds}，"
+            f"而回答的信号 {name} 在每个线程里都被屏蔽了（评测程序读的是 /proc/{pid}/syscall、"
+            f"/proc/{pid}/fd、/proc/{pid}/fdinfo 和 /proc/{pid}/task/*/status）。"
+            "被屏蔽的信号不会运行处理函数，也就不会写唤醒字节（signal.set_wakeup_fd），更不会往哪个管道里写：它只会一直未决，"
+            "只有 sigtimedwait 或者屏蔽字里有它的 signalfd 才能取走它。这个描述符两者都不是："
+            "这个调用会睡到时间用完。要用 signal.sigtimedwait({answer}, seconds) 等待；"
+            f"或者让处理函数接住回答（不屏蔽它），再在它的唤醒描述符上等待{P3_ZH}。",
         )
     how, how_zh = _PYTHON.get(call, (f"{call}()", f"{call}()"))
     fail(
