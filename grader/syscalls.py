@@ -30,16 +30,20 @@ _TABLES: dict[str, dict[int, str]] = {
     "x86_64": {0: "read", 1: "write", 7: "poll", 19: "readv", 23: "select", 34: "pause",
                35: "nanosleep", 43: "accept", 44: "sendto", 45: "recvfrom", 46: "sendmsg",
                47: "recvmsg", 61: "wait4", 128: "rt_sigtimedwait", 130: "rt_sigsuspend",
-               202: "futex", 230: "clock_nanosleep", 232: "epoll_wait", 247: "waitid",
-               270: "pselect6", 271: "ppoll", 281: "epoll_pwait", 288: "accept4",
-               299: "recvmmsg", 441: "epoll_pwait2"},
+               202: "futex", 219: "restart_syscall", 230: "clock_nanosleep",
+               232: "epoll_wait", 247: "waitid", 270: "pselect6", 271: "ppoll",
+               281: "epoll_pwait", 288: "accept4", 299: "recvmmsg", 441: "epoll_pwait2"},
     "aarch64": {22: "epoll_pwait", 63: "read", 64: "write", 65: "readv", 72: "pselect6",
                 73: "ppoll", 95: "waitid", 98: "futex", 101: "nanosleep",
-                115: "clock_nanosleep", 133: "rt_sigsuspend", 137: "rt_sigtimedwait",
-                202: "accept", 206: "sendto", 207: "recvfrom", 211: "sendmsg",
-                212: "recvmsg", 242: "accept4", 243: "recvmmsg", 260: "wait4",
-                441: "epoll_pwait2"},
+                115: "clock_nanosleep", 128: "restart_syscall", 133: "rt_sigsuspend",
+                137: "rt_sigtimedwait", 202: "accept", 206: "sendto", 207: "recvfrom",
+                211: "sendmsg", 212: "recvmsg", 242: "accept4", 243: "recvmmsg",
+                260: "wait4", 441: "epoll_pwait2"},
 }  # fmt: skip
+# A thread stopped (SIGSTOP) in a wait with a timeout that the kernel restarts by itself (a
+# futex with a timeout, as a multiprocessing acquire(timeout=...)) shows "restart_syscall"
+# once continued, with the first call's arguments still in its registers, until that wait
+# ends: a look after a stop may see it where a look before saw the call by its name.
 NAMES: dict[int, str] | None = (
     _TABLES.get(os.uname().machine) if sys.platform.startswith("linux") else None
 )
@@ -193,11 +197,13 @@ class Semaphores:
         self._pages: list[tuple[int, int, str, int]] = []  # start, end, device, inode
 
     def waited_on(self, call: Call) -> tuple[str, int] | None:
-        """The (device, inode) of the semaphore file ``call`` waits on in ``futex``; None where
-        it is no blocked futex call or its word lies on no semaphore (a threading lock or
-        Event, a ``join()``). Raises ProcessLookupError where the process's mappings cannot be
-        read (it ended meanwhile)."""
-        if call.name != "futex" or not call.blocked:
+        """The (device, inode) of the semaphore file ``call`` waits on in ``futex`` (or in the
+        ``restart_syscall`` of one, after a stop); None where it is no blocked futex call or
+        its word lies on no semaphore (a threading lock or Event, a ``join()``). Raises
+        ProcessLookupError where the process's mappings cannot be read (it ended meanwhile)."""
+        # A restarted wait keeps its first argument, the futex word; no other call a thread
+        # restarts has a semaphore page's address there.
+        if call.name not in ("futex", "restart_syscall") or not call.blocked:
             return None
         word = call.args[0]
         for fresh in (False, True):

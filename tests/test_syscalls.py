@@ -232,3 +232,21 @@ def test_a_multiprocessing_semaphore_wait_names_its_file() -> None:
             assert syscalls.Semaphores(third).waited_on(call) is None
     with pytest.raises(ProcessLookupError):
         syscalls.Semaphores(first).waited_on(call)  # it was killed and reaped
+
+
+@LINUX_TABLE
+def test_a_timed_semaphore_wait_stopped_and_continued_is_still_on_its_file() -> None:
+    """The kernel restarts a timed futex wait after SIGSTOP and SIGCONT as restart_syscall,
+    with the futex word still its first argument."""
+    shared = multiprocessing.get_context("fork").Semaphore(0)
+    with _waiting_child(lambda: shared.acquire(timeout=60)) as pid:
+        call = _call_of(pid, pid, lambda c: c.name == "futex" and c.blocked)
+        semaphores = syscalls.Semaphores(pid)
+        before = semaphores.waited_on(call)
+        assert before is not None
+        os.kill(pid, signal.SIGSTOP)
+        polling.wait_until(lambda: probe.read(pid).state == "T", 10.0, "the child stopped")
+        os.kill(pid, signal.SIGCONT)
+        again = _call_of(pid, pid, lambda c: c.name == "restart_syscall")
+        assert again.args[0] == call.args[0]
+        assert semaphores.waited_on(again) == before
