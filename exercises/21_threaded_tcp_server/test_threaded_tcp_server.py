@@ -786,7 +786,8 @@ def _check_each_client_has_its_thread(handle: Running, port: int, clients: list[
     ``poll()`` on that fd first), matched to the client's socket by its inode. Counting threads
     is not enough: idle threads can sit beside one select loop that serves everybody. Where the
     judge cannot read these files (another architecture, a kernel or policy that hides them),
-    this part is not judged.
+    this part is not judged. Once each client's thread is seen waiting on it, that thread must
+    also be the one that reads the client's bytes (``_check_each_client_is_read_by_its_thread``).
     """
     if not tcp_visible():
         return
@@ -824,7 +825,10 @@ def _check_each_client_has_its_thread(handle: Running, port: int, clients: list[
         "threads",
     )
     look = last[0]
-    if look is None or look.good or look.unknown:
+    if look is not None and look.good:
+        _check_each_client_is_read_by_its_thread(handle, clients, inodes, look)
+        return
+    if look is None or look.unknown:
         return
     seen_en, seen_zh = look.describe()
     numbers = [str(k + 1) for k in look.unserved]
@@ -852,6 +856,119 @@ def _check_each_client_has_its_thread(handle: Running, port: int, clients: list[
         "线程在这个客户端的套接字上 recv() 等待并回复它。在一个服务所有客户端的循环（select、"
         "selectors、epoll）旁边只会睡觉的线程，不算每个客户端一个线程" + see("threads")[1],
     )
+
+
+FEED = 16 * 1024 * 1024  # bytes of one refused line sent to each idle client in turn
+FEED_TIMEOUT = 20.0  # seconds a loaded machine may take to read it
+
+
+def _thread_cpu_ns(pid: int) -> dict[int, int] | None:
+    """Every thread's CPU time so far (ns), by tid: the first field of
+    ``/proc/<pid>/task/<tid>/schedstat`` (the scheduler's ``sum_exec_runtime``). Exact for a
+    thread that is blocked; one that runs now may lag by a scheduler tick. None where the
+    kernel does not show it (no schedstat, no /proc)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    times: dict[int, int] = {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                times[int(tid)] = int(f.read().split()[0])
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        except (OSError, ValueError, IndexError):
+            return None
+    return times or None
+
+
+def _check_each_client_is_read_by_its_thread(
+    handle: Running, clients: list[Client], inodes: list[int], look: _Served
+) -> None:
+    """The thread that waits on a client's socket is the one that reads what the client sends.
+
+    A thread blocked in ``poll()`` on one client's socket looks the same whether it will then
+    ``recv()`` the bytes or only nap while another thread (one loop that serves everybody)
+    takes them. Its CPU time tells them apart: the judge sends each idle client in turn one
+    line of 16 MiB (refused, and the rest dropped as it arrives) and a PING, and reads every
+    thread's CPU time (``/proc/<pid>/task/<tid>/schedstat``) before and after. Receiving
+    16 MiB costs milliseconds of CPU, in the thread that calls ``recv()``: that client's
+    own thread must have used more CPU than any other thread. Idle threads that wake now and
+    then (a timeout on the listening socket, a stop flag checked every second) use
+    microseconds each time.
+    """
+    for k, client in enumerate(clients):
+        mine = {w.tid for w in look.waits if look.of(w) == [k]}  # its thread (a good look)
+        before = _thread_cpu_ns(handle.pid)
+        if before is None or not mine:
+            return  # the kernel does not show CPU time per thread: not judged here
+        client.sock.settimeout(FEED_TIMEOUT)
+        try:
+            client.send(b"y" * FEED + b"\nPING\n")
+        except TimeoutError:
+            raise fl(
+                f"an idle client sent one line of {FEED >> 20} MiB; the server had not read it "
+                f"all after {FEED_TIMEOUT:g} s",
+                f"一个空闲的客户端发送了一行 {FEED >> 20} MiB 的数据；{FEED_TIMEOUT:g} 秒后"
+                "服务器还没有把它读完",
+                "long",
+            ) from None
+        finally:
+            client.sock.settimeout(client.timeout)
+        replies = [
+            client.read_line(f"a {FEED >> 20} MiB line"),
+            client.read_line("'PING' after the long line"),
+        ]
+        ck(
+            replies == ["ERR line too long", "PONG"],
+            f"one {FEED >> 20} MiB line and then PING got the replies {replies!r}, expected "
+            "['ERR line too long', 'PONG']",
+            f"一行 {FEED >> 20} MiB 的数据再加一个 PING，收到的回复是 {replies!r}，应当是 "
+            "['ERR line too long', 'PONG']",
+            "long",
+        )
+
+        def back(mine: set[int] = mine, k: int = k) -> bool:
+            """Its thread waits again: its CPU time is exact now."""
+            if handle.finished():
+                return True
+            now = _look_who_serves(handle.pid, inodes)
+            return now is None or any(w.tid in mine and now.of(w) == [k] for w in now.waits)
+
+        with contextlib.suppress(syscalls.Hidden):
+            holds_within(back, REPLY_TIMEOUT)
+        after = _thread_cpu_ns(handle.pid)
+        if after is None or handle.finished():
+            return
+        used = {tid: ns - before.get(tid, 0) for tid, ns in after.items()}
+        own = max((used.get(tid, 0) for tid in mine), default=0)
+        others = {tid: ns for tid, ns in used.items() if tid not in mine}
+        busiest = max(others, key=others.__getitem__, default=None)
+        if busiest is None or own >= others[busiest]:
+            continue
+        waiter = min(mine)
+        fail(
+            en=f"with {len(clients)} idle clients connected, thread {waiter} of the server "
+            f"waited on the socket of client {k + 1} alone. Then client {k + 1} sent one line "
+            f"of {FEED >> 20} MiB and a PING, and got its replies; meanwhile thread {waiter} "
+            f"used {own / 1e6:.1f} ms of CPU and thread {busiest} used "
+            f"{others[busiest] / 1e6:.1f} ms (/proc/{handle.pid}/task/*/schedstat). Receiving "
+            "that many bytes costs CPU in the thread that calls recv(): another thread read "
+            f"client {k + 1}'s bytes, and thread {waiter} only waited beside it. A thread per "
+            "client means that each client's own thread reads its socket (recv), answers it "
+            "and waits for it again; a loop that serves every client, beside threads that only "
+            "wait (poll) on the sockets, is not" + see("threads")[0],
+            zh=f"{len(clients)} 个空闲客户端连着时，服务器的线程 {waiter} 只在第 {k + 1} 个"
+            f"客户端的套接字上等待。接着第 {k + 1} 个客户端发送了一行 {FEED >> 20} MiB 的数据"
+            f"和一个 PING，并收到了回复；这期间线程 {waiter} 只用了 {own / 1e6:.1f} 毫秒 CPU，"
+            f"而线程 {busiest} 用了 {others[busiest] / 1e6:.1f} 毫秒"
+            f"（/proc/{handle.pid}/task/*/schedstat）。接收这么多字节的 CPU 花在调用 recv() "
+            f"的线程上：是另一个线程读走了第 {k + 1} 个客户端的字节，线程 {waiter} 只是在旁边"
+            "等着。每个客户端一个线程，意思是每个客户端自己的线程读它的套接字（recv）、回复它、"
+            "再等它；一个服务所有客户端的循环，加上只在套接字上等待（poll）的线程，不算"
+            + see("threads")[1],
+        )
 
 
 @pytest.mark.points(2)
