@@ -23,11 +23,19 @@ test process) sees itself:
   and once the last response is sent it stops the worker and lets the caller go on. While
   the caller waits for the worker to end, nothing may wait for the worker in any pipe (the
   kernel's queue of a socket, ``FIONREAD`` of a pipe), and the caller may hold no end that
-  still writes to it; a worker that ends while the stopped caller holds its end did not end
-  at EOF;
+  still writes to it; a worker that ends while the stopped caller holds its end (or the end
+  it read its second request on, whatever the judge would set aside) did not end at EOF;
+* that the worker waits for EOF: after its last response, while the caller stands still,
+  the worker must be seen in a read of its end (``syscalls.threads``, ``input_fds``; a poll
+  or select with no timeout on it will do), not asleep, on an Event or polling; once the
+  caller has closed its end and joins, the judge stops the caller and every process below
+  it but the worker, and lets the worker alone go on: it must end, sleeping at most
+  ENDING_SLEEPS times (``voluntary_ctxt_switches``; its death is one);
 * how the caller waits for a worker that dies: the handler holds the worker before it ends
-  it, and the judge reads which ends the caller holds (no copy of the worker's end) and its
-  voluntary context switches (a caller blocked in ``recv()`` does not wake; a poller does);
+  it, and the judge reads which ends the caller holds (no copy of the worker's end), its
+  voluntary context switches (a caller blocked in ``recv()`` does not wake; a poller does)
+  and the call its main thread waits in (a read of its end, or a wait with no timeout on it:
+  a caller that polls, however rarely, is seen in a sleep or a wait with a timeout);
 * a run that should end by itself and does not is given HANG_S seconds; then the judge says
   which process waits where and which copy of the other end keeps it waiting.
 
@@ -82,6 +90,7 @@ HANG_S = 5.0  # how long a run that should end by itself may take (correct code:
 PAUSE_S = 0.3  # the producer's pause in the middle of the stream (a slow producer)
 SETTLE_S = 2.0  # how long the judge waits for the caller to settle in a wait of some kind
 HOLD_S = 0.3  # how long the judge holds a dying worker, to see how the caller waits
+ENDING_SLEEPS = 2  # most sleeps of a worker let run alone after EOF (its death is one)
 WOKEN = 3  # most wake-ups of a caller that waits in recv() during HOLD_S (a poller: ~30)
 TALK_S = 10.0  # how long a handler or producer waits for the judge's answer
 BIG = 1 << 20  # Part 1's big requests and responses: 1 MiB, far above any pipe buffer
@@ -536,6 +545,68 @@ def _feeds(src: int, dst: int) -> list[End]:
     return found + pipes
 
 
+def _fed_by(dst: int, src: int) -> frozenset[int]:
+    """The descriptors of ``dst`` on which ``src`` can make news: ``dst``'s end of a duplex
+    pipe whose other end ``src`` holds, the read end of a pipe ``src`` writes (news: a message,
+    or EOF once ``src`` closes its end). Nothing is set aside here: a wait on
+    ``multiprocessing``'s own pipe is still a wait on the other process."""
+    mine, theirs = _ends(dst), _ends(src)
+    peers = _unix_peers({e.inode for e in mine if e.kind == "socket"})
+    sockets = {e.inode for e in theirs if e.kind == "socket"}
+    writes = {e.inode for e in theirs if e.kind == "pipe" and e.mode != READ}
+    return frozenset(
+        e.fd
+        for e in mine
+        if (e.kind == "socket" and peers.get(e.inode) in sockets)
+        or (e.kind == "pipe" and e.mode != WRITE and e.inode in writes)
+    )
+
+
+def _no_timeout(call: syscalls.Call) -> bool:
+    """A wait for input that lasts until there is news: a read, or a poll, select or epoll
+    wait with no timeout (-1 or a NULL timeout, as ``poll(None)`` and ``wait()`` make)."""
+    args = call.args
+    if call.name in syscalls.RECEIVES:
+        return True
+    if call.name in {"poll", "epoll_wait", "epoll_pwait"}:
+        timeout = args[2] if call.name == "poll" else args[3]
+        return timeout & 0xFFFFFFFF >= 0x80000000  # an int below zero
+    if call.name in {"ppoll", "epoll_pwait2"}:
+        return args[2 if call.name == "ppoll" else 3] == 0
+    if call.name in syscalls.SELECTS:
+        return args[4] == 0
+    return False
+
+
+@dataclass(frozen=True)
+class Wait:
+    """How ``pid``'s main thread waits, at one look, for news from another process."""
+
+    call: syscalls.Call | None  # None: not in a system call, or the judge cannot tell
+    on_it: bool  # in a read of an end the other process feeds, or a wait with no timeout
+    # whose descriptors hold one
+
+
+def _how_it_waits(pid: int, other: int) -> Wait | None:
+    """Whether ``pid`` waits, in its main thread, for news from ``other`` only: None where the
+    judge cannot tell (no syscall file, another architecture, a non-dumpable process)."""
+    try:
+        calls = syscalls.threads(pid)
+    except syscalls.Hidden:
+        return None
+    if calls is None:
+        return None
+    call = next((c for c in calls if c.tid == pid), None)
+    if call is None or not call.blocked:
+        return Wait(call, False)
+    if not call.waits_for_input or not _no_timeout(call):
+        return Wait(call, False)
+    fds = syscalls.input_fds(pid, call)
+    if fds is None:
+        return None  # a set in memory the judge could not read
+    return Wait(call, bool(fds & _fed_by(pid, other)))
+
+
 def _stand_still(pid: int) -> bool:
     """Stop ``pid`` (SIGSTOP) and wait until it stands still; False if it did not in time, or
     had ended."""
@@ -553,6 +624,51 @@ class EofLook:
     caller_wait: tuple[str, int] | None = None  # ... in this call
     extra: list[tuple[End, int]] = field(default_factory=list)  # waiting for the worker then
     feeding: list[End] = field(default_factory=list)  # the caller's ends into the worker then
+    reading: Wait | None = None  # how the worker waited for a request after its last response
+    alone: bool | None = None  # with only the worker let run, it ended (None: not looked)
+    woke: int | None = None  # ... and slept this many times from then until its end
+
+
+def _look_at_the_first(seen: Seen, peer: channel.Peer) -> None:
+    """At the first request, see which pipe the worker reads its requests on.
+
+    The judge stops the caller (it waits for the first response) and answers; the worker
+    sends the response and waits for the next request, which cannot come: the judge notes
+    which of the caller's ends feed what the worker waits on. At the last request, a worker
+    that ends while the stopped caller holds one of them did not end at EOF, whatever pipe
+    the judge would set aside as multiprocessing's own.
+    """
+    caller, worker = seen.caller, peer.pid
+    seen.asked = frozenset()
+    began = time.monotonic()
+    try:
+        if not _stand_still(caller):
+            peer.answer("ok")
+            return  # a machine too busy to stop it in time: no look
+        skip = probe.socket_inodes(os.getpid())
+        peer.answer("ok")
+
+        def reads() -> bool:  # the response waits for the caller; the worker waits for more
+            row = probe.read(worker)
+            if row is None or row.zombie:
+                return True
+            if not _waiting_for(caller, skip, worker):
+                return False
+            wait = _how_it_waits(worker, caller)
+            if wait is None or not wait.on_it or wait.call is None:
+                return False
+            fds = (syscalls.input_fds(worker, wait.call) or frozenset()) & _fed_by(worker, caller)
+            ends = [e for e in _ends(worker) if e.fd in fds]
+            peers = _unix_peers({e.inode for e in ends if e.kind == "socket"})
+            seen.asked = frozenset(
+                peers.get(e.inode, 0) if e.kind == "socket" else e.inode for e in ends
+            )
+            return True
+
+        holds_within(reads, SETTLE_S)  # no verdict of its own: the last request judges
+    finally:
+        stops.resume([caller])
+        seen.paused += time.monotonic() - began
 
 
 def _look_at_the_eof(last: str, seen: Seen, peer: channel.Peer, line: str) -> float | None:
@@ -562,24 +678,36 @@ def _look_at_the_eof(last: str, seen: Seen, peer: channel.Peer, line: str) -> fl
     that response) and reads what waits for the worker. It answers; the worker sends the
     response and waits for more. The judge stops the worker, lets the caller go on, and once
     the caller waits (for the worker to end: join()), reads again what waits for the worker
-    and which ends of the caller still reach it. Then the worker goes on and ends.
+    and which ends of the caller still reach it.
+
+    Before it stops the worker, the judge waits until the worker waits in a read of its end
+    (a poll, select or epoll with no timeout on it will do): a worker that sleeps, waits on an
+    Event or polls with a timeout is not waiting for EOF. After the look at the caller, the
+    judge stops the caller again, and every other process below it, and lets only the worker
+    go on: nothing but what is in its pipes (EOF) can end it then, so it must end, and it may
+    sleep at most once on its way out (a wait for something else sleeps again).
     """
-    if (
-        not line.startswith('["handled"')
-        or seen.eof is not None
-        or peer.pid == seen.caller
-        or json.loads(line)[1] != last
-    ):
+    if not line.startswith('["handled"') or seen.eof is not None or peer.pid == seen.caller:
         return 0.0
+    if json.loads(line)[1] != last:
+        if seen.asked is not None:
+            return 0.0
+        _look_at_the_first(seen, peer)
+        return None
     caller, worker = seen.caller, peer.pid
     look = seen.eof = EofLook(worker)
     began = time.monotonic()
+    held = [caller, worker]  # whatever the judge stops, it lets go on in the end
     try:
         if not _stand_still(caller):
             return 0.0  # a machine too busy to stop it in time: no look, no verdict
         skip = probe.socket_inodes(os.getpid())
         look.early = _waiting_for(worker, skip)
         fed = _feeds(caller, worker)
+        fed += [  # the pipe it reads its requests on is never set aside
+            e for e in _ends(caller) if e.inode in (seen.asked or ()) and e.mode != READ
+        ]
+        fed = list(dict.fromkeys(fed))
         peer.answer("ok")
         state: list[str] = []
 
@@ -597,18 +725,23 @@ def _look_at_the_eof(last: str, seen: Seen, peer: channel.Peer, line: str) -> fl
             look.ended_fed = fed
             return None
 
-        def waits() -> bool:  # for the next request (the worker has nothing else to do)
+        reading: list[Wait | None] = []
+
+        def waits() -> bool:  # for the next request, in a read of its end (the caller stands)
             row = probe.read(worker)
             if row is None or row.zombie:
                 state.append("ended")
                 return True
-            call = _waiting_in(worker)
-            return call is not None and call[0] not in _WRITES
+            reading.append(_how_it_waits(worker, caller))
+            return reading[-1] is None or reading[-1].on_it
 
-        holds_within(waits, 0.5)  # a worker that polls with sleeps never waits in a call
+        holds_within(waits, SETTLE_S)  # a worker that sleeps or polls is never seen reading
         if state[-1] == "ended":
             look.ended_fed = fed
             return None
+        look.reading = reading[-1] if reading else None
+        if look.reading is not None and not look.reading.on_it:
+            return None  # the verdict: it does not wait for EOF
         if not _stand_still(worker):
             return None
         stops.resume([caller])
@@ -627,9 +760,32 @@ def _look_at_the_eof(last: str, seen: Seen, peer: channel.Peer, line: str) -> fl
         look.caller_wait = _waiting_in(caller)
         look.extra = _waiting_for(worker, skip)
         look.feeding = _feeds(caller, worker)
+        if look.extra or look.feeding or look.reading is None:
+            return None
+        # Only the worker goes on now: whatever ends it is already in its pipes.
+        held += [p.pid for p in probe.descendants(caller) if p.pid != worker and not p.zombie]
+        stops.stop(held)
+        if not stops.wait_stopped(held, SETTLE_S) or not probe.alive(caller):
+            return None  # a machine too busy to stop them in time: no verdict
+        first = probe.voluntary_switches(worker)
+        stops.resume([worker])
+        counts: list[int] = []
+
+        def ended() -> bool:
+            row = probe.read(worker)
+            if row is None:
+                return True  # reaped by the kernel (SIGCHLD ignored): ended all the same
+            count = probe.voluntary_switches(worker)
+            if count is not None:
+                counts.append(count)
+            return row.zombie
+
+        look.alone = holds_within(ended, HANG_S)
+        if first is not None and counts:
+            look.woke = counts[-1] - first
         return None
     finally:
-        stops.resume([caller, worker])
+        stops.resume(held)
         seen.paused += time.monotonic() - began
 
 
@@ -640,6 +796,7 @@ class DeadLook:
     worker: int
     links: list[Link] = field(default_factory=list)
     switches: int | None = None  # the caller's voluntary context switches in the hold
+    wait: Wait | None = None  # how the caller waited (the last look; None: cannot tell)
 
 
 def _look_at_the_death(seen: Seen, peer: channel.Peer, line: str) -> float | None:
@@ -661,6 +818,14 @@ def _look_at_the_death(seen: Seen, peer: channel.Peer, line: str) -> float | Non
 
         holds_within(spins, HOLD_S)
         look.switches = woke[-1] if woke else None
+    waits: list[Wait | None] = []
+
+    def in_recv() -> bool:  # the caller waits in a read of its end, with no timeout
+        waits.append(_how_it_waits(seen.caller, peer.pid))
+        return waits[-1] is None or waits[-1].on_it
+
+    holds_within(in_recv, SETTLE_S)  # a caller that polls is never seen there
+    look.wait = waits[-1] if waits else None
     seen.paused += time.monotonic() - began
     return 0.0
 
@@ -683,6 +848,8 @@ class Seen:
     gate: list[probe.Proc] | None = None  # the caller's children when the function was over
     stop_now: bool = False
     eof: EofLook | None = None  # test_the_worker_ends_at_eof: the look at the worker's end
+    asked: frozenset[int] | None = None  # ... the inodes of the caller's ends the worker
+    # waited on for its second request (the first look)
     dead: DeadLook | None = None  # test_a_dead_worker_is_an_eof_error: the look at its death
     paused: float = 0.0  # time the judge spent looking (stopped processes): not the run's
 
@@ -902,6 +1069,21 @@ def _named(ends: Iterable[End]) -> Who:
     return Who(en, zh)
 
 
+def _described(wait: Wait) -> Who:
+    """Where a process was seen instead of a read of its end, in words."""
+    call = wait.call
+    if call is None or not call.blocked:
+        return Who("running, in no wait at all", "在运行，没有在任何调用里等待")
+    if call.waits_for_input and not _no_timeout(call):
+        return Who(f"in {call.name}() with a timeout", f"在带超时的 {call.name}() 里")
+    if call.waits_for_input:
+        return Who(
+            f"in {call.name}() on other descriptors than its end",
+            f"在 {call.name}() 里等别的文件描述符，而不是它那一端",
+        )
+    return Who(f"in {call.name}()", f"在 {call.name}() 里")
+
+
 def _check_the_eof(seen: Seen, worker: int) -> None:
     """The judge's look at the last request: the worker ends at EOF, with no message."""
     look = seen.eof
@@ -935,6 +1117,23 @@ def _check_the_eof(seen: Seen, worker: int) -> None:
             f"（pid {caller}）被评测程序暂停着，手里还开着它那一端（{held.zh}）：那时工作进程的 "
             "recv() 不可能抛出 EOFError，所以它是自己决定结束的（数够了请求，或者收到了某条消息）。"
             f"让它一直循环，直到 recv() 抛出 EOFError；你关闭自己这一端时就会这样{END1_ZH}。",
+        )
+    reading = look.reading
+    if reading is not None and not reading.on_it:
+        how = _described(reading)
+        fail(
+            en=f"the worker (pid {worker}) sent its last response while your process (pid "
+            f"{caller}) stood still (the judge had stopped it) with its end still open; for "
+            f"{SETTLE_S:g} s the worker did not wait in recv() on its end of the pipe: it was "
+            f"seen {how.en}. A worker that ends at EOF waits for the next request in recv() "
+            "(or in a wait with no timeout on that end), until recv() raises EOFError because "
+            "you closed your end. One that sleeps, waits on an Event or polls with a timeout "
+            f"learns some other way that it is done {END1_EN}.",
+            zh=f"工作进程（pid {worker}）发出最后一个应答时，你的进程（pid {caller}）被评测程序"
+            f"暂停着，它那一端还开着；在 {SETTLE_S:g} 秒里，工作进程都没有在自己那一端的 recv() "
+            f"里等待：评测程序看到它{how.zh}。靠 EOF 结束的工作进程在 recv()（或者在这一端上不带"
+            "超时的等待）里等下一个请求，直到你关闭你这一端、recv() 抛出 EOFError 为止。睡眠、"
+            f"等 Event、带超时轮询的工作进程，是从别的途径得知该结束了{END1_ZH}。",
         )
     if not look.looked:
         return  # the worker never settled, or would not stop in time: no verdict
@@ -970,6 +1169,34 @@ def _check_the_eof(seen: Seen, worker: int) -> None:
             zh=f"你的进程（pid {caller}）等工作进程（pid {worker}）结束{how.zh}的时候，手里还开着"
             f"管道的自己这一端（{held.zh}）：只要它还有一份副本开着，工作进程的 recv() 就不会抛出 "
             f"EOFError，工作进程只能以别的方式结束。先关闭你这一端，再 join() 工作进程{END1_ZH}。",
+        )
+    if look.alone is False:
+        fail(
+            en=f"your process (pid {caller}) had closed its end and waited{how.en} for the "
+            f"worker (pid {worker}); then the judge stopped your process, and every other "
+            f"process below it, and let only the worker run: it did not end within {HANG_S:g} "
+            "s. The EOF was there to read, so the worker waited for something else from your "
+            "side (a message sent later, from another thread or process, on a pipe the judge "
+            "took for multiprocessing's own?). Let the worker's recv() raise EOFError and its "
+            f"loop end: nothing but your closed end should end it {END1_EN}.",
+            zh=f"你的进程（pid {caller}）已经关闭了自己这一端，正在等工作进程（pid {worker}）"
+            f"结束{how.zh}；这时评测程序暂停了你的进程以及它下面的其他所有进程，只让工作"
+            f"进程运行：它在 {HANG_S:g} 秒内没有结束。EOF 明明已经可以读到，工作进程却在等你这边"
+            "的别的东西（一条稍后才发的消息？来自另一个线程或进程，走的是评测程序当作 "
+            "multiprocessing 自用的那根管道？）。让工作进程的 recv() 抛出 EOFError、循环结束："
+            f"结束它的只应当是你关闭的那一端{END1_ZH}。",
+        )
+    if look.woke is not None and look.woke > ENDING_SLEEPS:
+        fail(
+            en=f"once your process (pid {caller}) had closed its end, the judge stopped it and "
+            f"let only the worker (pid {worker}) run: it slept {look.woke} times before it "
+            f"ended (its end counts one; at most {ENDING_SLEEPS} pass). A worker whose recv() "
+            "raises EOFError ends at once; this one waited for something else after the EOF "
+            f"(a timer, another message) {END1_EN}.",
+            zh=f"你的进程（pid {caller}）关闭自己这一端之后，评测程序暂停了它，只让工作进程"
+            f"（pid {worker}）运行：工作进程在结束之前睡眠了 {look.woke} 次（进程结束本身算一次；"
+            f"最多 {ENDING_SLEEPS} 次）。recv() 抛出 EOFError 的工作进程会马上结束；这个工作进程在 "
+            f"EOF 之后还在等别的东西（定时器、另一条消息）{END1_ZH}。",
         )
 
 
@@ -1017,6 +1244,22 @@ def _check_the_death(seen: Seen) -> None:
             f"（pid {caller}）醒来了至少 {look.switches} 次：它在轮询（poll(timeout)、is_alive()、"
             "sleep()），而不是在等待。就在 recv() 里等：它要么返回应答，要么在工作进程一不在了就"
             f"抛出 EOFError{DEAD_ZH}。",
+        )
+    wait = look.wait
+    if wait is not None and not wait.on_it:
+        how = _described(wait)
+        fail(
+            en=f"while the judge held the worker (pid {worker}) before it died, your process "
+            f"(pid {caller}) did not wait in recv() for the response: for {SETTLE_S:g} s it "
+            f"was seen {how.en}. A caller that polls (poll(timeout), is_alive(), sleep()), "
+            "however rarely, finds the death late and raises an EOFError of its own. Wait in "
+            "recv() on your end: it returns the response, or raises EOFError as soon as the "
+            f"worker is gone {DEAD_EN}.",
+            zh=f"评测程序让工作进程（pid {worker}）在退出前停留的时候，你的进程（pid {caller}）"
+            f"没有在 recv() 里等应答：在 {SETTLE_S:g} 秒里，评测程序看到它{how.zh}。轮询的调用者"
+            "（poll(timeout)、is_alive()、sleep()），不管隔多久轮询一次，都会晚一步才发现工作进程"
+            "死了，再自己抛出一个 EOFError。就在你这一端的 recv() 里等：它要么返回应答，要么在"
+            f"工作进程一不在了就抛出 EOFError{DEAD_ZH}。",
         )
 
 
