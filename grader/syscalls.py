@@ -60,6 +60,8 @@ SEMAPHORE_FILES = "/dev/shm/sem."
 """Where glibc maps named POSIX semaphores from: on Linux, multiprocessing's Lock, RLock,
 Semaphore, Condition and Event (``SemLock``) wait in ``futex`` on a word of such a page."""
 
+_FUTEX_COMMAND = 0x7F  # a futex call's operation, without its private and clock flags
+_FUTEX_WAITS = frozenset({0, 9})  # FUTEX_WAIT, FUTEX_WAIT_BITSET (glibc's sem_wait)
 _MSG_PEEK = 2  # a peek leaves the bytes for somebody else to read
 _POLLIN = 1  # POLLIN and EPOLLIN
 _MOST_FDS = 1 << 13  # the most descriptors the judge reads of one poll or select
@@ -198,12 +200,15 @@ class Semaphores:
 
     def waited_on(self, call: Call) -> tuple[str, int] | None:
         """The (device, inode) of the semaphore file ``call`` waits on in ``futex`` (or in the
-        ``restart_syscall`` of one, after a stop); None where it is no blocked futex call or
+        ``restart_syscall`` of one, after a stop); None where it is no futex wait or
         its word lies on no semaphore (a threading lock or Event, a ``join()``). Raises
         ProcessLookupError where the process's mappings cannot be read (it ended meanwhile)."""
-        # A restarted wait keeps its first argument, the futex word; no other call a thread
-        # restarts has a semaphore page's address there.
+        # A restarted wait keeps its arguments, the futex word first; no other call a thread
+        # restarts has a semaphore page's address there. A FUTEX_WAKE is a release (sem_post)
+        # seen on its way, in a process stopped or caught just then: no wait.
         if call.name not in ("futex", "restart_syscall") or not call.blocked:
+            return None
+        if call.args[1] & _FUTEX_COMMAND not in _FUTEX_WAITS:
             return None
         word = call.args[0]
         for fresh in (False, True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import multiprocessing
 import os
 import select
@@ -227,6 +228,9 @@ def test_a_multiprocessing_semaphore_wait_names_its_file() -> None:
             call = _call_of(pid, pid, lambda c: c.name == "futex" and c.blocked)
             seen.add(syscalls.Semaphores(pid).waited_on(call))
         assert len(seen) == 1 and None not in seen
+        futex_wake = 1  # a release (sem_post) on its way through the same word: no wait
+        waking = dataclasses.replace(call, args=(call.args[0], futex_wake, *call.args[2:]))
+        assert syscalls.Semaphores(second).waited_on(waking) is None
         with _waiting_child(lock.acquire) as third:
             call = _call_of(third, third, lambda c: c.name == "futex" and c.blocked)
             assert syscalls.Semaphores(third).waited_on(call) is None
