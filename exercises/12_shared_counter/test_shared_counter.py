@@ -26,7 +26,20 @@ real work produces:
   before and after (_solos): each worker must raise the one counter (Part 3: move money
   between the two accounts) by itself; then all are continued at once, and the counter the
   judge reads at the end must be the total returned. After an ordinary run the heap must
-  hold the total;
+  hold the total, and in Part 1's ordinary run the judge holds the caller (SIGSTOP) from its
+  first wait with every worker started until every process below it has ended, reading the
+  heap before and after: the workers must bring the counter to the total by themselves
+  (_Watch.hold_caller), not the caller before or after;
+* the kernel's futex waits (syscalls.Semaphores: the /dev/shm/sem.* page a futex word lies
+  on): the auditor's totals are its own claim, so in Part 3's ordinary run the judge stops
+  every process below and reads which semaphore each one waits on; the one most of them wait
+  on is the transfers' lock. Keeping its holder (and every other process not waiting for it)
+  stopped, the judge lets one process not yet seen waiting for it run with the waiters: it
+  must come to wait for the lock within LOCK_HELD_S. A look counts only if every waiter still
+  shows the very same wait and the lock's count (its futex word) stays 0 (taken), and a
+  process that never came in a counted look, and was never seen waiting for the lock (the
+  semaphore most often waited on over every look), fails (_Watch.lock_test): an auditor that
+  reads a + b without the lock never comes, whatever totals it reports;
 * the kernel's count of each thread's waits (voluntary context switches): every call of the
   grader's bump() sleeps once, so the worker threads of Part 2 show about one wait per call
   (read while the last calls hold every thread), and a main thread that calls bump() itself
@@ -51,7 +64,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from grader.spec import Outcome, check, fail, holds_within, probe, stops
+from grader.spec import Outcome, check, fail, holds_within, probe, stops, syscalls
 
 WORKERS = 4
 # Without a lock, 4 x 50 000 stayed exact in 1 of 100 runs on Python 3.10 beside 2 busy
@@ -96,7 +109,24 @@ CHECKPOINT = 300
 SOLO_S = 5.0
 HEAP_MOST = 16 << 20  # the most the judge reads of each heap arena (far more than it holds)
 STOP_S = 5.0  # the longest the judge waits for a process it stopped to show it (state T)
+# test_processes_count_exactly holds the caller once it waits with every worker started, until
+# every process below it has ended: the workers must bring the counter to the total by
+# themselves. 4 x 100 000 locked increments take about 1 s on a loaded machine; this is the
+# longest the judge holds the caller waiting for them.
+ALONE_S = 10.0
 TRANSFERS = 20_000
+# test_auditor_never_sees_money_appear_or_vanish keeps the transfers' lock taken (its holder
+# stopped) for up to LOCK_HELD_S while a process below that was not yet seen waiting for it
+# runs: it must come to wait for the lock in that time (an honest auditor that sleeps 5 ms
+# between audits comes in about 5 ms). At most LOCK_LOOKS looks per run (a look that finds
+# the lock free, or no lock most processes wait on, costs a few ms).
+LOCK_HELD_S = 2.0
+LOCK_LOOKS = 100
+SETTLE_S = 0.5  # how long a waiter let go may take to be back in its wait at the end
+QUIET = 2  # the most times a waiter may wake in a look that counts (measured: 1, its restart)
+LOOK_GAP_S = 0.02  # the least time between the end of one look and the next one
+SEM_VALUE = 0x7FFFFFFF  # a semaphore's count in its futex word (glibc on 64 bits; musl's sign
+# bit says that some process waits)
 # CI once saw one of 3 locks-off workers of 20 000 transfers never above a tick, sampled every
 # 50 ms: 50 000 keeps each worker's CPU time well above BUSY_CPU_S on a faster machine.
 OFF_TRANSFERS = 50_000
@@ -426,6 +456,38 @@ class _Watch:
         self.solos: list[tuple[bytes, bytes]] = []
         self.solos_done = False
         self.first_child_at: float | None = None
+        # test_processes_count_exactly (_watched's ``alone``): the caller held by the judge
+        # while the workers finish; the heap when it was stopped and when they had ended.
+        self.born: set[tuple[int, int]] = set()  # children continued from their hold at birth
+        self.alone_until: float | None = None  # the caller is held by the judge until then
+        self.alone_start = b""
+        self.alone: tuple[bytes, bytes, bool] | None = None  # heap before, after, all ended
+        # test_auditor_never_sees_money_appear_or_vanish (_watched's ``locks``, lock_test):
+        # the processes seen waiting for the transfers' lock, how often each one was let go
+        # alone with the lock kept taken, and the one that then never came to wait for it.
+        self.semaphores: dict[tuple[int, int], Any] = {}
+        self.sem_looks: dict[tuple[str, int], int] = {}  # how often seen waited on
+        self.seen_on: dict[tuple[int, int], set[tuple[str, int]]] = {}  # each one's waits
+        self.tried: dict[tuple[int, int], int] = {}
+        self.lock_looks = 0
+        self.looked_at = 0.0
+        # the looks that counted in which the process let go never came: it, the lock, and
+        # what it was doing instead
+        self.refusals: list[tuple[tuple[int, int], tuple[str, int], str]] = []
+
+    def the_lock(self) -> tuple[str, int] | None:
+        """The semaphore most often seen waited on in the looks: the transfers' lock."""
+        return max(self.sem_looks, key=lambda sem: self.sem_looks[sem], default=None)
+
+    def refuser(self) -> tuple[int, str] | None:
+        """A process below that, in a look that counted, never came to wait for the lock
+        (the one most often waited on, over every look), and was never seen waiting for it:
+        its pid, and what it was doing instead."""
+        lock = self.the_lock()
+        for key, refused, doing in self.refusals:
+            if refused == lock and lock not in self.seen_on.get(key, set()):
+                return key[0], doing
+        return None
 
     def below(self) -> list[Any]:
         """Every process below the sandbox now (zombies included)."""
@@ -480,6 +542,135 @@ class _Watch:
         if len(others) >= len(self.thread_switches) and sum(others) >= sum(self.thread_switches):
             self.thread_switches = others
 
+    def main_call(self, pid: int) -> Any:
+        """What the main thread of ``pid`` is doing now (syscalls.Call); None where the judge
+        cannot tell (the process gone, or its calls hidden)."""
+        try:
+            calls = syscalls.threads(pid) or []
+        except syscalls.Hidden:
+            return None
+        return next((call for call in calls if call.tid == pid), None)
+
+    def waited_on(self, proc: Any, call: Any) -> tuple[str, int] | None:
+        """The semaphore (a /dev/shm/sem.* file) ``call`` of ``proc`` waits on in futex (not
+        a release on its way: syscalls.Semaphores)."""
+        if call is None:
+            return None
+        semaphores = self.semaphores.setdefault(
+            (proc.pid, proc.start), syscalls.Semaphores(proc.pid)
+        )
+        try:
+            return semaphores.waited_on(call)
+        except ProcessLookupError:
+            return None
+
+    def lock_test(self) -> None:
+        """One look at the transfers' lock (see test_auditor_never_sees_money_appear_or_vanish).
+
+        Stop every running process below the caller and read, from the kernel, which
+        semaphore each main thread waits on: of those, the one most often waited on over all
+        looks is the lock, and those waiting for it now (the waiters) are seen taking it. If
+        its count (read from its futex word) says it is taken, one process not yet seen
+        waiting for it is let go with the waiters, every other one kept stopped (the holder
+        too), and it must come to wait for the lock within LOCK_HELD_S. The look counts only
+        if the lock stayed taken all along (its count still 0, every waiter still in the very
+        same wait), the process let go is still running and the others still stopped: a
+        counted look where it never came is the verdict (refuser)."""
+        running = [p for p in self.now if not p.zombie and p.state != "T"]
+        lock = self.the_lock()
+        if len(running) < 2 or all(
+            lock in self.seen_on.get((p.pid, p.start), set()) for p in running
+        ):
+            return
+        if time.monotonic() - self.looked_at < LOOK_GAP_S:
+            return  # let them run between two looks (on a busy machine they barely did)
+        self.lock_looks += 1
+        stopped = stops.stop(p.pid for p in running)
+        try:
+            if not stops.wait_stopped(stopped, STOP_S):
+                return  # a machine far too busy: no look this time
+            calls = {p.pid: self.main_call(p.pid) for p in running}
+            sems = {p.pid: self.waited_on(p, calls[p.pid]) for p in running}
+            for proc in running:  # how often each semaphore was seen waited on, and by whom
+                sem = sems[proc.pid]
+                if sem is not None:
+                    self.sem_looks[sem] = self.sem_looks.get(sem, 0) + 1
+                    self.seen_on.setdefault((proc.pid, proc.start), set()).add(sem)
+            here = sorted(
+                {sem for sem in sems.values() if sem is not None},
+                key=lambda sem: self.sem_looks[sem],
+                reverse=True,
+            )
+            if (
+                not here
+                or self.sem_looks[here[0]] < 2
+                or (len(here) > 1 and self.sem_looks[here[1]] == self.sem_looks[here[0]])
+            ):
+                return  # no lock that most of them wait for: look again later
+            lock = here[0]
+            waiters = [p for p in running if sems[p.pid] == lock]
+            word = (waiters[0].pid, calls[waiters[0].pid].args[0])
+
+            def taken() -> bool:  # the semaphore's count is 0, read from its futex word
+                value = _word(*word)
+                return value is not None and value & SEM_VALUE == 0
+
+            unseen = [p for p in running if lock not in self.seen_on.get((p.pid, p.start), set())]
+            if not unseen or not taken():
+                return  # nobody to look at, or the lock is free (its holder stopped after release)
+            tried = min(
+                unseen, key=lambda p: (self.tried.get((p.pid, p.start), 0), random.random())
+            )
+            key = (tried.pid, tried.start)
+            self.tried[key] = self.tried.get(key, 0) + 1
+            lines = {p.pid: calls[p.pid].line for p in waiters}
+            switches = {pid: probe.voluntary_switches(pid, pid) for pid in lines}
+            kept = [p.pid for p in running if p.pid not in lines and p.pid != tried.pid]
+
+            def moved() -> bool:  # the lock was given back, or a waiter is in another wait
+                if not taken():
+                    return True
+                now = [self.main_call(pid) for pid in lines]
+                return any(
+                    call is not None and call.blocked and call.line != lines[call.tid]
+                    for call in now
+                )
+
+            def ended() -> bool:
+                proc = probe.read(tried.pid)
+                return proc is None or proc.zombie or proc.state == "T"
+
+            last: list[Any] = [None]
+
+            def came() -> bool:
+                last[0] = self.main_call(tried.pid)
+                sem = self.waited_on(tried, last[0])
+                if sem is not None:
+                    self.seen_on.setdefault(key, set()).add(sem)
+                if sem == lock:
+                    return True
+                return ended() or moved()
+
+            def still(pid: int) -> bool:  # the waiter is back in its very wait, and never woke
+                call = self.main_call(pid)
+                if call is None or not call.blocked:
+                    return False
+                before, after = switches[pid], probe.voluntary_switches(pid, pid)
+                quiet = before is not None and after is not None and after - before <= QUIET
+                return call.line == lines[pid] and quiet
+
+            stops.resume([tried.pid, *lines])
+            if holds_within(came, LOCK_HELD_S, max_interval=0.002):
+                return  # it came to wait for the lock, or the look does not count
+            if ended() or not taken() or not all(stops.is_stopped(pid) for pid in kept):
+                return
+            if not all(holds_within(lambda pid=pid: still(pid), SETTLE_S) for pid in lines):
+                return
+            self.refusals.append((key, lock, last[0].name if last[0] is not None else "-"))
+        finally:
+            stops.resume(stopped)
+            self.looked_at = time.monotonic()
+
     def held_children(self) -> list[Any]:
         """Children of the sandbox stopped by _held (at birth or at exit), as the last sample
         saw them."""
@@ -500,9 +691,49 @@ class _Watch:
         """Continue the children held at birth or at exit (after the sample that saw them held,
         and so read the CPU time of those held at exit)."""
         for proc in self.held_children():
-            self.let_go.add((proc.pid, proc.start))
+            key = (proc.pid, proc.start)
+            if key not in self.let_go:
+                self.born.add(key)
+            self.let_go.add(key)
             stops.resume([proc.pid])
         self.held_from = None
+
+    def born_held(self) -> bool:
+        """A child of the caller is still held at its birth (_held)."""
+        return any(
+            p.ppid == self.root and p.state == "T" and (p.pid, p.start) not in self.let_go
+            for p in self.now
+        )
+
+    def all_ended(self) -> bool:
+        """Every process below has ended: held at its exit (_held), a zombie, or gone."""
+        return all(
+            p.zombie or (p.state == "T" and (p.pid, p.start) in self.let_go) for p in self.now
+        )
+
+    def hold_caller(self) -> None:
+        """Hold the caller (SIGSTOP) until every process below it has ended or ALONE_S has
+        passed (see test_processes_count_exactly); the heap is read now and then."""
+        if not stops.wait_stopped(stops.stop([self.root]), STOP_S):
+            stops.resume([self.root])  # a machine far too busy: no look this time
+            self.alone_until = -1.0
+            return
+        self.alone_start = probe.shared_heap(self.root, HEAP_MOST) or b""
+        self.alone_until = time.monotonic() + ALONE_S
+
+    def holding(self) -> bool:
+        """The judge holds the caller (hold_caller) and has not yet let it go."""
+        return self.alone_until is not None and self.alone_until >= 0 and self.alone is None
+
+    def release_caller(self) -> None:
+        """Once the processes below the held caller have all ended, or ALONE_S has passed,
+        read the heap and let the caller go on."""
+        ended = self.all_ended()
+        if not ended and time.monotonic() < (self.alone_until or 0.0):
+            return
+        heap = probe.shared_heap(self.root, HEAP_MOST) or b""
+        self.alone = (self.alone_start, heap, ended)
+        stops.resume([self.root])
 
     def busy(self, at_least: float = BUSY_CPU_S) -> list[tuple[int, int]]:
         """Processes that used at least ``at_least`` seconds of CPU."""
@@ -517,6 +748,23 @@ class _Watch:
         """The most of ``keys`` (default: every process) seen in one sample."""
         spans = [self.lives[key][:2] for key in (self.lives if keys is None else keys)]
         return max((sum(1 for a, b in spans if a <= at <= b) for _, at in spans), default=0)
+
+
+def _word(pid: int, address: int) -> int | None:
+    """The 32-bit word at ``address`` in ``pid``'s memory (/proc/<pid>/mem): a semaphore's
+    futex word, whose count says whether the lock is taken (0) or free. None where it cannot
+    be read."""
+    try:
+        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.pread(mem, 4, address)
+    except (OSError, OverflowError):
+        return None
+    finally:
+        os.close(mem)
+    return int.from_bytes(data, sys.byteorder) if len(data) == 4 else None
 
 
 def _honest_worker_cpu(increments: int) -> float:
@@ -607,17 +855,30 @@ def _solos(watch: _Watch) -> None:
 
 
 def _watched(
-    student: Any, label: str, scenario: Any, *args: object, parties: int = 0
+    student: Any,
+    label: str,
+    scenario: Any,
+    *args: object,
+    parties: int = 0,
+    alone: int = 0,
+    locks: int = 0,
 ) -> tuple[Outcome, _Watch]:
     """Start ``scenario(module, *args)`` and sample its tree until it has returned. With
     ``parties`` (a locks-off run of processes), the judge's solos (_solos) follow once that
     many processes below the sandbox have stopped at their first lock use (or GATE_S after
-    the first one was seen)."""
+    the first one was seen). With ``alone`` (and _held), once that many children have been
+    continued from their hold at birth, the judge holds the caller until every process below
+    it has ended (_Watch.hold_caller). With ``locks``, once that many processes below have
+    been seen running at once, it looks at the lock they wait for (_Watch.lock_test) until
+    each one running has been seen waiting for it."""
     running = student.options(label=label).start_scenario(scenario, *args)
     watch = _Watch(running.pid)
 
     def returned() -> bool:
         state = watch.sample()
+        if watch.holding():  # held by the judge: the workers go on alone; then look again
+            watch.release_caller()
+            return False
         if parties and not watch.solos_done and state is not None:
             if watch.now and watch.first_child_at is None:
                 watch.first_child_at = time.monotonic()
@@ -637,8 +898,20 @@ def _watched(
             os.kill(running.pid, signal.SIGCONT)
         elif not parties and (state != "R" or watch.held_too_long()):  # the caller waits
             watch.let_go_held()
+            if alone and watch.alone_until is None and len(watch.born) >= alone:
+                watch.hold_caller()
         elif parties and watch.solos_done:  # a process that stops after the solos: go on
             stops.resume(proc.pid for proc in watch.now if proc.state == "T")
+        if (
+            locks
+            and watch.refuser() is None
+            and watch.lock_looks < LOCK_LOOKS
+            and watch.peak_processes >= locks
+            and state is not None
+            and state != "T"
+            and not watch.born_held()
+        ):
+            watch.lock_test()
         return bool(running.finished())
 
     deadline = student.default_deadline
@@ -699,7 +972,9 @@ def _check_no_leftovers(watch: _Watch, what: str) -> None:
 def test_processes_count_exactly(student):
     label = f"count_with_lock({WORKERS}, {INCREMENTS})"
     bar = WORKER_SHARE * _honest_worker_cpu(INCREMENTS)
-    outcome, watch = _watched(student, label, _held, "count_with_lock", WORKERS, INCREMENTS)
+    outcome, watch = _watched(
+        student, label, _held, "count_with_lock", WORKERS, INCREMENTS, alone=WORKERS
+    )
     total = outcome.value_or_raise()
     expected = WORKERS * INCREMENTS
     check(
@@ -749,6 +1024,52 @@ def test_processes_count_exactly(student):
         f"{WORKER_SHARE:.0%}），而不是 {WORKERS} 个（看到 {len(watch.lives)} 个，"
         f"分别占用 {watch.cpu_shown()} 毫秒）。这个数必须是 {WORKERS} 个 "
         f"multiprocessing.Process 子进程往共享计数器上一次次加出来的，不能算出来{PART1_ZH}",
+    )
+    # What the judge read itself while it held the caller (_Watch.hold_caller): the workers,
+    # alone, must bring the counter from below the total to the total.
+    check(
+        watch.alone_until is not None,
+        en=f"{label}: the grader never saw your function wait (join) with {WORKERS} worker "
+        f"processes started. Start all {WORKERS} multiprocessing.Process workers, then join "
+        f"them {PART1}",
+        zh=f"{label}：评测程序始终没有看到你的函数在启动了 {WORKERS} 个子进程之后等待"
+        f"（join）。应当先启动全部 {WORKERS} 个 multiprocessing.Process，再逐个 join"
+        f"{PART1_ZH}",
+    )
+    if watch.alone is None:
+        return  # the caller could not be stopped in time (a machine far too busy): no look
+    before, after, ended = watch.alone
+    check(
+        ended,
+        en=f"{label}: once your function waited for its workers, the grader held it (SIGSTOP) "
+        f"and let the processes below it run on: they had not all ended {ALONE_S:g} s later. "
+        f"The workers must do the whole count by themselves, without anything from the caller "
+        f"but the start; the caller only joins them {PART1}",
+        zh=f"{label}：你的函数开始等待子进程之后，评测程序把它暂停（SIGSTOP），让它之下的"
+        f"进程继续运行：{ALONE_S:g} 秒之后它们仍没有全部结束。计数必须完全由子进程自己完成，"
+        f"除了启动之外不依赖调用者做任何事；调用者只负责 join{PART1_ZH}",
+    )
+    start, done, final = _ints(before), _ints(after), _ints(watch.heap_end or b"")
+    raised = [
+        i
+        for i, value in enumerate(done)
+        if value == expected
+        and (i >= len(start) or start[i] < expected)
+        and i < len(final)
+        and final[i] == total
+    ]
+    check(
+        bool(raised),
+        en=f"{label} returned {total}, but the grader read the shared memory itself while it "
+        f"held your function (SIGSTOP, from its first wait until every process below it had "
+        f"ended): no counter went from below {expected} to {expected} in that time. The total "
+        f"must be made by the {WORKERS} workers, each adding 1 at a time to the one "
+        f"multiprocessing.Value, not set by the caller, before or after {PART1}",
+        zh=f"{label} 返回了 {total}，但评测程序在暂停你的函数期间（SIGSTOP，从它第一次等待"
+        f"直到它之下的进程全部结束）亲自读取了共享内存：这段时间里没有哪个计数器从小于 "
+        f"{expected} 变成 {expected}。总数必须由 {WORKERS} 个子进程往同一个 "
+        f"multiprocessing.Value 上一次加 1 地加出来，不能由调用者在之前或之后直接设置"
+        f"{PART1_ZH}",
     )
 
 
@@ -1041,7 +1362,9 @@ def _shown(totals: list[int]) -> str:
 @pytest.mark.points(3)
 def test_auditor_never_sees_money_appear_or_vanish(student):
     label = f"audited_transfers({WORKERS}, {TRANSFERS})"
-    outcome, watch = _watched(student, label, _held, "audited_transfers", WORKERS, TRANSFERS)
+    outcome, watch = _watched(
+        student, label, _held, "audited_transfers", WORKERS, TRANSFERS, locks=WORKERS + 1
+    )
     books = _check_books(outcome.value_or_raise(), label)
     totals = books["totals"]
     check(
@@ -1071,6 +1394,30 @@ def test_auditor_never_sees_money_appear_or_vanish(student):
         zh=f"{label}：评测程序看到你的函数之下同一时刻最多只有 {at_once} 个进程，而不是 "
         f"{WORKERS} 个转账进程加一个审计进程。账目必须来自真实的转账，由一个与它们同时运行的"
         f"审计进程来核对{PART3_ZH}",
+    )
+    # The totals are what the auditor says it saw. What the judge saw itself: with the
+    # transfers' lock kept taken (its holder stopped), every process below let go came to wait
+    # for it (_Watch.lock_test). Only a look that counted gives a verdict.
+    refuser = watch.refuser()
+    if syscalls.NAMES is None or refuser is None:
+        return  # not Linux on x86_64 or aarch64, or no verdict from the looks that counted
+    pid, doing = refuser
+    fail(
+        en=f"{label}: the grader stopped every process below your function, found the lock "
+        f"the transfers wait for (from the kernel: the semaphore their acquire() sleeps on) "
+        f"and kept it taken, its holder stopped. It then let process {pid} run, which had not "
+        f"been seen waiting for that lock: it never came to take it within {LOCK_HELD_S:g} s "
+        f"(it was in: {doing}). The totals are "
+        f"what your auditor reports, and they count only if it reads a + b holding the same "
+        f"Lock that every transfer holds, at least every {LOCK_HELD_S:g} s; every process "
+        f"below your function must take that lock {PART3}",
+        zh=f"{label}：评测程序暂停了你的函数之下的所有进程，找出转账所等的那把锁（由内核"
+        f"得知：它们的 acquire() 睡在哪个信号量上），并让这把锁一直被占着（持锁的进程保持"
+        f"暂停）。然后它让还没被看到等这把锁的进程 {pid} 继续运行：它始终没有在 "
+        f"{LOCK_HELD_S:g} 秒内来拿这把锁（它在：{doing}）。总额是"
+        f"你的审计进程自己报告的，只有当它持有每次转账都持有的那同一把 Lock 来读取 a + b"
+        f"（至少每 {LOCK_HELD_S:g} 秒一次）时才算数；你的函数之下的每个进程都必须拿这把锁"
+        f"{PART3_ZH}",
     )
 
 
