@@ -405,6 +405,29 @@ def wait_channel(pid: int, tid: int | None = None) -> str:
     return "" if name == "0" else name
 
 
+def thread_cpu_ns(pid: int) -> dict[int, int] | None:
+    """Every thread's CPU time so far in nanoseconds, by tid: the first field of
+    ``/proc/<pid>/task/<tid>/schedstat`` (the scheduler's ``sum_exec_runtime``; any user may
+    read it). Exact for a thread that is blocked; one running now may lag by a scheduler
+    tick. Which thread did the work, where :func:`cpu_seconds` says only that the process
+    did. None where the kernel does not show it (no schedstat, no /proc, the process gone).
+    A thread that ends while it is read is left out."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    times: dict[int, int] = {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                times[int(tid)] = int(f.read().split()[0])
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        except (OSError, ValueError, IndexError):
+            return None
+    return times or None
+
+
 def voluntary_switches(pid: int, tid: int | None = None) -> int | None:
     """How often thread ``tid`` of ``pid`` gave up the CPU to wait (a sleep, a lock, I/O),
     as the kernel counts it (``voluntary_ctxt_switches``); with ``tid`` None, the sum over

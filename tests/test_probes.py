@@ -828,3 +828,34 @@ def test_signal_masks_and_dispositions_are_the_kernels() -> None:
         os.close(r)
         os.close(w)
     assert probe.signal_masks(pid) == {} and probe.disposition(pid, signal.SIGUSR1) == "gone"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/task")
+def test_thread_cpu_ns_names_the_thread_that_did_the_work() -> None:
+    """A thread that spins 50 ms of CPU shows it; a thread that waits the while shows ~0."""
+    tids: list[int] = []
+    started, stop = threading.Event(), threading.Event()
+
+    def waiter() -> None:
+        tids.append(threading.get_native_id())
+        started.set()
+        stop.wait(10)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    assert started.wait(10)
+    try:
+        polling.wait_until(lambda: probe.wait_channel(os.getpid(), tids[0]), 10.0, "it waits")
+        before = probe.thread_cpu_ns(os.getpid())
+        spin_until = time.thread_time() + 0.05
+        while time.thread_time() < spin_until:
+            pass
+        after = probe.thread_cpu_ns(os.getpid())
+    finally:
+        stop.set()
+        thread.join(10)
+    assert before is not None and after is not None
+    me, it = threading.get_native_id(), tids[0]
+    assert after[me] - before[me] >= 40_000_000  # ns: this thread did the spinning
+    assert after[it] - before[it] < 5_000_000  # the waiter did next to nothing
+    assert probe.thread_cpu_ns(2**22 + 1) is None

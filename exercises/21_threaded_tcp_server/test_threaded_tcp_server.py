@@ -862,27 +862,6 @@ FEED = 16 * 1024 * 1024  # bytes of one refused line sent to each idle client in
 FEED_TIMEOUT = 20.0  # seconds a loaded machine may take to read it
 
 
-def _thread_cpu_ns(pid: int) -> dict[int, int] | None:
-    """Every thread's CPU time so far (ns), by tid: the first field of
-    ``/proc/<pid>/task/<tid>/schedstat`` (the scheduler's ``sum_exec_runtime``). Exact for a
-    thread that is blocked; one that runs now may lag by a scheduler tick. None where the
-    kernel does not show it (no schedstat, no /proc)."""
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    times: dict[int, int] = {}
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                times[int(tid)] = int(f.read().split()[0])
-        except FileNotFoundError:
-            continue  # the thread ended meanwhile
-        except (OSError, ValueError, IndexError):
-            return None
-    return times or None
-
-
 def _check_each_client_is_read_by_its_thread(
     handle: Running, clients: list[Client], inodes: list[int], look: _Served
 ) -> None:
@@ -900,7 +879,7 @@ def _check_each_client_is_read_by_its_thread(
     """
     for k, client in enumerate(clients):
         mine = {w.tid for w in look.waits if look.of(w) == [k]}  # its thread (a good look)
-        before = _thread_cpu_ns(handle.pid)
+        before = probe.thread_cpu_ns(handle.pid)
         if before is None or not mine:
             return  # the kernel does not show CPU time per thread: not judged here
         client.sock.settimeout(FEED_TIMEOUT)
@@ -938,7 +917,7 @@ def _check_each_client_is_read_by_its_thread(
 
         with contextlib.suppress(syscalls.Hidden):
             holds_within(back, REPLY_TIMEOUT)
-        after = _thread_cpu_ns(handle.pid)
+        after = probe.thread_cpu_ns(handle.pid)
         if after is None or handle.finished():
             return
         used = {tid: ns - before.get(tid, 0) for tid, ns in after.items()}
