@@ -208,7 +208,7 @@ class Semaphores:
         # seen on its way, in a process stopped or caught just then: no wait.
         if call.name not in ("futex", "restart_syscall") or not call.blocked:
             return None
-        if call.args[1] & _FUTEX_COMMAND not in _FUTEX_WAITS:
+        if (call.args[1] & _FUTEX_COMMAND) not in _FUTEX_WAITS:
             return None
         word = call.args[0]
         for fresh in (False, True):
@@ -233,22 +233,11 @@ class Semaphores:
 
 
 def _read_memory(pid: int, address: int, size: int) -> bytes | None:
-    """``size`` bytes of ``pid``'s memory at ``address``; None where they cannot be read."""
-    if size == 0:
-        return b""
+    """``size`` bytes of ``pid``'s memory at ``address``, at most what a set of _MOST_FDS
+    descriptors takes; None where they cannot be read."""
     if size < 0 or size > 8 * _MOST_FDS:
         return None
-    try:
-        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        data = os.pread(mem, size, address)
-    except (OSError, OverflowError):
-        return None
-    finally:
-        os.close(mem)
-    return data if len(data) == size else None
+    return probe.read_memory(pid, address, size)
 
 
 def _epoll_fds(pid: int, epfd: int) -> frozenset[int] | None:

@@ -859,3 +859,13 @@ def test_thread_cpu_ns_names_the_thread_that_did_the_work() -> None:
     assert after[me] - before[me] >= 40_000_000  # ns: this thread did the spinning
     assert after[it] - before[it] < 5_000_000  # the waiter did next to nothing
     assert probe.thread_cpu_ns(2**22 + 1) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/mem")
+def test_read_memory_reads_what_lies_at_an_address() -> None:
+    buffer = ctypes.create_string_buffer(b"the judge reads this")
+    address = ctypes.addressof(buffer)
+    assert probe.read_memory(os.getpid(), address, 20) == b"the judge reads this"
+    assert probe.read_memory(os.getpid(), address, 0) == b""
+    assert probe.read_memory(os.getpid(), 0, 8) is None  # nothing is mapped at 0
+    assert probe.read_memory(2**22 + 1, address, 8) is None

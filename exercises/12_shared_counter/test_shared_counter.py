@@ -751,20 +751,10 @@ class _Watch:
 
 
 def _word(pid: int, address: int) -> int | None:
-    """The 32-bit word at ``address`` in ``pid``'s memory (/proc/<pid>/mem): a semaphore's
-    futex word, whose count says whether the lock is taken (0) or free. None where it cannot
-    be read."""
-    try:
-        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        data = os.pread(mem, 4, address)
-    except (OSError, OverflowError):
-        return None
-    finally:
-        os.close(mem)
-    return int.from_bytes(data, sys.byteorder) if len(data) == 4 else None
+    """The 32-bit word at ``address`` in ``pid``'s memory: a semaphore's futex word, whose
+    count says whether the lock is taken (0) or free. None where it cannot be read."""
+    data = probe.read_memory(pid, address, 4)
+    return None if data is None else int.from_bytes(data, sys.byteorder)
 
 
 def _honest_worker_cpu(increments: int) -> float:
