@@ -862,6 +862,7 @@ def test_thread_cpu_ns_names_the_thread_that_did_the_work() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/mem")
+@pytest.mark.usefixtures("dumpable")  # a non-dumpable process's mem is root's: see conftest
 def test_read_memory_reads_what_lies_at_an_address() -> None:
     buffer = ctypes.create_string_buffer(b"the judge reads this")
     address = ctypes.addressof(buffer)
