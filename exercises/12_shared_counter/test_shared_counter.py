@@ -125,6 +125,8 @@ LOCK_LOOKS = 100
 SETTLE_S = 0.5  # how long a waiter let go may take to be back in its wait at the end
 QUIET = 2  # the most times a waiter may wake in a look that counts (measured: 1, its restart)
 LOOK_GAP_S = 0.02  # the least time between the end of one look and the next one
+TAKE_TRIES = 3  # waiters let go alone, one by one, to take a lock found free (take_lock)
+TAKE_S = 0.2  # how long one of them may take to take it
 SEM_VALUE = 0x7FFFFFFF  # a semaphore's count in its futex word (glibc on 64 bits; musl's sign
 # bit says that some process waits)
 # CI once saw one of 3 locks-off workers of 20 000 transfers never above a tick, sampled every
@@ -570,12 +572,14 @@ class _Watch:
         Stop every running process below the caller and read, from the kernel, which
         semaphore each main thread waits on: of those, the one most often waited on over all
         looks is the lock, and those waiting for it now (the waiters) are seen taking it. If
-        its count (read from its futex word) says it is taken, one process not yet seen
-        waiting for it is let go with the waiters, every other one kept stopped (the holder
-        too), and it must come to wait for the lock within LOCK_HELD_S. The look counts only
-        if the lock stayed taken all along (its count still 0, every waiter still in the very
-        same wait), the process let go is still running and the others still stopped: a
-        counted look where it never came is the verdict (refuser)."""
+        its count (read from its futex word) says it is free, one waiter is let go alone to
+        take it (take_lock: on a busy machine, stopped processes catch the lock between a
+        release and the next take far more often than held). With the lock taken, one process
+        not yet seen waiting for it is let go with the waiters, every other one kept stopped
+        (the holder too), and it must come to wait for the lock within LOCK_HELD_S. The look
+        counts only if the lock stayed taken all along (its count still 0, every waiter still
+        in the very same wait), the process let go is still running and the others still
+        stopped: a counted look where it never came is the verdict (refuser)."""
         running = [p for p in self.now if not p.zombie and p.state != "T"]
         lock = self.the_lock()
         if len(running) < 2 or all(
@@ -616,8 +620,13 @@ class _Watch:
                 return value is not None and value & SEM_VALUE == 0
 
             unseen = [p for p in running if lock not in self.seen_on.get((p.pid, p.start), set())]
-            if not unseen or not taken():
-                return  # nobody to look at, or the lock is free (its holder stopped after release)
+            if not unseen:
+                return
+            if not taken():  # its holder was stopped after a release (often, on a busy machine)
+                holder = self.take_lock(waiters, taken)
+                if holder is None:
+                    return
+                waiters = [p for p in waiters if p.pid != holder]
             tried = min(
                 unseen, key=lambda p: (self.tried.get((p.pid, p.start), 0), random.random())
             )
@@ -670,6 +679,24 @@ class _Watch:
         finally:
             stops.resume(stopped)
             self.looked_at = time.monotonic()
+
+    def take_lock(self, waiters: list[Any], taken: Callable[[], bool]) -> int | None:
+        """The lock is free, and every process below is stopped: let one waiter go alone
+        until it has taken the lock, and stop it there. Alone, it takes the lock at once and
+        holds it for most of each turn of its loop, so it is stopped holding it. Its pid, or
+        None if no waiter was stopped holding the lock (TAKE_TRIES of them were let go)."""
+        for proc in random.sample(waiters, min(len(waiters), TAKE_TRIES)):
+            stops.resume([proc.pid])
+            holds_within(
+                lambda proc=proc: taken() or probe.read(proc.pid) is None,
+                TAKE_S,
+                max_interval=0.0005,
+            )
+            if not stops.wait_stopped(stops.stop([proc.pid]), STOP_S):
+                return None
+            if taken():
+                return int(proc.pid)
+        return None
 
     def held_children(self) -> list[Any]:
         """Children of the sandbox stopped by _held (at birth or at exit), as the last sample
