@@ -131,6 +131,14 @@ def test_the_cycle_benchmark_lines_up_the_steps_of_every_test() -> None:
     assert "  plain pytest: a test's three phases, logged\n" in out, out
 
 
+def test_the_call_steps_benchmark_marks_both_sides_of_every_call() -> None:
+    """Its marks wrap the grader's own functions by name: a renamed one would drop a step."""
+    out = _benchmark("call_steps.py", "--tests", "6")
+    assert "; 6 calls," in out, out
+    for step in ("[sb] job read", "[sb] module imported", "job taken", "sandbox reaped"):
+        assert f"  {step}\n" in out, out
+
+
 def test_the_protocol_ceiling_counts_every_test_process_of_each_variant() -> None:
     out = _benchmark("protocol_ceiling.py", "--tests", "6", "--rounds", "1")
     for variant in ("protocol", "fewer hooks", "bare"):
