@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 from pathlib import Path
 
-from overhead import GRADER, bench_folder, session
-
-from grader.plugin import AWAIT_LAUNCHER
+from overhead import bench_folder, through_launcher
 
 MARKS = "GRADER_BENCH_MARKS"  # the file the judges append their calls' marks to
 SANDBOX_LINE = "@@marks "  # how a sandbox's marks start on its stderr
@@ -109,11 +106,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _, calls = bench_folder(root, opts.tests)
-        (root / "conftest.py").write_text(CONFTEST)
         marks = root / "marks"
         # Every test through the launcher, so every call through a sandbox forked ahead.
-        env = dict(os.environ, **{MARKS: str(marks), AWAIT_LAUNCHER: "1"})
-        wall = session([*GRADER, calls], root, env).wall
+        wall = through_launcher(calls, root, CONFTEST, {MARKS: str(marks)}).wall
         chains = [dict(json.loads(line)) for line in marks.read_text().splitlines()]
     names = {step for chain in chains for step in chain}
     common = [step for step in names if all(step in chain for chain in chains)]

@@ -24,9 +24,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from overhead import GRADER, PLUGINS, bench_folder, session
-
-from grader.plugin import AWAIT_LAUNCHER
+from overhead import PLUGINS, bench_folder, session, through_launcher
 
 MARKS = "GRADER_BENCH_MARKS"  # the folder each process writes its marks to
 
@@ -200,15 +198,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         many, _ = bench_folder(root, opts.tests)
-        (root / "conftest.py").write_text(CONFTEST)
         marks = root / "marks"
         marks.mkdir()
-        # Every test through the launcher (none forked by the session while it warms up).
-        env = dict(os.environ, **{MARKS: str(marks), AWAIT_LAUNCHER: "1"})
-        wall = session([*GRADER, many], root, env).wall
+        wall = through_launcher(many, root, CONFTEST, {MARKS: str(marks)}).wall
         tests = chains(marks)
         (root / "conftest.py").write_text(PLAIN_CONFTEST)
-        session([*PLUGINS, many], root, env)
+        session([*PLUGINS, many], root, dict(os.environ, **{MARKS: str(marks)}))
         spans = json.loads((marks / "plain").read_text())
     plain = [sum(spans[i : i + 3]) / 1000 for i in range(0, len(spans), 3)]
     # The steps every chain has, in the order of their median time since the test's start.

@@ -41,9 +41,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from overhead import GRADER, bench_folder, session
-
-from grader.plugin import AWAIT_LAUNCHER
+from overhead import bench_folder, through_launcher
 
 LEDGER = "GRADER_BENCH_LEDGER"  # where each test process writes its pages
 OBJECTS = "GRADER_BENCH_OBJECTS"  # K: test K reads its copied pages' objects, K + 1 its code
@@ -164,13 +162,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         many, _ = bench_folder(root, opts.tests)
-        (root / "conftest.py").write_text(CONFTEST)
         ledger = root / "ledger.jsonl"
-        env = dict(os.environ, **{LEDGER: str(ledger), AWAIT_LAUNCHER: "1"})
+        variables = {LEDGER: str(ledger)}
         if opts.objects:
-            env[OBJECTS] = str(opts.tests // 2)
-        # Every test process the launcher's (none forked by the session while it warms up).
-        session([*GRADER, many], root, env)
+            variables[OBJECTS] = str(opts.tests // 2)
+        through_launcher(many, root, CONFTEST, variables)
         rows = [json.loads(line) for line in ledger.read_text().splitlines()]
     if len(rows) != opts.tests:
         raise SystemExit(f"{len(rows)} test processes of {opts.tests} wrote their pages")

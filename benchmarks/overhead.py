@@ -103,6 +103,18 @@ GRADER = [*PLUGINS, "-p", "grader.plugin"]
 PLAIN, LAUNCHED, FORKED = "plain pytest", "grader plugin (launcher)", "pytest-forked"
 
 
+def through_launcher(spec: str, root: Path, conftest: str, variables: dict[str, str]) -> Cost:
+    """One grading session of ``spec`` with ``conftest`` written in ``root`` (pytest run
+    directly reads it; a grading session never does) and ``variables`` added to the
+    environment; every test process the launcher's (none forked by the session while the
+    launcher warms up)."""
+    from grader.plugin import AWAIT_LAUNCHER  # imports pytest: only the benchmarks that mark
+
+    (root / "conftest.py").write_text(conftest)
+    env = dict(os.environ, **variables, **{AWAIT_LAUNCHER: "1"})
+    return session([*GRADER, spec], root, env)
+
+
 def median_cost(args: list[str], folder: Path, repeats: int, failed: bool = False) -> Cost:
     costs = [session(args, folder, failed=failed) for _ in range(repeats)]
     return Cost(

@@ -141,12 +141,12 @@ def _kept_environ() -> dict[str, str]:
 _MADE_UP_JOB = Job("/m.py", "m", "m.py", "f", None, (1,), {"k": "v"}, Limits(), linger=True)
 
 
-def rehearse_order() -> Order:
+def rehearse_order() -> None:
     """Make a made-up order, pickle it and read it back, as a judge and a sandbox forked
     ahead first do at a call: in a process that will, before it waits for the call, so
     that the pages those first calls write (``/proc/self/status`` read for the umask, the
     environment decoded, the pickler's) are copied while the previous test runs."""
-    return pickle.loads(pickle.dumps(Order.now(_MADE_UP_JOB)))
+    pickle.loads(pickle.dumps(Order.now(_MADE_UP_JOB)))
 
 
 def _rehearse_running() -> None:
