@@ -142,7 +142,8 @@ def prepare(identity: sandbox_child.Identity | None) -> None:
     or is larger than a pipe holds, is forked as before (:class:`_Sandbox`). It does
     nothing the job decides (limits, uid, working directory) before the job comes: no code
     of an earlier test's student, which runs as the same uid, can reach a process of that
-    uid that a later test will trust.
+    uid that a later test will trust. Both sides then make a call's first steps on a
+    made-up job (:func:`sandbox_child.rehearse_order`), so that the call finds them warm.
     """
     global _ahead
     discard_prepared()
