@@ -9,7 +9,7 @@ sandbox, from its job read to its limits set, the student's uid taken, the modul
 and the result ready. The sandbox cannot write the judge's files (as root it runs as another
 uid in another file view), so it prints its marks on its stderr, which the judge reads back
 from the outcome. Both sides read the same clock. It prints, for each step, the median of its
-time since the call's start, in that order, and the median call.
+time since the call's start, in that order; the last, "outcome made", is the whole call.
 
     python benchmarks/call_steps.py [--tests 300]
 """
@@ -35,7 +35,7 @@ import time
 
 import pytest
 
-from grader import isolation, sandbox, sandbox_child, timeline
+from grader import sandbox, sandbox_child, timeline
 
 marks = []  # (step, ns) of this process: the judge's, or in a sandbox its own
 os.register_at_fork(after_in_child=marks.clear)  # a sandbox notes only its own steps

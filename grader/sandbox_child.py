@@ -138,7 +138,17 @@ def _kept_environ() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if _kept(name)}
 
 
-_MADE_UP_JOB = Job("/m.py", "m", "m.py", "f", None, (1,), {"k": "v"}, Limits(), linger=True)
+_MADE_UP_JOB = Job(
+    module_path="/m.py",
+    module_name="m",
+    display_path="m.py",
+    function="f",
+    scenario=None,
+    args=(1,),
+    kwargs={"k": "v"},
+    limits=Limits(),
+    linger=True,
+)
 
 
 def rehearse_order() -> None:
