@@ -38,8 +38,9 @@ import time
 
 import pytest
 
+import grader.forked
+import grader.judge
 import grader.launcher
-import grader.plugin
 from grader import isolation, secret, wire
 
 FOLDER = os.environ["{MARKS}"]
@@ -79,9 +80,9 @@ after(grader.launcher, "_taken", "taken")
 after(grader.launcher, "_receive_into", "[tp] handover received")
 after(wire, "await_frame", "report arrived", only_session=True)
 after(secret, "open_signed", "signature checked", only_session=True)
-after(grader.plugin, "_load_reports", "reports read")
-after(grader.plugin, "run_forked", "judged")
-after(grader.plugin, "runtestprotocol", "[tp] test run")
+after(grader.judge, "_load_reports", "reports read")
+after(grader.judge, "run_forked", "judged")
+after(grader.forked, "runtestprotocol", "[tp] test run")
 
 _write_frame = wire.write_frame
 
@@ -103,7 +104,7 @@ def write_frame(*args, **kwargs):
 
 wire.write_frame = write_frame
 
-_test_process = grader.plugin._test_process
+_test_process = grader.forked.run
 _exit = isolation.flush_and_exit
 
 
@@ -118,9 +119,9 @@ def test_process(*args, **kwargs):
     return _test_process(*args, **kwargs)
 
 
-grader.plugin._test_process = test_process
+grader.forked.run = test_process
 
-_runtestprotocol = grader.plugin.runtestprotocol
+_runtestprotocol = grader.forked.runtestprotocol
 
 
 def runtestprotocol(*args, **kwargs):
@@ -128,7 +129,7 @@ def runtestprotocol(*args, **kwargs):
     return _runtestprotocol(*args, **kwargs)
 
 
-grader.plugin.runtestprotocol = runtestprotocol
+grader.forked.runtestprotocol = runtestprotocol
 
 
 @atexit.register

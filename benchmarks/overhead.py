@@ -108,7 +108,7 @@ def through_launcher(spec: str, root: Path, conftest: str, variables: dict[str, 
     directly reads it; a grading session never does) and ``variables`` added to the
     environment; every test process the launcher's (none forked by the session while the
     launcher warms up)."""
-    from grader.plugin import AWAIT_LAUNCHER  # imports pytest: only the benchmarks that mark
+    from grader.judge import AWAIT_LAUNCHER  # imports pytest: only the benchmarks that mark
 
     (root / "conftest.py").write_text(conftest)
     env = dict(os.environ, **variables, **{AWAIT_LAUNCHER: "1"})

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from overhead import GRADER, bench_folder, session
 
-from grader.plugin import AWAIT_LAUNCHER
+from grader.judge import AWAIT_LAUNCHER
 
 VARIANT = "GRADER_BENCH_PROTOCOL"  # which protocol the test processes run
 LEDGER = "GRADER_BENCH_LEDGER"  # where the launcher writes each test process's usage
@@ -52,8 +52,8 @@ CONFTEST = f'''
 import json
 import os
 
+import grader.forked
 import grader.launcher
-import grader.plugin
 from _pytest.reports import TestReport
 from _pytest.runner import CallInfo
 
@@ -112,7 +112,7 @@ def protocol(item, log=False, nextitem=None):
 
 
 if VARIANT != "protocol":
-    grader.plugin.runtestprotocol = protocol
+    grader.forked.runtestprotocol = protocol
 
 _serve = grader.launcher._serve
 

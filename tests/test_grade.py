@@ -14,7 +14,7 @@ from conftest import assert_timeline
 
 from grader import secret, session
 from grader.cli import main
-from grader.plugin import summarise
+from grader.recorder import summarise
 from grader.results import ExerciseResult, TestResult
 
 PASSING_CONFTEST = """

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation, launcher, plugin, probe, rehearsed, secret
+from grader import forked, isolation, judge, launcher, marks, plugin, probe, rehearsed, secret
 from grader.polling import holds_within
 
 
 @pytest.fixture(autouse=True)
 def _every_test_waits_for_the_launcher(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(plugin.AWAIT_LAUNCHER, "1")
+    monkeypatch.setenv(judge.AWAIT_LAUNCHER, "1")
 
 
 TOML = """title = { en = "Launcher", zh = "启动器" }
@@ -266,7 +266,7 @@ def test_third():
 def test_the_session_forks_the_tests_due_while_its_launcher_warms_up(
     grade, fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(plugin.AWAIT_LAUNCHER)
+    monkeypatch.delenv(judge.AWAIT_LAUNCHER)
     log = tmp_path / "parents.log"
     _exercise(fixture_repo, EARLY.format(runner=os.getpid(), log=str(log)))
     run = grade("07_launched", "def nothing():\n    return None\n")  # also: nothing left
@@ -504,19 +504,19 @@ def test_a_rehearsal_runs_once_per_session_unless_a_made_up_test_would_get_a_fix
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
     rows = [line.split() for line in observed.read_text().splitlines()]
     setups = [(pid, node, int(n)) for what, pid, node, n in rows if what == "setup"]
-    rehearsed = [(node, n) for _, node, n in setups if node.startswith(plugin.REHEARSAL)]
-    rehearsing = {pid for pid, node, _ in setups if node.startswith(plugin.REHEARSAL)}
+    rehearsed = [(node, n) for _, node, n in setups if node.startswith(forked.REHEARSAL)]
+    rehearsing = {pid for pid, node, _ in setups if node.startswith(forked.REHEARSAL)}
     real = [pid for pid, node, _ in setups if node == "test_real.py::test_real"]
     fixtures = [(pid, node) for what, pid, node, _ in rows if what == "fixture"]
     # The conftest's fixture ran for the real test alone, in its own process: never in the
     # launcher, for a made-up test.
     assert fixtures == ([(real[0], "test_real.py::test_real")] if conftest else []), rows
-    names = [f"{plugin.REHEARSAL}::test_{n}" for n in ("passes", "fails")]
+    names = [f"{forked.REHEARSAL}::test_{n}" for n in ("passes", "fails")]
     if rehearsed or not conftest:
         # Where pytest gives the made-up tests the conftest's autouse fixture (9.2) they are
         # not run; where it does not (9.1, whose made-up module is outside the conftest's
         # folder node), they run with no fixture.
-        assert rehearsed == [(name, 0) for name in names] * plugin.REHEARSALS, rows
+        assert rehearsed == [(name, 0) for name in names] * forked.REHEARSALS, rows
         assert len(rehearsing) == 1, "all in one process: the launcher"
     assert len(real) == 1 and real[0] not in rehearsing, rows
     assert "rehearsed" not in run.stdout + run.stderr
@@ -722,8 +722,8 @@ def test_a_session_ends_what_its_launcher_left_to_it_before_it_ends() -> None:
 
     def play() -> int:
         config = Config()
-        config.stash[plugin.LAUNCHER] = Orphaning()  # type: ignore[assignment]
-        config.stash[plugin.IDENTITY] = None
+        config.stash[marks.LAUNCHER] = Orphaning()  # type: ignore[assignment]
+        config.stash[marks.IDENTITY] = None
         plugin.pytest_unconfigure(config)  # type: ignore[arg-type]
         return _nothing_below_us()
 
