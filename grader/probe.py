@@ -564,21 +564,66 @@ def describe_all(procs: Iterable[Proc]) -> str:
     return ", ".join(p.describe() for p in procs) or "none"
 
 
-def socket_inodes(pid: int) -> set[int]:
-    """Inodes of the sockets ``pid`` holds open (``socket:[N]`` links in /proc/<pid>/fd)."""
-    inodes: set[int] = set()
+@dataclass(frozen=True)
+class Descriptor:
+    """One open descriptor of a process, as ``/proc/<pid>/fd`` and ``fdinfo`` show it."""
+
+    fd: int
+    target: str  # what /proc/<pid>/fd/<fd> links to: "pipe:[N]", "socket:[N]", a path, ...
+    mode: int  # os.O_RDONLY, os.O_WRONLY or os.O_RDWR: which way the process may use it
+
+    @property
+    def kind(self) -> str:
+        """ "pipe", "socket", "anon_inode" (an eventfd, an epoll, a signalfd...) or "file"."""
+        for kind in ("pipe", "socket", "anon_inode"):
+            if self.target.startswith(kind + ":"):
+                return kind
+        return "file"
+
+    @property
+    def inode(self) -> int | None:
+        """A pipe's or a socket's inode: the same number in every process that holds an end
+        of it (both ends of a pipe share one). None for anything else."""
+        if self.kind in ("pipe", "socket") and self.target.endswith("]"):
+            return int(self.target.partition("[")[2][:-1])
+        return None
+
+
+def fd_links(pid: int) -> dict[int, str]:
+    """What each open descriptor of ``pid`` refers to (``/proc/<pid>/fd``), by number; empty
+    where the process is gone or its descriptors cannot be read (another uid, not Linux).
+    A descriptor closed while they are read is left out."""
+    links: dict[int, str] = {}
     try:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return inodes
+        return links
     for fd in fds:
         try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
+            links[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except (OSError, ValueError):
             continue
-        if link.startswith("socket:["):
-            inodes.add(int(link[8:-1]))
-    return inodes
+    return dict(sorted(links.items()))
+
+
+def descriptors(pid: int) -> list[Descriptor]:
+    """Every open descriptor of ``pid``, in order, with what it refers to and its access
+    mode (``fdinfo``'s ``flags``); as :func:`fd_links`, empty where they cannot be read."""
+    found: list[Descriptor] = []
+    for fd, target in fd_links(pid).items():
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                flags = next(line for line in info if line.startswith("flags:"))
+            mode = int(flags.split()[1], 8) & os.O_ACCMODE
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue  # closed since its link was read
+        found.append(Descriptor(fd, target, mode))
+    return found
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets ``pid`` holds open (``socket:[N]`` links in /proc/<pid>/fd)."""
+    return {int(link[8:-1]) for link in fd_links(pid).values() if link.startswith("socket:[")}
 
 
 def holders(pids: Iterable[int], inode: int) -> list[int]:

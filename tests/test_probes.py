@@ -208,6 +208,41 @@ def test_threads_fds_and_memory_of_this_process() -> None:
     assert probe.peak_memory_kib(me) > 1000
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/<pid>/fdinfo")
+@pytest.mark.usefixtures("dumpable")
+def test_descriptors_of_another_process_say_what_each_is_and_which_way_it_goes(
+    tmp_path,
+) -> None:
+    r, w = os.pipe()
+    pipe_inode = os.fstat(r).st_ino
+    mine, theirs = socket.socketpair()
+    sock_fd, sock_inode = mine.fileno(), os.fstat(mine.fileno()).st_ino
+    log = open(tmp_path / "log.txt", "w")  # noqa: SIM115 - closed below, after the fork
+    log_fd = log.fileno()
+    child = fork_child(signal.pause)  # holds all four, as a child of the student's would
+    for fd in (r, w):
+        os.close(fd)
+    mine.close()
+    theirs.close()
+    log.close()
+    try:
+        seen = {d.fd: d for d in probe.descriptors(child)}
+        links = probe.fd_links(child)
+    finally:
+        kill_tree(child, include_root=True)
+        wait_child(child, Deadline(5.0))
+    assert links == {fd: d.target for fd, d in seen.items()}
+    kinds = {fd: (seen[fd].kind, seen[fd].inode, seen[fd].mode) for fd in (r, w, sock_fd)}
+    assert kinds == {
+        r: ("pipe", pipe_inode, os.O_RDONLY),
+        w: ("pipe", pipe_inode, os.O_WRONLY),
+        sock_fd: ("socket", sock_inode, os.O_RDWR),
+    }
+    assert seen[log_fd].target == str(tmp_path / "log.txt")
+    assert (seen[log_fd].kind, seen[log_fd].inode, seen[log_fd].mode) == ("file", None, os.O_WRONLY)
+    assert probe.descriptors(child) == [] and probe.fd_links(child) == {}  # reaped: gone
+
+
 def test_a_vanished_process_has_no_memory_to_read() -> None:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
