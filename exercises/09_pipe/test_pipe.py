@@ -240,26 +240,11 @@ class End:
 
 def _ends(pid: int) -> list[End]:
     """The pipes and sockets ``pid`` holds open, from /proc/<pid>/fd and fdinfo."""
-    found: list[End] = []
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return found
-    for name in fds:
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{name}")
-            if not link.startswith(("pipe:[", "socket:[")):
-                continue
-            kind, _, rest = link.partition(":[")
-            mode = BOTH
-            with open(f"/proc/{pid}/fdinfo/{name}") as info:
-                for line in info:
-                    if line.startswith("flags:"):
-                        mode = int(line.split()[1], 8) & 3
-        except (OSError, ValueError):
-            continue
-        found.append(End(pid, int(name), kind, int(rest[:-1]), mode))
-    return found
+    return [
+        End(pid, d.fd, d.kind, d.inode, d.mode)
+        for d in probe.descriptors(pid)
+        if d.inode is not None
+    ]
 
 
 def _unix_diag(inodes: Iterable[int]) -> dict[int, tuple[int | None, int | None]]:

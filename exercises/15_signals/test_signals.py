@@ -437,13 +437,8 @@ def _let_through(pid: int, answer: int) -> bool:
 
 
 def _fd_names(pid: int, fds: frozenset[int]) -> dict[int, str]:
-    names = {}
-    for fd in sorted(fds):
-        try:
-            names[fd] = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            names[fd] = "?"
-    return names
+    links = probe.fd_links(pid)
+    return {fd: links.get(fd, "?") for fd in sorted(fds)}
 
 
 def _look(pid: int, answer: int) -> _Wait | None:

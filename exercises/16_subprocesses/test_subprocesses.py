@@ -731,29 +731,9 @@ class Fifo:
         for proc in [probe.read(caller), *probe.descendants(caller)]:
             if proc is None:
                 continue
-            for fd in _fds(proc.pid):
-                if fd[1] == str(self.path):
-                    found.append(Holder(proc.pid, proc.ppid, probe.cmdline(proc.pid)))
-                    break
+            if str(self.path) in probe.fd_links(proc.pid).values():
+                found.append(Holder(proc.pid, proc.ppid, probe.cmdline(proc.pid)))
         return found
-
-
-def _fds(pid: int) -> list[tuple[int, str, int]]:
-    """(fd, target, access mode) of every descriptor of ``pid`` (empty if it is gone)."""
-    out = []
-    try:
-        names = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return out
-    for fd in names:
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                flags = next(line for line in f if line.startswith("flags:"))
-        except (OSError, StopIteration):
-            continue
-        out.append((int(fd), target, int(flags.split()[1], 8) & os.O_ACCMODE))
-    return out
 
 
 def _grep(student, tmp_path: Path, matches: int) -> tuple[Judge, Fifo, dict, str, int, Path]:
@@ -898,7 +878,7 @@ def _pipe_holders(caller: int, pipe: str) -> tuple[list[Holder], list[Holder]]:
     for proc in [probe.read(caller), *probe.descendants(caller)]:
         if proc is None or proc.zombie:
             continue
-        modes = {mode for _, target, mode in _fds(proc.pid) if target == pipe}
+        modes = {d.mode for d in probe.descriptors(proc.pid) if d.target == pipe}
         holder = Holder(proc.pid, proc.ppid, probe.cmdline(proc.pid))
         if os.O_WRONLY in modes:
             writers.append(holder)
@@ -936,10 +916,7 @@ def _pipeline(student, tmp_path: Path):
         if not line.startswith("held "):
             return
         caller = judge.running.pid if judge.running else -1
-        pipe = None
-        for fd, target, _ in _fds(peer.pid):
-            if fd == 0:
-                pipe = target
+        pipe = probe.fd_links(peer.pid).get(0)  # its stdin: the pipe from the first stage
         readers, writers = _pipe_holders(caller, pipe) if pipe else ([], [])
         held.append(Held(peer, line.split()[1], readers, writers, pipe))
         peer.answer(f"{nonce} {code}")

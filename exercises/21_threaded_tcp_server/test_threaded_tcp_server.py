@@ -12,7 +12,6 @@ or a polled condition; no test sleeps.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import struct
@@ -290,17 +289,11 @@ def _thread_waits(pid: int) -> list[_Wait] | None:
 
 def _client_fds(pid: int, inodes: list[int]) -> list[frozenset[int]]:
     """For each client's server-side socket (by inode), the server's descriptors of it."""
-    held: dict[int, set[int]] = {inode: set() for inode in inodes}
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        fds = []
-    for fd in fds:
-        with contextlib.suppress(OSError, ValueError):
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-            if link.startswith("socket:[") and int(link[8:-1]) in held:
-                held[int(link[8:-1])].add(int(fd))
-    return [frozenset(held[inode]) for inode in inodes]
+    links = probe.fd_links(pid)
+    return [
+        frozenset(fd for fd, link in links.items() if link == f"socket:[{inode}]")
+        for inode in inodes
+    ]
 
 
 @dataclass(frozen=True)
