@@ -17,7 +17,7 @@ from grader.sandbox_child import Identity
 DEFAULT_DEADLINE = 10.0  # seconds: a test's hard wall-clock limit unless its exercise says
 
 # A report's user properties the grader adds (reports travel as JSON, so plain strings).
-STATUS_KEY = "grader_status"  # passed, failed, error, timeout, crashed, todo: the verdict
+STATUS_KEY = "grader_status"  # a failing phase's verdict: failed, error, timeout, todo...
 MESSAGE_KEY = "grader_message"  # what the student reads about a failing phase
 KILLED_KEY = "grader_killed"  # the processes the test left behind, as the grader named them
 

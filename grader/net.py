@@ -1,5 +1,5 @@
 """Loopback networking helpers for specs: a free port, waiting until a port accepts, and
-the kernel's view of one end of a loopback TCP connection.
+the kernel's view of one end of a loopback TCP connection or of a Unix socket.
 
 Everything here talks to 127.0.0.1 only. One end of a connection is looked up in the kernel
 with a sock_diag request over netlink (Linux), an exact hash lookup of a few microseconds;
@@ -17,6 +17,7 @@ import functools
 import os
 import socket
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from grader.polling import wait_until
@@ -172,6 +173,76 @@ def _sock_diag(local_port: int, remote_port: int) -> TcpSocket | None:
         rx_queue=rqueue,
         inode=inode,
     )
+
+
+@dataclass(frozen=True)
+class UnixSocket:
+    """The kernel's view of one Unix socket (a ``socketpair`` end, such as each end of a
+    duplex ``multiprocessing.Pipe``), from sock_diag. ``inode`` matches ``socket:[inode]``
+    links in ``/proc/<pid>/fd`` (:func:`grader.probe.descriptors`)."""
+
+    inode: int
+    peer: int | None  # the inode of the socket at the other end; None: not connected
+    unread: int | None  # bytes waiting for its owner to read; None: the kernel did not say
+
+
+_UNIX_DIAG_SHOW_PEER = 4
+_UNIX_DIAG_SHOW_RQLEN = 16
+_UNIX_DIAG_PEER = 2  # attribute: the peer's inode (u32)
+_UNIX_DIAG_RQLEN = 4  # attribute: bytes to read, bytes to send (u32 each)
+_UNIX_REQUEST = struct.Struct("=BBHIIII")  # unix_diag_req: family, protocol, pad, states,
+# inode, what to show, cookie (two u32)
+_UNIX_REPLY_SIZE = 16  # unix_diag_msg: family, type, state, pad, inode, cookie
+_EVERY_UNIX_STATE = 0xFFFFFFFF
+
+
+def unix_sockets(inodes: Iterable[int]) -> dict[int, UnixSocket]:
+    """What the kernel says of each Unix socket in ``inodes``: its peer and the bytes
+    waiting in it, one sock_diag request each (Linux). A socket that is gone is left out;
+    everything is, where netlink is refused (a sandbox, macOS)."""
+    found: dict[int, UnixSocket] = {}
+    try:
+        link = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG)
+    except (OSError, AttributeError):  # AttributeError: no AF_NETLINK
+        return found
+    with link:
+        link.settimeout(1.0)  # the kernel answers within send(); never wait on it for long
+        for inode in inodes:
+            show = _UNIX_DIAG_SHOW_PEER | _UNIX_DIAG_SHOW_RQLEN
+            body = _UNIX_REQUEST.pack(
+                socket.AF_UNIX, 0, 0, _EVERY_UNIX_STATE, inode, show, _NO_COOKIE
+            ) + struct.pack("=I", _NO_COOKIE)
+            header = _HEADER.pack(
+                _HEADER.size + len(body), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, inode, 0
+            )
+            try:
+                link.send(header + body)
+                reply = link.recv(65536)
+            except OSError:
+                continue
+            if len(reply) < _HEADER.size + _UNIX_REPLY_SIZE:
+                continue
+            length, kind = _HEADER.unpack_from(reply)[:2]
+            if kind != _SOCK_DIAG_BY_FAMILY:
+                continue  # an error: no such socket (any more)
+            found[inode] = _unix_attributes(inode, reply[: min(len(reply), length)])
+    return found
+
+
+def _unix_attributes(inode: int, reply: bytes) -> UnixSocket:
+    """The attributes after a unix_diag_msg: each a length, a type and a value, 4-aligned."""
+    peer = unread = None
+    offset = _HEADER.size + _UNIX_REPLY_SIZE
+    while offset + 4 <= len(reply):
+        size, kind = struct.unpack_from("=HH", reply, offset)
+        if size < 4:
+            break
+        if kind == _UNIX_DIAG_PEER and size >= 8:
+            peer = struct.unpack_from("=I", reply, offset + 4)[0]
+        elif kind == _UNIX_DIAG_RQLEN and size >= 12:
+            unread = struct.unpack_from("=I", reply, offset + 4)[0]
+        offset += (size + 3) & ~3
+    return UnixSocket(inode, peer, unread)
 
 
 @functools.cache

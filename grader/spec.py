@@ -19,6 +19,7 @@ from grader.net import (
     free_port,
     tcp_sockets,
     tcp_visible,
+    unix_sockets,
     wait_listening,
 )
 from grader.outcome import (
@@ -66,6 +67,7 @@ __all__ = [
     "syscalls",
     "tcp_sockets",
     "tcp_visible",
+    "unix_sockets",
     "wait_listening",
     "wait_until",
 ]

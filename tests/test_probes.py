@@ -243,6 +243,22 @@ def test_descriptors_of_another_process_say_what_each_is_and_which_way_it_goes(
     assert probe.descriptors(child) == [] and probe.fd_links(child) == {}  # reaped: gone
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sock_diag is Linux's")
+def test_unix_sockets_say_their_peer_and_what_waits_to_be_read() -> None:
+    mine, theirs = socket.socketpair()
+    lone = socket.socket(socket.AF_UNIX)  # never connected
+    with mine, theirs, lone:
+        a, b, c = (os.fstat(s.fileno()).st_ino for s in (mine, theirs, lone))
+        mine.sendall(b"hello")
+        seen = net.unix_sockets([a, b, c])
+        assert seen == {
+            a: net.UnixSocket(a, peer=b, unread=0),
+            b: net.UnixSocket(b, peer=a, unread=5),
+            c: net.UnixSocket(c, peer=None, unread=0),
+        }
+    assert net.unix_sockets([a, b]) == {}  # closed: the kernel knows them no more
+
+
 def test_a_vanished_process_has_no_memory_to_read() -> None:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
