@@ -53,7 +53,6 @@ import multiprocessing.util
 import os
 import random
 import secrets
-import socket
 import struct
 import termios
 import time
@@ -64,7 +63,18 @@ from typing import Any
 
 import pytest
 
-from grader.spec import Ending, Outcome, channel, check, fail, holds_within, probe, stops, syscalls
+from grader.spec import (
+    Ending,
+    Outcome,
+    channel,
+    check,
+    fail,
+    holds_within,
+    probe,
+    stops,
+    syscalls,
+    unix_sockets,
+)
 
 # README references (checked by `grader verify` against the headings of both READMEs).
 ONE_EN = "(README: 'One worker, one request at a time')"
@@ -247,46 +257,9 @@ def _ends(pid: int) -> list[End]:
     ]
 
 
-def _unix_diag(inodes: Iterable[int]) -> dict[int, tuple[int | None, int | None]]:
-    """Each Unix socket's peer (an inode; 0 once the peer is closed) and the bytes waiting in
-    its receive queue, from the kernel's sock_diag (as ``ss -x`` asks); None where not said."""
-    found: dict[int, tuple[int | None, int | None]] = {}
-    try:
-        diag = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
-    except (OSError, AttributeError):
-        return found
-    with diag:
-        diag.settimeout(1.0)
-        for inode in inodes:
-            # unix_diag_req: family, protocol, pad, states, inode, UDIAG_SHOW_PEER |
-            # UDIAG_SHOW_RQLEN, no cookie
-            req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, ~0 & 0xFFFFFFFF, inode, 4 | 16,
-                              0xFFFFFFFF, 0xFFFFFFFF)  # fmt: skip
-            try:
-                diag.send(struct.pack("=IHHII", 16 + len(req), 20, 1, inode, 0) + req)
-                data = diag.recv(65536)
-            except OSError:
-                continue
-            if len(data) < 32 or struct.unpack_from("=H", data, 4)[0] != 20:
-                continue  # an error: no such socket (any more)
-            peer = queued = None
-            offset, length = 32, min(len(data), struct.unpack_from("=I", data)[0])
-            while offset + 4 <= length:
-                size, kind = struct.unpack_from("=HH", data, offset)
-                if size < 4:
-                    break
-                if kind == 2 and size >= 8:  # UNIX_DIAG_PEER
-                    peer = struct.unpack_from("=I", data, offset + 4)[0]
-                elif kind == 4 and size >= 12:  # UNIX_DIAG_RQLEN: bytes to read, to send
-                    queued = struct.unpack_from("=I", data, offset + 4)[0]
-                offset += (size + 3) & ~3
-            found[inode] = (peer, queued)
-    return found
-
-
 def _unix_peers(inodes: Iterable[int]) -> dict[int, int]:
     """The peer of each Unix socket (inode -> inode), from the kernel's sock_diag."""
-    return {i: peer for i, (peer, _) in _unix_diag(inodes).items() if peer is not None}
+    return {i: s.peer for i, s in unix_sockets(inodes).items() if s.peer is not None}
 
 
 def _waiting_in(pid: int) -> tuple[str, int] | None:
@@ -492,14 +465,15 @@ def _waiting_for(pid: int, skip: set[int], sender: int | None = None) -> list[tu
     socket it holds, but those whose peer is in ``skip`` (the judge's own sockets); with
     ``sender``, only the ends that process writes to."""
     ends = [e for e in _ends(pid) if e.kind == "socket" or e.mode == READ]
-    diag = _unix_diag({e.inode for e in ends if e.kind == "socket"})
+    diag = unix_sockets({e.inode for e in ends if e.kind == "socket"})
     theirs = _ends(sender) if sender is not None else []
     sockets = {e.inode for e in theirs if e.kind == "socket"}
     pipes = {e.inode for e in theirs if e.kind == "pipe" and e.mode != READ}
     found = []
     for end in ends:
         if end.kind == "socket":
-            peer, queued = diag.get(end.inode, (None, None))
+            known = diag.get(end.inode)
+            peer, queued = (known.peer, known.unread) if known else (None, None)
             if peer in skip or (sender is not None and peer not in sockets):
                 continue
         elif sender is not None and end.inode not in pipes:
