@@ -182,7 +182,8 @@ class UnixSocket:
     links in ``/proc/<pid>/fd`` (:func:`grader.probe.descriptors`)."""
 
     inode: int
-    peer: int | None  # the inode of the socket at the other end; None: not connected
+    peer: int | None  # the inode of the socket at the other end (0 once that end is closed);
+    # None: never connected
     unread: int | None  # bytes waiting for its owner to read; None: the kernel did not say
 
 

@@ -256,6 +256,8 @@ def test_unix_sockets_say_their_peer_and_what_waits_to_be_read() -> None:
             b: net.UnixSocket(b, peer=a, unread=5),
             c: net.UnixSocket(c, peer=None, unread=0),
         }
+        theirs.close()
+        assert net.unix_sockets([a]) == {a: net.UnixSocket(a, peer=0, unread=0)}
     assert net.unix_sockets([a, b]) == {}  # closed: the kernel knows them no more
 
 
