@@ -191,7 +191,7 @@ _UNIX_DIAG_SHOW_PEER = 4
 _UNIX_DIAG_SHOW_RQLEN = 16
 _UNIX_DIAG_PEER = 2  # attribute: the peer's inode (u32)
 _UNIX_DIAG_RQLEN = 4  # attribute: bytes to read, bytes to send (u32 each)
-_UNIX_REQUEST = struct.Struct("=BBHIIII")  # unix_diag_req: family, protocol, pad, states,
+_UNIX_REQUEST = struct.Struct("=BBHIIIII")  # unix_diag_req: family, protocol, pad, states,
 # inode, what to show, cookie (two u32)
 _UNIX_REPLY_SIZE = 16  # unix_diag_msg: family, type, state, pad, inode, cookie
 _EVERY_UNIX_STATE = 0xFFFFFFFF
@@ -211,8 +211,8 @@ def unix_sockets(inodes: Iterable[int]) -> dict[int, UnixSocket]:
         for inode in inodes:
             show = _UNIX_DIAG_SHOW_PEER | _UNIX_DIAG_SHOW_RQLEN
             body = _UNIX_REQUEST.pack(
-                socket.AF_UNIX, 0, 0, _EVERY_UNIX_STATE, inode, show, _NO_COOKIE
-            ) + struct.pack("=I", _NO_COOKIE)
+                socket.AF_UNIX, 0, 0, _EVERY_UNIX_STATE, inode, show, _NO_COOKIE, _NO_COOKIE
+            )
             header = _HEADER.pack(
                 _HEADER.size + len(body), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, inode, 0
             )

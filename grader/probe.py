@@ -574,7 +574,7 @@ class Descriptor:
 
     @property
     def kind(self) -> str:
-        """ "pipe", "socket", "anon_inode" (an eventfd, an epoll, a signalfd...) or "file"."""
+        """What it is: "pipe", "socket", "anon_inode" (an eventfd, an epoll...) or "file"."""
         for kind in ("pipe", "socket", "anon_inode"):
             if self.target.startswith(kind + ":"):
                 return kind
@@ -584,9 +584,15 @@ class Descriptor:
     def inode(self) -> int | None:
         """A pipe's or a socket's inode: the same number in every process that holds an end
         of it (both ends of a pipe share one). None for anything else."""
-        if self.kind in ("pipe", "socket") and self.target.endswith("]"):
-            return int(self.target.partition("[")[2][:-1])
-        return None
+        return _inode(self.target, ("pipe:[", "socket:["))
+
+
+def _inode(target: str, kinds: tuple[str, ...]) -> int | None:
+    """The inode in a descriptor's ``target`` (``socket:[N]``) if it starts with one of
+    ``kinds``; None otherwise."""
+    if target.startswith(kinds) and target.endswith("]"):
+        return int(target.partition("[")[2][:-1])
+    return None
 
 
 def fd_links(pid: int) -> dict[int, str]:
@@ -623,7 +629,8 @@ def descriptors(pid: int) -> list[Descriptor]:
 
 def socket_inodes(pid: int) -> set[int]:
     """Inodes of the sockets ``pid`` holds open (``socket:[N]`` links in /proc/<pid>/fd)."""
-    return {int(link[8:-1]) for link in fd_links(pid).values() if link.startswith("socket:[")}
+    inodes = (_inode(link, ("socket:[",)) for link in fd_links(pid).values())
+    return {inode for inode in inodes if inode is not None}
 
 
 def holders(pids: Iterable[int], inode: int) -> list[int]:
