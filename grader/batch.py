@@ -1,8 +1,10 @@
 """`grader batch`: grade a whole class into one gradebook, resumably.
 
-``SUBMISSIONS`` holds one folder per student; the folder's name is the student id. A
-student's work is found in any of the layouts exports have: laid out like ``exercises/``
-(``NN_slug/slug.py``), a whole repository (``exercises/NN_slug/slug.py``), or flat (``slug.py``).
+``SUBMISSIONS`` holds one folder per student; the folder's name is the student id (and where
+the export says whose each folder is, as Gradescope's does, the gradebook names them too: see
+:mod:`grader.roster`). A student's work is found in any of the layouts exports have: laid out
+like ``exercises/`` (``NN_slug/slug.py``), a whole repository (``exercises/NN_slug/slug.py``),
+or flat (``slug.py``).
 As in ``grader grade``, only each exercise's one module file is ever taken from it, and every
 spec comes from the trusted folder.
 
@@ -40,9 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from grader import grade as grading
-from grader import results, session, submitted
+from grader import results, roster, session, submitted
 from grader.catalog import Exercise
 from grader.results import ExerciseResult, Grading
+from grader.roster import Submitter
 from grader.session import Target
 
 STUDENTS = "students"  # under --out: one JSON result per student
@@ -53,6 +56,7 @@ MANIFEST = "batch.json"  # which students this batch holds, against which specs,
 RECORD_VERSION = 1
 # What running or looking at a spec leaves in its folder; never what grades with it.
 CACHES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store"})
+MACOS_ZIP = "__MACOSX"  # what a zip made on macOS adds beside the folders it holds
 
 
 class BatchProblem(Exception):
@@ -92,11 +96,13 @@ class Shard:
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's folder. ``modules`` maps an exercise's name to the module file found."""
+    """One student's folder. ``modules`` maps an exercise's name to the module file found;
+    ``submitters`` are whose it is where the export says so (:func:`roster.read`)."""
 
     student: str
     folder: Path
     modules: dict[str, Path]
+    submitters: tuple[Submitter, ...] = ()
 
     def module(self, exercise: str) -> bytes | None:
         """The content of the student's module of ``exercise`` (None if there is none); raises
@@ -115,6 +121,7 @@ class StudentRow:
     seconds: float = 0.0
     error: str = ""
     reused: bool = False  # unchanged since the last batch: read from its record, not graded
+    submitters: tuple[Submitter, ...] = ()  # whose it is, where the export says so
 
     @property
     def total(self) -> float:
@@ -141,7 +148,9 @@ def candidates(exercise: Exercise, folder: Path) -> tuple[Path, ...]:
 def passed_over(folder: Path, out: Path) -> str | None:
     """Why ``folder`` is no student's (the i18n key naming it), or None when it is one: it is
     this batch's ``out``, or another batch's output (``students/`` beside its gradebook or
-    manifest), which instructors keep in the class folder."""
+    manifest), which instructors keep in the class folder, or what macOS adds to a zip."""
+    if folder.name == MACOS_ZIP:
+        return "batch.macos_zip"
     try:
         if folder.samefile(out):
             return "batch.out_in_class"
@@ -192,10 +201,16 @@ def student_id(name: str) -> str:
 def find_submissions(
     root: Path, exercises: list[Exercise], out: Path
 ) -> tuple[list[Submission], list[tuple[Path, str]]]:
-    """Every student folder under ``root`` (hidden ones skipped), sorted by student id; and
-    each folder passed over with the key of why (see :func:`passed_over`), to be named."""
+    """Every student folder under ``root`` (hidden ones skipped), sorted by student id, with
+    whose it is where the export says so; and each folder passed over with the key of why (see
+    :func:`passed_over`), to be named."""
     if not root.is_dir():
         raise BatchProblem("usage.not_submissions", root)
+    try:
+        owners = roster.read(root)
+    except roster.RosterProblem as exc:
+        where = f": {exc.where}" if exc.where else ""
+        raise BatchProblem("usage.roster", exc.path, where=where, what=exc.what) from None
     try:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError as exc:
@@ -217,7 +232,7 @@ def find_submissions(
             module = find_module(exercise, folder)
             if module is not None:
                 modules[exercise.name] = module
-        found.append(Submission(student, folder, modules))
+        found.append(Submission(student, folder, modules, owners.get(folder.name, ())))
     if not found:
         raise BatchProblem("usage.no_students", root)
     return found, skipped
@@ -411,7 +426,10 @@ def grade_submission(
 def row_from_record(data: dict[str, Any]) -> StudentRow:
     meta = data["student"]
     row = StudentRow(
-        str(meta["id"]), seconds=float(meta.get("seconds", 0.0)), error=meta.get("error", "")
+        str(meta["id"]),
+        seconds=float(meta.get("seconds", 0.0)),
+        error=meta.get("error", ""),
+        submitters=tuple(map(Submitter.from_json, meta.get("submitters", []))),
     )
     for item in data.get("exercises", []):
         result = ExerciseResult.from_json(item)
@@ -432,6 +450,7 @@ def record(
             "seconds": round(seconds, 3),
             "error": error,
             "modules": sorted(submission.modules),
+            "submitters": [s.to_json() for s in submission.submitters],
         },
         **document,
     }
@@ -454,18 +473,24 @@ def plan(
 ) -> Plan:
     """Reuse each record whose fingerprint (with ``specs``, the exercises'
     :func:`specs_fingerprint`) still matches; a record with an error, and the students of
-    ``again`` (``--regrade``), are graded again."""
+    ``again`` (``--regrade``), are graded again. A reused record takes the submitters the
+    export names now (a name corrected, a partner added), without grading again."""
     reused, todo = [], []
     for submission in submissions:
         print_ = fingerprint(submission, exercises, specs)
         old = read_record(out, submission.student)
         meta = old["student"] if old is not None else {}
         if (
-            meta.get("fingerprint") == print_
+            old is not None
+            and meta.get("fingerprint") == print_
             and not meta.get("error")
             and submission.student not in again
         ):
-            row = row_from_record(old or {})
+            owners = [s.to_json() for s in submission.submitters]
+            if meta.get("submitters") != owners:
+                meta["submitters"] = owners
+                write_record(out, submission.student, old)
+            row = row_from_record(old)
             row.reused = True
             reused.append(row)
         else:
@@ -716,25 +741,31 @@ def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
     """The CSV: one row per student, one column per exercise's points, total, max, percent.
 
     Points of an exercise that could not be graded are left empty; ``error`` says why.
-    Text cells go through :func:`_text_cell`: a student names its own folder, and an error
-    may quote what a submission holds.
+    Where the export says whose each folder is, ``name``, ``sid`` and ``email`` follow the
+    folder's name, and a group submission has a row for each of its submitters (each gets the
+    grade; a spreadsheet or LMS takes grades a person a row). Text cells go through
+    :func:`_text_cell`: a student names its own folder, and an error may quote what a
+    submission holds.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     names = [ex.name for ex in exercises]
-    writer.writerow(["student", *names, "total", "max", "percent", "error"])
+    named = any(row.submitters for row in rows)
+    people = ["name", "sid", "email"] if named else []
+    writer.writerow(["student", *people, *names, "total", "max", "percent", "error"])
+    nobody = (Submitter("", "", ""),)
     for row in rows:
         points = [_number(row.points[n]) if n in row.points else "" for n in names]
-        writer.writerow(
-            [
-                _text_cell(row.student),
-                *points,
-                _number(row.total),
-                _number(row.max_total),
-                f"{row.percent:.1f}" if not row.error else "",
-                _text_cell(row.error),
-            ]
-        )
+        grade = [
+            *points,
+            _number(row.total),
+            _number(row.max_total),
+            f"{row.percent:.1f}" if not row.error else "",
+            _text_cell(row.error),
+        ]
+        for person in row.submitters or nobody:
+            who = [_text_cell(person.name), _text_cell(person.sid), _text_cell(person.email)]
+            writer.writerow([_text_cell(row.student), *(who if named else []), *grade])
     return buffer.getvalue()
 
 

@@ -184,6 +184,10 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "{path}：这是另一次批量评分的输出（students/ 旁边有 gradebook.csv 或 "
         "batch.json），不是学生；已跳过",
     },
+    "batch.macos_zip": {
+        "en": "{path}: what macOS adds to a zip it makes (__MACOSX), not a student; passed over",
+        "zh": "{path}：这是 macOS 打包 zip 时附带的文件夹（__MACOSX），不是学生；已跳过",
+    },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "
         "gradebook: {path}",
@@ -329,6 +333,12 @@ WORDS: dict[str, dict[str, str]] = {
     "usage.merge_twice": {
         "en": "{path}: the same shard as {other}: the shards overlap; give each once",
         "zh": "{path}：与 {other} 是同一个分片：分片有重叠；每个分片只给一次",
+    },
+    "usage.roster": {
+        "en": "{path}{where}: {what} (the export's list of whose each submission folder is; "
+        "fix it, or move it away to grade the class under the folders' names)",
+        "zh": "{path}{where}：{what}（这是导出文件里说明每个作业文件夹属于谁的清单；"
+        "请修正它，或把它移走，按文件夹名给全班评分）",
     },
     "usage.shard": {
         "en": "--shard {value}: not K/N with 1 <= K <= N (e.g. 2/4)",

@@ -583,6 +583,83 @@ def test_outputs_kept_in_the_class_folder_are_no_students(
     assert {p.stem for p in (out / "students").iterdir()} == {"alice", "dave"}
 
 
+GRADESCOPE = """\
+submission_101:
+  :submitters:
+  - :name: Jane Doe
+    :sid: '1234'
+    :email: jane@example.edu
+  :created_at: 2026-11-30 10:00:00.123456789 -08:00
+submission_102:
+  :submitters:
+  - :name: 张三
+    :sid: '0012'
+    :email: zhang@example.edu
+  - :name: "=HYPERLINK(1)"
+    :sid: '0013'
+"""
+
+
+def test_a_gradescope_export_names_whose_each_submission_is(
+    fixture_repo, spec, tmp_path, graded, capsys
+) -> None:
+    """Gradescope names each folder after the submission and says whose it is in
+    ``submission_metadata.yml``: the gradebook gives each submitter a row with their name,
+    id and email (a group's members one each), the records keep them for ``grader merge``,
+    and names corrected in a later export reach the gradebook without grading again. The
+    ``__MACOSX`` folder of a zip made on a Mac is no student."""
+    root = tmp_path / "export"
+    _write(root / "submission_101" / "add.py", GOOD_ADD)
+    _write(root / "submission_102" / "add.py", GOOD_ADD)
+    _write(root / "submission_102" / "twice.py", GOOD_TWICE)
+    _write(root / "submission_103" / "twice.py", GOOD_TWICE)  # not in the metadata
+    _write(root / "__MACOSX" / "submission_101" / "._add.py", "\x00\x05\x16\x07")
+    _write(root / "submission_metadata.yml", GRADESCOPE)
+    out = tmp_path / "out"
+    assert _batch(fixture_repo, root, spec, out) == 0
+    assert f"{root / '__MACOSX'}: what macOS adds to a zip" in capsys.readouterr().out
+    rows = [(r["student"], r["name"], r["sid"], r["email"], r["total"]) for r in _gradebook(out)]
+    assert rows == [
+        ("submission_101", "Jane Doe", "1234", "jane@example.edu", "3"),
+        ("submission_102", "张三", "0012", "zhang@example.edu", "6"),
+        ("submission_102", "'=HYPERLINK(1)", "0013", "", "6"),  # a name shown, never run
+        ("submission_103", "", "", "", "3"),
+    ]
+    head = (out / "gradebook.csv").read_text("utf-8-sig").splitlines()[0]
+    assert head == "student,name,sid,email,01_add,02_twice,total,max,percent,error"
+    data = json.loads((out / "students" / "submission_102.json").read_text("utf-8"))
+    assert [s["sid"] for s in data["student"]["submitters"]] == ["0012", "0013"]
+    assert _merge(fixture_repo, spec, tmp_path / "merged", out) == 0
+    merged = (tmp_path / "merged" / "gradebook.csv").read_bytes()
+    assert merged == (out / "gradebook.csv").read_bytes()
+
+    corrected = GRADESCOPE.replace("Jane Doe", "Jane Roe") + textwrap.dedent("""\
+        submission_103:
+          :submitters:
+          - :name: Li Si
+            :sid: '77'
+        """)
+    _write(root / "submission_metadata.yml", corrected)
+    graded.clear()
+    assert _batch(fixture_repo, root, spec, out) == 0
+    assert graded == []  # the same work: nobody graded again
+    named = {(r["student"], r["name"]) for r in _gradebook(out)}
+    assert {("submission_101", "Jane Roe"), ("submission_103", "Li Si")} <= named
+    again = json.loads((out / "students" / "submission_103.json").read_text("utf-8"))
+    assert again["student"]["submitters"] == [{"name": "Li Si", "sid": "77", "email": ""}]
+
+
+def test_a_bad_export_metadata_file_is_named_before_anyone_is_graded(
+    fixture_repo, submissions, spec, tmp_path, graded, capsys
+) -> None:
+    _write(submissions / "submission_metadata.yml", "alice:\n  :score: 5\n")
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "out") == 2
+    printed = capsys.readouterr().out
+    said = f"{submissions / 'submission_metadata.yml'}: alice: has no :submitters: list"
+    assert said in " ".join(printed.split()), printed
+    assert graded == []
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="other systems refuse such names")
 def test_a_folder_name_that_is_not_utf8_is_a_student_shown_with_escapes(
     fixture_repo, spec, tmp_path, capsys

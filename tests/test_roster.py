@@ -1,0 +1,94 @@
+"""Reading whose each submission folder is from a Gradescope export's metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import roster
+from grader.roster import Submitter
+
+# As Gradescope writes it (Ruby's YAML): symbols as keys, times to the nanosecond, Ruby objects
+# tagged, ids quoted or not; and what YAML 1.1 would misread (an id 0012, a name No).
+EXPORT = """\
+---
+submission_101:
+  :submitters:
+  - :name: Jane Doe
+    :sid: '1234'
+    :email: jane@example.edu
+  :created_at: 2026-11-30 10:00:00.123456789 -08:00
+  :score: !ruby/object:BigDecimal 18:0.5e1
+  :status: processed
+  :results: {}
+submission_102:
+  :submitters:
+  - :name: No
+    :sid: 0012
+    :email: ~
+  - :name: 张三
+    :sid: 2026001
+    :email: zhang@example.edu
+submission_103:
+  :submitters: []
+"""
+
+
+def _export(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / roster.METADATA
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_each_folder_gets_its_submitters_as_the_export_wrote_them(tmp_path: Path) -> None:
+    assert roster.read(_export(tmp_path, EXPORT)) == {
+        "submission_101": (Submitter("Jane Doe", "1234", "jane@example.edu"),),
+        "submission_102": (
+            Submitter("No", "0012", ""),  # text as written: not False, not the number 10
+            Submitter("张三", "2026001", "zhang@example.edu"),
+        ),
+        "submission_103": (),
+    }
+
+
+def test_plain_keys_do_as_well_as_rubys_symbols(tmp_path: Path) -> None:
+    text = "sub_1:\n  submitters:\n  - name: Ann\n    sid: '7'\n"
+    assert roster.read(_export(tmp_path, text)) == {"sub_1": (Submitter("Ann", "7", ""),)}
+
+
+def test_no_metadata_or_an_empty_one_names_nobody(tmp_path: Path) -> None:
+    assert roster.read(tmp_path) == {}
+    assert roster.read(_export(tmp_path, "")) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("submission_1:\n  :submitters: [\n", "line 3, column 1", "expected the node content"),
+        ("- submission_1\n", "", "not a mapping of submission folders"),
+        ("submission_1:\n  :score: 5\n", "submission_1", "has no :submitters: list"),
+        ("submission_1: 5\n", "submission_1", "has no :submitters: list"),
+        ("s_1:\n  :submitters: Jane\n", "s_1: :submitters:", "is not a list"),
+        ("s_1:\n  :submitters:\n  - Jane\n", "s_1: :submitters: item 1", "is not a mapping"),
+        (b"s_1:\n  :submitters:\n  - :name: \xd5\xc5\n", "line 3", "not UTF-8"),
+    ],
+)
+def test_a_bad_metadata_file_says_where_and_what(
+    tmp_path: Path, text: str | bytes, where: str, what: str
+) -> None:
+    root = _export(tmp_path, text)
+    with pytest.raises(roster.RosterProblem) as raised:
+        roster.read(root)
+    assert raised.value.path == root / roster.METADATA
+    assert raised.value.where == where
+    assert raised.value.what.startswith(what), raised.value.what
+
+
+def test_nothing_in_the_file_can_run_code(tmp_path: Path) -> None:
+    """A Python tag is plain data to this loader, as any tag the grader does not know."""
+    text = "s_1:\n  :submitters:\n  - :name: !!python/object/apply:os.system ['exit 3']\n"
+    assert roster.read(_export(tmp_path, text)) == {"s_1": (Submitter("['exit 3']", "", ""),)}
