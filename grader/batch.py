@@ -222,6 +222,8 @@ def find_submissions(
         if why is not None:
             skipped.append((folder, why))
             continue
+        if _is(stat.S_ISREG, folder / roster.METADATA):  # the zip's own folder was given
+            raise BatchProblem("usage.export_inside", folder, name=roster.METADATA)
         student = student_id(folder.name)
         if student in ids:
             shown = Path(student_id(str(folder)))  # a name that can be printed

@@ -334,6 +334,12 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{path}: the same shard as {other}: the shards overlap; give each once",
         "zh": "{path}：与 {other} 是同一个分片：分片有重叠；每个分片只给一次",
     },
+    "usage.export_inside": {
+        "en": "{path}: holds an export's {name}, so it is the folder of submissions, not a "
+        "student: give it as SUBMISSIONS",
+        "zh": "{path}：里面有导出文件的 {name}，所以它才是存放作业的文件夹，而不是一名学生："
+        "请把它作为 SUBMISSIONS 传入",
+    },
     "usage.roster": {
         "en": "{path}{where}: {what} (the export's list of whose each submission folder is; "
         "fix it, or move it away to grade the class under the folders' names)",

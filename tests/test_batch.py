@@ -649,6 +649,17 @@ def test_a_gradescope_export_names_whose_each_submission_is(
     assert again["student"]["submitters"] == [{"name": "Li Si", "sid": "77", "email": ""}]
 
 
+def test_the_folder_above_an_export_is_refused_with_the_export_named(
+    fixture_repo, spec, tmp_path, capsys
+) -> None:
+    export = tmp_path / "class" / "assignment_7_export"  # as the zip unpacks
+    _write(export / "submission_101" / "add.py", GOOD_ADD)
+    _write(export / "submission_metadata.yml", GRADESCOPE)
+    assert _batch(fixture_repo, export.parent, spec, tmp_path / "out") == 2
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"{export}: holds an export's submission_metadata.yml, so it is the folder" in printed
+
+
 def test_a_bad_export_metadata_file_is_named_before_anyone_is_graded(
     fixture_repo, submissions, spec, tmp_path, graded, capsys
 ) -> None:
