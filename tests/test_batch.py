@@ -629,6 +629,8 @@ def test_a_gradescope_export_names_whose_each_submission_is(
     assert head == "student,name,sid,email,01_add,02_twice,total,max,percent,error"
     data = json.loads((out / "students" / "submission_102.json").read_text("utf-8"))
     assert [s["sid"] for s in data["student"]["submitters"]] == ["0012", "0013"]
+    page = (out / "report.html").read_text("utf-8")
+    assert "submission_102 (张三; =HYPERLINK(1))" in page  # the slowest, named
     assert _merge(fixture_repo, spec, tmp_path / "merged", out) == 0
     merged = (tmp_path / "merged" / "gradebook.csv").read_bytes()
     assert merged == (out / "gradebook.csv").read_bytes()

@@ -111,6 +111,13 @@ def _bars(items: list[tuple[str, float, str]], css: str) -> str:
     return "".join(parts)
 
 
+def _who(student: dict[str, Any]) -> str:
+    """A student's id, with the names of its submitters where the export gave them."""
+    names = [str(p.get("name", "")) for p in student.get("submitters", []) if isinstance(p, dict)]
+    shown = "; ".join(n for n in names if n)
+    return f"{student['id']} ({shown})" if shown else str(student["id"])
+
+
 def _table(head: list[str], rows: list[list[str]]) -> str:
     cells = "".join(f"<th>{_e(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
@@ -154,7 +161,7 @@ def render(records: list[dict[str, Any]], exercises: list[Exercise], lang: str =
         [word("report.student", lang), word("report.seconds", lang), word("report.score", lang)],
         [
             [
-                str(r["student"]["id"]),
+                _who(r["student"]),
                 f"{float(r['student'].get('seconds', 0.0)):.1f}",
                 word("report.error", lang)
                 if r["student"].get("error")
@@ -170,7 +177,7 @@ def render(records: list[dict[str, Any]], exercises: list[Exercise], lang: str =
         mean, median = statistics.mean(graded), statistics.median(graded)
         summary += word("report.average", lang, mean=mean, median=median)
     error_html = (
-        f"<p class=errors>{w('not_graded')}" + ", ".join(_e(s["id"]) for s in errors) + "</p>"
+        f"<p class=errors>{w('not_graded')}" + ", ".join(_e(_who(s)) for s in errors) + "</p>"
         if errors
         else ""
     )
