@@ -132,7 +132,14 @@ def _submitters(path: Path, folder: str, entry: object) -> tuple[Submitter, ...]
         if named is None:
             where = f"{folder}: :submitters: item {index + 1}"
             raise RosterProblem(path, where, "is not a mapping (:name:, :sid:, :email:)")
-        found.append(Submitter(*(_text(named.get(key)) for key in ("name", "sid", "email"))))
+        values = []
+        for key in ("name", "sid", "email"):
+            value = named.get(key)
+            if not (value is None or isinstance(value, str)):  # a list, a mapping, an alias
+                where = f"{folder}: :submitters: item {index + 1}: :{key}:"
+                raise RosterProblem(path, where, "is not text")
+            values.append(_text(value))
+        found.append(Submitter(*values))
     return tuple(found)
 
 

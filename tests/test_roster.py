@@ -75,6 +75,7 @@ def test_no_metadata_or_an_empty_one_names_nobody(tmp_path: Path) -> None:
         ("s_1:\n  :submitters: Jane\n", "s_1: :submitters:", "is not a list"),
         ("s_1:\n  :submitters:\n  - Jane\n", "s_1: :submitters: item 1", "is not a mapping"),
         (b"s_1:\n  :submitters:\n  - :name: \xd5\xc5\n", "line 3", "not UTF-8"),
+        ("s_1:\n  :submitters:\n  - :sid: [1, 2]\n", "s_1: :submitters: item 1: :sid:", "is not"),
     ],
 )
 def test_a_bad_metadata_file_says_where_and_what(
@@ -88,7 +89,22 @@ def test_a_bad_metadata_file_says_where_and_what(
     assert raised.value.what.startswith(what), raised.value.what
 
 
+def test_a_name_made_of_nested_aliases_is_refused_not_expanded(tmp_path: Path) -> None:
+    """YAML's aliases share one list: a few lines can make a value that, written out as
+    text, would be billions of items long (the "billion laughs"). Only text is taken."""
+    lines = ["s_1:", "  :laughs:", "    a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"    a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    lines += ["  :submitters:", "  - :name: *a8"]
+    with pytest.raises(roster.RosterProblem) as raised:
+        roster.read(_export(tmp_path, "\n".join(lines) + "\n"))
+    assert raised.value.where == "s_1: :submitters: item 1: :name:"
+
+
 def test_nothing_in_the_file_can_run_code(tmp_path: Path) -> None:
     """A Python tag is plain data to this loader, as any tag the grader does not know."""
-    text = "s_1:\n  :submitters:\n  - :name: !!python/object/apply:os.system ['exit 3']\n"
-    assert roster.read(_export(tmp_path, text)) == {"s_1": (Submitter("['exit 3']", "", ""),)}
+    ran = tmp_path / "ran"
+    text = f"s_1:\n  :submitters:\n  - :name: !!python/object/apply:os.mkdir ['{ran}']\n"
+    with pytest.raises(roster.RosterProblem) as raised:
+        roster.read(_export(tmp_path, text))
+    assert raised.value.what == "is not text"  # a list of one text, as data
+    assert not ran.exists()
