@@ -115,7 +115,12 @@ def read(root: Path) -> dict[str, tuple[Submitter, ...]]:
         return {}
     if not isinstance(data, dict):
         raise RosterProblem(path, "", "not a mapping of submission folders to their submitters")
-    return {str(folder): _submitters(path, str(folder), entry) for folder, entry in data.items()}
+    found = {}
+    for folder, entry in data.items():
+        if not isinstance(folder, str):  # a list or mapping as a key: no folder's name
+            raise RosterProblem(path, "", "a key that is not a folder's name")
+        found[folder] = _submitters(path, folder, entry)
+    return found
 
 
 def _submitters(path: Path, folder: str, entry: object) -> tuple[Submitter, ...]:
@@ -148,7 +153,7 @@ def _symbols(value: object) -> dict[str, Any] | None:
     ``value`` is not a mapping."""
     if not isinstance(value, dict):
         return None
-    return {str(key).removeprefix(":"): item for key, item in value.items()}
+    return {k.removeprefix(":"): item for k, item in value.items() if isinstance(k, str)}
 
 
 def _text(value: object) -> str:

@@ -70,6 +70,7 @@ def test_no_metadata_or_an_empty_one_names_nobody(tmp_path: Path) -> None:
     [
         ("submission_1:\n  :submitters: [\n", "line 3, column 1", "expected the node content"),
         ("- submission_1\n", "", "not a mapping of submission folders"),
+        ("~:\n  :submitters: []\n", "", "a key that is not a folder's name"),
         ("submission_1:\n  :score: 5\n", "submission_1", "has no :submitters: list"),
         ("submission_1: 5\n", "submission_1", "has no :submitters: list"),
         ("s_1:\n  :submitters: Jane\n", "s_1: :submitters:", "is not a list"),
