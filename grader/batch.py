@@ -431,7 +431,9 @@ def row_from_record(data: dict[str, Any]) -> StudentRow:
         str(meta["id"]),
         seconds=float(meta.get("seconds", 0.0)),
         error=meta.get("error", ""),
-        submitters=tuple(map(Submitter.from_json, meta.get("submitters", []))),
+        submitters=tuple(
+            Submitter.from_json(p) for p in meta.get("submitters", []) if isinstance(p, dict)
+        ),
     )
     for item in data.get("exercises", []):
         result = ExerciseResult.from_json(item)

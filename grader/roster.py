@@ -42,10 +42,8 @@ class Submitter:
         return {"name": self.name, "sid": self.sid, "email": self.email}
 
     @classmethod
-    def from_json(cls, data: object) -> Submitter:
-        """A record's submitter; ValueError when ``data`` is not one."""
-        if not isinstance(data, dict):
-            raise ValueError(data)
+    def from_json(cls, data: dict[str, Any]) -> Submitter:
+        """A submitter as a record holds it (:meth:`to_json`)."""
         return cls(*(_text(data.get(key)) for key in ("name", "sid", "email")))
 
 
