@@ -209,8 +209,11 @@ def find_submissions(
     try:
         owners = roster.read(root)
     except roster.RosterProblem as exc:
-        where = f": {exc.where}" if exc.where else ""
-        raise BatchProblem("usage.roster", exc.path, where=where, what=exc.what) from None
+        if exc.where:
+            raise BatchProblem(
+                "usage.roster_at", exc.path, where=exc.where, what=exc.what
+            ) from None
+        raise BatchProblem("usage.roster", exc.path, what=exc.what) from None
     try:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError as exc:

@@ -341,11 +341,49 @@ WORDS: dict[str, dict[str, str]] = {
         "请把它作为 SUBMISSIONS 传入",
     },
     "usage.roster": {
-        "en": "{path}{where}: {what} (the export's list of whose each submission folder is; "
+        "en": "{path}: {what} (the export's list of whose each submission folder is; fix it, "
+        "or move it away to grade the class under the folders' names)",
+        "zh": "{path}：{what}（这是导出文件里说明每个作业文件夹属于谁的清单；请修正它，"
+        "或把它移走，按文件夹名给全班评分）",
+    },
+    "usage.roster_at": {
+        "en": "{path}: {where}: {what} (the export's list of whose each submission folder is; "
         "fix it, or move it away to grade the class under the folders' names)",
-        "zh": "{path}{where}：{what}（这是导出文件里说明每个作业文件夹属于谁的清单；"
+        "zh": "{path}：{where}：{what}（这是导出文件里说明每个作业文件夹属于谁的清单；"
         "请修正它，或把它移走，按文件夹名给全班评分）",
     },
+    # What is wrong in an export's submission_metadata.yml (grader.roster), and where.
+    "roster.line": {"en": "line {line}", "zh": "第 {line} 行"},
+    "roster.line_column": {
+        "en": "line {line}, column {column}",
+        "zh": "第 {line} 行第 {column} 列",
+    },
+    "roster.item": {
+        "en": "{folder}: :submitters: item {index}",
+        "zh": "{folder}：:submitters: 的第 {index} 项",
+    },
+    "roster.item_field": {
+        "en": "{folder}: :submitters: item {index}: :{field}:",
+        "zh": "{folder}：:submitters: 的第 {index} 项：:{field}:",
+    },
+    "roster.unreadable": {"en": "cannot read it: {reason}", "zh": "无法读取：{reason}"},
+    "roster.not_utf8": {"en": "not UTF-8", "zh": "不是 UTF-8 编码"},
+    "roster.yaml": {"en": "not YAML: {problem}", "zh": "不是合法的 YAML：{problem}"},
+    "roster.not_mapping": {
+        "en": "not a mapping of submission folders to their submitters",
+        "zh": "不是从作业文件夹到提交者的映射",
+    },
+    "roster.key_not_text": {
+        "en": "a key that is not a folder's name",
+        "zh": "有一个键不是文件夹名",
+    },
+    "roster.no_submitters": {"en": "has no :submitters: list", "zh": "没有 :submitters: 列表"},
+    "roster.not_a_list": {"en": "is not a list", "zh": "不是列表"},
+    "roster.item_not_mapping": {
+        "en": "is not a mapping (:name:, :sid:, :email:)",
+        "zh": "不是映射（:name:、:sid:、:email:）",
+    },
+    "roster.not_text": {"en": "is not text", "zh": "不是文本"},
     "usage.shard": {
         "en": "--shard {value}: not K/N with 1 <= K <= N (e.g. 2/4)",
         "zh": "--shard {value}：应当是 K/N，且 1 <= K <= N（例如 2/4）",
@@ -542,7 +580,8 @@ def lang_in_argv(argv: Sequence[str]) -> str | None:
 
 
 def word(key: str, lang: str, **params: object) -> str:
-    """The text of ``key`` in ``lang`` (English if missing), filled with ``params``.
+    """The text of ``key`` in ``lang`` (English if missing), filled with ``params``; a
+    :class:`Phrase` among them is put in ``lang`` too.
 
     A key that is not in the table is returned as it is: callers may pass a ready message.
     """
@@ -550,7 +589,30 @@ def word(key: str, lang: str, **params: object) -> str:
     if entry is None:
         return key
     text = entry.get(lang) or entry["en"]
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    return text.format(
+        **{k: v.text(lang) if isinstance(v, Phrase) else v for k, v in params.items()}
+    )
+
+
+class Phrase:
+    """Words whose language is chosen where they are printed, not where they are made (a
+    module that finds a problem does not know the reader's language): a key of :data:`WORDS`
+    and its params, which may be phrases too. ``str()`` is the English."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        return word(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.key!r}, {self.params!r})"
 
 
 _NOTES = (

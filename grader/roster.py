@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from grader.i18n import Phrase
+
 METADATA = "submission_metadata.yml"  # Gradescope's, at the top of an export
 
 
@@ -49,10 +51,11 @@ class Submitter:
 
 class RosterProblem(Exception):
     """``path`` cannot be read as an export's metadata; ``where`` is the key (or line) at
-    fault, "" for the whole file, and ``what`` says what is wrong there."""
+    fault, "" for the whole file, and ``what`` says what is wrong there (in the reader's
+    language once printed)."""
 
-    def __init__(self, path: Path, where: str, what: str) -> None:
-        super().__init__(f"{path}: {where}: {what}")
+    def __init__(self, path: Path, where: str | Phrase, what: Phrase) -> None:
+        super().__init__(f"{path}: {where}: {what}" if where else f"{path}: {what}")
         self.path = path
         self.where = where
         self.what = what
@@ -95,28 +98,33 @@ def read(root: Path) -> dict[str, tuple[Submitter, ...]]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise RosterProblem(path, "", exc.strerror or str(exc)) from None
+        reason = exc.strerror or str(exc)
+        raise RosterProblem(path, "", Phrase("roster.unreadable", reason=reason)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise RosterProblem(path, f"line {line}", "not UTF-8") from None
+        at = Phrase("roster.line", line=line)
+        raise RosterProblem(path, at, Phrase("roster.not_utf8")) from None
     try:
         data = yaml.load(text, Loader=_Loader)  # a safe loader: see _Loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RosterProblem(path, where, exc.problem or "not YAML") from None
+        where: str | Phrase = ""
+        if mark is not None:
+            where = Phrase("roster.line_column", line=mark.line + 1, column=mark.column + 1)
+        problem = Phrase("roster.yaml", problem=exc.problem or exc.context or "")
+        raise RosterProblem(path, where, problem) from None
     except yaml.YAMLError as exc:
-        raise RosterProblem(path, "", str(exc)) from None
+        raise RosterProblem(path, "", Phrase("roster.yaml", problem=str(exc))) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise RosterProblem(path, "", "not a mapping of submission folders to their submitters")
+        raise RosterProblem(path, "", Phrase("roster.not_mapping"))
     found = {}
     for folder, entry in data.items():
         if not isinstance(folder, str):  # a list or mapping as a key: no folder's name
-            raise RosterProblem(path, "", "a key that is not a folder's name")
+            raise RosterProblem(path, "", Phrase("roster.key_not_text"))
         found[folder] = _submitters(path, folder, entry)
     return found
 
@@ -125,22 +133,22 @@ def _submitters(path: Path, folder: str, entry: object) -> tuple[Submitter, ...]
     """The submitters of one folder's entry; RosterProblem naming the key that is wrong."""
     fields = _symbols(entry)
     if fields is None or "submitters" not in fields:
-        raise RosterProblem(path, folder, "has no :submitters: list")
+        raise RosterProblem(path, folder, Phrase("roster.no_submitters"))
     people = fields["submitters"]
     if not isinstance(people, list):
-        raise RosterProblem(path, f"{folder}: :submitters:", "is not a list")
+        raise RosterProblem(path, f"{folder}: :submitters:", Phrase("roster.not_a_list"))
     found = []
     for index, person in enumerate(people):
         named = _symbols(person)
         if named is None:
-            where = f"{folder}: :submitters: item {index + 1}"
-            raise RosterProblem(path, where, "is not a mapping (:name:, :sid:, :email:)")
+            where = Phrase("roster.item", folder=folder, index=index + 1)
+            raise RosterProblem(path, where, Phrase("roster.item_not_mapping"))
         values = []
         for key in ("name", "sid", "email"):
             value = named.get(key)
             if not (value is None or isinstance(value, str)):  # a list, a mapping, an alias
-                where = f"{folder}: :submitters: item {index + 1}: :{key}:"
-                raise RosterProblem(path, where, "is not text")
+                where = Phrase("roster.item_field", folder=folder, index=index + 1, field=key)
+                raise RosterProblem(path, where, Phrase("roster.not_text"))
             values.append(_text(value))
         found.append(Submitter(*values))
     return tuple(found)

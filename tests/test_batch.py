@@ -671,6 +671,10 @@ def test_a_bad_export_metadata_file_is_named_before_anyone_is_graded(
     said = f"{submissions / 'submission_metadata.yml'}: alice: has no :submitters: list"
     assert said in " ".join(printed.split()), printed
     assert graded == []
+    _write(submissions / "submission_metadata.yml", "alice:\n  :submitters:\n  - [1]\n")
+    assert _batch(fixture_repo, submissions, spec, tmp_path / "out", "--lang", "zh") == 2
+    said = "alice：:submitters: 的第 1 项：不是映射（:name:、:sid:、:email:）"
+    assert said.replace(" ", "") in "".join(capsys.readouterr().out.split())
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="other systems refuse such names")

@@ -128,3 +128,17 @@ def test_check_rows_align_by_display_width_in_both_languages() -> None:
             if line.endswith("/1") and "_case" in line
         ]
         assert len(points) == len(tests) and len(set(points)) == 1, output
+
+
+def test_a_phrase_is_put_in_the_language_of_the_text_it_is_part_of() -> None:
+    """A module that finds a problem does not know the reader's language: it hands over a
+    Phrase, and the words around it choose the language for both."""
+    where = i18n.Phrase("roster.line", line=3)
+    what = i18n.Phrase("roster.yaml", problem="a tab")
+    assert str(what) == "not YAML: a tab"
+    assert i18n.word("usage.roster_at", "zh", path="m.yml", where=where, what=what).startswith(
+        "m.yml：第 3 行：不是合法的 YAML：a tab（"
+    )
+    assert i18n.word("usage.roster_at", "en", path="m.yml", where=where, what=what).startswith(
+        "m.yml: line 3: not YAML: a tab ("
+    )
