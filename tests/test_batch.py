@@ -583,21 +583,10 @@ def test_outputs_kept_in_the_class_folder_are_no_students(
     assert {p.stem for p in (out / "students").iterdir()} == {"alice", "dave"}
 
 
-GRADESCOPE = """\
-submission_101:
-  :submitters:
-  - :name: Jane Doe
-    :sid: '1234'
-    :email: jane@example.edu
-  :created_at: 2026-11-30 10:00:00.123456789 -08:00
-submission_102:
-  :submitters:
-  - :name: 张三
-    :sid: '0012'
-    :email: zhang@example.edu
-  - :name: "=HYPERLINK(1)"
-    :sid: '0013'
-"""
+# An export's metadata: submission_101 is Jane Doe's, submission_102 a group's (张三 and a
+# name a spreadsheet would run as a formula); submission_103 is not in it.
+GRADESCOPE_EXPORT = Path(__file__).parent / "fixtures" / "gradescope" / "submission_metadata.yml"
+GRADESCOPE = GRADESCOPE_EXPORT.read_text(encoding="utf-8")
 
 
 def test_a_gradescope_export_names_whose_each_submission_is(

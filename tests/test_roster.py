@@ -10,29 +10,8 @@ from grader import roster
 from grader.roster import Submitter
 
 # As Gradescope writes it (Ruby's YAML): symbols as keys, times to the nanosecond, Ruby objects
-# tagged, ids quoted or not; and what YAML 1.1 would misread (an id 0012, a name No).
-EXPORT = """\
----
-submission_101:
-  :submitters:
-  - :name: Jane Doe
-    :sid: '1234'
-    :email: jane@example.edu
-  :created_at: 2026-11-30 10:00:00.123456789 -08:00
-  :score: !ruby/object:BigDecimal 18:0.5e1
-  :status: processed
-  :results: {}
-submission_102:
-  :submitters:
-  - :name: No
-    :sid: 0012
-    :email: ~
-  - :name: 张三
-    :sid: 2026001
-    :email: zhang@example.edu
-submission_103:
-  :submitters: []
-"""
+# tagged, ids quoted or not (0012 unquoted: YAML 1.1 would read the number 10), a group.
+EXPORT = Path(__file__).parent / "fixtures" / "gradescope" / roster.METADATA
 
 
 def _export(tmp_path: Path, text: str | bytes) -> Path:
@@ -44,15 +23,20 @@ def _export(tmp_path: Path, text: str | bytes) -> Path:
     return tmp_path
 
 
-def test_each_folder_gets_its_submitters_as_the_export_wrote_them(tmp_path: Path) -> None:
-    assert roster.read(_export(tmp_path, EXPORT)) == {
+def test_each_folder_gets_its_submitters_as_the_export_wrote_them() -> None:
+    assert roster.read(EXPORT.parent) == {
         "submission_101": (Submitter("Jane Doe", "1234", "jane@example.edu"),),
         "submission_102": (
-            Submitter("No", "0012", ""),  # text as written: not False, not the number 10
-            Submitter("张三", "2026001", "zhang@example.edu"),
+            Submitter("张三", "0012", "zhang@example.edu"),  # as written: not the number 10
+            Submitter("=HYPERLINK(1)", "0013", ""),
         ),
-        "submission_103": (),
+        "submission_104": (),
     }
+
+
+def test_a_value_is_the_text_written_not_what_yaml_would_make_of_it(tmp_path: Path) -> None:
+    text = "s_1:\n  :submitters:\n  - :name: No\n    :sid: 2026-12-07\n    :email: 1.5\n"
+    assert roster.read(_export(tmp_path, text)) == {"s_1": (Submitter("No", "2026-12-07", "1.5"),)}
 
 
 def test_plain_keys_do_as_well_as_rubys_symbols(tmp_path: Path) -> None:
