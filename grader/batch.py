@@ -207,6 +207,10 @@ def find_submissions(
     if not root.is_dir():
         raise BatchProblem("usage.not_submissions", root)
     try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        raise BatchProblem("usage.cannot_read", root, reason=exc.strerror) from None
+    try:  # once the folder is known to be readable: else it, not the file, is named
         owners = roster.read(root)
     except roster.RosterProblem as exc:
         if exc.where:
@@ -214,10 +218,6 @@ def find_submissions(
                 "usage.roster_at", exc.path, where=exc.where, what=exc.what
             ) from None
         raise BatchProblem("usage.roster", exc.path, what=exc.what) from None
-    try:
-        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    except OSError as exc:
-        raise BatchProblem("usage.cannot_read", root, reason=exc.strerror) from None
     found, skipped = [], []
     ids: set[str] = set()
     for folder in folders:

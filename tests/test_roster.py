@@ -78,6 +78,13 @@ def test_a_bad_metadata_file_says_where_and_what(
     assert str(raised.value.what).startswith(what), raised.value.what
 
 
+def test_a_metadata_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    (tmp_path / roster.METADATA).mkdir()  # unreadable as a file, for root too
+    with pytest.raises(roster.RosterProblem) as raised:
+        roster.read(tmp_path)
+    assert str(raised.value) == f"{tmp_path / roster.METADATA}: cannot read it: Is a directory"
+
+
 def test_a_name_made_of_nested_aliases_is_refused_not_expanded(tmp_path: Path) -> None:
     """YAML's aliases share one list: a few lines can make a value that, written out as
     text, would be billions of items long (the "billion laughs"). Only text is taken."""
