@@ -30,6 +30,7 @@ import yaml
 from grader.i18n import Phrase
 
 METADATA = "submission_metadata.yml"  # Gradescope's, at the top of an export
+FIELDS = ("name", "sid", "email")  # what is read of each submitter, as Submitter holds it
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,12 @@ class Submitter:
     email: str
 
     def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "sid": self.sid, "email": self.email}
+        return {key: getattr(self, key) for key in FIELDS}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Submitter:
         """A submitter as a record holds it (:meth:`to_json`)."""
-        return cls(*(_text(data.get(key)) for key in ("name", "sid", "email")))
+        return cls(*(_text(data.get(key)) for key in FIELDS))
 
 
 class RosterProblem(Exception):
@@ -123,7 +124,7 @@ def read(root: Path) -> dict[str, tuple[Submitter, ...]]:
         raise RosterProblem(path, "", Phrase("roster.not_mapping"))
     found = {}
     for folder, entry in data.items():
-        if not isinstance(folder, str):  # a list or mapping as a key: no folder's name
+        if not isinstance(folder, str):  # null, or binary data: no folder's name
             raise RosterProblem(path, "", Phrase("roster.key_not_text"))
         found[folder] = _submitters(path, folder, entry)
     return found
@@ -144,7 +145,7 @@ def _submitters(path: Path, folder: str, entry: object) -> tuple[Submitter, ...]
             where = Phrase("roster.item", folder=folder, index=index + 1)
             raise RosterProblem(path, where, Phrase("roster.item_not_mapping"))
         values = []
-        for key in ("name", "sid", "email"):
+        for key in FIELDS:
             value = named.get(key)
             if not (value is None or isinstance(value, str)):  # a list, a mapping, an alias
                 where = Phrase("roster.item_field", folder=folder, index=index + 1, field=key)
