@@ -44,6 +44,7 @@ from typing import Any
 from grader import grade as grading
 from grader import results, roster, session, submitted
 from grader.catalog import Exercise
+from grader.i18n import Phrase
 from grader.results import ExerciseResult, Grading
 from grader.roster import Submitter
 from grader.session import Target
@@ -213,11 +214,8 @@ def find_submissions(
     try:  # once the folder is known to be readable: else it, not the file, is named
         owners = roster.read(root)
     except roster.RosterProblem as exc:
-        if exc.where:
-            raise BatchProblem(
-                "usage.roster_at", exc.path, where=exc.where, what=exc.what
-            ) from None
-        raise BatchProblem("usage.roster", exc.path, what=exc.what) from None
+        said = Phrase("roster.at", where=exc.where, what=exc.what) if exc.where else exc.what
+        raise BatchProblem("usage.roster", exc.path, what=said) from None
     found, skipped = [], []
     ids: set[str] = set()
     for folder in folders:
@@ -434,9 +432,7 @@ def row_from_record(data: dict[str, Any]) -> StudentRow:
         str(meta["id"]),
         seconds=float(meta.get("seconds", 0.0)),
         error=meta.get("error", ""),
-        submitters=tuple(
-            Submitter.from_json(p) for p in meta.get("submitters", []) if isinstance(p, dict)
-        ),
+        submitters=roster.recorded(meta),
     )
     for item in data.get("exercises", []):
         result = ExerciseResult.from_json(item)
@@ -758,7 +754,7 @@ def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     names = [ex.name for ex in exercises]
     named = any(row.submitters for row in rows)
-    people = ["name", "sid", "email"] if named else []
+    people = list(roster.FIELDS) if named else []
     writer.writerow(["student", *people, *names, "total", "max", "percent", "error"])
     nobody = (Submitter("", "", ""),)
     for row in rows:
@@ -771,8 +767,8 @@ def gradebook(rows: list[StudentRow], exercises: list[Exercise]) -> str:
             _text_cell(row.error),
         ]
         for person in row.submitters or nobody:
-            who = [_text_cell(person.name), _text_cell(person.sid), _text_cell(person.email)]
-            writer.writerow([_text_cell(row.student), *(who if named else []), *grade])
+            who = [_text_cell(person.to_json()[key]) for key in people]
+            writer.writerow([_text_cell(row.student), *who, *grade])
     return buffer.getvalue()
 
 

@@ -346,13 +346,8 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "{path}：{what}（这是导出文件里说明每个作业文件夹属于谁的清单；请修正它，"
         "或把它移走，按文件夹名给全班评分）",
     },
-    "usage.roster_at": {
-        "en": "{path}: {where}: {what} (the export's list of whose each submission folder is; "
-        "fix it, or move it away to grade the class under the folders' names)",
-        "zh": "{path}：{where}：{what}（这是导出文件里说明每个作业文件夹属于谁的清单；"
-        "请修正它，或把它移走，按文件夹名给全班评分）",
-    },
     # What is wrong in an export's submission_metadata.yml (grader.roster), and where.
+    "roster.at": {"en": "{where}: {what}", "zh": "{where}：{what}"},
     "roster.line": {"en": "line {line}", "zh": "第 {line} 行"},
     "roster.line_column": {
         "en": "line {line}, column {column}",

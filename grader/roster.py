@@ -89,6 +89,12 @@ _Loader.add_multi_constructor("!", _plain)
 _Loader.add_multi_constructor("tag:", _plain)
 
 
+def recorded(meta: dict[str, Any]) -> tuple[Submitter, ...]:
+    """The submitters a batch record's ``student`` part keeps (:meth:`Submitter.to_json`);
+    an entry that is no mapping (a record edited by hand) is passed over."""
+    return tuple(Submitter.from_json(p) for p in meta.get("submitters", []) if isinstance(p, dict))
+
+
 def read(root: Path) -> dict[str, tuple[Submitter, ...]]:
     """Each submission folder's submitters, by folder name, from ``root``'s metadata file;
     ``{}`` when there is none (the folder names are then the students' own). Raises

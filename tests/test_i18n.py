@@ -136,9 +136,10 @@ def test_a_phrase_is_put_in_the_language_of_the_text_it_is_part_of() -> None:
     where = i18n.Phrase("roster.line", line=3)
     what = i18n.Phrase("roster.yaml", problem="a tab")
     assert str(what) == "not YAML: a tab"
-    assert i18n.word("usage.roster_at", "zh", path="m.yml", where=where, what=what).startswith(
+    said = i18n.Phrase("roster.at", where=where, what=what)
+    assert i18n.word("usage.roster", "zh", path="m.yml", what=said).startswith(
         "m.yml：第 3 行：不是合法的 YAML：a tab（"
     )
-    assert i18n.word("usage.roster_at", "en", path="m.yml", where=where, what=what).startswith(
+    assert i18n.word("usage.roster", "en", path="m.yml", what=said).startswith(
         "m.yml: line 3: not YAML: a tab ("
     )

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from grader import roster
 from grader.catalog import Exercise
 from grader.i18n import word
 
@@ -113,8 +114,7 @@ def _bars(items: list[tuple[str, float, str]], css: str) -> str:
 
 def _who(student: dict[str, Any]) -> str:
     """A student's id, with the names of its submitters where the export gave them."""
-    names = [str(p.get("name", "")) for p in student.get("submitters", []) if isinstance(p, dict)]
-    shown = "; ".join(n for n in names if n)
+    shown = "; ".join(s.name for s in roster.recorded(student) if s.name)
     return f"{student['id']} ({shown})" if shown else str(student["id"])
 
 
