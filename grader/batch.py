@@ -98,12 +98,15 @@ class Shard:
 @dataclass(frozen=True)
 class Submission:
     """One student's folder. ``modules`` maps an exercise's name to the module file found;
-    ``submitters`` are whose it is where the export says so (:func:`roster.read`)."""
+    ``submitters`` are whose it is where the export says so (:func:`roster.read`); ``hide``
+    the folders around it that the student's code must not read, as root (the class's
+    folder and the batch's output: classmates' work, names and records)."""
 
     student: str
     folder: Path
     modules: dict[str, Path]
     submitters: tuple[Submitter, ...] = ()
+    hide: tuple[Path, ...] = ()
 
     def module(self, exercise: str) -> bytes | None:
         """The content of the student's module of ``exercise`` (None if there is none); raises
@@ -235,10 +238,21 @@ def find_submissions(
             module = find_module(exercise, folder)
             if module is not None:
                 modules[exercise.name] = module
-        found.append(Submission(student, folder, modules, owners.get(folder.name, ())))
+        found.append(
+            Submission(student, folder, modules, owners.get(folder.name, ()), private(root, out))
+        )
     if not found:
         raise BatchProblem("usage.no_students", root)
     return found, skipped
+
+
+def private(root: Path, out: Path) -> tuple[Path, ...]:
+    """The folders a batch keeps from its students' code: the class's folder and its output.
+
+    The output's two folders of records are named too: a folder that holds what sandboxes
+    need (an ``--out .`` with the virtualenv in it) is never hidden (grader.namespaces).
+    """
+    return (root, out, out / STUDENTS, out / FEEDBACK)
 
 
 def specs_fingerprint(exercises: list[Exercise]) -> str:
@@ -311,7 +325,7 @@ def stage(submission: Submission, workdir: Path) -> Target:
         if content is not None:
             (workdir / name).mkdir(parents=True, exist_ok=True)
             (workdir / name / module.name).write_bytes(content)
-    return Target(workdir, workdir, refused)
+    return Target(workdir, workdir, refused, hide=submission.hide)
 
 
 @dataclass

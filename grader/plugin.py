@@ -257,7 +257,8 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
         )
         return None
     config.stash[NOTES].append(
-        f"sandboxes ran as uid {uid} but could read the specs and solutions: {why}"
+        f"sandboxes ran as uid {uid} but could read the specs and solutions (in a batch, "
+        f"classmates' work and the batch's records too): {why}"
     )
     return Identity(uid=uid, view_fd=None)
 

@@ -60,11 +60,15 @@ class Target:
 
     ``refused``: modules already refused by whoever made the folder (``grader batch`` copies
     each student's modules into one), by exercise name; the others are read from ``folder``.
+    ``hide``: more folders the student's code must not read, besides the spec's and the
+    target's (``grader batch``: the class's folder, with every classmate's work and names,
+    and the batch's output, with every record); see :func:`hidden_paths`.
     """
 
     folder: Path
     display_root: Path
     refused: Mapping[str, submitted.Refused] = field(default_factory=dict)
+    hide: tuple[Path, ...] = ()
 
 
 def session_budget(exercise: Exercise) -> float:
@@ -202,7 +206,8 @@ def session_command(
 
 
 def hidden_paths(exercise: Exercise, spec_dir: Path, target: Target) -> list[str]:
-    """Folders a sandbox must not read: the specs, solutions, mutants, history, the target.
+    """Folders a sandbox must not read: the specs, solutions, mutants, history, the target
+    and what else the target names (``Target.hide``).
 
     The sandbox reads only its staged copy of the student module; everything here is covered
     in its view of the file system when the grader is root (see grader.namespaces).
@@ -210,6 +215,7 @@ def hidden_paths(exercise: Exercise, spec_dir: Path, target: Target) -> list[str
     spec_root = spec_dir.resolve().parent  # the folder that holds the exercise folders
     repos = {spec_root.parent, exercise.folder.resolve().parent.parent}
     hidden = {spec_root, exercise.folder.resolve().parent, target.folder.resolve()}
+    hidden.update(path.resolve() for path in target.hide)
     for repo in repos:
         hidden.update(repo / name for name in ("solutions", "tests", ".git"))
     return sorted(str(p) for p in hidden if p.is_dir())

@@ -11,8 +11,10 @@ import errno
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from grader import batch, session
+from grader import batch, isolation, session
 from grader.catalog import Exercise, Text
 from grader.cli import main
 
@@ -298,6 +300,55 @@ def test_a_class_folder_or_a_spec_the_grader_may_not_read_is_named(
         printed = capsys.readouterr().out
         assert f"{locked}: cannot read: Permission denied" in printed, printed
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+PRYING_ADD = """
+def _readable(path):
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        return True
+    except OSError:
+        return False
+
+
+def add(a, b):
+    if not _readable({public!r}):
+        return "could not read even the public file"
+    read = [path for path in {secrets!r} if _readable(path)]
+    return a + b if not read else "read " + ", ".join(read)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes get their own uid only as root")
+def test_as_root_a_student_reads_neither_classmates_nor_the_batch_records(
+    fixture_repo, spec, tmp_path
+) -> None:
+    """Graded as root, a student's code runs as its own uid: it must not read a classmate's
+    work, nor the records, gradebook and feedback of the batch, even where their modes
+    let every user read them (as a zip unpacks them), and even with their paths known
+    (the batch's command line, in /proc, names both folders)."""
+    base = Path(tempfile.mkdtemp(dir=isolation.scratch()))
+    try:
+        base.chmod(0o755)  # every user may look in: only the view keeps the class away
+        public = base / "public.txt"
+        _write(public, "anyone may read this\n")
+        root, out = base / "class", base / "out"
+        _write(root / "bob" / "add.py", GOOD_ADD)
+        _write(root / "zed" / "add.py", GOOD_ADD)
+        assert _batch(fixture_repo, root, spec, out, "--jobs", "1") == 0
+        secrets = [root / "bob" / "add.py", out / "gradebook.csv", out / "report.html"]
+        secrets += [out / "students" / "bob.json", out / "feedback" / "bob.json"]
+        for path in [public, *secrets]:
+            path.chmod(0o644)
+            assert path.stat().st_size > 0
+        prying = PRYING_ADD.format(public=str(public), secrets=[str(p) for p in secrets])
+        _write(root / "zed" / "add.py", prying)
+        assert _batch(fixture_repo, root, spec, out, "--jobs", "1") == 0
+        zed = json.loads((out / "students" / "zed.json").read_text(encoding="utf-8"))
+        assert zed["exercises"][0]["score"] == 3, json.dumps(zed, indent=1)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
