@@ -77,6 +77,18 @@ def test_the_results_are_uploaded_from_outside_the_checkout() -> None:
     assert upload["with"]["path"].rstrip("/") == "${{ runner.temp }}/grade"
 
 
+@pytest.mark.parametrize("name", ["grade.yml", "grade-class.yml"])
+def test_no_checkout_leaves_its_token_where_a_submission_could_read_it(name: str) -> None:
+    """actions/checkout writes its token into the checkout's .git/config unless told not to;
+    a class repository's token there would let a submission read every student's work."""
+    flow = yaml.safe_load((REPO / ".github/workflows" / name).read_text())
+    steps = [step for job in flow["jobs"].values() for step in job["steps"]]
+    checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts, name
+    for step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False, (name, step)
+
+
 def test_the_workflow_steps_run_as_written(fixture_repo: Path, tmp_path: Path) -> None:
     """The doctor, grade and chown steps, run by bash as the runner would, with sudo's reset
     environment: the grader is found, grades, fills the step summary, and the results end up
