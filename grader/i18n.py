@@ -188,6 +188,14 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{path}: what macOS adds to a zip it makes (__MACOSX), not a student; passed over",
         "zh": "{path}：这是 macOS 打包 zip 时附带的文件夹（__MACOSX），不是学生；已跳过",
     },
+    "batch.runs_as_you": {
+        "en": "Each student's code runs as you (uid {uid}): it may read and change what you "
+        "may, your files and keys too. To grade a class, run the batch as root on Linux "
+        "(sudo), which gives every grading run a uid of its own.",
+        "zh": "每个学生的代码都以你的身份（uid {uid}）运行：你能读写的一切（包括你的文件和密钥），"
+        "它都能读写。给全班评分时，请在 Linux 上以 root 身份（sudo）运行 batch，"
+        "这样每次评分都有自己独立的 uid。",
+    },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "
         "gradebook: {path}",

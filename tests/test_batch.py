@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from grader import batch, isolation, session
+from grader import batch, isolation, session, users
 from grader.catalog import Exercise, Text
 from grader.cli import main
 
@@ -300,6 +300,24 @@ def test_a_class_folder_or_a_spec_the_grader_may_not_read_is_named(
         printed = capsys.readouterr().out
         assert f"{locked}: cannot read: Permission denied" in printed, printed
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_a_batch_not_run_as_root_says_that_students_code_runs_as_the_grader(
+    fixture_repo, spec, tmp_path, capsys, monkeypatch
+) -> None:
+    """Said before grading, only where someone's code is about to run: not in a batch that
+    reuses every record, and never as root on Linux, where sandboxes get their own uid."""
+    root, out = tmp_path / "class", tmp_path / "out"
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    warning = f"Each student's code runs as you (uid {os.geteuid()})"
+    assert _batch(fixture_repo, root, spec, out) == 0
+    printed = capsys.readouterr().out
+    assert (warning in printed) is not users.separate_uid_applies(), printed
+    assert _batch(fixture_repo, root, spec, out) == 0  # nothing to grade: nothing to say
+    assert warning not in capsys.readouterr().out
+    monkeypatch.setattr(users, "separate_uid_applies", lambda: False)
+    assert _batch(fixture_repo, root, spec, out, "--regrade", "alice", "--lang", "zh") == 0
+    assert f"每个学生的代码都以你的身份（uid {os.geteuid()}）运行" in capsys.readouterr().out
 
 
 PRYING_ADD = """

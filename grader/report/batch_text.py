@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -59,6 +60,13 @@ def render_passed_over(console: Console, skipped: list[tuple[Path, str]], lang: 
     """Name each folder of the class folder not graded as a student's, and why."""
     for folder, why in skipped:
         console.print(word(why, lang, path=shown_path(folder)), highlight=False, markup=False)
+
+
+def render_runs_as_you(console: Console, lang: str) -> None:
+    """Say, before a class is graded, that its code will run as the user grading it (the
+    grader is not root on Linux, so no sandbox gets a uid of its own: grader.users)."""
+    message = word("batch.runs_as_you", lang, uid=os.geteuid())
+    console.print(message, style="yellow", highlight=False, markup=False)
 
 
 def render_summary(
