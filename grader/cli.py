@@ -732,8 +732,8 @@ def _batch_into(
 
     batch_text.render_passed_over(console, skipped, lang)
     work = batch.plan(submissions, exercises, args.out, specs, again)
-    if work.todo and not users.separate_uid_applies():
-        batch_text.render_runs_as_you(console, lang)
+    if work.todo:
+        batch_text.render_isolation(console, lang)
     ids = tuple(s.student for s in submissions)
     part = shard or batch.Shard(1, 1)
     try:

@@ -84,9 +84,8 @@ def _view() -> Check:
             False,
             "root only: as a normal user the sandbox can read what you can read",
         )
-    try:
-        fd = namespaces.hidden_view([])
-    except OSError as exc:
+    why = namespaces.view_problem()
+    if why is not None:
         closed = namespaces.unreachable(namespaces.needed_paths())
         then = (
             f"; the interpreter is inside {', '.join(closed)}, which the sandbox uid may not "
@@ -94,8 +93,7 @@ def _view() -> Check:
             if closed
             else "; sandboxes can read the specs and solutions"
         )
-        return Check("hidden specs and solutions", False, f"{exc}{then}")
-    os.close(fd)
+        return Check("hidden specs and solutions", False, f"{why}{then}")
     return Check(
         "hidden specs and solutions",
         True,

@@ -192,9 +192,32 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Each student's code runs as you (uid {uid}): it may read and change what you "
         "may, your files and keys too. To grade a class, run the batch as root on Linux "
         "(sudo), which gives every grading run a uid of its own.",
-        "zh": "每个学生的代码都以你的身份（uid {uid}）运行：你能读写的一切（包括你的文件和密钥），"
-        "它都能读写。给全班评分时，请在 Linux 上以 root 身份（sudo）运行 batch，"
+        "zh": "每个学生的代码都以你的身份（uid {uid}）运行："
+        "你能读写的一切（包括你的文件和密钥），它都能读写。"
+        "给全班评分时，请在 Linux 上以 root 身份（sudo）运行 batch，"
         "这样每次评分都有自己独立的 uid。",
+    },
+    "batch.no_view": {
+        "en": "Each student's code runs as a uid of its own, but sees the files as any user "
+        "does ({why}): it may read the class, this batch's records, the specs and the "
+        "solutions wherever every user may. Grade where the grader may make a mount "
+        "namespace (CAP_SYS_ADMIN; see grader doctor).",
+        "zh": "每个学生的代码都以独立的 uid 运行，但它看到的文件与任何用户看到的一样"
+        "（{why}）：凡是所有用户都能读的地方，它都能读到全班的作业、"
+        "本次 batch 的记录、测试和参考答案。"
+        "请在评分程序能创建 mount namespace 的环境中评分（需要 CAP_SYS_ADMIN；见 grader doctor）。",
+    },
+    "batch.keeps_root": {
+        "en": "Each student's code runs as root ({why}; and the interpreter lies inside "
+        "{closed}, which another uid may not enter): it may read and change everything, "
+        "the class, this batch's records and the grader too. Grade where the grader may "
+        "make a mount namespace (CAP_SYS_ADMIN; see grader doctor), or with a Python "
+        "outside {closed}.",
+        "zh": "每个学生的代码都以 root 身份运行（{why}；"
+        "而且解释器位于其他 uid 无法进入的 {closed} 中）："
+        "它能读写一切，包括全班的作业、本次 batch 的记录和评分程序本身。"
+        "请在评分程序能创建 mount namespace 的环境中评分"
+        "（需要 CAP_SYS_ADMIN；见 grader doctor），或使用 {closed} 之外的 Python。",
     },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "

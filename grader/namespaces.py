@@ -257,6 +257,17 @@ def hidden_view(hide: Iterable[str], expose: Iterable[str] | None = None) -> int
         os.waitpid(pid, 0)
 
 
+def view_problem() -> str | None:
+    """Why this root grader's sandboxes would get no view of the files (the step that failed,
+    as :func:`hidden_view` says it), or None where they would."""
+    try:
+        fd = hidden_view([])
+    except OSError as exc:
+        return str(exc)
+    os.close(fd)
+    return None
+
+
 def enter_view(fd: int) -> None:
     """Enter the mount namespace ``fd`` (a single-threaded sandbox, still root), same folder."""
     here = os.getcwd()

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from grader import batch, isolation, session, users
+from grader import batch, isolation, namespaces, session, users
 from grader.catalog import Exercise, Text
 from grader.cli import main
+from grader.report import batch_text
 
 SPEC = {
     "01_add": {
@@ -318,6 +320,51 @@ def test_a_batch_not_run_as_root_says_that_students_code_runs_as_the_grader(
     monkeypatch.setattr(users, "separate_uid_applies", lambda: False)
     assert _batch(fixture_repo, root, spec, out, "--regrade", "alice", "--lang", "zh") == 0
     assert f"每个学生的代码都以你的身份（uid {os.geteuid()}）运行" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("separate", "why", "closed", "said", "said_zh"),
+    [
+        (False, None, [], f"Each student's code runs as you (uid {os.geteuid()})", "以你的身份"),
+        (True, None, [], "", ""),
+        (True, "no mount", [], "runs as a uid of its own, but sees the files", "以独立的 uid"),
+        (True, "no mount", ["/root"], "runs as root (no mount; and the interpreter lies "
+         "inside /root", "以 root 身份运行（no mount；而且解释器位于"),
+    ],
+)  # fmt: skip
+def test_a_batch_says_how_far_students_code_reaches_before_it_grades(
+    monkeypatch, separate, why, closed, said, said_zh
+) -> None:
+    """Not root: as you. Root with a view of the files: nothing to say. Root without one
+    (no CAP_SYS_ADMIN): as a uid that sees the class and the specs, or as root when the
+    interpreter lies where no other uid may go."""
+    monkeypatch.setattr(users, "separate_uid_applies", lambda: separate)
+    monkeypatch.setattr(batch_text.namespaces, "view_problem", lambda: why)
+    monkeypatch.setattr(batch_text.namespaces, "unreachable", lambda paths: closed)
+    for lang, expected in (("en", said), ("zh", said_zh)):
+        printed = io.StringIO()
+        batch_text.render_isolation(Console(file=printed, width=500), lang)
+        assert expected in printed.getvalue() and bool(expected) is bool(printed.getvalue())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may grade with a uid of its own")
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+def test_a_batch_as_root_without_cap_sys_admin_says_so_and_grades(fixture_repo, spec, tmp_path):
+    """Like a default `docker run`: no mount namespace, so the batch says what the students'
+    code may reach (as its uid, or as root where the interpreter is out of another uid's
+    reach) before it grades, and grades all the same."""
+    root, out = tmp_path / "class", tmp_path / "out"
+    _write(root / "alice" / "add.py", GOOD_ADD)
+    cmd = [
+        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
+        sys.executable, "-m", "grader", "--root", str(fixture_repo), "batch", str(root),
+        "--spec-from", str(spec), "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    closed = namespaces.unreachable(namespaces.needed_paths())
+    said = "runs as root (" if closed else "runs as a uid of its own, but sees the files"
+    assert proc.returncode == 0 and said in " ".join(proc.stdout.split()), proc.stdout
+    assert {r["student"]: r["total"] for r in _gradebook(out)} == {"alice": "3"}
 
 
 PRYING_ADD = """

@@ -480,3 +480,25 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
     else:
         assert "could read the specs and solutions" in notes, proc.stdout
         assert statuses == {"test_attack": "passed", "test_after": "passed"}, proc.stdout
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+def test_doctor_says_whether_sandboxes_get_their_view_of_the_files() -> None:
+    """As root with CAP_SYS_ADMIN the view is made; without it (a default `docker run`)
+    doctor names the step that failed and what sandboxes are left with."""
+    row = "hidden specs and solutions"
+
+    def doctor(*prefix: str) -> str:
+        cmd = [*prefix, sys.executable, "-m", "grader", "doctor"]
+        env = dict(os.environ, COLUMNS="400")
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+        line = next(line for line in proc.stdout.splitlines() if row in line)
+        return " ".join(line.split())
+
+    assert "│ yes │" in doctor()
+    without = doctor("setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin")
+    assert "│ no │" in without and "unshare(CLONE_NEWNS): Operation not permitted" in without
+    closed = namespaces.unreachable(namespaces.needed_paths())
+    then = "sandboxes will keep root" if closed else "sandboxes can read the specs and solutions"
+    assert then in without, without

@@ -11,6 +11,7 @@ from rich import progress as bars
 from rich.console import Console
 from rich.text import Text
 
+from grader import namespaces, users
 from grader.batch import StudentRow
 from grader.i18n import word
 from grader.report.text import shown_path
@@ -62,10 +63,22 @@ def render_passed_over(console: Console, skipped: list[tuple[Path, str]], lang: 
         console.print(word(why, lang, path=shown_path(folder)), highlight=False, markup=False)
 
 
-def render_runs_as_you(console: Console, lang: str) -> None:
-    """Say, before a class is graded, that its code will run as the user grading it (the
-    grader is not root on Linux, so no sandbox gets a uid of its own: grader.users)."""
-    message = word("batch.runs_as_you", lang, uid=os.geteuid())
+def render_isolation(console: Console, lang: str) -> None:
+    """Say, before a class is graded, when its code will reach more than its own files: run
+    as the user grading it (not root on Linux: grader.users), as root (no view of the files,
+    and an interpreter only root may reach), or as its own uid that sees the class and the
+    specs (no view: grader.namespaces). Nothing where sandboxes are fully isolated."""
+    if not users.separate_uid_applies():
+        message = word("batch.runs_as_you", lang, uid=os.geteuid())
+    else:
+        why = namespaces.view_problem()
+        if why is None:
+            return
+        closed = namespaces.unreachable(namespaces.needed_paths())
+        if closed:
+            message = word("batch.keeps_root", lang, why=why, closed=", ".join(closed))
+        else:
+            message = word("batch.no_view", lang, why=why)
     console.print(message, style="yellow", highlight=False, markup=False)
 
 
