@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader import isolation, namespaces, users
+from grader import isolation, landlock, namespaces, users
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,51 @@ def _view() -> Check:
     )
 
 
+def _landlock() -> Check:
+    """Confine a throwaway child as a sandbox confines itself, and see /var refused to it."""
+    name = "confined file access"
+    version = landlock.abi()
+    if version < landlock.LEAST_ABI:
+        why = (
+            "Linux only"
+            if not sys.platform.startswith("linux")
+            else f"Landlock ABI {version} only"
+            if version
+            else "no Landlock here"
+        )
+        return Check(name, False, f"{why} (Linux 5.19+): sandboxes read what their uid may")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports and exits
+        os.close(read_end)
+        try:
+            landlock.confine(())
+            try:
+                os.listdir("/var")
+                answer = "a confined process could still list /var"
+            except PermissionError:
+                answer = "ok"
+        except BaseException as exc:
+            answer = str(exc)
+        os.write(write_end, answer.encode()[:400])
+        os._exit(0)
+    os.close(write_end)
+    try:
+        answer = os.read(read_end, 512).decode(errors="replace") or "the probe died"
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    if answer != "ok":
+        return Check(name, False, f"Landlock ABI {version}: {answer}")
+    return Check(
+        name,
+        True,
+        f"Landlock ABI {version}: sandboxes read only the system's folders, the interpreter "
+        "and the grader, and write only temporary folders and their own, whatever a file's "
+        "mode and whatever their uid",
+    )
+
+
 def _network() -> Check:
     ok, why = namespaces.network_namespace_possible()
     how = "" if os.geteuid() == 0 else " (through an unprivileged user namespace)"
@@ -124,6 +169,7 @@ def examine() -> list[Check]:
         ),
         _separate_uid(),
         _view(),
+        _landlock(),
         _undumpable(),
         _network(),
         _subreaper(),

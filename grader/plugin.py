@@ -42,6 +42,7 @@ from grader import (
     hangs,
     isolation,
     judge,
+    landlock,
     marks,
     namespaces,
     sandbox_child,
@@ -190,6 +191,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end
         scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=isolation.scratch())
     config.stash[SCRATCH] = scratch
+    sandbox_child.confinement = _confinement(config, scratch)
     sys.dont_write_bytecode = True  # no __pycache__ next to specs (the session runs with -I)
     compiled = config.getoption("grader_compiled_specs")
     if compiled:
@@ -222,6 +224,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     identity = config.stash.get(IDENTITY, None)
     if identity is not None and identity.view_fd is not None:
         os.close(identity.view_fd)
+    if sandbox_child.confinement is not None:
+        os.close(sandbox_child.confinement)
+        sandbox_child.confinement = None
     if not config.getoption("grader_scratch") and SCRATCH in config.stash:
         shutil.rmtree(config.stash[SCRATCH], ignore_errors=True)
 
@@ -261,6 +266,24 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
         f"classmates' work and the batch's records too): {why}"
     )
     return Identity(uid=uid, view_fd=None)
+
+
+def _confinement(config: pytest.Config, scratch: str) -> int | None:
+    """The session's Landlock ruleset for its sandboxes (grader.landlock), or None where the
+    kernel offers none or refuses it (then said in a note on every result). Besides the
+    system's, the interpreter's and the temporary folders, a sandbox may write in the
+    session's folders: the scratch folders, pytest's ``tmp_path`` base, the target (run by
+    hand without one, the specs' root folder, whose exercises are then the target)."""
+    own = [isolation.scratch(), tempfile.gettempdir(), scratch]
+    basetemp = config.getoption("basetemp", None)
+    if basetemp:
+        own.append(str(basetemp))
+    own.append(str(config.getoption("grader_target", None) or config.rootpath))
+    try:
+        return landlock.ruleset(own)
+    except OSError as exc:
+        config.stash[NOTES].append(f"sandboxes were not confined with Landlock: {exc}")
+        return None
 
 
 def _read_key(fd: int, keep: bool = False) -> bytearray:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, NoReturn
 
-from grader import codec, isolation, namespaces, probe, secret, stackdump, users, wire
+from grader import codec, isolation, landlock, namespaces, probe, secret, stackdump, users, wire
 from grader.isolation import libc, system_exit_code
 
 RESULT_FD = 3
@@ -97,10 +97,22 @@ def enter(job: Job, result_w: int, fall_w: int, dump_w: int, out_fd: int, err_fd
         secret.scrub_all()
         if job.identity is not None and job.identity.view_fd is not None:
             namespaces.enter_view(job.identity.view_fd)  # before _cut_off closes it
+        _confine()
         _cut_off(result_w, fall_w, dump_w, out_fd, err_fd)
         return _run_job(job, me)
 
     _exit_after(run)
+
+
+# The session's Landlock ruleset (grader.landlock), set once by the plugin where the kernel
+# offers Landlock; every sandbox forked from the session's processes applies it.
+confinement: int | None = None
+
+
+def _confine() -> None:
+    """Apply the session's ruleset, if any, before anything of the job (_cut_off closes it)."""
+    if confinement is not None:
+        landlock.restrict(confinement)
 
 
 def _exit_after(run: Callable[[], int]) -> NoReturn:
@@ -210,6 +222,7 @@ def wait_for_job(
         secret.scrub_all()
         if view_fd is not None:
             namespaces.enter_view(view_fd)
+        _confine()
         _cut_off(result_w, fall_w, dump_w, out_fd, err_fd, job_r)
         _rehearse_running()
         data = wire.read_frame(JOB_FD, JOB_BUDGET)

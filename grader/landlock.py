@@ -1,0 +1,192 @@
+"""Landlock: a sandbox confines its own file access before any student code runs (Linux 5.19+).
+
+A session makes one ruleset (:func:`ruleset`; the session owns its descriptor and closes it
+at its end) and each sandbox applies it with :func:`restrict` before it does anything of its
+job. From then on the sandbox and everything it starts may read and run files only in the
+system's folders (:data:`SYSTEM`) and the interpreter's and the grader's
+(:func:`interpreter_paths`); read and write files in ``/dev`` and ``/proc``; and do anything
+but make device nodes in the temporary folders (:data:`TEMPORARY`) and the session's own.
+Every other file of the machine is refused (``PermissionError``), to root too, whatever its
+mode and whatever the sandbox's uid: the specs and solutions, a class of other students'
+work, the user's home and keys. It complements the mount namespace of grader.namespaces (root
+only, and only with CAP_SYS_ADMIN), which hides named folders; Landlock needs no privilege,
+so it also holds in a default `docker run` and for a grader that is not root.
+
+A confinement binds for good. Where the kernel offers no Landlock (older than 5.13, built
+without it, or a seccomp filter that refuses its calls), or only its first version (5.13 to
+5.18, see :data:`LEAST_ABI`), nothing is done, and ``grader doctor`` says so.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import site
+import struct
+import sys
+from collections.abc import Iterable
+
+# The three system calls have these numbers on every architecture (added after the unified
+# numbering of Linux 5.1).
+_CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
+_ASK_VERSION = 1  # landlock_create_ruleset's flag: return the ABI version
+_PATH_BENEATH = 1  # landlock_add_rule's rule type
+_PR_SET_NO_NEW_PRIVS = 38
+
+EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+MAKE_CHAR, MAKE_BLOCK = 1 << 6, 1 << 11
+REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15  # ABI 2, 3 and 5
+READ = EXECUTE | READ_FILE | READ_DIR
+# ABI 1 (Linux 5.13-5.18) refuses every rename and link from one folder to another to a
+# confined process, however its rules read: a student's code that moves a file from one
+# folder of its own to another would fail there and nowhere else. So only ABI 2 (5.19) on,
+# where REFER can be allowed in the folders a sandbox writes in.
+LEAST_ABI = 2
+
+# Read and run: the system's programs, libraries and configuration (/etc: users, locale,
+# hosts, ld.so.cache), and /sys for CPU counts. /nix/store where the system lives there.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys",
+          "/nix/store")  # fmt: skip
+DEVICES = ("/dev", "/proc")  # read and write files (/dev/null, /proc/self/...), no new ones
+# Anything but device nodes: what a student's code and multiprocessing write (the same
+# folders the sweep after each test empties of the sandbox uid's files; grader.users).
+TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+
+
+@functools.cache
+def abi() -> int:
+    """The Landlock ABI version this kernel offers; 0 where there is none."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    version = _libc().syscall(
+        _CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_ASK_VERSION)
+    )
+    return max(0, int(version))
+
+
+@functools.cache
+def interpreter_paths() -> tuple[str, ...]:
+    """The folders a sandbox must read beside the system's: the interpreter's prefixes and
+    site-packages, and the grader package (only its own folder: an editable install's
+    parent is the repository, with the solutions in it)."""
+    import grader
+
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.abspath(sys.executable)),
+        os.path.dirname(os.path.realpath(sys.executable)),
+        os.path.dirname(os.path.abspath(grader.__file__)),
+        *site.getsitepackages(),
+    }
+    return tuple(sorted(p for p in paths if os.path.isdir(p)))
+
+
+def _importable_from() -> str:
+    """The folder ``grader`` is imported from: programs a spec has the student start put it
+    on their ``sys.path`` (16_subprocesses), and the import system lists it to find the
+    package. Listing only: in an editable install it is the repository, whose files (the
+    solutions) stay unreadable."""
+    import grader
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+
+
+def ruleset(own: Iterable[str]) -> int | None:
+    """The rules of the module's docstring, ``own`` the folders a sandbox may also write in:
+    a ruleset's descriptor (close-on-exec), owned by the caller, for :func:`restrict` to
+    apply in each sandbox; None where the kernel offers no Landlock.
+
+    Made once per session, in the process the sandboxes are forked from: each sandbox then
+    makes two system calls, not forty, in a fresh copy where every first call is costly.
+    Raises OSError naming the step when the kernel offers Landlock but refuses a rule.
+    """
+    version = abi()
+    if version < LEAST_ABI:
+        return None
+    libc = _libc()
+    handled = _handled(version)
+    attr = ctypes.create_string_buffer(struct.pack("<Q", handled), 8)
+    fd = int(libc.syscall(_CREATE_RULESET, attr, ctypes.c_size_t(8), ctypes.c_uint32(0)))
+    if fd < 0:
+        _fail("landlock_create_ruleset")
+    try:
+        files = handled & ~(MAKE_CHAR | MAKE_BLOCK)
+        devices = handled & (READ | WRITE_FILE | TRUNCATE | IOCTL_DEV)
+        rules = [(path, READ) for path in (*SYSTEM, *interpreter_paths())]
+        rules.append((_importable_from(), READ_DIR))
+        rules += [(path, devices) for path in DEVICES]
+        rules += [(path, files) for path in (*TEMPORARY, *own)]
+        for path, rights in rules:
+            _allow(libc, fd, path, rights)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def restrict(fd: int) -> None:
+    """Confine this process, and all it starts from now on, to the ruleset ``fd``, for good
+    (no-new-privs first, as Landlock requires). Raises OSError naming the step it failed."""
+    libc = _libc()
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        _fail("prctl(PR_SET_NO_NEW_PRIVS)")
+    if libc.syscall(_RESTRICT_SELF, ctypes.c_int(fd), ctypes.c_uint32(0)) != 0:
+        _fail("landlock_restrict_self")
+
+
+def confine(own: Iterable[str]) -> int:
+    """:func:`ruleset` and :func:`restrict` at once (``grader doctor``'s probe): the ABI
+    version used, or 0 where the kernel offers none (or only ABI 1) and nothing was done."""
+    fd = ruleset(own)
+    if fd is None:
+        return 0
+    try:
+        restrict(fd)
+    finally:
+        os.close(fd)
+    return abi()
+
+
+def _handled(version: int) -> int:
+    """Every file access right ABI ``version`` knows: each is refused where no rule allows it."""
+    rights = (1 << 13) - 1  # ABI 1: execute, write, read, read a folder, remove, make
+    if version >= 2:
+        rights |= REFER
+    if version >= 3:
+        rights |= TRUNCATE
+    if version >= 5:
+        rights |= IOCTL_DEV
+    return rights
+
+
+def _allow(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
+    """Allow ``rights`` beneath the folder ``path``; passed over where there is none."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        rule = ctypes.create_string_buffer(struct.pack("<Qi", rights, fd), 12)
+        kind = ctypes.c_int(_PATH_BENEATH)
+        if libc.syscall(_ADD_RULE, ctypes.c_int(ruleset), kind, rule, ctypes.c_uint32(0)) != 0:
+            _fail(f"landlock_add_rule({path})")
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, made once in the process sandboxes are forked from (every confine
+    then uses it without a new handle, which would copy pages in a fresh fork)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc
+
+
+def _fail(what: str) -> None:
+    err = ctypes.get_errno()
+    raise OSError(err, f"{what}: {os.strerror(err)}")

@@ -1,0 +1,165 @@
+"""Landlock: a sandbox reads the system, the interpreter and its own folders, and no more.
+
+`/var` stands for "the rest of the machine": every Linux has it, every user may list it, and
+it is neither a system folder a sandbox reads nor a temporary one it writes in. Where the
+kernel offers no Landlock these tests are skipped; `grader doctor` says so to its user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import landlock
+
+pytestmark = pytest.mark.skipif(
+    landlock.abi() < landlock.LEAST_ABI, reason="the kernel offers no Landlock the grader uses"
+)
+
+
+def _in_confined_child(own: Path, probe: str) -> str:
+    """Run ``probe`` (Python source that sets ``answer``) in a forked child confined with
+    ``own`` as its folder; the answer it sends back."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports and exits
+        os.close(read_end)
+        try:
+            landlock.confine([str(own)])
+            scope: dict[str, object] = {"own": own}
+            exec(probe, scope)
+            answer = str(scope["answer"])
+        except BaseException as exc:
+            answer = f"raised {exc!r}"
+        os.write(write_end, answer.encode())
+        os._exit(0)
+    os.close(write_end)
+    try:
+        return os.read(read_end, 4096).decode()
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+
+
+def test_a_confined_process_reads_the_system_and_writes_its_own_folders_only(
+    tmp_path: Path,
+) -> None:
+    assert os.listdir("/var"), "the judge itself is not confined"
+    probe = """
+import os, subprocess, sys
+seen = []
+try:
+    os.listdir("/var")
+    seen.append("listed /var")
+except PermissionError:
+    seen.append("no /var")
+seen.append("passwd" if open("/etc/passwd").read(1) else "")
+seen.append("os.py" if open(os.__file__).read(1) else "")
+(own / "mine.txt").write_text("x")
+seen.append((own / "mine.txt").read_text())
+seen.append(subprocess.run(["sh", "-c", "echo ran; ls /var >/dev/null 2>&1 || echo refused"],
+                           capture_output=True, text=True).stdout.split())
+answer = seen
+"""
+    answer = _in_confined_child(tmp_path, probe)
+    assert answer == str(["no /var", "passwd", "os.py", "x", ["ran", "refused"]]), answer
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_no_landlock_or_only_its_first_version_confines_nothing(monkeypatch, version) -> None:
+    """ABI 1 refuses every rename from one folder to another: a student's code would fail
+    on those kernels alone, so the grader leaves them as it leaves kernels without one."""
+    monkeypatch.setattr(landlock, "abi", lambda: version)
+    assert landlock.ruleset(["/tmp"]) is None
+    assert landlock.confine(["/tmp"]) == 0
+
+
+def test_a_confined_process_cannot_read_the_grader_s_repository(tmp_path: Path) -> None:
+    """An editable install's package is readable; the repository around it is not (its
+    solutions and tests), unless it lies in a temporary folder every sandbox writes in."""
+    import grader
+
+    package = Path(grader.__file__).parent
+    repo = package.parent
+    probe = f"""
+import os
+readable = []
+for name in ({str(package / "landlock.py")!r}, {str(repo / "pyproject.toml")!r}):
+    try:
+        open(name).read(1)
+        readable.append(os.path.basename(name))
+    except OSError:
+        pass
+answer = readable
+"""
+    answer = _in_confined_child(tmp_path, probe)
+    in_temporary = any(str(repo).startswith(folder + "/") for folder in landlock.TEMPORARY)
+    if (repo / "pyproject.toml").is_file() and not in_temporary:
+        assert answer == str(["landlock.py"]), answer
+    else:
+        assert "landlock.py" in answer, answer
+
+
+ATTACK = """
+import os, subprocess
+
+def attack():
+    try:
+        os.listdir("/var")
+        return "listed /var"
+    except PermissionError:
+        pass
+    shell = subprocess.run(["ls", "/var"], capture_output=True, text=True)
+    return "ok" if shell.returncode != 0 else "its child listed /var"
+
+def fine():
+    return 42
+"""
+
+
+def test_a_student_s_code_finds_the_rest_of_the_machine_refused(grade) -> None:
+    """Through a real grading: as root (its own uid, in its view of the files) and as a
+    normal user alike, and for what the student's code starts too."""
+    run = grade("01_hostile", ATTACK)
+    statuses = {t["name"]: (t["status"], t["message"]) for t in run.data["exercises"][0]["tests"]}
+    assert statuses["test_attack"][0] == "passed", statuses
+    assert statuses["test_after"][0] == "passed", statuses
+
+
+def test_doctor_says_whether_sandboxes_are_confined() -> None:
+    cmd = [sys.executable, "-m", "grader", "doctor"]
+    env = dict(os.environ, COLUMNS="400")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env).stdout
+    line = next(line for line in out.splitlines() if "confined file access" in line)
+    row = " ".join(line.split())
+    assert f"│ yes │ Landlock ABI {landlock.abi()}:" in row, row
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give up CAP_SYS_ADMIN here")
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+def test_without_a_mount_namespace_sandboxes_are_confined_all_the_same(
+    fixture_repo: Path, tmp_path: Path
+) -> None:
+    """Like root in a default `docker run`: no view of the files can be made, and the
+    sandboxes run as their uid or, where the interpreter lies under /root, as root. Landlock
+    needs no privilege: either way the rest of the machine is refused to them."""
+    target = tmp_path / "target" / "01_hostile"
+    target.mkdir(parents=True)
+    (target / "hostile.py").write_text(ATTACK)
+    out = tmp_path / "results.json"
+    cmd = [
+        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
+        sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01_hostile",
+        "--target", str(tmp_path / "target"), "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    data = json.loads(out.read_text())["exercises"][0]
+    assert "view of the files" in " ".join(data["notes"]), proc.stdout  # no mount namespace
+    statuses = {t["name"]: (t["status"], t["message"]) for t in data["tests"]}
+    assert statuses["test_attack"][0] == "passed", statuses
