@@ -322,29 +322,34 @@ def test_a_batch_not_run_as_root_says_that_students_code_runs_as_the_grader(
     assert f"每个学生的代码都以你的身份（uid {os.geteuid()}）运行" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("confined", [False, True])
 @pytest.mark.parametrize(
     ("separate", "why", "closed", "said", "said_zh"),
     [
         (False, None, [], f"Each student's code runs as you (uid {os.geteuid()})", "以你的身份"),
         (True, None, [], "", ""),
-        (True, "no mount", [], "runs as a uid of its own, but sees the files", "以独立的 uid"),
+        (True, "no mount", [], "Each student's code runs as a uid of its own", "以独立的 uid"),
         (True, "no mount", ["/root"], "runs as root (no mount; and the interpreter lies "
          "inside /root", "以 root 身份运行（no mount；而且解释器位于"),
     ],
 )  # fmt: skip
 def test_a_batch_says_how_far_students_code_reaches_before_it_grades(
-    monkeypatch, separate, why, closed, said, said_zh
+    monkeypatch, separate, why, closed, said, said_zh, confined
 ) -> None:
     """Not root: as you. Root with a view of the files: nothing to say. Root without one
     (no CAP_SYS_ADMIN): as a uid that sees the class and the specs, or as root when the
-    interpreter lies where no other uid may go."""
+    interpreter lies where no other uid may go. Each as Landlock, where there is one,
+    narrows it to the system's and the temporary folders."""
     monkeypatch.setattr(users, "separate_uid_applies", lambda: separate)
     monkeypatch.setattr(batch_text.namespaces, "view_problem", lambda: why)
     monkeypatch.setattr(batch_text.namespaces, "unreachable", lambda paths: closed)
+    monkeypatch.setattr(batch_text.landlock, "abi", lambda: 7 if confined else 0)
     for lang, expected in (("en", said), ("zh", said_zh)):
         printed = io.StringIO()
         batch_text.render_isolation(Console(file=printed, width=500), lang)
-        assert expected in printed.getvalue() and bool(expected) is bool(printed.getvalue())
+        text = printed.getvalue()
+        assert expected in text and bool(expected) is bool(text)
+        assert ("Landlock" in text) is (confined and bool(expected)), text
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root may grade with a uid of its own")
@@ -362,7 +367,7 @@ def test_a_batch_as_root_without_cap_sys_admin_says_so_and_grades(fixture_repo, 
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     closed = namespaces.unreachable(namespaces.needed_paths())
-    said = "runs as root (" if closed else "runs as a uid of its own, but sees the files"
+    said = "runs as root (" if closed else "runs as a uid of its own"
     assert proc.returncode == 0 and said in " ".join(proc.stdout.split()), proc.stdout
     assert {r["student"]: r["total"] for r in _gradebook(out)} == {"alice": "3"}
 

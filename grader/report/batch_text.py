@@ -11,7 +11,7 @@ from rich import progress as bars
 from rich.console import Console
 from rich.text import Text
 
-from grader import namespaces, users
+from grader import landlock, namespaces, users
 from grader.batch import StudentRow
 from grader.i18n import word
 from grader.report.text import shown_path
@@ -67,18 +67,21 @@ def render_isolation(console: Console, lang: str) -> None:
     """Say, before a class is graded, when its code will reach more than its own files: run
     as the user grading it (not root on Linux: grader.users), as root (no view of the files,
     and an interpreter only root may reach), or as its own uid that sees the class and the
-    specs (no view: grader.namespaces). Nothing where sandboxes are fully isolated."""
+    specs (no view: grader.namespaces); each said as Landlock, where the kernel offers it,
+    narrows it (grader.landlock). Nothing where sandboxes are fully isolated."""
+    confined = "_confined" if landlock.abi() >= landlock.LEAST_ABI else ""  # files kept out
     if not users.separate_uid_applies():
-        message = word("batch.runs_as_you", lang, uid=os.geteuid())
+        message = word(f"batch.runs_as_you{confined}", lang, uid=os.geteuid())
     else:
         why = namespaces.view_problem()
         if why is None:
             return
         closed = namespaces.unreachable(namespaces.needed_paths())
         if closed:
-            message = word("batch.keeps_root", lang, why=why, closed=", ".join(closed))
+            where = ", ".join(closed)
+            message = word(f"batch.keeps_root{confined}", lang, why=why, closed=where)
         else:
-            message = word("batch.no_view", lang, why=why)
+            message = word(f"batch.no_view{confined}", lang, why=why)
     console.print(message, style="yellow", highlight=False, markup=False)
 
 
