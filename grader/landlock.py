@@ -65,23 +65,28 @@ def abi() -> int:
     return max(0, int(version))
 
 
-@functools.cache
-def interpreter_paths() -> tuple[str, ...]:
-    """The folders a sandbox must read beside the system's: the interpreter's prefixes and
-    site-packages, and the grader package (only its own folder: an editable install's
-    parent is the repository, with the solutions in it)."""
-    import grader
-
-    paths = {
+def python_folders() -> set[str]:
+    """The interpreter's folders: its prefixes, its executable's folder (as named and as
+    resolved) and its site-packages (grader.namespaces keeps them in a sandbox's view too)."""
+    return {
         sys.prefix,
         sys.base_prefix,
         sys.exec_prefix,
         sys.base_exec_prefix,
         os.path.dirname(os.path.abspath(sys.executable)),
         os.path.dirname(os.path.realpath(sys.executable)),
-        os.path.dirname(os.path.abspath(grader.__file__)),
         *site.getsitepackages(),
     }
+
+
+@functools.cache
+def interpreter_paths() -> tuple[str, ...]:
+    """The folders a sandbox must read beside the system's: the interpreter's, and the
+    grader package (only its own folder: an editable install's parent is the repository,
+    with the solutions in it)."""
+    import grader
+
+    paths = {*python_folders(), os.path.dirname(os.path.abspath(grader.__file__))}
     return tuple(sorted(p for p in paths if os.path.isdir(p)))
 
 

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader import isolation, submitted
+from grader import isolation, landlock, submitted
 from grader.isolation import libc
 
 CLONE_NEWNS = 0x00020000
@@ -158,19 +158,11 @@ def needed_paths() -> list[str]:
 
     Not every ``sys.path`` entry: pytest puts the spec's own folder there, which is hidden.
     """
-    import site
-
     import grader
 
     paths = {
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        sys.base_exec_prefix,
-        os.path.dirname(os.path.abspath(sys.executable)),
-        os.path.dirname(os.path.realpath(sys.executable)),
+        *landlock.python_folders(),
         os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__))),
-        *site.getsitepackages(),
     }
     return sorted(p for p in paths if os.path.isdir(p))
 

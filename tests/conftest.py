@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 import sys
 import textwrap
 import time
@@ -81,6 +82,25 @@ class Run:
 
     def test(self, name: str) -> dict[str, Any]:
         return next(t for t in self.data["exercises"][0]["tests"] if t["name"] == name)
+
+
+def check_without_cap_sys_admin(
+    fixture_repo: Path, tmp_path: Path, source: str
+) -> tuple[dict[str, Any], str]:
+    """``grader check 01_hostile`` of a student module made of ``source``, as root is in a
+    default `docker run`: without CAP_SYS_ADMIN, so no mount namespace (needs root and
+    ``setpriv``). The exercise's result, and what the grader printed."""
+    target = tmp_path / "target" / "01_hostile"
+    target.mkdir(parents=True)
+    (target / "hostile.py").write_text(source)
+    out = tmp_path / "results.json"
+    cmd = [
+        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
+        sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01_hostile",
+        "--target", str(tmp_path / "target"), "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    return json.loads(out.read_text())["exercises"][0], proc.stdout
 
 
 def leftovers(mark: str) -> list[str]:

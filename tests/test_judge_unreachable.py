@@ -10,7 +10,6 @@ and the other way round.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -21,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import check_without_cap_sys_admin
 
 from grader import isolation, namespaces, users
 from grader.cli import main
@@ -458,28 +458,17 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
     Sandboxes then run as their uid only if the interpreter is reachable without the view,
     and keep root otherwise; either way every result carries a note that says which.
     """
-    target = tmp_path / "target" / "01_hostile"
-    target.mkdir(parents=True)
-    (target / "hostile.py").write_text(
-        "import os\n\ndef attack():\n    return 'ok' if os.getuid() else 'root'\n" + FINE
-    )
-    out = tmp_path / "results.json"
-    cmd = [
-        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
-        sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01_hostile",
-        "--target", str(tmp_path / "target"), "--json", str(out),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    data = json.loads(out.read_text())["exercises"][0]
+    source = "import os\n\ndef attack():\n    return 'ok' if os.getuid() else 'root'\n" + FINE
+    data, printed = check_without_cap_sys_admin(fixture_repo, tmp_path, source)
     notes = " ".join(data["notes"])
     statuses = {t["name"]: t["status"] for t in data["tests"]}
     closed = namespaces.unreachable(namespaces.needed_paths())
     if closed:
-        assert "sandboxes ran as root" in notes, proc.stdout
-        assert statuses == {"test_attack": "failed", "test_after": "passed"}, proc.stdout
+        assert "sandboxes ran as root" in notes, printed
+        assert statuses == {"test_attack": "failed", "test_after": "passed"}, printed
     else:
-        assert "could read the specs and solutions" in notes, proc.stdout
-        assert statuses == {"test_attack": "passed", "test_after": "passed"}, proc.stdout
+        assert "could read the specs and solutions" in notes, printed
+        assert statuses == {"test_attack": "passed", "test_after": "passed"}, printed
 
 
 @root_only

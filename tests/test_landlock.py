@@ -7,7 +7,6 @@ kernel offers no Landlock these tests are skipped; `grader doctor` says so to it
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import check_without_cap_sys_admin
 
 from grader import landlock
 
@@ -149,17 +149,7 @@ def test_without_a_mount_namespace_sandboxes_are_confined_all_the_same(
     """Like root in a default `docker run`: no view of the files can be made, and the
     sandboxes run as their uid or, where the interpreter lies under /root, as root. Landlock
     needs no privilege: either way the rest of the machine is refused to them."""
-    target = tmp_path / "target" / "01_hostile"
-    target.mkdir(parents=True)
-    (target / "hostile.py").write_text(ATTACK)
-    out = tmp_path / "results.json"
-    cmd = [
-        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
-        sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01_hostile",
-        "--target", str(tmp_path / "target"), "--json", str(out),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    data = json.loads(out.read_text())["exercises"][0]
-    assert "view of the files" in " ".join(data["notes"]), proc.stdout  # no mount namespace
+    data, printed = check_without_cap_sys_admin(fixture_repo, tmp_path, ATTACK)
+    assert "view of the files" in " ".join(data["notes"]), printed  # no mount namespace
     statuses = {t["name"]: (t["status"], t["message"]) for t in data["tests"]}
     assert statuses["test_attack"][0] == "passed", statuses
