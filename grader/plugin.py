@@ -261,10 +261,18 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
             f"{', '.join(closed)}, which uid {uid} may not enter"
         )
         return None
-    config.stash[NOTES].append(
-        f"sandboxes ran as uid {uid} but could read the specs and solutions (in a batch, "
-        f"classmates' work and the batch's records too): {why}"
-    )
+    if landlock.abi() >= landlock.LEAST_ABI:  # the session's ruleset confines them (below)
+        note = (
+            f"sandboxes ran as uid {uid} without a view of the files ({why}); Landlock kept "
+            "them to the system's, the interpreter's and the temporary folders, where they "
+            "could read what every user may"
+        )
+    else:
+        note = (
+            f"sandboxes ran as uid {uid} but could read the specs and solutions (in a batch, "
+            f"classmates' work and the batch's records too): {why}"
+        )
+    config.stash[NOTES].append(note)
     return Identity(uid=uid, view_fd=None)
 
 
