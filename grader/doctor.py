@@ -35,6 +35,27 @@ def _works_in_a_child(trial: Callable[[], bool]) -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+def _answer_in_a_child(trial: Callable[[], str]) -> str:
+    """What ``trial()`` answers in a throwaway child (it may change the process), or what it
+    raised there; the child is reaped before this returns."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the trial child
+        os.close(read_end)
+        try:
+            answer = trial()
+        except BaseException as exc:
+            answer = str(exc) or type(exc).__name__
+        os.write(write_end, answer.encode()[:400])
+        os._exit(0)
+    os.close(write_end)
+    try:
+        return os.read(read_end, 512).decode(errors="replace") or "the trial process died"
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+
+
 def _subreaper() -> Check:
     ok = _works_in_a_child(isolation.become_subreaper)
     detail = (
@@ -106,36 +127,15 @@ def _landlock() -> Check:
     """Confine a throwaway child as a sandbox confines itself, and see /var refused to it."""
     name = "confined file access"
     version = landlock.abi()
-    if version < landlock.LEAST_ABI:
-        why = (
-            "Linux only"
-            if not sys.platform.startswith("linux")
-            else f"Landlock ABI {version} only"
-            if version
-            else "no Landlock here"
-        )
+    if not landlock.available():
+        if not sys.platform.startswith("linux"):
+            why = "Linux only"
+        elif version:
+            why = f"Landlock ABI {version} only"
+        else:
+            why = "no Landlock here"
         return Check(name, False, f"{why} (Linux 5.19+): sandboxes read what their uid may")
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports and exits
-        os.close(read_end)
-        try:
-            landlock.confine(())
-            try:
-                os.listdir("/var")
-                answer = "a confined process could still list /var"
-            except PermissionError:
-                answer = "ok"
-        except BaseException as exc:
-            answer = str(exc)
-        os.write(write_end, answer.encode()[:400])
-        os._exit(0)
-    os.close(write_end)
-    try:
-        answer = os.read(read_end, 512).decode(errors="replace") or "the probe died"
-    finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
+    answer = _answer_in_a_child(_confined_child_lists_var)
     if answer != "ok":
         return Check(name, False, f"Landlock ABI {version}: {answer}")
     return Check(
@@ -145,6 +145,15 @@ def _landlock() -> Check:
         "and the grader, and write only temporary folders and their own, whatever a file's "
         "mode and whatever their uid",
     )
+
+
+def _confined_child_lists_var() -> str:
+    landlock.confine(())
+    try:
+        os.listdir("/var")
+    except PermissionError:
+        return "ok"
+    return "a confined process could still list /var"
 
 
 def _network() -> Check:

@@ -188,69 +188,71 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{path}: what macOS adds to a zip it makes (__MACOSX), not a student; passed over",
         "zh": "{path}：这是 macOS 打包 zip 时附带的文件夹（__MACOSX），不是学生；已跳过",
     },
+    # What a batch says, before it grades, of how far students' code reaches
+    # (report.batch_text.render_isolation); the last three are parts of the others.
     "batch.runs_as_you": {
         "en": "Each student's code runs as you (uid {uid}): it may read and change what you "
-        "may, your files and keys too. To grade a class, run the batch as root on Linux "
-        "(sudo), which gives every grading run a uid of its own.",
+        "may, your files and keys too. {as_root}",
         "zh": "每个学生的代码都以你的身份（uid {uid}）运行："
-        "你能读写的一切（包括你的文件和密钥），它都能读写。"
-        "给全班评分时，请在 Linux 上以 root 身份（sudo）运行 batch，"
-        "这样每次评分都有自己独立的 uid。",
+        "你能读写的一切（包括你的文件和密钥），它都能读写。{as_root}",
     },
     "batch.no_view": {
         "en": "Each student's code runs as a uid of its own, but sees the files as any user "
         "does ({why}): it may read the class, this batch's records, the specs and the "
-        "solutions wherever every user may. Grade where the grader may make a mount "
-        "namespace (CAP_SYS_ADMIN; see grader doctor).",
+        "solutions wherever every user may. {with_view}.",
         "zh": "每个学生的代码都以独立的 uid 运行，但它看到的文件与任何用户看到的一样"
         "（{why}）：凡是所有用户都能读的地方，它都能读到全班的作业、"
-        "本次 batch 的记录、测试和参考答案。"
-        "请在评分程序能创建 mount namespace 的环境中评分（需要 CAP_SYS_ADMIN；见 grader doctor）。",
+        "本次 batch 的记录、测试和参考答案。{with_view}。",
     },
     "batch.keeps_root": {
         "en": "Each student's code runs as root ({why}; and the interpreter lies inside "
         "{closed}, which another uid may not enter): it may read and change everything, "
-        "the class, this batch's records and the grader too. Grade where the grader may "
-        "make a mount namespace (CAP_SYS_ADMIN; see grader doctor), or with a Python "
+        "the class, this batch's records and the grader too. {with_view}, or with a Python "
         "outside {closed}.",
         "zh": "每个学生的代码都以 root 身份运行（{why}；"
         "而且解释器位于其他 uid 无法进入的 {closed} 中）："
         "它能读写一切，包括全班的作业、本次 batch 的记录和评分程序本身。"
-        "请在评分程序能创建 mount namespace 的环境中评分"
-        "（需要 CAP_SYS_ADMIN；见 grader doctor），或使用 {closed} 之外的 Python。",
+        "{with_view}，或使用 {closed} 之外的 Python。",
     },
     "batch.runs_as_you_confined": {
-        "en": "Each student's code runs as you (uid {uid}). Landlock keeps it to the system's "
-        "folders, the interpreter and the temporary folders, so your own files are out of its "
-        "reach, but it may signal or stop your processes. To grade a class, run the batch as "
-        "root on Linux (sudo), which gives every grading run a uid of its own.",
-        "zh": "每个学生的代码都以你的身份（uid {uid}）运行。Landlock 把它限制在系统目录、"
-        "解释器和临时目录之内，你自己的文件它碰不到，但它能向你的进程发信号、让它们停下。"
-        "给全班评分时，请在 Linux 上以 root 身份（sudo）运行 batch，"
-        "这样每次评分都有自己独立的 uid。",
+        "en": "Each student's code runs as you (uid {uid}). {confined}, so your own files are "
+        "out of its reach, but it may signal or stop your processes. {as_root}",
+        "zh": "每个学生的代码都以你的身份（uid {uid}）运行。{confined}，你自己的文件它碰不到，"
+        "但它能向你的进程发信号、让它们停下。{as_root}",
     },
     "batch.no_view_confined": {
         "en": "Each student's code runs as a uid of its own without a view of the files "
-        "({why}); Landlock refuses it every folder but the system's, the interpreter's and "
-        "the temporary ones. Keep the class, the output and the specs out of /tmp, /var/tmp "
-        "and /dev/shm, where it may read what every user may.",
-        "zh": "每个学生的代码都以独立的 uid 运行，但没有隐藏文件的视图（{why}）；"
-        "Landlock 只允许它进入系统目录、解释器目录和临时目录。"
-        "请不要把全班的作业、输出目录和测试放在 /tmp、/var/tmp 或 /dev/shm 中，"
+        "({why}). {confined}: keep the class, the output and the specs out of /tmp, "
+        "/var/tmp and /dev/shm, where it may read what every user may.",
+        "zh": "每个学生的代码都以独立的 uid 运行，但没有隐藏文件的视图（{why}）。"
+        "{confined}：请不要把全班的作业、输出目录和测试放在 /tmp、/var/tmp 或 /dev/shm 中，"
         "那里凡是所有用户能读的，它也能读。",
     },
     "batch.keeps_root_confined": {
         "en": "Each student's code runs as root ({why}; and the interpreter lies inside "
-        "{closed}, which another uid may not enter). Landlock keeps it to the system's "
-        "folders, the interpreter and the temporary folders, but as root it may signal "
-        "every process, the grader's too. Grade where the grader may make a mount "
-        "namespace (CAP_SYS_ADMIN; see grader doctor), or with a Python outside {closed}.",
+        "{closed}, which another uid may not enter). {confined}, but as root it may signal "
+        "every process, the grader's too. {with_view}, or with a Python outside {closed}.",
         "zh": "每个学生的代码都以 root 身份运行（{why}；"
-        "而且解释器位于其他 uid 无法进入的 {closed} 中）。"
-        "Landlock 把它限制在系统目录、解释器和临时目录之内，"
+        "而且解释器位于其他 uid 无法进入的 {closed} 中）。{confined}，"
         "但作为 root，它能向任何进程（包括评分程序）发信号。"
-        "请在评分程序能创建 mount namespace 的环境中评分"
-        "（需要 CAP_SYS_ADMIN；见 grader doctor），或使用 {closed} 之外的 Python。",
+        "{with_view}，或使用 {closed} 之外的 Python。",
+    },
+    "batch.as_root": {
+        "en": "To grade a class, run the batch as root on Linux (sudo), which gives every "
+        "grading run a uid of its own.",
+        "zh": "给全班评分时，请在 Linux 上以 root 身份（sudo）运行 batch，"
+        "这样每次评分都有自己独立的 uid。",
+    },
+    "batch.with_view": {
+        "en": "Grade where the grader may make a mount namespace (CAP_SYS_ADMIN; see grader "
+        "doctor)",
+        "zh": "请在评分程序能创建 mount namespace 的环境中评分"
+        "（需要 CAP_SYS_ADMIN；见 grader doctor）",
+    },
+    "batch.confined": {
+        "en": "Landlock keeps it to the system's folders, the interpreter and the temporary "
+        "folders",
+        "zh": "Landlock 把它限制在系统目录、解释器和临时目录之内",
     },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "

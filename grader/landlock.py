@@ -65,6 +65,11 @@ def abi() -> int:
     return max(0, int(version))
 
 
+def available() -> bool:
+    """Whether sandboxes here are confined: the kernel offers Landlock :data:`LEAST_ABI` on."""
+    return abi() >= LEAST_ABI
+
+
 def python_folders() -> set[str]:
     """The interpreter's folders: its prefixes, its executable's folder (as named and as
     resolved) and its site-packages (grader.namespaces keeps them in a sandbox's view too)."""
@@ -109,11 +114,10 @@ def ruleset(own: Iterable[str]) -> int | None:
     makes two system calls, not forty, in a fresh copy where every first call is costly.
     Raises OSError naming the step when the kernel offers Landlock but refuses a rule.
     """
-    version = abi()
-    if version < LEAST_ABI:
+    if not available():
         return None
     libc = _libc()
-    handled = _handled(version)
+    handled = _handled(abi())
     attr = ctypes.create_string_buffer(struct.pack("<Q", handled), 8)
     fd = int(libc.syscall(_CREATE_RULESET, attr, ctypes.c_size_t(8), ctypes.c_uint32(0)))
     if fd < 0:

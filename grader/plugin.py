@@ -261,7 +261,7 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
             f"{', '.join(closed)}, which uid {uid} may not enter"
         )
         return None
-    if landlock.abi() >= landlock.LEAST_ABI:  # the session's ruleset confines them (below)
+    if landlock.available():  # the session's ruleset confines them (_confinement)
         note = (
             f"sandboxes ran as uid {uid} without a view of the files ({why}); Landlock kept "
             "them to the system's, the interpreter's and the temporary folders, where they "

@@ -84,6 +84,29 @@ class Run:
         return next(t for t in self.data["exercises"][0]["tests"] if t["name"] == name)
 
 
+# Root as it is in a default `docker run`: no CAP_SYS_ADMIN, so no mount namespace.
+NO_CAP_SYS_ADMIN = ("setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin")
+
+
+def run_grader(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """The grader run with ``args`` in a process of its own, under ``prefix`` (a command that
+    runs another, as NO_CAP_SYS_ADMIN does), its tables' rows one line each."""
+    cmd = [*prefix, sys.executable, "-m", "grader", *args]
+    env = dict(os.environ, COLUMNS="400")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, check=False)
+
+
+def grader_without_cap_sys_admin(*args: str) -> subprocess.CompletedProcess[str]:
+    """The grader run with ``args`` as root without CAP_SYS_ADMIN (needs ``setpriv``)."""
+    return run_grader(*args, prefix=NO_CAP_SYS_ADMIN)
+
+
+def doctor_row(name: str, prefix: tuple[str, ...] = ()) -> str:
+    """The row ``name`` of `grader doctor`'s table, its runs of spaces made one."""
+    printed = run_grader("doctor", prefix=prefix).stdout
+    return " ".join(next(line for line in printed.splitlines() if name in line).split())
+
+
 def check_without_cap_sys_admin(
     fixture_repo: Path, tmp_path: Path, source: str
 ) -> tuple[dict[str, Any], str]:
@@ -94,12 +117,10 @@ def check_without_cap_sys_admin(
     target.mkdir(parents=True)
     (target / "hostile.py").write_text(source)
     out = tmp_path / "results.json"
-    cmd = [
-        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
-        sys.executable, "-m", "grader", "--root", str(fixture_repo), "check", "01_hostile",
+    proc = grader_without_cap_sys_admin(
+        "--root", str(fixture_repo), "check", "01_hostile",
         "--target", str(tmp_path / "target"), "--json", str(out),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    )  # fmt: skip
     return json.loads(out.read_text())["exercises"][0], proc.stdout
 
 

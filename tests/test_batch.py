@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import grader_without_cap_sys_admin
 from rich.console import Console
 
 from grader import batch, isolation, namespaces, session, users
@@ -360,12 +361,10 @@ def test_a_batch_as_root_without_cap_sys_admin_says_so_and_grades(fixture_repo, 
     reach) before it grades, and grades all the same."""
     root, out = tmp_path / "class", tmp_path / "out"
     _write(root / "alice" / "add.py", GOOD_ADD)
-    cmd = [
-        "setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin",
-        sys.executable, "-m", "grader", "--root", str(fixture_repo), "batch", str(root),
-        "--spec-from", str(spec), "--out", str(out),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    proc = grader_without_cap_sys_admin(
+        "--root", str(fixture_repo), "batch", str(root), "--spec-from", str(spec),
+        "--out", str(out),
+    )  # fmt: skip
     closed = namespaces.unreachable(namespaces.needed_paths())
     said = "runs as root (" if closed else "runs as a uid of its own"
     assert proc.returncode == 0 and said in " ".join(proc.stdout.split()), proc.stdout

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader import landlock, namespaces, users
 from grader.batch import StudentRow
-from grader.i18n import word
+from grader.i18n import Phrase, word
 from grader.report.text import shown_path
 
 
@@ -69,9 +69,14 @@ def render_isolation(console: Console, lang: str) -> None:
     and an interpreter only root may reach), or as its own uid that sees the class and the
     specs (no view: grader.namespaces); each said as Landlock, where the kernel offers it,
     narrows it (grader.landlock). Nothing where sandboxes are fully isolated."""
-    confined = "_confined" if landlock.abi() >= landlock.LEAST_ABI else ""  # files kept out
+    confined = "_confined" if landlock.available() else ""  # its files kept out
+    parts = {
+        "as_root": Phrase("batch.as_root"),
+        "with_view": Phrase("batch.with_view"),
+        "confined": Phrase("batch.confined"),
+    }
     if not users.separate_uid_applies():
-        message = word(f"batch.runs_as_you{confined}", lang, uid=os.geteuid())
+        message = word(f"batch.runs_as_you{confined}", lang, uid=os.geteuid(), **parts)
     else:
         why = namespaces.view_problem()
         if why is None:
@@ -79,9 +84,10 @@ def render_isolation(console: Console, lang: str) -> None:
         closed = namespaces.unreachable(namespaces.needed_paths())
         if closed:
             where = ", ".join(closed)
-            message = word(f"batch.keeps_root{confined}", lang, why=why, closed=where)
+            key = f"batch.keeps_root{confined}"
+            message = word(key, lang, why=why, closed=where, **parts)
         else:
-            message = word(f"batch.no_view{confined}", lang, why=why)
+            message = word(f"batch.no_view{confined}", lang, why=why, **parts)
     console.print(message, style="yellow", highlight=False, markup=False)
 
 
