@@ -33,6 +33,7 @@ from grader import (
     entry,
     i18n,
     isolation,
+    landlock,
     pristine,
     progress,
     results,
@@ -289,7 +290,8 @@ def _dispatch(console: Console, args: argparse.Namespace, lang: str) -> int:
     try:
         users.configure(args.sandbox_uids)
         users.uid_range()  # a bad $GRADER_SANDBOX_UIDS is bad usage too, found before grading
-    except users.UidRangeError as exc:
+        landlock.ceiling()  # and so is a bad $GRADER_LANDLOCK_ABI
+    except (users.UidRangeError, landlock.CeilingError) as exc:
         console.print(Text(i18n.word("usage.problem", lang, message=str(exc)), "red"))
         return 2
     if args.command == "doctor":

@@ -130,21 +130,60 @@ def _landlock() -> Check:
     if not landlock.available():
         if not sys.platform.startswith("linux"):
             why = "Linux only"
-        elif version:
-            why = f"Landlock ABI {version} only"
+        elif landlock.kernel_abi():
+            why = f"{_abi_named(version)}, not 2"
         else:
             why = "no Landlock here"
         return Check(name, False, f"{why} (Linux 5.19+): sandboxes read what their uid may")
     answer = _answer_in_a_child(_confined_child_lists_var)
     if answer != "ok":
-        return Check(name, False, f"Landlock ABI {version}: {answer}")
+        return Check(name, False, f"{_abi_named(version)}: {answer}")
     return Check(
         name,
         True,
-        f"Landlock ABI {version}: sandboxes read only the system's folders, the interpreter "
+        f"{_abi_named(version)}: sandboxes read only the system's folders, the interpreter "
         "and the grader, and write only temporary folders and their own, whatever a file's "
         "mode and whatever their uid",
     )
+
+
+def _abi_named(version: int) -> str:
+    """The words "Landlock ABI N", and the kernel's own where $GRADER_LANDLOCK_ABI lowers it."""
+    kernel = landlock.kernel_abi()
+    capped = f" ({landlock.CEILING_ENV} caps the kernel's {kernel})" if version < kernel else ""
+    return f"Landlock ABI {version}{capped}"
+
+
+def _signals() -> Check:
+    """Confine a throwaway child and see its signal to this process refused (Landlock ABI 6)."""
+    name = "signals kept in"
+    version = landlock.abi()
+    if not landlock.signals_scoped():
+        why = _abi_named(version) if landlock.kernel_abi() else "no Landlock here"
+        reach = (
+            "as root a sandbox's own uid keeps it from the grader, unless sandboxes keep root"
+            if os.geteuid() == 0
+            else "a sandbox may stop or kill any process of yours, the grader's too"
+        )
+        return Check(name, False, f"{why} (scoped from ABI 6, Linux 6.12): {reach}")
+    answer = _answer_in_a_child(_confined_child_signals_parent)
+    if answer != "ok":
+        return Check(name, False, f"{_abi_named(version)}: {answer}")
+    return Check(
+        name,
+        True,
+        f"{_abi_named(version)}: a sandbox may signal only the processes it started, never "
+        "the judge, the grader or another process of its uid",
+    )
+
+
+def _confined_child_signals_parent() -> str:
+    landlock.confine(())
+    try:
+        os.kill(os.getppid(), 0)  # the permission check alone: no signal is sent
+    except PermissionError:
+        return "ok"
+    return "a confined process could still signal the grader"
 
 
 def _confined_child_lists_var() -> str:
@@ -179,6 +218,7 @@ def examine() -> list[Check]:
         _separate_uid(),
         _view(),
         _landlock(),
+        _signals(),
         _undumpable(),
         _network(),
         _subreaper(),

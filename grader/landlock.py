@@ -8,13 +8,19 @@ system's folders (:data:`SYSTEM`) and the interpreter's and the grader's
 but make device nodes in the temporary folders (:data:`TEMPORARY`) and the session's own.
 Every other file of the machine is refused (``PermissionError``), to root too, whatever its
 mode and whatever the sandbox's uid: the specs and solutions, a class of other students'
-work, the user's home and keys. It complements the mount namespace of grader.namespaces (root
-only, and only with CAP_SYS_ADMIN), which hides named folders; Landlock needs no privilege,
+work, the user's home and keys. It complements the mount namespace of grader.namespaces
+(root only, and only with CAP_SYS_ADMIN), which hides named folders; Landlock needs no privilege,
 so it also holds in a default `docker run` and for a grader that is not root.
+
+From ABI 6 (Linux 6.12) a sandbox may also signal only the processes it started
+(:data:`SIGNALS_ABI`): not the judge, the grader or any other process of the user's, which a
+sandbox of the grader's uid (a grader that is not root) or one that keeps root could
+otherwise stop or kill.
 
 A confinement binds for good. Where the kernel offers no Landlock (older than 5.13, built
 without it, or a seccomp filter that refuses its calls), or only its first version (5.13 to
 5.18, see :data:`LEAST_ABI`), nothing is done, and ``grader doctor`` says so.
+``$GRADER_LANDLOCK_ABI`` caps the version used, to rehearse an older kernel (0: none).
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ READ = EXECUTE | READ_FILE | READ_DIR
 # folder of its own to another would fail there and nowhere else. So only ABI 2 (5.19) on,
 # where REFER can be allowed in the folders a sandbox writes in.
 LEAST_ABI = 2
+# ABI 6 (Linux 6.12) scopes signals: a confined process may signal only the processes of its
+# own confinement (itself and what it started after it), so never the judge or the grader.
+SIGNALS_ABI = 6
+_SCOPE_SIGNAL = 1 << 1
+CEILING_ENV = "GRADER_LANDLOCK_ABI"
 
 # Read and run: the system's programs, libraries and configuration (/etc: users, locale,
 # hosts, ld.so.cache), and /sys for CPU counts. /nix/store where the system lives there.
@@ -54,8 +65,27 @@ DEVICES = ("/dev", "/proc")  # read and write files (/dev/null, /proc/self/...),
 TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 
 
+class CeilingError(ValueError):
+    """``$GRADER_LANDLOCK_ABI`` is not a whole number from 0 on (the message names it)."""
+
+
+def ceiling() -> int | None:
+    """The highest ABI version ``$GRADER_LANDLOCK_ABI`` lets the grader use; None when unset.
+    Raises CeilingError naming the variable when its value is not a number from 0 on."""
+    text = os.environ.get(CEILING_ENV)
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise CeilingError(f"{CEILING_ENV}={text!r}: expected a whole number from 0 on")
+    return value
+
+
 @functools.cache
-def abi() -> int:
+def kernel_abi() -> int:
     """The Landlock ABI version this kernel offers; 0 where there is none."""
     if not sys.platform.startswith("linux"):
         return 0
@@ -65,9 +95,20 @@ def abi() -> int:
     return max(0, int(version))
 
 
+def abi() -> int:
+    """The Landlock ABI version the grader uses: the kernel's, capped by :func:`ceiling`."""
+    cap = ceiling()
+    return kernel_abi() if cap is None else min(kernel_abi(), cap)
+
+
 def available() -> bool:
     """Whether sandboxes here are confined: the kernel offers Landlock :data:`LEAST_ABI` on."""
     return abi() >= LEAST_ABI
+
+
+def signals_scoped() -> bool:
+    """Whether a confined sandbox may signal only what it started (:data:`SIGNALS_ABI`)."""
+    return abi() >= SIGNALS_ABI
 
 
 def python_folders() -> set[str]:
@@ -118,8 +159,15 @@ def ruleset(own: Iterable[str]) -> int | None:
         return None
     libc = _libc()
     handled = _handled(abi())
-    attr = ctypes.create_string_buffer(struct.pack("<Q", handled), 8)
-    fd = int(libc.syscall(_CREATE_RULESET, attr, ctypes.c_size_t(8), ctypes.c_uint32(0)))
+    # struct landlock_ruleset_attr: file rights, network rights (none handled: Landlock's are
+    # by port, and a student's server binds the port it likes), and from ABI 6 the scopes.
+    if signals_scoped():
+        packed = struct.pack("<QQQ", handled, 0, _SCOPE_SIGNAL)
+    else:
+        packed = struct.pack("<Q", handled)
+    attr = ctypes.create_string_buffer(packed, len(packed))
+    size = ctypes.c_size_t(len(packed))
+    fd = int(libc.syscall(_CREATE_RULESET, attr, size, ctypes.c_uint32(0)))
     if fd < 0:
         _fail("landlock_create_ruleset")
     try:

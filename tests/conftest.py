@@ -107,21 +107,30 @@ def doctor_row(name: str, prefix: tuple[str, ...] = ()) -> str:
     return " ".join(next(line for line in printed.splitlines() if name in line).split())
 
 
-def check_without_cap_sys_admin(
-    fixture_repo: Path, tmp_path: Path, source: str
+def check_apart(
+    fixture_repo: Path, tmp_path: Path, source: str, prefix: tuple[str, ...] = ()
 ) -> tuple[dict[str, Any], str]:
-    """``grader check 01_hostile`` of a student module made of ``source``, as root is in a
-    default `docker run`: without CAP_SYS_ADMIN, so no mount namespace (needs root and
-    ``setpriv``). The exercise's result, and what the grader printed."""
+    """``grader check 01_hostile`` of a student module made of ``source``, in a process of
+    its own under ``prefix`` (see run_grader): nothing of the caller's is below the grader,
+    so its sweeps cannot reach the caller's children. The exercise's result, and what the
+    grader printed."""
     target = tmp_path / "target" / "01_hostile"
     target.mkdir(parents=True)
     (target / "hostile.py").write_text(source)
     out = tmp_path / "results.json"
-    proc = grader_without_cap_sys_admin(
+    proc = run_grader(
         "--root", str(fixture_repo), "check", "01_hostile",
-        "--target", str(tmp_path / "target"), "--json", str(out),
+        "--target", str(tmp_path / "target"), "--json", str(out), prefix=prefix,
     )  # fmt: skip
     return json.loads(out.read_text())["exercises"][0], proc.stdout
+
+
+def check_without_cap_sys_admin(
+    fixture_repo: Path, tmp_path: Path, source: str
+) -> tuple[dict[str, Any], str]:
+    """:func:`check_apart` as root is in a default `docker run`: without CAP_SYS_ADMIN, so
+    no mount namespace (needs root and ``setpriv``)."""
+    return check_apart(fixture_repo, tmp_path, source, NO_CAP_SYS_ADMIN)
 
 
 def leftovers(mark: str) -> list[str]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import NO_CAP_SYS_ADMIN, check_without_cap_sys_admin, doctor_row
+from conftest import NO_CAP_SYS_ADMIN, check_apart, check_without_cap_sys_admin, doctor_row
 
 from grader import isolation, landlock, namespaces, users
 from grader.cli import main
@@ -78,6 +80,14 @@ def _attack_fails(grade, source: str) -> dict[str, object]:
     return attack
 
 
+def _attack_failed(data: dict[str, Any], printed: str) -> None:
+    """:func:`_attack_fails` for an exercise's result read from a grader run apart."""
+    statuses = {t["name"]: t["status"] for t in data["tests"]}
+    assert statuses == {"test_attack": "failed", "test_after": "passed"}, printed
+    message = next(t["message"] for t in data["tests"] if t["name"] == "test_attack")
+    assert _blocked(message), message
+
+
 def test_judge_memory_cannot_be_read_or_traced(grade) -> None:
     source = (
         ANCESTORS
@@ -125,35 +135,64 @@ def attack():
     _attack_fails(grade, source)
 
 
-@root_only
-def test_the_judge_cannot_be_signalled(grade) -> None:
-    source = (
+def _signals(to_the_judge: str, bystander: int, to_all: str) -> str:
+    """An attack that sends each of ``to_the_judge`` (a tuple's source) to every process of the
+    judge's, SIGKILL to ``bystander`` (a process of the grader's uid), and ``to_all`` to -1:
+    blocked if every one was refused (kill(-1) reaches only what the sandbox may signal)."""
+    return (
         ANCESTORS
-        + """
+        + f"""
 import signal
 
 
 def attack():
     worked = []
-    for pid in ancestors():
-        for sig in (signal.SIGSTOP, signal.SIGKILL, signal.SIGTERM):
-            try:
-                os.kill(pid, sig)
-                worked.append((pid, sig))
-            except PermissionError:
-                pass
+    sends = [(pid, sig) for pid in ancestors() for sig in {to_the_judge}]
+    for pid, sig in [*sends, ({bystander}, signal.SIGKILL)]:
+        try:
+            os.kill(pid, sig)
+            worked.append((pid, sig))
+        except PermissionError:
+            pass
     try:
-        os.kill(-1, signal.SIGKILL)  # everything this uid may signal, except ourselves
+        os.kill(-1, {to_all})
     except ProcessLookupError:
         pass
-    return f"worked: {worked}" if worked else "blocked"
+    return f"worked: {{worked}}" if worked else "blocked"
 """
     )
-    _attack_fails(grade, source)
+
+
+@pytest.fixture
+def bystander():
+    """A process of the grader's uid that no test of the grader started: it must outlive one."""
+    with subprocess.Popen(["sleep", "300"]) as proc:
+        try:
+            yield proc
+        finally:
+            proc.kill()
+
+
+@pytest.mark.skipif(
+    not AS_ROOT and not landlock.signals_scoped(),
+    reason="as the grader's uid, without Landlock's signal scoping (Linux 6.12), it can",
+)
+def test_the_judge_cannot_be_signalled(fixture_repo: Path, tmp_path: Path, bystander) -> None:
+    """As root the sandbox's own uid keeps it from the judge; as a user (a student's laptop)
+    only Landlock's signal scoping does, and kill(-1) would otherwise end every process of
+    the user's, the grader and this test run among them. The grader runs apart, so that the
+    bystander is not below it (the grader sweeps all that is)."""
+    to_the_judge = "(signal.SIGSTOP, signal.SIGKILL, signal.SIGTERM)"
+    source = _signals(to_the_judge, bystander.pid, "signal.SIGKILL") + FINE
+    _attack_failed(*check_apart(fixture_repo, tmp_path, source))
+    assert bystander.poll() is None, "the bystander was killed"
 
 
 @user_only
-def test_a_stopped_session_is_given_up_within_seconds(grade) -> None:
+def test_a_stopped_session_is_given_up_within_seconds(grade, monkeypatch) -> None:
+    """As on a kernel without signal scoping, where a sandbox of the grader's uid can stop
+    the session: the tests left are given up within seconds, not at the session's deadline."""
+    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
     source = (
         ANCESTORS
         + """
@@ -469,6 +508,20 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
         said = "Landlock kept them" if confined else "could read the specs and solutions"
         assert said in notes, printed
         assert statuses == {"test_attack": "passed", "test_after": "passed"}, printed
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+@pytest.mark.skipif(not landlock.signals_scoped(), reason="no Landlock signal scoping here")
+def test_sandboxes_that_keep_root_still_cannot_signal_the_grader(
+    fixture_repo: Path, tmp_path: Path, bystander
+) -> None:
+    """Root without CAP_SYS_ADMIN, with the interpreter where no other uid may enter (a
+    pyenv under /root): sandboxes keep root, and only Landlock keeps their signals in. The
+    judge's processes get signal 0 (the permission check alone), the bystander SIGKILL."""
+    source = _signals("(0,)", bystander.pid, "0") + FINE
+    _attack_failed(*check_without_cap_sys_admin(fixture_repo, tmp_path, source))
+    assert bystander.poll() is None, "the bystander was killed"
 
 
 @root_only

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import check_without_cap_sys_admin, doctor_row
 
 from grader import landlock
+from grader.cli import main
 
 pytestmark = pytest.mark.skipif(
     not landlock.available(), reason="the kernel offers no Landlock the grader uses"
@@ -147,3 +149,91 @@ def test_without_a_mount_namespace_sandboxes_are_confined_all_the_same(
     assert "view of the files" in " ".join(data["notes"]), printed  # no mount namespace
     statuses = {t["name"]: (t["status"], t["message"]) for t in data["tests"]}
     assert statuses["test_attack"][0] == "passed", statuses
+
+
+SIGNALS = """
+import os, signal
+started = os.fork()
+if started == 0:
+    signal.pause()
+    os._exit(0)
+seen = []
+for pid, sig in ((os.getppid(), 0), (bystander, signal.SIGKILL), (started, signal.SIGKILL)):
+    try:
+        os.kill(pid, sig)
+        seen.append("sent")
+    except PermissionError:
+        seen.append("refused")
+os.waitpid(started, 0)
+answer = seen
+"""
+
+
+@pytest.fixture
+def bystander():
+    """A process of this uid that a confined process did not start."""
+    with subprocess.Popen(["sleep", "300"]) as proc:
+        try:
+            yield proc
+        finally:
+            proc.kill()
+
+
+@pytest.mark.skipif(not landlock.signals_scoped(), reason="no signal scoping (Linux 6.12+)")
+def test_a_confined_process_signals_only_what_it_started(tmp_path: Path, bystander) -> None:
+    """Its parent (the judge) and a process of the same uid are refused; its child is not."""
+    probe = SIGNALS.replace("bystander", str(bystander.pid))
+    answer = _in_confined_child(tmp_path, probe)
+    assert answer == str(["refused", "refused", "sent"]), answer
+    assert bystander.poll() is None
+
+
+@pytest.mark.skipif(not landlock.signals_scoped(), reason="no signal scoping (Linux 6.12+)")
+def test_a_ceiling_rehearses_an_older_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$GRADER_LANDLOCK_ABI below 6: files stay confined, signals are not scoped; 0: nothing."""
+    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
+    assert landlock.available() and not landlock.signals_scoped()
+    probe = """
+import os
+seen = []
+try:
+    os.kill(os.getppid(), 0)
+    seen.append("may signal the judge")
+except PermissionError:
+    seen.append("may not signal the judge")
+try:
+    os.listdir("/var")
+    seen.append("listed /var")
+except PermissionError:
+    seen.append("no /var")
+answer = seen
+"""
+    answer = _in_confined_child(tmp_path, probe)
+    assert answer == str(["may signal the judge", "no /var"]), answer
+    monkeypatch.setenv(landlock.CEILING_ENV, "0")
+    assert landlock.ruleset([str(tmp_path)]) is None
+    assert "no │ Landlock ABI 0 (GRADER_LANDLOCK_ABI caps the kernel's" in doctor_row(
+        "confined file access"
+    )
+
+
+@pytest.mark.parametrize("text", ["x", "-1", "6.1"])
+def test_a_bad_ceiling_is_a_usage_error_that_names_it(
+    text: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(landlock.CEILING_ENV, text)
+    with pytest.raises(landlock.CeilingError, match=landlock.CEILING_ENV):
+        landlock.abi()
+    assert main(["doctor"]) == 2
+    assert f"{landlock.CEILING_ENV}={text!r}" in capsys.readouterr().out
+
+
+def test_doctor_says_whether_signals_are_kept_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = doctor_row("signals kept in")
+    if landlock.signals_scoped():
+        assert f"│ yes │ Landlock ABI {landlock.abi()}: a sandbox may signal only" in row, row
+        monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
+        row = doctor_row("signals kept in")
+    assert "│ no │" in row and "(scoped from ABI 6, Linux 6.12)" in row, row
