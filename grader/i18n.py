@@ -189,7 +189,8 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "{path}：这是 macOS 打包 zip 时附带的文件夹（__MACOSX），不是学生；已跳过",
     },
     # What a batch says, before it grades, of how far students' code reaches
-    # (report.batch_text.render_isolation); the last three are parts of the others.
+    # (report.batch_text.render_isolation); batch.as_root and those after it are parts of
+    # the others.
     "batch.runs_as_you": {
         "en": "Each student's code runs as you (uid {uid}): it may read and change what you "
         "may, your files and keys too. {as_root}",
@@ -216,9 +217,9 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "batch.runs_as_you_confined": {
         "en": "Each student's code runs as you (uid {uid}). {confined}, so your own files are "
-        "out of its reach, but it may signal or stop your processes. {as_root}",
-        "zh": "每个学生的代码都以你的身份（uid {uid}）运行。{confined}，你自己的文件它碰不到，"
-        "但它能向你的进程发信号、让它们停下。{as_root}",
+        "out of its reach. {signals} {as_root}",
+        "zh": "每个学生的代码都以你的身份（uid {uid}）运行。{confined}，你自己的文件它碰不到。"
+        "{signals}{as_root}",
     },
     "batch.no_view_confined": {
         "en": "Each student's code runs as a uid of its own without a view of the files "
@@ -230,11 +231,10 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "batch.keeps_root_confined": {
         "en": "Each student's code runs as root ({why}; and the interpreter lies inside "
-        "{closed}, which another uid may not enter). {confined}, but as root it may signal "
-        "every process, the grader's too. {with_view}, or with a Python outside {closed}.",
+        "{closed}, which another uid may not enter). {confined}. {signals} {with_view}, or "
+        "with a Python outside {closed}.",
         "zh": "每个学生的代码都以 root 身份运行（{why}；"
-        "而且解释器位于其他 uid 无法进入的 {closed} 中）。{confined}，"
-        "但作为 root，它能向任何进程（包括评分程序）发信号。"
+        "而且解释器位于其他 uid 无法进入的 {closed} 中）。{confined}。{signals}"
         "{with_view}，或使用 {closed} 之外的 Python。",
     },
     "batch.as_root": {
@@ -253,6 +253,18 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Landlock keeps it to the system's folders, the interpreter and the temporary "
         "folders",
         "zh": "Landlock 把它限制在系统目录、解释器和临时目录之内",
+    },
+    "batch.signals_kept": {
+        "en": "It may signal only the processes it started.",
+        "zh": "它也只能向自己启动的进程发信号。",
+    },
+    "batch.signals_yours": {
+        "en": "It may signal or stop your processes, though.",
+        "zh": "但它能向你的进程发信号、让它们停下。",
+    },
+    "batch.signals_all": {
+        "en": "As root it may signal every process, the grader's too.",
+        "zh": "作为 root，它能向任何进程（包括评分程序）发信号。",
     },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "

@@ -256,10 +256,15 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
         why = str(exc)
     closed = namespaces.unreachable(namespaces.needed_paths())
     if closed:
-        config.stash[NOTES].append(
+        note = (
             f"sandboxes ran as root, not as uid {uid}: {why}; and the interpreter is inside "
             f"{', '.join(closed)}, which uid {uid} may not enter"
         )
+        if landlock.signals_scoped():
+            note += "; Landlock kept their files and their signals in, as for any uid"
+        elif landlock.available():
+            note += "; Landlock kept their files in, but they could signal every process"
+        config.stash[NOTES].append(note)
         return None
     if landlock.available():  # the session's ruleset confines them (_confinement)
         note = (

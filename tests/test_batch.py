@@ -323,7 +323,7 @@ def test_a_batch_not_run_as_root_says_that_students_code_runs_as_the_grader(
     assert f"每个学生的代码都以你的身份（uid {os.geteuid()}）运行" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("confined", [False, True])
+@pytest.mark.parametrize("version", [0, 5, 7])
 @pytest.mark.parametrize(
     ("separate", "why", "closed", "said", "said_zh"),
     [
@@ -335,22 +335,28 @@ def test_a_batch_not_run_as_root_says_that_students_code_runs_as_the_grader(
     ],
 )  # fmt: skip
 def test_a_batch_says_how_far_students_code_reaches_before_it_grades(
-    monkeypatch, separate, why, closed, said, said_zh, confined
+    monkeypatch, separate, why, closed, said, said_zh, version
 ) -> None:
     """Not root: as you. Root with a view of the files: nothing to say. Root without one
     (no CAP_SYS_ADMIN): as a uid that sees the class and the specs, or as root when the
     interpreter lies where no other uid may go. Each as Landlock, where there is one,
-    narrows it to the system's and the temporary folders."""
+    narrows it to the system's and the temporary folders, and from ABI 6 its signals to
+    what it started: as you or as root, it may otherwise signal the grader."""
     monkeypatch.setattr(users, "separate_uid_applies", lambda: separate)
     monkeypatch.setattr(batch_text.namespaces, "view_problem", lambda: why)
     monkeypatch.setattr(batch_text.namespaces, "unreachable", lambda paths: closed)
-    monkeypatch.setattr(batch_text.landlock, "abi", lambda: 7 if confined else 0)
+    monkeypatch.setattr(batch_text.landlock, "abi", lambda: version)
+    signals_matter = bool(said) and (not separate or bool(closed))
     for lang, expected in (("en", said), ("zh", said_zh)):
         printed = io.StringIO()
         batch_text.render_isolation(Console(file=printed, width=500), lang)
         text = printed.getvalue()
         assert expected in text and bool(expected) is bool(text)
-        assert ("Landlock" in text) is (confined and bool(expected)), text
+        assert ("Landlock" in text) is (version > 0 and bool(expected)), text
+        kept = {"en": "may signal only the processes it started", "zh": "只能向自己启动的进程"}
+        assert (kept[lang] in text) is (version >= 6 and signals_matter), text
+        free = {"en": "may signal", "zh": "发信号"}
+        assert (free[lang] in text) is (version > 0 and signals_matter), text
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root may grade with a uid of its own")

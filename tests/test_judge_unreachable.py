@@ -487,14 +487,18 @@ def test_a_bad_range_on_the_command_line_is_a_usage_error(capsys) -> None:
 
 @root_only
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+@pytest.mark.parametrize("ceiling", [None, "5", "0"])
 def test_root_without_cap_sys_admin_degrades_and_says_so(
-    fixture_repo: Path, tmp_path: Path
+    fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ceiling: str | None
 ) -> None:
     """Like root in a Docker container: no mount namespace, so no hidden view of the files.
 
     Sandboxes then run as their uid only if the interpreter is reachable without the view,
-    and keep root otherwise; either way every result carries a note that says which.
+    and keep root otherwise; either way every result carries a note that says which, and
+    what Landlock kept from them: here, and as on older kernels ($GRADER_LANDLOCK_ABI).
     """
+    if ceiling is not None:
+        monkeypatch.setenv(landlock.CEILING_ENV, ceiling)
     source = "import os\n\ndef attack():\n    return 'ok' if os.getuid() else 'root'\n" + FINE
     data, printed = check_without_cap_sys_admin(fixture_repo, tmp_path, source)
     notes = " ".join(data["notes"])
@@ -502,6 +506,12 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
     closed = namespaces.unreachable(namespaces.needed_paths())
     if closed:
         assert "sandboxes ran as root" in notes, printed
+        if landlock.signals_scoped():
+            assert "Landlock kept their files and their signals in" in notes, printed
+        elif landlock.available():
+            assert "Landlock kept their files in, but they could signal" in notes, printed
+        else:
+            assert "Landlock" not in notes, printed
         assert statuses == {"test_attack": "failed", "test_after": "passed"}, printed
     else:
         confined = landlock.available()

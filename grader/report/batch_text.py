@@ -68,14 +68,17 @@ def render_isolation(console: Console, lang: str) -> None:
     as the user grading it (not root on Linux: grader.users), as root (no view of the files,
     and an interpreter only root may reach), or as its own uid that sees the class and the
     specs (no view: grader.namespaces); each said as Landlock, where the kernel offers it,
-    narrows it (grader.landlock). Nothing where sandboxes are fully isolated."""
+    narrows it (grader.landlock): its files, and from ABI 6 the processes it may signal.
+    Nothing where sandboxes are fully isolated."""
     confined = "_confined" if landlock.available() else ""  # its files kept out
+    scoped = landlock.signals_scoped()
     parts = {
         "as_root": Phrase("batch.as_root"),
         "with_view": Phrase("batch.with_view"),
         "confined": Phrase("batch.confined"),
     }
     if not users.separate_uid_applies():
+        parts["signals"] = Phrase("batch.signals_kept" if scoped else "batch.signals_yours")
         message = word(f"batch.runs_as_you{confined}", lang, uid=os.geteuid(), **parts)
     else:
         why = namespaces.view_problem()
@@ -85,6 +88,7 @@ def render_isolation(console: Console, lang: str) -> None:
         if closed:
             where = ", ".join(closed)
             key = f"batch.keeps_root{confined}"
+            parts["signals"] = Phrase("batch.signals_kept" if scoped else "batch.signals_all")
             message = word(key, lang, why=why, closed=where, **parts)
         else:
             message = word(f"batch.no_view{confined}", lang, why=why, **parts)
