@@ -14,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+from grader import landlock
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -166,3 +168,14 @@ def test_the_dirty_pages_benchmark_says_what_lives_on_the_copied_pages() -> None
         assert re.search(rf"^  {kind} +\d+ of \d+ \(\d+%\) +\d+$", out, re.MULTILINE), out
     if sys.version_info >= (3, 11):  # a specialising interpreter: test 4 rewrote some bytecode
         assert re.search(r"^test 4: its test changed the bytecode of [1-9]\d* of ", out, re.M), out
+
+
+@pytest.mark.skipif(not landlock.available(), reason="no Landlock the grader uses here")
+def test_the_landlock_benchmark_times_each_version_it_can_use() -> None:
+    out = _benchmark("landlock_cost.py", "--forks", "5")
+    versions = [landlock.kernel_abi()]
+    if landlock.signals_scoped():
+        versions.append(landlock.SIGNALS_ABI - 1)
+    for version in versions:
+        line = rf"^ABI {version} \(.*restrict in a fresh fork median \d+ µs"
+        assert re.search(line, out, re.MULTILINE), out
