@@ -188,6 +188,17 @@ def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """A process of this uid that no grader started (nor anything it confined): a sandbox's
+    signal must not reach it. Killed at the test's end."""
+    with subprocess.Popen(["sleep", "300"]) as proc:
+        try:
+            yield proc
+        finally:
+            proc.kill()
+
+
+@pytest.fixture
 def fixture_repo(tmp_path: Path) -> Path:
     """A private copy of the fixture repository (tests may add targets or mutants)."""
     repo = tmp_path / "repo"

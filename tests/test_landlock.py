@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -167,16 +166,6 @@ for pid, sig in ((os.getppid(), 0), (bystander, signal.SIGKILL), (started, signa
 os.waitpid(started, 0)
 answer = seen
 """
-
-
-@pytest.fixture
-def bystander():
-    """A process of this uid that a confined process did not start."""
-    with subprocess.Popen(["sleep", "300"]) as proc:
-        try:
-            yield proc
-        finally:
-            proc.kill()
 
 
 @pytest.mark.skipif(not landlock.signals_scoped(), reason="no signal scoping (Linux 6.12+)")
