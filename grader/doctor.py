@@ -110,7 +110,7 @@ def _view() -> Check:
         closed = namespaces.unreachable(namespaces.needed_paths())
         then = (
             f"; the interpreter is inside {', '.join(closed)}, which the sandbox uid may not "
-            "enter, so sandboxes will keep root"
+            "enter, so sandboxes will keep root (with only its capabilities over files)"
             if closed
             else "; sandboxes can read the specs and solutions"
         )

@@ -263,8 +263,8 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "但它能向你的进程发信号、让它们停下。",
     },
     "batch.signals_all": {
-        "en": "As root it may signal every process, the grader's too.",
-        "zh": "作为 root，它能向任何进程（包括评分程序）发信号。",
+        "en": "As root it may signal every process of root's, the grader's too.",
+        "zh": "作为 root，它能向 root 的任何进程（包括评分程序）发信号。",
     },
     "batch.summary": {
         "en": "graded {graded}, unchanged since the last batch {reused}, failed {errors}; "

@@ -236,7 +236,8 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
 
     Where no mount namespace can be made (a container without CAP_SYS_ADMIN) sandboxes still
     drop to their uid, without the view; where the interpreter is then out of the uid's
-    reach (under ``/root``), they cannot run as it at all and keep root. Both are said in a
+    reach (under ``/root``), they cannot run as it at all and keep root (with only its
+    capabilities over files: grader.users.keep_file_capabilities_only). Both are said in a
     note on every result, so an instructor never mistakes a weaker run for a full one.
     """
     uid = config.getoption("grader_sandbox_uid")
@@ -258,7 +259,8 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
     if closed:
         note = (
             f"sandboxes ran as root, not as uid {uid}: {why}; and the interpreter is inside "
-            f"{', '.join(closed)}, which uid {uid} may not enter"
+            f"{', '.join(closed)}, which uid {uid} may not enter. They kept only root's "
+            "capabilities over files"
         )
         if landlock.signals_scoped():
             note += "; Landlock kept their files and their signals in, as for any uid"

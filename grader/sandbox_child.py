@@ -260,6 +260,8 @@ def _run_job(job: Job, me: int) -> int:
 
 def _become_student(identity: Identity | None) -> None:
     """Drop to the sandbox uid (root) or stay ours; either way dumpable, like any program.
+    A sandbox that stays root (no uid to drop to: see grader.plugin) gives up every
+    capability but those that pass file permissions.
 
     Grader processes are non-dumpable; a sandbox is made dumpable again so that the student's
     own processes (and the judge) can read its ``/proc`` entries as they could outside.
@@ -270,6 +272,8 @@ def _become_student(identity: Identity | None) -> None:
         os.environ["HOME"] = os.getcwd()  # root's home is not the student's
         os.environ["USER"] = os.environ["LOGNAME"] = f"sandbox{identity.uid}"
     elif sys.platform.startswith("linux"):
+        if os.geteuid() == 0:
+            users.keep_file_capabilities_only()
         libc().prctl(isolation.PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 

@@ -50,6 +50,10 @@ PROCESS_LIMIT = 512  # RLIMIT_NPROC per sandbox uid: 200 threads fit, a fork flo
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
 PR_SET_DUMPABLE = 4
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_CAPABILITY_VERSION_3 = 0x20080522  # capset's header: two 32-bit words per set
+# CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER: a root sandbox's files, as its uid's
+FILE_CAPABILITIES = (1, 2, 3)
 
 
 class UidRangeError(ValueError):
@@ -213,16 +217,48 @@ def drop_to(uid: int) -> None:
     """
     c = libc()
     resource.setrlimit(resource.RLIMIT_NPROC, (PROCESS_LIMIT, PROCESS_LIMIT))
-    if c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    for cap in range(_last_cap() + 1):
-        c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    _no_way_back()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     c.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     if os.getresuid() != (uid, uid, uid) or os.getgroups():
         raise PermissionError(f"could not become uid {uid}")
+
+
+def keep_file_capabilities_only() -> None:
+    """Stay uid 0 with the capabilities that pass file permissions and none other, for
+    good: a sandbox that cannot become its uid (root without CAP_SYS_ADMIN, with an
+    interpreter only root may reach) keeps root.
+
+    It keeps what stands in for being the leased uid (:data:`FILE_CAPABILITIES`): the
+    module's staged copy and the folders a spec shares (:func:`share_tree`) belong to that
+    uid. Landlock, where the kernel offers it, keeps files outside the sandbox's folders out
+    all the same. Gone are the rest: raw sockets (sniffing or forging a classmate's loopback
+    traffic), becoming another uid, signalling other uids' processes, making device nodes,
+    chroot, ptrace of non-dumpable processes, raising its limits. The bounding set and
+    no-new-privs keep a program it runs (root's, or set-uid) from getting more back.
+    Called in a sandbox, before any student code.
+    """
+    c = libc()
+    _no_way_back(keep=FILE_CAPABILITIES)
+    c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    kept = sum(1 << cap for cap in FILE_CAPABILITIES)
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)  # 0: this process
+    # effective, permitted, inheritable: the low 32 capabilities, then the high ones
+    sets = (ctypes.c_uint32 * 6)(kept, kept, 0, 0, 0, 0)
+    if c.capset(header, sets) != 0:
+        raise OSError(ctypes.get_errno(), "capset() failed")
+
+
+def _no_way_back(keep: tuple[int, ...] = ()) -> None:
+    """No-new-privs, and every capability but ``keep`` out of the bounding set (needs root)."""
+    c = libc()
+    if c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    for cap in range(_last_cap() + 1):
+        if cap not in keep:
+            c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
 
 
 def _last_cap() -> int:

@@ -495,6 +495,7 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
     closed = namespaces.unreachable(namespaces.needed_paths())
     if closed:
         assert "sandboxes ran as root" in notes, printed
+        assert "They kept only root's capabilities over files" in notes, printed
         if landlock.signals_scoped():
             assert "Landlock kept their files and their signals in" in notes, printed
         elif landlock.available():
@@ -523,6 +524,46 @@ def test_sandboxes_that_keep_root_still_cannot_signal_the_grader(
     source = _signals("(0,)", bystander.pid, "0") + FINE
     _attack_failed(*check_without_cap_sys_admin(fixture_repo, tmp_path, source))
     assert bystander.poll() is None, "the bystander was killed"
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+def test_sandboxes_that_keep_root_keep_only_file_capabilities(
+    fixture_repo: Path, tmp_path: Path
+) -> None:
+    """Root without CAP_SYS_ADMIN, with the interpreter where no other uid may enter: a
+    sandbox stays uid 0 but holds only the capabilities that pass file permissions (its
+    files are its leased uid's), nor can a program it runs get more (a root shell, here):
+    it cannot sniff loopback (a raw socket) or become another uid."""
+    if not namespaces.unreachable(namespaces.needed_paths()):
+        pytest.skip("other uids may reach the interpreter here: sandboxes do not keep root")
+    source = """
+import os, socket, subprocess
+
+
+def caps(status):
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    names = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")
+    return [fields[name].strip() for name in names]
+
+
+def attack():
+    facts = [os.getuid(), caps(open("/proc/self/status").read())]
+    shell = subprocess.run(["sh", "-c", "cat /proc/self/status"], capture_output=True, text=True)
+    facts.append(caps(shell.stdout))
+    for what, act in (("raw socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)),
+                      ("setuid", lambda: os.setuid(4242))):
+        try:
+            act()
+            facts.append(what)
+        except PermissionError:
+            pass
+    kept = ["0000000000000000", "000000000000000e", "000000000000000e", "000000000000000e",
+            "0000000000000000", "1"]  # CapInh, CapPrm, CapEff, CapBnd, CapAmb, NoNewPrivs
+    return "blocked" if facts == [0, kept, kept] else repr(facts)
+"""
+    data, printed = check_without_cap_sys_admin(fixture_repo, tmp_path, source + FINE)
+    _attack_failed(data, printed)
 
 
 @root_only
