@@ -135,15 +135,11 @@ def _landlock() -> Check:
         else:
             why = "no Landlock here"
         return Check(name, False, f"{why} (Linux 5.19+): sandboxes read what their uid may")
-    answer = _answer_in_a_child(_confined_child_lists_var)
-    if answer != "ok":
-        return Check(name, False, f"{_abi_named(version)}: {answer}")
-    return Check(
+    return _confined_trial(
         name,
-        True,
-        f"{_abi_named(version)}: sandboxes read only the system's folders, the interpreter "
-        "and the grader, and write only temporary folders and their own, whatever a file's "
-        "mode and whatever their uid",
+        _confined_child_lists_var,
+        "sandboxes read only the system's folders, the interpreter and the grader, and write "
+        "only temporary folders and their own, whatever a file's mode and whatever their uid",
     )
 
 
@@ -166,15 +162,22 @@ def _signals() -> Check:
             else "a sandbox may stop or kill any process of yours, the grader's too"
         )
         return Check(name, False, f"{why} (scoped from ABI 6, Linux 6.12): {reach}")
-    answer = _answer_in_a_child(_confined_child_signals_parent)
-    if answer != "ok":
-        return Check(name, False, f"{_abi_named(version)}: {answer}")
-    return Check(
+    return _confined_trial(
         name,
-        True,
-        f"{_abi_named(version)}: a sandbox may signal only the processes it started, never "
-        "the judge, the grader or another process of its uid",
+        _confined_child_signals_parent,
+        "a sandbox may signal only the processes it started, never the judge, the grader or "
+        "another process of its uid",
     )
+
+
+def _confined_trial(name: str, trial: Callable[[], str], holds: str) -> Check:
+    """The row ``name``: ``trial()``, which confines itself, run in a throwaway child; yes
+    and ``holds`` if it answers "ok", else no and what it answered."""
+    named = _abi_named(landlock.abi())
+    answer = _answer_in_a_child(trial)
+    if answer != "ok":
+        return Check(name, False, f"{named}: {answer}")
+    return Check(name, True, f"{named}: {holds}")
 
 
 def _confined_child_signals_parent() -> str:
