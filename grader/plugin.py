@@ -265,7 +265,7 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
         if landlock.signals_scoped():
             note += "; Landlock kept their files and their signals in, as for any uid"
         elif landlock.available():
-            note += "; Landlock kept their files in, but they could signal every process"
+            note += "; Landlock kept their files in, but they could signal root's processes"
         config.stash[NOTES].append(note)
         return None
     if landlock.available():  # the session's ruleset confines them (_confinement)
