@@ -72,16 +72,13 @@ class CeilingError(ValueError):
 def ceiling() -> int | None:
     """The highest ABI version ``$GRADER_LANDLOCK_ABI`` lets the grader use; None when unset.
     Raises CeilingError naming the variable when its value is not a number from 0 on."""
-    text = os.environ.get(CEILING_ENV)
-    if text is None or not text.strip():
+    text = os.environ.get(CEILING_ENV, "")
+    digits = text.strip()
+    if not digits:
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
+    if not (digits.isascii() and digits.isdigit()):  # "-1", "6.1" and "x" alike
         raise CeilingError(f"{CEILING_ENV}={text!r}: expected a whole number from 0 on")
-    return value
+    return int(digits)
 
 
 @functools.cache

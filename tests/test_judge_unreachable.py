@@ -73,14 +73,13 @@ def _blocked(run_message: str) -> bool:
 def _attack_fails(grade, source: str) -> dict[str, object]:
     """Run ``source`` (with FINE) and check: attack blocked, the next test unaffected."""
     run = grade("01_hostile", source + FINE)
-    attack = run.test("test_attack")
-    assert run.statuses() == {"test_attack": "failed", "test_after": "passed"}, run.output
-    assert _blocked(attack["message"]), attack["message"]
-    return attack
+    _attack_failed(run.data["exercises"][0], run.output)
+    return run.test("test_attack")
 
 
 def _attack_failed(data: dict[str, Any], printed: str) -> None:
-    """:func:`_attack_fails` for an exercise's result read from a grader run apart."""
+    """In an exercise's result (and what the grader printed): attack blocked, the next test
+    unaffected."""
     statuses = {t["name"]: t["status"] for t in data["tests"]}
     assert statuses == {"test_attack": "failed", "test_after": "passed"}, printed
     message = next(t["message"] for t in data["tests"] if t["name"] == "test_attack")
