@@ -60,7 +60,7 @@ def measure(version: int, forks: int) -> str:
     finally:
         os.close(fd)
     p90 = times[int(len(times) * 0.9)]
-    scoped = "files and signals" if landlock.signals_scoped() else "files only"
+    scoped = "files and signals" if landlock.scoped() else "files only"
     return (
         f"ABI {version} ({scoped}): ruleset {made_us:.0f} µs once; restrict in a fresh fork "
         f"median {statistics.median(times):.0f} µs, p90 {p90:.0f} µs ({forks} forks)"
@@ -81,8 +81,8 @@ def main() -> int:
     gc.freeze()  # as the grader does before it forks
     print(f"Python {sys.version.split()[0]}, kernel Landlock ABI {kernel}")
     versions = [kernel]
-    if kernel >= landlock.SIGNALS_ABI:
-        versions.append(landlock.SIGNALS_ABI - 1)
+    if kernel >= landlock.SCOPES_ABI:
+        versions.append(landlock.SCOPES_ABI - 1)
     for version in versions:
         print(measure(version, args.forks))
     return 0

@@ -12,15 +12,21 @@ rest is dropped, the peer counts as ended, and :attr:`Peer.stranger` names the w
 
 Who owns what:
 - The test owns the :class:`Channel` (``with Channel("06") as channel:``): it listens, accepts,
-  reads, and on :meth:`Channel.close` closes every connection and the listener (and removes the
-  socket's folder where the name is a file).
+  reads, and on :meth:`Channel.close` closes every connection and the listener, and removes the
+  socket's folder.
 - Each :class:`Peer` is one accepted connection; the channel closes it. A peer's end of file
   means the process that held the other end closed it or ended.
 - Sandbox side, :func:`talk` (one line out, one answer back; the socket is closed on return)
   and :func:`connect` (a connection the caller keeps, and closes or leaves to its own end).
 
-On Linux the address is an abstract name (no file, no permissions, gone with the listener);
-elsewhere it is a socket file in a private folder, and the peer's pid comes from
+The address is a socket file in a folder of its own, which only the sandboxes of this session
+may enter: as root, the folder is root's and its group the sandbox uid's (mode 0710), so a
+sandbox of another session (another uid) cannot reach it even where sessions share a
+network; otherwise it is the grader's own (0700). The session says where folders go and
+which uid connects (:func:`configure`); a folder left by a test process killed mid-test goes
+with the session's scratch folder. Not an abstract name: those are open to every process of
+the network, and Landlock's scope (grader.landlock) keeps a sandbox from connecting to any
+that its own processes did not make. Outside Linux the peer's pid comes from
 ``LOCAL_PEERPID`` (macOS; untested here).
 """
 
@@ -28,12 +34,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import select
 import shutil
 import socket
 import struct
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,13 +52,45 @@ T = TypeVar("T")
 POLL_S = 0.003  # how long one poll waits for anything to arrive
 LINE_MAX = 65536  # a longer line is cut here (what follows up to its newline is dropped)
 READ_CHUNKS = 16  # reads of one peer per poll: a flood cannot keep the judge from the others
-_LINUX = sys.platform.startswith("linux")
 _SOL_LOCAL, _LOCAL_PEERPID = 0, 2  # macOS <sys/un.h>
 # The writer of each chunk read (Linux): the listener asks for it, so every connection it
 # accepts carries it, from the first byte on; elsewhere only the connecting process is known.
 _WRITERS = hasattr(socket, "SO_PASSCRED") and hasattr(socket, "SCM_CREDENTIALS")
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 _ANCILLARY = socket.CMSG_SPACE(_CREDENTIALS.size) if _WRITERS else 0
+# A socket file's path must fit sockaddr_un (108 bytes on Linux, 104 on macOS, with its NUL).
+_PATH_MAX = 100
+_FALLBACK_FOLDER = "/tmp"  # short everywhere, where the configured one makes too long a path
+
+
+@dataclass(frozen=True)
+class _Where:
+    folder: str | None  # where channels make their folders (None: the temporary folder)
+    uid: int | None  # the sandboxes' own uid, when the grader is root and they drop to it
+
+
+_where = _Where(None, None)
+
+
+def configure(folder: str | None, uid: int | None) -> None:
+    """Where this process's channels (and those of its forks) make their folders, and the uid
+    whose sandboxes connect to them (None: they run as the grader's). Called by the grading
+    session once, before its test processes are forked."""
+    global _where
+    _where = _Where(folder, uid)
+
+
+def _private_folder(tag: str) -> str:
+    """A new folder for one channel's socket file, that the sandboxes of this session (and no
+    other uid's) may enter; the channel removes it."""
+    parent = _where.folder or tempfile.gettempdir()
+    if len(os.path.join(parent, f"katas-{tag}-12345678", "s").encode()) > _PATH_MAX:
+        parent = _FALLBACK_FOLDER
+    folder = tempfile.mkdtemp(prefix=f"katas-{tag}-", dir=parent)  # mode 0700, ours
+    if _where.uid is not None:
+        os.chown(folder, -1, _where.uid)  # the sandbox runs as gid = uid, with no other groups
+        os.chmod(folder, 0o710)
+    return folder
 
 
 def peer_pid(conn: socket.socket) -> int:
@@ -165,24 +201,21 @@ class Said(NamedTuple):
 class Channel:
     """The judge's listening socket and every connection it accepted (see the module doc)."""
 
-    def __init__(self, tag: str = "spec", backlog: int = 128, abstract: bool = _LINUX) -> None:
-        name = f"katas-{tag}-{secrets.token_hex(8)}"
-        self._folder: str | None = None
-        if abstract:
-            self.address = "\0" + name
-        else:
-            self._folder = tempfile.mkdtemp(prefix="katas-")
-            os.chmod(self._folder, 0o755)  # a sandbox of another uid may connect
-            self.address = os.path.join(self._folder, "s")
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if _WRITERS:
-            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        self.listener.bind(self.address)
-        if self._folder is not None:
-            os.chmod(self.address, 0o777)
-        self.listener.listen(backlog)
-        self.listener.setblocking(False)
+    def __init__(self, tag: str = "spec", backlog: int = 128) -> None:
+        self._folder: str | None = _private_folder(tag)
+        self.address = os.path.join(self._folder, "s")
         self.peers: list[Peer] = []
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if _WRITERS:
+                self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            self.listener.bind(self.address)
+            os.chmod(self.address, 0o777)  # connecting needs write access; the folder decides
+            self.listener.listen(backlog)
+            self.listener.setblocking(False)
+        except BaseException:
+            self.close()
+            raise
         self.began = time.monotonic()
 
     def now(self) -> float:

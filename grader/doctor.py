@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,24 +152,35 @@ def _abi_named(version: int) -> str:
     return f"Landlock ABI {version}{capped}"
 
 
-def _signals() -> Check:
-    """Confine a throwaway child and see its signal to this process refused (Landlock ABI 6)."""
-    name = "signals kept in"
+def _scopes() -> Check:
+    """Confine a throwaway child and see its signal to this process, and its connection to an
+    abstract socket this process made, refused (Landlock ABI 6)."""
+    name = "signals and sockets kept in"
     version = landlock.abi()
-    if not landlock.signals_scoped():
+    if not landlock.scoped():
         why = _abi_named(version) if landlock.kernel_abi() else "no Landlock here"
         reach = (
             "as root a sandbox's own uid keeps it from the grader, unless sandboxes keep root"
             if os.geteuid() == 0
             else "a sandbox may stop or kill any process of yours, the grader's too"
         )
-        return Check(name, False, f"{why} (scoped from ABI 6, Linux 6.12): {reach}")
-    return _confined_trial(
-        name,
-        _confined_child_signals_parent,
-        "a sandbox may signal only the processes it started, never the judge, the grader or "
-        "another process of its uid",
-    )
+        return Check(
+            name,
+            False,
+            f"{why} (scoped from ABI 6, Linux 6.12): {reach}; it may connect to any abstract "
+            "socket of its network",
+        )
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        address = f"\0katas-doctor-{os.getpid()}-{secrets.token_hex(4)}"
+        listener.bind(address)
+        listener.listen(1)
+        return _confined_trial(
+            name,
+            lambda: _confined_child_reaches_out(address),
+            "a sandbox may signal only the processes it started, never the judge, the grader "
+            "or another process of its uid, and connect to no abstract socket they did not "
+            "make (a desktop's, a service's, a classmate's judge)",
+        )
 
 
 def _confined_trial(name: str, trial: Callable[[], str], holds: str) -> Check:
@@ -180,13 +193,20 @@ def _confined_trial(name: str, trial: Callable[[], str], holds: str) -> Check:
     return Check(name, True, f"{named}: {holds}")
 
 
-def _confined_child_signals_parent() -> str:
+def _confined_child_reaches_out(address: str) -> str:
     landlock.confine(())
     try:
         os.kill(os.getppid(), 0)  # the permission check alone: no signal is sent
     except PermissionError:
-        return "ok"
-    return "a confined process could still signal the grader"
+        pass
+    else:
+        return "a confined process could still signal the grader"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        try:
+            conn.connect(address)
+        except PermissionError:
+            return "ok"
+    return "a confined process could still connect to the grader's abstract socket"
 
 
 def _confined_child_lists_var() -> str:
@@ -221,7 +241,7 @@ def examine() -> list[Check]:
         _separate_uid(),
         _view(),
         _landlock(),
-        _signals(),
+        _scopes(),
         _undumpable(),
         _network(),
         _subreaper(),

@@ -12,10 +12,12 @@ work, the user's home and keys. It complements the mount namespace of grader.nam
 (root only, and only with CAP_SYS_ADMIN), which hides named folders; Landlock needs no privilege,
 so it also holds in a default `docker run` and for a grader that is not root.
 
-From ABI 6 (Linux 6.12) a sandbox may also signal only the processes it started
-(:data:`SIGNALS_ABI`): not the judge, the grader or any other process of the user's, which a
-sandbox of the grader's uid (a grader that is not root) or one that keeps root could
-otherwise stop or kill.
+From ABI 6 (Linux 6.12, :data:`SCOPES_ABI`) a sandbox may also signal only the processes it
+started, and connect only to the abstract Unix sockets they made: not the judge, the grader
+or any other process of the user's, which a sandbox of the grader's uid (a grader that is not
+root) or one that keeps root could otherwise stop or kill; nor a service's abstract socket
+(an X server's, say) or a classmate's judge where sessions share a network. The judge's own
+channel is a socket file for that reason (grader.channel).
 
 A confinement binds for good. Where the kernel offers no Landlock (older than 5.13, built
 without it, or a seccomp filter that refuses its calls), or only its first version (5.13 to
@@ -49,10 +51,11 @@ READ = EXECUTE | READ_FILE | READ_DIR
 # folder of its own to another would fail there and nowhere else. So only ABI 2 (5.19) on,
 # where REFER can be allowed in the folders a sandbox writes in.
 LEAST_ABI = 2
-# ABI 6 (Linux 6.12) scopes signals: a confined process may signal only the processes of its
-# own confinement (itself and what it started after it), so never the judge or the grader.
-SIGNALS_ABI = 6
-_SCOPE_SIGNAL = 1 << 1
+# ABI 6 (Linux 6.12) scopes signals and abstract Unix sockets: a confined process may signal,
+# and connect by abstract name to, only the processes of its own confinement (itself and what
+# it started after it), so never the judge, the grader or another program of the machine.
+SCOPES_ABI = 6
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 CEILING_ENV = "GRADER_LANDLOCK_ABI"
 
 # Read and run: the system's programs, libraries and configuration (/etc: users, locale,
@@ -103,9 +106,10 @@ def available() -> bool:
     return abi() >= LEAST_ABI
 
 
-def signals_scoped() -> bool:
-    """Whether a confined sandbox may signal only what it started (:data:`SIGNALS_ABI`)."""
-    return abi() >= SIGNALS_ABI
+def scoped() -> bool:
+    """Whether a confined sandbox may signal, and reach by abstract socket, only what it
+    started (:data:`SCOPES_ABI`)."""
+    return abi() >= SCOPES_ABI
 
 
 def python_folders() -> set[str]:
@@ -158,8 +162,8 @@ def ruleset(own: Iterable[str]) -> int | None:
     handled = _handled(abi())
     # struct landlock_ruleset_attr: file rights, network rights (none handled: Landlock's are
     # by port, and a student's server binds the port it likes), and from ABI 6 the scopes.
-    if signals_scoped():
-        packed = struct.pack("<QQQ", handled, 0, _SCOPE_SIGNAL)
+    if scoped():
+        packed = struct.pack("<QQQ", handled, 0, _SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET)
     else:
         packed = struct.pack("<Q", handled)
     attr = ctypes.create_string_buffer(packed, len(packed))

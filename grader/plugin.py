@@ -39,6 +39,7 @@ from typing import Any
 import pytest
 
 from grader import (
+    channel,
     hangs,
     isolation,
     judge,
@@ -190,7 +191,11 @@ def pytest_configure(config: pytest.Config) -> None:
     scratch = config.getoption("grader_scratch")
     if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end
         scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=isolation.scratch())
+        if config.stash[IDENTITY] is not None:
+            os.chmod(scratch, 0o711)  # as the supervisor's: the sandbox uid may pass, not list
     config.stash[SCRATCH] = scratch
+    identity = config.stash[IDENTITY]
+    channel.configure(scratch, identity.uid if identity is not None else None)
     sandbox_child.confinement = _confinement(config, scratch)
     sys.dont_write_bytecode = True  # no __pycache__ next to specs (the session runs with -I)
     compiled = config.getoption("grader_compiled_specs")
@@ -262,8 +267,8 @@ def _sandbox_identity(config: pytest.Config) -> Identity | None:
             f"{', '.join(closed)}, which uid {uid} may not enter. They kept only root's "
             "capabilities over files"
         )
-        if landlock.signals_scoped():
-            note += "; Landlock kept their files and their signals in, as for any uid"
+        if landlock.scoped():
+            note += "; Landlock kept their files, signals and abstract sockets in, as for any uid"
         elif landlock.available():
             note += "; Landlock kept their files in, but they could signal root's processes"
         config.stash[NOTES].append(note)

@@ -174,8 +174,8 @@ def test_the_dirty_pages_benchmark_says_what_lives_on_the_copied_pages() -> None
 def test_the_landlock_benchmark_times_each_version_it_can_use() -> None:
     out = _benchmark("landlock_cost.py", "--forks", "5")
     versions = [landlock.kernel_abi()]
-    if landlock.signals_scoped():
-        versions.append(landlock.SIGNALS_ABI - 1)
+    if landlock.scoped():
+        versions.append(landlock.SCOPES_ABI - 1)
     for version in versions:
         line = rf"^ABI {version} \(.*restrict in a fresh fork median \d+ µs"
         assert re.search(line, out, re.MULTILINE), out

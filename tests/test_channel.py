@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import fork_child
 
-from grader import channel
+from grader import channel, users
 from grader.isolation import Deadline, wait_child
 
 
@@ -20,9 +20,8 @@ def _status(pid: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-@pytest.mark.parametrize("abstract", [True, False], ids=["abstract", "socket-file"])
-def test_the_kernel_names_who_talked_and_the_answer_comes_back(abstract: bool) -> None:
-    with channel.Channel("test", abstract=abstract) as judge:
+def test_the_kernel_names_who_talked_and_the_answer_comes_back() -> None:
+    with channel.Channel("test") as judge:
         address = judge.address
         kid = fork_child(
             lambda: 7 if channel.talk(address, f"hello from {os.getpid()}") == "go" else 3
@@ -34,8 +33,51 @@ def test_the_kernel_names_who_talked_and_the_answer_comes_back(abstract: bool) -
         assert peer.answer("go")
         assert _status(kid) == 7
         assert judge.wait_for(lambda: peer.ended, 20.0)
-    if not abstract:
-        assert not os.path.exists(address)  # the folder went with the channel
+    assert not os.path.exists(os.path.dirname(address))  # the folder went with the channel
+
+
+# Two uids outside the sandboxes' default range (no grading session leases them).
+SANDBOX_UID, CLASSMATE_UID = 60990, 60991
+
+
+def test_the_folder_is_the_graders_own_when_sandboxes_run_as_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(channel, "_where", channel._where)
+    channel.configure(None, None)
+    with channel.Channel("test") as judge:
+        folder = os.stat(os.path.dirname(judge.address))
+        assert (folder.st_uid, folder.st_mode & 0o7777) == (os.geteuid(), 0o700)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes have a uid of their own only as root")
+def test_only_this_sessions_sandbox_uid_may_reach_the_judge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As root, the channel's folder lets the session's sandbox uid through and no other: a
+    classmate's sandbox cannot reach this judge even where the two share a network."""
+    monkeypatch.setattr(channel, "_where", channel._where)
+    channel.configure(None, SANDBOX_UID)
+    with channel.Channel("test") as judge:
+        folder = os.stat(os.path.dirname(judge.address))
+        assert (folder.st_uid, folder.st_gid, folder.st_mode & 0o7777) == (0, SANDBOX_UID, 0o710)
+        classmate = fork_child(lambda: _talk_as(judge.address, CLASSMATE_UID))
+        assert _status(classmate) == 13
+        own = fork_child(lambda: _talk_as(judge.address, SANDBOX_UID))
+        peer = judge.wait_for(lambda: next((p for p in judge.peers if p.lines), None), 20.0)
+        assert peer is not None and peer.pid == own and peer.line == "hello"
+        peer.answer("go")
+        assert _status(own) == 0
+        assert [p.pid for p in judge.peers] == [own]
+
+
+def _talk_as(address: str, uid: int) -> int:
+    """In a forked child: become ``uid`` and talk; 0 heard "go", 13 refused (EACCES)."""
+    users.drop_to(uid)
+    try:
+        return 0 if channel.talk(address, "hello", timeout=20.0) == "go" else 5
+    except PermissionError:
+        return 13
 
 
 def test_a_line_that_lies_about_its_sender_does_not_fool_the_judge() -> None:

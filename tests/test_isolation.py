@@ -16,7 +16,7 @@ from grader import isolation, landlock
 
 AS_ROOT = os.geteuid() == 0  # sandboxes then run as their own uid and cannot signal the judge
 # Landlock ABI 6 on (Linux 6.12): a sandbox may signal only what it started, whatever its uid.
-SCOPED = landlock.signals_scoped()
+SCOPED = landlock.scoped()
 FINE = "\n\ndef fine():\n    return 42\n"
 DEADLINE = 5.0
 SLACK = 12.0  # session start-up, per-test fork, killing and reaping; generous for a busy box
@@ -177,7 +177,7 @@ def test_forged_results_are_not_trusted(grade) -> None:
 def test_session_killed_by_student_code(grade, monkeypatch: pytest.MonkeyPatch) -> None:
     """As on a kernel without signal scoping (older than 6.12), where a sandbox of the
     grader's uid can reach the session: the session's end is an error on every test left."""
-    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
+    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SCOPES_ABI - 1))
     source = (
         "import os, signal\n\ndef attack():\n"
         "    test_process = os.getppid()\n"

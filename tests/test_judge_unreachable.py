@@ -162,7 +162,7 @@ def attack():
 
 
 @pytest.mark.skipif(
-    not AS_ROOT and not landlock.signals_scoped(),
+    not AS_ROOT and not landlock.scoped(),
     reason="as the grader's uid, without Landlock's signal scoping (Linux 6.12), it can",
 )
 def test_the_judge_cannot_be_signalled(fixture_repo: Path, tmp_path: Path, bystander) -> None:
@@ -180,7 +180,7 @@ def test_the_judge_cannot_be_signalled(fixture_repo: Path, tmp_path: Path, bysta
 def test_a_stopped_session_is_given_up_within_seconds(grade, monkeypatch) -> None:
     """As on a kernel without signal scoping, where a sandbox of the grader's uid can stop
     the session: the tests left are given up within seconds, not at the session's deadline."""
-    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
+    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SCOPES_ABI - 1))
     source = (
         ANCESTORS
         + """
@@ -495,8 +495,8 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
     if closed:
         assert "sandboxes ran as root" in notes, printed
         assert "They kept only root's capabilities over files" in notes, printed
-        if landlock.signals_scoped():
-            assert "Landlock kept their files and their signals in" in notes, printed
+        if landlock.scoped():
+            assert "Landlock kept their files, signals and abstract sockets in" in notes, printed
         elif landlock.available():
             assert "Landlock kept their files in, but they could signal" in notes, printed
         else:
@@ -511,7 +511,7 @@ def test_root_without_cap_sys_admin_degrades_and_says_so(
 
 @root_only
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
-@pytest.mark.skipif(not landlock.signals_scoped(), reason="no Landlock signal scoping here")
+@pytest.mark.skipif(not landlock.scoped(), reason="no Landlock signal scoping here")
 def test_sandboxes_that_keep_root_still_cannot_signal_the_grader(
     fixture_repo: Path, tmp_path: Path, bystander
 ) -> None:
@@ -523,6 +523,34 @@ def test_sandboxes_that_keep_root_still_cannot_signal_the_grader(
     source = _signals("(0,)", bystander.pid, "0") + FINE
     _attack_failed(*check_without_cap_sys_admin(fixture_repo, tmp_path, source))
     assert bystander.poll() is None, "the bystander was killed"
+
+
+@root_only
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+@pytest.mark.skipif(not landlock.scoped(), reason="no Landlock socket scoping here")
+def test_sandboxes_reach_no_abstract_socket_they_did_not_make(
+    fixture_repo: Path, tmp_path: Path
+) -> None:
+    """Without CAP_SYS_ADMIN every session shares the machine's network, and with it every
+    abstract Unix socket (a desktop's, a service's, a classmate's judge before the judges'
+    channels became socket files): this test holds one, and the sandbox may not connect."""
+    name = f"katas-outside-{uuid.uuid4().hex[:8]}"
+    source = f"""
+import socket
+
+
+def attack():
+    with socket.socket(socket.AF_UNIX) as conn:
+        try:
+            conn.connect("\\0{name}")
+        except PermissionError:
+            return "blocked"
+        return "connected"
+"""
+    with socket.socket(socket.AF_UNIX) as outside:
+        outside.bind("\0" + name)
+        outside.listen()
+        _attack_failed(*check_without_cap_sys_admin(fixture_repo, tmp_path, source + FINE))
 
 
 @root_only

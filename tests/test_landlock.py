@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 from conftest import check_without_cap_sys_admin, doctor_row
 
-from grader import landlock
+from grader import channel, landlock
 from grader.cli import main
 
 pytestmark = pytest.mark.skipif(
@@ -168,7 +169,7 @@ answer = seen
 """
 
 
-@pytest.mark.skipif(not landlock.signals_scoped(), reason="no signal scoping (Linux 6.12+)")
+@pytest.mark.skipif(not landlock.scoped(), reason="no signal scoping (Linux 6.12+)")
 def test_a_confined_process_signals_only_what_it_started(tmp_path: Path, bystander) -> None:
     """Its parent (the judge) and a process of the same uid are refused; its child is not."""
     probe = SIGNALS.replace("bystander", str(bystander.pid))
@@ -177,13 +178,50 @@ def test_a_confined_process_signals_only_what_it_started(tmp_path: Path, bystand
     assert bystander.poll() is None
 
 
-@pytest.mark.skipif(not landlock.signals_scoped(), reason="no signal scoping (Linux 6.12+)")
+SOCKETS = """
+import os, socket
+seen = []
+for address in ("\\0" + outside, judges):
+    try:
+        socket.socket(socket.AF_UNIX).connect(address)
+        seen.append("connected")
+    except PermissionError:
+        seen.append("refused")
+mine = socket.socket(socket.AF_UNIX)
+mine.bind("\\0" + outside + "-mine")
+mine.listen()
+socket.socket(socket.AF_UNIX).connect("\\0" + outside + "-mine")
+seen.append("its own")
+answer = seen
+"""
+
+
+def _sockets_seen(tmp_path: Path) -> str:
+    """What a confined child reaches: an abstract socket made outside it, then a channel's
+    socket file; and it always reaches an abstract socket it made itself."""
+    outside = f"katas-test-{os.getpid()}-{os.urandom(4).hex()}"
+    with socket.socket(socket.AF_UNIX) as listener, channel.Channel("test") as judge:
+        listener.bind("\0" + outside)
+        listener.listen()
+        probe = SOCKETS.replace("outside", repr(outside)).replace("judges", repr(judge.address))
+        return _in_confined_child(tmp_path, probe)
+
+
+@pytest.mark.skipif(not landlock.scoped(), reason="no socket scoping (Linux 6.12+)")
+def test_a_confined_process_reaches_only_the_abstract_sockets_it_made(tmp_path: Path) -> None:
+    """An abstract name made outside (a service's, a classmate's judge's) is refused; the
+    judge's channel, a socket file, is not."""
+    answer = _sockets_seen(tmp_path)
+    assert answer == str(["refused", "connected", "its own"]), answer
+
+
+@pytest.mark.skipif(not landlock.scoped(), reason="no signal scoping (Linux 6.12+)")
 def test_a_ceiling_rehearses_an_older_kernel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """$GRADER_LANDLOCK_ABI below 6: files stay confined, signals are not scoped; 0: nothing."""
-    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
-    assert landlock.available() and not landlock.signals_scoped()
+    monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SCOPES_ABI - 1))
+    assert landlock.available() and not landlock.scoped()
     probe = """
 import os
 seen = []
@@ -201,6 +239,7 @@ answer = seen
 """
     answer = _in_confined_child(tmp_path, probe)
     assert answer == str(["may signal the judge", "no /var"]), answer
+    assert _sockets_seen(tmp_path) == str(["connected", "connected", "its own"])
     monkeypatch.setenv(landlock.CEILING_ENV, "0")
     assert landlock.ruleset([str(tmp_path)]) is None
     assert "no │ Landlock ABI 0 (GRADER_LANDLOCK_ABI caps the kernel's" in doctor_row(
@@ -219,10 +258,13 @@ def test_a_bad_ceiling_is_a_usage_error_that_names_it(
     assert f"{landlock.CEILING_ENV}={text!r}" in capsys.readouterr().out
 
 
-def test_doctor_says_whether_signals_are_kept_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    row = doctor_row("signals kept in")
-    if landlock.signals_scoped():
+def test_doctor_says_whether_signals_and_sockets_are_kept_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    row = doctor_row("signals and sockets kept in")
+    if landlock.scoped():
         assert f"│ yes │ Landlock ABI {landlock.abi()}: a sandbox may signal only" in row, row
-        monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SIGNALS_ABI - 1))
-        row = doctor_row("signals kept in")
+        assert "connect to no abstract socket they did not make" in row, row
+        monkeypatch.setenv(landlock.CEILING_ENV, str(landlock.SCOPES_ABI - 1))
+        row = doctor_row("signals and sockets kept in")
     assert "│ no │" in row and "(scoped from ABI 6, Linux 6.12)" in row, row

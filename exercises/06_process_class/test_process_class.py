@@ -160,11 +160,11 @@ def _countdown_scenario(module: ModuleType, address: str, plan: list[list[object
 
 
 # The main program of Part 4, run by a fresh interpreter: argv = module path, module name,
-# the judge's abstract socket name (without its leading NUL byte).
+# the judge's socket file.
 PROGRAM = r"""
 import importlib.util, multiprocessing, os, signal, sys
 from grader.channel import connect, read_line
-path, name, address = sys.argv[1], sys.argv[2], "\0" + sys.argv[3]
+path, name, address = sys.argv[1], sys.argv[2], sys.argv[3]
 multiprocessing.set_start_method("fork", force=True)
 
 def heartbeat():
@@ -198,7 +198,7 @@ read_line(connect(address, "returned"))
 
 
 def _main_scenario(module: ModuleType, address: str) -> object:
-    command = [sys.executable, "-B", "-c", PROGRAM, module.__file__, module.__name__, address[1:]]
+    command = [sys.executable, "-B", "-c", PROGRAM, module.__file__, module.__name__, address]
     code = subprocess.run(command, stdin=subprocess.DEVNULL, check=False).returncode
     if code == TODO_CODE:
         raise NotImplementedError("main() is not written yet")

@@ -96,8 +96,8 @@ def heard(conn):
     if not answer:
         os._exit(99)  # the judge closed: it is done with us
     return answer.split()
-def judge(name, line):
-    return connect("\\0" + name, line, timeout={GIVE_UP_S!r})
+def judge(address, line):
+    return connect(address, line, timeout={GIVE_UP_S!r})
 def ask(conn, line):
     conn.sendall(line.encode() + b"\\n")
     return heard(conn)
@@ -109,8 +109,8 @@ def ask(conn, line):
 KID = (
     _PREAMBLE
     + """\
-name, mode = sys.argv[1], sys.argv[2]
-conn = judge(name, "hello " + mode)
+address, mode = sys.argv[1], sys.argv[2]
+conn = judge(address, "hello " + mode)
 answer = heard(conn)
 if mode == "talk":
     nonce, outs, errs, code = answer[0], int(answer[1]), int(answer[2]), int(answer[3])
@@ -140,9 +140,9 @@ os._exit(98)
 STAGE1 = (
     _PREAMBLE
     + """\
-name = sys.argv[1]
+address = sys.argv[1]
 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-conn = judge(name, "first")
+conn = judge(address, "first")
 key = heard(conn)[0]
 i = 0
 try:
@@ -163,10 +163,10 @@ STAGE2 = (
     _PREAMBLE
     + """\
 import hashlib
-name, count = sys.argv[1], int(sys.argv[2])
+address, count = sys.argv[1], int(sys.argv[2])
 lines = [sys.stdin.buffer.readline() for _ in range(count)]
 digest = hashlib.sha256(b"".join(lines)).hexdigest()
-conn = judge(name, "held " + digest)
+conn = judge(address, "held " + digest)
 nonce, code = heard(conn)
 sys.stdout.write(f"{nonce} {count} {digest}\\n"); sys.stdout.flush()
 os._exit(int(code))
@@ -274,7 +274,6 @@ class Judge:
         self.student = student
         self.tmp = tmp_path
         self.channel = channel.Channel("16")
-        self.name = self.channel.address.lstrip("\0")  # the scripts add the NUL byte back
         self.peers: list[Kid] = []
         self.looks: list[Look] = []
         self.running: Running | None = None
@@ -286,7 +285,7 @@ class Judge:
         return _write(self.tmp, name, text)
 
     def kid(self, mode: str) -> list[str]:
-        return [*_python(self.script("kid.py", KID)), self.name, mode]
+        return [*_python(self.script("kid.py", KID)), self.channel.address, mode]
 
     def run(self, label: str, calls: list[tuple[str, list, dict]]) -> tuple[Outcome, list]:
         """Run the calls in one sandbox; serve the scripts until the last call has returned."""
@@ -891,8 +890,8 @@ def _pipeline(student, tmp_path: Path):
     judge = Judge(student, tmp_path)
     nonce = secrets.token_hex(6)
     code = random.choice([0, 4, 9])
-    first = [*_python(judge.script("stage1.py", STAGE1)), judge.name]
-    second = [*_python(judge.script("stage2.py", STAGE2)), judge.name, str(HELD_LINES)]
+    first = [*_python(judge.script("stage1.py", STAGE1)), judge.channel.address]
+    second = [*_python(judge.script("stage2.py", STAGE2)), judge.channel.address, str(HELD_LINES)]
     held: list[Held] = []
     keys: dict[int, str] = {}  # id(peer) -> the key the judge gave that connection
 

@@ -71,7 +71,7 @@ def render_isolation(console: Console, lang: str) -> None:
     narrows it (grader.landlock): its files, and from ABI 6 the processes it may signal.
     Nothing where sandboxes are fully isolated."""
     confined = "_confined" if landlock.available() else ""  # its files kept out
-    scoped = landlock.signals_scoped()
+    scoped = landlock.scoped()
     parts = {
         "as_root": Phrase("batch.as_root"),
         "with_view": Phrase("batch.with_view"),

@@ -13,14 +13,14 @@ import threading
 
 
 def _judges_addresses():
-    """Where a judge may listen: abstract Unix names, then loopback TCP listeners."""
+    """Where a judge may listen: its socket files, then loopback TCP listeners."""
     found = []
     try:
         with open("/proc/net/unix") as f:
             for row in f.read().splitlines()[1:]:
                 fields = row.split()
-                if len(fields) >= 8 and fields[7].startswith("@katas-"):
-                    found.append((_socket.AF_UNIX, "\0" + fields[7][1:]))
+                if len(fields) >= 8 and "/katas-" in fields[7]:
+                    found.append((_socket.AF_UNIX, fields[7]))
     except OSError:
         pass
     try:
