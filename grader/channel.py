@@ -26,8 +26,11 @@ network; otherwise it is the grader's own (0700). The session says where folders
 which uid connects (:func:`configure`); a folder left by a test process killed mid-test goes
 with the session's scratch folder. Not an abstract name: those are open to every process of
 the network, and Landlock's scope (grader.landlock) keeps a sandbox from connecting to any
-that its own processes did not make. Outside Linux the peer's pid comes from
-``LOCAL_PEERPID`` (macOS; untested here).
+that its own processes did not make. A sandbox that may write in the folder (one of the
+grader's uid, or one that keeps root) could remove or replace the socket file: that is no
+more than its processes not connecting, which its own code can always arrange, so a check
+must fail when the judge heard nothing it needs (docs/authoring.md). Outside Linux the peer's pid
+comes from ``LOCAL_PEERPID`` (macOS; untested here).
 """
 
 from __future__ import annotations
