@@ -241,14 +241,30 @@ def keep_file_capabilities_only() -> None:
     Called in a sandbox, before any student code.
     """
     c = libc()
-    _no_way_back(keep=FILE_CAPABILITIES)
+    # Only those root has here: a default `docker run` gives no CAP_DAC_READ_SEARCH, and
+    # capset() refuses to keep what the process does not hold.
+    held = _permitted()
+    keep = tuple(cap for cap in FILE_CAPABILITIES if held >> cap & 1)
+    _no_way_back(keep=keep)
     c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    kept = sum(1 << cap for cap in FILE_CAPABILITIES)
+    kept = sum(1 << cap for cap in keep)
     header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)  # 0: this process
     # effective, permitted, inheritable: the low 32 capabilities, then the high ones
     sets = (ctypes.c_uint32 * 6)(kept, kept, 0, 0, 0, 0)
     if c.capset(header, sets) != 0:
         raise OSError(ctypes.get_errno(), "capset() failed")
+
+
+def _permitted() -> int:
+    """This process's permitted capabilities, as a bit mask (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapPrm:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _no_way_back(keep: tuple[int, ...] = ()) -> None:

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NO_CAP_SYS_ADMIN, check_apart, check_without_cap_sys_admin, doctor_row
+from conftest import (
+    DOCKER_DEFAULT,
+    NO_CAP_SYS_ADMIN,
+    check_apart,
+    check_without_cap_sys_admin,
+    doctor_row,
+)
 
 from grader import isolation, landlock, namespaces, users
 from grader.cli import main
@@ -555,13 +561,19 @@ def attack():
 
 @root_only
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+@pytest.mark.parametrize(
+    ("prefix", "kept"),
+    [(NO_CAP_SYS_ADMIN, "000000000000000e"), (DOCKER_DEFAULT, "000000000000000a")],
+    ids=["without-cap-sys-admin", "docker-default"],
+)
 def test_sandboxes_that_keep_root_keep_only_file_capabilities(
-    fixture_repo: Path, tmp_path: Path
+    fixture_repo: Path, tmp_path: Path, prefix: tuple[str, ...], kept: str
 ) -> None:
     """Root without CAP_SYS_ADMIN, with the interpreter where no other uid may enter: a
     sandbox stays uid 0 but holds only the capabilities that pass file permissions (its
     files are its leased uid's), nor can a program it runs get more (a root shell, here):
-    it cannot sniff loopback (a raw socket) or become another uid."""
+    it cannot sniff loopback (a raw socket) or become another uid. Of those it keeps only
+    what root holds: Docker's defaults lack CAP_DAC_READ_SEARCH."""
     if not namespaces.unreachable(namespaces.needed_paths()):
         pytest.skip("other uids may reach the interpreter here: sandboxes do not keep root")
     source = """
@@ -585,12 +597,11 @@ def attack():
             facts.append(what)
         except PermissionError:
             pass
-    kept = ["0000000000000000", "000000000000000e", "000000000000000e", "000000000000000e",
+    kept = ["0000000000000000", "KEPT", "KEPT", "KEPT",
             "0000000000000000", "1"]  # CapInh, CapPrm, CapEff, CapBnd, CapAmb, NoNewPrivs
     return "blocked" if facts == [0, kept, kept] else repr(facts)
-"""
-    data, printed = check_without_cap_sys_admin(fixture_repo, tmp_path, source + FINE)
-    _attack_failed(data, printed)
+""".replace("KEPT", kept)
+    _attack_failed(*check_apart(fixture_repo, tmp_path, source + FINE, prefix))
 
 
 @root_only
