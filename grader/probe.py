@@ -7,11 +7,14 @@ does not make it go away. On Linux they read ``/proc`` directly; elsewhere (macO
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import os
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 _HAS_PROC = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
@@ -359,6 +362,95 @@ def status_field(pid: int | str, name: str) -> str | None:
     return None
 
 
+_CAP_SYS_PTRACE = 19
+
+
+@functools.cache
+def _borrows_owner_rights() -> bool:
+    """Root without CAP_SYS_PTRACE (a default `docker run`): the kernel shows another uid's
+    guarded /proc files (descriptors, memory, maps, system calls, I/O counts) to a reader
+    of that uid only, not to root. Fixed for the life of the process, so asked once."""
+    if not _HAS_PROC or os.geteuid() != 0:
+        return False
+    effective = int(status_field("self", "CapEff") or "0", 16)
+    return not effective >> _CAP_SYS_PTRACE & 1
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+@contextlib.contextmanager
+def owner_rights(pid: int) -> Iterator[None]:
+    """Read ``pid``'s guarded /proc files with its owner's rights where ours do not reach.
+
+    The kernel lets a reader see a process's descriptors, memory, maps, system calls and
+    I/O counts if it holds CAP_SYS_PTRACE, or if its file-system uid and gid are the
+    process's own (and the process is dumpable, as a sandbox is). Root in a default
+    `docker run` has no CAP_SYS_PTRACE, and sandboxes run as their own uid: so for the
+    reads inside the block, this thread's file-system uid and gid become the process's
+    (``setfsuid``: this thread only, and it keeps every other right of root's), and root's
+    come back after. Elsewhere (CAP_SYS_PTRACE, not root, the process root's or of mixed
+    uids) nothing changes. The process cannot see or change that it was read this way.
+    """
+    if not _borrows_owner_rights():
+        yield
+        return
+    uids, gids = _ids(pid, "Uid")[:3], _ids(pid, "Gid")[:3]
+    if len(set(uids)) != 1 or len(set(gids)) != 1 or len(uids) != 3 or uids[0] == "0":
+        yield
+        return
+    libc = _libc()
+    libc.setfsgid(int(gids[0]))
+    libc.setfsuid(int(uids[0]))
+    try:
+        yield
+    finally:
+        libc.setfsuid(0)
+        libc.setfsgid(0)
+
+
+def exit_status(pid: int) -> int | None:
+    """The wait status zombie ``pid`` holds for its parent (proc(5): field 52 of its stat),
+    read through :func:`owner_rights`; None where it is no zombie, or the kernel hides it.
+
+    The kernel shows a reader that may not ptrace-read the process 0 there, which looks like
+    a clean exit, so the status counts only where the kernel shows it is shown: a zombie's
+    wait-channel field (35) reads 1 to such a reader and 0 to others (Linux 5.16 on), or we
+    may ptrace-read it by what we hold (CAP_SYS_PTRACE; or its uids and gids, and every
+    capability it has), and it was dumpable when it ended, as every sandbox is unless its
+    own code changed that.
+    """
+    try:
+        with owner_rights(pid), open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    if len(fields) < 50 or fields[0] != b"Z":
+        return None
+    if fields[32] != b"1" and not _may_ptrace_read(pid):
+        return None
+    return int(fields[49])
+
+
+def _may_ptrace_read(pid: int) -> bool:
+    """Whether this process may ptrace-read ``pid`` by what it holds itself."""
+    mine = int(status_field("self", "CapEff") or "0", 16)
+    if mine >> _CAP_SYS_PTRACE & 1:
+        return True
+    uid, gid = _ids("self", "Uid"), _ids("self", "Gid")
+    theirs = int(status_field(pid, "CapPrm") or "0", 16)
+    if len(uid) < 4 or len(gid) < 4 or theirs & ~mine:
+        return False
+    return set(_ids(pid, "Uid")[:3]) == {uid[3]} and set(_ids(pid, "Gid")[:3]) == {gid[3]}
+
+
+def _ids(pid: int | str, name: str) -> list[str]:
+    """The real, effective, saved and file-system ids of ``name`` ("Uid" or "Gid")."""
+    return (status_field(pid, name) or "").split()
+
+
 _SIGNAL_SETS = ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
 
 
@@ -398,7 +490,7 @@ def wait_channel(pid: int, tid: int | None = None) -> str:
     its wait channel: "do_wait" in a wait(), "inet_csk_accept" in an accept(), ... "" while
     it runs, and where /proc does not say."""
     try:
-        with open(f"/proc/{pid}/task/{pid if tid is None else tid}/wchan") as f:
+        with owner_rights(pid), open(f"/proc/{pid}/task/{pid if tid is None else tid}/wchan") as f:
             name = f.read().strip()
     except OSError:
         return ""
@@ -469,7 +561,7 @@ def non_dumpable(pid: int) -> bool:
 def maps(pid: int) -> list[str]:
     """The lines of ``/proc/<pid>/maps`` (empty when it cannot be read)."""
     try:
-        with open(f"/proc/{pid}/maps") as f:
+        with owner_rights(pid), open(f"/proc/{pid}/maps") as f:
             return f.read().splitlines()
     except OSError:
         return []
@@ -483,7 +575,8 @@ def read_memory(pid: int, address: int, size: int) -> bytes | None:
     if size < 0:
         return None
     try:
-        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+        with owner_rights(pid):
+            mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
     except OSError:
         return None
     try:
@@ -501,7 +594,7 @@ def shared_heap(pid: int, most: int = 64 << 20) -> bytes | None:
     through /proc/<pid>/mem; b"" when it maps none, None when it cannot be read."""
     blob = b""
     try:
-        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        with owner_rights(pid), open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
             for line in maps(pid):
                 fields = line.split()
                 if len(fields) >= 6 and _PYM.search(fields[5]) and fields[1].startswith("rw"):
@@ -548,7 +641,8 @@ def open_fds(pid: int) -> list[int]:
     """The open file descriptor numbers of ``pid``."""
     if _HAS_PROC:
         try:
-            return sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd"))
+            with owner_rights(pid):
+                return sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd"))
         except FileNotFoundError:
             return []
     import psutil
@@ -600,15 +694,16 @@ def fd_links(pid: int) -> dict[int, str]:
     where the process is gone or its descriptors cannot be read (another uid, not Linux).
     A descriptor closed while they are read is left out."""
     links: dict[int, str] = {}
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return links
-    for fd in fds:
+    with owner_rights(pid):
         try:
-            links[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except (OSError, ValueError):
-            continue
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            return links
+        for fd in fds:
+            try:
+                links[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except (OSError, ValueError):
+                continue
     return dict(sorted(links.items()))
 
 
@@ -618,7 +713,7 @@ def descriptors(pid: int) -> list[Descriptor]:
     found: list[Descriptor] = []
     for fd, target in fd_links(pid).items():
         try:
-            with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+            with owner_rights(pid), open(f"/proc/{pid}/fdinfo/{fd}") as info:
                 flags = next(line for line in info if line.startswith("flags:"))
             mode = int(flags.split()[1], 8) & os.O_ACCMODE
         except (OSError, StopIteration, ValueError, IndexError):

@@ -127,7 +127,7 @@ def threads(pid: int) -> list[Call] | None:
     calls = []
     for tid in tids:
         try:
-            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+            with probe.owner_rights(pid), open(f"/proc/{pid}/task/{tid}/syscall") as f:
                 line = f.read()
         except PermissionError:
             if probe.non_dumpable(pid):
@@ -243,7 +243,7 @@ def _read_memory(pid: int, address: int, size: int) -> bytes | None:
 def _epoll_fds(pid: int, epfd: int) -> frozenset[int] | None:
     """The descriptors an epoll instance watches for input (its fdinfo's ``tfd`` lines)."""
     try:
-        with open(f"/proc/{pid}/fdinfo/{epfd}") as f:
+        with probe.owner_rights(pid), open(f"/proc/{pid}/fdinfo/{epfd}") as f:
             lines = f.read().splitlines()
     except OSError:
         return None

@@ -179,7 +179,7 @@ def _signed(value: int) -> int:
 def _pidfd_pid(caller: int, fd: int) -> int | None:
     """The process a pidfd of ``caller`` refers to (its fdinfo's ``Pid:``)."""
     try:
-        with open(f"/proc/{caller}/fdinfo/{fd}") as f:
+        with probe.owner_rights(caller), open(f"/proc/{caller}/fdinfo/{fd}") as f:
             for line in f:
                 if line.startswith("Pid:"):
                     return int(line.split()[1])

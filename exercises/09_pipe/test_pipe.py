@@ -449,7 +449,8 @@ def _queued_in_pipe(end: End) -> int | None:
     """Bytes waiting in the pipe whose read end is ``end``: FIONREAD on a copy of that end the
     judge opens through /proc/<pid>/fd (it reads nothing); None where it may not."""
     try:
-        fd = os.open(f"/proc/{end.pid}/fd/{end.fd}", os.O_RDONLY | os.O_NONBLOCK)
+        with probe.owner_rights(end.pid):
+            fd = os.open(f"/proc/{end.pid}/fd/{end.fd}", os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
     try:

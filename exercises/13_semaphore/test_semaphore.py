@@ -40,7 +40,8 @@ them (a caller that starts a new process only when one has ended, a hand-made po
 Exit codes are read from the kernel, not from what the caller returns: before the judge lets
 the raising task out, it stops the caller (SIGSTOP), so nobody can collect the worker's exit
 status; the worker ends, stays a zombie, and the judge reads its exit status in
-``/proc/<pid>/stat`` (proc(5): field 52, shown where the judge may ptrace-read the process),
+``/proc/<pid>/stat`` (proc(5): field 52, shown to a reader that may ptrace-read the process:
+``probe.exit_status``, which reads with the worker's own uid where root may not),
 then lets the caller go on (SIGCONT).
 
 Part 2 gives back, from the caller, a permit that a child took (a semaphore has no owner:
@@ -81,7 +82,6 @@ GO, RAISE, DONE = "out", "raise", "done"
 TAKE, GIVE = "take", "give"  # Part 2: a child acquires a permit; the caller releases one
 TOOK, RETURNED, REFUSED = "took", "returned", "ValueError"  # what a step of Part 2 did
 TAKE_S = 3.0  # the longest a child waits to take a free permit of a fresh permits()
-CAP_SYS_PTRACE = 19
 
 
 # -- the sandbox side: trusted code that only acts -----------------------------------------------
@@ -272,35 +272,6 @@ def _calm(caller: int, inside: set[int]) -> tuple[bool, dict[int, int]]:
     return all(row.state == "S" for row in kids if row.pid not in inside), live
 
 
-def _stat_fields(pid: int) -> list[bytes]:
-    """The fields of ``/proc/<pid>/stat`` after the name (man proc: field N is [N - 3])."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rpartition(b")")[2].split()
-    except OSError:
-        return []
-
-
-def _ids(pid: int | str, name: str) -> list[str]:
-    return (probe.status_field(pid, name) or "").split()
-
-
-def _may_read_exit_code(pid: int) -> bool:
-    """Whether the kernel shows the judge the exit status of ``pid``'s zombie. proc(5) marks
-    it [PT]: it reads 0 unless the judge may ptrace-read the process, which for a zombie
-    (it has no memory left) means CAP_SYS_PTRACE, or the same uids and gids as ours and no
-    capability we lack. Nothing the student's code can change: root in a container without
-    CAP_SYS_PTRACE sees 0, and then the judge does not judge the exit status."""
-    mine = int(probe.status_field("self", "CapEff") or "0", 16)
-    if mine >> CAP_SYS_PTRACE & 1:
-        return True
-    uid, gid = _ids("self", "Uid"), _ids("self", "Gid")
-    theirs = int(probe.status_field(pid, "CapPrm") or "0", 16)
-    if len(uid) < 4 or len(gid) < 4 or theirs & ~mine:
-        return False
-    return set(_ids(pid, "Uid")[:3]) == {uid[3]} and set(_ids(pid, "Gid")[:3]) == {gid[3]}
-
-
 @dataclass
 class _Frozen:
     """The caller is stopped; the raising worker's end is awaited."""
@@ -320,10 +291,9 @@ class _Frozen:
                 return False
             seen.exit_seen = "alive"
             return True
-        fields = _stat_fields(self.pid)
-        if len(fields) < 50 or not _may_read_exit_code(self.pid):
+        status = probe.exit_status(self.pid)
+        if status is None:
             return True  # the kernel does not show us: no verdict on it
-        status = int(fields[49])
         signum, code = status & 0x7F, (status >> 8) & 0xFF
         seen.exit_seen = f"signal {signum}" if signum else f"exit {code}"
         return True

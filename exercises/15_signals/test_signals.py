@@ -384,7 +384,7 @@ def _signalfd_takes(pid: int, fd: int, answer: int) -> bool | None:
     ``/proc/<pid>/fdinfo`` has a ``sigmask:`` line, signal n at bit n - 1); None where the
     judge cannot read it."""
     try:
-        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+        with probe.owner_rights(pid), open(f"/proc/{pid}/fdinfo/{fd}") as f:
             lines = f.read().splitlines()
     except OSError:
         return None

@@ -335,7 +335,7 @@ def _io_moved(pid: int) -> int | None:
     of /proc/<pid>/io, counted by the kernel for every thread of the process, files and sockets
     alike. None where the judge cannot read it."""
     try:
-        with open(f"/proc/{pid}/io") as f:
+        with probe.owner_rights(pid), open(f"/proc/{pid}/io") as f:
             fields = dict(line.split(":", 1) for line in f if ":" in line)
         return int(fields["rchar"]) + int(fields["wchar"])
     except (OSError, KeyError, ValueError):
@@ -345,14 +345,14 @@ def _io_moved(pid: int) -> int | None:
 def _has_file(pid: int, path: Path) -> bool:
     """Whether ``pid`` has the file at ``path`` open (/proc/<pid>/fd) or mapped (its maps)."""
     st = path.stat()
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), probe.owner_rights(pid):
         for fd in os.listdir(f"/proc/{pid}/fd"):
             with contextlib.suppress(OSError):
                 found = os.stat(f"/proc/{pid}/fd/{fd}")
                 if (found.st_dev, found.st_ino) == (st.st_dev, st.st_ino):
                     return True
     device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}"
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/maps") as maps:
+    with contextlib.suppress(OSError), probe.owner_rights(pid), open(f"/proc/{pid}/maps") as maps:
         for line in maps:
             fields = line.split(maxsplit=5)
             if len(fields) > 4 and fields[4] == str(st.st_ino) and fields[3] == device:
