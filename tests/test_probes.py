@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -923,3 +925,63 @@ def test_read_memory_reads_what_lies_at_an_address() -> None:
     assert probe.read_memory(os.getpid(), address, 0) == b""
     assert probe.read_memory(os.getpid(), 0, 8) is None  # nothing is mapped at 0
     assert probe.read_memory(2**22 + 1, address, 8) is None
+
+
+# Run as root without CAP_SYS_PTRACE, as in a default `docker run`: a process of another uid
+# (a sandbox's, dumpable) holds a pipe, blocks reading it, and leaves a zombie child.
+GUARDED_READS = """
+import json, os, sys, time
+from grader import probe, syscalls, users
+
+r, w = os.pipe()
+ready_r, ready_w = os.pipe()
+target = os.fork()
+if target == 0:
+    users.drop_to(int(sys.argv[1]))
+    zombie = os.fork()
+    if zombie == 0:
+        os._exit(7)
+    os.write(ready_w, f"{zombie}\\n".encode())
+    os.read(r, 1)
+    os._exit(0)
+zombie = int(os.read(ready_r, 100))
+deadline = time.monotonic() + 20.0
+def blocked_in_read():
+    calls = syscalls.threads(target) or []
+    return any(call.name == "read" for call in calls)
+while time.monotonic() < deadline and not (blocked_in_read() and probe.read(zombie).zombie):
+    time.sleep(0.01)
+pipe = os.readlink(f"/proc/self/fd/{r}")
+start = int(probe.maps(target)[0].split("-")[0], 16) if probe.maps(target) else 0
+seen = {
+    "its pipe": pipe in probe.fd_links(target).values(),
+    "its maps": bool(probe.maps(target)),
+    "its memory": probe.read_memory(target, start, 8) is not None,
+    "its system call": blocked_in_read(),
+    "its child's exit status": probe.exit_status(zombie) == 7 << 8,
+}
+os.write(w, b"x")
+os.waitpid(target, 0)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes have a uid of their own only as root")
+@pytest.mark.parametrize("cap_sys_ptrace", [True, False], ids=["with", "without"])
+def test_root_reads_a_sandboxs_guarded_proc_files_with_or_without_cap_sys_ptrace(
+    cap_sys_ptrace: bool,
+) -> None:
+    """Without CAP_SYS_PTRACE the kernel shows another uid's descriptors, maps, memory,
+    system calls and a zombie's exit status only to a reader of that uid: the probes read
+    them with the process's own uid (probe.owner_rights), and see what root sees."""
+    prefix = [] if cap_sys_ptrace else ["setpriv", "--inh-caps=-sys_ptrace",
+                                        "--bounding-set=-sys_ptrace"]  # fmt: skip
+    if prefix and not shutil.which("setpriv"):
+        pytest.skip("needs setpriv")
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", GUARDED_READS, "60993"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen == dict.fromkeys(seen, True) and len(seen) == 5, seen
