@@ -392,7 +392,9 @@ def owner_rights(pid: int) -> Iterator[None]:
     reads inside the block, this thread's file-system uid and gid become the process's
     (``setfsuid``: this thread only, and it keeps every other right of root's), and root's
     come back after. Elsewhere (CAP_SYS_PTRACE, not root, the process root's or of mixed
-    uids) nothing changes. The process cannot see or change that it was read this way.
+    uids) nothing changes. Meanwhile the process gains nothing over the judge: signals and
+    ptrace go by the real and effective uids, which stay root's, and the judge is
+    non-dumpable either way.
     """
     if not _borrows_owner_rights():
         yield
@@ -402,13 +404,13 @@ def owner_rights(pid: int) -> Iterator[None]:
         yield
         return
     libc = _libc()
-    libc.setfsgid(int(gids[0]))
-    libc.setfsuid(int(uids[0]))
+    gid_before = libc.setfsgid(int(gids[0]))  # each returns the id it replaced
+    uid_before = libc.setfsuid(int(uids[0]))
     try:
         yield
-    finally:
-        libc.setfsuid(0)
-        libc.setfsgid(0)
+    finally:  # the ids it found, so that a block inside another gives back the outer's
+        libc.setfsuid(uid_before)
+        libc.setfsgid(gid_before)
 
 
 def exit_status(pid: int) -> int | None:
@@ -711,14 +713,15 @@ def descriptors(pid: int) -> list[Descriptor]:
     """Every open descriptor of ``pid``, in order, with what it refers to and its access
     mode (``fdinfo``'s ``flags``); as :func:`fd_links`, empty where they cannot be read."""
     found: list[Descriptor] = []
-    for fd, target in fd_links(pid).items():
-        try:
-            with owner_rights(pid), open(f"/proc/{pid}/fdinfo/{fd}") as info:
-                flags = next(line for line in info if line.startswith("flags:"))
-            mode = int(flags.split()[1], 8) & os.O_ACCMODE
-        except (OSError, StopIteration, ValueError, IndexError):
-            continue  # closed since its link was read
-        found.append(Descriptor(fd, target, mode))
+    with owner_rights(pid):
+        for fd, target in fd_links(pid).items():
+            try:
+                with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                    flags = next(line for line in info if line.startswith("flags:"))
+                mode = int(flags.split()[1], 8) & os.O_ACCMODE
+            except (OSError, StopIteration, ValueError, IndexError):
+                continue  # closed since its link was read
+            found.append(Descriptor(fd, target, mode))
     return found
 
 

@@ -959,7 +959,11 @@ seen = {
     "its memory": probe.read_memory(target, start, 8) is not None,
     "its system call": blocked_in_read(),
     "its child's exit status": probe.exit_status(zombie) == 7 << 8,
+    "its descriptors' modes": bool(probe.descriptors(target)),
 }
+seen["root's file-system ids back"] = all(
+    probe.status_field("self", ids).split() == ["0"] * 4 for ids in ("Uid", "Gid")
+)
 os.write(w, b"x")
 os.waitpid(target, 0)
 print(json.dumps(seen))
@@ -984,4 +988,4 @@ def test_root_reads_a_sandboxs_guarded_proc_files_with_or_without_cap_sys_ptrace
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
-    assert seen == dict.fromkeys(seen, True) and len(seen) == 5, seen
+    assert seen == dict.fromkeys(seen, True) and len(seen) == 7, seen
