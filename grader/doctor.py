@@ -11,6 +11,7 @@ import platform
 import secrets
 import socket
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader import isolation, landlock, namespaces, users
+from grader import isolation, landlock, namespaces, probe, users
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,64 @@ def _confined_child_lists_var() -> str:
     return "a confined process could still list /var"
 
 
+def _judge_sees() -> Check:
+    """Fork a stand-in sandbox that holds a pipe (as root: as a leased uid, dumpable, as
+    sandboxes are) and see whether this process reads its descriptors, as judges do."""
+    name = "judge sees sandboxes"
+    if not sys.platform.startswith("linux"):
+        return Check(name, False, "no /proc: checks of what a process holds or waits in judge less")
+    if os.geteuid() != 0:
+        return _sees_a_child(name, None, "your own processes")
+    try:
+        with users.lease() as uid:
+            if uid is None:
+                return Check(name, False, "no sandbox uid to try")
+            if probe.borrows_owner_rights():
+                how = "with the sandbox's own uid, as root here has no CAP_SYS_PTRACE"
+            else:
+                how = "CAP_SYS_PTRACE"
+            return _sees_a_child(name, uid, how)
+    except (OSError, users.UidRangeError) as exc:
+        return Check(name, False, str(exc))
+
+
+def _sees_a_child(name: str, uid: int | None, how: str) -> Check:
+    """The row ``name``: whether a child (become ``uid`` unless None) shows this process
+    the pipe it holds; ``how`` says by what right."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the stand-in sandbox: holds the pipe until released
+        os.close(write_end)
+        if uid is not None:
+            users.drop_to(uid)
+        os.read(read_end, 1)
+        os._exit(0)
+    try:
+        pipe = os.readlink(f"/proc/self/fd/{read_end}")
+        end = time.monotonic() + 5.0
+        seen = False
+        while not seen and time.monotonic() < end:  # until it has become its uid
+            dropped = uid is None or probe.status_field(pid, "Uid") == f"{uid}\t{uid}\t{uid}\t{uid}"
+            seen = dropped and pipe in probe.fd_links(pid).values()
+            if not seen:
+                time.sleep(0.01)
+    finally:
+        os.close(read_end)
+        os.write(write_end, b"x")
+        os.close(write_end)
+        os.waitpid(pid, 0)
+    if seen:
+        return Check(
+            name, True, f"the judge reads a sandbox's descriptors, memory and system calls ({how})"
+        )
+    return Check(
+        name,
+        False,
+        "the judge cannot read a sandbox's descriptors: checks of what a process holds or "
+        "waits in give no verdict, or fail",
+    )
+
+
 def _network() -> Check:
     ok, why = namespaces.network_namespace_possible()
     how = "" if os.geteuid() == 0 else " (through an unprivileged user namespace)"
@@ -242,6 +301,7 @@ def examine() -> list[Check]:
         _view(),
         _landlock(),
         _scopes(),
+        _judge_sees(),
         _undumpable(),
         _network(),
         _subreaper(),

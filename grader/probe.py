@@ -366,7 +366,7 @@ _CAP_SYS_PTRACE = 19
 
 
 @functools.cache
-def _borrows_owner_rights() -> bool:
+def borrows_owner_rights() -> bool:
     """Root without CAP_SYS_PTRACE (a default `docker run`): the kernel shows another uid's
     guarded /proc files (descriptors, memory, maps, system calls, I/O counts) to a reader
     of that uid only, not to root. Fixed for the life of the process, so asked once."""
@@ -396,7 +396,7 @@ def owner_rights(pid: int) -> Iterator[None]:
     ptrace go by the real and effective uids, which stay root's, and the judge is
     non-dumpable either way.
     """
-    if not _borrows_owner_rights():
+    if not borrows_owner_rights():
         yield
         return
     uids, gids = _ids(pid, "Uid")[:3], _ids(pid, "Gid")[:3]

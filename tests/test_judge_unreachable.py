@@ -616,3 +616,18 @@ def test_doctor_says_whether_sandboxes_get_their_view_of_the_files() -> None:
     closed = namespaces.unreachable(namespaces.needed_paths())
     then = "sandboxes will keep root" if closed else "sandboxes can read the specs and solutions"
     assert then in without, without
+
+
+def test_doctor_says_whether_the_judge_sees_into_sandboxes() -> None:
+    """The judges read what a sandbox holds and waits in (/proc/<pid>/fd, mem, syscall): as
+    a user their own processes; as root by CAP_SYS_PTRACE, or, in a default `docker run`,
+    with the sandbox's own uid (probe.owner_rights)."""
+    row = doctor_row("judge sees sandboxes")
+    assert "│ yes │ the judge reads a sandbox's descriptors" in row, row
+    if AS_ROOT:
+        assert "(CAP_SYS_PTRACE)" in row, row
+        if shutil.which("setpriv"):
+            row = doctor_row("judge sees sandboxes", DOCKER_DEFAULT)
+            assert "│ yes │" in row and "with the sandbox's own uid" in row, row
+    else:
+        assert "(your own processes)" in row, row
