@@ -11,7 +11,6 @@ import platform
 import secrets
 import socket
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader import isolation, landlock, namespaces, probe, users
+from grader import isolation, landlock, namespaces, polling, probe, users
 
 
 @dataclass(frozen=True)
@@ -253,13 +252,13 @@ def _sees_a_child(name: str, uid: int | None, how: str) -> Check:
         os._exit(0)
     try:
         pipe = os.readlink(f"/proc/self/fd/{read_end}")
-        end = time.monotonic() + 5.0
-        seen = False
-        while not seen and time.monotonic() < end:  # until it has become its uid
-            dropped = uid is None or probe.status_field(pid, "Uid") == f"{uid}\t{uid}\t{uid}\t{uid}"
-            seen = dropped and pipe in probe.fd_links(pid).values()
-            if not seen:
-                time.sleep(0.01)
+
+        def shown() -> bool:  # once it has become its uid
+            ids = (probe.status_field(pid, "Uid") or "").split()
+            dropped = uid is None or ids == [str(uid)] * 4
+            return dropped and pipe in probe.fd_links(pid).values()
+
+        seen = polling.holds_within(shown, 5.0)
     finally:
         os.close(read_end)
         os.write(write_end, b"x")

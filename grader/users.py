@@ -38,6 +38,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from grader import probe
 from grader.isolation import done_with, fork_in_use, libc
 from grader.polling import join_to_the_end
 
@@ -243,7 +244,7 @@ def keep_file_capabilities_only() -> None:
     c = libc()
     # Only those root has here: a default `docker run` gives no CAP_DAC_READ_SEARCH, and
     # capset() refuses to keep what the process does not hold.
-    held = _permitted()
+    held = int(probe.status_field("self", "CapPrm") or "0", 16)
     keep = tuple(cap for cap in FILE_CAPABILITIES if held >> cap & 1)
     _no_way_back(keep=keep)
     c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
@@ -253,18 +254,6 @@ def keep_file_capabilities_only() -> None:
     sets = (ctypes.c_uint32 * 6)(kept, kept, 0, 0, 0, 0)
     if c.capset(header, sets) != 0:
         raise OSError(ctypes.get_errno(), "capset() failed")
-
-
-def _permitted() -> int:
-    """This process's permitted capabilities, as a bit mask (0 where /proc does not say)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("CapPrm:"):
-                    return int(line.split()[1], 16)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
 
 
 def _no_way_back(keep: tuple[int, ...] = ()) -> None:
