@@ -19,6 +19,11 @@ Who owns what:
 - Sandbox side, :func:`talk` (one line out, one answer back; the socket is closed on return)
   and :func:`connect` (a connection the caller keeps, and closes or leaves to its own end).
 
+Only the channel's own process and those below it are heard: a connection from any other
+process (a classmate's sandbox in a grading beside this one, where both may reach the socket
+file) is closed at once and its pid kept in :attr:`Channel.outsiders`. The judge is a child
+subreaper (grader.forked), so what its sandboxes start stays below it when its parent ends.
+
 The address is a socket file in a folder of its own, which only the sandboxes of this session
 may enter: as root, the folder is root's and its group the sandbox uid's (mode 0710), so a
 sandbox of another session (another uid) cannot reach it even where sessions share a
@@ -201,13 +206,30 @@ class Said(NamedTuple):
         return self.position == 0
 
 
+def outside(row: probe.Proc | None, owner: int) -> bool:
+    """Whether the process of ``row`` is known not to be ``owner`` or below it: its line of
+    parents, as the kernel says now, ends without passing ``owner``. A process that is gone
+    (None), or whose line breaks off (a parent gone meanwhile), cannot be placed: not known."""
+    seen: set[int] = set()
+    while row is not None and row.pid not in seen:
+        if owner in (row.pid, row.ppid):
+            return False
+        if row.ppid <= 1:
+            return True
+        seen.add(row.pid)
+        row = probe.read(row.ppid)
+    return False
+
+
 class Channel:
     """The judge's listening socket and every connection it accepted (see the module doc)."""
 
     def __init__(self, tag: str = "spec", backlog: int = 128) -> None:
         self._folder: str | None = _private_folder(tag)
         self.address = os.path.join(self._folder, "s")
+        self.owner = os.getpid()  # the judge: only it and the processes below it are heard
         self.peers: list[Peer] = []
+        self.outsiders: list[int] = []  # pids of processes that connected from elsewhere
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             if _WRITERS:
@@ -278,6 +300,10 @@ class Channel:
                 break
             pid = peer_pid(conn)
             row = probe.read(pid)  # it is connecting or waiting for an answer: as it was then
+            if outside(row, self.owner):
+                conn.close()
+                self.outsiders.append(pid)
+                continue
             conn.setblocking(False)
             peer = Peer(conn, pid, row, self.now())
             peer._read(self.now())  # its first line is often there already

@@ -338,3 +338,50 @@ def test_said_tells_a_peers_first_line_from_a_repeat_of_it() -> None:
             ("x", 2, False),
         ]
         conn.close()
+
+
+def _judge_of(setup: str) -> int:
+    """In a child of its own (the judge), open a channel that one other process talks to:
+    ``sibling``, a process beside the judge (as a classmate's sandbox is: not below it);
+    ``adopted``, the judge's grandchild, whose parent ends before it talks (the judge is a
+    child subreaper, as a test process is). Exit code: 0 heard, 1 refused as an outsider."""
+    from grader import isolation
+
+    ready_r, ready_w = os.pipe()
+    judge_pid = os.fork()
+    if judge_pid == 0:  # pragma: no cover - the judge
+        code = 2
+        try:
+            isolation.become_subreaper()
+            with channel.Channel("test") as judge:
+                if setup == "sibling":
+                    os.write(ready_w, judge.address.encode())
+                else:
+                    middle = fork_child(
+                        lambda: fork_child(lambda: channel.talk(judge.address, "hi"))
+                    )
+                    os.waitpid(middle, 0)  # the talker is an orphan now, adopted by the judge
+                told = judge.wait_for(
+                    lambda: judge.outsiders or [p for p in judge.peers if p.lines], 20.0
+                )
+                code = 0 if told and judge.peers else 1 if told else 3
+            if setup == "adopted":  # the talker, our child since its parent ended, has its
+                os.wait()  # answer (the channel closed): it ends
+        finally:
+            os._exit(code)
+    os.close(ready_w)
+    try:
+        if setup == "sibling":
+            address = os.read(ready_r, 4096).decode()
+            _status(fork_child(lambda: 0 if channel.talk(address, "hi", 20.0) == "" else 1))
+        return _status(judge_pid)
+    finally:
+        os.close(ready_r)
+
+
+def test_only_processes_below_the_judge_are_heard() -> None:
+    """A process that is not the judge's own nor below it (a classmate's sandbox in a grading
+    beside this one, that found the socket file) is cut off before it says anything; an
+    orphan of the judge's own tree, adopted by it, is heard."""
+    assert _judge_of("sibling") == 1
+    assert _judge_of("adopted") == 0
