@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader import isolation, landlock, namespaces, polling, probe, users
+from grader import isolation, landlock, namespaces, polling, probe, users, workspace
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,26 @@ def _landlock() -> Check:
         _confined_child_lists_var,
         "sandboxes read only the system's folders, the interpreter and the grader, and write "
         "only temporary folders and their own, whatever a file's mode and whatever their uid",
+    )
+
+
+def _workspace() -> Check:
+    """Where the grader stages modules and keeps specs and results (grader.workspace), and
+    what keeps sandboxes from changing them there."""
+    name = "grader's folders kept apart"
+    base = workspace.base()
+    if not workspace.sandboxes_act_as_the_grader():
+        return Check(name, True, f"in {base}: root's, and every sandbox runs as another uid")
+    if not landlock.available():
+        return Check(name, False, f"in {base}: a sandbox may change them, as any file you own")
+    why = workspace.exposed()
+    if why is None:
+        return Check(name, True, f"in {base}, where Landlock lets no sandbox write")
+    return Check(
+        name,
+        False,
+        f"in {base} ({why}): a sandbox may change the staged modules, specs and results of "
+        "the gradings beside and after it",
     )
 
 
@@ -299,6 +319,7 @@ def examine() -> list[Check]:
         _separate_uid(),
         _view(),
         _landlock(),
+        _workspace(),
         _scopes(),
         _judge_sees(),
         _undumpable(),

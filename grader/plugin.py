@@ -50,6 +50,7 @@ from grader import (
     secret,
     submitted,
     users,
+    workspace,
 )
 from grader.marks import (
     DEFAULT_DEADLINE,
@@ -190,7 +191,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(memory, "grader-hangs")
     scratch = config.getoption("grader_scratch")
     if not scratch:  # run by hand, not by the supervisor: a folder of our own, removed at the end
-        scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=isolation.scratch())
+        scratch = tempfile.mkdtemp(prefix="grader-tests-", dir=workspace.base())
         if config.stash[IDENTITY] is not None:
             os.chmod(scratch, 0o711)  # as the supervisor's: the sandbox uid may pass, not list
     config.stash[SCRATCH] = scratch
@@ -292,9 +293,10 @@ def _confinement(config: pytest.Config, scratch: str) -> int | None:
     """The session's Landlock ruleset for its sandboxes (grader.landlock), or None where the
     kernel offers none or refuses it (then said in a note on every result). Besides the
     system's, the interpreter's and the temporary folders, a sandbox may write in the
-    session's folders: the scratch folders, pytest's ``tmp_path`` base, the target (run by
-    hand without one, the specs' root folder, whose exercises are then the target)."""
-    own = [isolation.scratch(), tempfile.gettempdir(), scratch]
+    session's folders: its scratch folder, pytest's ``tmp_path`` base, the target (run by
+    hand without one, the specs' root folder, whose exercises are then the target). Not in
+    the folder above its scratch, which holds other sessions' (grader.workspace)."""
+    own = [tempfile.gettempdir(), scratch]
     basetemp = config.getoption("basetemp", None)
     if basetemp:
         own.append(str(basetemp))

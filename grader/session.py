@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import isolation, probe, secret, submitted, users, zygote
+from grader import isolation, probe, secret, submitted, users, workspace, zygote
 from grader.catalog import Exercise
 from grader.isolation import Deadline, OutputFile
 from grader.live import Observer, Tail
@@ -222,8 +222,13 @@ def hidden_paths(exercise: Exercise, spec_dir: Path, target: Target) -> list[str
 
 
 def remove_stale_sessions() -> None:
-    """Remove session folders whose supervisor is gone (it was killed before cleaning up)."""
-    folder = isolation.scratch()
+    """Remove session folders whose supervisor is gone (it was killed before cleaning up),
+    where sessions are made now and where they were made before (grader.workspace)."""
+    for folder in dict.fromkeys([workspace.base(), isolation.scratch()]):
+        _remove_stale_sessions_in(folder)
+
+
+def _remove_stale_sessions_in(folder: str) -> None:
     try:
         entries = os.listdir(folder)
     except OSError:
@@ -345,7 +350,7 @@ class PreparedSession:
         self._ended = False
         self._proc: SessionHandle | None = None
         self.workdir = Path(
-            tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=isolation.scratch())
+            tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-", dir=workspace.base())
         )
         self.key = secret.new_key()
         self.log = OutputFile()
@@ -546,7 +551,7 @@ def warm_sessions() -> Iterator[None]:
     is removed with its stale sessions (it is named like them)."""
     _WARM.set()
     _COMPILED_SPECS.append(
-        tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-specs-", dir=isolation.scratch())
+        tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-specs-", dir=workspace.base())
     )
     try:
         yield

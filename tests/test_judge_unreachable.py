@@ -27,7 +27,7 @@ from conftest import (
     doctor_row,
 )
 
-from grader import isolation, landlock, namespaces, users
+from grader import landlock, namespaces, users, workspace
 from grader.cli import main
 
 AS_ROOT = os.geteuid() == 0
@@ -381,7 +381,7 @@ def test_no_session_folder_is_left_in_scratch(grade) -> None:
     """Per-test folders live in the session's folder, and that goes when the session ends."""
     grade("01_hostile", "def attack():\n    return 'blocked'\n" + FINE)
     ours = f"grader-session-{os.getpid()}-"
-    left = [n for n in os.listdir(isolation.scratch()) if n.startswith(ours)]
+    left = [n for n in os.listdir(workspace.base()) if n.startswith(ours)]
     assert not left, left
 
 

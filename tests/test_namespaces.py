@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import fork_child
 
-from grader import isolation, namespaces, polling, probe, session, users
+from grader import isolation, namespaces, polling, probe, session, users, workspace
 from grader.isolation import Deadline, libc, wait_child
 
 AS_ROOT = os.geteuid() == 0
@@ -345,12 +345,15 @@ def test_a_session_network_has_only_loopback() -> None:
     assert in_child(isolated) == {"why": "", "names": ["lo"], "routes": []}
 
 
-def test_stale_session_folders_of_dead_supervisors_are_removed() -> None:
+@pytest.mark.parametrize("where", ["workspace", "scratch"])
+def test_stale_session_folders_of_dead_supervisors_are_removed(where: str) -> None:
+    """Where sessions are made, and where they were made before grader.workspace (the
+    temporary folders), which may differ."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover
         os._exit(0)
     os.waitpid(pid, 0)  # now a pid with no process
-    scratch = Path(isolation.scratch())
+    scratch = Path(workspace.base() if where == "workspace" else isolation.scratch())
     dead = scratch / f"{session.SESSION_PREFIX}{pid}-stale"
     alive = scratch / f"{session.SESSION_PREFIX}{os.getpid()}-live"
     for folder in (dead, alive):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import leftovers
 
-from grader import catalog, isolation, probe, progress, session
+from grader import catalog, probe, progress, session, workspace
 from grader.cli import main
 from grader.polling import wait_until
 
@@ -325,7 +325,7 @@ def test_ctrl_c_during_grade_stops_every_session(
 
 def _session_folders(grader_pid: int) -> list[Path]:
     """The session folders of a grader's sessions that exist now (running or prepared)."""
-    found = Path(isolation.scratch()).glob(f"{session.SESSION_PREFIX}{grader_pid}-*")
+    found = Path(workspace.base()).glob(f"{session.SESSION_PREFIX}{grader_pid}-*")
     return [p for p in found if "-specs-" not in p.name]
 
 
