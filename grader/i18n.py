@@ -249,6 +249,15 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "请在评分程序能创建 mount namespace 的环境中评分"
         "（需要 CAP_SYS_ADMIN；见 grader doctor）",
     },
+    "batch.workspace_exposed": {
+        "en": "The grader keeps the modules it stages and the specs it loads in {base} "
+        "({why}), where that code may write: a student's code may change the grading of "
+        "the students beside and after it. Run the batch as root, or where "
+        "$XDG_RUNTIME_DIR names your own runtime folder.",
+        "zh": "评分程序把暂存的学生模块和要加载的测试放在 {base}（{why}），"
+        "学生的代码可以写那里：它能改动与它同时或在它之后评分的同学的结果。"
+        "请以 root 身份运行 batch，或在 $XDG_RUNTIME_DIR 指向你自己的运行时目录的环境中运行。",
+    },
     "batch.confined": {
         "en": "Landlock keeps it to the system's folders, the interpreter and the temporary "
         "folders",

@@ -359,6 +359,27 @@ def test_a_batch_says_how_far_students_code_reaches_before_it_grades(
         assert (free[lang] in text) is (version > 0 and signals_matter), text
 
 
+@pytest.mark.parametrize("version", [0, 7])
+@pytest.mark.parametrize("exposed", [None, "$XDG_RUNTIME_DIR is not set"])
+def test_a_batch_says_when_students_code_may_change_the_graders_folders(
+    monkeypatch, exposed, version
+) -> None:
+    """Confined by Landlock, code that runs as you still writes the temporary folders: where
+    the grader had to keep its own folders there (grader.workspace), the batch says that a
+    student's code may change a classmate's grading. Without Landlock the line before says
+    it may change anything of yours already."""
+    monkeypatch.setattr(users, "separate_uid_applies", lambda: False)
+    monkeypatch.setattr(batch_text.landlock, "abi", lambda: version)
+    monkeypatch.setattr(batch_text.workspace, "exposed", lambda: exposed)
+    monkeypatch.setattr(batch_text.workspace, "base", lambda: "/dev/shm")
+    for lang, said in (("en", "students beside and after it"), ("zh", "同时或在它之后")):
+        printed = io.StringIO()
+        batch_text.render_isolation(Console(file=printed, width=500), lang)
+        text = printed.getvalue()
+        assert (said in text) is (bool(exposed) and version > 0), text
+        assert (str(exposed) in text) is (said in text), text
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root may grade with a uid of its own")
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
 def test_a_batch_as_root_without_cap_sys_admin_says_so_and_grades(fixture_repo, spec, tmp_path):

@@ -11,7 +11,7 @@ from rich import progress as bars
 from rich.console import Console
 from rich.text import Text
 
-from grader import landlock, namespaces, users
+from grader import landlock, namespaces, users, workspace
 from grader.batch import StudentRow
 from grader.i18n import Phrase, word
 from grader.report.text import shown_path
@@ -68,7 +68,8 @@ def render_isolation(console: Console, lang: str) -> None:
     as the user grading it (not root on Linux: grader.users), as root (no view of the files,
     and an interpreter only root may reach), or as its own uid that sees the class and the
     specs (no view: grader.namespaces); each said as Landlock, where the kernel offers it,
-    narrows it (grader.landlock): its files, and from ABI 6 the processes it may signal.
+    narrows it (grader.landlock): its files, and from ABI 6 the processes it may signal;
+    then whether the grader's own folders lie within that reach (grader.workspace).
     Nothing where sandboxes are fully isolated."""
     confined = "_confined" if landlock.available() else ""  # its files kept out
     scoped = landlock.scoped()
@@ -93,6 +94,10 @@ def render_isolation(console: Console, lang: str) -> None:
         else:
             message = word(f"batch.no_view{confined}", lang, why=why, **parts)
     console.print(message, style="yellow", highlight=False, markup=False)
+    exposed = workspace.exposed() if confined else None
+    if exposed:
+        said = word("batch.workspace_exposed", lang, base=workspace.base(), why=exposed)
+        console.print(said, style="yellow", highlight=False, markup=False)
 
 
 def render_summary(
