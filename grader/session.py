@@ -198,8 +198,10 @@ def session_command(
         "--grader-module-shown-as", staged.shown,
         *(["--grader-module-refused", staged.refused.as_option()] if staged.refused else []),
         "--grader-timeout", str(exercise.timeout),
-        # tmp_path folders live in the session's scratch folder and go with it.
-        "--basetemp", str(staged.folder.parent / "tmp"),
+        # tmp_path folders live in the session's scratch folder and go with it. Inside it:
+        # pytest makes the base anew when a test first asks for one, so Landlock's rules
+        # (given to folders that exist) reach it only through the scratch folder's.
+        "--basetemp", str(staged.folder.parent / "tests" / "tmp"),
         *pytest_args,
         *([f"{spec}::{name}" for name in only] or [spec]),
     ]  # fmt: skip

@@ -30,7 +30,9 @@ import tempfile
 
 from grader import isolation, landlock, namespaces, submitted, users
 
-FOLDER = "multitasking-katas"  # made in the runtime folder, once, and kept
+# Made in the runtime folder, once, and kept. Not users.LOCK_DIR (/run/multitasking-katas),
+# which must stay root's alone (mode 0700) where this one lets sandbox uids pass.
+FOLDER = "multitasking-katas-grading"
 
 
 def sandboxes_act_as_the_grader() -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import NO_CAP_SYS_ADMIN, check_apart, doctor_row
 
-from grader import landlock, workspace
+from grader import landlock, users, workspace
 
 AS_ROOT = os.geteuid() == 0
 
@@ -106,3 +106,9 @@ def test_doctor_says_where_the_folders_are() -> None:
     assert workspace.base() in row, row
     kept = workspace.exposed() is None and landlock.available()
     assert (" yes " in row) == (not workspace.sandboxes_act_as_the_grader() or kept), row
+
+
+def test_roots_folder_is_not_the_lease_locks_folder() -> None:
+    """Made first (on a fresh machine) with the mode this module gives it, the locks' folder
+    would be refused by users.lease as a folder other users may enter."""
+    assert os.path.join("/run", workspace.FOLDER) != users.LOCK_DIR
