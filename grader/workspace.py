@@ -15,7 +15,7 @@ not root) or keeps root (no other uid may run the interpreter, and there is no v
 files) is kept out by Landlock alone, which grants the temporary folders whole
 (multiprocessing needs ``/dev/shm``). There the folders go where no rule grants: the user's
 runtime folder (``$XDG_RUNTIME_DIR``, a tmpfs the login manager makes), or root's ``/run``.
-Where there is none the temporary folders it is, and :func:`exposed` says why. (Found by a
+Where there is none they stay in the temporary folders, and :func:`exposed` says why. (Found by a
 student module that, in ``grader batch --jobs 2`` as a normal user, rewrote a classmate's
 staged module in ``/dev/shm`` with its own, and so gave the classmate its points.)
 """
@@ -58,7 +58,8 @@ def _granted() -> list[str]:
 
 
 def _runtime_folder() -> tuple[str | None, str]:
-    """The private tmpfs folder for this uid, or None and why there is none."""
+    """This uid's grading folder in its runtime folder (made here if need be), or None and
+    why there is none."""
     if os.geteuid() == 0:
         parent, named = "/run", "/run"
     else:
