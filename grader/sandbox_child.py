@@ -110,9 +110,37 @@ confinement: int | None = None
 
 
 def _confine() -> None:
-    """Apply the session's ruleset, if any, before anything of the job (_cut_off closes it)."""
+    """Apply the session's ruleset, if any, before anything of the job (_cut_off closes it);
+    first, make this sandbox the first to go when memory runs out."""
+    _first_to_go()
     if confinement is not None:
         landlock.restrict(confinement)
+
+
+def _first_to_go() -> None:
+    """Make this sandbox, and all it starts, the first processes the kernel's OOM killer ends
+    (``oom_score_adj`` 1000): a submission that fills the memory (1 GiB for each of its
+    processes) takes its own down, not the grader's. Written while the sandbox is still the
+    grader's uid: where that is root with CAP_SYS_RESOURCE, the kernel then refuses the
+    student's code a lower value. A non-dumpable process's ``/proc`` files are root's, so a
+    grader that is not root opens it while dumpable for a moment (as the sandbox will be
+    from :func:`_become_student` on anyway; the key is scrubbed already)."""
+    if not sys.platform.startswith("linux"):
+        return
+    lend = os.geteuid() != 0 and not isolation.dumpable()
+    if lend:
+        libc().prctl(isolation.PR_SET_DUMPABLE, 1, 0, 0, 0)
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    except OSError:  # no /proc, or one that refuses it (a hardened container): as before
+        pass
+    finally:
+        if lend:
+            libc().prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _exit_after(run: Callable[[], int]) -> NoReturn:

@@ -262,3 +262,45 @@ def test_the_sandbox_api_reports_what_happened(grade) -> None:
     run = grade("03_echo", target="solutions")
     assert set(run.statuses().values()) == {"passed"}, run.output
     assert run.code == 0
+
+
+CAP_SYS_RESOURCE = 24
+OOM_FIRST = """
+import os
+
+
+def _adj():
+    with open("/proc/self/oom_score_adj") as f:
+        return int(f.read())
+
+
+def attack():
+    kid = os.fork()
+    if kid == 0:
+        os._exit(0 if _adj() == 1000 else 1)
+    _, status = os.waitpid(kid, 0)
+    seen = _adj()
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    return f"{seen} {os.waitstatus_to_exitcode(status)} {_adj()}"
+"""
+
+
+def _has_cap_sys_resource() -> bool:
+    from grader import probe
+
+    return bool(int(probe.status_field("self", "CapEff") or "0", 16) >> CAP_SYS_RESOURCE & 1)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/oom_score_adj"), reason="Linux's /proc")
+def test_sandboxes_are_the_first_the_oom_killer_ends(grade) -> None:
+    """A submission that fills the memory is ended before the grader: its sandbox and what it
+    starts carry oom_score_adj 1000, which it may not lower where the grader may not be
+    lowered either (root with CAP_SYS_RESOURCE); elsewhere it may, to where it started."""
+    run = grade("01_hostile", OOM_FIRST + FINE)
+    message = run.test("test_attack")["message"]
+    last = "1000" if _has_cap_sys_resource() else "0"
+    assert f"not '1000 0 {last}'" in message, message
