@@ -329,7 +329,8 @@ def examine() -> list[Check]:
             "resource limits",
             True,
             "1 GiB address space (not enforced on macOS), 256 files, 64 MiB files, CPU seconds, "
-            "no core; a hard wall-clock deadline per test kept by the parent",
+            "no core, first to go when memory runs out (Linux); a hard wall-clock deadline "
+            "per test kept by the parent",
         ),
         Check(
             "cgroups",
