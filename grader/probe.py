@@ -361,6 +361,12 @@ def status_field(pid: int | str, name: str) -> str | None:
     return None
 
 
+def capabilities(pid: int | str, kind: str = "CapEff") -> int:
+    """The capability set ``kind`` (``CapEff``, ``CapPrm``, ...) of ``pid`` as a bit mask;
+    0 where /proc does not say."""
+    return int(status_field(pid, kind) or "0", 16)
+
+
 _CAP_SYS_PTRACE = 19
 
 
@@ -371,7 +377,7 @@ def borrows_owner_rights() -> bool:
     of that uid only, not to root. Fixed for the life of the process, so asked once."""
     if not _HAS_PROC or os.geteuid() != 0:
         return False
-    effective = int(status_field("self", "CapEff") or "0", 16)
+    effective = capabilities("self")
     return not effective >> _CAP_SYS_PTRACE & 1
 
 
@@ -433,11 +439,11 @@ def exit_status(pid: int) -> int | None:
 
 def _may_ptrace_read(pid: int) -> bool:
     """Whether this process may ptrace-read ``pid`` by what it holds itself."""
-    mine = int(status_field("self", "CapEff") or "0", 16)
+    mine = capabilities("self")
     if mine >> _CAP_SYS_PTRACE & 1:
         return True
     uid, gid = _ids("self", "Uid"), _ids("self", "Gid")
-    theirs = int(status_field(pid, "CapPrm") or "0", 16)
+    theirs = capabilities(pid, "CapPrm")
     if len(uid) < 4 or len(gid) < 4 or theirs & ~mine:
         return False
     return set(_ids(pid, "Uid")[:3]) == {uid[3]} and set(_ids(pid, "Gid")[:3]) == {gid[3]}

@@ -140,7 +140,7 @@ def _first_to_go() -> None:
         pass
     finally:
         if lend:
-            libc().prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
+            isolation.make_undumpable()
 
 
 def _exit_after(run: Callable[[], int]) -> NoReturn:

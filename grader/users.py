@@ -244,7 +244,7 @@ def keep_file_capabilities_only() -> None:
     c = libc()
     # Only those root has here: a default `docker run` gives no CAP_DAC_READ_SEARCH, and
     # capset() refuses to keep what the process does not hold.
-    held = int(probe.status_field("self", "CapPrm") or "0", 16)
+    held = probe.capabilities("self", "CapPrm")
     keep = tuple(cap for cap in FILE_CAPABILITIES if held >> cap & 1)
     _no_way_back(keep=keep)
     c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)

@@ -57,6 +57,11 @@ def _granted() -> list[str]:
     return [*landlock.TEMPORARY, tempfile.gettempdir()]
 
 
+def _only_ours(info: os.stat_result) -> bool:
+    """A folder (not a link to one) of this uid that no one else may change."""
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
 def _runtime_folder() -> tuple[str | None, str]:
     """This uid's grading folder in its runtime folder (made here if need be), or None and
     why there is none."""
@@ -72,7 +77,7 @@ def _runtime_folder() -> tuple[str | None, str]:
         info = os.stat(parent)
     except OSError as exc:
         return None, f"{named} ({parent}): {exc.strerror}"
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+    if not _only_ours(info):
         return None, f"{named} ({parent}) is not a folder that only this user may change"
     inside = [g for g in _granted() if os.path.isdir(g) and submitted.inside(parent, g)]
     if inside:
@@ -84,8 +89,7 @@ def _runtime_folder() -> tuple[str | None, str]:
         pass
     except OSError as exc:
         return None, f"cannot make {folder}: {exc.strerror}"
-    info = os.lstat(folder)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+    if not _only_ours(os.lstat(folder)):
         return None, f"{folder} is not a folder that only this user may change"
     return folder, ""
 

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from grader import isolation, landlock
+from grader import isolation, landlock, probe
 
 AS_ROOT = os.geteuid() == 0  # sandboxes then run as their own uid and cannot signal the judge
 # Landlock ABI 6 on (Linux 6.12): a sandbox may signal only what it started, whatever its uid.
@@ -290,9 +290,7 @@ def attack():
 
 
 def _has_cap_sys_resource() -> bool:
-    from grader import probe
-
-    return bool(int(probe.status_field("self", "CapEff") or "0", 16) >> CAP_SYS_RESOURCE & 1)
+    return bool(probe.capabilities("self") >> CAP_SYS_RESOURCE & 1)
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/oom_score_adj"), reason="Linux's /proc")
