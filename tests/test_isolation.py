@@ -167,6 +167,40 @@ def test_hostile_student_code(grade, case: str) -> None:
         assert attack["message"], "a failing test carries a message for the student"
 
 
+SPAWN_NAMED = """
+import multiprocessing
+
+multiprocessing.set_start_method("spawn")  # at import, as code written for macOS may
+SPAWN = multiprocessing.get_context("spawn")
+SERVER = multiprocessing.get_context("forkserver")
+set_at_the_call = None
+
+
+def _child(queue):
+    queue.put((set_at_the_call, multiprocessing.get_start_method()))
+
+
+def attack():
+    global set_at_the_call
+    set_at_the_call = "seen"  # a forked child sees it; a fresh interpreter would not
+    answers = []
+    for context in (multiprocessing, SPAWN, SERVER):
+        queue = context.Queue()
+        child = context.Process(target=_child, args=(queue,))
+        child.start()
+        answers.append(queue.get(timeout=3))
+        child.join()
+    return "ok" if answers == [("seen", "fork")] * 3 else repr(answers)
+"""
+
+
+def test_every_start_method_a_submission_names_forks(grade) -> None:
+    """Code that names spawn or forkserver (portable to macOS) is graded as the READMEs say:
+    by fork, where the specs' own callables (defined in the hidden spec) reach its children."""
+    run = grade("01_hostile", SPAWN_NAMED + FINE)
+    assert run.statuses() == {"test_attack": "passed", "test_after": "passed"}, run.output
+
+
 def test_forged_results_are_not_trusted(grade) -> None:
     run = grade("01_hostile", FORGER + FINE)
     assert run.statuses()["test_attack"] != "passed", run.output
