@@ -18,7 +18,6 @@ import importlib
 import importlib.util
 import json
 import math
-import multiprocessing
 import os
 import pickle
 import resource
@@ -212,31 +211,7 @@ def _rehearse_running() -> None:
         importlib.util.module_from_spec(spec)
     os.path.realpath(_MADE_UP_JOB.module_path)
     signal.signal(stackdump.SIGNAL, signal.SIG_DFL)
-    _every_start_method_forks()
-
-
-def _every_start_method_forks() -> None:
-    """Make every start method the student's code may name start its processes by fork: the
-    default one, ``get_context("spawn")``, ``get_context("forkserver")`` and
-    ``set_start_method(...)`` alike, in this sandbox and the processes it forks (a program
-    it executes starts afresh).
-
-    The specs hand the student's code callables of their own (a task, a source) that a
-    spawned or forkserver child, a fresh interpreter, could not import: the spec's module is
-    hidden from sandboxes. Code that names spawn to be portable to macOS is right, and must
-    not fail for that; the READMEs say the grader runs every process by fork. No start method
-    is chosen yet, so that a module's own ``set_start_method("spawn")`` at import works as it
-    does in a fresh interpreter (and is a fork too).
-    """
-    # multiprocessing.context's own tables (CPython 3.10-3.13, Linux and macOS): where
-    # get_context(method) looks a method up, and what the default context falls back to.
-    contexts: dict[str, Any] = vars(multiprocessing.context)["_concrete_contexts"]
-    default: Any = multiprocessing.context._default_context
-    fork = contexts["fork"]
-    for method in contexts:
-        contexts[method] = fork
-    default._default_context = fork
-    default._actual_context = None
+    isolation.every_start_method_forks()
 
 
 def _umask() -> int:
@@ -464,7 +439,7 @@ def _apply_limits(limits: Limits) -> None:
         _, hard = resource.getrlimit(which)
         capped = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (capped, capped))
-    _every_start_method_forks()
+    isolation.every_start_method_forks()
 
 
 def _run(job: Job, me: int) -> dict[str, Any]:

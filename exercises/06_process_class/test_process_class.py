@@ -164,8 +164,9 @@ def _countdown_scenario(module: ModuleType, address: str, plan: list[list[object
 PROGRAM = r"""
 import importlib.util, multiprocessing, os, signal, sys
 from grader.channel import connect, read_line
+from grader.isolation import every_start_method_forks
 path, name, address = sys.argv[1], sys.argv[2], sys.argv[3]
-multiprocessing.set_start_method("fork", force=True)
+every_start_method_forks()  # heartbeat and work are this program's: spawn could not find them
 
 def heartbeat():
     def on_sigterm(signum, frame):  # how multiprocessing ends a daemon at exit: say so, die
