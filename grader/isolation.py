@@ -193,8 +193,12 @@ def every_start_method_forks() -> None:
     """
     # multiprocessing.context's own tables (CPython 3.10-3.13, Linux and macOS): where
     # get_context(method) looks a method up, and what the default context falls back to.
-    contexts: dict[str, Any] = vars(multiprocessing.context)["_concrete_contexts"]
-    default: Any = multiprocessing.context._default_context
+    contexts = vars(multiprocessing.context).get("_concrete_contexts")
+    default: Any = getattr(multiprocessing.context, "_default_context", None)
+    if not isinstance(contexts, dict) or "fork" not in contexts or default is None:
+        # Another Python's tables: fork at least by default, through the public call.
+        multiprocessing.set_start_method("fork", force=True)
+        return
     fork = contexts["fork"]
     for method in contexts:
         contexts[method] = fork

@@ -9,6 +9,8 @@ deadlines plus a few seconds and leave no process behind (checked by the `grade`
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -199,6 +201,30 @@ def test_every_start_method_a_submission_names_forks(grade) -> None:
     by fork, where the specs' own callables (defined in the hidden spec) reach its children."""
     run = grade("01_hostile", SPAWN_NAMED + FINE)
     assert run.statuses() == {"test_attack": "passed", "test_after": "passed"}, run.output
+
+
+PIN_FORK = """
+import multiprocessing, sys
+from grader.isolation import every_start_method_forks
+multiprocessing.set_start_method("spawn")  # chosen before, as in a process that used it
+if sys.argv[1] == "unknown":
+    del multiprocessing.context._default_context  # as another Python's tables might differ
+every_start_method_forks()
+if sys.argv[1] == "known":
+    multiprocessing.set_start_method("forkserver")  # none chosen: a module may choose
+    print(*(multiprocessing.get_context(m).get_start_method() for m in ("spawn", "forkserver")))
+print(multiprocessing.get_start_method())
+"""
+
+
+@pytest.mark.parametrize(("tables", "printed"), [("known", "fork fork fork"), ("unknown", "fork")])
+def test_every_start_method_forks_and_the_default_does_where_the_tables_differ(
+    tables: str, printed: str
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", PIN_FORK, tables], capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stdout.split()) == (0, printed.split()), run.stderr
 
 
 def test_forged_results_are_not_trusted(grade) -> None:
