@@ -195,7 +195,8 @@ def every_start_method_forks() -> None:
     # get_context(method) looks a method up, and what the default context falls back to.
     contexts = vars(multiprocessing.context).get("_concrete_contexts")
     default: Any = getattr(multiprocessing.context, "_default_context", None)
-    if not isinstance(contexts, dict) or "fork" not in contexts or default is None:
+    known = all(hasattr(default, name) for name in ("_default_context", "_actual_context"))
+    if not isinstance(contexts, dict) or "fork" not in contexts or not known:
         # Another Python's tables: fork at least by default, through the public call.
         multiprocessing.set_start_method("fork", force=True)
         return
