@@ -272,6 +272,7 @@ def wait_for_job(
 def _run_job(job: Job, me: int) -> int:
     """Become the student, run ``job``, send its frame (linger if asked); the exit code."""
     _apply_limits(job.limits)
+    isolation.every_start_method_forks()  # spawn too: the spec's callables reach its children
     _become_student(job.identity)
     stackdump.install(job.module_path)  # before the import: a module-level loop is shown too
     frame = _run(job, me)
@@ -439,7 +440,6 @@ def _apply_limits(limits: Limits) -> None:
         _, hard = resource.getrlimit(which)
         capped = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (capped, capped))
-    isolation.every_start_method_forks()
 
 
 def _run(job: Job, me: int) -> dict[str, Any]:
