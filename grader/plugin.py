@@ -49,6 +49,7 @@ from grader import (
     sandbox_child,
     secret,
     submitted,
+    tracebacks,
     users,
     workspace,
 )
@@ -405,6 +406,8 @@ def pytest_runtest_makereport(
         report.user_properties.append((STATUS_KEY, status))
         lang = item.config.getoption("grader_lang", "en") or "en"
         message = teaching_message(exc, lang) + _where_it_hung(item, exc, lang)
+        if status != "todo":
+            message += _what_raised_below(item, lang)
         report.user_properties.append((MESSAGE_KEY, message))
     return report
 
@@ -419,6 +422,17 @@ def _where_it_hung(item: pytest.Item, exc: BaseException, lang: str) -> str:
     if last is None or not last.timed_out:
         return ""
     return last.where(lang)
+
+
+def _what_raised_below(item: pytest.Item, lang: str) -> str:
+    """The exception the student's module raised in a process or thread of its own during the
+    test's calls, which the spec's message (about what went missing) may only follow from."""
+    sandboxed = getattr(item, "funcargs", {}).get("student")
+    if not isinstance(sandboxed, Student):
+        return ""
+    texts = sandboxed.stderr_so_far()
+    found = tracebacks.raised_below(texts, sandboxed.module_path, sandboxed.display_path)
+    return found.text(lang) if found is not None else ""
 
 
 def teaching_message(exc: BaseException, lang: str = "en") -> str:

@@ -436,6 +436,15 @@ class Running:
             return self.outcome.fell_through
         return self._sandbox.fell_through()
 
+    def stderr_so_far(self) -> str:
+        """What the sandbox and the processes below it wrote to stderr until now."""
+        if self.outcome is not None:
+            return self.outcome.stderr.text
+        try:
+            return self._sandbox.err.read().text
+        except OSError:  # closed by a stop() that raised before it concluded
+            return ""
+
     def threads(self) -> int:
         """How many threads the sandbox process has now."""
         return probe.thread_count(self.pid)
@@ -786,6 +795,12 @@ class Student(Calls):
         """Kill what was re-parented to us (double-forked daemons, orphans of a killed sandbox)
         but live sandboxes and ``keep``, and reap it: one walk, however many there are."""
         return kill_tree(os.getpid(), spare=frozenset(self._live) | keep)
+
+    def stderr_so_far(self) -> list[str]:
+        """What each sandbox of the test wrote to stderr: the concluded runs, then those still
+        running (a spec may fail a test before it stops them)."""
+        running = [run.stderr_so_far() for run in self._running if run.outcome is None]
+        return [outcome.stderr.text for outcome in self.transcript] + running
 
     def printed(self, limit: int = 8192) -> str:
         """What the student's code printed, run by run (each stream capped at ``limit``)."""
