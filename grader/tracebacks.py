@@ -30,6 +30,14 @@ _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func
 _PROCESS = re.compile(r"^Process \S.*:$")
 _THREAD = re.compile(r"^Exception in thread \S.*:$")
 _SHOWN = 200  # characters of an exception's line a message keeps
+# What the judge provokes on purpose: its clients that hang up (21, 23) and its SIGINT (15).
+# Code that lets them through may be right, and a line naming them would mislead.
+_PROVOKED = (
+    "KeyboardInterrupt",
+    "BrokenPipeError",
+    "ConnectionResetError",
+    "ConnectionAbortedError",
+)
 
 
 @dataclass(frozen=True)
@@ -104,10 +112,13 @@ def in_module(raised: Raised, module: str) -> Frame | None:
 
     It did when the student's module is on the stack and the innermost frame is not a
     spec's (``test_*.py``): an exception a spec's callable raises on purpose (04's failing
-    tasks) is the exercise, not the student's mistake.
+    tasks) is the exercise, not the student's mistake. Nor is one the judge provokes (a
+    client that hangs up, a SIGINT).
     """
     path = PurePosixPath(module)
     if not raised.frames or not raised.exception:
+        return None
+    if raised.exception.split(":", 1)[0].rsplit(".", 1)[-1] in _PROVOKED:
         return None
     innermost = PurePosixPath(raised.frames[-1].file).name
     if innermost.startswith("test_") or innermost == "conftest.py":

@@ -61,7 +61,7 @@ def test_a_chained_traceback_counts_once_as_its_last_exception() -> None:
     ]
 
 
-def test_only_the_students_module_counts_not_a_namesake_nor_a_spec() -> None:
+def test_only_the_students_module_counts_not_a_namesake_a_spec_or_the_judge() -> None:
     # multiprocessing's own queues.py shares the module's name, not its folder
     stdlib = printed("", [(STDLIB_QUEUES, 100, "put")], "ValueError: Queue is closed")
     # the spec's callable raises on purpose (04's failing tasks), below the student's code
@@ -69,11 +69,14 @@ def test_only_the_students_module_counts_not_a_namesake_nor_a_spec() -> None:
     on_purpose = printed("", [(MODULE, 30, "child"), (spec, 12, "task")], "TaskFailed: made")
     # the student's call into the standard library raised there: still the student's call
     through = printed("", [(MODULE, 24, "_produce"), (STDLIB_QUEUES, 88, "put")], "OSError: x")
+    # what the judge provokes: a client that hung up, a SIGINT
+    hung_up = printed("", [(MODULE, 50, "handle")], "ConnectionResetError: [Errno 104] reset")
+    interrupted = printed("", [(MODULE, 51, "serve")], "KeyboardInterrupt")
     verdicts = [
         tracebacks.in_module(raised, MODULE)
-        for raised in tracebacks.parse(stdlib + on_purpose + through)
+        for raised in tracebacks.parse(stdlib + on_purpose + through + hung_up + interrupted)
     ]
-    assert verdicts == [None, None, tracebacks.Frame(MODULE, 24, "_produce")]
+    assert verdicts == [None, None, tracebacks.Frame(MODULE, 24, "_produce"), None, None]
 
 
 def test_the_line_names_the_first_exception_and_counts_the_rest() -> None:
