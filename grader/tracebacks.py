@@ -29,6 +29,9 @@ _CHAINED = (
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 _PROCESS = re.compile(r"^Process \S.*:$")
 _THREAD = re.compile(r"^Exception in thread \S.*:$")
+# An exception's line: its (dotted) type, then ": message" or nothing. Lines of processes
+# printing at once can interleave, and another's line is not this traceback's exception.
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?::\s.*|:)?$")
 _SHOWN = 200  # characters of an exception's line a message keeps
 # What the judge provokes on purpose: its clients that hang up (21, 23) and its SIGINT (15).
 # Code that lets them through may be right, and a line naming them would mislead.
@@ -77,6 +80,7 @@ def parse(text: str) -> list[Raised]:
                 frames.append(Frame(match["file"], int(match["line"]), match["func"]))
             i += 1
         exception = lines[i].strip() if i < len(lines) else ""
+        exception = exception if _EXCEPTION.match(exception) else ""
         if chained:
             found.pop()
         found.append(Raised(printed_by, tuple(frames), exception))
@@ -165,6 +169,6 @@ def raised_below(stderr_texts: Iterable[str], module: str, shown_as: str) -> Msg
     return Msg(
         f"\nBelow the call, {who} raised {exception} ({where}{times}){more}: see what your code "
         "printed. Fix it first: the failure above may only follow from it.",
-        f"\n在调用之下，{who_zh}抛出了 {exception}（{where_zh}{times_zh}）{more_zh}：见你的代码的"
+        f"\n{who_zh}抛出了 {exception}（{where_zh}{times_zh}）{more_zh}：见你的代码的"
         "输出。先修好它：上面的失败可能只是它的后果。",
     )

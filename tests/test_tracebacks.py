@@ -51,6 +51,14 @@ def test_parse_reads_the_header_frames_and_exception_of_each_traceback() -> None
     assert found[0].frames[-1] == tracebacks.Frame(MODULE, 24, "_produce")
 
 
+def test_a_line_of_another_process_is_no_exception() -> None:
+    mixed = PRODUCER.replace("NameError: name 'itme' is not defined", "Process Process-3:")
+    assert [r.exception for r in tracebacks.parse(mixed)] == [""]
+    assert tracebacks.raised_below([mixed], MODULE, "queues.py") is None
+    dotted = printed("", [(MODULE, 1, "f")], "queue.Empty")
+    assert [r.exception for r in tracebacks.parse(dotted)] == ["queue.Empty"]
+
+
 def test_a_chained_traceback_counts_once_as_its_last_exception() -> None:
     first = printed("Process Process-1:", [(MODULE, 5, "work")], "KeyError: 'k'")
     second = printed("", [(MODULE, 7, "work")], "ValueError: from the handler")
