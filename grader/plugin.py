@@ -412,11 +412,17 @@ def pytest_runtest_makereport(
     return report
 
 
+def _student_of(item: pytest.Item) -> Student | None:
+    """The test's ``student`` fixture, if it asked for one and the fixture was made."""
+    sandboxed = getattr(item, "funcargs", {}).get("student")
+    return sandboxed if isinstance(sandboxed, Student) else None
+
+
 def _where_it_hung(item: pytest.Item, exc: BaseException, lang: str) -> str:
     """Where the student's code was, when the spec failed the test with its own words right
     after a call timed out (a StudentTimeout's message already says it)."""
-    sandboxed = getattr(item, "funcargs", {}).get("student")
-    if isinstance(exc, (StudentTimeout, StudentSkipped)) or not isinstance(sandboxed, Student):
+    sandboxed = _student_of(item)
+    if isinstance(exc, (StudentTimeout, StudentSkipped)) or sandboxed is None:
         return ""
     last = sandboxed.transcript[-1] if sandboxed.transcript else None
     if last is None or not last.timed_out:
@@ -427,8 +433,8 @@ def _where_it_hung(item: pytest.Item, exc: BaseException, lang: str) -> str:
 def _what_raised_below(item: pytest.Item, lang: str) -> str:
     """The exception the student's module raised in a process or thread of its own during the
     test's calls, which the spec's message (about what went missing) may only follow from."""
-    sandboxed = getattr(item, "funcargs", {}).get("student")
-    if not isinstance(sandboxed, Student):
+    sandboxed = _student_of(item)
+    if sandboxed is None:
         return ""
     texts = sandboxed.stderr_so_far()
     found = tracebacks.raised_below(texts, sandboxed.module_path, sandboxed.display_path)
