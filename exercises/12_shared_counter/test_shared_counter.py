@@ -871,6 +871,15 @@ def _solos(watch: _Watch) -> None:
     stops.resume(below if ended else [*below, watch.root])
 
 
+def _waits(state: str | None) -> bool:
+    """The caller, in this state letter, waits by its own choice (join, sleep, a lock, a
+    pipe: interruptible sleep, S), or is gone (None). Not D: a process in uninterruptible
+    sleep is in the middle of work, in a page fault, fork or disk write on a busy machine (CI:
+    a caller seen in D between two Process.start() let its first worker go early; that worker
+    ended before the third started, and 3 workers were seen at most 2 at a time)."""
+    return state is None or state == "S"
+
+
 def _watched(
     student: Any,
     label: str,
@@ -913,7 +922,7 @@ def _watched(
             if not parties:
                 watch.let_go_held()
             os.kill(running.pid, signal.SIGCONT)
-        elif not parties and (state != "R" or watch.held_too_long()):  # the caller waits
+        elif not parties and (_waits(state) or watch.held_too_long()):
             watch.let_go_held()
             if alone and watch.alone_until is None and len(watch.born) >= alone:
                 watch.hold_caller()
