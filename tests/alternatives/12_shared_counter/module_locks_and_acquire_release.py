@@ -1,14 +1,16 @@
 """Correct, written another way than the reference: the locks of Parts 1 and 2 are made once
 at module level and taken with acquire()/release(); Part 1's counter is a Value without a
-lock of its own and its workers are a Process subclass, started apart (the caller is busy
-between two starts); Part 2 imports Thread by name; Part 3 uses a fork context, account a's
-own lock as the one lock, a shared flag instead of an Event, and a Pipe for the auditor's
-findings.
+lock of its own and its workers are a Process subclass, started apart (between two starts
+the caller computes and writes a log to disk); Part 2 imports Thread by name; Part 3 uses a
+fork context, account a's own lock as the one lock, a shared flag instead of an Event, and a
+Pipe for the auditor's findings.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import tempfile
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -48,16 +50,22 @@ def count_with_lock(workers: int, increments: int) -> int:
 
 
 # A caller on a busy machine can be kept from the CPU between two starts for longer than this
-# fast worker's whole job; this one uses the CPU for that long. Its first worker is then done
-# (and reaped by the next start()) before the last starts: the spec must still see them all
+# fast worker's whole job; this one works for that long. Its first worker is then done (and
+# reaped by the next start()) before the last starts: the spec must still see them all
 # started before any join (it holds each child from birth until the caller waits).
 BETWEEN_STARTS_S = 0.05
 
 
 def _busy_for(seconds: float) -> None:
+    """Compute, and keep a progress log on disk (fsync), for ``seconds``: while the disk
+    writes, the caller sleeps uninterruptibly (state D), which is not waiting for a worker."""
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        pass
+    with tempfile.TemporaryFile() as log:
+        while time.monotonic() < end:
+            sum(range(2000))
+            log.write(b"still starting workers\n")
+            log.flush()
+            os.fsync(log.fileno())
 
 
 # -- Part 2 -------------------------------------------------------------------------------------
