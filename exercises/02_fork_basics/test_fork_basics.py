@@ -69,7 +69,7 @@ STATUS_EN = "(README: 'Exit codes and wait statuses')"
 STATUS_ZH = "（README.zh-CN:「退出码与等待状态」）"
 
 GATE_S = 4.0  # how long a forked process (or a fork in the caller) waits for the judge
-STALL_S = 1.5  # nothing new for this long, the caller not running: let the children go
+STALL_S = 1.5  # nothing new for this long, the caller asleep (S): let the children go
 STEP_S = 1.0  # a child let go that has not ended after this long: the next one goes too
 POLL_S = 0.002  # how often the judge looks, and the hooks look for its answer
 WATCH_S = 11.0  # the longest the judge watches one sandbox (the test's deadline is 15 s)
@@ -212,7 +212,7 @@ def _watch(
     a child that cannot end before), or once all ``expected`` children are there (unless
     ``wait_first``: then only once the caller waits), or, whatever the caller does instead
     (it polls, it waits otherwise, /proc has no wait channel), once nothing has happened for
-    STALL_S while the caller was not running.
+    STALL_S while the caller slept (S: not in D, a fork or page fault on a busy machine).
 
     The look "nothing left at return" is taken when the scenario says a call returned, in a
     folder the sandbox may write: student code can say it too, at a moment of its choosing.
@@ -278,7 +278,7 @@ def _watch(
                 active = None
         if active is None and not queue and waiting and current < len(calls):
             all_there = len(call.children) >= expected[current] and not wait_first
-            stalled = now - last_event > STALL_S and (me is None or me.state != "R")
+            stalled = now - last_event > STALL_S and (me is None or me.state == "S")
             if all_there or stalled or _in_wait(caller):
                 queue, waiting = _order(rng, waiting), []
         if active is None and queue:

@@ -312,7 +312,8 @@ class Sighting:
         return self.burnt >= SPIN_CPU or (self.blocked and self.at_gate)
 
     def see(self, row: probe.Proc) -> None:
-        asleep = row.state != "R" and row.cpu == self.cpu
+        # Asleep by choice (S); D is a page fault or a fork on a busy machine, not a wait.
+        asleep = row.state == "S" and row.cpu == self.cpu
         self.asleep_in_a_row = self.asleep_in_a_row + 1 if asleep else 0
         self.cpu = row.cpu
         self.states.append(row.state)
